@@ -1,18 +1,145 @@
 import { awscdk, javascript } from 'projen';
+
+/**
+ * cdk-ocr-constructs: self-hosted document OCR on AWS as CDK constructs.
+ *
+ * Version choices (README "Versions" explains them to users):
+ * - aws-cdk-lib peer floor 2.257.0: the first release whose `Validations.of(x).acknowledge()`
+ *   cdk-nag 3 reads (cdk-nag 3 itself requires ^2.257.0). Our constructs acknowledge their
+ *   by-design findings through that API, so older releases cannot carry them.
+ * - aws-cdk-lib 2.276.0 for development and tests: the newest release, which validates every
+ *   synthesized template against the CloudFormation resource schemas. The test helpers turn
+ *   those findings into errors, the closest thing to a deployment this project can run.
+ * - aws-cdk CLI 2.1148.x: the `latest` dist-tag (3.0.0) cannot read the cloud assemblies that
+ *   current aws-cdk-lib writes.
+ */
+const MIN_CDK_VERSION = '2.257.0';
+const TEST_CDK_VERSION = '2.276.0';
+
 const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-ocr-constructs',
+  description:
+    'Self-hosted document OCR on AWS: Batch on Fargate, an ECS service, a NAT-free VPC with honest costs, and the operations around them.',
   author: 'cdk-ocr-constructs developers',
   authorAddress: 'maintainers@cdk-ocr-constructs.dev',
-  cdkVersion: '2.257.0',
+  repositoryUrl: 'https://github.com/cdk-ocr-constructs/cdk-ocr-constructs.git',
+  license: 'Apache-2.0',
+  keywords: ['cdk', 'awscdk', 'ocr', 'tesseract', 'aws-batch', 'fargate', 'vpc-endpoints', 'qr-code'],
   defaultReleaseBranch: 'main',
-  jsiiVersion: '~6.0.0',
-  name: 'cdk-ocr-constructs',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
-  repositoryUrl: 'https://github.com/cdk-ocr-constructs/cdk-ocr-constructs.git',
+  jsiiVersion: '~6.0.0',
+  cdkVersion: MIN_CDK_VERSION,
+  constructsVersion: '10.5.1',
+  // Build and test against TEST_CDK_VERSION (devDeps below), not the peer floor.
+  peerDependencyOptions: { pinnedDevDependency: false },
+  // The README quick start and .ci/run are the CI of record; no GitHub workflows are generated.
+  github: false,
+  release: false,
+  tsconfigDevFile: 'tsconfig.dev.json',
+  // Tests live beside the code they test (src/<construct>/*.test.ts); jsii must not compile them.
+  excludeTypescript: ['src/**/*.test.ts'],
 
-  // deps: [],                /* Runtime dependencies of this module. */
-  // description: undefined,  /* The description is just a string that helps people understand the purpose of the package. */
-  // devDeps: [],             /* Build dependencies for this module. */
-  // packageName: undefined,  /* The "name" in package.json. */
+  publishToPypi: {
+    distName: 'cdk-ocr-constructs',
+    module: 'cdk_ocr_constructs',
+  },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkocrconstructs',
+    mavenGroupId: 'io.github.cdkocrconstructs',
+    mavenArtifactId: 'cdk-ocr-constructs',
+  },
+
+  // Lambda handlers: `*.lambda.ts` next to their construct; bundles land in assets/lambda
+  // (gitignored) so that committed folders under assets/ (the OCR worker) stay in git.
+  lambdaAutoDiscover: true,
+  bundlerOptions: { assetsDir: 'assets/lambda' },
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_24_X,
+    bundlingOptions: {
+      externals: ['@aws-sdk/*'],
+      sourcemap: true,
+    },
+  },
+
+  jestOptions: {
+    passWithNoTests: false,
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testPathIgnorePatterns: ['/node_modules/', '/assets/', '/examples/.*/cdk.out/'],
+      coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+      // Synthesizing with schema validation and two cdk-nag majors takes a while per stack.
+      testTimeout: 180_000,
+    },
+  },
+
+  devDeps: [
+    `aws-cdk-lib@${TEST_CDK_VERSION}`,
+    'constructs@10.8.1',
+    'aws-cdk@~2.1148.0',
+    // Compliance harness: both cdk-nag majors side by side, as users run either.
+    'cdk-nag@^3.0.2',
+    'cdk-nag-v2@npm:cdk-nag@^2.38.2',
+    // Handler libraries are bundled by esbuild; @aws-sdk/* is provided by the Lambda runtime.
+    '@aws-sdk/client-batch',
+    '@aws-sdk/client-cloudwatch',
+    '@aws-sdk/client-dynamodb',
+    '@aws-sdk/client-ecr',
+    '@aws-sdk/client-ecs',
+    '@aws-sdk/client-eventbridge',
+    '@aws-sdk/client-s3',
+    '@aws-sdk/client-sqs',
+    '@aws-sdk/lib-dynamodb',
+    '@aws-sdk/s3-request-presigner',
+    '@aws-lambda-powertools/logger',
+    '@aws-lambda-powertools/metrics',
+    '@aws-lambda-powertools/idempotency',
+    '@aws-lambda-powertools/tracer',
+    '@types/aws-lambda',
+    'aws-sdk-client-mock',
+    'aws-sdk-client-mock-jest',
+    'ajv@^8.17.1',
+    'ajv-draft-04',
+    'esbuild',
+  ],
 });
+
+project.gitignore.exclude('/assets/lambda/', 'cdk.out/', '/examples/**/cdk.out/', '/dist/');
+
+// examples/ are type-checked together with the tests (tsconfig.dev.json) and synthesized by test/examples.
+project.tsconfigDev.addInclude('examples/**/*.ts');
+project.tsconfigDev.addExclude('assets');
+project.tsconfigDev.addExclude('**/cdk.out');
+project.tsconfigDev.addExclude('dist');
+project.eslint?.addLintPattern('examples');
+
+// --- The OCR worker (assets/ocr-worker): its own package, lockfile and Node 22 toolchain. ---
+const WORKER = 'assets/ocr-worker';
+const workerInstall = project.addTask('worker:install', {
+  description: 'Install the OCR worker package (its own lockfile; brings its own Node 22 binary)',
+  exec: `npm ci --prefix ${WORKER} --no-audit --no-fund`,
+});
+const workerTest = project.addTask('worker:test', {
+  description: 'Run the OCR worker test suite on the worker\'s Node major',
+  exec: `npm --prefix ${WORKER} test`,
+});
+workerTest.prependSpawn(workerInstall);
+project.testTask.spawn(workerTest);
+
+project.addTask('ocr', {
+  description: 'OCR local files with the worker engine: npm run ocr -- FILE...',
+  exec: `${WORKER}/bin/ocr`,
+  receiveArgs: true,
+});
+
+// --- Bindings: Python and Java source from jsii-pacmak (publishing needs PyPI/Maven Central). ---
+const bindings = project.addTask('package:bindings', {
+  description: 'Generate Python and Java binding source (code only) and byte-compile the Python',
+  steps: [
+    { exec: 'jsii-pacmak --targets python,java --code-only --output dist/bindings' },
+    { exec: 'python3 -m compileall -q dist/bindings/python' },
+  ],
+});
+project.packageTask.spawn(bindings);
+
 project.synth();
