@@ -142,4 +142,29 @@ const bindings = project.addTask('package:bindings', {
 });
 project.packageTask.spawn(bindings);
 
+// --- Documentation generated from code (README sections between markers; tests check they are current). ---
+project.addTask('docs:cost', {
+  description: 'Regenerate the README network cost table from NetworkPricing',
+  exec: 'ts-node --transpile-only build-tools/cost-table.ts',
+});
+
+// --- The main job on local defaults: OCR the sample documents, synthesize the example apps. ---
+project.addTask('demo', {
+  description: 'OCR the bundled sample documents with the worker engine, then synthesize every example app',
+  steps: [
+    { spawn: workerInstall.name },
+    { exec: `npm --prefix ${WORKER} run build --if-present` },
+    { exec: `${WORKER}/bin/ocr ${WORKER}/samples/*` },
+    { exec: 'ts-node --transpile-only build-tools/synth-examples.ts' },
+  ],
+});
+
+project.addTask('bench', {
+  description: 'Benchmark the OCR engine against native Tesseract and load-test the local service; writes README tables',
+  steps: [
+    { spawn: workerInstall.name },
+    { exec: `npm --prefix ${WORKER} run bench` },
+  ],
+});
+
 project.synth();
