@@ -62,6 +62,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
+  // Lint everything against tsconfig.dev.json (the jsii tsconfig leaves out tests and examples).
+  eslintOptions: { dirs: ['src'], devdirs: ['test', 'build-tools', 'examples'], projectService: false, tsconfigPath: './tsconfig.dev.json' },
+
   jestOptions: {
     passWithNoTests: false,
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
@@ -108,6 +111,7 @@ project.gitignore.exclude('/assets/lambda/', 'cdk.out/', '/examples/**/cdk.out/'
 
 // examples/ are type-checked together with the tests (tsconfig.dev.json) and synthesized by test/examples.
 project.tsconfigDev.addInclude('examples/**/*.ts');
+project.tsconfigDev.addInclude('.projenrc.ts');
 project.tsconfigDev.addExclude('assets');
 project.tsconfigDev.addExclude('**/cdk.out');
 project.tsconfigDev.addExclude('dist');

@@ -13,9 +13,10 @@ export function parseCidr(cidr: string): ParsedCidr | undefined {
   const octets = m.slice(1, 5).map(Number);
   const prefix = Number(m[5]);
   if (octets.some((o) => o > 255) || prefix > 32) return undefined;
-  const address = ((octets[0] << 24) >>> 0) + (octets[1] << 16) + (octets[2] << 8) + octets[3];
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return { network: (address & mask) >>> 0, prefix };
+  // Plain arithmetic instead of bit operations: JavaScript's bitwise operators are signed 32-bit.
+  const address = ((octets[0] * 256 + octets[1]) * 256 + octets[2]) * 256 + octets[3];
+  const blockSize = 2 ** (32 - prefix);
+  return { network: Math.floor(address / blockSize) * blockSize, prefix };
 }
 
 function range(c: ParsedCidr): [number, number] {

@@ -2,9 +2,9 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { newTestApp, newTestStack, synthCompliant, synthFindings, formatFindings } from '../../test/helpers/compliance';
 import { CostOptimizedVpc, CostOptimizedVpcProps, EndpointPlacement } from './cost-optimized-vpc';
 import { EgressMode } from './pricing';
+import { newTestApp, newTestStack, synthCompliant, synthFindings, formatFindings } from '../../test/helpers/compliance';
 
 function build(props: CostOptimizedVpcProps = {}, nag = false): { app: App; stack: Stack; net: CostOptimizedVpc; template: () => Template } {
   const app = newTestApp({ nag });
