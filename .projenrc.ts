@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, DependencyType, javascript } from 'projen';
 
 /**
  * cdk-ocr-constructs: self-hosted document OCR on AWS as CDK constructs.
@@ -78,7 +78,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   devDeps: [
     `aws-cdk-lib@${TEST_CDK_VERSION}`,
-    'constructs@10.8.1',
     'aws-cdk@~2.1148.0',
     // Compliance harness: both cdk-nag majors side by side, as users run either.
     'cdk-nag@^3.0.2',
@@ -106,6 +105,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'esbuild',
   ],
 });
+
+// The peer floor is also what jsii compiles against for constructs (pinnedDevDependency is off above).
+project.deps.addDependency('constructs@10.5.1', DependencyType.BUILD);
 
 project.gitignore.exclude('/assets/lambda/', 'cdk.out/', '/examples/**/cdk.out/', '/dist/');
 
@@ -140,8 +142,9 @@ project.addTask('ocr', {
 const bindings = project.addTask('package:bindings', {
   description: 'Generate Python and Java binding source (code only) and byte-compile the Python',
   steps: [
-    { exec: 'jsii-pacmak --targets python,java --code-only --output dist/bindings' },
-    { exec: 'python3 -m compileall -q dist/bindings/python' },
+    // --code-only writes to the jsii outdir: dist/python and dist/java.
+    { exec: 'jsii-pacmak --targets python,java --code-only' },
+    { exec: 'python3 -m compileall -q dist/python/src' },
   ],
 });
 project.packageTask.spawn(bindings);
