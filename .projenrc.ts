@@ -111,6 +111,16 @@ project.deps.addDependency('constructs@10.5.1', DependencyType.BUILD);
 
 project.gitignore.exclude('/assets/lambda/', 'cdk.out/', '/examples/**/cdk.out/', '/dist/');
 
+// The npm package: compiled library, handler bundles, the worker's source, lockfile and Dockerfile,
+// API.md and README — not examples, build tools, docs, the worker's node_modules, tests or benchmarks.
+for (const pattern of [
+  '/examples/', '/build-tools/', '/docs/', '/.ci/', 'cdk.out/', '*.tsbuildinfo',
+  '/assets/ocr-worker/node_modules/', '/assets/ocr-worker/test/', '/assets/ocr-worker/bench/',
+  '/assets/ocr-worker/scratch/', '/assets/ocr-worker/dist/', '/assets/ocr-worker/.cache/',
+]) {
+  project.addPackageIgnore(pattern);
+}
+
 // examples/ are type-checked together with the tests (tsconfig.dev.json) and synthesized by test/examples.
 project.tsconfigDev.addInclude('examples/**/*.ts');
 project.tsconfigDev.addInclude('.projenrc.ts');
