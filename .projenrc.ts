@@ -159,6 +159,14 @@ const bindings = project.addTask('package:bindings', {
 });
 project.packageTask.spawn(bindings);
 
+// README TypeScript snippets must compile; jsii-rosetta also translates them to Python and Java.
+const rosetta = project.addTask('rosetta:check', {
+  description: 'Compile every TypeScript snippet in README and API docs (jsii-rosetta, strict)',
+  exec: 'jsii-rosetta extract --strict',
+});
+project.postCompileTask.spawn(rosetta);
+project.gitignore.exclude('.jsii.tabl.json');
+
 // --- Documentation generated from code (README sections between markers; tests check they are current). ---
 project.addTask('docs:cost', {
   description: 'Regenerate the README network cost table from NetworkPricing',
