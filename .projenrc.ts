@@ -173,6 +173,15 @@ project.addTask('docs:cost', {
   exec: 'ts-node --transpile-only build-tools/cost-table.ts',
 });
 
+project.addTask('docs:nag', {
+  description: 'Regenerate docs/nag-acknowledgements.json and the README table from the example apps',
+  exec: 'ts-node --transpile-only build-tools/nag-acknowledgements.ts',
+});
+project.addTask('docs:diagram', {
+  description: 'Regenerate docs/architecture.png from the batch-ocr example (needs graphviz)',
+  exec: 'ts-node --transpile-only build-tools/diagram.ts batch-ocr',
+});
+
 // --- The main job on local defaults: OCR the sample documents, synthesize the example apps. ---
 project.addTask('demo', {
   description: 'OCR the bundled sample documents with the worker engine, then synthesize every example app',
