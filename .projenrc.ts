@@ -177,6 +177,10 @@ project.addTask('docs:nag', {
   description: 'Regenerate docs/nag-acknowledgements.json and the README table from the example apps',
   exec: 'ts-node --transpile-only build-tools/nag-acknowledgements.ts',
 });
+project.addTask('docs:snippets', {
+  description: 'Put jsii-rosetta\'s Python and Java translations of the README snippets into README (after compile)',
+  exec: 'ts-node --transpile-only build-tools/readme-snippets.ts',
+});
 project.addTask('docs:diagram', {
   description: 'Regenerate docs/architecture.png from the batch-ocr example (needs graphviz)',
   exec: 'ts-node --transpile-only build-tools/diagram.ts batch-ocr',
