@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, DependencyType, javascript } from 'projen';
 
 /**
  * cdk-ocr-constructs: self-hosted document OCR on AWS as CDK constructs.
@@ -62,6 +62,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
+  // Lint everything against tsconfig.dev.json (the jsii tsconfig leaves out tests and examples).
+  eslintOptions: { dirs: ['src'], devdirs: ['test', 'build-tools', 'examples'], projectService: false, tsconfigPath: './tsconfig.dev.json' },
+
   jestOptions: {
     passWithNoTests: false,
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
@@ -75,7 +78,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   devDeps: [
     `aws-cdk-lib@${TEST_CDK_VERSION}`,
-    'constructs@10.8.1',
     'aws-cdk@~2.1148.0',
     // Compliance harness: both cdk-nag majors side by side, as users run either.
     'cdk-nag@^3.0.2',
@@ -104,10 +106,24 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
 });
 
+// The peer floor is also what jsii compiles against for constructs (pinnedDevDependency is off above).
+project.deps.addDependency('constructs@10.5.1', DependencyType.BUILD);
+
 project.gitignore.exclude('/assets/lambda/', 'cdk.out/', '/examples/**/cdk.out/', '/dist/');
+
+// The npm package: compiled library, handler bundles, the worker's source, lockfile and Dockerfile,
+// API.md and README — not examples, build tools, docs, the worker's node_modules, tests or benchmarks.
+for (const pattern of [
+  '/examples/', '/build-tools/', '/docs/', '/.ci/', 'cdk.out/', '*.tsbuildinfo',
+  '/assets/ocr-worker/node_modules/', '/assets/ocr-worker/test/', '/assets/ocr-worker/bench/',
+  '/assets/ocr-worker/scratch/', '/assets/ocr-worker/dist/', '/assets/ocr-worker/.cache/',
+]) {
+  project.addPackageIgnore(pattern);
+}
 
 // examples/ are type-checked together with the tests (tsconfig.dev.json) and synthesized by test/examples.
 project.tsconfigDev.addInclude('examples/**/*.ts');
+project.tsconfigDev.addInclude('.projenrc.ts');
 project.tsconfigDev.addExclude('assets');
 project.tsconfigDev.addExclude('**/cdk.out');
 project.tsconfigDev.addExclude('dist');
@@ -136,10 +152,57 @@ project.addTask('ocr', {
 const bindings = project.addTask('package:bindings', {
   description: 'Generate Python and Java binding source (code only) and byte-compile the Python',
   steps: [
-    { exec: 'jsii-pacmak --targets python,java --code-only --output dist/bindings' },
-    { exec: 'python3 -m compileall -q dist/bindings/python' },
+    // --code-only writes to the jsii outdir: dist/python and dist/java.
+    { exec: 'jsii-pacmak --targets python,java --code-only' },
+    { exec: 'python3 -m compileall -q dist/python/src' },
   ],
 });
 project.packageTask.spawn(bindings);
+
+// README TypeScript snippets must compile; jsii-rosetta also translates them to Python and Java.
+const rosetta = project.addTask('rosetta:check', {
+  description: 'Compile every TypeScript snippet in README and API docs (jsii-rosetta, strict)',
+  exec: 'jsii-rosetta extract --strict',
+});
+project.postCompileTask.spawn(rosetta);
+project.gitignore.exclude('.jsii.tabl.json');
+
+// --- Documentation generated from code (README sections between markers; tests check they are current). ---
+project.addTask('docs:cost', {
+  description: 'Regenerate the README network cost table from NetworkPricing',
+  exec: 'ts-node --transpile-only build-tools/cost-table.ts',
+});
+
+project.addTask('docs:nag', {
+  description: 'Regenerate docs/nag-acknowledgements.json and the README table from the example apps',
+  exec: 'ts-node --transpile-only build-tools/nag-acknowledgements.ts',
+});
+project.addTask('docs:snippets', {
+  description: 'Put jsii-rosetta\'s Python and Java translations of the README snippets into README (after compile)',
+  exec: 'ts-node --transpile-only build-tools/readme-snippets.ts',
+});
+project.addTask('docs:diagram', {
+  description: 'Regenerate docs/architecture.png from the batch-ocr example (needs graphviz)',
+  exec: 'ts-node --transpile-only build-tools/diagram.ts batch-ocr',
+});
+
+// --- The main job on local defaults: OCR the sample documents, synthesize the example apps. ---
+project.addTask('demo', {
+  description: 'OCR the bundled sample documents with the worker engine, then synthesize every example app',
+  steps: [
+    { spawn: workerInstall.name },
+    { exec: `npm --prefix ${WORKER} run build --if-present` },
+    { exec: `${WORKER}/bin/ocr ${WORKER}/samples/*` },
+    { exec: 'ts-node --transpile-only build-tools/synth-examples.ts' },
+  ],
+});
+
+project.addTask('bench', {
+  description: 'Benchmark the OCR engine against native Tesseract and load-test the local service; writes README tables',
+  steps: [
+    { spawn: workerInstall.name },
+    { exec: `npm --prefix ${WORKER} run bench` },
+  ],
+});
 
 project.synth();

@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledgeNagFindings } from './nag';
+import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from './nag';
 
 /**
  * Settings every Lambda handler of the library shares. Constructs expose them as props
@@ -78,6 +78,7 @@ export function createHandler(scope: Construct, id: string, factory: HandlerFact
   });
   // Only its own log group: the AWS managed AWSLambdaBasicExecutionRole would allow every log group.
   logGroup.grantWrite(role);
+  acknowledgeInlinePolicyOf(role, `${options.purpose} handler`);
 
   let deadLetterQueue: sqs.Queue | undefined;
   if (options.invocation === 'async') {

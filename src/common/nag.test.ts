@@ -1,6 +1,6 @@
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { newTestApp, newTestStack, synthFindings } from '../../test/helpers/compliance';
 import { acknowledgeNagFindings, NAG_V2_METADATA_KEY } from './nag';
+import { newTestApp, newTestStack, synthFindings } from '../../test/helpers/compliance';
 
 describe('compliance harness and nag acknowledgements', () => {
   test('GIVEN a wrong CloudFormation property THEN schema validation reports it', () => {

@@ -1,4 +1,4 @@
-import { CfnResource, Validations } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, CfnResource, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /**
@@ -70,3 +70,30 @@ export function acknowledgeNagFindings(construct: IConstruct, acknowledgements: 
     }
   }
 }
+
+/**
+ * Acknowledge the inline-policy findings (NIST/HIPAA IAMNoInlinePolicy) on the default policy of a role
+ * this library created, once that policy exists. Grants add statements to the role's DefaultPolicy
+ * lazily (sometimes after the construct's constructor), so this runs as a mutating Aspect, before
+ * cdk-nag 2's Aspects (default priority) and cdk-nag 3's validation.
+ *
+ * Why inline is right here: each policy belongs to exactly one role created for one purpose; an
+ * inline policy cannot be attached to anything else and is deleted with its role, which is the
+ * one-to-one relationship AWS recommends inline policies for.
+ */
+export function acknowledgeInlinePolicyOf(role: IConstruct, purpose: string): void {
+  Aspects.of(role).add({
+    visit(node: IConstruct) {
+      if (CfnResource.isCfnResource(node) && node.cfnResourceType === 'AWS::IAM::Policy' && !inlineAcknowledged.has(node)) {
+        inlineAcknowledged.add(node);
+        const reason = `Inline policy of the ${purpose} role only: it grants exactly what that role needs, cannot be attached elsewhere and is deleted with the role.`;
+        acknowledgeNagFindings(node, [
+          { ruleId: 'NIST.800.53.R5-IAMNoInlinePolicy', reason },
+          { ruleId: 'HIPAA.Security-IAMNoInlinePolicy', reason },
+        ]);
+      }
+    },
+  }, { priority: AspectPriority.MUTATING });
+}
+
+const inlineAcknowledged = new WeakSet<IConstruct>();

@@ -1,0 +1,2 @@
+export * from './cost-optimized-vpc';
+export * from './pricing';
