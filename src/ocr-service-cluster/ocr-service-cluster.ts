@@ -21,7 +21,7 @@ import { OcrDocumentAttributes, OcrDocumentStatus, OcrDocumentStatuses, OcrServi
 import { StreamTriggerFunction } from './stream-trigger-function';
 import { PropChecker } from '../common/errors';
 import { createHandler } from '../common/handler';
-import { acknowledgeNagFindings } from '../common/nag';
+import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
 import { workerImage } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 
@@ -666,6 +666,10 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       for (const client of clients) {
         this.loadBalancerSecurityGroup.addIngressRule(client, ec2.Port.tcp(80), 'OCR service clients (redirect to HTTPS)');
       }
+      const reason = 'This listener only answers 301 to the HTTPS listener of the OCR service (no content, no forwarding), so it needs no certificate.';
+      acknowledgeNagFindings(this.redirectListener, [
+        { ruleId: 'NIST.800.53.R5-ELBv2ACMCertificateRequired', reason }, { ruleId: 'HIPAA.Security-ELBv2ACMCertificateRequired', reason },
+      ]);
     }
     if (props.webAclArn) {
       this.webAclAssociation = new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
@@ -1023,10 +1027,8 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       reason: 'The OCR service container gets its non-secret configuration (table, bucket, timings) as environment variables by contract; secrets are injected from Secrets Manager.',
     }]);
 
-    const inline = (role: string) => {
-      const reason = `The inline policy of the ${role} lists exactly the resources of this OCR service and lives and dies with its role; a managed policy would outlive the service for no reuse.`;
-      return [{ ruleId: 'NIST.800.53.R5-IAMNoInlinePolicy', reason }, { ruleId: 'HIPAA.Security-IAMNoInlinePolicy', reason }];
-    };
+    acknowledgeInlinePolicyOf(this.taskDefinition.taskRole, 'OCR service task');
+    if (this.taskDefinition.executionRole) acknowledgeInlinePolicyOf(this.taskDefinition.executionRole, 'OCR service task execution');
     const taskPolicy = this.taskDefinition.taskRole.node.tryFindChild('DefaultPolicy');
     if (taskPolicy) {
       const bucket = this.documentsBucket;
@@ -1038,20 +1040,18 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       ];
       if (bucket.encryptionKey || this.table.encryptionKey) findings.push('Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*');
       if (this.tracingContainer) findings.push('Resource::*');
-      acknowledgeNagFindings(taskPolicy, [...inline('OCR service task role'), {
+      acknowledgeNagFindings(taskPolicy, [{
         ruleId: 'AwsSolutions-IAM5',
         reason: 'The OCR service reads documents at any key its producers name (seed 003 records carry their own key) and writes only under its uploads and results prefixes; wildcard actions are the S3 read and multipart-upload families; X-Ray actions support no resource.',
         findings,
       }]);
     }
-    const executionPolicy = this.taskDefinition.executionRole?.node.tryFindChild('DefaultPolicy');
-    if (executionPolicy) acknowledgeNagFindings(executionPolicy, inline('OCR service task execution role'));
 
     const handlerPolicy = handlerRole.node.tryFindChild('DefaultPolicy');
     if (handlerPolicy) {
       const findings = ['Action::s3:Abort*', nagResourceFinding(this, this.documentsBucket.arnForObjects(`${OcrServiceCluster.FAILED_HANDOFFS_PREFIX}*`))];
       if (this.documentsBucket.encryptionKey) findings.push('Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*');
-      acknowledgeNagFindings(handlerPolicy, [...inline('OCR stream trigger'), {
+      acknowledgeNagFindings(handlerPolicy, [{
         ruleId: 'AwsSolutions-IAM5',
         reason: 'Lambda writes stream batches it gave up on under aws/lambda/ in the documents bucket with the trigger\'s role (S3 on-failure destination); object names are chosen by Lambda.',
         findings,
