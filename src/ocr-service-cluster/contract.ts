@@ -43,6 +43,11 @@ export class OcrServiceEnvironment {
   public static readonly SHUTDOWN_GRACE_SECONDS = 'OCR_SHUTDOWN_GRACE_SECONDS';
   /** How long a PROCESSING claim is valid without renewal (`lease_expires_at`). */
   public static readonly LEASE_SECONDS = 'OCR_LEASE_SECONDS';
+  /**
+   * Claims per document before the service gives up (status FAILED, `error_code` TOO_MANY_ATTEMPTS):
+   * a document that kills its task is not retried forever.
+   */
+  public static readonly MAX_ATTEMPTS = 'OCR_MAX_ATTEMPTS';
   /** Largest accepted request body / document, in bytes; larger requests get 413. */
   public static readonly MAX_DOCUMENT_BYTES = 'OCR_MAX_DOCUMENT_BYTES';
   /** Number of OCR worker processes per task. */
@@ -67,6 +72,17 @@ export class OcrStreamHandlerEnvironment {
   public static readonly SERVICE_URL = 'OCR_SERVICE_URL';
   /** Timeout of one `POST /process` call, in milliseconds. */
   public static readonly HANDOFF_TIMEOUT_MS = 'OCR_HANDOFF_TIMEOUT_MS';
+  /** Sweep: the status table. */
+  public static readonly TABLE_NAME = 'OCR_TABLE_NAME';
+  /** Sweep: the index with partition key `status`. */
+  public static readonly STATUS_INDEX_NAME = 'OCR_STATUS_INDEX_NAME';
+  /** Sweep: PENDING items not updated for this long are handed off again. */
+  public static readonly STALE_PENDING_SECONDS = 'OCR_STALE_PENDING_SECONDS';
+  /** Sweep: at most this many items handed off or released per run. */
+  public static readonly SWEEP_MAX_ITEMS = 'OCR_SWEEP_MAX_ITEMS';
+  /** Sweep: EMF namespace and `Service` dimension of its metrics. */
+  public static readonly METRICS_NAMESPACE = 'OCR_METRICS_NAMESPACE';
+  public static readonly METRICS_SERVICE = 'OCR_METRICS_SERVICE';
 }
 
 /** HTTP paths and port of the service. */
@@ -92,6 +108,16 @@ export enum OcrDocumentStatus {
   SUCCEEDED = 'SUCCEEDED',
   /** Terminal failure; `error_code` and `error_message` say why. */
   FAILED = 'FAILED',
+}
+
+/** Names of the sweep's metrics (EMF, dimension `Service`). */
+export class OcrServiceMetrics {
+  /** Items with status PENDING at the sweep (the queue of pending documents). */
+  public static readonly PENDING_DOCUMENTS = 'PendingDocuments';
+  /** Stale PENDING items the sweep handed off again. */
+  public static readonly STALE_PENDING_REDRIVEN = 'StalePendingRedriven';
+  /** Expired PROCESSING claims the sweep returned to PENDING. */
+  public static readonly EXPIRED_CLAIMS_RELEASED = 'ExpiredClaimsReleased';
 }
 
 /** Attribute names of a document's item in the status table. */
