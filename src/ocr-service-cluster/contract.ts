@@ -155,6 +155,9 @@ export class OcrDocumentAttributes {
 
 /** Helpers for the status vocabulary. */
 export class OcrDocumentStatuses {
+  /** The spellings of PENDING the stream filter accepts (seed 003 writes `pending`). */
+  public static readonly PENDING_SPELLINGS: string[] = ['PENDING', 'pending', 'Pending'];
+
   /**
    * Map a status as producers write it onto the vocabulary: `pending`, `Pending` and `PENDING` are
    * all PENDING. Returns undefined for anything that is not one of the four statuses.
@@ -169,9 +172,6 @@ export class OcrDocumentStatuses {
       default: return undefined;
     }
   }
-
-  /** The spellings of PENDING the stream filter accepts (seed 003 writes `pending`). */
-  public static readonly PENDING_SPELLINGS: string[] = ['PENDING', 'pending', 'Pending'];
 
   private constructor() {}
 }

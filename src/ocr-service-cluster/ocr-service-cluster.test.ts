@@ -1,12 +1,15 @@
 import { App, Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudwatch_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/compliance';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { OcrServiceEnvironment } from './contract';
@@ -140,9 +143,10 @@ describe('OcrServiceCluster with defaults', () => {
     expect(toService).toHaveLength(1);
     expect(JSON.stringify(toService[0].Properties.SourceSecurityGroupId)).toContain('OcrLoadBalancerSecurityGroup');
     expect(toService[0].Properties).toMatchObject({ FromPort: 8000, ToPort: 8000 });
-    // The internal load balancer admits nobody but the stream trigger until the user allows clients.
+    // The internal load balancer admits nobody but the stream trigger and the sweep until the user allows clients.
     const toAlb = ingress.filter((r) => JSON.stringify(r.Properties.GroupId).includes('OcrLoadBalancerSecurityGroup'));
-    expect(toAlb.map((r) => JSON.stringify(r.Properties.SourceSecurityGroupId))).toEqual([expect.stringContaining('OcrStreamTrigger')]);
+    expect(toAlb.map((r) => JSON.stringify(r.Properties.SourceSecurityGroupId)).sort())
+      .toEqual([expect.stringContaining('OcrStreamTrigger'), expect.stringContaining('OcrSweep')].sort());
     const sgs = Object.values(template.findResources('AWS::EC2::SecurityGroup')) as any[];
     expect(sgs.every((sg) => !(sg.Properties.SecurityGroupIngress ?? []).some((r: any) => r.CidrIp === '0.0.0.0/0'))).toBe(true);
   });
@@ -247,6 +251,47 @@ describe('OcrServiceCluster with defaults', () => {
   test('GIVEN defaults THEN the service log group keeps logs for 30 days', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
+
+  test('GIVEN defaults THEN the table has the status index and the sweep runs every 5 minutes with exactly Query on it and UpdateItem', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: [Match.objectLike({
+        IndexName: 'status-index',
+        KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }],
+        Projection: Match.objectLike({ ProjectionType: 'INCLUDE', NonKeyAttributes: Match.arrayWith(['updated_at', 'lease_expires_at']) }),
+      })],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+    const fn = (Object.values(template.findResources('AWS::Lambda::Function')) as any[])
+      .find((f) => f.Properties.Environment?.Variables?.OCR_STATUS_INDEX_NAME);
+    expect(fn.Properties.Environment.Variables).toMatchObject({ OCR_STATUS_INDEX_NAME: 'status-index', OCR_STALE_PENDING_SECONDS: '600', OCR_SWEEP_MAX_ITEMS: '100' });
+    expect(fn.Properties.DeadLetterConfig).toBeDefined();
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('OcrSweepRole'));
+    const statements = policies.flatMap(([, p]: any) => p.Properties.PolicyDocument.Statement);
+    expect(statements.filter((st: any) => String(st.Action).startsWith('dynamodb:'))).toEqual([
+      expect.objectContaining({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^OcrStatusTable/), 'Arn'] }, '/index/status-index']] } }),
+      expect.objectContaining({ Action: 'dynamodb:UpdateItem', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^OcrStatusTable/), 'Arn'] } }),
+    ]);
+  });
+
+  test('GIVEN defaults THEN alarms cover 5xx, latency, unhealthy tasks, trigger errors and lag, and the pending backlog', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as any[];
+    const byMetric = (name: string) => alarms.filter((a) => a.Properties.MetricName === name);
+    expect(byMetric('HTTPCode_Target_5XX_Count')).toHaveLength(1);
+    expect(byMetric('HTTPCode_ELB_5XX_Count')).toHaveLength(1);
+    expect(byMetric('TargetResponseTime')[0].Properties).toMatchObject({ ExtendedStatistic: 'p99', Threshold: 24 });
+    expect(byMetric('UnHealthyHostCount')).toHaveLength(1);
+    expect(byMetric('Errors')).toHaveLength(1);
+    expect(byMetric('IteratorAge')[0].Properties.Threshold).toBe(900000);
+    expect(byMetric('PendingDocuments')[0].Properties).toMatchObject({ Namespace: 'CdkOcrConstructs', Threshold: 100 });
+  });
+
+  test('GIVEN defaults THEN a dashboard shows requests, latency, 5xx, CPU/memory, tasks, documents and the pending queue', () => {
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as any[];
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const metric of ['RequestCount', 'TargetResponseTime', 'HTTPCode_Target_5XX_Count', 'CPUUtilization', 'MemoryUtilization', 'RunningTaskCount', 'PendingDocuments', 'DocumentsSucceeded', 'IteratorAge']) {
+      expect(body).toContain(metric);
+    }
+  });
 });
 
 describe('OcrServiceCluster with every option', () => {
@@ -330,14 +375,21 @@ describe('OcrServiceCluster with every option', () => {
     expect(JSON.stringify(fn.Properties.Environment.Variables.OCR_SERVICE_URL)).toMatch(/http:\/\/ocr\..*:8000/);
     const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')) as any[];
     const toService = ingress.filter((r) => JSON.stringify(r.Properties.GroupId).includes('OcrServiceSecurityGroup'));
-    expect(toService.map((r) => JSON.stringify(r.Properties.SourceSecurityGroupId)).sort())
-      .toEqual([expect.stringContaining('OcrLoadBalancerSecurityGroup'), expect.stringContaining('OcrStreamTrigger')].sort());
+    const sources = toService.map((r) => JSON.stringify(r.Properties.SourceSecurityGroupId));
+    expect(sources).toHaveLength(3);
+    for (const source of ['OcrLoadBalancerSecurityGroup', 'OcrStreamTrigger', 'OcrSweep']) {
+      expect(sources.some((x) => x.includes(source))).toBe(true);
+    }
   });
 
   test('GIVEN a customer-managed key THEN the table, bucket and log groups use it', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', { SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() }) });
     template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ KMSMasterKeyID: Match.anyValue() }) })] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ KMSMasterKeyID: Match.anyValue() }) }),
+        ],
+      },
     });
     const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup')) as any[];
     expect(logGroups.filter((g) => g.Properties.KmsKeyId).length).toBeGreaterThanOrEqual(2);
@@ -366,10 +418,80 @@ describe('OcrServiceCluster: bring your own', () => {
     const env = Object.fromEntries(taskDef.Properties.ContainerDefinitions[0].Environment.map((e: any) => [e.Name, e.Value]));
     expect(env).toMatchObject({ OCR_TABLE_NAME: 'my-status', OCR_DOCUMENTS_BUCKET: 'my-documents' });
     template.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', { CapacityProviders: Match.arrayWith(['FARGATE_SPOT']) });
+    // Without statusIndexName the sweep cannot find work in the user's table, so it is off.
+    template.resourceCountIs('AWS::Events::Rule', 0);
+    expect(ocr.sweepHandler).toBeUndefined();
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: 'arn:aws:dynamodb:us-east-1:111111111111:table/my-status/stream/2026-01-01T00:00:00.000',
       DestinationConfig: { OnFailure: { Destination: Match.objectLike({ 'Fn::Join': Match.anyValue() }) } },
     });
+  });
+
+  test('GIVEN the user\'s table with a status index THEN the sweep queries that index', () => {
+    const app = newTestApp({ nag: false });
+    const stack = newTestStack(app);
+    const table = dynamodb.Table.fromTableAttributes(stack, 'Table', {
+      tableName: 'my-status',
+      tableStreamArn: 'arn:aws:dynamodb:us-east-1:111111111111:table/my-status/stream/2026-01-01T00:00:00.000',
+    });
+    new OcrServiceCluster(stack, 'Ocr', { image, table, statusIndexName: 'by-status', sweepInterval: Duration.minutes(15), stalePendingAfter: Duration.minutes(30) });
+    const template = templateOf(app, stack);
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ OCR_STATUS_INDEX_NAME: 'by-status', OCR_STALE_PENDING_SECONDS: '1800' }) },
+    });
+  });
+
+  test('GIVEN alarmAction, no dashboard and no sweep THEN every alarm has the action and nothing else is created', () => {
+    const app = newTestApp({ nag: false });
+    const stack = newTestStack(app);
+    const topic = new sns.Topic(stack, 'Pager');
+    const ocr = new OcrServiceCluster(stack, 'Ocr', { image, alarmAction: new cloudwatch_actions.SnsAction(topic), dashboard: false, sweep: false });
+    const template = templateOf(app, stack);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    template.resourceCountIs('AWS::Events::Rule', 0);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a: any) => a.Properties.AlarmDescription?.startsWith('OCR service:')) as any[];
+    expect(alarms).toHaveLength(6);
+    expect(ocr.alarms).toHaveLength(6);
+    expect(alarms.every((a) => a.Properties.AlarmActions?.length === 1)).toBe(true);
+  });
+
+  test('GIVEN the metric methods THEN they name the right namespaces, metrics and dimensions', () => {
+    const stack = new Stack(new App(), 'S', { env: { account: '111111111111', region: 'us-east-1' } });
+    const ocr = new OcrServiceCluster(stack, 'Ocr', { image, metricsNamespace: 'MyOcr' });
+    expect(ocr.metricPendingDocuments()).toMatchObject({ namespace: 'MyOcr', metricName: 'PendingDocuments', statistic: 'Maximum' });
+    expect(ocr.metricPendingDocuments().dimensions).toEqual({ Service: ocr.metricsServiceName });
+    expect(ocr.metricDocumentsFailed()).toMatchObject({ namespace: 'MyOcr', metricName: 'DocumentsFailed', statistic: 'Sum' });
+    expect(ocr.metricTargetResponseTime()).toMatchObject({ namespace: 'AWS/ApplicationELB', metricName: 'TargetResponseTime', statistic: 'p99' });
+    expect(ocr.metricTarget5xxCount()).toMatchObject({ metricName: 'HTTPCode_Target_5XX_Count' });
+    expect(ocr.metricLoadBalancer5xxCount()).toMatchObject({ metricName: 'HTTPCode_ELB_5XX_Count' });
+    expect(ocr.metricRequestCount()).toMatchObject({ metricName: 'RequestCount' });
+    expect(ocr.metricCpuUtilization()).toMatchObject({ namespace: 'AWS/ECS', metricName: 'CPUUtilization' });
+    expect(ocr.metricMemoryUtilization()).toMatchObject({ namespace: 'AWS/ECS', metricName: 'MemoryUtilization' });
+    expect(ocr.metricRunningTaskCount()).toMatchObject({ namespace: 'ECS/ContainerInsights', metricName: 'RunningTaskCount' });
+    expect(ocr.metricUnhealthyTaskCount()).toMatchObject({ metricName: 'UnHealthyHostCount', statistic: 'Maximum' });
+    expect(ocr.metricStreamIteratorAge()).toMatchObject({ namespace: 'AWS/Lambda', metricName: 'IteratorAge' });
+  });
+
+  test('GIVEN a producer and a consumer WHEN granted THEN the producer may upload and insert, the consumer read results', () => {
+    const app = newTestApp({ nag: false });
+    const stack = newTestStack(app);
+    const ocr = new OcrServiceCluster(stack, 'Ocr', { image });
+    const producer = new iam.Role(stack, 'Producer', { assumedBy: new iam.AccountRootPrincipal() });
+    const consumer = new iam.Role(stack, 'Consumer', { assumedBy: new iam.AccountRootPrincipal() });
+    ocr.grantSubmitDocuments(producer);
+    ocr.grantReadResults(consumer);
+    const template = templateOf(app, stack);
+    const statementsOf = (prefix: string) => Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith(prefix)).flatMap(([, p]: any) => p.Properties.PolicyDocument.Statement);
+    const producerText = JSON.stringify(statementsOf('Producer'));
+    expect(producerText).toContain('dynamodb:PutItem');
+    expect(producerText).toContain('/uploads/*');
+    expect(producerText).not.toContain('dynamodb:DeleteItem');
+    const consumerText = JSON.stringify(statementsOf('Consumer'));
+    expect(consumerText).toContain('dynamodb:GetItem');
+    expect(consumerText).toContain('/results/*');
+    expect(consumerText).not.toContain('PutItem');
   });
 
   test('GIVEN two clusters in one stack WHEN synthesized THEN both synthesize (no fixed physical names)', () => {
@@ -428,8 +550,12 @@ describe('OcrServiceCluster: bring your own', () => {
     expect(container.StopTimeout).toBe(90);
     const env = Object.fromEntries(container.Environment.map((e: any) => [e.Name, e.Value]));
     expect(env).toMatchObject({
-      PORT: '8080', OCR_WORKERS: '2', OCR_LANGUAGES: 'eng+deu', OCR_MAX_DOCUMENT_BYTES: String(10 * 1024 * 1024),
-      OCR_REQUEST_TIMEOUT_SECONDS: '20', OCR_SHUTDOWN_GRACE_SECONDS: '60',
+      PORT: '8080',
+      OCR_WORKERS: '2',
+      OCR_LANGUAGES: 'eng+deu',
+      OCR_MAX_DOCUMENT_BYTES: String(10 * 1024 * 1024),
+      OCR_REQUEST_TIMEOUT_SECONDS: '20',
+      OCR_SHUTDOWN_GRACE_SECONDS: '60',
     });
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
   });
@@ -466,7 +592,8 @@ describe('OcrServiceCluster: bad props fail at synth', () => {
     ['opt-out on an internal load balancer', () => ({ allowUnauthenticatedAccess: true }), /'allowUnauthenticatedAccess' only applies when 'internetFacing' is true/],
     ['authentication without certificate', () => ({ jwtAuthentication: { issuer: 'https://i', jwksEndpoint: 'https://i/j' } }), /'certificate' is required for authentication on the load balancer/],
     ['two authentications', (s) => ({
-      certificate: cert(s), domainName: 'ocr.example.com',
+      certificate: cert(s),
+      domainName: 'ocr.example.com',
       jwtAuthentication: { issuer: 'https://i', jwksEndpoint: 'https://i/j' },
       oidcAuthentication: { issuer: 'https://i', authorizationEndpoint: 'https://i/a', tokenEndpoint: 'https://i/t', userInfoEndpoint: 'https://i/u', clientId: 'c', clientSecret: { unsafeUnwrap: () => 's' } as any },
     }), /'jwtAuthentication' and 'oidcAuthentication' are mutually exclusive/],
@@ -474,6 +601,7 @@ describe('OcrServiceCluster: bad props fail at synth', () => {
     ['network and vpc', (s) => ({ network: new CostOptimizedVpc(s, 'N'), vpc: new ec2.Vpc(s, 'V') }), /'vpc' and 'network' are mutually exclusive/],
     ['cluster in another network', (s) => ({ network: new CostOptimizedVpc(s, 'N'), cluster: new ecs.Cluster(s, 'Cl', { vpc: new ec2.Vpc(s, 'V') }) }), /'cluster' must be in 'network.vpc'/],
     ['table without stream', (s) => ({ table: dynamodb.Table.fromTableName(s, 'T', 'plain') }), /'table' must have a stream \(NEW_AND_OLD_IMAGES\)/],
+    ['sweep on a table without status index', (s) => ({ sweep: true, table: dynamodb.Table.fromTableAttributes(s, 'T', { tableName: 't', tableStreamArn: 'arn:aws:dynamodb:us-east-1:111111111111:table/t/stream/x' }) }), /'sweep' needs 'statusIndexName'/],
     ['cache replicas above 5', () => ({ cache: { replicas: 6 } }), /'cache.replicas' must be an integer from 0 to 5, got 6/],
     ['secret overriding the contract', (s) => ({ secrets: { OCR_TABLE_NAME: ecs.Secret.fromSecretsManager(secretsmanager.Secret.fromSecretNameV2(s, 'X', 'x')) } }), /'secrets' must not set the contract variable 'OCR_TABLE_NAME'/],
     ['environment overriding the contract', () => ({ environment: { PORT: '9000' } }), /'environment' must not set the contract variable 'PORT'/],

@@ -7,6 +7,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as events_targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -15,9 +17,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { OcrDocumentAttributes, OcrDocumentStatus, OcrDocumentStatuses, OcrServiceApi, OcrServiceEnvironment, OcrStreamHandlerEnvironment } from './contract';
+import { OcrDocumentAttributes, OcrDocumentStatus, OcrDocumentStatuses, OcrServiceApi, OcrServiceEnvironment, OcrServiceMetrics, OcrStreamHandlerEnvironment } from './contract';
+import { StaleSweepFunction } from './stale-sweep-function';
 import { StreamTriggerFunction } from './stream-trigger-function';
 import { PropChecker } from '../common/errors';
 import { createHandler } from '../common/handler';
@@ -26,6 +30,7 @@ import { workerImage } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 
 const CONSTRUCT_TYPE = 'OcrServiceCluster';
+const DEFAULT_STATUS_INDEX = 'status-index';
 /** A non-default port for the cache (AwsSolutions-AEC5: 6379 is what scanners try first). */
 const CACHE_PORT = 6380;
 
@@ -364,6 +369,34 @@ export interface OcrServiceClusterProps {
    */
   readonly handoffTimeout?: Duration;
 
+  /**
+   * Claims per document before the service marks it FAILED (`OCR_MAX_ATTEMPTS`).
+   * @default 3
+   */
+  readonly maxAttempts?: number;
+
+  // ----- Sweep -----
+  /**
+   * Run the sweep that hands off stale PENDING items again and releases expired PROCESSING claims.
+   * @default true (with your own `table`, only when `statusIndexName` is given)
+   */
+  readonly sweep?: boolean;
+  /**
+   * How often the sweep runs.
+   * @default Duration.minutes(5)
+   */
+  readonly sweepInterval?: Duration;
+  /**
+   * A PENDING item unchanged for this long is handed off again by the sweep.
+   * @default Duration.minutes(10)
+   */
+  readonly stalePendingAfter?: Duration;
+  /**
+   * With your own `table`: the name of its index whose partition key is `status` (string).
+   * @default - 'status-index' on the table the construct creates
+   */
+  readonly statusIndexName?: string;
+
   // ----- Operations -----
   /**
    * Tracing sidecar.
@@ -395,6 +428,22 @@ export interface OcrServiceClusterProps {
    * @default true
    */
   readonly dashboard?: boolean;
+  /**
+   * Create the alarms (5xx, latency, unhealthy tasks, stream trigger errors and lag, pending backlog).
+   * They have no actions: add yours with `alarm.addAlarmAction(...)`.
+   * @default true
+   */
+  readonly alarms?: boolean;
+  /**
+   * Action of every alarm (e.g. `new cloudwatch_actions.SnsAction(topic)`).
+   * @default - no action: the alarms show on the dashboard; add actions with `alarm.addAlarmAction(...)`
+   */
+  readonly alarmAction?: cloudwatch.IAlarmAction;
+  /**
+   * Alarm when more documents than this are PENDING (needs the sweep, which counts them).
+   * @default 100
+   */
+  readonly pendingDocumentsAlarmThreshold?: number;
 }
 
 /** Answers Lambda's on-failure destination for stream batches: writes into the documents bucket. */
@@ -462,6 +511,22 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
    * is internet-facing (a private subnet has no route to it, and its listener demands authentication).
    */
   public readonly serviceDiscoveryNamespace?: servicediscovery.PrivateDnsNamespace;
+  /** The sweep handler (with `sweep`). */
+  public readonly sweepHandler?: lambda.Function;
+  public readonly sweepHandlerRole?: iam.Role;
+  public readonly sweepHandlerLogGroup?: logs.LogGroup;
+  /** Dead-letter queue of the sweep's scheduled invocations. */
+  public readonly sweepDeadLetterQueue?: sqs.Queue;
+  public readonly sweepSchedule?: events.Rule;
+  /** Name of the status index (partition key `status`), when there is one. */
+  public readonly statusIndexName?: string;
+  /** Value of the `Service` dimension of the service's and the sweep's EMF metrics. */
+  public readonly metricsServiceName: string;
+  /** Namespace of the service's and the sweep's EMF metrics. */
+  public readonly metricsNamespace: string;
+  public readonly dashboard?: cloudwatch.Dashboard;
+  /** Every alarm created (no actions attached). */
+  public readonly alarms: cloudwatch.Alarm[] = [];
   /** Base URL of the service as the stream handler calls it. */
   public readonly serviceUrl: string;
   /** Environment of the service container (the contract; secrets excluded). */
@@ -585,6 +650,17 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
         stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
         timeToLiveAttribute: OcrDocumentAttributes.EXPIRES_AT,
         removalPolicy,
+      });
+      // The sweep's view of unfinished work. Partition key `status` concentrates writes on four
+      // values; one index partition absorbs 1000 writes/s, far above an OCR fleet's status changes.
+      table.addGlobalSecondaryIndex({
+        indexName: DEFAULT_STATUS_INDEX,
+        partitionKey: { name: OcrDocumentAttributes.STATUS, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.INCLUDE,
+        nonKeyAttributes: [
+          OcrDocumentAttributes.BUCKET, OcrDocumentAttributes.KEY, OcrDocumentAttributes.FILE_TYPE,
+          OcrDocumentAttributes.UPDATED_AT, OcrDocumentAttributes.LEASE_EXPIRES_AT, OcrDocumentAttributes.OWNER,
+        ],
       });
       const reasonBackup = 'The OCR status table has point-in-time recovery (35 days of continuous backups); an AWS Backup plan is the account owner\'s choice and is not created by a construct.';
       acknowledgeNagFindings(table, [
@@ -725,6 +801,10 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       containerSecrets[OcrServiceEnvironment.REDIS_AUTH_TOKEN] = ecs.Secret.fromSecretsManager(this.cacheAuthSecret!);
     }
 
+    this.metricsNamespace = props.metricsNamespace ?? 'CdkOcrConstructs';
+    this.metricsServiceName = Names.uniqueResourceName(this, { maxLength: 64 });
+    this.statusIndexName = props.table ? props.statusIndexName : DEFAULT_STATUS_INDEX;
+
     // ----- Task -----
     this.serviceLogGroup = new logs.LogGroup(this, 'ServiceLogGroup', {
       retention: logRetention,
@@ -752,8 +832,9 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       [OcrServiceEnvironment.WORKERS]: String(props.workersPerTask ?? 1),
       [OcrServiceEnvironment.DOC_TIMEOUT_SECONDS]: String(timings.documentTimeout.toSeconds()),
       [OcrServiceEnvironment.LANGUAGES]: props.languages ?? 'eng',
-      [OcrServiceEnvironment.METRICS_NAMESPACE]: props.metricsNamespace ?? 'CdkOcrConstructs',
-      [OcrServiceEnvironment.METRICS_SERVICE]: 'OcrServiceCluster',
+      [OcrServiceEnvironment.MAX_ATTEMPTS]: String(props.maxAttempts ?? 3),
+      [OcrServiceEnvironment.METRICS_NAMESPACE]: this.metricsNamespace,
+      [OcrServiceEnvironment.METRICS_SERVICE]: this.metricsServiceName,
       ...cacheEnvironment,
       ...(props.tracing ? { [OcrServiceEnvironment.XRAY_DAEMON_ADDRESS]: '127.0.0.1:2000' } : {}),
     };
@@ -906,8 +987,228 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     });
     this.streamHandler.addEventSource(this.streamEventSource);
 
+    // ----- Sweep -----
+    const sweepEnabled = (props.sweep ?? true) && this.statusIndexName !== undefined;
+    if (props.sweep === true && this.statusIndexName === undefined) {
+      check.fail('sweep', 'needs \'statusIndexName\' (an index of your table with partition key \'status\')');
+    }
+    if (sweepEnabled) this.createSweep(props, workloadSubnets, logRetention, listenerPort, port, internetFacing);
+
+    if (props.alarms ?? true) this.createAlarms(props, timings);
+    if (props.dashboard ?? true) {
+      (this as { dashboard?: cloudwatch.Dashboard }).dashboard = this.createDashboard();
+    }
+
     this.acknowledgeFindings(handler.role, !!props.encryptionKey);
-    void cloudwatch;
+  }
+
+  /** Let a producer submit documents the seed-003 way: upload under the uploads prefix and insert a PENDING item. */
+  public grantSubmitDocuments(grantee: iam.IGrantable): iam.Grant {
+    this.documentsBucket.grantPut(grantee, `${this.containerEnvironment[OcrServiceEnvironment.UPLOADS_PREFIX]}*`);
+    return this.table.grant(grantee, 'dynamodb:PutItem', 'dynamodb:GetItem');
+  }
+
+  /** Let a consumer read statuses and results. */
+  public grantReadResults(grantee: iam.IGrantable): iam.Grant {
+    this.documentsBucket.grantRead(grantee, `${this.containerEnvironment[OcrServiceEnvironment.RESULTS_PREFIX]}*`);
+    return this.table.grant(grantee, 'dynamodb:GetItem', 'dynamodb:BatchGetItem');
+  }
+
+  /** Requests reaching the tasks (Sum). */
+  public metricRequestCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.targetGroup.metrics.requestCount({ period: Duration.minutes(1), ...props });
+  }
+
+  /** Time from the load balancer to the task's response (p99 by default). */
+  public metricTargetResponseTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.targetGroup.metrics.targetResponseTime({ statistic: 'p99', period: Duration.minutes(1), ...props });
+  }
+
+  /** 5xx answers of the tasks (Sum). */
+  public metricTarget5xxCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.targetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: Duration.minutes(1), ...props });
+  }
+
+  /** 5xx answers of the load balancer itself, e.g. 502/503 with no healthy task (Sum). */
+  public metricLoadBalancer5xxCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: Duration.minutes(1), ...props });
+  }
+
+  /** Tasks failing the `/health` check (Maximum). */
+  public metricUnhealthyTaskCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.targetGroup.metrics.unhealthyHostCount({ statistic: 'Maximum', period: Duration.minutes(1), ...props });
+  }
+
+  /** Average CPU of the service's tasks, percent. */
+  public metricCpuUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.service.metricCpuUtilization({ period: Duration.minutes(1), ...props });
+  }
+
+  /** Average memory of the service's tasks, percent. */
+  public metricMemoryUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.service.metricMemoryUtilization({ period: Duration.minutes(1), ...props });
+  }
+
+  /** Running tasks (Container Insights). */
+  public metricRunningTaskCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'ECS/ContainerInsights',
+      metricName: 'RunningTaskCount',
+      dimensionsMap: { ClusterName: this.cluster.clusterName, ServiceName: this.service.serviceName },
+      statistic: 'Average',
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
+  /** The queue: items with status PENDING, as counted by the sweep (Maximum). */
+  public metricPendingDocuments(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.serviceMetric(OcrServiceMetrics.PENDING_DOCUMENTS, { statistic: 'Maximum', period: Duration.minutes(5), ...props });
+  }
+
+  /** Documents the service finished with status SUCCEEDED (the engine's EMF metric, Sum). */
+  public metricDocumentsSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.serviceMetric('DocumentsSucceeded', { statistic: 'Sum', period: Duration.minutes(5), ...props });
+  }
+
+  /** Documents the service finished with status FAILED (the engine's EMF metric, Sum). */
+  public metricDocumentsFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.serviceMetric('DocumentsFailed', { statistic: 'Sum', period: Duration.minutes(5), ...props });
+  }
+
+  /** Age of the oldest stream record the trigger has not handled yet (Maximum, ms). */
+  public metricStreamIteratorAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.streamHandler.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1), ...props });
+  }
+
+  private serviceMetric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName,
+      dimensionsMap: { Service: this.metricsServiceName },
+      ...props,
+    });
+  }
+
+  private createSweep(
+    props: OcrServiceClusterProps, subnets: ec2.SubnetSelection, logRetention: logs.RetentionDays,
+    listenerPort: number, port: number, internetFacing: boolean,
+  ): void {
+    const handoffTimeout = props.handoffTimeout ?? Duration.seconds(10);
+    const interval = props.sweepInterval ?? Duration.minutes(5);
+    const handler = createHandler(this, 'Sweep', (s, i, p) => new StaleSweepFunction(s, i, p), {
+      purpose: 'OCR service stale-work sweep',
+      timeout: Duration.minutes(2),
+      invocation: 'async',
+      architecture: props.architecture,
+      encryptionKey: props.encryptionKey,
+      logRetention,
+      vpc: this.vpc,
+      vpcSubnets: subnets,
+      environment: {
+        [OcrStreamHandlerEnvironment.SERVICE_URL]: this.serviceUrl,
+        [OcrStreamHandlerEnvironment.HANDOFF_TIMEOUT_MS]: String(handoffTimeout.toMilliseconds()),
+        [OcrStreamHandlerEnvironment.TABLE_NAME]: this.table.tableName,
+        [OcrStreamHandlerEnvironment.STATUS_INDEX_NAME]: this.statusIndexName!,
+        [OcrStreamHandlerEnvironment.STALE_PENDING_SECONDS]: String((props.stalePendingAfter ?? Duration.minutes(10)).toSeconds()),
+        [OcrStreamHandlerEnvironment.SWEEP_MAX_ITEMS]: '100',
+        [OcrStreamHandlerEnvironment.METRICS_NAMESPACE]: this.metricsNamespace,
+        [OcrStreamHandlerEnvironment.METRICS_SERVICE]: this.metricsServiceName,
+      },
+    });
+    // Exactly the two calls it makes: query the status index, conditionally release a claim.
+    handler.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['dynamodb:Query'],
+      resources: [`${this.table.tableArn}/index/${this.statusIndexName}`],
+    }));
+    handler.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [this.table.tableArn] }));
+    this.table.encryptionKey?.grantEncryptDecrypt(handler.role);
+    if (internetFacing) {
+      handler.function.connections.allowTo(this.serviceSecurityGroup, ec2.Port.tcp(port), 'OCR sweep to the tasks (Cloud Map)');
+    } else {
+      handler.function.connections.allowTo(this.loadBalancer, ec2.Port.tcp(listenerPort), 'OCR sweep to the service');
+    }
+    const schedule = new events.Rule(this, 'SweepSchedule', {
+      description: 'OCR service: re-drive stale PENDING documents and release expired claims',
+      schedule: events.Schedule.rate(interval),
+      targets: [new events_targets.LambdaFunction(handler.function, { retryAttempts: 0 })],
+    });
+    if (this.table.encryptionKey) {
+      acknowledgeNagFindings(handler.role.node.findChild('DefaultPolicy'), [{
+        ruleId: 'AwsSolutions-IAM5',
+        reason: 'The sweep decrypts and re-encrypts status items with the table key; KMS data-key actions are wildcards by name only, on this one key.',
+        findings: ['Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*'],
+      }]);
+    }
+    const self = this as {
+      sweepHandler?: lambda.Function;
+      sweepHandlerRole?: iam.Role;
+      sweepHandlerLogGroup?: logs.LogGroup;
+      sweepDeadLetterQueue?: sqs.Queue;
+      sweepSchedule?: events.Rule;
+    };
+    self.sweepHandler = handler.function;
+    self.sweepHandlerRole = handler.role;
+    self.sweepHandlerLogGroup = handler.logGroup;
+    self.sweepDeadLetterQueue = handler.deadLetterQueue;
+    self.sweepSchedule = schedule;
+  }
+
+  private createAlarms(props: OcrServiceClusterProps, timings: Timings): void {
+    const add = (
+      id: string, metric: cloudwatch.IMetric, threshold: number, description: string,
+      comparison = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, periods = 3,
+    ) => {
+      const alarm = new cloudwatch.Alarm(this, id, {
+        metric,
+        threshold,
+        comparisonOperator: comparison,
+        evaluationPeriods: periods,
+        datapointsToAlarm: periods,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: `OCR service: ${description}`,
+        actionsEnabled: true,
+      });
+      if (props.alarmAction) {
+        alarm.addAlarmAction(props.alarmAction);
+      } else {
+        const reason = 'The OCR service cannot choose who is paged: this alarm shows on the dashboard, and alarmAction (or alarm.addAlarmAction) routes it to the owner.';
+        acknowledgeNagFindings(alarm, [{ ruleId: 'NIST.800.53.R5-CloudWatchAlarmAction', reason }, { ruleId: 'HIPAA.Security-CloudWatchAlarmAction', reason }]);
+      }
+      this.alarms.push(alarm);
+    };
+    add('Target5xxAlarm', this.metricTarget5xxCount({ period: Duration.minutes(5) }), 5, 'the tasks answered 5xx at least 5 times in each of 3 five-minute periods');
+    add('LoadBalancer5xxAlarm', this.metricLoadBalancer5xxCount({ period: Duration.minutes(5) }), 5, 'the load balancer answered 5xx (no healthy task, timeouts) at least 5 times in each of 3 five-minute periods');
+    add('LatencyAlarm', this.metricTargetResponseTime({ period: Duration.minutes(5) }), timings.requestTimeout.toSeconds() * 0.8,
+      'p99 response time above 80% of the per-request bound for 15 minutes', cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
+    add('UnhealthyTasksAlarm', this.metricUnhealthyTaskCount(), 1, 'a task has failed /health for 3 minutes');
+    add('StreamTriggerErrorsAlarm', this.streamHandler.metricErrors({ period: Duration.minutes(5) }), 1, 'the stream trigger failed (retries, then the S3 on-failure destination)', undefined, 1);
+    add('StreamLagAlarm', this.metricStreamIteratorAge({ period: Duration.minutes(5) }), Duration.minutes(15).toMilliseconds(), 'new documents wait more than 15 minutes for their hand-off', cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, 1);
+    if (this.sweepHandler) {
+      add('PendingBacklogAlarm', this.metricPendingDocuments(), props.pendingDocumentsAlarmThreshold ?? 100,
+        `more than ${props.pendingDocumentsAlarmThreshold ?? 100} documents are PENDING for 15 minutes`, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
+    }
+  }
+
+  private createDashboard(): cloudwatch.Dashboard {
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
+    const graph = (title: string, left: cloudwatch.IMetric[], right?: cloudwatch.IMetric[]) =>
+      new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
+    dashboard.addWidgets(
+      graph('Requests', [this.metricRequestCount()]),
+      graph('Latency (p50, p99)', [this.metricTargetResponseTime({ statistic: 'p50', label: 'p50' }), this.metricTargetResponseTime({ label: 'p99' })]),
+      graph('5xx', [this.metricTarget5xxCount({ label: 'tasks' }), this.metricLoadBalancer5xxCount({ label: 'load balancer' })]),
+    );
+    dashboard.addWidgets(
+      graph('CPU and memory (%)', [this.metricCpuUtilization({ label: 'CPU' }), this.metricMemoryUtilization({ label: 'memory' })]),
+      graph('Tasks', [this.metricRunningTaskCount({ label: 'running' }), this.metricUnhealthyTaskCount({ label: 'unhealthy' })]),
+      graph('Documents', [this.metricDocumentsSucceeded({ label: 'succeeded' }), this.metricDocumentsFailed({ label: 'failed' })], [this.metricPendingDocuments({ label: 'pending (queue)' })]),
+    );
+    dashboard.addWidgets(
+      graph('Stream trigger', [this.streamHandler.metricInvocations({ label: 'invocations' }), this.streamHandler.metricErrors({ label: 'errors' })], [this.metricStreamIteratorAge({ label: 'iterator age (ms)' })]),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 16, height: 6 }),
+    );
+    return dashboard;
   }
 
   private createNamespace(): servicediscovery.PrivateDnsNamespace {
@@ -944,7 +1245,9 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     }));
   }
 
-  private createCache(options: OcrServiceCacheOptions, subnets: ec2.SubnetSelection, encryptionKey: kms.IKey | undefined): elasticache.CfnReplicationGroup {
+  private createCache(
+    options: OcrServiceCacheOptions, subnets: ec2.SubnetSelection, encryptionKey: kms.IKey | undefined,
+  ): elasticache.CfnReplicationGroup {
     const replicas = options.replicas ?? 1;
     const snapshotRetentionDays = options.snapshotRetentionDays ?? 1;
     const self = this as {
@@ -1037,12 +1340,14 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
         nagResourceFinding(this, bucket.arnForObjects('*')),
         nagResourceFinding(this, bucket.arnForObjects(`${this.containerEnvironment[OcrServiceEnvironment.UPLOADS_PREFIX]}*`)),
         nagResourceFinding(this, bucket.arnForObjects(`${this.containerEnvironment[OcrServiceEnvironment.RESULTS_PREFIX]}*`)),
+        // grantReadWriteData covers the table's indexes (the status index).
+        nagResourceFinding(this, `${this.table.tableArn}/index/*`),
       ];
       if (bucket.encryptionKey || this.table.encryptionKey) findings.push('Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*');
       if (this.tracingContainer) findings.push('Resource::*');
       acknowledgeNagFindings(taskPolicy, [{
         ruleId: 'AwsSolutions-IAM5',
-        reason: 'The OCR service reads documents at any key its producers name (seed 003 records carry their own key) and writes only under its uploads and results prefixes; wildcard actions are the S3 read and multipart-upload families; X-Ray actions support no resource.',
+        reason: 'The OCR service reads documents at any key its producers name (seed 003 records carry their own key) and writes only under its uploads and results prefixes; it queries the indexes of its own status table; wildcard actions are the S3 read and multipart-upload families; X-Ray actions support no resource.',
         findings,
       }]);
     }
@@ -1059,7 +1364,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     }
     if (!customerKey) {
       const reason = 'Log groups of the OCR service are encrypted by CloudWatch Logs with service-managed keys; pass encryptionKey to use a customer-managed KMS key.';
-      for (const logGroup of [this.serviceLogGroup, this.streamHandlerLogGroup]) {
+      for (const logGroup of [this.serviceLogGroup, this.streamHandlerLogGroup, ...(this.sweepHandlerLogGroup ? [this.sweepHandlerLogGroup] : [])]) {
         acknowledgeNagFindings(logGroup, [
           { ruleId: 'NIST.800.53.R5-CloudWatchLogGroupEncrypted', reason }, { ruleId: 'HIPAA.Security-CloudWatchLogGroupEncrypted', reason },
         ]);
@@ -1104,7 +1409,8 @@ interface Timings {
 /** Every prop rule that does not need the constructed resources. */
 function validateProps(check: PropChecker, props: OcrServiceClusterProps): Timings {
   if (props.network && props.vpc) check.fail('vpc', 'and \'network\' are mutually exclusive');
-  if (props.cluster && props.vpc && !Token.isUnresolved(props.vpc.vpcId) && !Token.isUnresolved(props.cluster.vpc.vpcId) && props.cluster.vpc.vpcId !== props.vpc.vpcId) {
+  const vpcIdsKnown = props.cluster && props.vpc && !Token.isUnresolved(props.vpc.vpcId) && !Token.isUnresolved(props.cluster.vpc.vpcId);
+  if (vpcIdsKnown && props.cluster!.vpc.vpcId !== props.vpc!.vpcId) {
     check.fail('cluster', 'must be in \'vpc\'');
   }
   if (props.cluster && props.network && props.cluster.vpc !== props.network.vpc) check.fail('cluster', 'must be in \'network.vpc\'');
@@ -1196,8 +1502,18 @@ function validateProps(check: PropChecker, props: OcrServiceClusterProps): Timin
     }
   }
   return {
-    requestTimeout, deregistrationDelay, stopTimeout, shutdownGrace, idleTimeout, documentTimeout, handoffTimeout,
-    minCapacity, maxCapacity, desiredCount, cpuScaleOut, cpuScaleIn,
+    requestTimeout,
+    deregistrationDelay,
+    stopTimeout,
+    shutdownGrace,
+    idleTimeout,
+    documentTimeout,
+    handoffTimeout,
+    minCapacity,
+    maxCapacity,
+    desiredCount,
+    cpuScaleOut,
+    cpuScaleIn,
     requestsPerTarget: props.requestsPerTargetPerMinute ?? 300,
   };
 }

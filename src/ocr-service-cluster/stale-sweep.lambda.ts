@@ -97,12 +97,20 @@ export async function sweep(deps: SweepDependencies): Promise<SweepResult> {
           file_type: item[A.FILE_TYPE],
         },
       }, deps);
-      if (outcome === 'transient') handoffFailures++;
-      else stalePendingRedriven++;
+      if (outcome === 'transient') {
+        // The service is not taking work now; the next run tries again (and each call would only
+        // wait out its timeout).
+        handoffFailures++;
+        budget = 0;
+      } else {
+        stalePendingRedriven++;
+      }
     }
   }
 
   let expiredClaimsReleased = 0;
+  // Releasing claims needs no service call, so it has its own budget.
+  budget = deps.maxItems;
   const nowSeconds = Math.floor(now.getTime() / 1000);
   const { items: claimed } = await queryStatus(deps, OcrDocumentStatus.PROCESSING, deps.maxItems);
   for (const item of claimed) {

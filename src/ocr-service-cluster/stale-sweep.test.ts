@@ -1,3 +1,5 @@
+// Tests live beside the code in src/; their AWS SDK and mock imports are devDependencies by design.
+/* eslint-disable import/no-extraneous-dependencies */
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -107,10 +109,12 @@ describe('stale sweep', () => {
     expect(result.pendingDocuments).toBe(5);
   });
 
-  test('GIVEN the service is down WHEN stale items are handed off THEN failures are counted, not thrown', async () => {
-    answerQueries({ PENDING: [{ document_id: 'd1' }] });
-    const { deps } = setup(503);
-    expect(await sweep(deps)).toMatchObject({ stalePendingRedriven: 0, handoffFailures: 1 });
+  test('GIVEN the service is down WHEN stale items are handed off THEN it stops at the first failure and counts it, without throwing', async () => {
+    answerQueries({ PENDING: [{ document_id: 'd1' }, { document_id: 'd2' }], PROCESSING: [{ document_id: 'dead', lease_expires_at: NOW_S - 1 }] });
+    ddb.on(UpdateCommand).resolves({});
+    const { deps, calls } = setup(503);
+    expect(await sweep(deps)).toMatchObject({ stalePendingRedriven: 0, handoffFailures: 1, expiredClaimsReleased: 1 });
+    expect(calls).toHaveLength(1);
   });
 
   test('GIVEN paginated query results WHEN swept THEN every page is counted', async () => {
