@@ -1,4 +1,4 @@
-import { App, Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, SecretValue, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -454,6 +454,32 @@ describe('OcrServiceCluster: bring your own', () => {
     expect(alarms).toHaveLength(6);
     expect(ocr.alarms).toHaveLength(6);
     expect(alarms.every((a) => a.Properties.AlarmActions?.length === 1)).toBe(true);
+  });
+
+  test('GIVEN OIDC authentication on an internal HTTPS listener THEN the listener authenticates before forwarding', () => {
+    const app = newTestApp({ nag: false });
+    const stack = newTestStack(app);
+    new OcrServiceCluster(stack, 'Ocr', {
+      image,
+      certificate: acm.Certificate.fromCertificateArn(stack, 'C', certificateArn),
+      domainName: 'ocr.internal.example.com',
+      oidcAuthentication: {
+        issuer: 'https://idp.example.com',
+        authorizationEndpoint: 'https://idp.example.com/authorize',
+        tokenEndpoint: 'https://idp.example.com/token',
+        userInfoEndpoint: 'https://idp.example.com/userinfo',
+        clientId: 'ocr',
+        clientSecret: SecretValue.secretsManager('ocr/oidc-client-secret'),
+      },
+    });
+    const template = templateOf(app, stack);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Protocol: 'HTTPS',
+      DefaultActions: [
+        Match.objectLike({ Type: 'authenticate-oidc', AuthenticateOidcConfig: Match.objectLike({ Issuer: 'https://idp.example.com', Scope: 'openid' }) }),
+        Match.objectLike({ Type: 'forward' }),
+      ],
+    });
   });
 
   test('GIVEN the metric methods THEN they name the right namespaces, metrics and dimensions', () => {

@@ -713,6 +713,10 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     const forward = elbv2.ListenerAction.forward([this.targetGroup]);
     let defaultAction = forward;
     if (props.jwtAuthentication) {
+      // JWT validation on ALB is recent in aws-cdk-lib; fail clearly on an older peer version.
+      if (typeof (elbv2.ListenerAction as { authenticateJwt?: unknown }).authenticateJwt !== 'function') {
+        check.fail('jwtAuthentication', 'needs an aws-cdk-lib release with ListenerAction.authenticateJwt (2.276.0 is tested); upgrade aws-cdk-lib or use oidcAuthentication');
+      }
       defaultAction = elbv2.ListenerAction.authenticateJwt({ ...props.jwtAuthentication, next: forward });
     } else if (props.oidcAuthentication) {
       defaultAction = elbv2.ListenerAction.authenticateOidc({
