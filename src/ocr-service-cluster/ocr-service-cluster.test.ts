@@ -4,6 +4,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -365,6 +366,11 @@ describe('OcrServiceCluster with every option', () => {
       DefaultActions: [Match.objectLike({ Type: 'redirect', RedirectConfig: Match.objectLike({ Protocol: 'HTTPS', Port: '443' }) })],
     });
     template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    // The load balancer may fetch the issuer's JWKS.
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: 'OCR service load balancer',
+      SecurityGroupEgress: Match.arrayWith([Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })]),
+    });
   });
 
   test('GIVEN internet-facing THEN the trigger reaches the tasks through Cloud Map, not the authenticated public listener', () => {
@@ -479,6 +485,27 @@ describe('OcrServiceCluster: bring your own', () => {
         Match.objectLike({ Type: 'authenticate-oidc', AuthenticateOidcConfig: Match.objectLike({ Issuer: 'https://idp.example.com', Scope: 'openid' }) }),
         Match.objectLike({ Type: 'forward' }),
       ],
+    });
+  });
+
+  test('GIVEN Cognito authentication on an internet-facing listener THEN it authenticates with the pool before forwarding', () => {
+    const app = newTestApp({ nag: false });
+    const stack = newTestStack(app);
+    const userPool = new cognito.UserPool(stack, 'Pool');
+    const userPoolClient = userPool.addClient('Client', { generateSecret: true });
+    const userPoolDomain = userPool.addDomain('Domain', { cognitoDomain: { domainPrefix: 'ocr-test' } });
+    const network = new CostOptimizedVpc(stack, 'Network', { maxAzs: 2 });
+    new OcrServiceCluster(stack, 'Ocr', {
+      image,
+      network,
+      internetFacing: true,
+      certificate: acm.Certificate.fromCertificateArn(stack, 'C', certificateArn),
+      cognitoAuthentication: { userPool, userPoolClient, userPoolDomain },
+    });
+    const template = templateOf(app, stack);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      DefaultActions: [Match.objectLike({ Type: 'authenticate-cognito' }), Match.objectLike({ Type: 'forward' })],
     });
   });
 
@@ -614,7 +641,7 @@ describe('OcrServiceCluster: bad props fail at synth', () => {
     ['negative retries', () => ({ streamRetryAttempts: -1 }), /'streamRetryAttempts' must be an integer from 0/],
     ['hand-off timeout above 60 s', () => ({ handoffTimeout: Duration.seconds(61) }), /'handoffTimeout' must be a whole number of seconds from 1 to 60, got 61/],
     ['internet-facing without certificate', () => ({ internetFacing: true, allowUnauthenticatedAccess: true }), /'certificate' is required when 'internetFacing' is true/],
-    ['internet-facing without authentication', (s) => ({ internetFacing: true, certificate: cert(s) }), /'internetFacing' requires 'jwtAuthentication' or 'oidcAuthentication' on the load balancer; set 'allowUnauthenticatedAccess: true' to opt out explicitly/],
+    ['internet-facing without authentication', (s) => ({ internetFacing: true, certificate: cert(s) }), /'internetFacing' requires 'jwtAuthentication', 'oidcAuthentication' or 'cognitoAuthentication' on the load balancer; set 'allowUnauthenticatedAccess: true' to opt out explicitly/],
     ['opt-out on an internal load balancer', () => ({ allowUnauthenticatedAccess: true }), /'allowUnauthenticatedAccess' only applies when 'internetFacing' is true/],
     ['authentication without certificate', () => ({ jwtAuthentication: { issuer: 'https://i', jwksEndpoint: 'https://i/j' } }), /'certificate' is required for authentication on the load balancer/],
     ['two authentications', (s) => ({
@@ -623,6 +650,11 @@ describe('OcrServiceCluster: bad props fail at synth', () => {
       jwtAuthentication: { issuer: 'https://i', jwksEndpoint: 'https://i/j' },
       oidcAuthentication: { issuer: 'https://i', authorizationEndpoint: 'https://i/a', tokenEndpoint: 'https://i/t', userInfoEndpoint: 'https://i/u', clientId: 'c', clientSecret: { unsafeUnwrap: () => 's' } as any },
     }), /'jwtAuthentication' and 'oidcAuthentication' are mutually exclusive/],
+    ['JWT and Cognito', (s) => ({
+      certificate: cert(s), domainName: 'ocr.example.com',
+      jwtAuthentication: { issuer: 'https://i', jwksEndpoint: 'https://i/j' },
+      cognitoAuthentication: { userPool: {} as any, userPoolClient: {} as any, userPoolDomain: {} as any },
+    }), /'jwtAuthentication' and 'cognitoAuthentication' are mutually exclusive/],
     ['internal certificate without domain name', (s) => ({ certificate: cert(s) }), /'domainName' is required with 'certificate' on an internal load balancer/],
     ['network and vpc', (s) => ({ network: new CostOptimizedVpc(s, 'N'), vpc: new ec2.Vpc(s, 'V') }), /'vpc' and 'network' are mutually exclusive/],
     ['cluster in another network', (s) => ({ network: new CostOptimizedVpc(s, 'N'), cluster: new ecs.Cluster(s, 'Cl', { vpc: new ec2.Vpc(s, 'V') }) }), /'cluster' must be in 'network.vpc'/],

@@ -4,9 +4,11 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as elbv2_actions from 'aws-cdk-lib/aws-elasticloadbalancingv2-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as events_targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -66,6 +68,14 @@ export interface OcrServiceOidcAuthentication {
    * @default 'openid'
    */
   readonly scope?: string;
+}
+
+/** Amazon Cognito login on the load balancer (browser clients). */
+export interface OcrServiceCognitoAuthentication {
+  readonly userPool: cognito.IUserPool;
+  /** An app client of the pool with a client secret and the ALB's `/oauth2/idpresponse` callback URL. */
+  readonly userPoolClient: cognito.IUserPoolClient;
+  readonly userPoolDomain: cognito.IUserPoolDomain;
 }
 
 /** The optional Valkey cache of results, keyed by content hash + engine version + languages + options. */
@@ -273,8 +283,8 @@ export interface OcrServiceClusterProps {
 
   // ----- Load balancer -----
   /**
-   * Put the load balancer on the internet. Requires `certificate` and one of `jwtAuthentication` or
-   * `oidcAuthentication`, unless `allowUnauthenticatedAccess`.
+   * Put the load balancer on the internet. Requires `certificate` and one of `jwtAuthentication`,
+   * `oidcAuthentication` or `cognitoAuthentication`, unless `allowUnauthenticatedAccess`.
    * @default false
    */
   readonly internetFacing?: boolean;
@@ -298,6 +308,11 @@ export interface OcrServiceClusterProps {
    * @default - none
    */
   readonly oidcAuthentication?: OcrServiceOidcAuthentication;
+  /**
+   * Amazon Cognito login on the load balancer (HTTPS only).
+   * @default - none
+   */
+  readonly cognitoAuthentication?: OcrServiceCognitoAuthentication;
   /**
    * Explicit opt-out: an internet-facing load balancer without authentication on the load balancer
    * (e.g. the service sits behind your own API gateway or checks tokens itself).
@@ -718,6 +733,8 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
         check.fail('jwtAuthentication', 'needs an aws-cdk-lib release with ListenerAction.authenticateJwt (2.276.0 is tested); upgrade aws-cdk-lib or use oidcAuthentication');
       }
       defaultAction = elbv2.ListenerAction.authenticateJwt({ ...props.jwtAuthentication, next: forward });
+    } else if (props.cognitoAuthentication) {
+      defaultAction = new elbv2_actions.AuthenticateCognitoAction({ ...props.cognitoAuthentication, next: forward });
     } else if (props.oidcAuthentication) {
       defaultAction = elbv2.ListenerAction.authenticateOidc({
         ...props.oidcAuthentication,
@@ -734,6 +751,10 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       open: false,
       defaultAction,
     });
+    if (props.jwtAuthentication) {
+      // The load balancer fetches the issuer's JWKS over HTTPS (the OIDC and Cognito actions open this themselves).
+      this.loadBalancerSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'JWKS endpoint of the JWT issuer');
+    }
     // The listener's default action names the target group; record the dependency for the ALB->task rule.
     this.targetGroup.registerListener(this.listener);
     if (internetFacing) {
@@ -1481,13 +1502,16 @@ function validateProps(check: PropChecker, props: OcrServiceClusterProps): Timin
   }
 
   // Exposure and authentication.
-  if (props.jwtAuthentication && props.oidcAuthentication) check.fail('jwtAuthentication', 'and \'oidcAuthentication\' are mutually exclusive');
-  const authenticated = !!(props.jwtAuthentication || props.oidcAuthentication);
+  const authentications = [
+    props.jwtAuthentication && 'jwtAuthentication', props.oidcAuthentication && 'oidcAuthentication', props.cognitoAuthentication && 'cognitoAuthentication',
+  ].filter((x): x is string => !!x);
+  if (authentications.length > 1) check.fail(authentications[0], `and '${authentications.slice(1).join('\', \'')}' are mutually exclusive`);
+  const authenticated = authentications.length > 0;
   if (authenticated && !props.certificate) check.fail('certificate', 'is required for authentication on the load balancer (authentication runs on HTTPS listeners only)');
   if (props.internetFacing) {
     if (!props.certificate) check.fail('certificate', 'is required when \'internetFacing\' is true: the service is not put on the internet over plain HTTP');
     if (!authenticated && !props.allowUnauthenticatedAccess) {
-      check.fail('internetFacing', 'requires \'jwtAuthentication\' or \'oidcAuthentication\' on the load balancer; set \'allowUnauthenticatedAccess: true\' to opt out explicitly');
+      check.fail('internetFacing', 'requires \'jwtAuthentication\', \'oidcAuthentication\' or \'cognitoAuthentication\' on the load balancer; set \'allowUnauthenticatedAccess: true\' to opt out explicitly');
     }
   } else if (props.allowUnauthenticatedAccess) {
     check.fail('allowUnauthenticatedAccess', 'only applies when \'internetFacing\' is true');
