@@ -1,10 +1,12 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { App, Duration, RemovalPolicy, SecretValue, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -12,6 +14,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/compliance';
+import { WORKER_IMAGE_DIRECTORY } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { OcrServiceEnvironment } from './contract';
 import * as streamEvents from './fixtures/stream-events.json';
@@ -509,6 +512,18 @@ describe('OcrServiceCluster: bring your own', () => {
     });
   });
 
+  test('GIVEN no image WHEN constructed THEN the bundled worker image is built from assets/ocr-worker, or a clear error says it is missing', () => {
+    const app = newTestApp({ nag: false });
+    const stack = newTestStack(app);
+    const bundled = fs.existsSync(path.join(WORKER_IMAGE_DIRECTORY, 'Dockerfile'));
+    if (bundled) {
+      const ocr = new OcrServiceCluster(stack, 'Ocr');
+      expect(ocr.node.tryFindChild('WorkerImage')).toBeDefined();
+    } else {
+      expect(() => new OcrServiceCluster(stack, 'Ocr')).toThrow(/OcrServiceCluster 'Ocr': 'image' is required: the bundled OCR worker .*assets\/ocr-worker/);
+    }
+  });
+
   test('GIVEN the metric methods THEN they name the right namespaces, metrics and dimensions', () => {
     const stack = new Stack(new App(), 'S', { env: { account: '111111111111', region: 'us-east-1' } });
     const ocr = new OcrServiceCluster(stack, 'Ocr', { image, metricsNamespace: 'MyOcr' });
@@ -651,7 +666,8 @@ describe('OcrServiceCluster: bad props fail at synth', () => {
       oidcAuthentication: { issuer: 'https://i', authorizationEndpoint: 'https://i/a', tokenEndpoint: 'https://i/t', userInfoEndpoint: 'https://i/u', clientId: 'c', clientSecret: { unsafeUnwrap: () => 's' } as any },
     }), /'jwtAuthentication' and 'oidcAuthentication' are mutually exclusive/],
     ['JWT and Cognito', (s) => ({
-      certificate: cert(s), domainName: 'ocr.example.com',
+      certificate: cert(s),
+      domainName: 'ocr.example.com',
       jwtAuthentication: { issuer: 'https://i', jwksEndpoint: 'https://i/j' },
       cognitoAuthentication: { userPool: {} as any, userPoolClient: {} as any, userPoolDomain: {} as any },
     }), /'jwtAuthentication' and 'cognitoAuthentication' are mutually exclusive/],

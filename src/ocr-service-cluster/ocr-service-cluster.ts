@@ -1,10 +1,12 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Annotations, Duration, Names, RemovalPolicy, SecretValue, Size, Stack, Token } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -28,7 +30,7 @@ import { StreamTriggerFunction } from './stream-trigger-function';
 import { PropChecker } from '../common/errors';
 import { createHandler } from '../common/handler';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
-import { workerImage } from '../common/worker-image';
+import { WORKER_IMAGE_DIRECTORY, workerImage } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 
 const CONSTRUCT_TYPE = 'OcrServiceCluster';
@@ -540,7 +542,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
   /** Namespace of the service's and the sweep's EMF metrics. */
   public readonly metricsNamespace: string;
   public readonly dashboard?: cloudwatch.Dashboard;
-  /** Every alarm created (no actions attached). */
+  /** Every alarm created (actions only with `alarmAction`). */
   public readonly alarms: cloudwatch.Alarm[] = [];
   /** Base URL of the service as the stream handler calls it. */
   public readonly serviceUrl: string;
@@ -841,6 +843,9 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       memoryLimitMiB: props.memoryLimitMiB ?? 3072,
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
+    if (!props.image && !fs.existsSync(path.join(WORKER_IMAGE_DIRECTORY, 'Dockerfile'))) {
+      check.fail('image', `is required: the bundled OCR worker (${WORKER_IMAGE_DIRECTORY}) is not in this installation`);
+    }
     const image = props.image ?? ecs.ContainerImage.fromDockerImageAsset(workerImage(this));
     this.containerEnvironment = {
       ...(props.environment ?? {}),
