@@ -95,6 +95,9 @@ describe('OcrServiceCluster with defaults', () => {
     expect(taskDef.Properties.Memory).toBe('3072');
     const container = taskDef.Properties.ContainerDefinitions[0];
     expect(container.StopTimeout).toBe(120);
+    expect(container.ReadonlyRootFilesystem).toBe(true);
+    expect(container.MountPoints).toEqual([{ SourceVolume: 'tmp', ContainerPath: '/tmp', ReadOnly: false }]);
+    expect(taskDef.Properties.Volumes).toEqual([{ Name: 'tmp' }]);
     expect(container.PortMappings).toEqual([expect.objectContaining({ ContainerPort: 8000, Protocol: 'tcp' })]);
     const env = Object.fromEntries(container.Environment.map((e: any) => [e.Name, e.Value]));
     expect(env).toMatchObject({

@@ -202,6 +202,11 @@ export interface OcrServiceClusterProps {
    */
   readonly documentTimeout?: Duration;
   /**
+   * Mount the container's root filesystem read-only; the service writes only to `/tmp` (a task volume).
+   * @default true
+   */
+  readonly readonlyRootFilesystem?: boolean;
+  /**
    * Extra environment variables of the service container (non-secret).
    * @default - none
    */
@@ -875,6 +880,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       environment: this.containerEnvironment,
       secrets: Object.keys(containerSecrets).length > 0 ? containerSecrets : undefined,
       stopTimeout: timings.stopTimeout,
+      readonlyRootFilesystem: props.readonlyRootFilesystem ?? true,
       logging: ecs.LogDrivers.awsLogs({
         streamPrefix: 'ocr-service',
         logGroup: this.serviceLogGroup,
@@ -883,6 +889,9 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
         maxBufferSize: Size.mebibytes(25),
       }),
     });
+    // Scratch space for the engine (rendered pages, uploads in flight) on the task's ephemeral storage.
+    this.taskDefinition.addVolume({ name: 'tmp' });
+    this.container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
     if (props.tracing) {
       this.tracingContainer = this.taskDefinition.addContainer('Tracing', {
         image: props.tracing.image,
