@@ -160,6 +160,13 @@ export async function decodeImageFrame(bytes: Uint8Array, mediaType: MediaType, 
       throw new OcrError('INVALID_IMAGE', `Cannot decode TIFF page ${pageIndex + 1}: ${(err as Error).message}`);
     }
   }
+  // refuse decompression bombs from their header, before any pixel is allocated
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let hw = 0, hh = 0;
+  if (mediaType === 'image/png' && b.length >= 24) { hw = b.readUInt32BE(16); hh = b.readUInt32BE(20); }
+  else if (mediaType === 'image/gif' && b.length >= 10) { hw = b.readUInt16LE(6); hh = b.readUInt16LE(8); }
+  else if (mediaType === 'image/bmp' && b.length >= 26) { hw = Math.abs(b.readInt32LE(18)); hh = Math.abs(b.readInt32LE(22)); }
+  if (hw * hh > maxPixels) throw new OcrError('RESOURCE_LIMIT', `Image is ${hw}x${hh} px, above the ${maxPixels} pixel limit.`);
   let image;
   try {
     image = await loadImage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));

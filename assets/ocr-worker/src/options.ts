@@ -13,7 +13,7 @@ export interface DocumentOptions {
   pages?: string | null;
   /** Password for encrypted PDFs. */
   password?: string | null;
-  /** Upper bound on the pixels of one rendered or decoded page; larger pages are rendered at a lower DPI. Default 60,000,000. */
+  /** Upper bound on the pixels of one rendered or decoded page; larger pages are rendered at a lower DPI. Default 36,000,000 (A4 at 600 dpi). */
   maxPagePixels?: number;
   /** Look for QR codes (and `barcodeFormats`) on every image and rendered page. Default true. */
   qr?: boolean;
@@ -28,7 +28,7 @@ export interface DocumentOptions {
 export const DEFAULTS = {
   languages: 'eng',
   dpi: 300,
-  maxPagePixels: 60_000_000,
+  maxPagePixels: 36_000_000,
   timeoutSeconds: 300,
   memoryMb: 2048,
   maxDocumentBytes: 100 * 1024 * 1024,

@@ -41,7 +41,7 @@ function boxOf(points: Array<{ x: number; y: number }>, scale: number): [number,
 
 /** One ZXing reader per requested format (MultiFormatReader would try every format and log noise). */
 function readersFor(formats: string[]): Array<{ decode(b: unknown, h?: Map<unknown, unknown>): any; reset(): void }> {
-  const readers = [];
+  const readers: any[] = [];
   let oneD = false;
   for (const f of formats) {
     if (f === 'QR_CODE') readers.push(new ZX.QRCodeReader());
