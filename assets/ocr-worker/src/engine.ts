@@ -62,7 +62,8 @@ export interface Engine {
   isReady(): boolean;
   readonly state: EngineState;
   readonly workers: number;
-  close(): Promise<void>;
+  /** Stops the child (finishing nothing) and refuses further work. `force` kills it at once (SIGTERM handling). */
+  close(opts?: { force?: boolean }): Promise<void>;
 }
 
 interface Child {
@@ -261,11 +262,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
       chain = p.catch(() => undefined);
       return p;
     },
-    async close() {
+    async close(opts = {}) {
       closed = true;
       state = 'closed';
       const c = child;
       child = null;
+      if (c && !c.exited && opts.force) { c.proc.kill('SIGKILL'); return; }
       if (c && !c.exited) {
         await new Promise<void>((resolve) => {
           const t = setTimeout(() => { c.proc.kill('SIGKILL'); resolve(); }, 3000);

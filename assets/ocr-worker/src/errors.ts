@@ -4,6 +4,7 @@
  */
 export const ERROR_CODES = [
   'EMPTY_INPUT', // zero bytes
+  'INPUT_NOT_FOUND', // Batch: the input object does not exist
   'TOO_LARGE', // input larger than maxDocumentBytes
   'UNSUPPORTED_MEDIA_TYPE', // content is not a PDF or a supported image type
   'INVALID_PDF', // pdf.js cannot open the file (broken structure)
