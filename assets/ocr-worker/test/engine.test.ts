@@ -138,3 +138,17 @@ describe('QR photos from the corpus (exact match)', () => {
     assert.ok(ok / files.length >= 0.95, `${ok}/${files.length}`);
   });
 });
+
+describe('multi-page TIFF', () => {
+  test('every page is decoded and OCRed (page 2 upside down)', async () => {
+    const { multiPageTiff } = await import('./helpers/tiff.ts');
+    const a = await decodeImageFrame(fixture('ocr/phototest.tif'), 'image/tiff', 0, 1e9);
+    const b = await decodeImageFrame(fixture('ocr/eurotext.tif'), 'image/tiff', 0, 1e9);
+    const r = await run(multiPageTiff([a, rotateGrey(b, 180), a]), 'three.tif', { pages: '1-2' });
+    assert.equal(r.pageCount, 3);
+    assert.equal(r.pages.length, 2);
+    assert.ok(cer(r.pages[0].text, fixture('ocr/phototest.txt').toString('utf8')) <= 0.02);
+    assert.ok(cer(r.pages[1].text, fixture('ocr/eurotext.txt').toString('utf8')) <= 0.03);
+    assert.equal(r.pages[1].rotation, 180);
+  });
+});
