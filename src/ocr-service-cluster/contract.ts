@@ -87,6 +87,13 @@ export class OcrStreamHandlerEnvironment {
 
 /** HTTP paths and port of the service. */
 export class OcrServiceApi {
+  /**
+   * Command of the bundled worker image in service mode: the service entry point is
+   * `assets/ocr-worker/src/service/main.ts` (the image's default command runs batch mode).
+   */
+  public static readonly BUNDLED_IMAGE_COMMAND: string[] = [
+    'node', '--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/service/main.ts',
+  ];
   /** Default container port (seed 001: `PORT`, default 8000). */
   public static readonly DEFAULT_PORT = 8000;
   /** Readiness: 200 only when the OCR workers are warm and the service is not shutting down. */

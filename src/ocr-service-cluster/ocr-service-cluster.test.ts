@@ -16,7 +16,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/compliance';
 import { WORKER_IMAGE_DIRECTORY } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
-import { OcrServiceEnvironment } from './contract';
+import { OcrServiceApi, OcrServiceEnvironment } from './contract';
 import * as streamEvents from './fixtures/stream-events.json';
 import { OcrServiceCapacity, OcrServiceCluster, OcrServiceClusterProps } from './ocr-service-cluster';
 
@@ -95,9 +95,10 @@ describe('OcrServiceCluster with defaults', () => {
     expect(taskDef.Properties.Memory).toBe('3072');
     const container = taskDef.Properties.ContainerDefinitions[0];
     expect(container.StopTimeout).toBe(120);
-    expect(container.ReadonlyRootFilesystem).toBe(true);
-    expect(container.MountPoints).toEqual([{ SourceVolume: 'tmp', ContainerPath: '/tmp', ReadOnly: false }]);
-    expect(taskDef.Properties.Volumes).toEqual([{ Name: 'tmp' }]);
+    expect(container.ReadonlyRootFilesystem).toBe(false);
+    // A user's image keeps its own command.
+    expect(container.Command).toBeUndefined();
+    expect(taskDef.Properties.Volumes).toBeUndefined();
     expect(container.PortMappings).toEqual([expect.objectContaining({ ContainerPort: 8000, Protocol: 'tcp' })]);
     const env = Object.fromEntries(container.Environment.map((e: any) => [e.Name, e.Value]));
     expect(env).toMatchObject({
@@ -522,6 +523,8 @@ describe('OcrServiceCluster: bring your own', () => {
     if (bundled) {
       const ocr = new OcrServiceCluster(stack, 'Ocr');
       expect(ocr.node.tryFindChild('WorkerImage')).toBeDefined();
+      const [taskDef] = Object.values(templateOf(app, stack).findResources('AWS::ECS::TaskDefinition')) as any[];
+      expect(taskDef.Properties.ContainerDefinitions[0].Command).toEqual(OcrServiceApi.BUNDLED_IMAGE_COMMAND);
     } else {
       expect(() => new OcrServiceCluster(stack, 'Ocr')).toThrow(/OcrServiceCluster 'Ocr': 'image' is required: the bundled OCR worker .*assets\/ocr-worker/);
     }
@@ -610,6 +613,7 @@ describe('OcrServiceCluster: bring your own', () => {
       shutdownGrace: Duration.seconds(60),
       removalPolicy: RemovalPolicy.DESTROY,
       containerPort: 8080,
+      readonlyRootFilesystem: true,
     });
     const template = templateOf(app, stack);
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
@@ -619,6 +623,9 @@ describe('OcrServiceCluster: bring your own', () => {
     const [taskDef] = Object.values(template.findResources('AWS::ECS::TaskDefinition')) as any[];
     const container = taskDef.Properties.ContainerDefinitions[0];
     expect(container.StopTimeout).toBe(90);
+    expect(container.ReadonlyRootFilesystem).toBe(true);
+    expect(container.MountPoints).toEqual([{ SourceVolume: 'tmp', ContainerPath: '/tmp', ReadOnly: false }]);
+    expect(taskDef.Properties.Volumes).toEqual([{ Name: 'tmp' }]);
     const env = Object.fromEntries(container.Environment.map((e: any) => [e.Name, e.Value]));
     expect(env).toMatchObject({
       PORT: '8080',

@@ -167,6 +167,11 @@ export interface OcrServiceClusterProps {
    */
   readonly image?: ecs.ContainerImage;
   /**
+   * Command of the service container.
+   * @default - with the bundled image, `OcrServiceApi.BUNDLED_IMAGE_COMMAND` (`src/service/main.ts`); with your `image`, its own command
+   */
+  readonly command?: string[];
+  /**
    * Task CPU units (Fargate combinations apply).
    * @default 1024
    */
@@ -202,8 +207,10 @@ export interface OcrServiceClusterProps {
    */
   readonly documentTimeout?: Duration;
   /**
-   * Mount the container's root filesystem read-only; the service writes only to `/tmp` (a task volume).
-   * @default true
+   * Mount the container's root filesystem read-only, with `/tmp` as a writable task volume. The image
+   * must declare `VOLUME /tmp`: Fargate creates other bind mounts writable by root only, and the
+   * worker runs as the non-root user `node`.
+   * @default false
    */
   readonly readonlyRootFilesystem?: boolean;
   /**
@@ -875,12 +882,13 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     };
     this.container = this.taskDefinition.addContainer('Service', {
       image,
+      command: props.command ?? (props.image ? undefined : OcrServiceApi.BUNDLED_IMAGE_COMMAND),
       essential: true,
       portMappings: [{ containerPort: port, name: 'http', protocol: ecs.Protocol.TCP }],
       environment: this.containerEnvironment,
       secrets: Object.keys(containerSecrets).length > 0 ? containerSecrets : undefined,
       stopTimeout: timings.stopTimeout,
-      readonlyRootFilesystem: props.readonlyRootFilesystem ?? true,
+      readonlyRootFilesystem: props.readonlyRootFilesystem ?? false,
       logging: ecs.LogDrivers.awsLogs({
         streamPrefix: 'ocr-service',
         logGroup: this.serviceLogGroup,
@@ -889,9 +897,11 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
         maxBufferSize: Size.mebibytes(25),
       }),
     });
-    // Scratch space for the engine (rendered pages, uploads in flight) on the task's ephemeral storage.
-    this.taskDefinition.addVolume({ name: 'tmp' });
-    this.container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
+    if (props.readonlyRootFilesystem) {
+      // Scratch space for the engine (rendered pages, uploads in flight) on the task's ephemeral storage.
+      this.taskDefinition.addVolume({ name: 'tmp' });
+      this.container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
+    }
     if (props.tracing) {
       this.tracingContainer = this.taskDefinition.addContainer('Tracing', {
         image: props.tracing.image,
