@@ -143,6 +143,17 @@ describe('OcrServiceCluster with defaults', () => {
       TargetType: 'ip',
       TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '60' }]),
     });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'load_balancing.algorithm.type', Value: 'least_outstanding_requests' }]),
+    });
+  });
+
+  test('GIVEN defaults THEN a deployment rolls back when the 5xx or unhealthy-task alarm fires', () => {
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DeploymentConfiguration: Match.objectLike({
+        Alarms: { Enable: true, Rollback: true, AlarmNames: [{ Ref: Match.stringLikeRegexp('^OcrTarget5xxAlarm') }, { Ref: Match.stringLikeRegexp('^OcrUnhealthyTasksAlarm') }] },
+      }),
+    });
   });
 
   test('GIVEN defaults THEN the tasks accept traffic only from the load balancer security group', () => {
@@ -686,6 +697,8 @@ describe('OcrServiceCluster: bad props fail at synth', () => {
     ['cluster in another network', (s) => ({ network: new CostOptimizedVpc(s, 'N'), cluster: new ecs.Cluster(s, 'Cl', { vpc: new ec2.Vpc(s, 'V') }) }), /'cluster' must be in 'network.vpc'/],
     ['table without stream', (s) => ({ table: dynamodb.Table.fromTableName(s, 'T', 'plain') }), /'table' must have a stream \(NEW_AND_OLD_IMAGES\)/],
     ['sweep on a table without status index', (s) => ({ sweep: true, table: dynamodb.Table.fromTableAttributes(s, 'T', { tableName: 't', tableStreamArn: 'arn:aws:dynamodb:us-east-1:111111111111:table/t/stream/x' }) }), /'sweep' needs 'statusIndexName'/],
+    ['sweep every 30 s', () => ({ sweepInterval: Duration.seconds(30) }), /'sweepInterval' must be a whole number of seconds from 60 to 86400, got 30/],
+    ['fractional health-check grace', () => ({ healthCheckGracePeriod: Duration.millis(500) }), /'healthCheckGracePeriod' must be a whole number of seconds from 0 to 2147483647, got 0.5/],
     ['cache replicas above 5', () => ({ cache: { replicas: 6 } }), /'cache.replicas' must be an integer from 0 to 5, got 6/],
     ['secret overriding the contract', (s) => ({ secrets: { OCR_TABLE_NAME: ecs.Secret.fromSecretsManager(secretsmanager.Secret.fromSecretNameV2(s, 'X', 'x')) } }), /'secrets' must not set the contract variable 'OCR_TABLE_NAME'/],
     ['environment overriding the contract', () => ({ environment: { PORT: '9000' } }), /'environment' must not set the contract variable 'PORT'/],

@@ -554,6 +554,10 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
   /** Namespace of the service's and the sweep's EMF metrics. */
   public readonly metricsNamespace: string;
   public readonly dashboard?: cloudwatch.Dashboard;
+  /** Tasks answering 5xx (also a deployment rollback alarm). */
+  public readonly target5xxAlarm?: cloudwatch.Alarm;
+  /** Tasks failing /health (also a deployment rollback alarm). */
+  public readonly unhealthyTasksAlarm?: cloudwatch.Alarm;
   /** Every alarm created (actions only with `alarmAction`). */
   public readonly alarms: cloudwatch.Alarm[] = [];
   /** Base URL of the service as the stream handler calls it. */
@@ -730,6 +734,9 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       protocol: elbv2.ApplicationProtocol.HTTP,
       targetType: elbv2.TargetType.IP,
       deregistrationDelay: timings.deregistrationDelay,
+      // OCR requests differ by orders of magnitude in cost: send the next one to the task with the
+      // fewest in flight rather than round robin.
+      loadBalancingAlgorithmType: elbv2.TargetGroupLoadBalancingAlgorithmType.LEAST_OUTSTANDING_REQUESTS,
       healthCheck: {
         path: OcrServiceApi.HEALTH_PATH,
         healthyHttpCodes: '200',
@@ -1043,7 +1050,15 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     }
     if (sweepEnabled) this.createSweep(props, workloadSubnets, logRetention, listenerPort, port, internetFacing);
 
-    if (props.alarms ?? true) this.createAlarms(props, timings);
+    if (props.alarms ?? true) {
+      this.createAlarms(props, timings);
+      // A deployment that makes the tasks answer 5xx or fail /health is rolled back even when the
+      // new tasks pass their health checks long enough for the circuit breaker.
+      this.service.enableDeploymentAlarms(
+        [this.target5xxAlarm!.alarmName, this.unhealthyTasksAlarm!.alarmName],
+        { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM },
+      );
+    }
     if (props.dashboard ?? true) {
       (this as { dashboard?: cloudwatch.Dashboard }).dashboard = this.createDashboard();
     }
@@ -1225,12 +1240,14 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
         acknowledgeNagFindings(alarm, [{ ruleId: 'NIST.800.53.R5-CloudWatchAlarmAction', reason }, { ruleId: 'HIPAA.Security-CloudWatchAlarmAction', reason }]);
       }
       this.alarms.push(alarm);
+      return alarm;
     };
-    add('Target5xxAlarm', this.metricTarget5xxCount({ period: Duration.minutes(5) }), 5, 'the tasks answered 5xx at least 5 times in each of 3 five-minute periods');
+    const self = this as { target5xxAlarm?: cloudwatch.Alarm; unhealthyTasksAlarm?: cloudwatch.Alarm };
+    self.target5xxAlarm = add('Target5xxAlarm', this.metricTarget5xxCount({ period: Duration.minutes(5) }), 5, 'the tasks answered 5xx at least 5 times in each of 3 five-minute periods');
     add('LoadBalancer5xxAlarm', this.metricLoadBalancer5xxCount({ period: Duration.minutes(5) }), 5, 'the load balancer answered 5xx (no healthy task, timeouts) at least 5 times in each of 3 five-minute periods');
     add('LatencyAlarm', this.metricTargetResponseTime({ period: Duration.minutes(5) }), timings.requestTimeout.toSeconds() * 0.8,
       'p99 response time above 80% of the per-request bound for 15 minutes', cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
-    add('UnhealthyTasksAlarm', this.metricUnhealthyTaskCount(), 1, 'a task has failed /health for 3 minutes');
+    self.unhealthyTasksAlarm = add('UnhealthyTasksAlarm', this.metricUnhealthyTaskCount(), 1, 'a task has failed /health for 3 minutes');
     add('StreamTriggerErrorsAlarm', this.streamHandler.metricErrors({ period: Duration.minutes(5) }), 1, 'the stream trigger failed (retries, then the S3 on-failure destination)', undefined, 1);
     add('StreamLagAlarm', this.metricStreamIteratorAge({ period: Duration.minutes(5) }), Duration.minutes(15).toMilliseconds(), 'new documents wait more than 15 minutes for their hand-off', cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, 1);
     if (this.sweepHandler) {
@@ -1479,6 +1496,9 @@ function validateProps(check: PropChecker, props: OcrServiceClusterProps): Timin
   const idleTimeout = seconds('idleTimeout', props.idleTimeout, 60, 1, 4000);
   const documentTimeout = seconds('documentTimeout', props.documentTimeout, 300, 1, 3600);
   const handoffTimeout = seconds('handoffTimeout', props.handoffTimeout, 10, 1, 60);
+  seconds('healthCheckGracePeriod', props.healthCheckGracePeriod, 120, 0, 2147483647);
+  seconds('sweepInterval', props.sweepInterval, 300, 60, 86400);
+  seconds('stalePendingAfter', props.stalePendingAfter, 600, 60, 86400);
   if (requestTimeout.toSeconds() >= deregistrationDelay.toSeconds()) {
     check.fail('requestTimeout', `(${requestTimeout.toSeconds()} s) must be less than 'deregistrationDelay' (${deregistrationDelay.toSeconds()} s), so that in-flight requests finish before a task leaves the target group`);
   }
