@@ -1,3 +1,5 @@
+import * as http from 'http';
+import type { AddressInfo } from 'net';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import * as events from './fixtures/stream-events.json';
 import { dependenciesFromEnvironment, handleStreamEvent, HandoffDependencies, isHandoffRecord, processRequestOf } from './stream-trigger.lambda';
@@ -165,5 +167,72 @@ describe('stream trigger: configuration', () => {
     [{ OCR_SERVICE_URL: 'http://x', OCR_HANDOFF_TIMEOUT_MS: '5' }, /OCR_HANDOFF_TIMEOUT_MS must be an integer >= 100/],
   ])('GIVEN the environment %j WHEN read THEN it fails clearly', (env, message) => {
     expect(() => dependenciesFromEnvironment(env, noFetch)).toThrow(message);
+  });
+});
+
+describe('stream trigger: over real HTTP', () => {
+  let server: http.Server;
+  let baseUrl: string;
+  const received: Array<{ method?: string; url?: string; contentType?: string; body: any }> = [];
+  // Answer per document id: a status code, or 'hang' to never answer.
+  const answers: Record<string, number | 'hang'> = {};
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      let raw = '';
+      req.on('data', (chunk) => { raw += chunk; });
+      req.on('end', () => {
+        const body = JSON.parse(raw);
+        received.push({ method: req.method, url: req.url, contentType: req.headers['content-type'], body });
+        const answer = answers[body.record.document_id] ?? 202;
+        if (answer === 'hang') return; // the client's timeout must end this
+        res.writeHead(answer, { 'content-type': 'application/json' }).end(JSON.stringify({ document_id: body.record.document_id }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  test('GIVEN a local service WHEN a batch is handed off with the real fetch THEN it POSTs JSON to /process and retries only the failed record', async () => {
+    answers['doc-10'] = 202;
+    answers['doc-11'] = 409;
+    answers['doc-12'] = 503;
+    const deps = dependenciesFromEnvironment({ OCR_SERVICE_URL: baseUrl, OCR_HANDOFF_TIMEOUT_MS: '2000' }, globalThis.fetch);
+    const logs: string[] = [];
+    const batch = event('batchOfThree');
+    const result = await handleStreamEvent(batch, { ...deps, log: (level, message) => logs.push(`${level} ${message}`) });
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: batch.Records[2].dynamodb!.SequenceNumber }] });
+    expect(received.map((r) => [r.method, r.url, r.contentType, r.body.record.document_id])).toEqual([
+      ['POST', '/process', 'application/json', 'doc-10'],
+      ['POST', '/process', 'application/json', 'doc-11'],
+      ['POST', '/process', 'application/json', 'doc-12'],
+    ]);
+    expect(logs).toEqual([
+      'INFO handed off',
+      'INFO already claimed or finished by the service',
+      'WARN the service could not take the record now; it will be retried',
+    ]);
+  });
+
+  test('GIVEN a service that accepts the connection but never answers WHEN handed off THEN the call is aborted at the timeout and retried', async () => {
+    answers['doc-1'] = 'hang';
+    const deps = dependenciesFromEnvironment({ OCR_SERVICE_URL: baseUrl, OCR_HANDOFF_TIMEOUT_MS: '200' }, globalThis.fetch);
+    const result = await handleStreamEvent(event('insertSeedPending'), { ...deps, log: () => undefined });
+    expect(result.batchItemFailures).toHaveLength(1);
+  });
+
+  test('GIVEN nothing listens on the port WHEN handed off THEN the connection error means retry', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const deps = dependenciesFromEnvironment({ OCR_SERVICE_URL: `http://127.0.0.1:${port}` }, globalThis.fetch);
+    const result = await handleStreamEvent(event('insertSeedPending'), { ...deps, log: () => undefined });
+    expect(result.batchItemFailures).toHaveLength(1);
   });
 });
