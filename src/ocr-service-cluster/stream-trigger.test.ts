@@ -202,10 +202,10 @@ describe('stream trigger: over real HTTP', () => {
     answers['doc-10'] = 202;
     answers['doc-11'] = 409;
     answers['doc-12'] = 503;
-    const deps = dependenciesFromEnvironment({ OCR_SERVICE_URL: baseUrl, OCR_HANDOFF_TIMEOUT_MS: '2000' }, globalThis.fetch);
+    const realDeps = dependenciesFromEnvironment({ OCR_SERVICE_URL: baseUrl, OCR_HANDOFF_TIMEOUT_MS: '2000' }, globalThis.fetch);
     const logs: string[] = [];
     const batch = event('batchOfThree');
-    const result = await handleStreamEvent(batch, { ...deps, log: (level, message) => logs.push(`${level} ${message}`) });
+    const result = await handleStreamEvent(batch, { ...realDeps, log: (level, message) => logs.push(`${level} ${message}`) });
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: batch.Records[2].dynamodb!.SequenceNumber }] });
     expect(received.map((r) => [r.method, r.url, r.contentType, r.body.record.document_id])).toEqual([
       ['POST', '/process', 'application/json', 'doc-10'],
@@ -221,8 +221,8 @@ describe('stream trigger: over real HTTP', () => {
 
   test('GIVEN a service that accepts the connection but never answers WHEN handed off THEN the call is aborted at the timeout and retried', async () => {
     answers['doc-1'] = 'hang';
-    const deps = dependenciesFromEnvironment({ OCR_SERVICE_URL: baseUrl, OCR_HANDOFF_TIMEOUT_MS: '200' }, globalThis.fetch);
-    const result = await handleStreamEvent(event('insertSeedPending'), { ...deps, log: () => undefined });
+    const realDeps = dependenciesFromEnvironment({ OCR_SERVICE_URL: baseUrl, OCR_HANDOFF_TIMEOUT_MS: '200' }, globalThis.fetch);
+    const result = await handleStreamEvent(event('insertSeedPending'), { ...realDeps, log: () => undefined });
     expect(result.batchItemFailures).toHaveLength(1);
   });
 
@@ -231,8 +231,8 @@ describe('stream trigger: over real HTTP', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const deps = dependenciesFromEnvironment({ OCR_SERVICE_URL: `http://127.0.0.1:${port}` }, globalThis.fetch);
-    const result = await handleStreamEvent(event('insertSeedPending'), { ...deps, log: () => undefined });
+    const realDeps = dependenciesFromEnvironment({ OCR_SERVICE_URL: `http://127.0.0.1:${port}` }, globalThis.fetch);
+    const result = await handleStreamEvent(event('insertSeedPending'), { ...realDeps, log: () => undefined });
     expect(result.batchItemFailures).toHaveLength(1);
   });
 });
