@@ -1388,6 +1388,12 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     return group;
   }
 
+  /** Whether ECS pulls an image of this task from ECR (then the execution role may call GetAuthorizationToken). */
+  private get pullsFromEcr(): boolean {
+    const policy = this.taskDefinition.executionRole?.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
+    return !!policy && JSON.stringify(Stack.of(this).resolve(policy.document.toJSON())).includes('ecr:GetAuthorizationToken');
+  }
+
   /** By-design findings on the resources this construct created, each with its reason. */
   private acknowledgeFindings(handlerRole: iam.Role, customerKey: boolean): void {
     const taskDefinition = this.taskDefinition.node.defaultChild as ecs.CfnTaskDefinition;
@@ -1418,6 +1424,14 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       }]);
     }
 
+    const executionPolicy = this.taskDefinition.executionRole?.node.tryFindChild('DefaultPolicy');
+    if (executionPolicy && this.pullsFromEcr) {
+      acknowledgeNagFindings(executionPolicy, [{
+        ruleId: 'AwsSolutions-IAM5',
+        reason: 'ecr:GetAuthorizationToken, which ECS needs to pull the OCR service image from ECR, supports no resource-level permissions; image pulls themselves are limited to the image repository.',
+        findings: ['Resource::*'],
+      }]);
+    }
     const handlerPolicy = handlerRole.node.tryFindChild('DefaultPolicy');
     if (handlerPolicy) {
       const findings = ['Action::s3:Abort*', nagResourceFinding(this, this.documentsBucket.arnForObjects(`${OcrServiceCluster.FAILED_HANDOFFS_PREFIX}*`))];
