@@ -713,6 +713,12 @@ describe('OcrServiceCluster: bad props fail at synth', () => {
     expect(() => new OcrServiceCluster(stack, 'Ocr', { image, ...props(stack) })).toThrow(message);
   });
 
+  test('GIVEN an environment-agnostic stack WHEN constructed THEN it asks for a region', () => {
+    const stack = new Stack(new App(), 'Agnostic');
+    expect(() => new OcrServiceCluster(stack, 'Ocr', { image, vpc: new ec2.Vpc(stack, 'V') }))
+      .toThrow(/OcrServiceCluster 'Ocr': 'scope' must be in a stack with an explicit region/);
+  });
+
   test('GIVEN the contract names WHEN listed THEN every environment variable name is unique', () => {
     const names = Object.entries(OcrServiceEnvironment).filter(([k]) => k !== 'MODE_SERVICE').map(([, v]) => v);
     expect(new Set(names).size).toBe(names.length);

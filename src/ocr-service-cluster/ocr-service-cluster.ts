@@ -718,6 +718,10 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       idleTimeout: timings.idleTimeout,
       deletionProtection: props.loadBalancerDeletionProtection ?? false,
     });
+    if (Token.isUnresolved(Stack.of(this).region)) {
+      // The bucket policy for ALB access logs names the region's Elastic Load Balancing account.
+      check.fail('scope', 'must be in a stack with an explicit region (env: { region }): ALB access-log delivery is granted to the region\'s Elastic Load Balancing account');
+    }
     this.loadBalancer.logAccessLogs(this.accessLogsBucket, 'alb');
     const listenerPort = props.certificate ? 443 : 80;
     // Internal: nobody but the stream trigger until the user allows clients (`allowedClients` or
