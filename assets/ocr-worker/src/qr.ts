@@ -104,6 +104,32 @@ function normalise(img: GreyImage): GreyImage {
   return { width: img.width, height: img.height, data: out };
 }
 
+/** Adds a white border: codes cropped at the image edge have no quiet zone. */
+function pad(img: GreyImage, m: number): GreyImage {
+  const w = img.width + 2 * m, h = img.height + 2 * m;
+  const data = new Uint8Array(w * h).fill(255);
+  for (let y = 0; y < img.height; y++) data.set(img.data.subarray(y * img.width, (y + 1) * img.width), (y + m) * w + m);
+  return { width: w, height: h, data };
+}
+
+/** 3x3 box blur: suppresses texture inside the modules of photographed or artistic codes. */
+function blur3(img: GreyImage): GreyImage {
+  const { width: w, height: h, data } = img;
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let s = 0, n = 0;
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= h) continue;
+        for (let dx = -1; dx <= 1; dx++) { const xx = x + dx; if (xx >= 0 && xx < w) { s += data[yy * w + xx]; n++; } }
+      }
+      out[y * w + x] = s / n;
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
 /**
  * The ordered list of attempts. Cheap ones first; each later one is tried only when all earlier
  * ones found nothing. Chosen on the tuning half of the corpus (see bench/ and README.md).
@@ -132,6 +158,15 @@ function buildAttempts(formats: string[], fast: boolean): Attempt[] {
       name: 'zxing-hybrid-double', run: (img) => {
         if (Math.max(img.width, img.height) > 1200) return null;
         return hybrid(resizeGrey(img, img.width * 2, img.height * 2), 0.5);
+      },
+    },
+    {
+      name: 'zxing-padded-blurred', run: (img) => {
+        if (Math.max(img.width, img.height) > 1200) return null;
+        const m = Math.round(Math.max(img.width, img.height) * 0.1);
+        const p = pad(blur3(img), m);
+        const shift = (f: Found | null): Found | null => f && f.box ? { ...f, box: [f.box[0] - m, f.box[1] - m, f.box[2] - m, f.box[3] - m] } : f;
+        return shift(hybrid(p)) ?? shift(global(p));
       },
     },
     {
