@@ -183,8 +183,23 @@ export function createStateChangeHandler(deps: HandlerDeps): (event: { detail: B
 }
 
 interface S3EventRecord {
-  eventName?: string;
   s3?: { bucket?: { name?: string }; object?: { key?: string; size?: number } };
+}
+
+/**
+ * Objects of an SQS message body: an EventBridge "Object Created" event (the construct's route;
+ * its keys are plain) or an S3 event notification (keys URL-encoded, '+' for spaces).
+ */
+export function objectsOf(body: unknown): { bucket?: string; key?: string; size?: number }[] {
+  const b = body as { 'source'?: string; 'detail'?: { bucket?: { name?: string }; object?: { key?: string; size?: number } }; 'Records'?: S3EventRecord[] };
+  if (b?.source === 'aws.s3' && b.detail) {
+    return [{ bucket: b.detail.bucket?.name, key: b.detail.object?.key, size: b.detail.object?.size }];
+  }
+  return (b?.Records ?? []).map((r) => ({
+    bucket: r.s3?.bucket?.name,
+    key: r.s3?.object?.key === undefined ? undefined : decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')),
+    size: r.s3?.object?.size,
+  }));
 }
 
 /**
@@ -200,25 +215,22 @@ export function createS3IngestHandler(deps: HandlerDeps): (event: SQSEvent) => P
   return async (event) => {
     const keys: string[] = [];
     for (const message of event.Records) {
-      let records: S3EventRecord[] = [];
+      let objects: { bucket?: string; key?: string; size?: number }[] = [];
       try {
-        const body = JSON.parse(message.body) as { Records?: S3EventRecord[]; Event?: string };
-        records = body.Records ?? [];
+        objects = objectsOf(JSON.parse(message.body));
       } catch {
         log.warn('Dropping a message that is not an S3 event', { messageId: message.messageId });
         continue;
       }
-      for (const r of records) {
-        const rawKey = r.s3?.object?.key;
-        if (!rawKey || r.s3?.bucket?.name !== deps.config.inputBucket) continue;
-        const key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
+      for (const o of objects) {
+        if (!o.key || o.bucket !== deps.config.inputBucket) continue;
+        const key = o.key;
         try {
           checkKey(key, 'object key', deps.config.inputBucket);
-          const size = r.s3?.object?.size;
-          if (deps.config.maxDocumentBytes > 0 && size !== undefined && size > deps.config.maxDocumentBytes) {
-            throw new RequestError(400, 'DOCUMENT_REJECTED', `'${key}' is ${size} bytes; the limit is ${deps.config.maxDocumentBytes}`);
+          if (deps.config.maxDocumentBytes > 0 && o.size !== undefined && o.size > deps.config.maxDocumentBytes) {
+            throw new RequestError(400, 'DOCUMENT_REJECTED', `'${key}' is ${o.size} bytes; the limit is ${deps.config.maxDocumentBytes}`);
           }
-          if (size === 0) throw new RequestError(400, 'DOCUMENT_REJECTED', `'${key}' is empty`);
+          if (o.size === 0) throw new RequestError(400, 'DOCUMENT_REJECTED', `'${key}' is empty`);
           if (!keys.includes(key)) keys.push(key);
         } catch (error) {
           metrics.count('RequestsRejected', 1, { Code: (error as RequestError).code ?? 'INVALID' });
