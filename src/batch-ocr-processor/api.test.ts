@@ -138,6 +138,8 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import Ajv04 from 'ajv-draft-04';
+import { submitRequestSchema, uploadRequestSchema, validateSubmitRequest } from './request';
 import {
   createS3IngestHandler, createStateChangeHandler, createStatusHandler, createSubmitHandler, createUploadHandler,
   deterministicJobId, HandlerDeps, objectsOf,
@@ -342,6 +344,28 @@ describe('POST /jobs (submit handler)', () => {
     ['password a number', { document: 'a.pdf', options: { password: 1234 } }, 400, 'INVALID_REQUEST', /options.password must be a non-empty string/],
     ['too many documents', { documents: ['a', 'b', 'c', 'd'] }, 400, 'TOO_MANY_DOCUMENTS', /documents lists 4 keys; at most 3 per job/],
   ];
+
+  describe('the API Gateway request model (JSON schema draft-04, checked with ajv-draft-04)', () => {
+    const ajv = new Ajv04({ allErrors: true });
+    const validate = ajv.compile(submitRequestSchema(3));
+    test.each(badBodies)('GIVEN %s WHEN validated by the request model THEN rejected', (_name, json) => {
+      expect(validate(json)).toBe(false);
+    });
+    test.each([
+      [{ document: 'in/a.pdf' }],
+      [{ documents: ['a.pdf', 'dir/b c.pdf', 'x..y.pdf'], options: { languages: ['eng', 'chi_sim'], dpi: 300, maxPages: 10, password: 'p' } }],
+    ])('GIVEN the valid body %j WHEN validated by the request model and the handler THEN both accept it', (json) => {
+      expect(validate(json)).toBe(true);
+      expect(() => validateSubmitRequest(json as any, INPUT_BUCKET, 3, {})).not.toThrow();
+    });
+    test('GIVEN the upload schema WHEN validated THEN it rejects what the handler rejects', () => {
+      const upload = ajv.compile(uploadRequestSchema());
+      expect(upload({ key: 'a.pdf', contentType: 'application/pdf' })).toBe(true);
+      for (const bad of [{ key: '../x.pdf' }, { key: '/x.pdf' }, { key: 'x.pdf', contentType: 'pdf' }, { key: 'x.pdf', acl: 'public-read' }, {}]) {
+        expect(upload(bad)).toBe(false);
+      }
+    });
+  });
 
   test.each(badBodies)('GIVEN %s WHEN submitted THEN a 4xx with its reason and no SubmitJob', async (_name, json, status, code, message) => {
     allKeysExist(m, ['a.pdf', 'b.pdf']);

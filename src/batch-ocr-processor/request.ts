@@ -64,7 +64,7 @@ export function submitRequestSchema(maxDocuments: number): { [key: string]: unkn
     additionalProperties: false,
     properties: {
       document: key,
-      documents: { type: 'array', minItems: 1, maxItems: maxDocuments, items: key },
+      documents: { type: 'array', minItems: 1, maxItems: maxDocuments, uniqueItems: true, items: key },
       options: {
         type: 'object',
         additionalProperties: false,
