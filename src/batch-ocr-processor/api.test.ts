@@ -1,20 +1,29 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
+/* eslint-disable import/no-extraneous-dependencies -- test code: the SDK clients, Powertools, ajv and mocks are devDependencies bundled into the handlers */
 /**
  * Handler tests: every route, every bad input, array submission for large lists, idempotent retries.
  * AWS clients are aws-sdk-client-mock instances; idempotency runs Powertools' real DynamoDB
  * persistence layer against an in-memory table.
  */
-import { BatchClient } from '@aws-sdk/client-batch';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { BatchClient, SubmitJobCommand } from '@aws-sdk/client-batch';
 import {
   AttributeValue, ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { S3Client, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import Ajv04 from 'ajv-draft-04';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import {
+  createS3IngestHandler, createStateChangeHandler, createStatusHandler, createSubmitHandler, createUploadHandler,
+  deterministicJobId, HandlerDeps, objectsOf,
+} from './api';
 import type { Clients, ProcessorConfig } from './jobs';
+import { submitRequestSchema, uploadRequestSchema, validateSubmitRequest } from './request';
+
 
 export const INPUT_BUCKET = 'ocr-input-bucket';
 export const OUTPUT_BUCKET = 'ocr-output-bucket';
@@ -88,7 +97,8 @@ export function inMemoryIdempotencyClient(): { client: DynamoDBClient; items: Ma
     return {};
   });
   mock.on(GetItemCommand).callsFake((input: { Key: Record<string, AttributeValue> }) => ({ Item: items.get(input.Key.id.S!) }));
-  mock.on(UpdateItemCommand).callsFake((input: { Key: Record<string, AttributeValue>; ExpressionAttributeValues: Record<string, AttributeValue> }) => {
+  type UpdateInput = { Key: Record<string, AttributeValue>; ExpressionAttributeValues: Record<string, AttributeValue> };
+  mock.on(UpdateItemCommand).callsFake((input: UpdateInput) => {
     const item = items.get(input.Key.id.S!) ?? { id: input.Key.id };
     const v = input.ExpressionAttributeValues;
     item.expiration = v[':expiry'];
@@ -133,18 +143,6 @@ export function apiEvent(overrides: Partial<APIGatewayProxyEvent> & { json?: unk
 // ---------------------------------------------------------------------------------------------
 // Tests
 // ---------------------------------------------------------------------------------------------
-import { SubmitJobCommand } from '@aws-sdk/client-batch';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import Ajv04 from 'ajv-draft-04';
-import { submitRequestSchema, uploadRequestSchema, validateSubmitRequest } from './request';
-import {
-  createS3IngestHandler, createStateChangeHandler, createStatusHandler, createSubmitHandler, createUploadHandler,
-  deterministicJobId, HandlerDeps, objectsOf,
-} from './api';
-
 function body(result: { body: string }): any {
   return JSON.parse(result.body);
 }
@@ -234,7 +232,10 @@ describe('POST /jobs (submit handler)', () => {
     const manifestPut = m.s3.commandCalls(PutObjectCommand)[0].args[0].input;
     expect(manifestPut.Bucket).toBe(OUTPUT_BUCKET);
     expect(JSON.parse(manifestPut.Body as string)).toEqual({
-      schemaVersion: 1, jobId: reply.jobId, documents: [{ key: 'a.pdf' }, { key: 'b.pdf' }], chunkSize: 1,
+      schemaVersion: 1,
+      jobId: reply.jobId,
+      documents: [{ key: 'a.pdf' }, { key: 'b.pdf' }],
+      chunkSize: 1,
       options: { languages: ['eng'], dpi: 300, maxPages: null, password: null },
     });
   });
@@ -513,11 +514,21 @@ describe('GET /jobs/{jobId} (status handler)', () => {
   const jobId = '0b0e7c1e-1111-4222-8333-444455556666';
   let m: MockedClients;
   const record = {
-    jobId, jobName: `ocr-${jobId}`, state: 'SUCCEEDED', documentCount: 3, children: 2, chunkSize: 2, source: 'api',
-    createdAt: '2026-11-23T00:00:00.000Z', updatedAt: '2026-11-23T00:05:00.000Z', stoppedAt: '2026-11-23T00:05:00.000Z',
+    jobId,
+    jobName: `ocr-${jobId}`,
+    state: 'SUCCEEDED',
+    documentCount: 3,
+    children: 2,
+    chunkSize: 2,
+    source: 'api',
+    createdAt: '2026-11-23T00:00:00.000Z',
+    updatedAt: '2026-11-23T00:05:00.000Z',
+    stoppedAt: '2026-11-23T00:05:00.000Z',
   };
   const summary0 = {
-    schemaVersion: 1, jobId, arrayIndex: 0,
+    schemaVersion: 1,
+    jobId,
+    arrayIndex: 0,
     documents: [
       { index: 0, key: 'a.pdf', status: 'SUCCEEDED', errorCode: null, resultKey: `results/${jobId}/results/00000.json`, textKey: `results/${jobId}/results/00000.txt`, pageCount: 2 },
       { index: 1, key: 'bad.pdf', status: 'FAILED', errorCode: 'INVALID_PDF', resultKey: `results/${jobId}/results/00001.json`, pageCount: 0 },
@@ -525,7 +536,9 @@ describe('GET /jobs/{jobId} (status handler)', () => {
     counts: { succeeded: 1, failed: 1, byErrorCode: { INVALID_PDF: 1 } },
   };
   const summary1 = {
-    schemaVersion: 1, jobId, arrayIndex: 1,
+    schemaVersion: 1,
+    jobId,
+    arrayIndex: 1,
     documents: [{ index: 2, key: 'locked.pdf', status: 'FAILED', errorCode: 'PASSWORD_REQUIRED', resultKey: `results/${jobId}/results/00002.json`, pageCount: 0 }],
     counts: { succeeded: 0, failed: 1, byErrorCode: { PASSWORD_REQUIRED: 1 } },
   };
@@ -543,7 +556,12 @@ describe('GET /jobs/{jobId} (status handler)', () => {
     expect(result.statusCode).toBe(200);
     const reply = body(result);
     expect(reply).toMatchObject({
-      success: true, jobId, state: 'SUCCEEDED', documentCount: 3, resultsAvailable: true, summariesRead: 2,
+      success: true,
+      jobId,
+      state: 'SUCCEEDED',
+      documentCount: 3,
+      resultsAvailable: true,
+      summariesRead: 2,
       counts: { succeeded: 1, failed: 2, pending: 0, byErrorCode: { INVALID_PDF: 1, PASSWORD_REQUIRED: 1 } },
     });
     expect(reply.documents.map((d: any) => [d.key, d.status, d.errorCode])).toEqual([

@@ -1,3 +1,4 @@
+/* eslint-disable import/no-extraneous-dependencies -- handler code: bundled into the Lambda assets by esbuild with the *.lambda.ts entry points, never loaded by the construct */
 /**
  * API Gateway and event-source adapters of BatchOcrProcessor's handlers: routing, error mapping to
  * one JSON error shape, idempotency. The `*.lambda.ts` files only wire clients and Powertools.
@@ -106,7 +107,10 @@ export function createSubmitHandler(deps: HandlerDeps): (event: APIGatewayProxyE
     expiresAfterSeconds: 24 * 3600,
   });
   const idempotentRun = deps.persistence
-    ? makeIdempotent(async (p: IdempotentSubmit) => run(p.request, p.statusBaseUrl), { persistenceStore: deps.persistence, config: idempotencyConfig })
+    ? makeIdempotent(async (p: IdempotentSubmit) => run(p.request, p.statusBaseUrl), {
+      persistenceStore: deps.persistence,
+      config: idempotencyConfig,
+    })
     : undefined;
 
   return async (event, context) => {
@@ -191,7 +195,7 @@ interface S3EventRecord {
  * its keys are plain) or an S3 event notification (keys URL-encoded, '+' for spaces).
  */
 export function objectsOf(body: unknown): { bucket?: string; key?: string; size?: number }[] {
-  const b = body as { 'source'?: string; 'detail'?: { bucket?: { name?: string }; object?: { key?: string; size?: number } }; 'Records'?: S3EventRecord[] };
+  const b = body as { source?: string; detail?: { bucket?: { name?: string }; object?: { key?: string; size?: number } }; Records?: S3EventRecord[] };
   if (b?.source === 'aws.s3' && b.detail) {
     return [{ bucket: b.detail.bucket?.name, key: b.detail.object?.key, size: b.detail.object?.size }];
   }

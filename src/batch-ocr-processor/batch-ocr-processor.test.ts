@@ -105,8 +105,15 @@ describe('BatchOcrProcessor with defaults', () => {
     expect(c.LogConfiguration.LogDriver).toBe('awslogs');
     const env = Object.fromEntries(c.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
     expect(env).toMatchObject({
-      OCR_OUTPUT_PREFIX: 'results/', OCR_LANGUAGES: 'eng', OCR_DPI: '300', OCR_WORKERS: '2', OCR_DOC_TIMEOUT_SECONDS: '300',
-      OCR_DOC_MEMORY_MB: '1792', OCR_MAX_DOCUMENT_BYTES: '104857600', OCR_METRICS_NAMESPACE: 'CdkOcrConstructs', OCR_METRICS_SERVICE: ocr.metricsService,
+      OCR_OUTPUT_PREFIX: 'results/',
+      OCR_LANGUAGES: 'eng',
+      OCR_DPI: '300',
+      OCR_WORKERS: '2',
+      OCR_DOC_TIMEOUT_SECONDS: '300',
+      OCR_DOC_MEMORY_MB: '1792',
+      OCR_MAX_DOCUMENT_BYTES: '104857600',
+      OCR_METRICS_NAMESPACE: 'CdkOcrConstructs',
+      OCR_METRICS_SERVICE: ocr.metricsService,
     });
     t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
   });
@@ -163,7 +170,8 @@ describe('BatchOcrProcessor with defaults', () => {
     t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', RequestValidatorId: Match.anyValue(), RequestModels: { 'application/json': Match.anyValue() } });
     t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', RequestParameters: { 'method.request.path.jobId': true } });
     t.hasResourceProperties('AWS::ApiGateway::Stage', {
-      StageName: 'v1', TracingEnabled: true,
+      StageName: 'v1',
+      TracingEnabled: true,
       AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
       MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20, LoggingLevel: 'OFF' })],
     });
@@ -176,7 +184,8 @@ describe('BatchOcrProcessor with defaults', () => {
 
   test('GIVEN defaults WHEN synthesized THEN API Gateway validation errors use the handlers\' error body', () => {
     t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-      ResponseType: 'BAD_REQUEST_BODY', StatusCode: '400',
+      ResponseType: 'BAD_REQUEST_BODY',
+      StatusCode: '400',
       ResponseTemplates: { 'application/json': Match.stringLikeRegexp('^\\{"success":false,"code":"INVALID_REQUEST","message":"Invalid request body: .*validationErrorString.*","requestId":"\\$context.requestId","timestamp":"\\$context.requestTime"\\}$') },
     });
     for (const type of ['BAD_REQUEST_PARAMETERS', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
@@ -211,10 +220,17 @@ describe('BatchOcrProcessor options', () => {
       const key = new kms.Key(stack, 'Key', { enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
       const topic = new sns.Topic(stack, 'Alarms', { masterKey: key, enforceSSL: true });
       ocr = new BatchOcrProcessor(stack, 'Ocr', {
-        encryptionKey: key, authorization: ApiAuthorization.API_KEY, corsAllowOrigins: ['https://app.example.com'],
+        encryptionKey: key,
+        authorization: ApiAuthorization.API_KEY,
+        corsAllowOrigins: ['https://app.example.com'],
         s3Trigger: { prefix: 'inbox/', suffix: '.pdf', batchSize: 50, maxBatchingWindow: Duration.seconds(30) },
-        lambdaVpc: true, createRepository: true, imageTag: 'v1', alarmTopic: topic, cloudWatchRole: true,
-        webAclArn: 'arn:aws:wafv2:us-east-1:111111111111:regional/webacl/ocr/abc', removalPolicy: RemovalPolicy.DESTROY,
+        lambdaVpc: true,
+        createRepository: true,
+        imageTag: 'v1',
+        alarmTopic: topic,
+        cloudWatchRole: true,
+        webAclArn: 'arn:aws:wafv2:us-east-1:111111111111:regional/webacl/ocr/abc',
+        removalPolicy: RemovalPolicy.DESTROY,
       });
     });
     t.resourceCountIs('AWS::ApiGateway::Account', 1);
@@ -248,15 +264,25 @@ describe('BatchOcrProcessor options', () => {
       const vpc = userNet.vpc;
       const endpoint = userNet.interfaceEndpoints['execute-api'];
       const userPool = new cognito.UserPool(stack, 'Users', {
-        mfa: cognito.Mfa.REQUIRED, mfaSecondFactor: { sms: false, otp: true }, featurePlan: cognito.FeaturePlan.PLUS,
+        mfa: cognito.Mfa.REQUIRED,
+        mfaSecondFactor: { sms: false, otp: true },
+        featurePlan: cognito.FeaturePlan.PLUS,
         passwordPolicy: { minLength: 12, requireSymbols: true, requireDigits: true, requireLowercase: true, requireUppercase: true },
       });
       const input = s3.Bucket.fromBucketName(stack, 'In', 'user-documents');
       const output = s3.Bucket.fromBucketName(stack, 'Out', 'user-results');
       const repository = ecr.Repository.fromRepositoryName(stack, 'Repo', 'ocr-worker');
       new BatchOcrProcessor(stack, 'Ocr', {
-        vpc, vpcSubnets: userNet.workloadSubnets, authorization: ApiAuthorization.COGNITO, userPool,
-        privateApiEndpoints: [endpoint], inputBucket: input, outputBucket: output, repository, imageTag: '2026-11-01', spot: false,
+        vpc,
+        vpcSubnets: userNet.workloadSubnets,
+        authorization: ApiAuthorization.COGNITO,
+        userPool,
+        privateApiEndpoints: [endpoint],
+        inputBucket: input,
+        outputBucket: output,
+        repository,
+        imageTag: '2026-11-01',
+        spot: false,
       });
     });
     t.hasResourceProperties('AWS::Batch::ComputeEnvironment', { ComputeResources: Match.objectLike({ Type: 'FARGATE' }) });
@@ -296,11 +322,28 @@ describe('BatchOcrProcessor options', () => {
 
   test('GIVEN compute and OCR props WHEN synthesized THEN they reach the job definition and the handlers', () => {
     const { t } = template({
-      vcpu: 4, memory: Size.gibibytes(8), ephemeralStorage: Size.gibibytes(50), jobTimeout: Duration.minutes(30), retryAttempts: 5,
-      workerPoolSize: 3, ocrLanguages: ['eng', 'deu'], ocrDpi: 200, maxPagesPerDocument: 50, documentTimeout: Duration.minutes(2),
-      maxDocumentBytes: 1024, maxDocumentsPerJob: 50_000, documentsPerChild: 10, outputPrefix: 'ocr/', uploadPrefix: 'in/',
-      resultExpiration: Duration.days(7), capacityWaitLimit: Duration.hours(4), misconfigurationWaitLimit: Duration.minutes(15),
-      throttlingRateLimit: 50, throttlingBurstLimit: 100, presignedUrlExpiry: Duration.minutes(5), metricsNamespace: 'MyOcr',
+      vcpu: 4,
+      memory: Size.gibibytes(8),
+      ephemeralStorage: Size.gibibytes(50),
+      jobTimeout: Duration.minutes(30),
+      retryAttempts: 5,
+      workerPoolSize: 3,
+      ocrLanguages: ['eng', 'deu'],
+      ocrDpi: 200,
+      maxPagesPerDocument: 50,
+      documentTimeout: Duration.minutes(2),
+      maxDocumentBytes: 1024,
+      maxDocumentsPerJob: 50_000,
+      documentsPerChild: 10,
+      outputPrefix: 'ocr/',
+      uploadPrefix: 'in/',
+      resultExpiration: Duration.days(7),
+      capacityWaitLimit: Duration.hours(4),
+      misconfigurationWaitLimit: Duration.minutes(15),
+      throttlingRateLimit: 50,
+      throttlingBurstLimit: 100,
+      presignedUrlExpiry: Duration.minutes(5),
+      metricsNamespace: 'MyOcr',
       cpuArchitecture: ecs.CpuArchitecture.ARM64,
     });
     const def = Object.values(t.findResources('AWS::Batch::JobDefinition'))[0].Properties;

@@ -30,10 +30,10 @@ import { S3IngestFunction } from './s3-ingest-function';
 import { StatusFunction } from './status-function';
 import { SubmitFunction } from './submit-function';
 import { UploadFunction } from './upload-function';
+import { PropChecker } from '../common/errors';
 import { createHandler, Handler } from '../common/handler';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
 import { createSecureBucket } from '../common/secure-bucket';
-import { PropChecker } from '../common/errors';
 import { WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { CostLineItem, NetworkCostEstimate } from '../cost-optimized-vpc/pricing';
@@ -308,7 +308,9 @@ export class BatchOcrProcessor extends Construct {
 
     // ---------------- data ----------------
     const created = (bucketId: string, purpose: string, rules?: s3.LifecycleRule[]) =>
-      createSecureBucket(this, bucketId, { purpose, encryptionKey: key, removalPolicy, lifecycleRules: rules, accessLogsBucket: this.accessLogsBucket });
+      createSecureBucket(this, bucketId, {
+        purpose, encryptionKey: key, removalPolicy, lifecycleRules: rules, accessLogsBucket: this.accessLogsBucket,
+      });
     const resultExpiration = props.resultExpiration ?? Duration.days(90);
     if (props.inputBucket) {
       this.inputBucket = props.inputBucket;
@@ -402,9 +404,9 @@ export class BatchOcrProcessor extends Construct {
       computeEnvironments: order,
       // Batch acts on the job at the head of the queue only; JobCleanup reaps what these miss.
       jobStateTimeLimitActions: [
-        { reason: batch.JobStateTimeLimitActionsReason.INSUFFICIENT_INSTANCE_CAPACITY, maxTime: capacityWait, action: batch.JobStateTimeLimitActionsAction.CANCEL, state: batch.JobStateTimeLimitActionsState.RUNNABLE },
-        { reason: batch.JobStateTimeLimitActionsReason.COMPUTE_ENVIRONMENT_MAX_RESOURCE, maxTime: misconfigurationWait, action: batch.JobStateTimeLimitActionsAction.CANCEL, state: batch.JobStateTimeLimitActionsState.RUNNABLE },
-        { reason: batch.JobStateTimeLimitActionsReason.JOB_RESOURCE_REQUIREMENT, maxTime: misconfigurationWait, action: batch.JobStateTimeLimitActionsAction.CANCEL, state: batch.JobStateTimeLimitActionsState.RUNNABLE },
+        cancelAfter(batch.JobStateTimeLimitActionsReason.INSUFFICIENT_INSTANCE_CAPACITY, capacityWait),
+        cancelAfter(batch.JobStateTimeLimitActionsReason.COMPUTE_ENVIRONMENT_MAX_RESOURCE, misconfigurationWait),
+        cancelAfter(batch.JobStateTimeLimitActionsReason.JOB_RESOURCE_REQUIREMENT, misconfigurationWait),
       ],
     });
 
@@ -570,12 +572,16 @@ export class BatchOcrProcessor extends Construct {
       this.handlers.push(ingest);
       this.ingestFunction = ingest.function;
       this.ingestDeadLetterQueue = new sqs.Queue(this, 'IngestDeadLetterQueue', {
-        encryption: key ? sqs.QueueEncryption.KMS : sqs.QueueEncryption.SQS_MANAGED, encryptionMasterKey: key,
-        enforceSSL: true, retentionPeriod: Duration.days(14), removalPolicy: RemovalPolicy.DESTROY,
+        encryption: key ? sqs.QueueEncryption.KMS : sqs.QueueEncryption.SQS_MANAGED,
+        encryptionMasterKey: key,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+        removalPolicy: RemovalPolicy.DESTROY,
       });
       acknowledgeNagFindings(this.ingestDeadLetterQueue, [{ ruleId: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter queue of the OCR S3 ingest queue; a DLQ of a DLQ would only move the same messages again.' }]);
       this.ingestQueue = new sqs.Queue(this, 'IngestQueue', {
-        encryption: key ? sqs.QueueEncryption.KMS : sqs.QueueEncryption.SQS_MANAGED, encryptionMasterKey: key,
+        encryption: key ? sqs.QueueEncryption.KMS : sqs.QueueEncryption.SQS_MANAGED,
+        encryptionMasterKey: key,
         enforceSSL: true,
         // Six times the handler timeout, as Lambda recommends for SQS event sources.
         visibilityTimeout: Duration.seconds(360),
@@ -688,17 +694,23 @@ export class BatchOcrProcessor extends Construct {
     });
     this.jobsFailedAlarm = this.metricJobsFailed({ period: Duration.minutes(5) }).createAlarm(this, 'JobsFailedAlarm', {
       alarmDescription: 'OCR jobs failed at the Batch level (infrastructure, timeouts, exhausted retries)',
-      threshold: 1, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.handlerErrorsAlarm = handlerErrors.createAlarm(this, 'HandlerErrorsAlarm', {
       alarmDescription: 'Errors in the OCR API and event handlers',
-      threshold: 1, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.api5xxAlarm = this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }).createAlarm(this, 'Api5xxAlarm', {
       alarmDescription: 'OCR API answered with 5xx',
-      threshold: 1, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     for (const alarm of [this.jobsFailedAlarm, this.handlerErrorsAlarm, this.api5xxAlarm]) {
@@ -897,19 +909,25 @@ export class BatchOcrProcessor extends Construct {
     const body = (code: string, message: string) =>
       `{"success":false,"code":"${code}","message":${message},"requestId":"$context.requestId","timestamp":"$context.requestTime"}`;
     this.api.addGatewayResponse('BadRequestBody', {
-      type: apigw.ResponseType.BAD_REQUEST_BODY, statusCode: '400', responseHeaders: headers,
+      type: apigw.ResponseType.BAD_REQUEST_BODY,
+      statusCode: '400',
+      responseHeaders: headers,
       templates: { 'application/json': body('INVALID_REQUEST', '"Invalid request body: $util.escapeJavaScript($context.error.validationErrorString).replaceAll("\\\\\'","\'")"') },
     });
     this.api.addGatewayResponse('BadRequestParameters', {
-      type: apigw.ResponseType.BAD_REQUEST_PARAMETERS, statusCode: '400', responseHeaders: headers,
+      type: apigw.ResponseType.BAD_REQUEST_PARAMETERS,
+      statusCode: '400',
+      responseHeaders: headers,
       templates: { 'application/json': body('INVALID_REQUEST', '"Invalid request parameters: $util.escapeJavaScript($context.error.validationErrorString).replaceAll("\\\\\'","\'")"') },
     });
     this.api.addGatewayResponse('Default4xx', {
-      type: apigw.ResponseType.DEFAULT_4XX, responseHeaders: headers,
+      type: apigw.ResponseType.DEFAULT_4XX,
+      responseHeaders: headers,
       templates: { 'application/json': body('$context.error.responseType', '$context.error.messageString') },
     });
     this.api.addGatewayResponse('Default5xx', {
-      type: apigw.ResponseType.DEFAULT_5XX, responseHeaders: headers,
+      type: apigw.ResponseType.DEFAULT_5XX,
+      responseHeaders: headers,
       templates: { 'application/json': body('$context.error.responseType', '$context.error.messageString') },
     });
   }
@@ -962,7 +980,10 @@ export class BatchOcrProcessor extends Construct {
   private createDashboard(handlerErrors: cloudwatch.IMetric): cloudwatch.Dashboard {
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(6) });
     const apiMetric = (name: string, statistic = 'Sum') => new cloudwatch.Metric({
-      namespace: 'AWS/ApiGateway', metricName: name, statistic, period: Duration.minutes(5),
+      namespace: 'AWS/ApiGateway',
+      metricName: name,
+      statistic,
+      period: Duration.minutes(5),
       dimensionsMap: { ApiName: this.api.restApiName, Stage: this.api.deploymentStage.stageName },
     });
     dashboard.addWidgets(
@@ -989,11 +1010,18 @@ export class BatchOcrProcessor extends Construct {
   }
 }
 
+function cancelAfter(reason: batch.JobStateTimeLimitActionsReason, maxTime: Duration): batch.JobStateTimeLimitAction {
+  return { reason, maxTime, action: batch.JobStateTimeLimitActionsAction.CANCEL, state: batch.JobStateTimeLimitActionsState.RUNNABLE };
+}
+
 function privateApiPolicy(endpoints: ec2.IInterfaceVpcEndpoint[]): iam.PolicyDocument {
   return new iam.PolicyDocument({
     statements: [
       new iam.PolicyStatement({
-        effect: iam.Effect.DENY, principals: [new iam.AnyPrincipal()], actions: ['execute-api:Invoke'], resources: ['execute-api:/*'],
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: ['execute-api:/*'],
         conditions: { StringNotEquals: { 'aws:SourceVpce': endpoints.map((e) => e.vpcEndpointId) } },
       }),
       new iam.PolicyStatement({ principals: [new iam.AnyPrincipal()], actions: ['execute-api:Invoke'], resources: ['execute-api:/*'] }),

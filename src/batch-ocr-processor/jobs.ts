@@ -1,3 +1,4 @@
+/* eslint-disable import/no-extraneous-dependencies -- handler code: bundled into the Lambda assets by esbuild with the *.lambda.ts entry points, never loaded by the construct */
 /**
  * Handler logic of BatchOcrProcessor, as plain functions over their AWS clients (the `*.lambda.ts`
  * files wire real clients; the tests pass aws-sdk-client-mock clients).
@@ -253,10 +254,18 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
   }
 
   const record: JobRecord = {
-    jobId, jobName, state: 'SUBMITTING',
-    documentCount: request.documents.length, children: shape.children, chunkSize: shape.chunkSize,
-    source: options.source, createdAt: now.toISOString(), updatedAt: now.toISOString(),
-    manifestKey, inputKey, expiresAt: ttl(config, now),
+    jobId,
+    jobName,
+    state: 'SUBMITTING',
+    documentCount: request.documents.length,
+    children: shape.children,
+    chunkSize: shape.chunkSize,
+    source: options.source,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    manifestKey,
+    inputKey,
+    expiresAt: ttl(config, now),
   };
   // A new job id, or a retry of a submission that Batch refused (S3 redeliveries reuse their id).
   await clients.ddb.send(new PutCommand({
@@ -424,9 +433,18 @@ async function presign(s3: S3Client, config: ProcessorConfig, key: string): Prom
 }
 
 /** `POST /uploads`: a pre-signed PUT URL for one object under the upload prefix of the input bucket. */
-export async function createUploadUrl(s3: S3Client, config: ProcessorConfig, key: string, contentType: string): Promise<{ uploadUrl: string; key: string; method: string; contentType: string; expiresIn: number }> {
+export interface UploadUrl {
+  readonly uploadUrl: string;
+  readonly key: string;
+  readonly method: string;
+  readonly contentType: string;
+  readonly expiresIn: number;
+}
+
+export async function createUploadUrl(s3: S3Client, config: ProcessorConfig, key: string, contentType: string): Promise<UploadUrl> {
   const fullKey = `${config.uploadPrefix}${key}`;
-  const uploadUrl = await getSignedUrl(s3, new PutObjectCommand({ Bucket: config.inputBucket, Key: fullKey, ContentType: contentType }), { expiresIn: config.presignSeconds });
+  const put = new PutObjectCommand({ Bucket: config.inputBucket, Key: fullKey, ContentType: contentType });
+  const uploadUrl = await getSignedUrl(s3, put, { expiresIn: config.presignSeconds });
   return { uploadUrl, key: fullKey, method: 'PUT', contentType, expiresIn: config.presignSeconds };
 }
 
@@ -485,8 +503,13 @@ export async function recordStateChange(clients: Pick<Clients, 'ddb' | 'events'>
         DetailType: 'OCR Job Completed',
         EventBusName: config.eventBusName,
         Detail: JSON.stringify({
-          jobId, jobName: detail.jobName, state, batchJobId: detail.jobId, statusReason: detail.statusReason,
-          resultsBucket: config.outputBucket, resultsPrefix: `${config.outputPrefix}${jobId}/`,
+          jobId,
+          jobName: detail.jobName,
+          state,
+          batchJobId: detail.jobId,
+          statusReason: detail.statusReason,
+          resultsBucket: config.outputBucket,
+          resultsPrefix: `${config.outputPrefix}${jobId}/`,
         }),
       }],
     }));

@@ -70,7 +70,9 @@ export function submitRequestSchema(maxDocuments: number): { [key: string]: unkn
         additionalProperties: false,
         properties: {
           languages: {
-            type: 'array', minItems: 1, maxItems: LIMITS.maxLanguages,
+            type: 'array',
+            minItems: 1,
+            maxItems: LIMITS.maxLanguages,
             items: { type: 'string', pattern: LANGUAGE_PATTERN, maxLength: 32 },
           },
           dpi: { type: 'integer', minimum: LIMITS.minDpi, maximum: LIMITS.maxDpi },
@@ -205,7 +207,9 @@ function checkOptions(value: unknown, defaults: OcrRequestOptions): OcrRequestOp
  * Validate a parsed `POST /jobs` body: the rules of `submitRequestSchema` plus duplicates.
  * Existence and size of the keys are checked separately (they need S3).
  */
-export function validateSubmitRequest(body: { [key: string]: unknown }, inputBucket: string, maxDocuments: number, defaults: OcrRequestOptions): SubmitRequest {
+export function validateSubmitRequest(
+  body: { [key: string]: unknown }, inputBucket: string, maxDocuments: number, defaults: OcrRequestOptions,
+): SubmitRequest {
   const known = ['document', 'documents', 'options'];
   const unknown = Object.keys(body).filter((k) => !known.includes(k));
   if (unknown.length > 0) invalid(`Unknown field(s): ${unknown.join(', ')} (known: ${known.join(', ')})`);
