@@ -236,7 +236,7 @@ describe('POST /jobs (submit handler)', () => {
       jobId: reply.jobId,
       documents: [{ key: 'a.pdf' }, { key: 'b.pdf' }],
       chunkSize: 1,
-      options: { languages: ['eng'], dpi: 300, maxPages: null, password: null },
+      options: { languages: 'eng', dpi: 300, maxPages: null, password: null },
     });
   });
 

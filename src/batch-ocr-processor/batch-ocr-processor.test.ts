@@ -362,14 +362,22 @@ describe('BatchOcrProcessor options', () => {
     t.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'expire-results', Prefix: 'ocr/', ExpirationInDays: 7 })]) } });
   });
 
-  test('GIVEN the default image WHEN the bundled worker exists THEN it is a linux/amd64 Docker image asset, else a clear error', () => {
-    const app = new App();
+  test('GIVEN the default image WHEN the bundled worker exists THEN it is a compliant linux/amd64 Docker image asset, else a clear error', () => {
+    const app = newTestApp();
     const stack = newTestStack(app);
     if (fs.existsSync(path.join(WORKER_DIRECTORY, 'Dockerfile'))) {
       const ocr = new BatchOcrProcessor(stack, 'Ocr');
       expect(ocr.imageAsset).toBeDefined();
-      const assets = app.synth().getStackArtifact(stack.artifactId).assets as { id: string; platform?: string; path: string }[];
-      expect(assets.some((a) => a.platform === 'linux/amd64')).toBe(true);
+      synthCompliant(app);
+      const assembly = app.synth();
+      const manifest = JSON.parse(fs.readFileSync(path.join(assembly.directory, `${stack.artifactId}.assets.json`), 'utf8'));
+      const images = Object.values(manifest.dockerImages) as { source: { directory: string; platform?: string } }[];
+      expect(images).toHaveLength(1);
+      expect(images[0].source.platform).toBe('linux/amd64');
+      // The staged build context has the Dockerfile and none of the worker's node_modules.
+      const context = path.join(assembly.directory, images[0].source.directory);
+      expect(fs.existsSync(path.join(context, 'Dockerfile'))).toBe(true);
+      expect(fs.existsSync(path.join(context, 'node_modules'))).toBe(false);
     } else {
       expect(() => new BatchOcrProcessor(stack, 'Ocr')).toThrow(/BatchOcrProcessor 'Ocr': 'image' has no default: the bundled worker .*ocr-worker\/Dockerfile\) is missing/);
     }

@@ -237,8 +237,9 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
       jobId,
       documents: request.documents.map((key) => ({ key })),
       chunkSize: shape.chunkSize,
+      // The worker's manifest options: languages as tesseract's 'eng+deu' string.
       options: {
-        languages: request.options.languages ?? ['eng'],
+        languages: (request.options.languages ?? ['eng']).join('+'),
         dpi: request.options.dpi ?? 300,
         maxPages: request.options.maxPages ?? null,
         password: request.options.password ?? null,
