@@ -424,11 +424,13 @@ describe('BatchOcrProcessor methods', () => {
     // 3 interface endpoints (ecr.api, ecr.dkr, logs) x 2 AZ x 730 h x $0.01 = $43.80, + dashboard $3 + 3 alarms $0.30.
     expect(estimate.network!.fixedMonthlyUsd).toBeCloseTo(43.8, 2);
     expect(estimate.fixedMonthlyUsd).toBeCloseTo(47.1, 2);
-    // 2 vCPU, 4 GiB at 0.4 pages/vCPU-s: 1,000 pages = 1250 task-seconds.
-    const hours = 1000 / (2 * 0.4) / 3600;
+    // 2 vCPU, 4 GiB at the benchmark's 0.1875 pages/vCPU-s: 1,000 pages = 2,667 task-seconds.
+    const hours = 1000 / (2 * 0.1875) / 3600;
     expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(hours * (2 * FARGATE_VCPU_HOUR_USD + 4 * FARGATE_GB_HOUR_USD), 4);
     expect(estimate.perThousandPages.fargateSpotUsd).toBeCloseTo(estimate.perThousandPages.fargateUsd * 0.3, 4);
     expect(estimate.perThousandPages.textractUsd).toBe(1.5);
+    expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(0.0731, 4);
+    expect(estimate.perThousandPages.fargateSpotUsd).toBeCloseTo(0.0219, 4);
     expect(estimate.perThousandPages.fargateUsd).toBeLessThan(estimate.perThousandPages.textractUsd / 10);
   });
 

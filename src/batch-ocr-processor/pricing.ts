@@ -19,11 +19,13 @@ export const TYPICAL_FARGATE_SPOT_DISCOUNT = 0.7;
 /** Amazon Textract DetectDocumentText, first 1M pages per month: per 1,000 pages. */
 export const TEXTRACT_DETECT_TEXT_PER_1000_PAGES_USD = 1.5;
 /**
- * Default throughput of the OCR worker: pages per vCPU-second for scanned pages at 300 dpi with
- * tesseract (about 2.5 vCPU-seconds per page). Born-digital PDFs with a text layer are far faster.
- * Replace it with the worker benchmark's figure for your documents (`pagesPerVcpuSecond`).
+ * Default throughput of the OCR worker: pages per vCPU-second for scanned pages OCR'd at 300 dpi.
+ * From the worker benchmark (assets/ocr-worker/bench/RESULTS.md, 2026-11-23): 22.5 OCR pages per
+ * minute with 2 workers on 2 vCPUs = 0.1875 pages per vCPU-second (about 5.3 vCPU-seconds per page).
+ * Born-digital pages with a text layer ran about 146x faster. Measure your own documents with
+ * `npm run bench` in the worker and pass the figure as `pagesPerVcpuSecond`.
  */
-export const DEFAULT_PAGES_PER_VCPU_SECOND = 0.4;
+export const DEFAULT_PAGES_PER_VCPU_SECOND = 0.1875;
 
 /** Inputs of a per-page cost estimate. */
 export interface PageCostOptions {
