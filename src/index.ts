@@ -1,1 +1,2 @@
 export * from './cost-optimized-vpc';
+export * from './ecr-batch-auto-updater';
