@@ -30,6 +30,7 @@ import { StreamTriggerFunction } from './stream-trigger-function';
 import { PropChecker } from '../common/errors';
 import { createHandler } from '../common/handler';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
+import { nagResourceFinding } from '../common/nag-findings';
 import { WORKER_IMAGE_DIRECTORY, workerImage } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 
@@ -1455,23 +1456,6 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       }
     }
   }
-}
-
-/** The granular cdk-nag finding id of a wildcard resource, as cdk-nag flattens CloudFormation references. */
-function nagResourceFinding(scope: Construct, arn: string): string {
-  const flatten = (node: unknown): string => {
-    if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
-    if (node && typeof node === 'object') {
-      const o = node as Record<string, any>;
-      if (o['Fn::Join']) return (o['Fn::Join'][1] as unknown[]).map(flatten).join(o['Fn::Join'][0]);
-      if (o['Fn::Sub']) return flatten(o['Fn::Sub']);
-      if (o['Fn::GetAtt']) return `<${flatten(o['Fn::GetAtt'][0])}.${flatten(o['Fn::GetAtt'][1])}>`;
-      if (o['Fn::ImportValue']) return flatten(o['Fn::ImportValue']);
-      if (o.Ref) return `<${flatten(o.Ref)}>`;
-    }
-    return JSON.stringify(node);
-  };
-  return `Resource::${flatten(Stack.of(scope).resolve(arn))}`;
 }
 
 interface Timings {
