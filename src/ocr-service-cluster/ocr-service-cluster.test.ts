@@ -583,6 +583,22 @@ describe('OcrServiceCluster: bring your own', () => {
     expect(consumerText).not.toContain('PutItem');
   });
 
+  test('GIVEN a customer-managed key WHEN a producer and a consumer are granted THEN they may also use the key', () => {
+    const app = newTestApp({ nag: false });
+    const stack = newTestStack(app);
+    const ocr = new OcrServiceCluster(stack, 'Ocr', { image, encryptionKey: new kms.Key(stack, 'Key') });
+    const producer = new iam.Role(stack, 'Producer', { assumedBy: new iam.AccountRootPrincipal() });
+    const consumer = new iam.Role(stack, 'Consumer', { assumedBy: new iam.AccountRootPrincipal() });
+    ocr.grantSubmitDocuments(producer);
+    ocr.grantReadResults(consumer);
+    const template = templateOf(app, stack);
+    const statementsOf = (prefix: string) => JSON.stringify(Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith(prefix)).flatMap(([, p]: any) => p.Properties.PolicyDocument.Statement));
+    expect(statementsOf('Producer')).toContain('kms:Encrypt');
+    expect(statementsOf('Consumer')).toContain('kms:Decrypt');
+    expect(statementsOf('Consumer')).not.toContain('kms:Encrypt');
+  });
+
   test('GIVEN two clusters in one stack WHEN synthesized THEN both synthesize (no fixed physical names)', () => {
     const app = newTestApp({ nag: false });
     const stack = newTestStack(app);

@@ -1074,12 +1074,15 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
   /** Let a producer submit documents the seed-003 way: upload under the uploads prefix and insert a PENDING item. */
   public grantSubmitDocuments(grantee: iam.IGrantable): iam.Grant {
     this.documentsBucket.grantPut(grantee, `${this.containerEnvironment[OcrServiceEnvironment.UPLOADS_PREFIX]}*`);
+    // Items of a table with a customer-managed key are encrypted with the caller's permissions too.
+    this.table.encryptionKey?.grantEncryptDecrypt(grantee);
     return this.table.grant(grantee, 'dynamodb:PutItem', 'dynamodb:GetItem');
   }
 
   /** Let a consumer read statuses and results. */
   public grantReadResults(grantee: iam.IGrantable): iam.Grant {
     this.documentsBucket.grantRead(grantee, `${this.containerEnvironment[OcrServiceEnvironment.RESULTS_PREFIX]}*`);
+    this.table.encryptionKey?.grantDecrypt(grantee);
     return this.table.grant(grantee, 'dynamodb:GetItem', 'dynamodb:BatchGetItem');
   }
 
