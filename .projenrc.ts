@@ -176,9 +176,13 @@ project.postCompileTask.spawn(rosetta);
 project.gitignore.exclude('.jsii.tabl.json');
 
 // --- Documentation generated from code (README sections between markers; tests check they are current). ---
+const docsReadme = project.addTask('docs:readme', {
+  description: 'Compose the README construct sections from docs/<construct>.md',
+  exec: 'ts-node --transpile-only build-tools/readme-sections.ts',
+});
 project.addTask('docs:cost', {
-  description: 'Regenerate the README network cost table from NetworkPricing',
-  exec: 'ts-node --transpile-only build-tools/cost-table.ts',
+  description: 'Regenerate the network cost table (docs/cost-optimized-vpc.md, then README) from NetworkPricing',
+  steps: [{ exec: 'ts-node --transpile-only build-tools/cost-table.ts' }, { spawn: docsReadme.name }],
 });
 
 project.addTask('docs:nag', {

@@ -1,14 +1,23 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { COST_END, COST_START, renderCostTable } from '../build-tools/cost-table';
+import { composeSections, SECTIONS_END, SECTIONS_START } from '../build-tools/readme-sections';
 import { readTablet, translateReadme } from '../build-tools/readme-snippets';
 
 const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
 
 describe('README', () => {
   test('GIVEN the cost table THEN it is what NetworkPricing generates today (run `npx projen docs:cost` if not)', () => {
-    const section = readme.slice(readme.indexOf(COST_START) + COST_START.length, readme.indexOf(COST_END)).trim();
+    const doc = fs.readFileSync(path.join(__dirname, '..', 'docs', 'cost-optimized-vpc.md'), 'utf8');
+    const section = doc.slice(doc.indexOf(COST_START) + COST_START.length, doc.indexOf(COST_END)).trim();
     expect(section).toEqual(renderCostTable().trim());
+  });
+
+  test('GIVEN the construct sections THEN they are docs/<construct>.md (run `npx projen docs:readme` if not)', () => {
+    const section = readme.slice(readme.indexOf(SECTIONS_START) + SECTIONS_START.length, readme.indexOf(SECTIONS_END)).trim();
+    expect(section).toEqual(composeSections().trim());
+    expect(section).toContain('## CostOptimizedVpc');
+    expect(section).toContain('## BatchOcrProcessor');
   });
 
   test('GIVEN the TypeScript snippets THEN their Python and Java translations are jsii-rosetta\'s current ones (run `npx projen docs:snippets` if not)', () => {
