@@ -1,2 +1,3 @@
 export * from './cost-optimized-vpc';
 export * from './ecr-batch-auto-updater';
+export * from './job-cleanup';
