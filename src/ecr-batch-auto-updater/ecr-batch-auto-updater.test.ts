@@ -7,8 +7,8 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/compliance';
 import { EcrBatchAutoUpdater } from './ecr-batch-auto-updater';
+import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/compliance';
 
 function imported(stack: Stack) {
   return {

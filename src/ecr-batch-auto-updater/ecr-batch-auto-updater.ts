@@ -12,11 +12,11 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { UpdaterFunction } from './updater-function';
 import { PropChecker } from '../common/errors';
 import { createHandler, stackArn } from '../common/handler';
 import { acknowledgeNagFindings } from '../common/nag';
 import { nagResourceFinding } from '../common/nag-findings';
-import { UpdaterFunction } from './updater-function';
 
 /** The CloudWatch namespace of the library's handler metrics. */
 export const OPERATIONS_METRICS_NAMESPACE = 'CdkOcrConstructs';

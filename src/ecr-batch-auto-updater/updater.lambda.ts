@@ -2,10 +2,10 @@
  * EcrBatchAutoUpdater handler: reads one message at a time from the updater's FIFO queue (ECR push
  * events and scheduled reconcile messages, all in one message group, so updates never overlap).
  */
-import { BatchClient } from '@aws-sdk/client-batch';
-import { ECRClient } from '@aws-sdk/client-ecr';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { BatchClient } from '@aws-sdk/client-batch';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import type { SQSEvent } from 'aws-lambda';
 import { countOutcomes, handleMessage, UpdaterConfig } from './updater';
 

@@ -1,9 +1,10 @@
+/* eslint-disable import/no-extraneous-dependencies -- test code: the SDK clients and mocks are devDependencies bundled into the handlers */
 import { BatchClient, DescribeJobDefinitionsCommand, JobDefinition, RegisterJobDefinitionCommand } from '@aws-sdk/client-batch';
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
 import { copyWithNewImage, DIGEST_TAG, FIELD_HANDLING, repositoryOf, UPDATED_AT_TAG, UPDATED_FROM_TAG } from './job-definition-copy';
-import { handler } from './updater.lambda';
 import { handleMessage, handlePush, jobDefinitionNameOf, reconcile, resolveDesiredImage, tagMatcher, UpdaterConfig, UpdaterLog } from './updater';
+import { handler } from './updater.lambda';
 
 const REPO_URI = '123456789012.dkr.ecr.us-east-1.amazonaws.com/ocr-worker';
 const OLD_DIGEST = 'sha256:' + 'a'.repeat(64);

@@ -2,10 +2,10 @@
  * JobCleanup handler: invoked by its schedule, or by hand (`aws lambda invoke`, payload
  * `{"dryRun": true}` to only report what it would do). Returns the run's report.
  */
-import { BatchClient } from '@aws-sdk/client-batch';
-import { ECSClient } from '@aws-sdk/client-ecs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { BatchClient } from '@aws-sdk/client-batch';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
 import { CleanupConfig, CleanupReport, countReport, runCleanup } from './cleanup';
 

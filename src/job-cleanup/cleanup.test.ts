@@ -1,3 +1,4 @@
+/* eslint-disable import/no-extraneous-dependencies -- test code: the SDK clients and mocks are devDependencies bundled into the handlers */
 import {
   BatchClient, CancelJobCommand, DeregisterJobDefinitionCommand, DescribeComputeEnvironmentsCommand, DescribeJobDefinitionsCommand,
   DescribeJobQueuesCommand, DescribeJobsCommand, JobSummary, ListJobsCommand, TerminateJobCommand,
@@ -47,7 +48,14 @@ function context(options: { deadline?: number; clock?: () => number } = {}): Tes
     warn: (message, extra) => lines.push({ level: 'warn', message, extra }),
     error: (message, extra) => lines.push({ level: 'error', message, extra }),
   };
-  return { now: options.clock ?? (() => NOW), deadline: options.deadline ?? NOW + 10 * 60_000, sleep: async (ms) => { sleeps.push(ms); }, log, lines, sleeps };
+  return {
+    now: options.clock ?? (() => NOW),
+    deadline: options.deadline ?? NOW + 10 * 60_000,
+    sleep: async (ms) => { sleeps.push(ms); },
+    log,
+    lines,
+    sleeps,
+  };
 }
 
 function job(id: string, status: string, ageHours: number, extra: Partial<JobSummary> = {}): JobSummary {
@@ -265,7 +273,8 @@ describe('job definition revisions', () => {
 
     const report = await runCleanup(config({ jobQueues: [], jobDefinitionFamilies: ['ocr-job'] }), clients, context());
 
-    expect(batchMock.commandCalls(DeregisterJobDefinitionCommand).map((c) => c.args[0].input.jobDefinition)).toEqual([5, 4, 3].map((r) => defs[r - 1].jobDefinitionArn));
+    const deregistered = batchMock.commandCalls(DeregisterJobDefinitionCommand).map((c) => c.args[0].input.jobDefinition);
+    expect(deregistered).toEqual([5, 4, 3].map((r) => defs[r - 1].jobDefinitionArn));
     expect(report.protected).toEqual([`revision ${defs[0].jobDefinitionArn}`]);
     expect(countReport(report).revisionsDeregistered).toBe(3);
     // Jobs of every queue in the account were checked, in every state.

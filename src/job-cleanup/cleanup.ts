@@ -1,3 +1,4 @@
+/* eslint-disable import/no-extraneous-dependencies -- handler code: bundled into the Lambda assets by esbuild with the *.lambda.ts entry points, never loaded by the construct */
 /**
  * Handler logic of JobCleanup: plain functions that take their AWS clients, so tests drive them
  * with aws-sdk-client-mock. The Lambda entry point is `cleanup.lambda.ts`.
@@ -48,12 +49,12 @@ export interface CleanupLog {
 }
 
 export interface RunContext {
-  /** Epoch milliseconds. */
-  now(): number;
   /** Epoch milliseconds after which no new call is started. */
   readonly deadline: number;
-  sleep(ms: number): Promise<void>;
   readonly log: CleanupLog;
+  /** Epoch milliseconds. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
 }
 
 export type ActionKind = 'cancel-job' | 'terminate-job' | 'deregister-revision' | 'stop-task';

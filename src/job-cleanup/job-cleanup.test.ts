@@ -5,8 +5,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/compliance';
 import { JobCleanup } from './job-cleanup';
+import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/compliance';
 
 function imported(stack: Stack) {
   const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a'], privateSubnetIds: ['subnet-0123456789abcdef0'] });
@@ -145,7 +145,11 @@ describe('JobCleanup', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Namespace: 'AWS/Lambda' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS' });
     expect(widgets).toHaveLength(3);
-    expect([cleanup.metricJobsCancelled(), cleanup.metricJobsTerminated(), cleanup.metricRevisionsDeregistered(), cleanup.metricTasksStopped(), cleanup.metricNotReached(), cleanup.metricDryRunActions()]
+    const metrics = [
+      cleanup.metricJobsCancelled(), cleanup.metricJobsTerminated(), cleanup.metricRevisionsDeregistered(),
+      cleanup.metricTasksStopped(), cleanup.metricNotReached(), cleanup.metricDryRunActions(),
+    ];
+    expect(metrics
       .map((m) => m.metricName)).toEqual(['JobsCancelled', 'JobsTerminated', 'RevisionsDeregistered', 'TasksStopped', 'NotReached', 'DryRunActions']);
   });
 

@@ -11,11 +11,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CleanupFunction } from './cleanup-function';
 import { PropChecker } from '../common/errors';
 import { createHandler, stackArn } from '../common/handler';
 import { acknowledgeNagFindings } from '../common/nag';
 import { nagResourceFinding } from '../common/nag-findings';
-import { CleanupFunction } from './cleanup-function';
 
 const METRICS_NAMESPACE = 'CdkOcrConstructs';
 
@@ -347,7 +347,10 @@ export class JobCleanup extends Construct {
     return [
       new cloudwatch.GraphWidget({
         title: 'Cleanup actions',
-        left: [this.metricJobsCancelled(), this.metricJobsTerminated(), this.metricRevisionsDeregistered(), this.metricTasksStopped(), this.metricDryRunActions()],
+        left: [
+          this.metricJobsCancelled(), this.metricJobsTerminated(), this.metricRevisionsDeregistered(),
+          this.metricTasksStopped(), this.metricDryRunActions(),
+        ],
         width: 12,
       }),
       new cloudwatch.GraphWidget({
