@@ -219,6 +219,24 @@ describe('jobs', () => {
     expect(countReport(report)).toEqual(expect.objectContaining({ jobsCancelled: 2, errors: 1 }));
   });
 
+  test('GIVEN two runs at once WHEN both cancel the same jobs THEN the second finds them already cancelled and neither reports an error', async () => {
+    listJobs({ jobQueue: QUEUE }, 'RUNNABLE', [[job('a', 'RUNNABLE', 30), job('b', 'RUNNABLE', 30)]]);
+    const cancelled = new Set<string>();
+    batchMock.on(CancelJobCommand).callsFake(async (input: { jobId: string }) => {
+      if (cancelled.has(input.jobId)) throw Object.assign(new Error(`Job ${input.jobId} is already in a terminal state FAILED`), { name: 'ClientException' });
+      cancelled.add(input.jobId);
+      return {};
+    });
+
+    const [first, second] = await Promise.all([runCleanup(config(), clients, context()), runCleanup(config(), clients, context())]);
+
+    expect([...cancelled].sort()).toEqual(['a', 'b']);
+    for (const report of [first, second]) {
+      expect(countReport(report)).toEqual(expect.objectContaining({ jobsCancelled: 2, errors: 0 }));
+    }
+    expect([...first.actions, ...second.actions].filter((a) => a.result === 'already-done')).toHaveLength(2);
+  });
+
   test('GIVEN a deadline that passes during the run WHEN cleaned THEN it stops starting calls and reports what it did not reach', async () => {
     listJobs({ jobQueue: QUEUE }, 'SUBMITTED', [[job('s1', 'SUBMITTED', 30)]]);
     let clock = NOW;
@@ -291,6 +309,21 @@ describe('job definition revisions', () => {
     expect(report.errors).toEqual(['listing jobs for the in-use check: AccessDeniedException: denied']);
   });
 
+  test('GIVEN the deadline passes while families are pruned WHEN run THEN the remaining families are reported as not reached', async () => {
+    let clock = NOW;
+    batchMock.on(DescribeJobDefinitionsCommand).callsFake(async () => {
+      clock += 60_000;
+      return { jobDefinitions: revisions('ocr-job', 2) };
+    });
+    const ctx = context({ deadline: NOW + 90_000, clock: () => clock });
+
+    const report = await runCleanup(config({ jobQueues: [], jobDefinitionFamilies: ['first', 'second', 'third'] }), clients, ctx);
+
+    // Each family takes a minute; the second starts at 60 s (before the 90 s deadline), the third would start at 120 s.
+    expect(report.notReached).toEqual(['revisions of third']);
+    expect(batchMock.commandCalls(DeregisterJobDefinitionCommand)).toHaveLength(0);
+  });
+
   test('GIVEN no more revisions than kept WHEN pruned in dry run THEN nothing is deregistered', async () => {
     batchMock.on(DescribeJobDefinitionsCommand).resolves({ jobDefinitions: revisions('ocr-job', 3) });
 
@@ -339,6 +372,27 @@ describe('ECS tasks', () => {
     expect(ecsMock.calls()).toHaveLength(0);
     expect(report.errors).toHaveLength(2);
     expect(report.errors[0]).toMatch(/belongs to an AWS Batch compute environment/);
+  });
+
+  test('GIVEN the compute environments cannot be described WHEN cleaned THEN no task is listed or stopped', async () => {
+    batchMock.on(DescribeComputeEnvironmentsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+
+    const report = await runCleanup(config({ jobQueues: [], ecsClusters: [CLUSTER] }), clients, context());
+
+    expect(ecsMock.calls()).toHaveLength(0);
+    expect(report.errors).toEqual(['describing compute environments: AccessDeniedException: denied']);
+  });
+
+  test('GIVEN listing one cluster fails WHEN cleaned THEN the error is reported and the next cluster is still cleaned', async () => {
+    const other = 'arn:aws:ecs:us-east-1:123456789012:cluster/other';
+    ecsMock.on(ListTasksCommand, { cluster: CLUSTER }).rejects(Object.assign(new Error('no such cluster'), { name: 'ClusterNotFoundException' }));
+    ecsMock.on(ListTasksCommand, { cluster: other }).resolves({ taskArns: ['arn:aws:ecs:us-east-1:123456789012:task/other/t1'] });
+    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [task('t1', 48, { taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/other/t1' })] });
+
+    const report = await runCleanup(config({ jobQueues: [], ecsClusters: [CLUSTER, other] }), clients, context());
+
+    expect(report.errors).toEqual([`tasks in ${CLUSTER}: ClusterNotFoundException: no such cluster`]);
+    expect(ecsMock.commandCalls(StopTaskCommand).map((c) => c.args[0].input.task)).toEqual(['arn:aws:ecs:us-east-1:123456789012:task/other/t1']);
   });
 
   test('GIVEN task fields WHEN classified THEN service tasks and cluster names are recognised', () => {
