@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { UpdaterFunction } from './updater-function';
 import { PropChecker } from '../common/errors';
 import { createHandler, stackArn } from '../common/handler';
+import { allowCloudWatchLogsToUseKey } from '../common/log-key';
 import { acknowledgeNagFindings } from '../common/nag';
 import { nagResourceFinding } from '../common/nag-findings';
 
@@ -200,6 +201,8 @@ export class EcrBatchAutoUpdater extends Construct {
       removalPolicy,
     });
 
+    // The handler's log group is encrypted with the key: CloudWatch Logs must be allowed to use it.
+    if (props.encryptionKey) allowCloudWatchLogsToUseKey(this, props.encryptionKey);
     const handler = createHandler(this, 'Updater', (s, i, p) => new UpdaterFunction(s, i, p), {
       purpose: 'ECR-to-Batch job definition updater',
       timeout,

@@ -58,6 +58,26 @@ describe('JobCleanup', () => {
     synthCompliant(app);
   });
 
+  test('GIVEN a customer-managed key WHEN synthesized THEN CloudWatch Logs of this account and region may use it for the log group', () => {
+    const app = newTestApp({ nag: false });
+    const stack = newTestStack(app);
+    const { queue } = imported(stack);
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    new JobCleanup(stack, 'Cleanup', { jobQueues: [queue], encryptionKey: key });
+    const template = templateOf(app, stack);
+
+    template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] } });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'AllowCloudWatchLogsOfThisAccountAndRegion',
+          Principal: { Service: { 'Fn::Join': ['', ['logs.us-east-1.', { Ref: 'AWS::URLSuffix' }]] } },
+          Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:us-east-1:111111111111:log-group:*']] } } },
+        })]),
+      },
+    });
+  });
+
   test('GIVEN defaults WHEN synthesized THEN it runs every 6 hours, async with a DLQ, with 24-hour thresholds and outputs the manual command', () => {
     const app = newTestApp({ nag: false });
     const stack = newTestStack(app);

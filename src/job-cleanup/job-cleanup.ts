@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import { CleanupFunction } from './cleanup-function';
 import { PropChecker } from '../common/errors';
 import { createHandler, stackArn } from '../common/handler';
+import { allowCloudWatchLogsToUseKey } from '../common/log-key';
 import { acknowledgeNagFindings } from '../common/nag';
 import { nagResourceFinding } from '../common/nag-findings';
 
@@ -243,6 +244,8 @@ export class JobCleanup extends Construct {
       dryRun: props.dryRun ?? false,
     };
 
+    // The handler's log group is encrypted with the key: CloudWatch Logs must be allowed to use it.
+    if (props.encryptionKey) allowCloudWatchLogsToUseKey(this, props.encryptionKey);
     const handler = createHandler(this, 'Cleanup', (s, i, p) => new CleanupFunction(s, i, p), {
       purpose: 'Batch and ECS cleanup',
       timeout,
