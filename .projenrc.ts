@@ -121,6 +121,12 @@ for (const pattern of [
   project.addPackageIgnore(pattern);
 }
 
+// Handler code under src/ (the *.lambda.ts files and the modules they import) uses devDependencies
+// that esbuild bundles; tests beside the code use test-only ones. A construct module importing one by
+// mistake is caught by test/package.test.ts, whose scratch app loads the packed library with only its
+// real dependencies installed.
+project.eslint?.allowDevDeps('src/**');
+
 // examples/ are type-checked together with the tests (tsconfig.dev.json) and synthesized by test/examples.
 project.tsconfigDev.addInclude('examples/**/*.ts');
 project.tsconfigDev.addInclude('.projenrc.ts');

@@ -75,7 +75,7 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
         try {
           const tl = await readTextLayer(h, page.pageNumber);
           page.textLayer = { used: tl.verdict.good, reason: tl.verdict.reason, chars: tl.verdict.chars, badRatio: tl.verdict.badRatio };
-          if (tl.verdict.good) {
+          if (tl.verdict.good && !opts.forceOcr) {
             needOcr = false;
             page.method = 'text-layer';
             page.text = tl.text;

@@ -194,7 +194,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
       };
       c.proc.on('message', onMsg);
       c.proc.on('exit', onExit);
-      c.proc.send({ type: 'process', id, bytes, mediaType, options: opts });
+      try {
+        c.proc.send({ type: 'process', id, bytes, mediaType, options: opts });
+      } catch {
+        killChild(c);
+        finish({ error: { code: 'WORKER_CRASHED', message: 'The document could not be handed to its process.' } });
+      }
     });
   }
 
@@ -231,6 +236,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (r.peakRss) result.peakRssBytes = r.peakRss;
     if (r.error) {
       result.error = r.error;
+      // start a fresh child right away, so that readiness (isReady) comes back without a request
+      if (!closed && (!child || child.exited)) {
+        state = 'warming';
+        child = spawnChild();
+        const fresh = child;
+        fresh.ready.then(() => { if (child === fresh && state === 'warming') state = 'ready'; }, () => undefined);
+      }
       return done();
     }
     const o = r.outcome!;

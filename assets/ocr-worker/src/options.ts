@@ -21,6 +21,8 @@ export interface DocumentOptions {
   barcodeFormats?: string[];
   /** Correct pages scanned sideways or upside down. Default true. */
   autoOrient?: boolean;
+  /** OCR every page even when its text layer passes the quality check. Default false. */
+  forceOcr?: boolean;
   /** Also render text-layer pages to look for QR codes on them (slower). Default false. */
   qrOnTextPages?: boolean;
 }

@@ -104,20 +104,52 @@ function normalise(img: GreyImage): GreyImage {
   return { width: img.width, height: img.height, data: out };
 }
 
+/** Adds a white border: codes cropped at the image edge have no quiet zone. */
+function pad(img: GreyImage, m: number): GreyImage {
+  const w = img.width + 2 * m, h = img.height + 2 * m;
+  const data = new Uint8Array(w * h).fill(255);
+  for (let y = 0; y < img.height; y++) data.set(img.data.subarray(y * img.width, (y + 1) * img.width), (y + m) * w + m);
+  return { width: w, height: h, data };
+}
+
+/** 3x3 box blur: suppresses texture inside the modules of photographed or artistic codes. */
+function blur3(img: GreyImage): GreyImage {
+  const { width: w, height: h, data } = img;
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let s = 0, n = 0;
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= h) continue;
+        for (let dx = -1; dx <= 1; dx++) { const xx = x + dx; if (xx >= 0 && xx < w) { s += data[yy * w + xx]; n++; } }
+      }
+      out[y * w + x] = s / n;
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
 /**
  * The ordered list of attempts. Cheap ones first; each later one is tried only when all earlier
  * ones found nothing. Chosen on the tuning half of the corpus (see bench/ and README.md).
  */
-function buildAttempts(formats: string[], fast: boolean): Attempt[] {
+/**
+ * Above this many pixels (rendered pages), only the ZXing attempts run (~0.3 s on a 300-dpi A4 page):
+ * jsQR costs ~0.5 s per full page and ~0.2 s per half-size copy, for codes ZXing already reads on pages.
+ */
+export const LARGE_IMAGE_PIXELS = 3_000_000;
+
+function buildAttempts(formats: string[], fast: boolean, large: boolean): Attempt[] {
   const hybrid = zxingAttempt(formats, 'hybrid', false);
   const global = zxingAttempt(formats, 'global', false);
   const hybridInv = zxingAttempt(formats, 'hybrid', true);
-  const qrOnly = formats.length === 1 && formats[0] === 'QR_CODE';
+  const qr = formats.includes('QR_CODE');
   const attempts: Attempt[] = [
     { name: 'zxing-hybrid', run: (img) => hybrid(img) },
     { name: 'zxing-global', run: (img) => global(img) },
   ];
-  if (qrOnly || formats.includes('QR_CODE')) attempts.push({ name: 'jsqr', run: (img) => jsqrAttempt(img) });
+  if (qr && !large) attempts.push({ name: 'jsqr', run: (img) => jsqrAttempt(img) });
   if (fast) return attempts;
   attempts.push(
     { name: 'zxing-hybrid-inverted', run: (img) => hybridInv(img) },
@@ -135,8 +167,17 @@ function buildAttempts(formats: string[], fast: boolean): Attempt[] {
       },
     },
     {
+      name: 'zxing-padded-blurred', run: (img) => {
+        if (Math.max(img.width, img.height) > 1200) return null;
+        const m = Math.round(Math.max(img.width, img.height) * 0.1);
+        const p = pad(blur3(img), m);
+        const shift = (f: Found | null): Found | null => f && f.box ? { ...f, box: [f.box[0] - m, f.box[1] - m, f.box[2] - m, f.box[3] - m] } : f;
+        return shift(hybrid(p)) ?? shift(global(p));
+      },
+    },
+    {
       name: 'jsqr-half', run: (img) => {
-        if (!formats.includes('QR_CODE') || Math.max(img.width, img.height) < 600) return null;
+        if (!qr || large || Math.max(img.width, img.height) < 600) return null;
         return jsqrAttempt(downscaleGrey(img, 2), 2);
       },
     },
@@ -158,13 +199,15 @@ function mask(img: GreyImage, box: [number, number, number, number]): GreyImage 
 export function decodeBarcodes(img: GreyImage, options: BarcodeOptions = {}): BarcodeHit[] {
   const formats = options.formats ?? ['QR_CODE'];
   const maxCodes = options.maxCodes ?? 8;
-  const attempts = buildAttempts(formats, options.fast ?? false);
+  const attempts = buildAttempts(formats, options.fast ?? false, img.width * img.height > LARGE_IMAGE_PIXELS);
   const hits: BarcodeHit[] = [];
   let current = img;
   for (let k = 0; k < maxCodes; k++) {
     let found: Found | null = null, by = '';
     for (const a of attempts) {
+      const ta = performance.now();
       try { found = a.run(current); } catch { found = null; }
+      if (process.env.QR_DEBUG) process.stderr.write(`${a.name} ${(performance.now() - ta).toFixed(0)}ms\n`);
       if (found) { by = a.name; break; }
     }
     if (!found) break;

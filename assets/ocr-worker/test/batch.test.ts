@@ -144,3 +144,19 @@ test('the real entry point: invalid env exits 1 with a JSON log; unreachable S3 
   const down = spawnSync(join(PKG, 'node_modules/.bin/node'), ['src/batch.ts'], { cwd: PKG, encoding: 'utf8', env, timeout: 120_000 });
   assert.equal(down.status, 75, down.stdout + down.stderr);
 });
+
+test('the real entry point: SIGTERM while working exits 143 and records nothing', async () => {
+  const { spawn } = await import('node:child_process');
+  const env = { PATH: process.env.PATH, ...baseEnv, OCR_INPUT_KEY: 'a.pdf', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y',
+    AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_EC2_METADATA_DISABLED: 'true' };
+  const p = spawn(join(PKG, 'node_modules/.bin/node'), ['src/batch.ts'], { cwd: PKG, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  // wait until it is working (retrying S3), then stop it like a Spot reclaim
+  await new Promise<void>((resolve) => { const t = setInterval(() => { if (out.includes('"starting"')) { clearInterval(t); resolve(); } }, 20); });
+  p.kill('SIGTERM');
+  const code = await new Promise<number | null>((resolve) => p.on('exit', (c) => resolve(c)));
+  assert.equal(code, 143, out);
+  assert.match(out, /SIGTERM/);
+  assert.doesNotMatch(out, /"finished"/);
+});

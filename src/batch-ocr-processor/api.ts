@@ -1,0 +1,270 @@
+/* eslint-disable import/no-extraneous-dependencies -- handler code: bundled into the Lambda assets by esbuild with the *.lambda.ts entry points, never loaded by the construct */
+/**
+ * API Gateway and event-source adapters of BatchOcrProcessor's handlers: routing, error mapping to
+ * one JSON error shape, idempotency. The `*.lambda.ts` files only wire clients and Powertools.
+ */
+import { createHash } from 'crypto';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import {
+  checkDocumentsExist, Clients, createUploadUrl, getJobStatus, ProcessorConfig, recordStateChange,
+  BatchJobStateChange, submitJob, SubmitResult,
+} from './jobs';
+import {
+  checkContentType, checkKey, header, LIMITS, parseJsonBody, RequestError, SubmitRequest, validateSubmitRequest,
+  validateUploadRequest,
+} from './request';
+
+/** The subset of a logger the handlers use (Powertools Logger in Lambda). */
+export interface Log {
+  info(message: string, ...extra: unknown[]): void;
+  warn(message: string, ...extra: unknown[]): void;
+  error(message: string, ...extra: unknown[]): void;
+}
+
+/** The subset of Powertools Metrics the handlers use. */
+export interface MetricSink {
+  count(name: string, value: number, dimensions?: { [name: string]: string }): void;
+}
+
+const silent: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const noMetrics: MetricSink = { count: () => undefined };
+
+export interface HandlerDeps {
+  readonly clients: Clients;
+  readonly config: ProcessorConfig;
+  readonly log?: Log;
+  readonly metrics?: MetricSink;
+  /** Idempotency records (Powertools DynamoDB persistence layer in Lambda). */
+  readonly persistence?: BasePersistenceLayer;
+}
+
+const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
+
+/** The one error body of the API (API Gateway's own validation errors are mapped to it too). */
+export function errorResponse(statusCode: number, code: string, message: string, requestId?: string): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ success: false, code, message, requestId, timestamp: new Date().toISOString() }),
+  };
+}
+
+function ok(statusCode: number, body: unknown, headers: { [name: string]: string } = {}): APIGatewayProxyResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+function mapError(error: unknown, requestId: string | undefined, log: Log): APIGatewayProxyResult {
+  if (error instanceof RequestError) return errorResponse(error.statusCode, error.code, error.message, requestId);
+  const name = (error as { name?: string })?.name;
+  if (name === 'IdempotencyValidationError') {
+    return errorResponse(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body', requestId);
+  }
+  if (name === 'IdempotencyAlreadyInProgressError') {
+    return errorResponse(409, 'REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry shortly', requestId);
+  }
+  log.error('Unhandled error', { error });
+  return errorResponse(500, 'INTERNAL_ERROR', 'Internal error; see the handler logs for this requestId', requestId);
+}
+
+/** Who is calling, so that idempotency keys of different callers never collide. */
+function callerOf(event: APIGatewayProxyEvent): string {
+  const ctx = event.requestContext;
+  const claims = (ctx?.authorizer as { claims?: { sub?: string } } | undefined)?.claims;
+  return ctx?.identity?.userArn ?? ctx?.identity?.apiKeyId ?? claims?.sub ?? 'anonymous';
+}
+
+function baseUrl(event: APIGatewayProxyEvent): string | undefined {
+  const ctx = event.requestContext;
+  if (!ctx?.domainName) return undefined;
+  return `https://${ctx.domainName}${ctx.stage ? `/${ctx.stage}` : ''}`;
+}
+
+/** Keys of the idempotency payload: caller + client key identify it, the request body is validated. */
+interface IdempotentSubmit {
+  readonly idempotencyKey: string;
+  readonly request: SubmitRequest;
+  readonly statusBaseUrl?: string;
+}
+
+/** `POST /jobs`. */
+export function createSubmitHandler(deps: HandlerDeps): (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult> {
+  const log = deps.log ?? silent;
+  const metrics = deps.metrics ?? noMetrics;
+  const run = async (request: SubmitRequest, statusBaseUrl?: string): Promise<SubmitResult> => {
+    await checkDocumentsExist(deps.clients.s3, deps.config, request.documents);
+    const result = await submitJob(deps.clients, deps.config, request, { source: 'api', statusBaseUrl });
+    metrics.count('JobsSubmitted', 1);
+    metrics.count('DocumentsSubmitted', request.documents.length);
+    log.info('Job submitted', { jobId: result.jobId, documents: result.documentCount, arraySize: result.arraySize });
+    return result;
+  };
+  const idempotencyConfig = new IdempotencyConfig({
+    eventKeyJmesPath: 'idempotencyKey',
+    payloadValidationJmesPath: 'request',
+    // A retried request within a day returns the original job.
+    expiresAfterSeconds: 24 * 3600,
+  });
+  const idempotentRun = deps.persistence
+    ? makeIdempotent(async (p: IdempotentSubmit) => run(p.request, p.statusBaseUrl), {
+      persistenceStore: deps.persistence,
+      config: idempotencyConfig,
+    })
+    : undefined;
+
+  return async (event, context) => {
+    const requestId = event.requestContext?.requestId;
+    try {
+      checkContentType(event.headers);
+      const body = parseJsonBody(event.body, event.isBase64Encoded, LIMITS.maxBodyBytes);
+      const request = validateSubmitRequest(body, deps.config.inputBucket, deps.config.maxDocuments, deps.config.defaultOptions);
+      const clientKey = header(event.headers, 'idempotency-key');
+      let result: SubmitResult;
+      if (clientKey !== undefined) {
+        if (!/^[A-Za-z0-9_.:-]{8,128}$/.test(clientKey)) {
+          throw new RequestError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 8 to 128 letters, digits or _ . : - (a UUID is ideal)');
+        }
+        if (!idempotentRun) throw new Error('Idempotency is not configured');
+        if (context) idempotencyConfig.registerLambdaContext(context);
+        const idempotencyKey = createHash('sha256').update(`${callerOf(event)}\n${clientKey}`).digest('hex');
+        result = await idempotentRun({ idempotencyKey, request, statusBaseUrl: baseUrl(event) });
+      } else {
+        result = await run(request, baseUrl(event));
+      }
+      return ok(202, result, { Location: result.statusUrl });
+    } catch (error) {
+      if (error instanceof RequestError) metrics.count('RequestsRejected', 1, { Code: error.code });
+      return mapError(error, requestId, log);
+    }
+  };
+}
+
+const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** `GET /jobs/{jobId}`: read-only. */
+export function createStatusHandler(deps: HandlerDeps): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  const log = deps.log ?? silent;
+  return async (event) => {
+    const requestId = event.requestContext?.requestId;
+    try {
+      const jobId = event.pathParameters?.jobId;
+      if (!jobId || !JOB_ID.test(jobId)) throw new RequestError(400, 'INVALID_JOB_ID', 'jobId must be the UUID returned by POST /jobs');
+      const status = await getJobStatus(deps.clients, deps.config, jobId);
+      if (!status) throw new RequestError(404, 'JOB_NOT_FOUND', `No job '${jobId}' (job records expire with their results)`);
+      return ok(200, { success: true, ...status });
+    } catch (error) {
+      return mapError(error, requestId, log);
+    }
+  };
+}
+
+/** `POST /uploads`: a pre-signed PUT URL into the input bucket. */
+export function createUploadHandler(deps: HandlerDeps): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  const log = deps.log ?? silent;
+  return async (event) => {
+    const requestId = event.requestContext?.requestId;
+    try {
+      checkContentType(event.headers);
+      const body = parseJsonBody(event.body, event.isBase64Encoded, 16 * 1024);
+      const { key, contentType } = validateUploadRequest(body, deps.config.inputBucket);
+      return ok(200, { success: true, ...(await createUploadUrl(deps.clients.s3, deps.config, key, contentType)) });
+    } catch (error) {
+      return mapError(error, requestId, log);
+    }
+  };
+}
+
+/** EventBridge "Batch Job State Change" of this construct's queue. */
+export function createStateChangeHandler(deps: HandlerDeps): (event: { detail: BatchJobStateChange }) => Promise<string> {
+  const metrics = deps.metrics ?? noMetrics;
+  return async (event) => {
+    const outcome = await recordStateChange(deps.clients, deps.config, event.detail);
+    if (outcome === 'updated' && event.detail.status === 'SUCCEEDED') metrics.count('JobsSucceeded', 1);
+    if (outcome === 'updated' && event.detail.status === 'FAILED') metrics.count('JobsFailed', 1);
+    return outcome;
+  };
+}
+
+interface S3EventRecord {
+  s3?: { bucket?: { name?: string }; object?: { key?: string; size?: number } };
+}
+
+/**
+ * Objects of an SQS message body: an EventBridge "Object Created" event (the construct's route;
+ * its keys are plain) or an S3 event notification (keys URL-encoded, '+' for spaces).
+ */
+export function objectsOf(body: unknown): { bucket?: string; key?: string; size?: number }[] {
+  const b = body as { source?: string; detail?: { bucket?: { name?: string }; object?: { key?: string; size?: number } }; Records?: S3EventRecord[] };
+  if (b?.source === 'aws.s3' && b.detail) {
+    return [{ bucket: b.detail.bucket?.name, key: b.detail.object?.key, size: b.detail.object?.size }];
+  }
+  return (b?.Records ?? []).map((r) => ({
+    bucket: r.s3?.bucket?.name,
+    key: r.s3?.object?.key === undefined ? undefined : decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')),
+    size: r.s3?.object?.size,
+  }));
+}
+
+/**
+ * S3 ObjectCreated notifications, delivered through an SQS queue with a batching window: the
+ * objects of one batch become one job, through the same validation as the API. Invalid objects
+ * are logged and dropped (retrying cannot fix them); a throttled or failed submission returns the
+ * whole batch to the queue, which retries it after the visibility timeout (and finally moves it to
+ * the dead-letter queue).
+ */
+export function createS3IngestHandler(deps: HandlerDeps): (event: SQSEvent) => Promise<SQSBatchResponse> {
+  const log = deps.log ?? silent;
+  const metrics = deps.metrics ?? noMetrics;
+  return async (event) => {
+    const keys: string[] = [];
+    for (const message of event.Records) {
+      let objects: { bucket?: string; key?: string; size?: number }[] = [];
+      try {
+        objects = objectsOf(JSON.parse(message.body));
+      } catch {
+        log.warn('Dropping a message that is not an S3 event', { messageId: message.messageId });
+        continue;
+      }
+      for (const o of objects) {
+        if (!o.key || o.bucket !== deps.config.inputBucket) continue;
+        const key = o.key;
+        try {
+          checkKey(key, 'object key', deps.config.inputBucket);
+          if (deps.config.maxDocumentBytes > 0 && o.size !== undefined && o.size > deps.config.maxDocumentBytes) {
+            throw new RequestError(400, 'DOCUMENT_REJECTED', `'${key}' is ${o.size} bytes; the limit is ${deps.config.maxDocumentBytes}`);
+          }
+          if (o.size === 0) throw new RequestError(400, 'DOCUMENT_REJECTED', `'${key}' is empty`);
+          if (!keys.includes(key)) keys.push(key);
+        } catch (error) {
+          metrics.count('RequestsRejected', 1, { Code: (error as RequestError).code ?? 'INVALID' });
+          log.warn('Skipping an object that fails validation', { key, reason: (error as Error).message });
+        }
+      }
+    }
+    if (keys.length === 0) return { batchItemFailures: [] };
+    // The batch size of the event source is at most maxDocuments, so one job holds the batch.
+    const jobId = deterministicJobId(event.Records.map((m) => m.messageId));
+    try {
+      const result = await submitJob(deps.clients, deps.config, { documents: keys, options: deps.config.defaultOptions }, { source: 's3', jobId });
+      metrics.count('JobsSubmitted', 1);
+      metrics.count('DocumentsSubmitted', keys.length);
+      log.info('Job submitted from S3 events', { jobId: result.jobId, documents: keys.length });
+      return { batchItemFailures: [] };
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
+        // The same messages were submitted before (a redelivery): nothing to do.
+        log.info('Batch already submitted', { jobId });
+        return { batchItemFailures: [] };
+      }
+      log.warn('Submission failed; returning the batch to the queue', { reason: (error as Error).message });
+      return { batchItemFailures: event.Records.map((m) => ({ itemIdentifier: m.messageId })) };
+    }
+  };
+}
+
+/** A UUID-shaped id from the message ids, so a redelivered batch maps to the same job. */
+export function deterministicJobId(messageIds: string[]): string {
+  const h = createHash('sha256').update([...messageIds].sort().join('\n')).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}

@@ -1,0 +1,498 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/compliance';
+import { WORKER_DIRECTORY } from '../common/worker-image';
+import { CostOptimizedVpc } from '../cost-optimized-vpc';
+import { ApiAuthorization, BatchOcrProcessor, BatchOcrProcessorProps } from './batch-ocr-processor';
+import { costPer1000Pages, FARGATE_GB_HOUR_USD, FARGATE_VCPU_HOUR_USD } from './pricing';
+
+const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/example/ocr-worker:1.0.0');
+
+/** Synthesize once with the compliance harness and return the stack's template. */
+function compliantTemplate(build: (stack: Stack) => void): Template {
+  const app = newTestApp();
+  const stack = newTestStack(app);
+  build(stack);
+  synthCompliant(app);
+  return Template.fromJSON(app.synth().getStackArtifact(stack.artifactId).template);
+}
+
+/** Template without cdk-nag (faster) for prop-path assertions. */
+function template(props: BatchOcrProcessorProps, extra?: (stack: Stack) => Partial<BatchOcrProcessorProps>): { t: Template; ocr: BatchOcrProcessor } {
+  const app = new App({ context: { '@aws-cdk/core:validateAgainstDefaultRules': true } });
+  const stack = newTestStack(app);
+  const ocr = new BatchOcrProcessor(stack, 'Ocr', { image, ...props, ...(extra ? extra(stack) : {}) });
+  return { t: Template.fromStack(stack), ocr };
+}
+
+describe('BatchOcrProcessor with defaults', () => {
+  let t: Template;
+  let ocr!: BatchOcrProcessor;
+  beforeAll(() => {
+    t = compliantTemplate((stack) => {
+      ocr = new BatchOcrProcessor(stack, 'Ocr', { image });
+    });
+  });
+
+  test('GIVEN defaults WHEN synthesized THEN a Fargate Spot compute environment of 16 vCPUs in private subnets of its own CostOptimizedVpc', () => {
+    t.resourceCountIs('AWS::Batch::ComputeEnvironment', 1);
+    t.hasResourceProperties('AWS::Batch::ComputeEnvironment', {
+      Type: 'managed',
+      ComputeResources: Match.objectLike({ Type: 'FARGATE_SPOT', MaxvCpus: 16 }),
+    });
+    t.resourceCountIs('AWS::EC2::VPC', 1);
+    t.resourceCountIs('AWS::EC2::NatGateway', 0);
+    for (const service of ['ecr.api', 'ecr.dkr', 'logs']) {
+      t.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: `com.amazonaws.us-east-1.${service}`, VpcEndpointType: 'Interface' });
+    }
+    t.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: 'OCR worker tasks: no inbound; HTTPS out to VPC endpoints and S3',
+      SecurityGroupEgress: [Match.objectLike({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 })],
+    });
+  });
+
+  test('GIVEN defaults WHEN synthesized THEN the queue cancels jobs stuck RUNNABLE for each supported reason', () => {
+    t.hasResourceProperties('AWS::Batch::JobQueue', {
+      JobStateTimeLimitActions: [
+        { Action: 'CANCEL', MaxTimeSeconds: 3600, Reason: 'CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY', State: 'RUNNABLE' },
+        { Action: 'CANCEL', MaxTimeSeconds: 600, Reason: 'MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE', State: 'RUNNABLE' },
+        { Action: 'CANCEL', MaxTimeSeconds: 600, Reason: 'MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT', State: 'RUNNABLE' },
+      ],
+    });
+  });
+
+  test('GIVEN defaults WHEN synthesized THEN retries only on Spot interruption, task start, image pull and exit 75, ending with EXIT for everything else', () => {
+    t.hasResourceProperties('AWS::Batch::JobDefinition', {
+      RetryStrategy: {
+        Attempts: 3,
+        EvaluateOnExit: [
+          { Action: 'RETRY', OnStatusReason: 'Your Spot Task was interrupted*' },
+          { Action: 'RETRY', OnStatusReason: 'ResourceInitializationError*' },
+          { Action: 'RETRY', OnReason: 'CannotPullContainerError*' },
+          { Action: 'RETRY', OnExitCode: '75' },
+          { Action: 'EXIT', OnStatusReason: '*' },
+        ],
+      },
+    });
+  });
+
+  test('GIVEN defaults WHEN synthesized THEN the job definition has a stable name, read-only root, non-root user, /tmp volume, logs with retention and the worker contract', () => {
+    const defs = t.findResources('AWS::Batch::JobDefinition');
+    const def = Object.values(defs)[0].Properties;
+    expect(def.JobDefinitionName).toBe(ocr.jobDefinitionName);
+    expect(def.JobDefinitionName).toMatch(/^[A-Za-z0-9_-]{1,128}$/);
+    expect(def.PlatformCapabilities).toEqual(['FARGATE']);
+    expect(def.Timeout).toEqual({ AttemptDurationSeconds: 7200 });
+    const c = def.ContainerProperties;
+    expect(c.ReadonlyRootFilesystem).toBe(true);
+    expect(c.User).toBe('1000:1000');
+    expect(c.EphemeralStorage).toEqual({ SizeInGiB: 21 });
+    expect(c.RuntimePlatform).toEqual({ CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' });
+    expect(c.NetworkConfiguration).toEqual({ AssignPublicIp: 'DISABLED' });
+    expect(c.MountPoints).toEqual([{ ContainerPath: '/tmp', SourceVolume: 'tmp' }]);
+    expect(c.Volumes).toEqual([{ Name: 'tmp', Host: {} }]); // an empty task volume, not a host path
+    expect(c.ResourceRequirements).toEqual(expect.arrayContaining([{ Type: 'VCPU', Value: '2' }, { Type: 'MEMORY', Value: '4096' }]));
+    expect(c.LogConfiguration.LogDriver).toBe('awslogs');
+    const env = Object.fromEntries(c.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
+    expect(env).toMatchObject({
+      OCR_OUTPUT_PREFIX: 'results/',
+      OCR_LANGUAGES: 'eng',
+      OCR_DPI: '300',
+      OCR_WORKERS: '2',
+      OCR_DOC_TIMEOUT_SECONDS: '300',
+      OCR_DOC_MEMORY_MB: '1792',
+      OCR_MAX_DOCUMENT_BYTES: '104857600',
+      OCR_METRICS_NAMESPACE: 'CdkOcrConstructs',
+      OCR_METRICS_SERVICE: ocr.metricsService,
+    });
+    t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+  });
+
+  test('GIVEN defaults WHEN synthesized THEN the job reads only the input bucket and writes only the output prefix', () => {
+    const policies = t.findResources('AWS::IAM::Policy');
+    const jobPolicy = Object.entries(policies).find(([id]) => id.startsWith('OcrJobRoleDefaultPolicy'))![1];
+    const statements = jobPolicy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
+    const writes = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:Put')));
+    expect(writes).toHaveLength(1);
+    expect(JSON.stringify(writes[0].Resource)).toContain('/results/*');
+    expect(JSON.stringify(writes[0].Resource)).toContain('OcrOutputBucket');
+    expect(JSON.stringify(writes[0].Resource)).not.toContain('OcrInputBucket');
+    const actions = statements.flatMap((s) => [s.Action].flat());
+    expect(actions.some((a) => a.startsWith('s3:Delete'))).toBe(false);
+  });
+
+  test('GIVEN defaults WHEN synthesized THEN handlers submit by job definition name (every revision) to this queue only', () => {
+    const policies = t.findResources('AWS::IAM::Policy');
+    const submitPolicy = Object.entries(policies).find(([id]) => id.startsWith('OcrSubmitRoleDefaultPolicy'))![1];
+    const statement = (submitPolicy.Properties.PolicyDocument.Statement as { Action: string[]; Resource: unknown[] }[])
+      .find((s) => [s.Action].flat().includes('batch:SubmitJob'))!;
+    const resources = JSON.stringify(statement.Resource);
+    expect(resources).toContain(`job-definition/${ocr.jobDefinitionName}"`);
+    expect(resources).toContain(`job-definition/${ocr.jobDefinitionName}:*`);
+    expect(resources).toContain('OcrJobQueue');
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ JOB_DEFINITION_NAME: ocr.jobDefinitionName }) },
+    });
+  });
+
+  test('GIVEN defaults WHEN synthesized THEN secure created buckets with result expiry and job tables with PITR and TTL', () => {
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: Match.anyValue(),
+      LifecycleConfiguration: { Rules: Match.arrayWith([{ Id: 'expire-results', Prefix: 'results/', ExpirationInDays: 90, Status: 'Enabled' }]) },
+    });
+    t.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      }),
+    });
+    t.hasResourceProperties('AWS::DynamoDB::Table', { KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true } });
+  });
+
+  test('GIVEN defaults WHEN synthesized THEN a regional API with IAM auth, validation, access logs, X-Ray, throttling and no account-wide CloudWatch role', () => {
+    t.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
+    t.resourceCountIs('AWS::ApiGateway::Account', 0);
+    t.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'AWS_IAM' }, 3);
+    t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', RequestValidatorId: Match.anyValue(), RequestModels: { 'application/json': Match.anyValue() } });
+    t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', RequestParameters: { 'method.request.path.jobId': true } });
+    t.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      TracingEnabled: true,
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20, LoggingLevel: 'OFF' })],
+    });
+    t.hasResourceProperties('AWS::ApiGateway::Model', {
+      ContentType: 'application/json',
+      Schema: Match.objectLike({ $schema: 'http://json-schema.org/draft-04/schema#', additionalProperties: false, oneOf: [{ required: ['document'] }, { required: ['documents'] }] }),
+    });
+    t.resourceCountIs('AWS::ApiGateway::Resource', 3); // /jobs, /jobs/{jobId}, /uploads
+  });
+
+  test('GIVEN defaults WHEN synthesized THEN API Gateway validation errors use the handlers\' error body', () => {
+    t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'BAD_REQUEST_BODY',
+      StatusCode: '400',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('^\\{"success":false,"code":"INVALID_REQUEST","message":"Invalid request body: .*validationErrorString.*","requestId":"\\$context.requestId","timestamp":"\\$context.requestTime"\\}$') },
+    });
+    for (const type of ['BAD_REQUEST_PARAMETERS', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
+      t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: type, ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"success":false') } });
+    }
+  });
+
+  test('GIVEN defaults WHEN synthesized THEN Batch state changes of this queue reach the state handler, and alarms and a dashboard exist', () => {
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { 'source': ['aws.batch'], 'detail-type': ['Batch Job State Change'], 'detail': { jobQueue: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('OcrJobQueue'), 'JobQueueArn'] }] } },
+      Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: { MaximumRetryAttempts: 4 } })],
+    });
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'JobsFailed', Namespace: 'CdkOcrConstructs', Dimensions: [{ Name: 'service', Value: ocr.metricsService }] });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5XXError', Namespace: 'AWS/ApiGateway' });
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    t.resourceCountIs('AWS::SQS::Queue', 1); // the state handler's DLQ only: no S3 trigger by default
+  });
+
+  test('GIVEN defaults WHEN synthesized THEN outputs name the API URL, buckets, queue, job definition and log group', () => {
+    const outputs = Object.keys(t.findOutputs('*'));
+    for (const name of ['ApiUrl', 'InputBucketName', 'OutputBucketName', 'JobQueueArn', 'JobDefinitionName', 'WorkerLogGroupName']) {
+      expect(outputs.some((o) => o.includes(name))).toBe(true);
+    }
+  });
+});
+
+describe('BatchOcrProcessor options', () => {
+  test('GIVEN KMS, API keys, CORS, S3 trigger, in-VPC handlers, a created repository, alarm topic, WAF and the CloudWatch role WHEN synthesized THEN compliant and wired', () => {
+    let ocr!: BatchOcrProcessor;
+    const t = compliantTemplate((stack) => {
+      const key = new kms.Key(stack, 'Key', { enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
+      const topic = new sns.Topic(stack, 'Alarms', { masterKey: key, enforceSSL: true });
+      ocr = new BatchOcrProcessor(stack, 'Ocr', {
+        encryptionKey: key,
+        authorization: ApiAuthorization.API_KEY,
+        corsAllowOrigins: ['https://app.example.com'],
+        s3Trigger: { prefix: 'inbox/', suffix: '.pdf', batchSize: 50, maxBatchingWindow: Duration.seconds(30) },
+        lambdaVpc: true,
+        createRepository: true,
+        imageTag: 'v1',
+        alarmTopic: topic,
+        cloudWatchRole: true,
+        webAclArn: 'arn:aws:wafv2:us-east-1:111111111111:regional/webacl/ocr/abc',
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+    });
+    t.resourceCountIs('AWS::ApiGateway::Account', 1);
+    t.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: [Match.objectLike({ LoggingLevel: 'ERROR' })] });
+    t.resourcePropertiesCountIs('AWS::ApiGateway::Method', { ApiKeyRequired: true }, 3);
+    t.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
+    t.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+    t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'OPTIONS' });
+    t.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: 'arn:aws:wafv2:us-east-1:111111111111:regional/webacl/ocr/abc' });
+    t.hasResourceProperties('AWS::ECR::Repository', { ImageScanningConfiguration: { ScanOnPush: true }, LifecyclePolicy: Match.anyValue(), EncryptionConfiguration: Match.objectLike({ EncryptionType: 'KMS' }) });
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { 'source': ['aws.s3'], 'detail-type': ['Object Created'], 'detail': { bucket: { name: [Match.anyValue()] }, object: { key: [{ wildcard: 'inbox/*.pdf' }] } } },
+    });
+    t.hasResourceProperties('AWS::S3::Bucket', { NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } } });
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 50, MaximumBatchingWindowInSeconds: 30, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    t.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }), KmsMasterKeyId: Match.anyValue() });
+    t.hasResourceProperties('AWS::DynamoDB::Table', { SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }) });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: Match.stringLikeRegexp('Alarms') }] });
+    t.hasResourceProperties('AWS::Lambda::Function', { VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }) });
+    for (const service of ['batch', 'events', 'xray', 'kms']) {
+      t.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: `com.amazonaws.us-east-1.${service}` });
+    }
+    expect(ocr.ingestQueue).toBeDefined();
+    expect(ocr.repository).toBeDefined();
+  });
+
+  test('GIVEN Cognito, a private API, the user\'s VPC, buckets and ECR repository on on-demand Fargate WHEN synthesized THEN compliant and wired', () => {
+    const t = compliantTemplate((stack) => {
+      // The user's own (compliant) network, passed as a plain VPC.
+      const userNet = new CostOptimizedVpc(stack, 'UserNet', { additionalInterfaceEndpoints: ['execute-api'] });
+      const vpc = userNet.vpc;
+      const endpoint = userNet.interfaceEndpoints['execute-api'];
+      const userPool = new cognito.UserPool(stack, 'Users', {
+        mfa: cognito.Mfa.REQUIRED,
+        mfaSecondFactor: { sms: false, otp: true },
+        featurePlan: cognito.FeaturePlan.PLUS,
+        passwordPolicy: { minLength: 12, requireSymbols: true, requireDigits: true, requireLowercase: true, requireUppercase: true },
+      });
+      const input = s3.Bucket.fromBucketName(stack, 'In', 'user-documents');
+      const output = s3.Bucket.fromBucketName(stack, 'Out', 'user-results');
+      const repository = ecr.Repository.fromRepositoryName(stack, 'Repo', 'ocr-worker');
+      new BatchOcrProcessor(stack, 'Ocr', {
+        vpc,
+        vpcSubnets: userNet.workloadSubnets,
+        authorization: ApiAuthorization.COGNITO,
+        userPool,
+        privateApiEndpoints: [endpoint],
+        inputBucket: input,
+        outputBucket: output,
+        repository,
+        imageTag: '2026-11-01',
+        spot: false,
+      });
+    });
+    t.hasResourceProperties('AWS::Batch::ComputeEnvironment', { ComputeResources: Match.objectLike({ Type: 'FARGATE' }) });
+    t.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['PRIVATE'], VpcEndpointIds: [Match.anyValue()] }, Policy: Match.anyValue() });
+    t.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'COGNITO_USER_POOLS' }, 3);
+    t.resourceCountIs('AWS::S3::Bucket', 0);
+    t.resourceCountIs('AWS::ECR::Repository', 0);
+    const def = Object.values(t.findResources('AWS::Batch::JobDefinition'))[0].Properties;
+    expect(JSON.stringify(def.ContainerProperties.Image)).toContain('ocr-worker:2026-11-01');
+    expect(JSON.stringify(def.ContainerProperties.Environment)).toContain('user-documents');
+  });
+
+  test('GIVEN on-demand overflow and a shared network WHEN synthesized THEN two compute environments in order and the shared network gets the endpoints', () => {
+    let net!: CostOptimizedVpc;
+    const t = compliantTemplate((stack) => {
+      net = new CostOptimizedVpc(stack, 'Shared', { maxAzs: 2 });
+      new BatchOcrProcessor(stack, 'Ocr', { image, network: net, onDemandOverflow: true, maxvCpus: 32, dashboard: false });
+    });
+    t.resourceCountIs('AWS::Batch::ComputeEnvironment', 2);
+    t.hasResourceProperties('AWS::Batch::ComputeEnvironment', { ComputeResources: Match.objectLike({ Type: 'FARGATE', MaxvCpus: 32 }) });
+    const queue = Object.values(t.findResources('AWS::Batch::JobQueue'))[0].Properties;
+    expect(queue.ComputeEnvironmentOrder.map((o: { Order: number }) => o.Order)).toEqual([1, 2]);
+    t.resourceCountIs('AWS::EC2::VPC', 1);
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    expect(net.interfaceEndpointServices).toEqual(expect.arrayContaining(['ecr.api', 'ecr.dkr', 'logs']));
+  });
+
+  test('GIVEN two processors in one stack WHEN synthesized THEN no physical names collide', () => {
+    const { t } = template({}, (stack) => {
+      new BatchOcrProcessor(stack, 'Second', { image });
+      return {};
+    });
+    const names = Object.values(t.findResources('AWS::Batch::JobDefinition')).map((r) => r.Properties.JobDefinitionName);
+    expect(names).toHaveLength(2);
+    expect(new Set(names).size).toBe(2);
+  });
+
+  test('GIVEN compute and OCR props WHEN synthesized THEN they reach the job definition and the handlers', () => {
+    const { t } = template({
+      vcpu: 4,
+      memory: Size.gibibytes(8),
+      ephemeralStorage: Size.gibibytes(50),
+      jobTimeout: Duration.minutes(30),
+      retryAttempts: 5,
+      workerPoolSize: 3,
+      ocrLanguages: ['eng', 'deu'],
+      ocrDpi: 200,
+      maxPagesPerDocument: 50,
+      documentTimeout: Duration.minutes(2),
+      maxDocumentBytes: 1024,
+      maxDocumentsPerJob: 50_000,
+      documentsPerChild: 10,
+      outputPrefix: 'ocr/',
+      uploadPrefix: 'in/',
+      resultExpiration: Duration.days(7),
+      capacityWaitLimit: Duration.hours(4),
+      misconfigurationWaitLimit: Duration.minutes(15),
+      throttlingRateLimit: 50,
+      throttlingBurstLimit: 100,
+      presignedUrlExpiry: Duration.minutes(5),
+      metricsNamespace: 'MyOcr',
+      cpuArchitecture: ecs.CpuArchitecture.ARM64,
+    });
+    const def = Object.values(t.findResources('AWS::Batch::JobDefinition'))[0].Properties;
+    expect(def.Timeout).toEqual({ AttemptDurationSeconds: 1800 });
+    expect(def.RetryStrategy.Attempts).toBe(5);
+    expect(def.ContainerProperties.EphemeralStorage).toEqual({ SizeInGiB: 50 });
+    expect(def.ContainerProperties.RuntimePlatform.CpuArchitecture).toBe('ARM64');
+    const env = Object.fromEntries(def.ContainerProperties.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
+    expect(env).toMatchObject({ OCR_WORKERS: '3', OCR_LANGUAGES: 'eng+deu', OCR_DPI: '200', OCR_MAX_PAGES: '50', OCR_DOC_TIMEOUT_SECONDS: '120', OCR_MAX_DOCUMENT_BYTES: '1024', OCR_OUTPUT_PREFIX: 'ocr/', OCR_METRICS_NAMESPACE: 'MyOcr', OCR_DOC_MEMORY_MB: '2560' });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MAX_DOCUMENTS_PER_JOB: '50000', DOCUMENTS_PER_CHILD: '10', RECORD_TTL_DAYS: '7', PRESIGN_SECONDS: '300', UPLOAD_PREFIX: 'in/', OCR_OUTPUT_PREFIX: 'ocr/' }) },
+    });
+    t.hasResourceProperties('AWS::Batch::JobQueue', { JobStateTimeLimitActions: Match.arrayWith([Match.objectLike({ MaxTimeSeconds: 14_400 }), Match.objectLike({ MaxTimeSeconds: 900 })]) });
+    t.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })] });
+    t.hasResourceProperties('AWS::ApiGateway::Model', { Schema: Match.objectLike({ properties: Match.objectLike({ documents: Match.objectLike({ maxItems: 50_000 }) }) }) });
+    t.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'expire-results', Prefix: 'ocr/', ExpirationInDays: 7 })]) } });
+  });
+
+  test('GIVEN the default image WHEN the bundled worker exists THEN it is a compliant linux/amd64 Docker image asset, else a clear error', () => {
+    const app = newTestApp();
+    const stack = newTestStack(app);
+    if (fs.existsSync(path.join(WORKER_DIRECTORY, 'Dockerfile'))) {
+      const ocr = new BatchOcrProcessor(stack, 'Ocr');
+      expect(ocr.imageAsset).toBeDefined();
+      synthCompliant(app);
+      const assembly = app.synth();
+      const manifest = JSON.parse(fs.readFileSync(path.join(assembly.directory, `${stack.artifactId}.assets.json`), 'utf8'));
+      const images = Object.values(manifest.dockerImages) as { source: { directory: string; platform?: string } }[];
+      expect(images).toHaveLength(1);
+      expect(images[0].source.platform).toBe('linux/amd64');
+      // The staged build context has the Dockerfile and none of the worker's node_modules.
+      const context = path.join(assembly.directory, images[0].source.directory);
+      expect(fs.existsSync(path.join(context, 'Dockerfile'))).toBe(true);
+      expect(fs.existsSync(path.join(context, 'node_modules'))).toBe(false);
+    } else {
+      expect(() => new BatchOcrProcessor(stack, 'Ocr')).toThrow(/BatchOcrProcessor 'Ocr': 'image' has no default: the bundled worker .*ocr-worker\/Dockerfile\) is missing/);
+    }
+  });
+});
+
+describe('BatchOcrProcessor methods', () => {
+  test('GIVEN a role WHEN grantSubmit THEN it may invoke POST /jobs, GET /jobs/* and POST /uploads of this API only', () => {
+    const app = new App();
+    const stack = newTestStack(app);
+    const ocr = new BatchOcrProcessor(stack, 'Ocr', { image });
+    const role = new iam.Role(stack, 'Client', { assumedBy: new iam.AccountRootPrincipal() });
+    ocr.grantSubmit(role);
+    const t2 = Template.fromStack(stack);
+    const policy = Object.entries(t2.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('ClientDefaultPolicy'))![1];
+    const statement = policy.Properties.PolicyDocument.Statement[0];
+    expect(statement.Action).toBe('execute-api:Invoke');
+    const resources = JSON.stringify(statement.Resource);
+    expect(resources).toContain('"/POST/jobs"');
+    expect(resources).toContain('"/GET/jobs/*"');
+    expect(resources).toContain('"/POST/uploads"');
+    expect(resources).toContain('OcrApiDeploymentStagev1');
+    expect(statement.Resource).toHaveLength(3);
+  });
+
+  test('GIVEN a processor WHEN metrics are asked for THEN handler metrics carry the service dimension and worker metrics the Service (and ErrorCode) dimensions', () => {
+    const { ocr } = template({});
+    expect(ocr.metricJobsFailed().metricName).toBe('JobsFailed');
+    expect(ocr.metricJobsFailed().dimensions).toEqual({ service: ocr.metricsService });
+    expect(ocr.metricJobsSubmitted().metricName).toBe('JobsSubmitted');
+    expect(ocr.metricJobsSucceeded().namespace).toBe('CdkOcrConstructs');
+    expect(ocr.metricRequestsRejected().statistic).toBe('Sum');
+    expect(ocr.metricDocumentsSucceeded().dimensions).toEqual({ Service: ocr.metricsService });
+    expect(ocr.metricDocumentsFailed(undefined, 'INVALID_PDF').dimensions).toEqual({ Service: ocr.metricsService, ErrorCode: 'INVALID_PDF' });
+    expect(ocr.metricPagesProcessed().metricName).toBe('PagesProcessed');
+    expect(ocr.metricDocumentDuration().statistic).toBe('p90');
+  });
+
+  test('GIVEN the default configuration WHEN costed THEN the fixed cost reuses CostOptimizedVpc pricing and per-page figures follow the Fargate prices', () => {
+    const { ocr } = template({});
+    const estimate = ocr.estimateMonthlyCost();
+    expect(estimate.network).toBeDefined();
+    expect(estimate.network!.fixedMonthlyUsd).toBe(ocr.network!.estimateMonthlyCost().fixedMonthlyUsd);
+    // 3 interface endpoints (ecr.api, ecr.dkr, logs) x 2 AZ x 730 h x $0.01 = $43.80, + dashboard $3 + 3 alarms $0.30.
+    expect(estimate.network!.fixedMonthlyUsd).toBeCloseTo(43.8, 2);
+    expect(estimate.fixedMonthlyUsd).toBeCloseTo(47.1, 2);
+    // 2 vCPU, 4 GiB at the benchmark's 0.1875 pages/vCPU-s: 1,000 pages = 2,667 task-seconds.
+    const hours = 1000 / (2 * 0.1875) / 3600;
+    expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(hours * (2 * FARGATE_VCPU_HOUR_USD + 4 * FARGATE_GB_HOUR_USD), 4);
+    expect(estimate.perThousandPages.fargateSpotUsd).toBeCloseTo(estimate.perThousandPages.fargateUsd * 0.3, 4);
+    expect(estimate.perThousandPages.textractUsd).toBe(1.5);
+    expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(0.0731, 4);
+    expect(estimate.perThousandPages.fargateSpotUsd).toBeCloseTo(0.0219, 4);
+    expect(estimate.perThousandPages.fargateUsd).toBeLessThan(estimate.perThousandPages.textractUsd / 10);
+  });
+
+  test('GIVEN a shared network WHEN costed THEN the network is not counted twice', () => {
+    const { ocr } = template({}, (stack) => ({ network: new CostOptimizedVpc(stack, 'Shared') }));
+    const estimate = ocr.estimateMonthlyCost();
+    expect(estimate.network).toBeUndefined();
+    expect(estimate.fixedMonthlyUsd).toBeCloseTo(3.3, 2);
+    expect(estimate.notes.join(' ')).toMatch(/Network cost is not included/);
+  });
+
+  test('GIVEN bad pricing inputs WHEN costed THEN clear errors', () => {
+    expect(() => costPer1000Pages({ vcpu: 1, memoryGib: 2, pagesPerVcpuSecond: 0 })).toThrow(/pagesPerVcpuSecond must be > 0/);
+    expect(() => costPer1000Pages({ vcpu: 1, memoryGib: 2, spotDiscount: 1 })).toThrow(/spotDiscount must be from 0 to below 1/);
+    expect(() => costPer1000Pages({ vcpu: 0, memoryGib: 2 })).toThrow(/vcpu and memoryGib must be > 0/);
+  });
+});
+
+describe('BatchOcrProcessor bad props', () => {
+  const cases: [string, (stack: Stack) => BatchOcrProcessorProps, RegExp][] = [
+    ['vpc with network', (s) => ({ network: new CostOptimizedVpc(s, 'N'), vpc: ec2.Vpc.fromLookup(s, 'V', { vpcId: 'vpc-1' }) }), /'vpc' cannot be combined with 'network'/],
+    ['vpcSubnets without vpc', () => ({ vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }), /'vpcSubnets' needs 'vpc'/],
+    ['image with repository', (s) => ({ repository: ecr.Repository.fromRepositoryName(s, 'R', 'r') }), /'repository' cannot be combined with 'image'/],
+    ['image with createRepository', () => ({ createRepository: true }), /'createRepository' cannot be combined with 'image'/],
+    ['imageTag without repository', () => ({ imageTag: 'v1' }), /'imageTag' needs 'repository' or 'createRepository'/],
+    ['onDemandOverflow without spot', () => ({ spot: false, onDemandOverflow: true }), /'onDemandOverflow' only applies with 'spot'/],
+    ['maxvCpus 0', () => ({ maxvCpus: 0 }), /BatchOcrProcessor 'Ocr': 'maxvCpus' must be an integer from 1 to 10000, got 0/],
+    ['maxvCpus below vcpu', () => ({ maxvCpus: 1 }), /'maxvCpus' must be at least 'vcpu' \(2\), got 1/],
+    ['vcpu 3', () => ({ vcpu: 3 }), /'vcpu' must be one of 0.25, 0.5, 1, 2, 4, 8, 16/],
+    ['memory outside the Fargate range', () => ({ vcpu: 1, memory: Size.gibibytes(16) }), /'memory' must be from 2 to 8 GiB with 1 vCPU on Fargate, got 16 GiB/],
+    ['ephemeral storage 10 GiB', () => ({ ephemeralStorage: Size.gibibytes(10) }), /'ephemeralStorage' must be an integer from 21 to 200, got 10/],
+    ['retryAttempts 11', () => ({ retryAttempts: 11 }), /'retryAttempts' must be an integer from 1 to 10, got 11/],
+    ['workerPoolSize 0', () => ({ workerPoolSize: 0 }), /'workerPoolSize' must be an integer from 1 to 64, got 0/],
+    ['capacityWaitLimit 5 min', () => ({ capacityWaitLimit: Duration.minutes(5) }), /'capacityWaitLimit' must be an integer from 600 to 86400, got 300/],
+    ['misconfigurationWaitLimit 2 days', () => ({ misconfigurationWaitLimit: Duration.days(2) }), /'misconfigurationWaitLimit' must be an integer from 600 to 86400, got 172800/],
+    ['jobTimeout 10 s', () => ({ jobTimeout: Duration.seconds(10) }), /'jobTimeout' must be an integer from 60/],
+    ['documentTimeout 2 h', () => ({ documentTimeout: Duration.hours(2) }), /'documentTimeout' must be an integer from 10 to 3600, got 7200/],
+    ['ocrDpi 1000', () => ({ ocrDpi: 1000 }), /'ocrDpi' must be an integer from 72 to 600, got 1000/],
+    ['maxPagesPerDocument 0', () => ({ maxPagesPerDocument: 0 }), /'maxPagesPerDocument' must be an integer from 1/],
+    ['maxDocumentBytes 0', () => ({ maxDocumentBytes: 0 }), /'maxDocumentBytes' must be an integer from 1/],
+    ['maxDocumentsPerJob 200000', () => ({ maxDocumentsPerJob: 200_000 }), /'maxDocumentsPerJob' must be an integer from 1 to 100000, got 200000/],
+    ['documentsPerChild 0', () => ({ documentsPerChild: 0 }), /'documentsPerChild' must be an integer from 1 to 1000, got 0/],
+    ['no languages', () => ({ ocrLanguages: [] }), /'ocrLanguages' must list 1 to 5 languages/],
+    ['a bad language', () => ({ ocrLanguages: ['English'] }), /'ocrLanguages' has 'English', not a tesseract language code/],
+    ['outputPrefix without slash', () => ({ outputPrefix: 'results' }), /'outputPrefix' must be a relative prefix ending with '\/', got 'results'/],
+    ['uploadPrefix absolute', () => ({ uploadPrefix: '/up/' }), /'uploadPrefix' must be a relative prefix/],
+    ['resultExpiration with own bucket', (s) => ({ outputBucket: s3.Bucket.fromBucketName(s, 'B', 'user-results'), resultExpiration: Duration.days(1) }), /'resultExpiration' only applies to the created output bucket/],
+    ['Cognito without a user pool', () => ({ authorization: ApiAuthorization.COGNITO }), /'userPool' is required with ApiAuthorization.COGNITO/],
+    ['a user pool without Cognito', (s) => ({ userPool: cognito.UserPool.fromUserPoolId(s, 'P', 'us-east-1_x') }), /'userPool' only applies with ApiAuthorization.COGNITO/],
+    ['throttlingRateLimit 0', () => ({ throttlingRateLimit: 0 }), /'throttlingRateLimit' must be an integer from 1/],
+    ['executionLogging without the role', () => ({ executionLogging: true, cloudWatchRole: false }), /'executionLogging' needs the account's API Gateway CloudWatch role/],
+    ['presignedUrlExpiry 1 day', () => ({ presignedUrlExpiry: Duration.days(1) }), /'presignedUrlExpiry' must be an integer from 60 to 43200, got 86400/],
+    ['no CORS origins', () => ({ corsAllowOrigins: [] }), /'corsAllowOrigins' must list at least one origin/],
+    ['no private endpoints', () => ({ privateApiEndpoints: [] }), /'privateApiEndpoints' must list at least one/],
+    ['S3 batch above maxDocumentsPerJob', () => ({ maxDocumentsPerJob: 10, s3Trigger: { batchSize: 20 } }), /'s3Trigger.batchSize' must be an integer from 1 to 10, got 20/],
+    ['S3 window too long', () => ({ s3Trigger: { maxBatchingWindow: Duration.minutes(10) } }), /'s3Trigger.maxBatchingWindow' must be an integer from 0 to 300, got 600/],
+    ['S3 large batch without a window', () => ({ s3Trigger: { batchSize: 100, maxBatchingWindow: Duration.seconds(0) } }), /'s3Trigger.maxBatchingWindow' must be at least 1 second when batchSize is above 10/],
+    ['pagesPerVcpuSecond 0', () => ({ pagesPerVcpuSecond: 0 }), /'pagesPerVcpuSecond' must be from 0.001 to 1000, got 0/],
+  ];
+  test.each(cases)('GIVEN %s WHEN constructed THEN it fails at synth naming the prop', (_name, props, message) => {
+    const app = new App();
+    const stack = newTestStack(app);
+    expect(() => new BatchOcrProcessor(stack, 'Ocr', { image, ...props(stack) })).toThrow(message);
+  });
+});

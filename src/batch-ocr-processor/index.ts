@@ -1,0 +1,2 @@
+export * from './batch-ocr-processor';
+export * from './pricing';

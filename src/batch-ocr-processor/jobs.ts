@@ -1,0 +1,519 @@
+/* eslint-disable import/no-extraneous-dependencies -- handler code: bundled into the Lambda assets by esbuild with the *.lambda.ts entry points, never loaded by the construct */
+/**
+ * Handler logic of BatchOcrProcessor, as plain functions over their AWS clients (the `*.lambda.ts`
+ * files wire real clients; the tests pass aws-sdk-client-mock clients).
+ *
+ * The job record in DynamoDB is the source of truth for a job's state: Batch forgets jobs after
+ * about 7 days, and a Batch SUCCEEDED job can hold FAILED documents (a bad document is a result,
+ * not a crash), so status comes from our record and the worker's summary objects.
+ */
+import { randomUUID } from 'crypto';
+import { BatchClient, SubmitJobCommand, SubmitJobCommandInput } from '@aws-sdk/client-batch';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { LIMITS, OcrRequestOptions, planJob, RequestError, SubmitRequest } from './request';
+
+/** Everything the handlers read from their environment. */
+export interface ProcessorConfig {
+  readonly inputBucket: string;
+  readonly outputBucket: string;
+  /** Worker output prefix, ending with '/'. */
+  readonly outputPrefix: string;
+  readonly jobTable: string;
+  readonly jobQueue: string;
+  /** Job definition NAME (no revision): Batch runs its latest ACTIVE revision. */
+  readonly jobDefinitionName: string;
+  readonly maxDocuments: number;
+  readonly documentsPerChild: number;
+  /** Largest input object accepted, bytes (0 = no limit). */
+  readonly maxDocumentBytes: number;
+  readonly defaultOptions: OcrRequestOptions;
+  /** Days the job record lives (matches the result expiry); 0 = forever. */
+  readonly recordTtlDays: number;
+  readonly presignSeconds: number;
+  readonly eventSource: string;
+  readonly eventBusName: string;
+  readonly uploadPrefix: string;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorConfig {
+  const need = (name: string): string => {
+    const v = env[name];
+    if (!v) throw new Error(`Environment variable ${name} is not set`);
+    return v;
+  };
+  const num = (name: string, fallback: number): number => (env[name] ? Number(env[name]) : fallback);
+  return {
+    inputBucket: need('OCR_INPUT_BUCKET'),
+    outputBucket: need('OCR_OUTPUT_BUCKET'),
+    outputPrefix: env.OCR_OUTPUT_PREFIX ?? 'results/',
+    jobTable: need('JOB_TABLE_NAME'),
+    jobQueue: env.JOB_QUEUE ?? '',
+    jobDefinitionName: env.JOB_DEFINITION_NAME ?? '',
+    maxDocuments: num('MAX_DOCUMENTS_PER_JOB', LIMITS.maxArrayChildren),
+    documentsPerChild: num('DOCUMENTS_PER_CHILD', 1),
+    maxDocumentBytes: num('OCR_MAX_DOCUMENT_BYTES', 0),
+    defaultOptions: {
+      languages: (env.OCR_LANGUAGES ?? 'eng').split('+').filter((l) => l.length > 0),
+      dpi: num('OCR_DPI', 300),
+      maxPages: env.OCR_MAX_PAGES ? Number(env.OCR_MAX_PAGES) : undefined,
+    },
+    recordTtlDays: num('RECORD_TTL_DAYS', 0),
+    presignSeconds: num('PRESIGN_SECONDS', 900),
+    eventSource: env.EVENT_SOURCE ?? 'cdk-ocr-constructs',
+    eventBusName: env.EVENT_BUS_NAME ?? 'default',
+    uploadPrefix: env.UPLOAD_PREFIX ?? 'uploads/',
+  };
+}
+
+export interface Clients {
+  readonly s3: S3Client;
+  readonly batch: BatchClient;
+  readonly ddb: DynamoDBDocumentClient;
+  readonly events: EventBridgeClient;
+}
+
+/** Job states of our record. SUBMIT_FAILED: SubmitJob was refused; the others mirror Batch. */
+export type JobState = 'SUBMITTING' | 'SUBMIT_FAILED' | 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+const TERMINAL: readonly string[] = ['SUCCEEDED', 'FAILED', 'SUBMIT_FAILED'];
+const ORDER: readonly string[] = ['SUBMITTING', 'SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING'];
+
+export interface JobRecord {
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly state: JobState;
+  readonly documentCount: number;
+  readonly children: number;
+  readonly chunkSize: number;
+  readonly source: 'api' | 's3';
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly batchJobId?: string;
+  readonly startedAt?: string;
+  readonly stoppedAt?: string;
+  readonly statusReason?: string;
+  readonly manifestKey?: string;
+  readonly inputKey?: string;
+  readonly expiresAt?: number;
+}
+
+/** What the API returns for a submitted job (the seed's reply shape, plus what a client needs next). */
+export interface SubmitResult {
+  readonly success: true;
+  readonly message: string;
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly documentCount: number;
+  readonly arraySize: number;
+  readonly statusUrl: string;
+  readonly timestamp: string;
+}
+
+/** Bounded parallelism for S3 checks: fast for large lists without tripping S3's request rates. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+function isNotFound(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+}
+
+function commonPrefix(keys: string[]): string {
+  let prefix = keys[0];
+  for (const k of keys) {
+    while (!k.startsWith(prefix)) prefix = prefix.slice(0, -1);
+    if (prefix.length === 0) break;
+  }
+  return prefix;
+}
+
+/** Lists above this size are checked with ListObjectsV2 over their common prefix instead of one HEAD per key. */
+export const HEAD_CHECK_LIMIT = 100;
+/** Most ListObjectsV2 pages read for an existence check (1,000 keys per page). */
+export const MAX_LIST_PAGES = 200;
+
+/**
+ * Check that every key exists in the input bucket (and is not too large) before anything is
+ * submitted. Short lists: one HeadObject per key. Long lists: list the keys' common prefix.
+ */
+export async function checkDocumentsExist(s3: S3Client, config: ProcessorConfig, documents: string[]): Promise<void> {
+  const problems: string[] = [];
+  const checkSize = (key: string, size: number | undefined): void => {
+    if (config.maxDocumentBytes > 0 && size !== undefined && size > config.maxDocumentBytes) {
+      problems.push(`'${key}' is ${size} bytes; the limit is ${config.maxDocumentBytes}`);
+    }
+    if (size === 0) problems.push(`'${key}' is empty`);
+  };
+  const missing: string[] = [];
+  let listed: Map<string, number> | undefined;
+  if (documents.length > HEAD_CHECK_LIMIT) {
+    listed = new Map();
+    const prefix = commonPrefix(documents);
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: config.inputBucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) if (o.Key) listed.set(o.Key, o.Size ?? 0);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      pages++;
+    } while (token && pages < MAX_LIST_PAGES);
+    if (token) listed = undefined; // the prefix holds too much to list: fall back to HEAD requests
+  }
+  if (listed) {
+    for (const key of documents) {
+      if (!listed.has(key)) missing.push(key);
+      else checkSize(key, listed.get(key));
+    }
+  } else {
+    await mapLimit(documents, 16, async (key) => {
+      try {
+        const head = await s3.send(new HeadObjectCommand({ Bucket: config.inputBucket, Key: key }));
+        checkSize(key, head.ContentLength);
+      } catch (error) {
+        if (isNotFound(error)) missing.push(key);
+        else throw error;
+      }
+    });
+  }
+  if (missing.length > 0) {
+    const shown = missing.slice(0, 5).map((k) => `'${k}'`).join(', ');
+    throw new RequestError(400, 'DOCUMENT_NOT_FOUND', `${missing.length} document(s) not found in the input bucket: ${shown}${missing.length > 5 ? ', ...' : ''}`);
+  }
+  if (problems.length > 0) {
+    throw new RequestError(400, 'DOCUMENT_REJECTED', `${problems.length} document(s) rejected: ${problems.slice(0, 5).join('; ')}`);
+  }
+}
+
+export function jobNameOf(jobId: string): string {
+  return `ocr-${jobId}`;
+}
+
+function ttl(config: ProcessorConfig, now: Date): number | undefined {
+  return config.recordTtlDays > 0 ? Math.floor(now.getTime() / 1000) + config.recordTtlDays * 86400 : undefined;
+}
+
+function isThrottling(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'TooManyRequestsException' || e?.name === 'ThrottlingException' || e?.$metadata?.httpStatusCode === 429;
+}
+
+/**
+ * Submit one OCR job for validated documents: write the manifest (lists travel in S3, not in the
+ * SubmitJob payload, which is capped at 30 KiB), create the job record, then SubmitJob by job
+ * definition NAME so the newest ACTIVE revision runs.
+ */
+export async function submitJob(clients: Clients, config: ProcessorConfig, request: SubmitRequest, options: { source: 'api' | 's3'; statusBaseUrl?: string; now?: Date; jobId?: string }): Promise<SubmitResult> {
+  const now = options.now ?? new Date();
+  const jobId = options.jobId ?? randomUUID();
+  const jobName = jobNameOf(jobId);
+  const shape = planJob(request.documents.length, config.documentsPerChild);
+  const env: { name: string; value: string }[] = [{ name: 'OCR_JOB_ID', value: jobId }];
+  let manifestKey: string | undefined;
+  let inputKey: string | undefined;
+  // A password never goes into SubmitJob (DescribeJobs would show it): it travels in the manifest.
+  if (shape.kind === 'single' && request.options.password === undefined) {
+    inputKey = request.documents[0];
+    env.push({ name: 'OCR_INPUT_KEY', value: inputKey });
+    const o = request.options;
+    if (o.languages) env.push({ name: 'OCR_LANGUAGES', value: o.languages.join('+') });
+    if (o.dpi !== undefined) env.push({ name: 'OCR_DPI', value: String(o.dpi) });
+    if (o.maxPages !== undefined) env.push({ name: 'OCR_MAX_PAGES', value: String(o.maxPages) });
+  } else {
+    manifestKey = `${config.outputPrefix}${jobId}/manifest.json`;
+    const manifest = {
+      schemaVersion: 1,
+      jobId,
+      documents: request.documents.map((key) => ({ key })),
+      chunkSize: shape.chunkSize,
+      // The worker's manifest options: languages as tesseract's 'eng+deu' string.
+      options: {
+        languages: (request.options.languages ?? ['eng']).join('+'),
+        dpi: request.options.dpi ?? 300,
+        maxPages: request.options.maxPages ?? null,
+        password: request.options.password ?? null,
+      },
+    };
+    await clients.s3.send(new PutObjectCommand({
+      Bucket: config.outputBucket,
+      Key: manifestKey,
+      Body: JSON.stringify(manifest),
+      ContentType: 'application/json',
+    }));
+    env.push({ name: 'OCR_MANIFEST_KEY', value: manifestKey });
+  }
+
+  const record: JobRecord = {
+    jobId,
+    jobName,
+    state: 'SUBMITTING',
+    documentCount: request.documents.length,
+    children: shape.children,
+    chunkSize: shape.chunkSize,
+    source: options.source,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    manifestKey,
+    inputKey,
+    expiresAt: ttl(config, now),
+  };
+  // A new job id, or a retry of a submission that Batch refused (S3 redeliveries reuse their id).
+  await clients.ddb.send(new PutCommand({
+    TableName: config.jobTable,
+    Item: record,
+    ConditionExpression: 'attribute_not_exists(jobId) OR #state = :submitFailed',
+    ExpressionAttributeNames: { '#state': 'state' },
+    ExpressionAttributeValues: { ':submitFailed': 'SUBMIT_FAILED' },
+  }));
+
+  const input: SubmitJobCommandInput = {
+    jobName,
+    jobQueue: config.jobQueue,
+    jobDefinition: config.jobDefinitionName,
+    containerOverrides: { environment: env },
+    tags: { 'cdk-ocr-constructs:job-id': jobId },
+    propagateTags: true,
+    ...(shape.kind === 'array' ? { arrayProperties: { size: shape.children } } : {}),
+  };
+  let batchJobId: string | undefined;
+  try {
+    const out = await clients.batch.send(new SubmitJobCommand(input));
+    batchJobId = out.jobId;
+  } catch (error) {
+    const reason = (error as Error).message ?? String(error);
+    await clients.ddb.send(new UpdateCommand({
+      TableName: config.jobTable,
+      Key: { jobId },
+      UpdateExpression: 'SET #state = :state, statusReason = :reason, updatedAt = :now',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':state': 'SUBMIT_FAILED', ':reason': reason.slice(0, 500), ':now': new Date().toISOString() },
+    }));
+    if (isThrottling(error)) throw new RequestError(503, 'THROTTLED', 'AWS Batch is throttling job submissions; retry later with the same Idempotency-Key');
+    throw error;
+  }
+  await clients.ddb.send(new UpdateCommand({
+    TableName: config.jobTable,
+    Key: { jobId },
+    UpdateExpression: 'SET #state = :submitted, batchJobId = :batchJobId, updatedAt = :now',
+    ConditionExpression: '#state = :submitting',
+    ExpressionAttributeNames: { '#state': 'state' },
+    ExpressionAttributeValues: { ':submitted': 'SUBMITTED', ':submitting': 'SUBMITTING', ':batchJobId': batchJobId, ':now': new Date().toISOString() },
+  })).catch((error: { name?: string }) => {
+    // The state-change handler may already have recorded a later state: keep it.
+    if (error?.name !== 'ConditionalCheckFailedException') throw error;
+  });
+  return {
+    success: true,
+    message: `OCR job submitted for ${request.documents.length} document(s)`,
+    jobId,
+    jobName,
+    documentCount: request.documents.length,
+    arraySize: shape.kind === 'array' ? shape.children : 0,
+    statusUrl: `${options.statusBaseUrl ?? ''}/jobs/${jobId}`,
+    timestamp: now.toISOString(),
+  };
+}
+
+/** Per-document outcome as the worker's summary objects report it. */
+export interface DocumentOutcome {
+  readonly index: number;
+  readonly key: string;
+  readonly status: string;
+  readonly errorCode?: string | null;
+  readonly resultUrl?: string;
+  readonly textUrl?: string;
+  readonly pageCount?: number;
+}
+
+export interface JobStatus {
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly state: string;
+  readonly statusReason?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly startedAt?: string;
+  readonly stoppedAt?: string;
+  readonly documentCount: number;
+  readonly counts: { succeeded: number; failed: number; pending: number; byErrorCode: { [code: string]: number } };
+  readonly documents: DocumentOutcome[];
+  readonly documentsTruncated: boolean;
+  readonly summariesRead: number;
+  readonly resultsAvailable: boolean;
+}
+
+interface WorkerSummary {
+  documents?: { index: number; key: string; status: string; errorCode?: string | null; resultKey?: string; textKey?: string; pageCount?: number }[];
+  counts?: { succeeded?: number; failed?: number; byErrorCode?: { [code: string]: number } };
+}
+
+/** Documents listed with pre-signed URLs per GET; counts always cover the whole job. */
+export const MAX_DOCUMENTS_LISTED = 100;
+
+/**
+ * `GET /jobs/{jobId}`: the job record plus the worker's summary objects. Read-only: no Batch
+ * call, no writes.
+ */
+export async function getJobStatus(clients: Pick<Clients, 's3' | 'ddb'>, config: ProcessorConfig, jobId: string): Promise<JobStatus | undefined> {
+  const got = await clients.ddb.send(new GetCommand({ TableName: config.jobTable, Key: { jobId }, ConsistentRead: true }));
+  const record = got.Item as JobRecord | undefined;
+  if (!record) return undefined;
+
+  const counts = { succeeded: 0, failed: 0, pending: 0, byErrorCode: {} as { [code: string]: number } };
+  const documents: DocumentOutcome[] = [];
+  const prefix = `${config.outputPrefix}${jobId}/summaries/`;
+  let token: string | undefined;
+  let summariesRead = 0;
+  const summaryKeys: string[] = [];
+  do {
+    const page = await clients.s3.send(new ListObjectsV2Command({ Bucket: config.outputBucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) if (o.Key) summaryKeys.push(o.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  summaryKeys.sort();
+
+  const summaries = await mapLimit(summaryKeys, 16, async (key) => {
+    const obj = await clients.s3.send(new GetObjectCommand({ Bucket: config.outputBucket, Key: key }));
+    const text = await obj.Body!.transformToString();
+    return JSON.parse(text) as WorkerSummary;
+  });
+  for (const summary of summaries) {
+    summariesRead++;
+    counts.succeeded += summary.counts?.succeeded ?? 0;
+    counts.failed += summary.counts?.failed ?? 0;
+    for (const [code, n] of Object.entries(summary.counts?.byErrorCode ?? {})) {
+      counts.byErrorCode[code] = (counts.byErrorCode[code] ?? 0) + n;
+    }
+    for (const d of summary.documents ?? []) {
+      if (documents.length >= MAX_DOCUMENTS_LISTED) continue;
+      documents.push({
+        index: d.index,
+        key: d.key,
+        status: d.status,
+        errorCode: d.errorCode ?? null,
+        pageCount: d.pageCount,
+        resultUrl: d.resultKey ? await presign(clients.s3, config, d.resultKey) : undefined,
+        textUrl: d.textKey ? await presign(clients.s3, config, d.textKey) : undefined,
+      });
+    }
+  }
+  counts.pending = Math.max(0, record.documentCount - counts.succeeded - counts.failed);
+  documents.sort((a, b) => a.index - b.index);
+  const total = counts.succeeded + counts.failed;
+  return {
+    jobId: record.jobId,
+    jobName: record.jobName,
+    state: record.state,
+    statusReason: record.statusReason,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    startedAt: record.startedAt,
+    stoppedAt: record.stoppedAt,
+    documentCount: record.documentCount,
+    counts,
+    documents,
+    documentsTruncated: total > documents.length,
+    summariesRead,
+    resultsAvailable: summariesRead > 0,
+  };
+}
+
+async function presign(s3: S3Client, config: ProcessorConfig, key: string): Promise<string> {
+  return getSignedUrl(s3, new GetObjectCommand({ Bucket: config.outputBucket, Key: key }), { expiresIn: config.presignSeconds });
+}
+
+/** `POST /uploads`: a pre-signed PUT URL for one object under the upload prefix of the input bucket. */
+export interface UploadUrl {
+  readonly uploadUrl: string;
+  readonly key: string;
+  readonly method: string;
+  readonly contentType: string;
+  readonly expiresIn: number;
+}
+
+export async function createUploadUrl(s3: S3Client, config: ProcessorConfig, key: string, contentType: string): Promise<UploadUrl> {
+  const fullKey = `${config.uploadPrefix}${key}`;
+  const put = new PutObjectCommand({ Bucket: config.inputBucket, Key: fullKey, ContentType: contentType });
+  const uploadUrl = await getSignedUrl(s3, put, { expiresIn: config.presignSeconds });
+  return { uploadUrl, key: fullKey, method: 'PUT', contentType, expiresIn: config.presignSeconds };
+}
+
+/** The part of an EventBridge "Batch Job State Change" event the state handler reads. */
+export interface BatchJobStateChange {
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly status: string;
+  readonly statusReason?: string;
+  readonly startedAt?: number;
+  readonly stoppedAt?: number;
+  readonly arrayProperties?: { index?: number; size?: number };
+  readonly tags?: { [key: string]: string };
+}
+
+/**
+ * Record a Batch state change of one of our jobs. Array children are ignored (the parent's events
+ * carry the job's state). Terminal states are never overwritten, and an earlier state never
+ * replaces a later one (EventBridge does not guarantee order). On completion, put an event on the
+ * bus for downstream consumers.
+ */
+export async function recordStateChange(clients: Pick<Clients, 'ddb' | 'events'>, config: ProcessorConfig, detail: BatchJobStateChange): Promise<'updated' | 'ignored'> {
+  if (detail.arrayProperties?.index !== undefined) return 'ignored';
+  const jobId = detail.tags?.['cdk-ocr-constructs:job-id'] ?? (detail.jobName.startsWith('ocr-') ? detail.jobName.slice(4) : undefined);
+  if (!jobId) return 'ignored';
+  const state = detail.status;
+  const earlier = ORDER.slice(0, Math.max(0, ORDER.indexOf(state)));
+  const names: { [k: string]: string } = { '#state': 'state' };
+  const values: { [k: string]: unknown } = { ':state': state, ':now': new Date().toISOString(), ':batchJobId': detail.jobId };
+  const sets = ['#state = :state', 'updatedAt = :now', 'batchJobId = :batchJobId'];
+  if (detail.statusReason) { sets.push('statusReason = :reason'); values[':reason'] = detail.statusReason.slice(0, 500); }
+  if (detail.startedAt) { sets.push('startedAt = :startedAt'); values[':startedAt'] = new Date(detail.startedAt).toISOString(); }
+  if (detail.stoppedAt) { sets.push('stoppedAt = :stoppedAt'); values[':stoppedAt'] = new Date(detail.stoppedAt).toISOString(); }
+  // Only move forward: from a non-terminal state that comes before this one (terminal states may
+  // arrive from any non-terminal state).
+  const allowedFrom = TERMINAL.includes(state) ? ORDER : earlier;
+  if (allowedFrom.length === 0) return 'ignored';
+  allowedFrom.forEach((s, i) => { values[`:from${i}`] = s; });
+  try {
+    await clients.ddb.send(new UpdateCommand({
+      TableName: config.jobTable,
+      Key: { jobId },
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: `attribute_exists(jobId) AND #state IN (${allowedFrom.map((_, i) => `:from${i}`).join(', ')})`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    }));
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return 'ignored';
+    throw error;
+  }
+  if (state === 'SUCCEEDED' || state === 'FAILED') {
+    await clients.events.send(new PutEventsCommand({
+      Entries: [{
+        Source: config.eventSource,
+        DetailType: 'OCR Job Completed',
+        EventBusName: config.eventBusName,
+        Detail: JSON.stringify({
+          jobId,
+          jobName: detail.jobName,
+          state,
+          batchJobId: detail.jobId,
+          statusReason: detail.statusReason,
+          resultsBucket: config.outputBucket,
+          resultsPrefix: `${config.outputPrefix}${jobId}/`,
+        }),
+      }],
+    }));
+  }
+  return 'updated';
+}

@@ -1,0 +1,83 @@
+/**
+ * What OCR on AWS Batch Fargate costs per 1,000 pages, next to Amazon Textract.
+ *
+ * Prices are on-demand list prices for Linux/x86 Fargate in us-east-1 as recorded on
+ * FARGATE_PRICE_DATE. Fargate Spot has no fixed price: it is typically about 70% below on-demand
+ * but varies by Region and over time, so the discount is an input. Check the AWS Pricing Calculator
+ * before you commit to a design.
+ */
+
+/** The date the Fargate prices below were recorded. */
+export const FARGATE_PRICE_DATE = '2026-11-01';
+
+/** Fargate Linux/x86 on-demand, us-east-1: per vCPU-hour. */
+export const FARGATE_VCPU_HOUR_USD = 0.04048;
+/** Fargate Linux/x86 on-demand, us-east-1: per GB-hour of memory. */
+export const FARGATE_GB_HOUR_USD = 0.004445;
+/** Typical Fargate Spot discount (varies with spare capacity). */
+export const TYPICAL_FARGATE_SPOT_DISCOUNT = 0.7;
+/** Amazon Textract DetectDocumentText, first 1M pages per month: per 1,000 pages. */
+export const TEXTRACT_DETECT_TEXT_PER_1000_PAGES_USD = 1.5;
+/**
+ * Default throughput of the OCR worker: pages per vCPU-second for scanned pages OCR'd at 300 dpi.
+ * From the worker benchmark (assets/ocr-worker/bench/RESULTS.md, 2026-11-23): 22.5 OCR pages per
+ * minute with 2 workers on 2 vCPUs = 0.1875 pages per vCPU-second (about 5.3 vCPU-seconds per page).
+ * Born-digital pages with a text layer ran about 146x faster. Measure your own documents with
+ * `npm run bench` in the worker and pass the figure as `pagesPerVcpuSecond`.
+ */
+export const DEFAULT_PAGES_PER_VCPU_SECOND = 0.1875;
+
+/** Inputs of a per-page cost estimate. */
+export interface PageCostOptions {
+  /** vCPUs per task. */
+  readonly vcpu: number;
+  /** Memory per task, GiB. */
+  readonly memoryGib: number;
+  /** Pages per vCPU-second the worker achieves. @default DEFAULT_PAGES_PER_VCPU_SECOND */
+  readonly pagesPerVcpuSecond?: number;
+  /** Fargate Spot discount as a fraction of on-demand. @default 0.7 */
+  readonly spotDiscount?: number;
+}
+
+/** Cost of 1,000 pages, USD. */
+export interface PageCostEstimate {
+  readonly vcpu: number;
+  readonly memoryGib: number;
+  readonly pagesPerVcpuSecond: number;
+  /** Task-hours per 1,000 pages. */
+  readonly taskHoursPer1000Pages: number;
+  readonly fargateUsd: number;
+  readonly fargateSpotUsd: number;
+  readonly spotDiscount: number;
+  readonly textractUsd: number;
+  readonly priceDate: string;
+}
+
+const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
+
+/**
+ * Cost per 1,000 pages on Fargate and Fargate Spot from the worker's throughput. Pages run in
+ * parallel across the task's vCPUs, so a task processes `vcpu * pagesPerVcpuSecond` pages per second
+ * and memory is billed for the same time.
+ */
+export function costPer1000Pages(options: PageCostOptions): PageCostEstimate {
+  const rate = options.pagesPerVcpuSecond ?? DEFAULT_PAGES_PER_VCPU_SECOND;
+  const discount = options.spotDiscount ?? TYPICAL_FARGATE_SPOT_DISCOUNT;
+  if (!(rate > 0)) throw new Error(`pagesPerVcpuSecond must be > 0, got ${rate}`);
+  if (!(discount >= 0 && discount < 1)) throw new Error(`spotDiscount must be from 0 to below 1, got ${discount}`);
+  if (!(options.vcpu > 0) || !(options.memoryGib > 0)) throw new Error('vcpu and memoryGib must be > 0');
+  const taskSeconds = 1000 / (options.vcpu * rate);
+  const taskHours = taskSeconds / 3600;
+  const onDemand = taskHours * (options.vcpu * FARGATE_VCPU_HOUR_USD + options.memoryGib * FARGATE_GB_HOUR_USD);
+  return {
+    vcpu: options.vcpu,
+    memoryGib: options.memoryGib,
+    pagesPerVcpuSecond: rate,
+    taskHoursPer1000Pages: round4(taskHours),
+    fargateUsd: round4(onDemand),
+    fargateSpotUsd: round4(onDemand * (1 - discount)),
+    spotDiscount: discount,
+    textractUsd: TEXTRACT_DETECT_TEXT_PER_1000_PAGES_USD,
+    priceDate: FARGATE_PRICE_DATE,
+  };
+}

@@ -1,0 +1,275 @@
+/**
+ * The request contract of the BatchOcrProcessor API: the JSON schema (draft-04, the dialect API
+ * Gateway request models speak) and the handler's own validation, which checks the same rules and
+ * the ones a schema cannot (body size, duplicate keys, keys that exist).
+ *
+ * Kept free of AWS SDK and CDK imports so the construct (request model), the handlers and the
+ * tests share one definition.
+ */
+
+/** Hard limits of the contract. */
+export const LIMITS = {
+  /** S3 object keys are at most 1,024 bytes of UTF-8. */
+  maxKeyLength: 1024,
+  /** Batch array jobs have at most 10,000 children. */
+  maxArrayChildren: 10_000,
+  /** Upper bound for the `maxDocumentsPerJob` prop (documents per request). */
+  maxDocumentsPerJobCeiling: 100_000,
+  /** Largest request body the handler accepts (API Gateway allows 10 MB). */
+  maxBodyBytes: 2 * 1024 * 1024,
+  maxLanguages: 5,
+  minDpi: 72,
+  maxDpi: 600,
+  maxPagesCeiling: 10_000,
+  maxPasswordLength: 256,
+} as const;
+
+/** Key rule shared by the schema and the handler: relative, no `..` segment, no scheme, no control characters. */
+export const KEY_PATTERN = '^(?!/)(?![a-zA-Z][a-zA-Z0-9+.-]*://)(?!(.*/)?\\.\\.(/|$))[^\\u0000-\\u001F\\u007F]+$';
+/** Tesseract language codes: `eng`, `deu`, `chi_sim`, `script_latin` style. */
+export const LANGUAGE_PATTERN = '^[a-z]{3,}(_[a-z]+)*$';
+
+/** OCR options a request may set (the worker contract's manifest `options`). */
+export interface OcrRequestOptions {
+  readonly languages?: string[];
+  readonly dpi?: number;
+  readonly maxPages?: number;
+  readonly password?: string;
+}
+
+/** A validated submit request. */
+export interface SubmitRequest {
+  readonly documents: string[];
+  readonly options: OcrRequestOptions;
+}
+
+/** A request that fails validation: a 4xx with a code and a reason. */
+export class RequestError extends Error {
+  constructor(public readonly statusCode: number, public readonly code: string, message: string) {
+    super(message);
+    this.name = 'RequestError';
+  }
+}
+
+/**
+ * JSON schema (draft-04) of `POST /jobs`. Either `document` (one key) or `documents` (a list),
+ * plus optional `options`. `maxDocuments` is the construct's `maxDocumentsPerJob`.
+ */
+export function submitRequestSchema(maxDocuments: number): { [key: string]: unknown } {
+  const key = { type: 'string', minLength: 1, maxLength: LIMITS.maxKeyLength, pattern: KEY_PATTERN };
+  return {
+    $schema: 'http://json-schema.org/draft-04/schema#',
+    title: 'SubmitOcrJob',
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      document: key,
+      documents: { type: 'array', minItems: 1, maxItems: maxDocuments, uniqueItems: true, items: key },
+      options: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          languages: {
+            type: 'array',
+            minItems: 1,
+            maxItems: LIMITS.maxLanguages,
+            items: { type: 'string', pattern: LANGUAGE_PATTERN, maxLength: 32 },
+          },
+          dpi: { type: 'integer', minimum: LIMITS.minDpi, maximum: LIMITS.maxDpi },
+          maxPages: { type: 'integer', minimum: 1, maximum: LIMITS.maxPagesCeiling },
+          password: { type: 'string', minLength: 1, maxLength: LIMITS.maxPasswordLength },
+        },
+      },
+    },
+    oneOf: [{ required: ['document'] }, { required: ['documents'] }],
+  };
+}
+
+/** JSON schema (draft-04) of `POST /uploads`: where to put one document. */
+export function uploadRequestSchema(): { [key: string]: unknown } {
+  return {
+    $schema: 'http://json-schema.org/draft-04/schema#',
+    title: 'RequestUploadUrl',
+    type: 'object',
+    additionalProperties: false,
+    required: ['key'],
+    properties: {
+      key: { type: 'string', minLength: 1, maxLength: 512, pattern: KEY_PATTERN },
+      contentType: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[a-z]+/[a-zA-Z0-9.+-]+$' },
+    },
+  };
+}
+
+const keyRegex = new RegExp(KEY_PATTERN);
+const languageRegex = new RegExp(LANGUAGE_PATTERN);
+
+/** Header lookup in any letter case (HTTP header names are case-insensitive). */
+export function header(headers: { [name: string]: string | undefined } | null | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  const wanted = name.toLowerCase();
+  for (const [k, v] of Object.entries(headers)) {
+    if (k.toLowerCase() === wanted && v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/** Reject anything but a JSON body (a charset parameter is fine). */
+export function checkContentType(headers: { [name: string]: string | undefined } | null | undefined): void {
+  const contentType = header(headers, 'content-type');
+  if (!contentType) throw new RequestError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+  const mediaType = contentType.split(';')[0].trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    throw new RequestError(415, 'UNSUPPORTED_MEDIA_TYPE', `Content-Type must be application/json, got '${mediaType}'`);
+  }
+}
+
+/** Parse a JSON object body within the size limit. */
+export function parseJsonBody(body: string | null | undefined, isBase64Encoded: boolean | undefined, maxBytes: number): { [key: string]: unknown } {
+  if (body === null || body === undefined || body.length === 0) {
+    throw new RequestError(400, 'EMPTY_BODY', 'Request body is missing');
+  }
+  const text = isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > maxBytes) {
+    throw new RequestError(413, 'BODY_TOO_LARGE', `Request body is ${bytes} bytes; the limit is ${maxBytes}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new RequestError(400, 'INVALID_JSON', 'Request body is not valid JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new RequestError(400, 'INVALID_REQUEST', 'Request body must be a JSON object');
+  }
+  if (Object.keys(parsed).length === 0) {
+    throw new RequestError(400, 'EMPTY_BODY', 'Request body is an empty object');
+  }
+  return parsed as { [key: string]: unknown };
+}
+
+function invalid(message: string): never {
+  throw new RequestError(400, 'INVALID_REQUEST', message);
+}
+
+/** Validate one S3 key of the input bucket. `where` names it in messages. */
+export function checkKey(value: unknown, where: string, inputBucket: string): string {
+  if (typeof value !== 'string') invalid(`${where} must be a string`);
+  if (value.length === 0) invalid(`${where} must not be empty`);
+  if (Buffer.byteLength(value, 'utf8') > LIMITS.maxKeyLength) invalid(`${where} is longer than ${LIMITS.maxKeyLength} bytes`);
+  const s3Uri = /^s3:\/\/([^/]+)\/(.*)$/.exec(value);
+  if (s3Uri) {
+    if (s3Uri[1] !== inputBucket) invalid(`${where} is in bucket '${s3Uri[1]}'; only keys of the input bucket are accepted`);
+    invalid(`${where} must be a key of the input bucket, not an s3:// URI`);
+  }
+  if (value.startsWith('/')) invalid(`${where} must be a relative key, not an absolute path`);
+  if (/(^|\/)\.\.(\/|$)/.test(value)) invalid(`${where} must not contain '..' path segments`);
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(value)) invalid(`${where} must be a key of the input bucket, not a URL`);
+  if (!keyRegex.test(value)) invalid(`${where} contains control characters`);
+  return value;
+}
+
+function checkOptions(value: unknown, defaults: OcrRequestOptions): OcrRequestOptions {
+  if (value === undefined) return defaults;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) invalid('options must be an object');
+  const o = value as { [key: string]: unknown };
+  const known = ['languages', 'dpi', 'maxPages', 'password'];
+  const unknown = Object.keys(o).filter((k) => !known.includes(k));
+  if (unknown.length > 0) invalid(`Unknown option(s): ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  let languages = defaults.languages;
+  if (o.languages !== undefined) {
+    if (!Array.isArray(o.languages) || o.languages.length === 0) invalid('options.languages must be a non-empty array of language codes');
+    if (o.languages.length > LIMITS.maxLanguages) invalid(`options.languages has ${o.languages.length} entries; at most ${LIMITS.maxLanguages}`);
+    for (const l of o.languages) {
+      if (typeof l !== 'string' || l.length > 32 || !languageRegex.test(l)) invalid(`options.languages: '${String(l)}' is not a language code such as 'eng' or 'chi_sim'`);
+    }
+    languages = o.languages as string[];
+  }
+  const integer = (name: string, min: number, max: number): number | undefined => {
+    const v = o[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v)) invalid(`options.${name} must be an integer`);
+    if (v < min || v > max) invalid(`options.${name} must be from ${min} to ${max}, got ${v}`);
+    return v;
+  };
+  const dpi = integer('dpi', LIMITS.minDpi, LIMITS.maxDpi) ?? defaults.dpi;
+  const maxPages = integer('maxPages', 1, LIMITS.maxPagesCeiling) ?? defaults.maxPages;
+  let password: string | undefined;
+  if (o.password !== undefined) {
+    if (typeof o.password !== 'string' || o.password.length === 0) invalid('options.password must be a non-empty string');
+    if (o.password.length > LIMITS.maxPasswordLength) invalid(`options.password is longer than ${LIMITS.maxPasswordLength} characters`);
+    password = o.password;
+  }
+  return { languages, dpi, maxPages, password };
+}
+
+/**
+ * Validate a parsed `POST /jobs` body: the rules of `submitRequestSchema` plus duplicates.
+ * Existence and size of the keys are checked separately (they need S3).
+ */
+export function validateSubmitRequest(
+  body: { [key: string]: unknown }, inputBucket: string, maxDocuments: number, defaults: OcrRequestOptions,
+): SubmitRequest {
+  const known = ['document', 'documents', 'options'];
+  const unknown = Object.keys(body).filter((k) => !known.includes(k));
+  if (unknown.length > 0) invalid(`Unknown field(s): ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  if (body.document !== undefined && body.documents !== undefined) invalid("Give either 'document' or 'documents', not both");
+  let documents: string[];
+  if (body.document !== undefined) {
+    documents = [checkKey(body.document, 'document', inputBucket)];
+  } else if (body.documents !== undefined) {
+    if (!Array.isArray(body.documents)) invalid('documents must be an array of S3 keys');
+    if (body.documents.length === 0) invalid('documents must list at least one key');
+    if (body.documents.length > maxDocuments) {
+      throw new RequestError(400, 'TOO_MANY_DOCUMENTS', `documents lists ${body.documents.length} keys; at most ${maxDocuments} per job`);
+    }
+    documents = body.documents.map((k, i) => checkKey(k, `documents[${i}]`, inputBucket));
+    const seen = new Set<string>();
+    documents.forEach((k, i) => {
+      if (seen.has(k)) invalid(`documents[${i}] repeats the key '${k}'`);
+      seen.add(k);
+    });
+  } else {
+    invalid("Give 'document' (one S3 key) or 'documents' (a list of S3 keys)");
+  }
+  return { documents, options: checkOptions(body.options, defaults) };
+}
+
+/** Validate a parsed `POST /uploads` body. */
+export function validateUploadRequest(body: { [key: string]: unknown }, inputBucket: string): { key: string; contentType: string } {
+  const unknown = Object.keys(body).filter((k) => !['key', 'contentType'].includes(k));
+  if (unknown.length > 0) invalid(`Unknown field(s): ${unknown.join(', ')} (known: key, contentType)`);
+  const key = checkKey(body.key, 'key', inputBucket);
+  if (key.length > 512) invalid('key is longer than 512 characters');
+  let contentType = 'application/octet-stream';
+  if (body.contentType !== undefined) {
+    if (typeof body.contentType !== 'string' || !/^[a-z]+\/[a-zA-Z0-9.+-]+$/.test(body.contentType) || body.contentType.length > 128) {
+      invalid('contentType must be a media type such as application/pdf');
+    }
+    contentType = body.contentType;
+  }
+  return { key, contentType };
+}
+
+/** How a list of documents maps onto a Batch job. */
+export interface JobShape {
+  /** 'single': one document, plain job with OCR_INPUT_KEY. 'manifest': plain job over a manifest. 'array': array job. */
+  readonly kind: 'single' | 'manifest' | 'array';
+  /** Documents per array child (the manifest's chunkSize). */
+  readonly chunkSize: number;
+  /** Array size (children), or 1 for a plain job. */
+  readonly children: number;
+}
+
+/**
+ * One child per document (or per `documentsPerChild`), up to Batch's 10,000 children; longer lists
+ * are chunked so that they still fit in one array job.
+ */
+export function planJob(documentCount: number, documentsPerChild: number): JobShape {
+  if (documentCount < 1) throw new Error('planJob: no documents');
+  if (documentCount === 1) return { kind: 'single', chunkSize: 1, children: 1 };
+  const chunkSize = Math.max(documentsPerChild, Math.ceil(documentCount / LIMITS.maxArrayChildren));
+  const children = Math.ceil(documentCount / chunkSize);
+  if (children === 1) return { kind: 'manifest', chunkSize, children: 1 };
+  return { kind: 'array', chunkSize, children };
+}

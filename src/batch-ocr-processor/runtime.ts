@@ -1,0 +1,43 @@
+/* eslint-disable import/no-extraneous-dependencies -- handler code: bundled into the Lambda assets by esbuild with the *.lambda.ts entry points, never loaded by the construct */
+/**
+ * Lambda wiring shared by the handlers: real AWS clients, Powertools logger and metrics.
+ * Handler logic lives in api.ts / jobs.ts and is tested there with mocked clients.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { BatchClient } from '@aws-sdk/client-batch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { HandlerDeps, MetricSink } from './api';
+import { configFromEnv } from './jobs';
+
+export const logger = new Logger();
+export const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'CdkOcrConstructs' });
+
+/** Metrics go out with the service dimension; extra dimensions as single metrics. */
+export const metricSink: MetricSink = {
+  count(name, value, dimensions) {
+    if (dimensions) {
+      const single = metrics.singleMetric();
+      single.addDimensions(dimensions);
+      single.addMetric(name, MetricUnit.Count, value);
+    } else {
+      metrics.addMetric(name, MetricUnit.Count, value);
+    }
+  },
+};
+
+/** SDK clients with adaptive retry: backs off on throttling (SubmitJob and S3 are rate-limited). */
+const clientConfig = { retryMode: 'adaptive', maxAttempts: 5 };
+
+export function runtimeDeps(): HandlerDeps {
+  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), { marshallOptions: { removeUndefinedValues: true } });
+  return {
+    clients: { s3: new S3Client(clientConfig), batch: new BatchClient(clientConfig), ddb, events: new EventBridgeClient(clientConfig) },
+    config: configFromEnv(),
+    log: logger,
+    metrics: metricSink,
+  };
+}
