@@ -191,6 +191,7 @@ describe('JobCleanup', () => {
     [{ jobQueueNames: ['q'], timeout: Duration.minutes(20) }, /'timeout' must be from 60 to 900, got 1200/],
     [{ jobDefinitionNames: ['ocr-job:3'] }, /'jobDefinitionNames' must be job definition family names .* got 'ocr-job:3'/],
     [{ jobQueueNames: ['q'], lambdaVpcSubnets: {} }, /'lambdaVpcSubnets' needs 'lambdaVpc'/],
+    [{ jobQueueNames: ['my queue'] }, /'jobQueueNames' must be job queue names or ARNs, got 'my queue'/],
   ])('GIVEN bad props %# WHEN constructed THEN it fails naming the prop', (props, message) => {
     const stack = newTestStack(newTestApp({ nag: false }));
     expect(() => new JobCleanup(stack, 'Cleanup', props)).toThrow(message);

@@ -199,6 +199,10 @@ export class JobCleanup extends Construct {
     const clusters = props.ecsClusters ?? [];
     check.check(queues.length + families.length + clusters.length > 0, 'jobQueues',
       'or one of \'jobQueueNames\', \'jobDefinitions\', \'jobDefinitionNames\', \'ecsClusters\' must give the cleanup something to clean');
+    for (const name of props.jobQueueNames ?? []) {
+      if (Token.isUnresolved(name)) continue;
+      check.check(/^(arn:[^:]+:batch:[^:]*:[0-9]*:job-queue\/)?[A-Za-z0-9_-]{1,128}$/.test(name), 'jobQueueNames', `must be job queue names or ARNs, got '${name}'`);
+    }
     for (const name of props.jobDefinitionNames ?? []) {
       if (Token.isUnresolved(name)) continue;
       check.check(/^[A-Za-z0-9_-]{1,128}$/.test(name), 'jobDefinitionNames', `must be job definition family names (no revision, no ARN), got '${name}'`);
