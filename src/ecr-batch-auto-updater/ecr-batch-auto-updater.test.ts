@@ -74,6 +74,14 @@ describe('EcrBatchAutoUpdater', () => {
       ScheduleExpression: 'rate(1 hour)',
       Targets: [Match.objectLike({ SqsParameters: { MessageGroupId: 'job-definition-updates' }, InputTransformer: Match.objectLike({ InputTemplate: Match.stringLikeRegexp('"action":"reconcile"') }) })],
     });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.cloudformation'],
+        'detail-type': ['CloudFormation Stack Status Change'],
+        'detail': { 'stack-id': [{ Ref: 'AWS::StackId' }], 'status-details': { status: ['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE'] } },
+      },
+      Targets: [Match.objectLike({ SqsParameters: { MessageGroupId: 'job-definition-updates' }, InputTransformer: Match.objectLike({ InputTemplate: Match.stringLikeRegexp('"reason":"deployment"') }) })],
+    });
     template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
       ContentBasedDeduplication: true,
@@ -140,6 +148,7 @@ describe('EcrBatchAutoUpdater', () => {
         })]),
       },
     });
+    // Only the push rule: no schedule, no deployment rule.
     template.resourceCountIs('AWS::Events::Rule', 1);
   });
 
