@@ -395,6 +395,17 @@ describe('ECS tasks', () => {
     expect(ecsMock.commandCalls(StopTaskCommand).map((c) => c.args[0].input.task)).toEqual(['arn:aws:ecs:us-east-1:123456789012:task/other/t1']);
   });
 
+  test('GIVEN 150 running tasks WHEN cleaned THEN they are described 100 at a time and every old one is stopped', async () => {
+    const tasks = Array.from({ length: 150 }, (_, i) => task(`t${i}`, i < 120 ? 30 : 1));
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: tasks.map((t) => t.taskArn!) });
+    ecsMock.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({ tasks: tasks.filter((t) => input.tasks.includes(t.taskArn!)) }));
+
+    const report = await runCleanup(config({ jobQueues: [], ecsClusters: [CLUSTER] }), clients, context());
+
+    expect(ecsMock.commandCalls(DescribeTasksCommand).map((c) => c.args[0].input.tasks?.length)).toEqual([100, 50]);
+    expect(countReport(report).tasksStopped).toBe(120);
+  });
+
   test('GIVEN task fields WHEN classified THEN service tasks and cluster names are recognised', () => {
     expect(isServiceTask({ group: 'service:web' })).toBe(true);
     expect(isServiceTask({ startedBy: 'ecs-svc/123' })).toBe(true);
