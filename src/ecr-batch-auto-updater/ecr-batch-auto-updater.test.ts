@@ -167,6 +167,19 @@ describe('EcrBatchAutoUpdater', () => {
     expect(updater.metricUpdatesSkipped().dimensions).toEqual(updater.metricUpdatesFailed().dimensions);
   });
 
+  test('GIVEN a pipeline role WHEN granted THEN it may send reconcile messages to the update queue', () => {
+    const app = newTestApp({ nag: false });
+    const stack = newTestStack(app);
+    const { repository, jobDefinition } = imported(stack);
+    const updater = new EcrBatchAutoUpdater(stack, 'Updater', { repository, jobDefinitions: [jobDefinition] });
+    const pipeline = new iam.Role(stack, 'Pipeline', { assumedBy: new iam.AccountRootPrincipal() });
+    updater.grantTriggerReconciliation(pipeline);
+    templateOf(app, stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(pipeline.node.defaultChild as iam.CfnRole) }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['sqs:SendMessage']) })]) },
+    });
+  });
+
   test('GIVEN two updaters in one stack WHEN synthesized THEN there is no physical-name clash', () => {
     const app = newTestApp({ nag: false });
     const stack = newTestStack(app);

@@ -308,6 +308,14 @@ export class EcrBatchAutoUpdater extends Construct {
     }
   }
 
+  /**
+   * Allow `grantee` to trigger a reconciliation by sending `{"action":"reconcile","time":"<unique>"}`
+   * to `queue` with message group `job-definition-updates` (e.g. a CI pipeline after a deployment).
+   */
+  public grantTriggerReconciliation(grantee: iam.IGrantable): iam.Grant {
+    return this.queue.grantSendMessages(grantee);
+  }
+
   /** Job definitions updated (a new revision registered). */
   public metricUpdatesApplied(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.handlerMetric('UpdatesApplied', props);

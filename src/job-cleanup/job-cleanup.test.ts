@@ -4,6 +4,7 @@ import * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { JobCleanup } from './job-cleanup';
 import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/compliance';
@@ -171,6 +172,19 @@ describe('JobCleanup', () => {
     ];
     expect(metrics
       .map((m) => m.metricName)).toEqual(['JobsCancelled', 'JobsTerminated', 'RevisionsDeregistered', 'TasksStopped', 'NotReached', 'DryRunActions']);
+  });
+
+  test('GIVEN an operator role WHEN granted THEN it may invoke the cleanup function', () => {
+    const app = newTestApp({ nag: false });
+    const stack = newTestStack(app);
+    const { queue } = imported(stack);
+    const cleanup = new JobCleanup(stack, 'Cleanup', { jobQueues: [queue] });
+    const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+    cleanup.grantRun(operator);
+    templateOf(app, stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(operator.node.defaultChild as iam.CfnRole) }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'lambda:InvokeFunction' })]) },
+    });
   });
 
   test('GIVEN two cleanups in one stack WHEN synthesized THEN both synthesize with distinct metrics', () => {

@@ -314,6 +314,11 @@ export class JobCleanup extends Construct {
     });
   }
 
+  /** Allow `grantee` (an operator role, a pipeline) to run the cleanup by hand (`lambda:InvokeFunction`). */
+  public grantRun(grantee: iam.IGrantable): iam.Grant {
+    return this.function.grantInvoke(grantee);
+  }
+
   /** Jobs cancelled (SUBMITTED, PENDING, RUNNABLE over their threshold). */
   public metricJobsCancelled(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.handlerMetric('JobsCancelled', props);
