@@ -108,6 +108,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
 });
 
+// The registry reachable here serves some packages' per-platform optional builds only for Linux, so
+// `npm install` leaves the other platforms' entries out of package-lock.json, and `npm ci` on a fresh
+// clone then refuses the lockfile. After every install, put those entries back (see the script).
+project.tasks.tryFind('install')?.exec('node build-tools/portable-lockfile.js');
+
 // The peer floor is also what jsii compiles against for constructs (pinnedDevDependency is off above).
 project.deps.addDependency('constructs@10.5.1', DependencyType.BUILD);
 
