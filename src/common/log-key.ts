@@ -12,6 +12,9 @@ import { Construct } from 'constructs';
  * imported key the policy cannot be changed here; its owner must add the same statement.
  */
 export function allowCloudWatchLogsToUseKey(scope: Construct, key: kms.IKey): void {
+  // Once per key: every handler and log group of a construct may ask for the same key.
+  if (keysAllowed.has(key)) return;
+  keysAllowed.add(key);
   const stack = Stack.of(scope);
   key.addToResourcePolicy(new iam.PolicyStatement({
     sid: 'AllowCloudWatchLogsOfThisAccountAndRegion',
@@ -23,3 +26,5 @@ export function allowCloudWatchLogsToUseKey(scope: Construct, key: kms.IKey): vo
     },
   }));
 }
+
+const keysAllowed = new WeakSet<kms.IKey>();
