@@ -152,3 +152,21 @@ describe('multi-page TIFF', () => {
     assert.equal(r.pages[1].rotation, 180);
   });
 });
+
+describe('several documents at once', () => {
+  test('concurrency 2: two bounded children, each with its own worker', async () => {
+    const multi = createEngine({ workers: 2, concurrency: 2 });
+    try {
+      await multi.warm();
+      assert.equal(multi.isReady(), true);
+      assert.equal(multi.state, 'ready');
+      const docs = [fixture('ocr/phototest.tif'), fixture('pdf/two_paragraphs.pdf'), fixture('qr/qrcode-2-1.png')];
+      const busy = multi.process(docs[0], { name: 'a' });
+      const results = await Promise.all([busy, multi.process(docs[1], { name: 'b' }), multi.process(docs[2], { name: 'c' })]);
+      for (const r of results) { assertValid(r); assert.equal(r.status, 'SUCCEEDED'); }
+      assert.deepEqual(results.map((r) => r.source), ['a', 'b', 'c']);
+      assert.ok(cer(results[0].text, fixture('ocr/phototest.txt').toString('utf8')) <= 0.02);
+    } finally { await multi.close(); }
+    assert.equal(multi.state, 'closed');
+  });
+});
