@@ -26,6 +26,14 @@ describe('README', () => {
     expect(translateReadme(readme, readTablet())).toEqual(readme);
   });
 
+  test('GIVEN the benchmark table THEN it is the committed result of `npm run bench` (assets/ocr-worker/bench/RESULTS.md)', () => {
+    const results = fs.readFileSync(path.join(__dirname, '..', 'assets', 'ocr-worker', 'bench', 'RESULTS.md'), 'utf8');
+    const table = results.slice(results.indexOf('Measured ')).trim();
+    const section = readme.slice(readme.indexOf('<!-- bench:start -->') + '<!-- bench:start -->'.length, readme.indexOf('<!-- bench:end -->')).trim();
+    expect(section).toEqual(table);
+    expect(section).toMatch(/\| OCR pages\/minute \|/);
+  });
+
   test('GIVEN the quick start THEN .ci/run runs exactly its test command', () => {
     const ci = fs.readFileSync(path.join(__dirname, '..', '.ci', 'run'), 'utf8');
     const testCommand = 'npm ci && npx projen build';
