@@ -209,7 +209,7 @@ project.addTask('demo', {
   steps: [
     { spawn: workerInstall.name },
     { exec: `npm --prefix ${WORKER} run build --if-present` },
-    { exec: `${WORKER}/bin/ocr ${WORKER}/samples/*` },
+    { exec: `${WORKER}/bin/ocr ${WORKER}/samples/*.pdf ${WORKER}/samples/*.png ${WORKER}/samples/*.tif` },
     { exec: 'ts-node --transpile-only build-tools/synth-examples.ts' },
   ],
 });
