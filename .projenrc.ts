@@ -140,7 +140,7 @@ project.tsconfigDev.addInclude('.projenrc.ts');
 project.tsconfigDev.addExclude('assets');
 project.tsconfigDev.addExclude('**/cdk.out');
 project.tsconfigDev.addExclude('dist');
-project.eslint?.addLintPattern('examples');
+project.eslint?.addIgnorePattern('**/cdk.out/');
 
 // --- The OCR worker (assets/ocr-worker): its own package, lockfile and Node 22 toolchain. ---
 const WORKER = 'assets/ocr-worker';
