@@ -36,18 +36,18 @@ function findCycle(template: Template): string[] {
     graph.set(id, Array.from(refs).filter((r) => r in template.Resources));
   }
   const state = new Map<string, 'open' | 'done'>();
-  const path: string[] = [];
+  const trail: string[] = [];
   const visit = (id: string): string[] => {
     state.set(id, 'open');
-    path.push(id);
+    trail.push(id);
     for (const next of graph.get(id)!) {
-      if (state.get(next) === 'open') return [...path.slice(path.indexOf(next)), next];
+      if (state.get(next) === 'open') return [...trail.slice(trail.indexOf(next)), next];
       if (!state.has(next)) {
         const found = visit(next);
         if (found.length > 0) return found;
       }
     }
-    path.pop();
+    trail.pop();
     state.set(id, 'done');
     return [];
   };
