@@ -21,17 +21,31 @@ export function demote(markdown: string): string {
   }).join('\n');
 }
 
+/** After every TypeScript block, the (empty) markers that `translateReadme` fills with Python and Java. */
+export function withTranslationMarkers(markdown: string): string {
+  return markdown.replace(/(```ts\n[\s\S]*?```)\n(?!<!-- translations:start -->)/g, '$1\n<!-- translations:start -->\n<!-- translations:end -->\n');
+}
+
 export function composeSections(): string {
   return SECTION_DOCS
     .filter((name) => fs.existsSync(path.join(ROOT, 'docs', `${name}.md`)))
-    .map((name) => demote(fs.readFileSync(path.join(ROOT, 'docs', `${name}.md`), 'utf8').trim()))
+    .map((name) => withTranslationMarkers(demote(fs.readFileSync(path.join(ROOT, 'docs', `${name}.md`), 'utf8').trim()) + '\n').trim())
     .join('\n\n');
 }
 
 if (require.main === module) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { replaceBetween } = require('./cost-table') as typeof import('./cost-table');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { readTablet, translateReadme } = require('./readme-snippets') as typeof import('./readme-snippets');
   const file = path.join(ROOT, 'README.md');
-  fs.writeFileSync(file, replaceBetween(fs.readFileSync(file, 'utf8'), SECTIONS_START, SECTIONS_END, composeSections()));
+  const composed = replaceBetween(fs.readFileSync(file, 'utf8'), SECTIONS_START, SECTIONS_END, composeSections());
+  fs.writeFileSync(file, composed);
   console.log('README construct sections updated from docs/');
+  try {
+    fs.writeFileSync(file, translateReadme(composed, readTablet()));
+    console.log('README translations filled in from .jsii.tabl.json');
+  } catch (e) {
+    console.log(`Translations not filled in: ${(e as Error).message.split('\n')[0]}. Run \`npx projen compile\`, then this task again.`);
+  }
 }
