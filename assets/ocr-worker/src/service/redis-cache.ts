@@ -75,10 +75,12 @@ export class RedisCache implements Cache {
   }
 
   async close(): Promise<void> {
+    // close() waits for pending replies; while disconnected (reconnecting) it would wait forever
     try {
-      if (this.client.isOpen) await this.client.quit();
+      if (this.client.isReady) await this.bounded(this.client.close());
+      else if (this.client.isOpen) this.client.destroy();
     } catch {
-      this.client.destroy();
+      try { this.client.destroy(); } catch { /* already closed */ }
     }
   }
 }
