@@ -160,6 +160,8 @@ export class OcrService {
   private readonly log: LogFn;
   private readonly metrics: (line: string) => void;
   private readonly jobs = new Map<string, Job>();
+  /** Engine runs in progress by cache key (single flight for identical documents). */
+  private readonly running = new Map<string, Promise<OcrResult>>();
   private stateValue: ServiceState = 'starting';
   /** Counters for tests, the benchmark and logs. */
   readonly counters = { accepted: 0, processed: 0, cacheHits: 0, cacheMisses: 0, handedBack: 0, lostClaims: 0 };
@@ -319,13 +321,23 @@ export class OcrService {
       if (!result && bytes) {
         key = cacheKey(sha256(bytes), languages, options);
         const cached = this.cache ? await this.cache.get(key) : undefined;
-        if (cached) {
+        const running = this.running.get(key);
+        if (cached || running) {
+          // same content, engine and options: from the cache, or from the identical document this
+          // task is processing right now (single flight: N identical uploads cost one OCR run)
+          const shared = cached ?? await running!;
           cacheHit = true;
           this.counters.cacheHits++;
-          result = { ...cached, source: name, durationMs: 0 };
+          result = { ...shared, source: name, durationMs: cached ? 0 : shared.durationMs };
         } else {
           if (this.cache) this.counters.cacheMisses++;
-          result = await this.engine.process(bytes, { name, options });
+          const run = this.engine.process(bytes, { name, options });
+          this.running.set(key, run);
+          try {
+            result = await run;
+          } finally {
+            this.running.delete(key);
+          }
           this.counters.processed++;
         }
         if (this.cache) this.metrics(this.cacheMetric(cacheHit));

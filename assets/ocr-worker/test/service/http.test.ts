@@ -369,6 +369,18 @@ describe('concurrency and the cache', () => {
     assert.equal(result.text, 'Cached content, same bytes');
   });
 
+  test('GIVEN the same new document uploaded six times at once THEN the engine runs once and all six succeed (single flight)', async () => {
+    const pdf = textPdf([['Six identical uploads at once']]);
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => upload(base, pdf, `same${i}.pdf`)));
+    assert.deepEqual(answers.map((a) => a.status), Array(6).fill(202));
+    const summaries = [];
+    for (const a of answers) summaries.push(await waitFinished(base, a.body.document_id));
+    assert.ok(summaries.every((s) => s.status === 'SUCCEEDED'));
+    assert.equal(summaries.filter((s) => s.cache_hit === false).length, 1);
+    assert.equal(engine.calls.get(sha256(pdf)), 1);
+    for (const a of answers) assert.equal((await resultOf(base, a.body.document_id)).text, 'Six identical uploads at once');
+  });
+
   test('GIVEN the same content with other options WHEN uploaded THEN it is not a cache hit (options are part of the key)', async () => {
     const pdf = textPdf([['options matter'], ['second page']]);
     await waitFinished(base, (await upload(base, pdf, 'a.pdf')).body.document_id);
