@@ -373,7 +373,7 @@ describe('concurrency and the cache', () => {
     const pdf = textPdf([['Six identical uploads at once']]);
     const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => upload(base, pdf, `same${i}.pdf`)));
     assert.deepEqual(answers.map((a) => a.status), Array(6).fill(202));
-    const summaries = [];
+    const summaries: any[] = [];
     for (const a of answers) summaries.push(await waitFinished(base, a.body.document_id));
     assert.ok(summaries.every((s) => s.status === 'SUCCEEDED'));
     assert.equal(summaries.filter((s) => s.cache_hit === false).length, 1);
