@@ -90,6 +90,9 @@ function readRss(pid: number): number {
   }
 }
 
+/** A child whose RSS stays above this fraction of the memory limit after a document is replaced. */
+export const RECYCLE_FRACTION = 0.5;
+
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -257,6 +260,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     try {
       const c = await ensureChild(slot);
       r = await runInChild(slot, c, bytes, result.mediaType as MediaType, result.source, opts);
+      // a child left holding more than half the memory limit (WASM heaps never shrink) is recycled,
+      // so that the next document gets its full budget
+      if (!closed && slot.child && !slot.child.exited && readRss(slot.child.proc.pid!) > memoryBytes * RECYCLE_FRACTION) killChild(slot, slot.child);
       // a killed child is replaced right away, so that readiness (isReady) comes back without a request
       if (!closed && (!slot.child || slot.child.exited)) slot.child = spawnChild(slot);
     } finally {
