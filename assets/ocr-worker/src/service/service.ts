@@ -185,6 +185,21 @@ export class OcrService {
   async start(): Promise<void> {
     await this.engine.warm();
     if (this.stateValue === 'starting') this.stateValue = 'ready';
+    await this.resumeLocalWork();
+  }
+
+  /** Local mode with a data directory: finish what an earlier process left PENDING or PROCESSING. */
+  private async resumeLocalWork(): Promise<void> {
+    const store = this.status as StatusStore & { recoverAfterRestart?: (owner: string) => Promise<string[]> };
+    if (!store.recoverAfterRestart || this.config.storage !== 'local' || !this.config.dataDir) return;
+    for (const documentId of await store.recoverAfterRestart(this.owner)) {
+      try {
+        const out = await this.processRecord({ document_id: documentId });
+        this.log('info', 'resumed a document left by an earlier process', { documentId, status: out.httpStatus });
+      } catch (err) {
+        this.log('warn', 'could not resume a document', { documentId, error: (err as Error).message });
+      }
+    }
   }
 
   /** 200 on /health only when warm and not shutting down. */

@@ -205,6 +205,23 @@ export class LocalStatusStore implements StatusStore {
     return { kind: 'claimed', item: clone(next) };
   }
 
+  /**
+   * Local mode has no stream and no sweep: at start-up, claims left by an earlier process on the same
+   * data directory (stopped by SIGKILL, or handed back) are released, and the ids of all PENDING items
+   * returned so the new process can take them.
+   */
+  async recoverAfterRestart(currentOwner: string): Promise<string[]> {
+    for (const item of [...this.items.values()]) {
+      if (item.status === 'PROCESSING' && item.owner !== currentOwner) {
+        const next: DocumentItem = { ...item, status: 'PENDING', attempts: Math.max(0, (item.attempts ?? 1) - 1), version: (item.version ?? 0) + 1, updated_at: nowIso() };
+        delete next.owner;
+        delete next.lease_expires_at;
+        this.save(next);
+      }
+    }
+    return [...this.items.values()].filter((i) => normalizeStatus(i.status) === 'PENDING').map((i) => i.document_id);
+  }
+
   private holds(documentId: string, owner: string): DocumentItem | undefined {
     const item = this.items.get(documentId);
     return item && item.status === 'PROCESSING' && item.owner === owner ? item : undefined;

@@ -132,7 +132,7 @@ test('GIVEN a document that cannot finish within the grace period WHEN SIGTERM a
   }
 });
 
-test('GIVEN a handed-back document WHEN a new process starts on the same data and POST /process THEN it is claimed again and processed', async () => {
+test('GIVEN a handed-back document WHEN a new process starts on the same data directory THEN it resumes and finishes it', async () => {
   const first = await startService({ OCR_SHUTDOWN_GRACE_SECONDS: '0' });
   const dataDir = first.dataDir;
   try {
@@ -146,17 +146,46 @@ test('GIVEN a handed-back document WHEN a new process starts on the same data an
   }
   const second = await startService({ OCR_DATA_DIR: dataDir });
   try {
-    const res = await fetch(`${second.url}/process`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ record: { document_id: 'again-1', status: 'PENDING' } }) });
-    assert.equal(res.status, 202);
+    let s: any;
     for (let i = 0; i < 1200; i++) {
-      const s = (await getJson(`${second.url}/check-status/again-1`)).body;
+      s = (await getJson(`${second.url}/check-status/again-1`)).body;
       if (s.status === 'SUCCEEDED' || s.status === 'FAILED') break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const s = (await getJson(`${second.url}/check-status/again-1`)).body;
     assert.equal(s.status, 'SUCCEEDED');
-    assert.equal(s.attempts, 1);
+    assert.equal(s.attempts, 1, 'the handed-back attempt did not count');
     assert.equal(s.page_count, 2);
+    const again = await fetch(`${second.url}/process`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ record: { document_id: 'again-1', status: 'PENDING' } }) });
+    assert.equal(again.status, 200, 'a late hand-off of a finished document does no work');
+    second.proc.kill('SIGTERM');
+    assert.equal(await second.exit, 0);
+  } finally {
+    second.proc.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN a process killed with SIGKILL mid-document WHEN a new process starts on the same data directory THEN the orphaned claim is released and the document finished', async () => {
+  const first = await startService({});
+  const dataDir = first.dataDir;
+  try {
+    assert.equal((await upload(first.url, await scannedPdf(3), 'scan3.pdf', { document_id: 'orphan-1' })).status, 202);
+    first.proc.kill('SIGKILL');
+    await first.exit;
+    assert.equal(item(dataDir, 'orphan-1').status, 'PROCESSING', 'the claim of the dead process is still there');
+  } finally {
+    first.proc.kill('SIGKILL');
+  }
+  const second = await startService({ OCR_DATA_DIR: dataDir });
+  try {
+    let s: any;
+    for (let i = 0; i < 1200; i++) {
+      s = (await getJson(`${second.url}/check-status/orphan-1`)).body;
+      if (s.status === 'SUCCEEDED' || s.status === 'FAILED') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(s.status, 'SUCCEEDED');
+    assert.equal(s.page_count, 3);
     second.proc.kill('SIGTERM');
     assert.equal(await second.exit, 0);
   } finally {
