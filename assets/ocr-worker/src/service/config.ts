@@ -37,7 +37,12 @@ export interface ServiceConfig {
   languages: string;
   metricsNamespace: string;
   metricsService: string;
+  /** Settings that work but do not fit Fargate Spot's two-minute notice (logged at start). */
+  warnings: string[];
 }
+
+/** Fargate Spot: SIGTERM, then SIGKILL two minutes later. */
+const SPOT_NOTICE_SECONDS = 120;
 
 function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
@@ -73,7 +78,11 @@ export function parseServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
   }
   if (redisUrl && !/^rediss?:\/\/[^/\s]+/.test(redisUrl)) throw new ServiceConfigError(`OCR_REDIS_URL must look like rediss://host:port, got '${redisUrl}'.`);
   const inContainer = (env.OCR_MODE ?? '').toLowerCase() === 'service' || tableName !== null;
+  const warnings: string[] = [];
+  if (shutdownGraceSeconds >= SPOT_NOTICE_SECONDS) warnings.push(`OCR_SHUTDOWN_GRACE_SECONDS (${shutdownGraceSeconds}) should stay below Fargate Spot's ${SPOT_NOTICE_SECONDS} s notice, with room to hand documents back.`);
+  if (requestTimeoutSeconds > shutdownGraceSeconds) warnings.push(`OCR_REQUEST_TIMEOUT_SECONDS (${requestTimeoutSeconds}) is above OCR_SHUTDOWN_GRACE_SECONDS (${shutdownGraceSeconds}): requests may outlive the drain.`);
   return {
+    warnings,
     storage: tableName ? 'aws' : 'local',
     port: int(env, 'PORT', 8000, 0, 65535),
     host: env.HOST || (inContainer ? '0.0.0.0' : '127.0.0.1'),

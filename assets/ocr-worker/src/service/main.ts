@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  for (const warning of config.warnings) log('warn', 'configuration', { warning });
   const app = await startApp(config, { log });
   let signalled = false;
   const onSignal = (signal: string): void => {

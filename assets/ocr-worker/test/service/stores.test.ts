@@ -277,6 +277,14 @@ describe('configuration, ids, options, cache keys', () => {
     assert.equal(aws.redisUrl, 'rediss://cache:6380');
   });
 
+  test('timings that do not fit the Spot notice are reported', () => {
+    assert.deepEqual(parseServiceConfig({}).warnings, []);
+    const w = parseServiceConfig({ OCR_SHUTDOWN_GRACE_SECONDS: '150', OCR_REQUEST_TIMEOUT_SECONDS: '200' }).warnings;
+    assert.equal(w.length, 2);
+    assert.match(w[0], /OCR_SHUTDOWN_GRACE_SECONDS \(150\)/);
+    assert.match(w[1], /OCR_REQUEST_TIMEOUT_SECONDS \(200\)/);
+  });
+
   test('bad configuration is refused with the variable named', () => {
     for (const [env, re] of [
       [{ OCR_TABLE_NAME: 't' }, /OCR_DOCUMENTS_BUCKET/], [{ PORT: 'eighty' }, /PORT/], [{ OCR_WORKERS: '0' }, /OCR_WORKERS/],
