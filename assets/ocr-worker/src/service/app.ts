@@ -1,0 +1,126 @@
+/**
+ * Assembles the service from its configuration: local (embedded storage) or AWS (DynamoDB, S3,
+ * optional Redis), the engine's bounded runner, and the HTTP server. main.ts adds signals.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createEngine } from '../engine.ts';
+import { DynamoStatusStore, S3DocumentStore, S3ResultStore } from './aws-stores.ts';
+import type { ServiceConfig } from './config.ts';
+import { createHttpServer } from './http.ts';
+import { RedisCache } from './redis-cache.ts';
+import { OcrService, type DocumentEngine, type LogFn } from './service.ts';
+import { LocalDocumentStore, LocalResultStore, LocalStatusStore, MemoryCache, type Cache, type DocumentStore, type ResultStore, type StatusStore } from './stores.ts';
+
+export interface AppOverrides {
+  engine?: DocumentEngine;
+  status?: StatusStore;
+  results?: ResultStore;
+  documents?: DocumentStore;
+  /** null disables the cache. */
+  cache?: Cache | null;
+  owner?: string;
+  log?: LogFn;
+  metrics?: (line: string) => void;
+}
+
+export interface App {
+  service: OcrService;
+  server: Server;
+  /** The bound port (PORT=0 picks a free one). */
+  port: number;
+  url: string;
+  /** Resolves when the engine is warm (health 200). */
+  ready: Promise<void>;
+  /** Graceful stop: drain documents (grace), hand back the rest, close the server. */
+  stop(graceMs?: number): Promise<{ finished: number; handedBack: number }>;
+}
+
+export function jsonLog(write: (line: string) => void = (l) => process.stdout.write(l + '\n')): LogFn {
+  return (level, msg, fields = {}) => write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
+}
+
+/** Claim owner: the ECS task ARN when the metadata endpoint is there, else host name and pid. */
+export async function ownerIdentity(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const uri = env.ECS_CONTAINER_METADATA_URI_V4;
+  if (!uri) return undefined;
+  try {
+    const res = await fetch(`${uri}/task`, { signal: AbortSignal.timeout(1000) });
+    const body = await res.json() as { TaskARN?: string };
+    return body.TaskARN;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startApp(config: ServiceConfig, overrides: AppOverrides = {}): Promise<App> {
+  const log = overrides.log ?? jsonLog();
+  let status = overrides.status;
+  let results = overrides.results;
+  let documents = overrides.documents;
+  if (config.storage === 'aws') {
+    const s3 = new S3Client({ maxAttempts: 5 });
+    status ??= new DynamoStatusStore(new DynamoDBClient({ maxAttempts: 5 }), config.tableName!);
+    results ??= new S3ResultStore(s3, config.documentsBucket!, config.resultsPrefix);
+    documents ??= new S3DocumentStore(s3, config.documentsBucket!, config.uploadsPrefix);
+  } else {
+    status ??= new LocalStatusStore(config.dataDir);
+    results ??= new LocalResultStore(config.dataDir, config.resultsPrefix);
+    documents ??= new LocalDocumentStore(config.dataDir, config.uploadsPrefix);
+  }
+  let cache: Cache | null;
+  if (overrides.cache !== undefined) {
+    cache = overrides.cache;
+  } else if (config.redisUrl) {
+    const redis = new RedisCache({ url: config.redisUrl, authToken: config.redisAuthToken, onError: (m) => log('warn', m) });
+    redis.connect();
+    cache = redis;
+  } else {
+    // local mode: an in-memory cache so that the same document twice is answered from it
+    cache = config.storage === 'local' ? new MemoryCache() : null;
+  }
+  const engine = overrides.engine ?? createEngine({
+    workers: config.workers,
+    // one bounded child per worker: a hostile document only costs its own slot
+    concurrency: config.workers,
+    languages: config.languages,
+    timeoutSeconds: config.docTimeoutSeconds,
+    memoryMb: config.docMemoryMb,
+    maxDocumentBytes: config.maxDocumentBytes,
+    onChildLog: (line) => log('info', 'ocr child', { line }),
+  });
+  const service = new OcrService({
+    config, engine, status, results, documents, cache, log,
+    owner: overrides.owner ?? await ownerIdentity(process.env),
+    metrics: overrides.metrics ?? ((line) => process.stdout.write(line + '\n')),
+  });
+  const server = createHttpServer(service, { log });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => { server.off('error', reject); resolve(); });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  log('info', 'listening', { port, host: config.host, storage: config.storage, cache: cache ? (config.redisUrl ? 'redis' : 'memory') : 'none', workers: config.workers });
+  // listen first, warm second: /health answers 503 while the OCR workers start
+  const ready = service.start().then(() => log('info', 'ready', { workers: config.workers }));
+  let stopping: Promise<{ finished: number; handedBack: number }> | null = null;
+  const stop = (graceMs?: number) => {
+    stopping ??= (async () => {
+      const outcome = await service.shutdown(graceMs);
+      // requests still open (reads, uploads being received) finish within the request bound
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => { server.closeAllConnections(); resolve(); }, config.requestTimeoutSeconds * 1000);
+        force.unref();
+        server.close(() => { clearTimeout(force); resolve(); });
+        server.closeIdleConnections();
+      });
+      log('info', 'stopped', outcome);
+      return outcome;
+    })();
+    return stopping;
+  };
+  return { service, server, port, url, ready, stop };
+}

@@ -1,0 +1,110 @@
+/**
+ * Configuration of the HTTP service, from the environment. The names follow the container contract of
+ * OcrServiceCluster (docs/ocr-service-cluster.md in the library). Without OCR_TABLE_NAME the service
+ * runs in local mode: embedded storage (memory, or files under OCR_DATA_DIR), no AWS needed.
+ */
+import { availableCpus, DEFAULTS } from '../options.ts';
+
+export class ServiceConfigError extends Error {
+  constructor(message: string) { super(message); this.name = 'ServiceConfigError'; }
+}
+
+export interface ServiceConfig {
+  /** 'aws': DynamoDB + S3 (+ Redis); 'local': embedded storage. */
+  storage: 'aws' | 'local';
+  port: number;
+  /** Listen address: 0.0.0.0 in a container (OCR_MODE=service), 127.0.0.1 in local mode unless HOST is set. */
+  host: string;
+  tableName: string | null;
+  documentsBucket: string | null;
+  uploadsPrefix: string;
+  resultsPrefix: string;
+  /** Local mode: where status items, uploads and results are kept; null = memory only. */
+  dataDir: string | null;
+  redisUrl: string | null;
+  redisAuthToken: string | null;
+  cacheTtlSeconds: number;
+  requestTimeoutSeconds: number;
+  shutdownGraceSeconds: number;
+  leaseSeconds: number;
+  maxAttempts: number;
+  maxDocumentBytes: number;
+  workers: number;
+  /** Documents accepted but not finished, per task; beyond it POST answers 503 + Retry-After. */
+  maxQueuedDocuments: number;
+  docTimeoutSeconds: number;
+  docMemoryMb: number;
+  languages: string;
+  metricsNamespace: string;
+  metricsService: string;
+  /** Settings that work but do not fit Fargate Spot's two-minute notice (logged at start). */
+  warnings: string[];
+}
+
+/** Fargate Spot: SIGTERM, then SIGKILL two minutes later. */
+const SPOT_NOTICE_SECONDS = 120;
+
+function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return def;
+  if (!/^\d+$/.test(raw.trim())) throw new ServiceConfigError(`${name} must be an integer, got '${raw}'.`);
+  const n = Number(raw.trim());
+  if (n < min || n > max) throw new ServiceConfigError(`${name} must be between ${min} and ${max}, got ${n}.`);
+  return n;
+}
+
+function prefix(env: NodeJS.ProcessEnv, name: string, def: string): string {
+  let p = env[name] ?? def;
+  if (p && !p.endsWith('/')) p += '/';
+  return p;
+}
+
+export function parseServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
+  const tableName = env.OCR_TABLE_NAME || null;
+  const documentsBucket = env.OCR_DOCUMENTS_BUCKET || null;
+  if ((tableName === null) !== (documentsBucket === null)) {
+    throw new ServiceConfigError('Set both OCR_TABLE_NAME and OCR_DOCUMENTS_BUCKET (AWS storage) or neither (local mode).');
+  }
+  const languages = env.OCR_LANGUAGES || DEFAULTS.languages;
+  if (!/^[A-Za-z_]+(\+[A-Za-z_]+)*$/.test(languages)) throw new ServiceConfigError(`OCR_LANGUAGES must look like 'eng' or 'eng+deu', got '${languages}'.`);
+  const workers = int(env, 'OCR_WORKERS', availableCpus(), 1, 64);
+  const requestTimeoutSeconds = int(env, 'OCR_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600);
+  const shutdownGraceSeconds = int(env, 'OCR_SHUTDOWN_GRACE_SECONDS', 100, 0, 3600);
+  const docTimeoutSeconds = int(env, 'OCR_DOC_TIMEOUT_SECONDS', DEFAULTS.timeoutSeconds, 1, 86400);
+  let redisUrl = env.OCR_REDIS_URL || null;
+  if (!redisUrl && env.OCR_REDIS_HOST) {
+    const tls = (env.OCR_REDIS_TLS ?? 'true').toLowerCase() !== 'false';
+    redisUrl = `${tls ? 'rediss' : 'redis'}://${env.OCR_REDIS_HOST}:${env.OCR_REDIS_PORT || '6379'}`;
+  }
+  if (redisUrl && !/^rediss?:\/\/[^/\s]+/.test(redisUrl)) throw new ServiceConfigError(`OCR_REDIS_URL must look like rediss://host:port, got '${redisUrl}'.`);
+  const inContainer = (env.OCR_MODE ?? '').toLowerCase() === 'service' || tableName !== null;
+  const warnings: string[] = [];
+  if (shutdownGraceSeconds >= SPOT_NOTICE_SECONDS) warnings.push(`OCR_SHUTDOWN_GRACE_SECONDS (${shutdownGraceSeconds}) should stay below Fargate Spot's ${SPOT_NOTICE_SECONDS} s notice, with room to hand documents back.`);
+  if (requestTimeoutSeconds > shutdownGraceSeconds) warnings.push(`OCR_REQUEST_TIMEOUT_SECONDS (${requestTimeoutSeconds}) is above OCR_SHUTDOWN_GRACE_SECONDS (${shutdownGraceSeconds}): requests may outlive the drain.`);
+  return {
+    warnings,
+    storage: tableName ? 'aws' : 'local',
+    port: int(env, 'PORT', 8000, 0, 65535),
+    host: env.HOST || (inContainer ? '0.0.0.0' : '127.0.0.1'),
+    tableName,
+    documentsBucket,
+    uploadsPrefix: prefix(env, 'OCR_UPLOADS_PREFIX', 'uploads/'),
+    resultsPrefix: prefix(env, 'OCR_RESULTS_PREFIX', 'results/'),
+    dataDir: env.OCR_DATA_DIR || null,
+    redisUrl,
+    redisAuthToken: env.OCR_REDIS_AUTH_TOKEN || null,
+    cacheTtlSeconds: int(env, 'OCR_CACHE_TTL_SECONDS', 7 * 24 * 3600, 1),
+    requestTimeoutSeconds,
+    shutdownGraceSeconds,
+    leaseSeconds: int(env, 'OCR_LEASE_SECONDS', Math.max(docTimeoutSeconds + 60, 300), 3),
+    maxAttempts: int(env, 'OCR_MAX_ATTEMPTS', 3, 1, 100),
+    maxDocumentBytes: int(env, 'OCR_MAX_DOCUMENT_BYTES', 50 * 1024 * 1024, 1),
+    workers,
+    maxQueuedDocuments: int(env, 'OCR_MAX_QUEUED_DOCUMENTS', Math.max(8, workers * 8), 1),
+    docTimeoutSeconds,
+    docMemoryMb: int(env, 'OCR_DOC_MEMORY_MB', DEFAULTS.memoryMb, 64),
+    languages,
+    metricsNamespace: env.OCR_METRICS_NAMESPACE || 'CdkOcrConstructs',
+    metricsService: env.OCR_METRICS_SERVICE || 'ocr-service',
+  };
+}

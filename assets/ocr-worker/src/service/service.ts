@@ -1,0 +1,471 @@
+/**
+ * The document lifecycle of the HTTP service, independent of HTTP: accept (upload, S3 object,
+ * stream hand-off), claim, process through the engine's bounded runner, record, hand back on
+ * shutdown. http.ts maps its outcomes and ServiceError onto status codes.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { emfLine } from '../batch.ts';
+import { sha256, WORKER_VERSION, type Engine } from '../engine.ts';
+import { OcrError, type ErrorCode, type ErrorInfo } from '../errors.ts';
+import { detectMediaType } from '../media.ts';
+import { parsePageRange, type DocumentOptions } from '../options.ts';
+import { SCHEMA_VERSION, type OcrResult } from '../result.ts';
+import type { ServiceConfig } from './config.ts';
+import {
+  DocumentNotFoundError, DocumentTooLargeError, epochSeconds, normalizeStatus,
+  type Cache, type CompletionFields, type DocumentItem, type DocumentStore, type ResultStore, type StatusStore,
+} from './stores.ts';
+
+/** A request the service refuses: HTTP status, a stable error name and a human reason. */
+export class ServiceError extends Error {
+  readonly status: number;
+  readonly error: string;
+  readonly retryAfterSeconds?: number;
+  constructor(status: number, error: string, message: string, retryAfterSeconds?: number) {
+    super(message);
+    this.name = 'ServiceError';
+    this.status = status;
+    this.error = error;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** What the service needs from the engine (createEngine() provides it; tests may wrap it). */
+export type DocumentEngine = Pick<Engine, 'process' | 'warm' | 'isReady' | 'close' | 'workers'>;
+
+export type LogFn = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+export interface ServiceDeps {
+  config: ServiceConfig;
+  engine: DocumentEngine;
+  status: StatusStore;
+  results: ResultStore;
+  documents: DocumentStore;
+  /** null: no cache. */
+  cache: Cache | null;
+  /** Identity of this task in claims (ECS task ARN or host name). */
+  owner?: string;
+  log?: LogFn;
+  /** EMF metric lines (stdout in production). */
+  metrics?: (line: string) => void;
+}
+
+/** Ids are used in S3 keys and URLs: a conservative alphabet. */
+const DOCUMENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$/;
+
+export function checkDocumentId(id: unknown): string {
+  if (typeof id !== 'string' || !DOCUMENT_ID.test(id)) {
+    throw new ServiceError(400, 'INVALID_DOCUMENT_ID', 'document_id must be 1-200 characters of A-Z a-z 0-9 . _ : @ - starting with a letter or digit.');
+  }
+  return id;
+}
+
+/** Options a request may set. Passwords are not accepted: they would have to be stored for a hand-back. */
+const OPTION_KEYS = new Set(['languages', 'dpi', 'pages', 'maxPages', 'forceOcr', 'qr']);
+
+export function parseRequestOptions(raw: unknown, allowedLanguages: string): DocumentOptions {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ServiceError(400, 'INVALID_OPTIONS', 'options must be a JSON object.');
+  const o = raw as Record<string, unknown>;
+  const out: DocumentOptions = {};
+  for (const k of Object.keys(o)) {
+    if (!OPTION_KEYS.has(k)) throw new ServiceError(400, 'INVALID_OPTIONS', `Unknown option '${k}' (allowed: ${[...OPTION_KEYS].join(', ')}).`);
+  }
+  if (o.languages !== undefined) {
+    const allowed = new Set(allowedLanguages.split('+'));
+    if (typeof o.languages !== 'string' || !/^[A-Za-z_]+(\+[A-Za-z_]+)*$/.test(o.languages) || !o.languages.split('+').every((l) => allowed.has(l))) {
+      throw new ServiceError(400, 'INVALID_OPTIONS', `languages must be '+'-separated codes out of '${allowedLanguages}'.`);
+    }
+    out.languages = o.languages;
+  }
+  if (o.dpi !== undefined) {
+    const dpi = Number(o.dpi);
+    if (!Number.isInteger(dpi) || dpi < 50 || dpi > 1200) throw new ServiceError(400, 'INVALID_OPTIONS', 'dpi must be an integer from 50 to 1200.');
+    out.dpi = dpi;
+  }
+  if (o.maxPages !== undefined) {
+    const n = Number(o.maxPages);
+    if (!Number.isInteger(n) || n < 1) throw new ServiceError(400, 'INVALID_OPTIONS', 'maxPages must be an integer >= 1.');
+    out.maxPages = n;
+  }
+  if (o.pages !== undefined) {
+    if (typeof o.pages !== 'string') throw new ServiceError(400, 'INVALID_OPTIONS', 'pages must be a string like "1-3,5".');
+    try { parsePageRange(o.pages); } catch (err) { throw new ServiceError(400, 'INVALID_OPTIONS', (err as Error).message); }
+    out.pages = o.pages;
+  }
+  for (const k of ['forceOcr', 'qr'] as const) {
+    if (o[k] === undefined) continue;
+    const v = o[k] === 'true' ? true : o[k] === 'false' ? false : o[k];
+    if (typeof v !== 'boolean') throw new ServiceError(400, 'INVALID_OPTIONS', `${k} must be true or false.`);
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Cache key: content hash + engine version + languages + the remaining options. */
+export function cacheKey(contentSha256: string, languages: string, options: DocumentOptions): string {
+  const rest = Object.fromEntries(Object.entries(options).filter(([k, v]) => k !== 'languages' && v !== undefined).sort(([a], [b]) => a.localeCompare(b)));
+  const optionsHash = createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
+  return `ocr:1:${contentSha256}:${WORKER_VERSION}:${languages}:${optionsHash}`;
+}
+
+/** Failures that say something about the environment rather than the document are not cached. */
+const NOT_CACHED: ReadonlySet<string> = new Set(['TIMEOUT', 'RESOURCE_LIMIT', 'WORKER_CRASHED', 'INTERNAL_ERROR', 'INPUT_NOT_FOUND']);
+
+/** A FAILED result for a document the engine never saw (not found, too large). */
+function failedResult(source: string, error: ErrorInfo, languages: string, bytes?: Uint8Array): OcrResult {
+  return {
+    schemaVersion: SCHEMA_VERSION, source, sha256: sha256(bytes ?? new Uint8Array(0)),
+    engine: { version: WORKER_VERSION, languages: languages.split('+') }, status: 'FAILED', mediaType: null, pageCount: 0,
+    pages: [], text: '', qrCodes: [], error, durationMs: 0,
+  };
+}
+
+export const TEXT_PREVIEW_BYTES = 4096;
+
+function preview(text: string): string {
+  const buf = Buffer.from(text, 'utf8');
+  if (buf.length <= TEXT_PREVIEW_BYTES) return text;
+  // cut on a character boundary (continuation bytes are 10xxxxxx)
+  let end = TEXT_PREVIEW_BYTES;
+  while (end > 0 && (buf[end] & 0xc0) === 0x80) end--;
+  return buf.subarray(0, end).toString('utf8');
+}
+
+/** Short file type from a media type ('application/pdf' → 'pdf'). */
+function fileTypeOf(mediaType: string): string {
+  return mediaType.split('/')[1]?.replace(/^x-portable-/, '') ?? mediaType;
+}
+
+export interface Accepted { document_id: string; status: string }
+
+interface Job {
+  documentId: string;
+  /** Set when shutdown handed the document back: whatever the engine returns is dropped. */
+  handedBack: boolean;
+  done: Promise<void>;
+}
+
+export type ServiceState = 'starting' | 'ready' | 'draining' | 'stopped';
+
+export class OcrService {
+  readonly config: ServiceConfig;
+  readonly owner: string;
+  private readonly engine: DocumentEngine;
+  private readonly status: StatusStore;
+  private readonly results: ResultStore;
+  private readonly documents: DocumentStore;
+  private readonly cache: Cache | null;
+  private readonly log: LogFn;
+  private readonly metrics: (line: string) => void;
+  private readonly jobs = new Map<string, Job>();
+  /** Engine runs in progress by cache key (single flight for identical documents). */
+  private readonly running = new Map<string, Promise<OcrResult>>();
+  private stateValue: ServiceState = 'starting';
+  /** Counters for tests, the benchmark and logs. */
+  readonly counters = { accepted: 0, processed: 0, cacheHits: 0, cacheMisses: 0, handedBack: 0, lostClaims: 0 };
+
+  constructor(deps: ServiceDeps) {
+    this.config = deps.config;
+    this.engine = deps.engine;
+    this.status = deps.status;
+    this.results = deps.results;
+    this.documents = deps.documents;
+    this.cache = deps.cache;
+    this.owner = deps.owner ?? `${hostname()}:${process.pid}`;
+    this.log = deps.log ?? (() => undefined);
+    this.metrics = deps.metrics ?? (() => undefined);
+  }
+
+  get state(): ServiceState { return this.stateValue; }
+  get inFlight(): number { return this.jobs.size; }
+
+  /** Warms the engine (tesseract workers loaded); /health turns 200 afterwards. */
+  async start(): Promise<void> {
+    await this.engine.warm();
+    if (this.stateValue === 'starting') this.stateValue = 'ready';
+    await this.resumeLocalWork();
+  }
+
+  /** Local mode with a data directory: finish what an earlier process left PENDING or PROCESSING. */
+  private async resumeLocalWork(): Promise<void> {
+    const store = this.status as StatusStore & { recoverAfterRestart?: (owner: string) => Promise<string[]> };
+    if (!store.recoverAfterRestart || this.config.storage !== 'local' || !this.config.dataDir) return;
+    for (const documentId of await store.recoverAfterRestart(this.owner)) {
+      try {
+        const out = await this.processRecord({ document_id: documentId });
+        this.log('info', 'resumed a document left by an earlier process', { documentId, status: out.httpStatus });
+      } catch (err) {
+        this.log('warn', 'could not resume a document', { documentId, error: (err as Error).message });
+      }
+    }
+  }
+
+  /** 200 on /health only when warm and not shutting down. */
+  isHealthy(): boolean {
+    return this.stateValue === 'ready' && this.engine.isReady();
+  }
+
+  private admit(): void {
+    if (this.stateValue === 'draining' || this.stateValue === 'stopped') {
+      throw new ServiceError(503, 'SHUTTING_DOWN', 'This task is shutting down; retry (another task will take the request).', 5);
+    }
+    if (this.stateValue !== 'ready') throw new ServiceError(503, 'NOT_READY', 'The OCR workers are still starting; retry shortly.', 5);
+    if (this.jobs.size >= this.config.maxQueuedDocuments) {
+      throw new ServiceError(503, 'BUSY', `This task already holds ${this.jobs.size} documents; retry later.`, 10);
+    }
+  }
+
+  private newClaimedItem(documentId: string, fields: Partial<DocumentItem>): DocumentItem {
+    return {
+      ...fields,
+      document_id: documentId, status: 'PROCESSING', attempts: 1, owner: this.owner,
+      lease_expires_at: epochSeconds() + this.config.leaseSeconds,
+    };
+  }
+
+  /** POST /extract with a file: stored, claimed at once, processed in the background. */
+  async submitUpload(input: { bytes: Uint8Array; fileName: string; documentId?: string; options?: DocumentOptions }): Promise<Accepted> {
+    this.admit();
+    const documentId = input.documentId === undefined ? randomUUID() : checkDocumentId(input.documentId);
+    if (input.bytes.length === 0) throw new ServiceError(400, 'EMPTY_INPUT', 'The uploaded file is empty.');
+    let mediaType: string;
+    try {
+      mediaType = detectMediaType(input.bytes);
+    } catch (err) {
+      const code = err instanceof OcrError ? err.code : 'UNSUPPORTED_MEDIA_TYPE';
+      throw new ServiceError(code === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : 400, code, (err as Error).message);
+    }
+    const options = input.options ?? {};
+    // the item names the upload's location from the start, so a hand-back lets another task read it
+    const where = this.documents.uploadLocation(documentId, input.fileName);
+    const created = await this.status.create(this.newClaimedItem(documentId, {
+      bucket: where.bucket, key: where.key, file_name: input.fileName, file_type: fileTypeOf(mediaType), content_sha256: sha256(input.bytes), options: JSON.stringify(options),
+    }));
+    if (!created) throw new ServiceError(409, 'DUPLICATE_DOCUMENT_ID', `A document with id '${documentId}' already exists.`);
+    try {
+      await this.documents.putUpload(documentId, input.fileName, input.bytes);
+    } catch (err) {
+      this.log('error', 'upload could not be stored', { documentId, error: (err as Error).message });
+      await this.status.complete(documentId, this.owner, 'FAILED', { error_code: 'STORAGE_ERROR', error_message: 'The upload could not be stored.' }).catch(() => false);
+      throw new ServiceError(503, 'STORAGE_ERROR', 'The upload could not be stored; retry with another document_id.', 5);
+    }
+    this.startJob(documentId, input.fileName, options, input.bytes);
+    return { document_id: documentId, status: 'PROCESSING' };
+  }
+
+  /** POST /extract with JSON naming an object: claimed at once, read and processed in the background. */
+  async submitObject(input: { bucket?: string; key: string; documentId?: string; options?: DocumentOptions }): Promise<Accepted> {
+    this.admit();
+    const documentId = input.documentId === undefined ? randomUUID() : checkDocumentId(input.documentId);
+    const bucket = input.bucket ?? this.documents.uploadBucket;
+    const created = await this.status.create(this.newClaimedItem(documentId, {
+      bucket, key: input.key, file_name: input.key.split('/').pop() || input.key, options: JSON.stringify(input.options ?? {}),
+    }));
+    if (!created) throw new ServiceError(409, 'DUPLICATE_DOCUMENT_ID', `A document with id '${documentId}' already exists.`);
+    this.startJob(documentId, input.key, input.options ?? {});
+    return { document_id: documentId, status: 'PROCESSING' };
+  }
+
+  /**
+   * POST /process (seed 003, the stream hand-off): claims a PENDING item and processes it.
+   * Returns the HTTP status with the body: 202 claimed, 200 already finished.
+   */
+  async processRecord(record: { document_id: string; bucket?: string; key?: string; file_type?: string }): Promise<{ httpStatus: number; body: Record<string, unknown> }> {
+    this.admit();
+    const documentId = checkDocumentId(record.document_id);
+    const outcome = await this.status.claim(documentId, {
+      owner: this.owner, leaseSeconds: this.config.leaseSeconds, maxAttempts: this.config.maxAttempts,
+      fill: { bucket: record.bucket, key: record.key, file_type: record.file_type },
+    });
+    switch (outcome.kind) {
+      case 'not-found':
+        throw new ServiceError(404, 'NOT_FOUND', `No status item with document_id '${documentId}'; insert it (status PENDING) first.`);
+      case 'finished':
+        return { httpStatus: 200, body: { document_id: documentId, status: normalizeStatus(outcome.item.status), message: 'Already finished.' } };
+      case 'busy':
+        throw new ServiceError(409, 'ALREADY_CLAIMED', `Document '${documentId}' is being processed (status ${outcome.item.status}).`);
+      case 'exhausted':
+        throw new ServiceError(422, 'TOO_MANY_ATTEMPTS', `Document '${documentId}' was claimed ${outcome.item.attempts} times without finishing; it is now FAILED.`);
+      case 'claimed': {
+        const item = outcome.item;
+        if (!item.bucket || !item.key) {
+          await this.status.complete(documentId, this.owner, 'FAILED', { error_code: 'INVALID_RECORD', error_message: 'The item names no bucket and key.' });
+          throw new ServiceError(422, 'INVALID_RECORD', 'The record and its item name no bucket and key; the item is now FAILED.');
+        }
+        let options: DocumentOptions = {};
+        try { options = item.options ? parseRequestOptions(JSON.parse(item.options), this.config.languages) : {}; } catch { options = {}; }
+        this.startJob(documentId, item.file_name ?? item.key, options);
+        return { httpStatus: 202, body: { document_id: documentId, status: 'PROCESSING' } };
+      }
+    }
+  }
+
+  private startJob(documentId: string, name: string, options: DocumentOptions, bytes?: Uint8Array): void {
+    this.counters.accepted++;
+    const job: Job = { documentId, handedBack: false, done: Promise.resolve() };
+    this.jobs.set(documentId, job);
+    job.done = this.runJob(job, name, options, bytes).finally(() => { this.jobs.delete(documentId); });
+  }
+
+  private async runJob(job: Job, name: string, options: DocumentOptions, bytes?: Uint8Array): Promise<void> {
+    const { documentId } = job;
+    const languages = options.languages ?? this.config.languages;
+    const renewEvery = Math.max(1000, (this.config.leaseSeconds * 1000) / 3);
+    const renewal = setInterval(() => {
+      this.status.renew(documentId, this.owner, this.config.leaseSeconds)
+        .then((ok) => { if (!ok) this.log('warn', 'lease lost', { documentId }); })
+        .catch((err: Error) => this.log('warn', 'lease renewal failed', { documentId, error: err.message }));
+    }, renewEvery);
+    renewal.unref();
+    try {
+      let result: OcrResult | undefined;
+      let cacheHit = false;
+      if (!bytes) {
+        const item = await this.status.get(documentId);
+        try {
+          bytes = await this.documents.get(item!.bucket!, item!.key!, this.config.maxDocumentBytes);
+        } catch (err) {
+          if (err instanceof DocumentNotFoundError) result = failedResult(name, { code: 'INPUT_NOT_FOUND', message: err.message }, languages);
+          else if (err instanceof DocumentTooLargeError) result = failedResult(name, { code: 'TOO_LARGE', message: err.message }, languages);
+          else throw err;
+        }
+      }
+      let key: string | null = null;
+      if (!result && bytes) {
+        key = cacheKey(sha256(bytes), languages, options);
+        const cached = this.cache ? await this.cache.get(key) : undefined;
+        const running = this.running.get(key);
+        if (cached || running) {
+          // same content, engine and options: from the cache, or from the identical document this
+          // task is processing right now (single flight: N identical uploads cost one OCR run)
+          const shared = cached ?? await running!;
+          cacheHit = true;
+          this.counters.cacheHits++;
+          result = { ...shared, source: name, durationMs: cached ? 0 : shared.durationMs };
+        } else {
+          if (this.cache) this.counters.cacheMisses++;
+          const run = this.engine.process(bytes, { name, options });
+          this.running.set(key, run);
+          try {
+            result = await run;
+          } finally {
+            this.running.delete(key);
+          }
+          this.counters.processed++;
+        }
+        if (this.cache) this.metrics(this.cacheMetric(cacheHit));
+      }
+      if (job.handedBack) return; // shutdown gave it to another task; the engine's answer is dropped
+      if (this.cache && key && !cacheHit && !NOT_CACHED.has(result!.error?.code ?? '')) await this.cache.set(key, result!, this.config.cacheTtlSeconds);
+      const { resultKey, textKey } = await this.results.put(documentId, result!);
+      const fields: CompletionFields = {
+        result_key: resultKey, text_key: textKey, page_count: result!.pageCount, text_length: result!.text.length,
+        qr_count: result!.qrCodes.length, qr_codes: result!.qrCodes.map((q) => q.text).slice(0, 100), text_preview: preview(result!.text),
+        content_sha256: result!.sha256, cache_hit: cacheHit, duration_ms: result!.durationMs,
+        ...(result!.error ? { error_code: result!.error.code, error_message: result!.error.message.slice(0, 1000) } : {}),
+      };
+      const recorded = await this.status.complete(documentId, this.owner, result!.status, fields);
+      if (!recorded) {
+        this.counters.lostClaims++;
+        this.log('warn', 'claim lost before completion; result not recorded in the status item', { documentId });
+      }
+      this.metrics(emfLine(this.config, result!));
+      this.log('info', 'document finished', { documentId, status: result!.status, errorCode: result!.error?.code, pageCount: result!.pageCount, cacheHit, durationMs: result!.durationMs });
+    } catch (err) {
+      // storage or engine infrastructure failed, not the document: give it back for another attempt
+      this.log('error', 'document could not be processed; handing it back', { documentId, error: (err as Error).message });
+      if (!job.handedBack) {
+        job.handedBack = true;
+        await this.status.handBack(documentId, this.owner).catch((e: Error) => this.log('error', 'hand-back failed', { documentId, error: e.message }));
+        this.counters.handedBack++;
+      }
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  private cacheMetric(hit: boolean): string {
+    return JSON.stringify({
+      _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: this.config.metricsNamespace, Dimensions: [['Service']], Metrics: [{ Name: hit ? 'CacheHits' : 'CacheMisses', Unit: 'Count' }] }] },
+      Service: this.config.metricsService,
+      [hit ? 'CacheHits' : 'CacheMisses']: 1,
+    });
+  }
+
+  async getItem(documentId: string): Promise<DocumentItem> {
+    checkDocumentId(documentId);
+    const item = await this.status.get(documentId);
+    if (!item) throw new ServiceError(404, 'NOT_FOUND', `No document with id '${documentId}'.`);
+    return item;
+  }
+
+  /** GET /check-status/{id}, GET /status/{id}. */
+  async getStatus(documentId: string): Promise<Record<string, unknown>> {
+    const item = await this.getItem(documentId);
+    const status = normalizeStatus(item.status) ?? item.status;
+    return {
+      document_id: item.document_id, status, file_name: item.file_name ?? null, file_type: item.file_type ?? null,
+      bucket: item.bucket ?? null, key: item.key ?? null, attempts: item.attempts ?? 0,
+      created_at: item.created_at ?? null, updated_at: item.updated_at ?? null, content_sha256: item.content_sha256 ?? null,
+      page_count: item.page_count ?? null, text_length: item.text_length ?? null, qr_count: item.qr_count ?? null,
+      qr_codes: item.qr_codes ?? [], text_preview: item.text_preview ?? null, cache_hit: item.cache_hit ?? null,
+      error: item.error_code ? { code: item.error_code, message: item.error_message ?? '' } : null,
+      result_key: item.result_key ?? null,
+      result_url: status === 'SUCCEEDED' || (status === 'FAILED' && item.result_key) ? `/result/${encodeURIComponent(item.document_id)}` : null,
+    };
+  }
+
+  /**
+   * GET /result/{id}: the engine's result JSON when finished. Not ready → 202 with the status;
+   * FAILED before the engine ran (no result) → 409 with the error.
+   */
+  async getResult(documentId: string): Promise<{ httpStatus: number; body: unknown }> {
+    const item = await this.getItem(documentId);
+    const status = normalizeStatus(item.status);
+    if (status === 'PENDING' || status === 'PROCESSING') {
+      return { httpStatus: 202, body: { document_id: documentId, status, message: 'Not ready yet: poll /check-status or retry this URL.' } };
+    }
+    if (!item.result_key) {
+      throw new ServiceError(409, 'NO_RESULT', `Document '${documentId}' FAILED without a result: ${item.error_code ?? 'UNKNOWN'}: ${item.error_message ?? ''}`);
+    }
+    const result = await this.results.get(item.result_key);
+    if (!result) throw new ServiceError(500, 'RESULT_MISSING', `The result of '${documentId}' is recorded but cannot be read.`);
+    return { httpStatus: 200, body: result };
+  }
+
+  /**
+   * SIGTERM: stop admitting work at once (health 503), let in-flight documents run for up to
+   * `graceMs`, hand the rest back (PROCESSING → PENDING, owner only) and stop the engine.
+   */
+  async shutdown(graceMs = this.config.shutdownGraceSeconds * 1000): Promise<{ finished: number; handedBack: number }> {
+    if (this.stateValue === 'stopped') return { finished: 0, handedBack: 0 };
+    this.stateValue = 'draining';
+    const before = this.jobs.size;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.jobs.values()].map((j) => j.done)),
+      new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs); }),
+    ]);
+    clearTimeout(timer);
+    const remaining = [...this.jobs.values()];
+    for (const job of remaining) {
+      job.handedBack = true;
+      const ok = await this.status.handBack(job.documentId, this.owner).catch((err: Error) => {
+        this.log('error', 'hand-back failed (the sweep releases the claim when its lease expires)', { documentId: job.documentId, error: err.message });
+        return false;
+      });
+      if (ok) this.counters.handedBack++;
+      this.log('warn', 'document handed back at shutdown', { documentId: job.documentId, recorded: ok });
+    }
+    await this.engine.close({ force: remaining.length > 0 }).catch(() => undefined);
+    await Promise.allSettled(remaining.map((j) => j.done));
+    this.stateValue = 'stopped';
+    await this.cache?.close?.().catch(() => undefined);
+    await this.status.close?.().catch(() => undefined);
+    return { finished: before - remaining.length, handedBack: remaining.length };
+  }
+}
+
+export type { ErrorCode };
