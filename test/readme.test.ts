@@ -34,6 +34,14 @@ describe('README', () => {
     expect(section).toMatch(/\| OCR pages\/minute \|/);
   });
 
+  test('GIVEN the service load-test table THEN it is the committed result of `npm run bench:service` (bench/SERVICE-RESULTS.md)', () => {
+    const results = fs.readFileSync(path.join(__dirname, '..', 'assets', 'ocr-worker', 'bench', 'SERVICE-RESULTS.md'), 'utf8');
+    const body = results.split('\n').slice(2).join('\n').trim();
+    const section = readme.slice(readme.indexOf('<!-- bench-service:start -->') + '<!-- bench-service:start -->'.length, readme.indexOf('<!-- bench-service:end -->')).trim();
+    expect(section).toEqual(body);
+    expect(section).toMatch(/GET \/health/);
+  });
+
   test('GIVEN the quick start THEN .ci/run runs exactly its test command', () => {
     const ci = fs.readFileSync(path.join(__dirname, '..', '.ci', 'run'), 'utf8');
     const testCommand = 'npm ci && npx projen build';
