@@ -219,6 +219,7 @@ project.addTask('bench', {
   steps: [
     { spawn: workerInstall.name },
     { exec: `npm --prefix ${WORKER} run bench` },
+    { exec: 'node build-tools/bench-readme.js' },
   ],
 });
 
