@@ -23,6 +23,7 @@ export enum EndpointPlacement {
   SINGLE_AZ = 'SINGLE_AZ',
 }
 
+/** Properties of a `CostOptimizedVpc`: a new VPC (AZs, CIDRs, egress) or an existing one, and where its endpoints go. */
 export interface CostOptimizedVpcProps {
   /**
    * An existing VPC to add the missing endpoints to, instead of creating one. Subnets, NAT and flow

@@ -53,6 +53,7 @@ export enum EgressMode {
   NAT_GATEWAY = 'NAT_GATEWAY',
 }
 
+/** What to price in `NetworkPricing.estimate()`: the endpoints, their AZs, the egress mode and the traffic. */
 export interface NetworkCostOptions {
   /** Region whose prices apply. @default 'us-east-1' */
   readonly region?: string;
@@ -72,21 +73,31 @@ export interface NetworkCostOptions {
 
 /** One line of an estimate. */
 export interface CostLineItem {
+  /** What is billed, e.g. `Interface endpoints (ecr.api, logs) x 2 AZ` or `NAT gateway x 1`. */
   readonly item: string;
+  /** Billed quantity per month, in `unit` (hours are counted over a 730-hour month). */
   readonly quantity: number;
+  /** Unit of `quantity` and `unitPriceUsd`, e.g. `endpoint-AZ-hours`, `gateway-hours`, `GB`, or `free`. */
   readonly unit: string;
+  /** Price of one `unit` in US dollars, from the region's price table. */
   readonly unitPriceUsd: number;
+  /** `quantity` x `unitPriceUsd`, rounded to cents: this line's monthly cost in US dollars. */
   readonly monthlyUsd: number;
 }
 
+/** Monthly cost of a network configuration, itemized, as returned by `NetworkPricing.estimate()`. */
 export interface NetworkCostEstimate {
+  /** Region whose prices were applied. */
   readonly region: string;
+  /** One line per billed item (endpoint-AZ-hours, NAT hours, public IPv4 addresses, data processed, free gateway endpoints). */
   readonly lineItems: CostLineItem[];
   /** Fixed part: what the configuration costs with no traffic. */
   readonly fixedMonthlyUsd: number;
   /** Variable part at `gbProcessedPerMonth`. */
   readonly perGbMonthlyUsd: number;
+  /** Sum of all line items in US dollars per month (`fixedMonthlyUsd` + `perGbMonthlyUsd`). */
   readonly totalMonthlyUsd: number;
+  /** Date (YYYY-MM-DD) the built-in prices were recorded; AWS prices change, so check them against the AWS pricing pages. */
   readonly priceTableDate: string;
 }
 

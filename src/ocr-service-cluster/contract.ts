@@ -82,6 +82,7 @@ export class OcrStreamHandlerEnvironment {
   public static readonly SWEEP_MAX_ITEMS = 'OCR_SWEEP_MAX_ITEMS';
   /** Sweep: EMF namespace and `Service` dimension of its metrics. */
   public static readonly METRICS_NAMESPACE = 'OCR_METRICS_NAMESPACE';
+  /** Sweep: value of the `Service` dimension of its EMF metrics (the service's own name, shared with the tasks). */
   public static readonly METRICS_SERVICE = 'OCR_METRICS_SERVICE';
 }
 
@@ -131,19 +132,29 @@ export class OcrServiceMetrics {
 export class OcrDocumentAttributes {
   /** Partition key (string). */
   public static readonly DOCUMENT_ID = 'document_id';
+  /** Processing state (string, an `OcrDocumentStatus`); partition key of the status index. */
   public static readonly STATUS = 'status';
+  /** S3 bucket of the source document. */
   public static readonly BUCKET = 'bucket';
+  /** S3 object key of the source document in `bucket`. */
   public static readonly KEY = 'key';
   /** `pdf`, `png`, `jpeg`, `tiff`, ... (seed 003); the service sniffs the content anyway. */
   public static readonly FILE_TYPE = 'file_type';
+  /** SHA-256 hash of the document's bytes (part of the result cache key). */
   public static readonly CONTENT_SHA256 = 'content_sha256';
+  /** S3 key of the result JSON, set when the item is SUCCEEDED. */
   public static readonly RESULT_KEY = 'result_key';
+  /** S3 key of the plain-text result, set when the item is SUCCEEDED. */
   public static readonly TEXT_KEY = 'text_key';
+  /** Number of pages the service processed (number). */
   public static readonly PAGE_COUNT = 'page_count';
+  /** Decoded payloads of the QR codes found in the document (a list, summary only). */
   public static readonly QR_CODES = 'qr_codes';
   /** Up to 4 KiB of the text, so `GET /status` answers without reading S3. */
   public static readonly TEXT_PREVIEW = 'text_preview';
+  /** Machine-readable reason of a FAILED item, e.g. `INVALID_PDF`, `TIMEOUT`, `TOO_LARGE`. */
   public static readonly ERROR_CODE = 'error_code';
+  /** Human-readable reason of a FAILED item. */
   public static readonly ERROR_MESSAGE = 'error_message';
   /** Number of claims so far (incremented by each PENDING -> PROCESSING transition). */
   public static readonly ATTEMPTS = 'attempts';
@@ -151,6 +162,7 @@ export class OcrDocumentAttributes {
   public static readonly OWNER = 'owner';
   /** Epoch seconds after which a PROCESSING claim may be taken over. */
   public static readonly LEASE_EXPIRES_AT = 'lease_expires_at';
+  /** ISO-8601 time the item was created. */
   public static readonly CREATED_AT = 'created_at';
   /** ISO-8601 time of the last write. */
   public static readonly UPDATED_AT = 'updated_at';

@@ -59,10 +59,15 @@ export interface OcrServiceJwtAuthentication {
 
 /** OpenID Connect login on the load balancer (browser clients). */
 export interface OcrServiceOidcAuthentication {
+  /** Issuer identifier of the OpenID provider, a full https URL. */
   readonly issuer: string;
+  /** Authorization endpoint of the provider, a full https URL, where the load balancer redirects browsers to log in. */
   readonly authorizationEndpoint: string;
+  /** Token endpoint of the provider, a full https URL, where the load balancer exchanges the authorization code. */
   readonly tokenEndpoint: string;
+  /** User info endpoint of the provider, a full https URL, from which the load balancer reads the user's claims. */
   readonly userInfoEndpoint: string;
+  /** Client ID of the app registered with the provider (its callback URL: `https://<domain>/oauth2/idpresponse`). */
   readonly clientId: string;
   /** Client secret, e.g. `SecretValue.secretsManager('oidc-client-secret')`. */
   readonly clientSecret: SecretValue;
@@ -75,9 +80,11 @@ export interface OcrServiceOidcAuthentication {
 
 /** Amazon Cognito login on the load balancer (browser clients). */
 export interface OcrServiceCognitoAuthentication {
+  /** The Cognito user pool whose users may use the service. */
   readonly userPool: cognito.IUserPool;
   /** An app client of the pool with a client secret and the ALB's `/oauth2/idpresponse` callback URL. */
   readonly userPoolClient: cognito.IUserPoolClient;
+  /** The pool's hosted UI domain (Cognito or custom), where the load balancer sends browsers to log in. */
   readonly userPoolDomain: cognito.IUserPoolDomain;
 }
 
@@ -499,42 +506,61 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
   /** Where Lambda writes stream batches it gave up on (inside the documents bucket). */
   public static readonly FAILED_HANDOFFS_PREFIX = 'aws/lambda/';
 
+  /** The VPC of the tasks, load balancer and in-VPC handlers: from `network`, `vpc` or `cluster`, else the created `network`'s. */
   public readonly vpc: ec2.IVpc;
   /** The CostOptimizedVpc the construct created (undefined with `vpc`, `network` or `cluster`). */
   public readonly network?: CostOptimizedVpc;
+  /** The ECS cluster the service runs in: the `cluster` you passed, else a new one with Container Insights and Fargate (Spot) capacity providers. */
   public readonly cluster: ecs.ICluster;
+  /** Fargate task definition of the service (x86_64 Linux; `cpu` and `memoryLimitMiB`). */
   public readonly taskDefinition: ecs.FargateTaskDefinition;
   /** The OCR service container. */
   public readonly container: ecs.ContainerDefinition;
   /** The tracing sidecar, with `tracing`. */
   public readonly tracingContainer?: ecs.ContainerDefinition;
+  /** The ECS Fargate service running the OCR tasks in the workload subnets, with circuit-breaker rollback. */
   public readonly service: ecs.FargateService;
+  /** Security group of the tasks: inbound only from the load balancer (and the handlers when internet-facing). */
   public readonly serviceSecurityGroup: ec2.SecurityGroup;
+  /** Log group of the service containers (encrypted with `encryptionKey` if given; destroyed with the stack). */
   public readonly serviceLogGroup: logs.LogGroup;
+  /** The internal (default) or internet-facing Application Load Balancer in front of the service. */
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  /** Security group of the load balancer: inbound from `allowedClients` on the listener port, no default outbound. */
   public readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
   /** Clients of the service: `ocr.connections.allowDefaultPortFrom(client)` opens the listener port to them. */
   public readonly connections: ec2.Connections;
+  /** The listener clients call: HTTPS on 443 with `certificate`, else HTTP on 80; authenticates first if configured. */
   public readonly listener: elbv2.ApplicationListener;
   /** HTTP-to-HTTPS redirect listener (internet-facing only). */
   public readonly redirectListener?: elbv2.ApplicationListener;
+  /** Target group of the tasks (IP targets, least outstanding requests, health check on `/health`). */
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
   /** Bucket of ALB access logs and S3 server access logs (SSE-S3: ELB log delivery cannot use KMS). */
   public readonly accessLogsBucket: s3.Bucket;
+  /** Bucket of the documents and OCR results: the `documentsBucket` you passed, else a new encrypted, versioned one. */
   public readonly documentsBucket: s3.IBucket;
+  /** Status table of the documents (one item per document, with a stream): the `table` you passed, else a new one. */
   public readonly table: dynamodb.ITable;
+  /** Task-count autoscaling of the service (CPU step scaling between the minimum and maximum capacity). */
   public readonly scalableTarget: ecs.ScalableTaskCount;
   /** The stream handler. */
   public readonly streamHandler: lambda.Function;
+  /** Execution role of the stream handler. */
   public readonly streamHandlerRole: iam.Role;
+  /** Log group of the stream handler. */
   public readonly streamHandlerLogGroup: logs.LogGroup;
+  /** Table stream trigger of the stream handler: PENDING inserts and claims returned to PENDING; failed batches go to the documents bucket. */
   public readonly streamEventSource: DynamoEventSource;
   /** The Valkey replication group, with `cache`. */
   public readonly cacheReplicationGroup?: elasticache.CfnReplicationGroup;
+  /** Subnet group of the cache (the workload subnets), with `cache`. */
   public readonly cacheSubnetGroup?: elasticache.CfnSubnetGroup;
+  /** Security group of the cache: inbound only from the service tasks on the cache port, with `cache`. */
   public readonly cacheSecurityGroup?: ec2.SecurityGroup;
   /** AUTH token of the cache. */
   public readonly cacheAuthSecret?: secretsmanager.Secret;
+  /** Association of the `webAclArn` WAF web ACL with the load balancer, with `webAclArn`. */
   public readonly webAclAssociation?: wafv2.CfnWebACLAssociation;
   /**
    * Private DNS namespace through which the stream trigger reaches the tasks when the load balancer
@@ -543,10 +569,13 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
   public readonly serviceDiscoveryNamespace?: servicediscovery.PrivateDnsNamespace;
   /** The sweep handler (with `sweep`). */
   public readonly sweepHandler?: lambda.Function;
+  /** Execution role of the sweep handler (with `sweep`). */
   public readonly sweepHandlerRole?: iam.Role;
+  /** Log group of the sweep handler (with `sweep`). */
   public readonly sweepHandlerLogGroup?: logs.LogGroup;
   /** Dead-letter queue of the sweep's scheduled invocations. */
   public readonly sweepDeadLetterQueue?: sqs.Queue;
+  /** EventBridge rule that invokes the sweep every `sweepInterval` (with `sweep`). */
   public readonly sweepSchedule?: events.Rule;
   /** Name of the status index (partition key `status`), when there is one. */
   public readonly statusIndexName?: string;
@@ -554,6 +583,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
   public readonly metricsServiceName: string;
   /** Namespace of the service's and the sweep's EMF metrics. */
   public readonly metricsNamespace: string;
+  /** CloudWatch dashboard of the service (unless `dashboard: false`). */
   public readonly dashboard?: cloudwatch.Dashboard;
   /** Tasks answering 5xx (also a deployment rollback alarm). */
   public readonly target5xxAlarm?: cloudwatch.Alarm;
