@@ -529,8 +529,9 @@ export class BatchOcrProcessor extends Construct {
     const upload = createHandler(this, 'Upload', (s, i, p) => new UploadFunction(s, i, p), {
       ...common, purpose: 'OCR upload URL', timeout: Duration.seconds(10), invocation: 'sync',
     });
+    // Adds up to 10,000 summary objects when a job finishes: minutes, not seconds.
     const jobState = createHandler(this, 'JobState', (s, i, p) => new JobStateFunction(s, i, p), {
-      ...common, purpose: 'OCR job state recorder', timeout: Duration.seconds(30), invocation: 'async',
+      ...common, purpose: 'OCR job state recorder', timeout: Duration.minutes(5), memorySize: 512, invocation: 'async',
     });
     this.handlers.push(submit, status, upload, jobState);
     this.submitFunction = submit.function;
@@ -547,6 +548,7 @@ export class BatchOcrProcessor extends Construct {
     this.outputBucket.grantRead(status.role, `${this.outputPrefix}*`);
     this.inputBucket.grantPut(upload.role, `${handlerEnv.UPLOAD_PREFIX}*`);
     this.jobTable.grantReadWriteData(jobState.role);
+    this.outputBucket.grantRead(jobState.role, `${this.outputPrefix}*`);
     jobState.role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['events:PutEvents'],
       resources: [Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
