@@ -205,6 +205,7 @@ describe('POST /jobs (submit handler)', () => {
     expect(input.jobDefinition).toBe('ocr-worker');
     expect(input.jobQueue).toBe(testConfig().jobQueue);
     expect(input.arrayProperties).toBeUndefined();
+    expect(input.tags).toBeUndefined(); // tagging would need batch:TagResource on job/*
     expect(input.containerOverrides?.environment).toEqual([
       { name: 'OCR_JOB_ID', value: reply.jobId },
       { name: 'OCR_INPUT_KEY', value: 'in/a.pdf' },

@@ -857,7 +857,7 @@ export class BatchOcrProcessor extends Construct {
     const jobDefinitionArn = `arn:${stack.partition}:batch:${stack.region}:${stack.account}:job-definition/${this.jobDefinitionName}`;
     iam.Grant.addToPrincipal({
       grantee: role,
-      actions: ['batch:SubmitJob', 'batch:TagResource'],
+      actions: ['batch:SubmitJob'],
       // The queue, and the job definition by name (every revision: EcrBatchAutoUpdater adds them).
       resourceArns: [this.jobQueue.jobQueueArn, jobDefinitionArn, `${jobDefinitionArn}:*`],
     });

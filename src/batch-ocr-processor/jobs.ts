@@ -284,8 +284,6 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     jobQueue: config.jobQueue,
     jobDefinition: config.jobDefinitionName,
     containerOverrides: { environment: env },
-    tags: { 'cdk-ocr-constructs:job-id': jobId },
-    propagateTags: true,
     ...(shape.kind === 'array' ? { arrayProperties: { size: shape.children } } : {}),
   };
   let batchJobId: string | undefined;
@@ -518,7 +516,6 @@ export interface BatchJobStateChange {
   readonly startedAt?: number;
   readonly stoppedAt?: number;
   readonly arrayProperties?: { index?: number; size?: number };
-  readonly tags?: { [key: string]: string };
 }
 
 /**
@@ -529,7 +526,9 @@ export interface BatchJobStateChange {
  */
 export async function recordStateChange(clients: Pick<Clients, 's3' | 'ddb' | 'events'>, config: ProcessorConfig, detail: BatchJobStateChange): Promise<'updated' | 'ignored'> {
   if (detail.arrayProperties?.index !== undefined) return 'ignored';
-  const jobId = detail.tags?.['cdk-ocr-constructs:job-id'] ?? (detail.jobName.startsWith('ocr-') ? detail.jobName.slice(4) : undefined);
+  // Our jobs are named ocr-<jobId> (no tags on SubmitJob: tagging a job needs batch:TagResource on job/*).
+  const match = /^ocr-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(detail.jobName);
+  const jobId = match?.[1];
   if (!jobId) return 'ignored';
   const state = detail.status;
   const earlier = ORDER.slice(0, Math.max(0, ORDER.indexOf(state)));
