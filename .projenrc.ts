@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, DependencyType, javascript } from 'projen';
 
 /**
  * cdk-ocr-constructs: self-hosted document OCR on AWS as CDK constructs.
@@ -58,7 +58,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     runtime: awscdk.LambdaRuntime.NODEJS_24_X,
     bundlingOptions: {
       externals: ['@aws-sdk/*'],
-      sourcemap: true,
+      // No source maps: they would triple each function's package (and the npm package) for stack
+      // traces that the handlers' structured error logs already make readable.
+      sourcemap: false,
     },
   },
 
@@ -78,7 +80,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   devDeps: [
     `aws-cdk-lib@${TEST_CDK_VERSION}`,
-    'constructs@10.8.1',
     'aws-cdk@~2.1148.0',
     // Compliance harness: both cdk-nag majors side by side, as users run either.
     'cdk-nag@^3.0.2',
@@ -107,7 +108,26 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
 });
 
+// The peer floor is also what jsii compiles against for constructs (pinnedDevDependency is off above).
+project.deps.addDependency('constructs@10.5.1', DependencyType.BUILD);
+
 project.gitignore.exclude('/assets/lambda/', 'cdk.out/', '/examples/**/cdk.out/', '/dist/');
+
+// The npm package: compiled library, handler bundles, the worker's source, lockfile and Dockerfile,
+// API.md and README — not examples, build tools, docs, the worker's node_modules, tests or benchmarks.
+for (const pattern of [
+  '/examples/', '/build-tools/', '/docs/', '/.ci/', 'cdk.out/', '*.tsbuildinfo',
+  '/assets/ocr-worker/node_modules/', '/assets/ocr-worker/test/', '/assets/ocr-worker/bench/',
+  '/assets/ocr-worker/scratch/', '/assets/ocr-worker/dist/', '/assets/ocr-worker/.cache/',
+]) {
+  project.addPackageIgnore(pattern);
+}
+
+// Handler code under src/ (the *.lambda.ts files and the modules they import) uses devDependencies
+// that esbuild bundles; tests beside the code use test-only ones. A construct module importing one by
+// mistake is caught by test/package.test.ts, whose scratch app loads the packed library with only its
+// real dependencies installed.
+project.eslint?.allowDevDeps('src/**');
 
 // examples/ are type-checked together with the tests (tsconfig.dev.json) and synthesized by test/examples.
 project.tsconfigDev.addInclude('examples/**/*.ts');
@@ -140,16 +160,38 @@ project.addTask('ocr', {
 const bindings = project.addTask('package:bindings', {
   description: 'Generate Python and Java binding source (code only) and byte-compile the Python',
   steps: [
-    { exec: 'jsii-pacmak --targets python,java --code-only --output dist/bindings' },
-    { exec: 'python3 -m compileall -q dist/bindings/python' },
+    // --code-only writes to the jsii outdir: dist/python and dist/java.
+    { exec: 'jsii-pacmak --targets python,java --code-only' },
+    { exec: 'python3 -m compileall -q dist/python/src' },
   ],
 });
 project.packageTask.spawn(bindings);
+
+// README TypeScript snippets must compile; jsii-rosetta also translates them to Python and Java.
+const rosetta = project.addTask('rosetta:check', {
+  description: 'Compile every TypeScript snippet in README and API docs (jsii-rosetta, strict)',
+  exec: 'jsii-rosetta extract --strict',
+});
+project.postCompileTask.spawn(rosetta);
+project.gitignore.exclude('.jsii.tabl.json');
 
 // --- Documentation generated from code (README sections between markers; tests check they are current). ---
 project.addTask('docs:cost', {
   description: 'Regenerate the README network cost table from NetworkPricing',
   exec: 'ts-node --transpile-only build-tools/cost-table.ts',
+});
+
+project.addTask('docs:nag', {
+  description: 'Regenerate docs/nag-acknowledgements.json and the README table from the example apps',
+  exec: 'ts-node --transpile-only build-tools/nag-acknowledgements.ts',
+});
+project.addTask('docs:snippets', {
+  description: 'Put jsii-rosetta\'s Python and Java translations of the README snippets into README (after compile)',
+  exec: 'ts-node --transpile-only build-tools/readme-snippets.ts',
+});
+project.addTask('docs:diagram', {
+  description: 'Regenerate docs/architecture.png from the batch-ocr example (needs graphviz)',
+  exec: 'ts-node --transpile-only build-tools/diagram.ts batch-ocr',
 });
 
 // --- The main job on local defaults: OCR the sample documents, synthesize the example apps. ---

@@ -1,2 +1,4 @@
 export * from './cost-optimized-vpc';
 export * from './batch-ocr-processor';
+export * from './ecr-batch-auto-updater';
+export * from './ocr-service-cluster';

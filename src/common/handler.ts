@@ -112,7 +112,6 @@ export function createHandler(scope: Construct, id: string, factory: HandlerFact
     timeout: options.timeout,
     memorySize: options.memorySize ?? 256,
     environment: {
-      NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: id,
       ...(options.environment ?? {}),
     },

@@ -1,0 +1,313 @@
+/**
+ * AWS Batch entry point (the image's default command). Configuration from the environment (see
+ * README.md): reads one document (OCR_INPUT_KEY) or this child's share of a manifest
+ * (OCR_MANIFEST_KEY + AWS_BATCH_JOB_ARRAY_INDEX), writes results under
+ * ${OCR_OUTPUT_PREFIX}${OCR_JOB_ID}/results/NNNNN.json|.txt and then a child summary.
+ *
+ * Exit codes: 0 every document has a result; 1 configuration error; 75 infrastructure failure
+ * (retry); 143 SIGTERM (stopped cleanly, no summary).
+ */
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createEngine, EngineInfrastructureError, WORKER_VERSION, sha256, type Engine, type EngineOptions } from './engine.ts';
+import type { ErrorInfo } from './errors.ts';
+import { availableCpus, DEFAULTS, type DocumentOptions } from './options.ts';
+import { SCHEMA_VERSION, type OcrResult } from './result.ts';
+
+export const EXIT = { OK: 0, CONFIG: 1, INFRA: 75, SIGTERM: 143 } as const;
+
+export interface BatchConfig {
+  inputBucket: string;
+  outputBucket: string;
+  outputPrefix: string;
+  jobId: string;
+  inputKey: string | null;
+  manifestKey: string | null;
+  arrayIndex: number | null;
+  options: Required<Pick<DocumentOptions, 'languages' | 'dpi'>> & { maxPages: number | null };
+  workers: number;
+  timeoutSeconds: number;
+  memoryMb: number;
+  maxDocumentBytes: number;
+  metricsNamespace: string;
+  metricsService: string;
+}
+
+export class ConfigError extends Error {}
+/** S3 or another dependency failed: Batch should retry the job. */
+export class InfraError extends Error {}
+
+function intEnv(env: NodeJS.ProcessEnv, name: string, def: number | null, min = 1): number | null {
+  const v = env[name];
+  if (v === undefined || v === '') return def;
+  if (!/^\d+$/.test(v.trim()) || Number(v) < min) throw new ConfigError(`${name} must be an integer >= ${min}, got '${v}'.`);
+  return Number(v);
+}
+
+export function parseConfig(env: NodeJS.ProcessEnv): BatchConfig {
+  const need = (n: string): string => {
+    const v = env[n];
+    if (!v) throw new ConfigError(`${n} is required.`);
+    return v;
+  };
+  const inputKey = env.OCR_INPUT_KEY || null;
+  const manifestKey = env.OCR_MANIFEST_KEY || null;
+  if ((inputKey ? 1 : 0) + (manifestKey ? 1 : 0) !== 1) throw new ConfigError('Set exactly one of OCR_INPUT_KEY and OCR_MANIFEST_KEY.');
+  let prefix = env.OCR_OUTPUT_PREFIX ?? 'results/';
+  if (prefix && !prefix.endsWith('/')) prefix += '/';
+  const languages = env.OCR_LANGUAGES || DEFAULTS.languages;
+  if (!/^[A-Za-z_]+(\+[A-Za-z_]+)*$/.test(languages)) throw new ConfigError(`OCR_LANGUAGES must look like 'eng' or 'eng+deu', got '${languages}'.`);
+  const dpi = intEnv(env, 'OCR_DPI', DEFAULTS.dpi, 50)!;
+  if (dpi > 1200) throw new ConfigError('OCR_DPI must be <= 1200.');
+  const arrayIndex = intEnv(env, 'AWS_BATCH_JOB_ARRAY_INDEX', null, 0);
+  return {
+    inputBucket: need('OCR_INPUT_BUCKET'),
+    outputBucket: need('OCR_OUTPUT_BUCKET'),
+    outputPrefix: prefix,
+    jobId: need('OCR_JOB_ID'),
+    inputKey,
+    manifestKey,
+    arrayIndex,
+    options: { languages, dpi, maxPages: intEnv(env, 'OCR_MAX_PAGES', null) },
+    workers: intEnv(env, 'OCR_WORKERS', null) ?? availableCpus(),
+    timeoutSeconds: intEnv(env, 'OCR_DOC_TIMEOUT_SECONDS', DEFAULTS.timeoutSeconds)!,
+    memoryMb: intEnv(env, 'OCR_DOC_MEMORY_MB', DEFAULTS.memoryMb, 64)!,
+    maxDocumentBytes: intEnv(env, 'OCR_MAX_DOCUMENT_BYTES', DEFAULTS.maxDocumentBytes)!,
+    metricsNamespace: env.OCR_METRICS_NAMESPACE || 'CdkOcrConstructs',
+    metricsService: env.OCR_METRICS_SERVICE || 'ocr-worker',
+  };
+}
+
+export interface Manifest {
+  schemaVersion: 1;
+  jobId?: string;
+  documents: Array<{ key: string }>;
+  chunkSize?: number;
+  options?: { languages?: string; dpi?: number; maxPages?: number | null; password?: string | null };
+}
+
+export function parseManifest(text: string): Manifest {
+  let m: any;
+  try { m = JSON.parse(text); } catch (err) { throw new ConfigError(`Manifest is not JSON: ${(err as Error).message}`); }
+  if (!m || m.schemaVersion !== 1) throw new ConfigError('Manifest schemaVersion must be 1.');
+  if (!Array.isArray(m.documents) || m.documents.some((d: any) => !d || typeof d.key !== 'string' || !d.key)) {
+    throw new ConfigError('Manifest documents must be an array of { "key": "..." }.');
+  }
+  if (m.chunkSize !== undefined && !(Number.isInteger(m.chunkSize) && m.chunkSize >= 1)) throw new ConfigError('Manifest chunkSize must be an integer >= 1.');
+  return m as Manifest;
+}
+
+/** Zero-based manifest indexes this child processes. */
+export function shareOf(total: number, chunkSize: number | undefined, arrayIndex: number | null): number[] {
+  if (arrayIndex === null) return Array.from({ length: total }, (_, i) => i);
+  const size = chunkSize ?? 1;
+  const out: number[] = [];
+  for (let i = arrayIndex * size; i < Math.min(total, (arrayIndex + 1) * size); i++) out.push(i);
+  return out;
+}
+
+export const pad5 = (n: number): string => String(n).padStart(5, '0');
+
+export function keysFor(cfg: Pick<BatchConfig, 'outputPrefix' | 'jobId'>, index: number): { json: string; txt: string } {
+  const base = `${cfg.outputPrefix}${cfg.jobId}/results/${pad5(index)}`;
+  return { json: `${base}.json`, txt: `${base}.txt` };
+}
+
+export function summaryKey(cfg: Pick<BatchConfig, 'outputPrefix' | 'jobId'>, arrayIndex: number): string {
+  return `${cfg.outputPrefix}${cfg.jobId}/summaries/${pad5(arrayIndex)}.json`;
+}
+
+export interface Logger { (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void }
+
+export function jsonLogger(write: (line: string) => void = (l) => process.stdout.write(l + '\n')): Logger {
+  return (level, msg, fields = {}) => write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
+}
+
+/** CloudWatch embedded metric format, one line per document. */
+export function emfLine(cfg: Pick<BatchConfig, 'metricsNamespace' | 'metricsService'>, r: OcrResult): string {
+  const failed = r.status !== 'SUCCEEDED';
+  const metrics = [
+    { Name: failed ? 'DocumentsFailed' : 'DocumentsSucceeded', Unit: 'Count' },
+    { Name: 'PagesProcessed', Unit: 'Count' },
+    { Name: 'DocumentDurationMs', Unit: 'Milliseconds' },
+  ];
+  const dims = failed ? [['Service'], ['Service', 'ErrorCode']] : [['Service']];
+  const line: Record<string, unknown> = {
+    _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: cfg.metricsNamespace, Dimensions: dims, Metrics: metrics }] },
+    Service: cfg.metricsService,
+    [failed ? 'DocumentsFailed' : 'DocumentsSucceeded']: 1,
+    PagesProcessed: r.pages.filter((p) => !p.error).length,
+    DocumentDurationMs: r.durationMs,
+  };
+  if (failed) line.ErrorCode = r.error?.code ?? 'INTERNAL_ERROR';
+  return JSON.stringify(line);
+}
+
+function isNotFound(err: any): boolean {
+  return err?.name === 'NoSuchKey' || err?.name === 'NotFound' || err?.$metadata?.httpStatusCode === 404;
+}
+function isAccessDenied(err: any): boolean {
+  return err?.name === 'AccessDenied' || err?.$metadata?.httpStatusCode === 403;
+}
+
+async function readBody(body: any): Promise<Buffer> {
+  if (!body) return Buffer.alloc(0);
+  if (typeof body.transformToByteArray === 'function') return Buffer.from(await body.transformToByteArray());
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(Buffer.from(c));
+  return Buffer.concat(chunks);
+}
+
+function failedResult(source: string, error: ErrorInfo, languages: string): OcrResult {
+  return {
+    schemaVersion: SCHEMA_VERSION, source, sha256: sha256(new Uint8Array(0)), // bytes not read
+    engine: { version: WORKER_VERSION, languages: languages.split('+') }, status: 'FAILED', mediaType: null, pageCount: 0, pages: [],
+    text: '', qrCodes: [], error, durationMs: 0,
+  };
+}
+
+export interface BatchDeps {
+  s3: Pick<S3Client, 'send'>;
+  createEngine?: (o: EngineOptions) => Engine;
+  log?: Logger;
+  metrics?: (line: string) => void;
+  /** Resolves when the job must stop (SIGTERM). */
+  stopSignal?: { stopped: boolean; onStop?: () => void };
+}
+
+/** Runs the Batch job; returns the process exit code. */
+export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise<number> {
+  const log = deps.log ?? jsonLogger();
+  const metrics = deps.metrics ?? ((l: string) => process.stdout.write(l + '\n'));
+  const stop = deps.stopSignal ?? { stopped: false };
+  let cfg: BatchConfig;
+  try {
+    cfg = parseConfig(env);
+  } catch (err) {
+    log('error', 'invalid configuration', { error: (err as Error).message });
+    return EXIT.CONFIG;
+  }
+  const s3 = deps.s3;
+  let engine: Engine | null = null;
+  try {
+    // 1. the documents of this child
+    let docs: Array<{ index: number; key: string }>;
+    let options: DocumentOptions = { ...cfg.options };
+    if (cfg.inputKey) {
+      docs = [{ index: 0, key: cfg.inputKey }];
+    } else {
+      let text: string;
+      try {
+        const out = await s3.send(new GetObjectCommand({ Bucket: cfg.outputBucket, Key: cfg.manifestKey! }));
+        text = (await readBody(out.Body)).toString('utf8');
+      } catch (err) {
+        if (isNotFound(err) || isAccessDenied(err)) throw new ConfigError(`Cannot read manifest s3://${cfg.outputBucket}/${cfg.manifestKey}: ${(err as Error).name}`);
+        throw new InfraError(`Cannot read manifest: ${(err as Error).message}`);
+      }
+      const m = parseManifest(text);
+      const mo = m.options ?? {};
+      options = {
+        ...options,
+        ...(mo.languages ? { languages: mo.languages } : {}),
+        ...(mo.dpi ? { dpi: mo.dpi } : {}),
+        ...(mo.maxPages !== undefined ? { maxPages: mo.maxPages } : {}),
+        ...(mo.password ? { password: mo.password } : {}),
+      };
+      docs = shareOf(m.documents.length, m.chunkSize, cfg.arrayIndex).map((i) => ({ index: i, key: m.documents[i].key }));
+    }
+    const arrayIndex = cfg.arrayIndex ?? 0;
+    log('info', 'starting', { jobId: cfg.jobId, arrayIndex, documents: docs.length, workers: cfg.workers });
+
+    engine = (deps.createEngine ?? createEngine)({
+      workers: cfg.workers, languages: options.languages, timeoutSeconds: cfg.timeoutSeconds, memoryMb: cfg.memoryMb,
+      maxDocumentBytes: cfg.maxDocumentBytes, defaults: options,
+      onChildLog: (line) => log('warn', 'ocr child output', { line }),
+      onProgress: (name, done, total, pageNumber) => log('info', 'page done', { document: name, pageNumber, done, total }),
+    });
+    stop.onStop = () => { void engine?.close({ force: true }); };
+    if (stop.stopped) return EXIT.SIGTERM;
+
+    const summaryDocs: Array<Record<string, unknown>> = [];
+    const counts = { succeeded: 0, failed: 0, byErrorCode: {} as Record<string, number> };
+    for (const d of docs) {
+      if (stop.stopped) return EXIT.SIGTERM;
+      const keys = keysFor(cfg, d.index);
+      // a retried job resumes: a result written by an earlier attempt is kept, never rewritten
+      let result: OcrResult | null = null;
+      try {
+        await s3.send(new HeadObjectCommand({ Bucket: cfg.outputBucket, Key: keys.json }));
+        const prev = await s3.send(new GetObjectCommand({ Bucket: cfg.outputBucket, Key: keys.json }));
+        result = JSON.parse((await readBody(prev.Body)).toString('utf8'));
+        log('info', 'result already written by an earlier attempt', { index: d.index, key: d.key });
+      } catch (err) {
+        if (!isNotFound(err)) throw new InfraError(`Cannot check ${keys.json}: ${(err as Error).message}`);
+      }
+      if (!result) {
+        let bytes: Buffer | null = null;
+        try {
+          const out = await s3.send(new GetObjectCommand({ Bucket: cfg.inputBucket, Key: d.key }));
+          if (out.ContentLength !== undefined && out.ContentLength > cfg.maxDocumentBytes) {
+            (out.Body as any)?.destroy?.();
+            result = failedResult(d.key, { code: 'TOO_LARGE', message: `The document is ${out.ContentLength} bytes, above the limit of ${cfg.maxDocumentBytes} bytes.` }, options.languages ?? 'eng');
+          } else {
+            bytes = await readBody(out.Body);
+          }
+        } catch (err) {
+          if (isNotFound(err)) result = failedResult(d.key, { code: 'INPUT_NOT_FOUND', message: `s3://${cfg.inputBucket}/${d.key} does not exist.` }, options.languages ?? 'eng');
+          else throw new InfraError(`Cannot read s3://${cfg.inputBucket}/${d.key}: ${(err as Error).message}`);
+        }
+        if (bytes) {
+          if (!stop.stopped) await engine.warm();
+          result = await engine.process(bytes, { name: d.key });
+        }
+        if (stop.stopped) return EXIT.SIGTERM; // a document cut short by SIGTERM is not a result
+        try {
+          // .txt first, .json last: the .json's presence means the document is complete
+          await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: keys.txt, Body: result!.text, ContentType: 'text/plain; charset=utf-8' }));
+          await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: keys.json, Body: JSON.stringify(result), ContentType: 'application/json' }));
+        } catch (err) {
+          throw new InfraError(`Cannot write results for document ${d.index}: ${(err as Error).message}`);
+        }
+        metrics(emfLine(cfg, result!));
+      }
+      const r = result!;
+      if (r.status === 'SUCCEEDED') counts.succeeded++;
+      else {
+        counts.failed++;
+        const code = r.error?.code ?? 'INTERNAL_ERROR';
+        counts.byErrorCode[code] = (counts.byErrorCode[code] ?? 0) + 1;
+      }
+      summaryDocs.push({ index: d.index, key: d.key, status: r.status, errorCode: r.error?.code ?? null, resultKey: keys.json, textKey: keys.txt, pageCount: r.pageCount });
+      log(r.status === 'SUCCEEDED' ? 'info' : 'warn', 'document done', { index: d.index, key: d.key, status: r.status, errorCode: r.error?.code ?? null, pages: r.pages.length, durationMs: r.durationMs });
+    }
+    if (stop.stopped) return EXIT.SIGTERM;
+    const summary = { schemaVersion: 1, jobId: cfg.jobId, arrayIndex, documents: summaryDocs, counts };
+    try {
+      await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: summaryKey(cfg, arrayIndex), Body: JSON.stringify(summary), ContentType: 'application/json' }));
+    } catch (err) {
+      throw new InfraError(`Cannot write the summary: ${(err as Error).message}`);
+    }
+    log('info', 'finished', { jobId: cfg.jobId, arrayIndex, ...counts });
+    return EXIT.OK;
+  } catch (err) {
+    if (stop.stopped) return EXIT.SIGTERM;
+    if (err instanceof ConfigError) { log('error', 'configuration error', { error: err.message }); return EXIT.CONFIG; }
+    if (err instanceof InfraError || err instanceof EngineInfrastructureError) { log('error', 'infrastructure failure, retry', { error: err.message }); return EXIT.INFRA; }
+    log('error', 'unexpected failure, retry', { error: err instanceof Error ? err.stack : String(err) });
+    return EXIT.INFRA;
+  } finally {
+    await engine?.close({ force: stop.stopped }).catch(() => undefined);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const stop: { stopped: boolean; onStop?: () => void } = { stopped: false };
+  const log = jsonLogger();
+  process.on('SIGTERM', () => {
+    log('warn', 'SIGTERM: stopping without recording a success');
+    stop.stopped = true;
+    stop.onStop?.();
+    setTimeout(() => process.exit(EXIT.SIGTERM), 5000).unref();
+  });
+  const s3 = new S3Client({ maxAttempts: 5 });
+  runBatch(process.env, { s3, log, stopSignal: stop }).then((code) => process.exit(stop.stopped ? EXIT.SIGTERM : code));
+}

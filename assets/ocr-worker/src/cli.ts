@@ -1,0 +1,91 @@
+/**
+ * Local CLI: bin/ocr [--lang eng+deu] [--dpi 300] [--max-pages N] [--pages 1-3,5] [--password X]
+ *   [--timeout-seconds N] [--memory-mb N] [--workers N] FILE...
+ * One JSON result per line on stdout; progress on stderr. Exit 0 if all SUCCEEDED, 1 if any FAILED,
+ * 2 on usage error.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createEngine } from './engine.ts';
+import { OcrError } from './errors.ts';
+import { parsePageRange } from './options.ts';
+
+const USAGE = `Usage: ocr [--lang eng+deu] [--dpi 300] [--max-pages N] [--pages 1-3,5] [--password X]
+           [--timeout-seconds N] [--memory-mb N] [--workers N] [--no-qr] FILE...
+Prints one JSON result per document on stdout (JSON lines), progress on stderr.
+Exit status: 0 all documents SUCCEEDED, 1 any FAILED, 2 usage error.`;
+
+function usage(msg?: string): never {
+  if (msg) process.stderr.write(`ocr: ${msg}\n`);
+  process.stderr.write(USAGE + '\n');
+  process.exit(2);
+}
+
+function posInt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1) usage(`--${name} must be a positive integer, got '${v}'`);
+  return Number(v);
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        lang: { type: 'string' }, dpi: { type: 'string' }, 'max-pages': { type: 'string' }, pages: { type: 'string' },
+        password: { type: 'string' }, 'timeout-seconds': { type: 'string' }, 'memory-mb': { type: 'string' },
+        workers: { type: 'string' }, 'no-qr': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    usage((err as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) { process.stdout.write(USAGE + '\n'); process.exit(0); }
+  if (parsed.positionals.length === 0) usage('no FILE given');
+  if (v.pages) { try { parsePageRange(v.pages); } catch (err) { usage((err as Error).message); } }
+  if (v.lang !== undefined && !/^[A-Za-z_]+(\+[A-Za-z_]+)*$/.test(v.lang)) usage(`--lang must look like eng or eng+deu, got '${v.lang}'`);
+  const dpi = posInt('dpi', v.dpi);
+  if (dpi !== undefined && (dpi < 50 || dpi > 1200)) usage('--dpi must be between 50 and 1200');
+  const engine = createEngine({
+    languages: v.lang,
+    workers: posInt('workers', v.workers),
+    timeoutSeconds: posInt('timeout-seconds', v['timeout-seconds']),
+    memoryMb: posInt('memory-mb', v['memory-mb']),
+    defaults: { dpi, maxPages: posInt('max-pages', v['max-pages']), pages: v.pages, password: v.password, qr: v['no-qr'] ? false : undefined },
+    onProgress: (name, done, total, pageNumber) => process.stderr.write(`  ${name}: page ${pageNumber} done (${done}/${total})\n`),
+  });
+  const stop = (): void => { void engine.close().finally(() => process.exit(143)); };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  let failed = 0;
+  const files = parsed.positionals;
+  try {
+    for (let i = 0; i < files.length; i++) {
+      const file = files[i];
+      process.stderr.write(`[${i + 1}/${files.length}] ${file}\n`);
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(resolve(process.cwd(), file));
+      } catch (err) {
+        failed++;
+        process.stderr.write(`ocr: cannot read ${file}: ${(err as Error).message}\n`);
+        continue;
+      }
+      const result = await engine.process(bytes, { name: file });
+      if (result.status !== 'SUCCEEDED') failed++;
+      process.stderr.write(`  ${file}: ${result.status}${result.error ? ` ${result.error.code}` : ''}, ${result.pages.length} page(s), ${result.durationMs} ms\n`);
+      process.stdout.write(JSON.stringify(result) + '\n');
+    }
+  } finally {
+    await engine.close();
+  }
+  process.exitCode = failed > 0 ? 1 : 0;
+}
+
+main().catch((err) => {
+  process.stderr.write(`ocr: ${err instanceof OcrError ? err.code + ': ' : ''}${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

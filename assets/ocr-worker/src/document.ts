@@ -1,0 +1,145 @@
+/**
+ * Processes one document. Runs inside the bounded child process (src/child.ts); never call it in a
+ * process whose life matters more than the document (see engine.ts).
+ */
+import { OcrError, toErrorInfo, type ErrorInfo } from './errors.ts';
+import { countImageFrames, decodeImageFrame, type GreyImage } from './image.ts';
+import type { MediaType } from './media.ts';
+import { DEFAULTS, selectPages, type DocumentOptions } from './options.ts';
+import { closePdf, openPdf, readTextLayer, renderPage } from './pdf.ts';
+import { decodeBarcodes } from './qr.ts';
+import type { OcrPool } from './ocr.ts';
+import type { PageResult } from './result.ts';
+
+export interface DocumentOutcome {
+  pageCount: number;
+  pages: PageResult[];
+  error: ErrorInfo | null;
+}
+
+export type Progress = (done: number, total: number, pageNumber: number) => void;
+
+class Semaphore {
+  private n: number;
+  private q: Array<() => void> = [];
+  constructor(n: number) { this.n = n; }
+  async acquire(): Promise<void> { if (this.n > 0) { this.n--; return; } await new Promise<void>((r) => this.q.push(r)); }
+  release(): void { const r = this.q.shift(); if (r) r(); else this.n++; }
+}
+
+function emptyPage(pageNumber: number): PageResult {
+  return { pageNumber, method: 'ocr', text: '', confidence: null, qrCodes: [], error: null, durationMs: 0 };
+}
+
+async function ocrImagePage(pool: OcrPool, page: PageResult, img: GreyImage, dpi: number | undefined, opts: DocumentOptions): Promise<void> {
+  const qr = opts.qr === false ? [] : decodeBarcodes(img, { formats: opts.barcodeFormats });
+  page.qrCodes = qr.map((h) => ({ text: h.text, format: h.format }));
+  const r = await pool.recognize(img, dpi, opts.autoOrient !== false);
+  page.text = r.text.replace(/\s+$/, '');
+  page.confidence = Math.round(r.confidence * 10) / 10;
+  page.rotation = r.rotation;
+}
+
+export async function processDocument(bytes: Uint8Array, mediaType: MediaType, opts: DocumentOptions, pool: OcrPool, progress: Progress): Promise<DocumentOutcome> {
+  const dpi = opts.dpi ?? DEFAULTS.dpi;
+  const maxPixels = opts.maxPagePixels ?? DEFAULTS.maxPagePixels;
+  // at most pool.size pages wait for OCR at any time (+1 being prepared): bounds memory
+  const inflight = new Semaphore(pool.size + 1);
+  const tasks: Array<Promise<void>> = [];
+  const pages: PageResult[] = [];
+  let done = 0;
+
+  const run = (page: PageResult, t0: number, work: () => Promise<void>): void => {
+    tasks.push(work().catch((err) => {
+      page.error = toErrorInfo(err, 'PAGE_FAILED');
+      page.text = '';
+      page.confidence = null;
+    }).finally(() => {
+      page.durationMs = Math.round(performance.now() - t0);
+      inflight.release();
+      progress(++done, pages.length, page.pageNumber);
+    }));
+  };
+
+  if (mediaType === 'application/pdf') {
+    const h = await openPdf(bytes, opts.password);
+    try {
+      const selected = selectPages(h.numPages, opts);
+      if (h.numPages === 0) throw new OcrError('INVALID_PDF', 'The PDF has no pages.');
+      if (selected.length === 0) throw new OcrError('NO_PAGES', `The page selection matches none of the ${h.numPages} pages.`);
+      for (const n of selected) pages.push(emptyPage(n));
+      for (const page of pages) {
+        await inflight.acquire();
+        const t0 = performance.now();
+        let needOcr = true;
+        try {
+          const tl = await readTextLayer(h, page.pageNumber);
+          page.textLayer = { used: tl.verdict.good, reason: tl.verdict.reason, chars: tl.verdict.chars, badRatio: tl.verdict.badRatio };
+          if (tl.verdict.good && !opts.forceOcr) {
+            needOcr = false;
+            page.method = 'text-layer';
+            page.text = tl.text;
+          }
+        } catch (err) {
+          page.error = toErrorInfo(err, 'PAGE_FAILED');
+          needOcr = false;
+        }
+        if (!needOcr) {
+          if (!page.error && opts.qrOnTextPages && opts.qr !== false) {
+            try {
+              const r = await renderPage(h, page.pageNumber, dpi, maxPixels);
+              page.qrCodes = decodeBarcodes(r.image, { formats: opts.barcodeFormats }).map((x) => ({ text: x.text, format: x.format }));
+            } catch { /* QR scan of a text page is best effort */ }
+          }
+          page.durationMs = Math.round(performance.now() - t0);
+          inflight.release();
+          progress(++done, pages.length, page.pageNumber);
+          continue;
+        }
+        page.method = 'ocr';
+        let rendered;
+        try {
+          rendered = await renderPage(h, page.pageNumber, dpi, maxPixels);
+        } catch (err) {
+          page.error = toErrorInfo(err, 'PAGE_FAILED');
+          page.durationMs = Math.round(performance.now() - t0);
+          inflight.release();
+          progress(++done, pages.length, page.pageNumber);
+          continue;
+        }
+        page.dpi = rendered.dpi;
+        const img = rendered.image;
+        run(page, t0, () => ocrImagePage(pool, page, img, rendered.dpi, opts));
+      }
+      await Promise.all(tasks);
+      return { pageCount: h.numPages, pages, error: null };
+    } finally {
+      await closePdf(h);
+    }
+  }
+
+  // images (TIFF may hold several pages)
+  const frames = countImageFrames(bytes, mediaType);
+  const selected = selectPages(frames, opts);
+  if (selected.length === 0) throw new OcrError('NO_PAGES', `The page selection matches none of the ${frames} pages.`);
+  for (const n of selected) pages.push(emptyPage(n));
+  for (const page of pages) {
+    await inflight.acquire();
+    const t0 = performance.now();
+    let img: GreyImage;
+    try {
+      img = await decodeImageFrame(bytes, mediaType, page.pageNumber - 1, maxPixels);
+    } catch (err) {
+      // a single-image document that cannot be decoded fails as a whole
+      if (pages.length === 1) { inflight.release(); throw err; }
+      page.error = toErrorInfo(err, 'PAGE_FAILED');
+      inflight.release();
+      progress(++done, pages.length, page.pageNumber);
+      continue;
+    }
+    const frame = img;
+    run(page, t0, () => ocrImagePage(pool, page, frame, undefined, opts));
+  }
+  await Promise.all(tasks);
+  return { pageCount: frames, pages, error: null };
+}

@@ -1,0 +1,300 @@
+/**
+ * The engine: runs each document in a bounded child process (time limit + RSS limit), with a warm
+ * pool of tesseract workers inside the child. One engine processes one document at a time (a document's
+ * pages use all workers); callers may queue many. Used by the CLI, the Batch entry point and the
+ * HTTP service alike.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { OcrError, toErrorInfo, type ErrorInfo } from './errors.ts';
+import { detectMediaType, type MediaType } from './media.ts';
+import { availableCpus, DEFAULTS, type DocumentOptions } from './options.ts';
+import { PACKAGE_ROOT } from './paths.ts';
+import type { DocumentOutcome } from './document.ts';
+import { PAGE_SEPARATOR, SCHEMA_VERSION, type OcrResult } from './result.ts';
+
+const require = createRequire(import.meta.url);
+export const WORKER_VERSION: string = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
+const TESSERACT_JS_VERSION: string = require('tesseract.js/package.json').version;
+const PDFJS_VERSION: string = require('pdfjs-dist/package.json').version;
+
+export interface EngineOptions {
+  /** tesseract workers in the child (pages processed concurrently). Default: CPUs from cgroup limits. */
+  workers?: number;
+  /** Default languages ('+'-separated). Default 'eng'. */
+  languages?: string;
+  /** Time limit per document, seconds. Default 300. */
+  timeoutSeconds?: number;
+  /** RSS limit of the child process per document, MiB. Default 2048. */
+  memoryMb?: number;
+  /** Larger inputs fail with TOO_LARGE. Default 100 MiB. */
+  maxDocumentBytes?: number;
+  /** Defaults for per-document options (dpi, maxPages...). */
+  defaults?: DocumentOptions;
+  /** Progress callback (document name, pages done, pages total, page number). */
+  onProgress?: (name: string, done: number, total: number, pageNumber: number) => void;
+  /** Lines the child writes on stderr; default: copied to this process's stderr. */
+  onChildLog?: (line: string) => void;
+  /** How long the child may take to start its workers. Default 120 s. */
+  warmTimeoutSeconds?: number;
+}
+
+export interface ProcessRequest {
+  name?: string;
+  options?: DocumentOptions;
+}
+
+export type EngineState = 'cold' | 'warming' | 'ready' | 'busy' | 'closed';
+
+/** The engine could not do its job for reasons unrelated to a document (child cannot start...). */
+export class EngineInfrastructureError extends Error {
+  constructor(message: string) { super(message); this.name = 'EngineInfrastructureError'; }
+}
+
+export interface Engine {
+  process(bytes: Uint8Array, request?: ProcessRequest): Promise<OcrResult>;
+  /** Starts the child and its tesseract workers; resolves when ready. */
+  warm(): Promise<void>;
+  /** True when a warm child is waiting (for /health readiness). */
+  isReady(): boolean;
+  readonly state: EngineState;
+  readonly workers: number;
+  /** Stops the child (finishing nothing) and refuses further work. `force` kills it at once (SIGTERM handling). */
+  close(opts?: { force?: boolean }): Promise<void>;
+}
+
+interface Child {
+  proc: ChildProcess;
+  ready: Promise<void>;
+  isReady: boolean;
+  stderrTail: string;
+  exited: boolean;
+}
+
+function readRss(pid: number): number {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(s);
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export function createEngine(options: EngineOptions = {}): Engine {
+  const workers = Math.max(1, options.workers ?? availableCpus());
+  const languages = options.languages ?? options.defaults?.languages ?? DEFAULTS.languages;
+  const timeoutMs = (options.timeoutSeconds ?? DEFAULTS.timeoutSeconds) * 1000;
+  const memoryBytes = (options.memoryMb ?? DEFAULTS.memoryMb) * 1024 * 1024;
+  const maxBytes = options.maxDocumentBytes ?? DEFAULTS.maxDocumentBytes;
+  const warmTimeoutMs = (options.warmTimeoutSeconds ?? 120) * 1000;
+  const log = options.onChildLog ?? ((line: string) => process.stderr.write(line + '\n'));
+  let child: Child | null = null;
+  let state: EngineState = 'cold';
+  let closed = false;
+  let nextId = 1;
+  let chain: Promise<unknown> = Promise.resolve();
+
+  function spawnChild(): Child {
+    const heapMb = Math.max(256, Math.floor(memoryBytes / (1024 * 1024)));
+    const proc = fork(join(PACKAGE_ROOT, 'src', 'child.ts'), [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      execArgv: [`--max-old-space-size=${heapMb}`, '--disable-warning=ExperimentalWarning'],
+      env: { ...process.env, OCR_CHILD_WORKERS: String(workers), OCR_CHILD_LANGUAGES: languages },
+    });
+    const c: Child = { proc, ready: Promise.resolve(), isReady: false, stderrTail: '', exited: false };
+    const onData = (buf: Buffer): void => {
+      const s = buf.toString('utf8');
+      c.stderrTail = (c.stderrTail + s).slice(-4096);
+      for (const line of s.split('\n')) if (line.trim() && !/^Estimating resolution|^Detected \d+ diacritics|^Warning: Invalid resolution/.test(line)) log(line);
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.on('exit', () => { c.exited = true; if (child === c) { child = null; if (!closed) state = 'cold'; } });
+    c.ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new EngineInfrastructureError('OCR child did not become ready in time.')); }, warmTimeoutMs);
+      const onMsg = (m: any): void => {
+        if (m?.type === 'ready') { clearTimeout(timer); c.isReady = true; proc.off('message', onMsg); resolve(); }
+        if (m?.type === 'fatal') { clearTimeout(timer); reject(new EngineInfrastructureError(m.message)); }
+      };
+      proc.on('message', onMsg);
+      proc.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new EngineInfrastructureError(`OCR child exited during start-up (code ${code}, signal ${signal}): ${c.stderrTail.slice(-500)}`));
+      });
+    });
+    c.ready.catch(() => undefined);
+    return c;
+  }
+
+  async function ensureChild(): Promise<Child> {
+    if (closed) throw new EngineInfrastructureError('Engine is closed.');
+    if (!child || child.exited) {
+      state = 'warming';
+      child = spawnChild();
+    }
+    const c = child;
+    await c.ready;
+    return c;
+  }
+
+  function killChild(c: Child): void {
+    if (!c.exited) c.proc.kill('SIGKILL');
+    if (child === c) child = null;
+  }
+
+  function runInChild(c: Child, bytes: Uint8Array, mediaType: MediaType, name: string, opts: DocumentOptions):
+    Promise<{ outcome?: DocumentOutcome; error?: ErrorInfo; peakRss: number }> {
+    const id = nextId++;
+    return new Promise((resolve) => {
+      let peakRss = readRss(c.proc.pid!);
+      let settled = false;
+      const finish = (v: { outcome?: DocumentOutcome; error?: ErrorInfo }): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        clearInterval(poll);
+        c.proc.off('message', onMsg);
+        c.proc.off('exit', onExit);
+        resolve({ ...v, peakRss });
+      };
+      const timer = setTimeout(() => {
+        killChild(c);
+        finish({ error: { code: 'TIMEOUT', message: `Document exceeded its time limit of ${timeoutMs / 1000} s; its process was stopped.` } });
+      }, timeoutMs);
+      const poll = setInterval(() => {
+        const rss = readRss(c.proc.pid!);
+        if (rss > peakRss) peakRss = rss;
+        if (rss > memoryBytes) {
+          killChild(c);
+          finish({ error: { code: 'RESOURCE_LIMIT', message: `Document exceeded its memory limit of ${Math.round(memoryBytes / 1048576)} MiB (RSS ${Math.round(rss / 1048576)} MiB); its process was stopped.` } });
+        }
+      }, 50);
+      const onMsg = (m: any): void => {
+        if (m?.id !== id) return;
+        if (m.type === 'progress') options.onProgress?.(name, m.done, m.total, m.pageNumber);
+        else if (m.type === 'done') finish({ outcome: m.outcome });
+        else if (m.type === 'error') finish({ error: m.error });
+      };
+      const onExit = (code: number | null, signal: string | null): void => {
+        const oom = /heap out of memory|Allocation failed|RangeError: Array buffer allocation failed|out of memory/i.test(c.stderrTail);
+        if (oom || signal === 'SIGABRT' || code === 134) {
+          finish({ error: { code: 'RESOURCE_LIMIT', message: `Document exhausted the memory of its process (code ${code}, signal ${signal}).` } });
+        } else {
+          finish({ error: { code: 'WORKER_CRASHED', message: `The document's process died (code ${code}, signal ${signal}).` } });
+        }
+      };
+      c.proc.on('message', onMsg);
+      c.proc.on('exit', onExit);
+      try {
+        c.proc.send({ type: 'process', id, bytes, mediaType, options: opts });
+      } catch {
+        killChild(c);
+        finish({ error: { code: 'WORKER_CRASHED', message: 'The document could not be handed to its process.' } });
+      }
+    });
+  }
+
+  async function processOne(bytes: Uint8Array, request: ProcessRequest): Promise<OcrResult> {
+    const t0 = performance.now();
+    const opts: DocumentOptions = { ...options.defaults, ...stripUndefined(request.options ?? {}) };
+    const langs = (opts.languages ?? languages).split('+').filter(Boolean);
+    const result: OcrResult = {
+      schemaVersion: SCHEMA_VERSION,
+      source: request.name ?? '',
+      sha256: sha256(bytes),
+      engine: { version: WORKER_VERSION, languages: langs, tesseractJs: TESSERACT_JS_VERSION, pdfjs: PDFJS_VERSION },
+      status: 'FAILED',
+      mediaType: null,
+      pageCount: 0,
+      pages: [],
+      text: '',
+      qrCodes: [],
+      error: null,
+      durationMs: 0,
+    };
+    const done = (): OcrResult => { result.durationMs = Math.round(performance.now() - t0); return result; };
+    try {
+      if (bytes.length > maxBytes) throw new OcrError('TOO_LARGE', `The document is ${bytes.length} bytes, above the limit of ${maxBytes} bytes.`);
+      result.mediaType = detectMediaType(bytes);
+    } catch (err) {
+      result.error = toErrorInfo(err);
+      return done();
+    }
+    const c = await ensureChild();
+    state = 'busy';
+    const r = await runInChild(c, bytes, result.mediaType as MediaType, result.source, opts);
+    if (!closed) state = child && child.isReady ? 'ready' : 'cold';
+    if (r.peakRss) result.peakRssBytes = r.peakRss;
+    if (r.error) {
+      result.error = r.error;
+      // start a fresh child right away, so that readiness (isReady) comes back without a request
+      if (!closed && (!child || child.exited)) {
+        state = 'warming';
+        child = spawnChild();
+        const fresh = child;
+        fresh.ready.then(() => { if (child === fresh && state === 'warming') state = 'ready'; }, () => undefined);
+      }
+      return done();
+    }
+    const o = r.outcome!;
+    result.pageCount = o.pageCount;
+    result.pages = o.pages;
+    result.text = o.pages.filter((p) => !p.error).map((p) => p.text).join(PAGE_SEPARATOR);
+    result.qrCodes = o.pages.flatMap((p) => p.qrCodes.map((q) => ({ pageNumber: p.pageNumber, text: q.text, format: q.format })));
+    const good = o.pages.filter((p) => !p.error);
+    if (good.length > 0) {
+      result.status = 'SUCCEEDED';
+    } else {
+      const first = o.pages.find((p) => p.error)?.error;
+      result.error = first ?? { code: 'INTERNAL_ERROR', message: 'No page could be read.' };
+      if (first) result.error = { code: first.code, message: `No page could be read; first error: ${first.message}` };
+    }
+    return done();
+  }
+
+  const engine: Engine = {
+    get state() { return state; },
+    workers,
+    isReady: () => !closed && !!child && child.isReady && state === 'ready',
+    async warm() {
+      await ensureChild();
+      if (state === 'warming') state = 'ready';
+    },
+    process(bytes, request = {}) {
+      const p = chain.then(() => processOne(bytes, request));
+      chain = p.catch(() => undefined);
+      return p;
+    },
+    async close(opts = {}) {
+      closed = true;
+      state = 'closed';
+      const c = child;
+      child = null;
+      if (c && !c.exited && opts.force) { c.proc.kill('SIGKILL'); return; }
+      if (c && !c.exited) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => { c.proc.kill('SIGKILL'); resolve(); }, 3000);
+          c.proc.once('exit', () => { clearTimeout(t); resolve(); });
+          try { c.proc.send({ type: 'exit' }); } catch { c.proc.kill('SIGKILL'); }
+        });
+      }
+    },
+  };
+  return engine;
+}
+
+/** Kills the child immediately (SIGTERM handling): no waiting for the current document. */
+export function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

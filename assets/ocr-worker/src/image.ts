@@ -1,0 +1,186 @@
+import { createRequire } from 'node:module';
+import { createCanvas, loadImage } from '@napi-rs/canvas';
+import { OcrError } from './errors.ts';
+import type { MediaType } from './media.ts';
+
+const require = createRequire(import.meta.url);
+// utif2 is CommonJS
+const UTIF = require('utif2') as {
+  decode(buf: ArrayBuffer | Uint8Array): Array<Record<string, unknown> & { width: number; height: number }>;
+  decodeImage(buf: ArrayBuffer | Uint8Array, ifd: unknown, ifds?: unknown): void;
+  toRGBA8(ifd: unknown): Uint8Array;
+};
+
+/** An 8-bit greyscale (luminance) image: the one pixel format OCR and QR decoding both use. */
+export interface GreyImage {
+  width: number;
+  height: number;
+  data: Uint8Array; // width*height bytes
+}
+
+export function rgbaToGrey(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): GreyImage {
+  const n = width * height;
+  const data = new Uint8Array(n);
+  for (let i = 0, j = 0; i < n; i++, j += 4) {
+    const a = rgba[j + 3];
+    // ITU-R BT.601 luma with integer weights; transparent pixels become white (paper)
+    const y = (rgba[j] * 77 + rgba[j + 1] * 150 + rgba[j + 2] * 29) >> 8;
+    data[i] = a === 255 ? y : ((y * a + 255 * (255 - a)) / 255) | 0;
+  }
+  return { width, height, data };
+}
+
+/** Binary PGM (P5): tesseract (leptonica) reads it without any PNG encode/decode round trip. */
+export function toPGM(img: GreyImage): Buffer {
+  const header = Buffer.from(`P5\n${img.width} ${img.height}\n255\n`, 'latin1');
+  return Buffer.concat([header, Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength)]);
+}
+
+/** Rotates clockwise by 90, 180 or 270 degrees. */
+export function rotateGrey(img: GreyImage, degrees: number): GreyImage {
+  const d = ((degrees % 360) + 360) % 360;
+  if (d === 0) return img;
+  const { width: w, height: h, data } = img;
+  const out = new Uint8Array(w * h);
+  if (d === 180) {
+    for (let i = 0, n = w * h; i < n; i++) out[n - 1 - i] = data[i];
+    return { width: w, height: h, data: out };
+  }
+  // 90 cw: new width = h, new height = w; src (x,y) -> dst (h-1-y, x)
+  const nw = h;
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) {
+      const v = data[row + x];
+      if (d === 90) out[x * nw + (h - 1 - y)] = v;
+      else out[(w - 1 - x) * nw + y] = v; // 270 cw
+    }
+  }
+  return { width: nw, height: w, data: out };
+}
+
+/** Box-filter downscale by an integer factor (fast, good for detection passes). */
+export function downscaleGrey(img: GreyImage, factor: number): GreyImage {
+  const f = Math.max(1, Math.floor(factor));
+  if (f === 1) return img;
+  const w = Math.floor(img.width / f), h = Math.floor(img.height / f);
+  const out = new Uint8Array(w * h);
+  const area = f * f;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let dy = 0; dy < f; dy++) {
+        const row = (y * f + dy) * img.width + x * f;
+        for (let dx = 0; dx < f; dx++) s += img.data[row + dx];
+      }
+      out[y * w + x] = (s / area) | 0;
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+/** Bilinear resize to an arbitrary size (used to enlarge small QR codes). */
+export function resizeGrey(img: GreyImage, width: number, height: number): GreyImage {
+  const out = new Uint8Array(width * height);
+  const sx = img.width / width, sy = img.height / height;
+  for (let y = 0; y < height; y++) {
+    const fy = Math.max(0, (y + 0.5) * sy - 0.5);
+    const y0 = Math.min(img.height - 1, Math.floor(fy)), y1 = Math.min(img.height - 1, y0 + 1), wy = fy - y0;
+    for (let x = 0; x < width; x++) {
+      const fx = Math.max(0, (x + 0.5) * sx - 0.5);
+      const x0 = Math.min(img.width - 1, Math.floor(fx)), x1 = Math.min(img.width - 1, x0 + 1), wx = fx - x0;
+      const a = img.data[y0 * img.width + x0], b = img.data[y0 * img.width + x1];
+      const c = img.data[y1 * img.width + x0], d = img.data[y1 * img.width + x1];
+      out[y * width + x] = (a * (1 - wx) * (1 - wy) + b * wx * (1 - wy) + c * (1 - wx) * wy + d * wx * wy + 0.5) | 0;
+    }
+  }
+  return { width, height, data: out };
+}
+
+function decodePNM(bytes: Uint8Array): GreyImage {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tokens: string[] = [];
+  let i = 2;
+  while (tokens.length < 3 && i < buf.length) {
+    while (i < buf.length && /\s/.test(String.fromCharCode(buf[i]))) i++;
+    if (buf[i] === 0x23) { while (i < buf.length && buf[i] !== 0x0a) i++; continue; }
+    let t = '';
+    while (i < buf.length && !/\s/.test(String.fromCharCode(buf[i]))) t += String.fromCharCode(buf[i++]);
+    tokens.push(t);
+  }
+  i++;
+  const kind = buf[1] - 0x30;
+  const [w, h, max] = tokens.map(Number);
+  if (!(w > 0 && h > 0) || max !== 255 || (kind !== 5 && kind !== 6)) {
+    throw new OcrError('INVALID_IMAGE', 'Only 8-bit binary PGM (P5) and PPM (P6) are supported.');
+  }
+  const n = w * h;
+  if (kind === 5) {
+    if (buf.length < i + n) throw new OcrError('INVALID_IMAGE', 'Truncated PGM image.');
+    return { width: w, height: h, data: new Uint8Array(buf.subarray(i, i + n)) };
+  }
+  if (buf.length < i + 3 * n) throw new OcrError('INVALID_IMAGE', 'Truncated PPM image.');
+  const data = new Uint8Array(n);
+  for (let p = 0, j = i; p < n; p++, j += 3) data[p] = (buf[j] * 77 + buf[j + 1] * 150 + buf[j + 2] * 29) >> 8;
+  return { width: w, height: h, data };
+}
+
+/** Counts frames without decoding pixel data (TIFF pages; other formats: 1). */
+export function countImageFrames(bytes: Uint8Array, mediaType: MediaType): number {
+  if (mediaType !== 'image/tiff') return 1;
+  try {
+    return UTIF.decode(bytes).filter((ifd) => ifd.t256 !== undefined).length || 1;
+  } catch (err) {
+    throw new OcrError('INVALID_IMAGE', `Cannot read TIFF: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Decodes one frame (pageIndex zero-based; TIFF only has several) into greyscale.
+ * maxPixels bounds the size of a frame before its pixels are allocated.
+ */
+export async function decodeImageFrame(bytes: Uint8Array, mediaType: MediaType, pageIndex: number, maxPixels: number): Promise<GreyImage> {
+  if (mediaType === 'image/x-portable-anymap') return decodePNM(bytes);
+  if (mediaType === 'image/tiff') {
+    let ifds;
+    try {
+      ifds = UTIF.decode(bytes).filter((ifd) => ifd.t256 !== undefined);
+    } catch (err) {
+      throw new OcrError('INVALID_IMAGE', `Cannot read TIFF: ${(err as Error).message}`);
+    }
+    const ifd = ifds[pageIndex];
+    if (!ifd) throw new OcrError('PAGE_FAILED', `TIFF has no page ${pageIndex + 1}.`);
+    const w = Number((ifd.t256 as number[])[0]), h = Number((ifd.t257 as number[])[0]);
+    if (w * h > maxPixels) throw new OcrError('RESOURCE_LIMIT', `TIFF page ${pageIndex + 1} is ${w}x${h} px, above the ${maxPixels} pixel limit.`);
+    try {
+      UTIF.decodeImage(bytes, ifd, ifds);
+      const rgba = UTIF.toRGBA8(ifd);
+      return rgbaToGrey(rgba, ifd.width, ifd.height);
+    } catch (err) {
+      throw new OcrError('INVALID_IMAGE', `Cannot decode TIFF page ${pageIndex + 1}: ${(err as Error).message}`);
+    }
+  }
+  // refuse decompression bombs from their header, before any pixel is allocated
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let hw = 0, hh = 0;
+  if (mediaType === 'image/png' && b.length >= 24) { hw = b.readUInt32BE(16); hh = b.readUInt32BE(20); }
+  else if (mediaType === 'image/gif' && b.length >= 10) { hw = b.readUInt16LE(6); hh = b.readUInt16LE(8); }
+  else if (mediaType === 'image/bmp' && b.length >= 26) { hw = Math.abs(b.readInt32LE(18)); hh = Math.abs(b.readInt32LE(22)); }
+  if (hw * hh > maxPixels) throw new OcrError('RESOURCE_LIMIT', `Image is ${hw}x${hh} px, above the ${maxPixels} pixel limit.`);
+  let image;
+  try {
+    image = await loadImage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  } catch (err) {
+    throw new OcrError('INVALID_IMAGE', `Cannot decode ${mediaType}: ${(err as Error).message}`);
+  }
+  const w = image.width, h = image.height;
+  if (!(w > 0 && h > 0)) throw new OcrError('INVALID_IMAGE', `Cannot decode ${mediaType}: no pixels.`);
+  if (w * h > maxPixels) throw new OcrError('RESOURCE_LIMIT', `Image is ${w}x${h} px, above the ${maxPixels} pixel limit.`);
+  const canvas = createCanvas(w, h);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, w, h);
+  ctx.drawImage(image, 0, 0);
+  const rgba = ctx.getImageData(0, 0, w, h).data;
+  return rgbaToGrey(rgba, w, h);
+}

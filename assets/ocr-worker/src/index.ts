@@ -1,0 +1,12 @@
+/** Public API of the OCR worker, for every mode (CLI, Batch, HTTP service). */
+export { createEngine, EngineInfrastructureError, WORKER_VERSION, sha256 } from './engine.ts';
+export type { Engine, EngineOptions, EngineState, ProcessRequest } from './engine.ts';
+export { ERROR_CODES, OcrError } from './errors.ts';
+export type { ErrorCode, ErrorInfo } from './errors.ts';
+export { validateResult, resultSchema, SCHEMA_VERSION, PAGE_SEPARATOR } from './result.ts';
+export type { OcrResult, PageResult, QrCode } from './result.ts';
+export { RESULT_SCHEMA_PATH } from './paths.ts';
+export { availableCpus, DEFAULTS, parsePageRange } from './options.ts';
+export type { DocumentOptions } from './options.ts';
+export { SUPPORTED_MEDIA_TYPES, detectMediaType } from './media.ts';
+export { TEXT_LAYER_CRITERIA } from './textlayer.ts';

@@ -1,0 +1,135 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { OcrError } from './errors.ts';
+import { downscaleGrey, rotateGrey, toPGM, type GreyImage } from './image.ts';
+import { languageDataDir } from './paths.ts';
+
+const require = createRequire(import.meta.url);
+const Tesseract = require('tesseract.js');
+
+export const TESSERACT_JS_VERSION: string = require('tesseract.js/package.json').version;
+
+export interface OcrText {
+  text: string;
+  confidence: number; // 0..100, tesseract's mean word confidence
+  rotation: number; // degrees clockwise applied to the page before the final recognition
+}
+
+/**
+ * Auto-orientation: a page whose first recognition has a mean confidence below this is
+ * recognised again at 90/180/270 degrees on a half-size copy, and the best orientation wins
+ * when it beats the upright one clearly. Upright text scores ~80-95; sideways or upside-down text
+ * scores well below 50 (measured on the corpus' scanned pages).
+ */
+export const ORIENTATION = { RETRY_BELOW_CONFIDENCE: 60, MIN_GAIN: 15, MIN_CHARS: 10 } as const;
+
+interface Slot { worker: any; busy: boolean }
+
+/**
+ * A pool of warm tesseract.js workers (one WASM instance each, in worker threads).
+ * Page segmentation mode 3 (fully automatic, like the tesseract command line), LSTM model,
+ * language data read from local files, no cache written anywhere.
+ */
+export class OcrPool {
+  readonly size: number;
+  readonly languages: string;
+  private slots: Slot[] = [];
+  private waiters: Array<(s: Slot) => void> = [];
+  private readyPromise: Promise<void> | null = null;
+  ready = false;
+
+  constructor(size: number, languages: string) {
+    this.size = Math.max(1, size);
+    this.languages = languages;
+  }
+
+  /** Starts every worker; resolves when all have loaded their language data. */
+  warm(timeoutMs = 60_000): Promise<void> {
+    this.readyPromise ??= this.start(timeoutMs);
+    return this.readyPromise;
+  }
+
+  private async start(timeoutMs: number): Promise<void> {
+    const langs = this.languages.split('+').filter(Boolean);
+    const dirs = new Set<string>();
+    for (const l of langs) {
+      const dir = languageDataDir(l);
+      if (!existsSync(join(dir, `${l}.traineddata.gz`))) throw new OcrError('INTERNAL_ERROR', `Language data for '${l}' not found in ${dir}.`);
+      dirs.add(dir);
+    }
+    if (dirs.size > 1) throw new OcrError('INTERNAL_ERROR', 'All language data must be in one folder (set OCR_LANG_PATH).');
+    const langPath = [...dirs][0];
+    const create = async (): Promise<Slot> => {
+      // createWorker never settles if language data cannot be loaded: bound it
+      let timer: NodeJS.Timeout | undefined;
+      const worker = await Promise.race([
+        Tesseract.createWorker(langs, Tesseract.OEM.LSTM_ONLY, {
+          langPath,
+          cacheMethod: 'none',
+          gzip: true,
+          errorHandler: () => undefined,
+        }),
+        new Promise((_, reject) => { timer = setTimeout(() => reject(new OcrError('INTERNAL_ERROR', 'tesseract worker did not start in time')), timeoutMs); }),
+      ]).finally(() => clearTimeout(timer));
+      await (worker as any).setParameters({ tessedit_pageseg_mode: Tesseract.PSM.AUTO, debug_file: '/dev/null' });
+      return { worker, busy: false };
+    };
+    this.slots = await Promise.all(Array.from({ length: this.size }, create));
+    this.ready = true;
+  }
+
+  private acquire(): Promise<Slot> {
+    const free = this.slots.find((s) => !s.busy);
+    if (free) { free.busy = true; return Promise.resolve(free); }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private release(s: Slot): void {
+    const next = this.waiters.shift();
+    if (next) next(s);
+    else s.busy = false;
+  }
+
+  private async recognizeOnce(img: GreyImage, dpi: number | undefined): Promise<{ text: string; confidence: number }> {
+    await this.warm();
+    const slot = await this.acquire();
+    try {
+      const params: Record<string, string> = {};
+      if (dpi) params.user_defined_dpi = String(Math.round(dpi));
+      const { data } = await slot.worker.recognize(toPGM(img), params, { text: true });
+      return { text: String(data.text ?? ''), confidence: Number(data.confidence ?? 0) };
+    } catch (err) {
+      throw new OcrError('OCR_FAILED', `tesseract failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.release(slot);
+    }
+  }
+
+  /** Recognises a page, correcting pages scanned sideways or upside down. */
+  async recognize(img: GreyImage, dpi?: number, autoOrient = true): Promise<OcrText> {
+    const first = await this.recognizeOnce(img, dpi);
+    // nothing text-like at all (a photo, a blank page): turning it will not help
+    if (!autoOrient || first.confidence >= ORIENTATION.RETRY_BELOW_CONFIDENCE || first.text.replace(/\s+/g, '').length < ORIENTATION.MIN_CHARS) {
+      return { ...first, rotation: 0 };
+    }
+    // try the other three orientations on a half-size copy (cheaper), keep the clear winner
+    const small = Math.max(img.width, img.height) > 1600 ? downscaleGrey(img, 2) : img;
+    const scale = small === img ? 1 : 2;
+    const trials = await Promise.all([90, 180, 270].map(async (deg) => ({
+      deg, r: await this.recognizeOnce(rotateGrey(small, deg), dpi ? dpi / scale : undefined),
+    })));
+    const best = trials.reduce((a, b) => (b.r.confidence > a.r.confidence ? b : a));
+    if (best.r.confidence < first.confidence + ORIENTATION.MIN_GAIN || best.r.text.trim().length === 0) return { ...first, rotation: 0 };
+    const final = scale === 1 ? best.r : await this.recognizeOnce(rotateGrey(img, best.deg), dpi);
+    return { ...final, rotation: best.deg };
+  }
+
+  async close(): Promise<void> {
+    const slots = this.slots;
+    this.slots = [];
+    this.ready = false;
+    this.readyPromise = null;
+    await Promise.all(slots.map((s) => s.worker.terminate().catch(() => undefined)));
+  }
+}

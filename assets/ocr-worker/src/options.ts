@@ -1,0 +1,84 @@
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+
+/** Per-document processing options (CLI flags, manifest options, service request options). */
+export interface DocumentOptions {
+  /** Tesseract languages, '+'-separated. Default 'eng'. */
+  languages?: string;
+  /** Render resolution for pages that need OCR. Default 300. */
+  dpi?: number;
+  /** Process at most this many pages (after `pages` selection). Default: all. */
+  maxPages?: number | null;
+  /** Page selection, e.g. "1-3,5,9-". Default: all pages. */
+  pages?: string | null;
+  /** Password for encrypted PDFs. */
+  password?: string | null;
+  /** Upper bound on the pixels of one rendered or decoded page; larger pages are rendered at a lower DPI. Default 36,000,000 (A4 at 600 dpi). */
+  maxPagePixels?: number;
+  /** Look for QR codes (and `barcodeFormats`) on every image and rendered page. Default true. */
+  qr?: boolean;
+  /** ZXing format names to look for. Default ['QR_CODE']. */
+  barcodeFormats?: string[];
+  /** Correct pages scanned sideways or upside down. Default true. */
+  autoOrient?: boolean;
+  /** OCR every page even when its text layer passes the quality check. Default false. */
+  forceOcr?: boolean;
+  /** Also render text-layer pages to look for QR codes on them (slower). Default false. */
+  qrOnTextPages?: boolean;
+}
+
+export const DEFAULTS = {
+  languages: 'eng',
+  dpi: 300,
+  maxPagePixels: 36_000_000,
+  timeoutSeconds: 300,
+  memoryMb: 2048,
+  maxDocumentBytes: 100 * 1024 * 1024,
+} as const;
+
+/** Parses "1-3,5,9-" into a predicate over 1-based page numbers. Throws on bad syntax. */
+export function parsePageRange(spec: string): (n: number) => boolean {
+  const parts = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  if (parts.length === 0) throw new Error(`Invalid page range '${spec}'.`);
+  const ranges: Array<[number, number]> = [];
+  for (const p of parts) {
+    const m = /^(\d+)?\s*(-)?\s*(\d+)?$/.exec(p);
+    if (!m || (!m[1] && !m[3])) throw new Error(`Invalid page range '${spec}'.`);
+    const a = m[1] ? Number(m[1]) : 1;
+    const b = m[2] ? (m[3] ? Number(m[3]) : Infinity) : a;
+    if (a < 1 || b < a) throw new Error(`Invalid page range '${spec}'.`);
+    ranges.push([a, b]);
+  }
+  return (n) => ranges.some(([a, b]) => n >= a && n <= b);
+}
+
+/** Picks the page numbers to process out of 1..pageCount. */
+export function selectPages(pageCount: number, opts: DocumentOptions): number[] {
+  const inRange = opts.pages ? parsePageRange(opts.pages) : () => true;
+  const out: number[] = [];
+  for (let n = 1; n <= pageCount; n++) if (inRange(n)) out.push(n);
+  return opts.maxPages && opts.maxPages > 0 ? out.slice(0, opts.maxPages) : out;
+}
+
+/**
+ * CPUs this container may really use: the cgroup v2 cpu.max quota (or cgroup v1 CFS quota), capped by
+ * os.availableParallelism() (which honours the affinity mask). Never the host's core count alone.
+ */
+export function availableCpus(): number {
+  const host = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  let quota: number | null = null;
+  try {
+    if (existsSync('/sys/fs/cgroup/cpu.max')) {
+      const [q, p] = readFileSync('/sys/fs/cgroup/cpu.max', 'utf8').trim().split(/\s+/);
+      if (q !== 'max') quota = Number(q) / Number(p);
+    } else if (existsSync('/sys/fs/cgroup/cpu/cpu.cfs_quota_us')) {
+      const q = Number(readFileSync('/sys/fs/cgroup/cpu/cpu.cfs_quota_us', 'utf8'));
+      const p = Number(readFileSync('/sys/fs/cgroup/cpu/cpu.cfs_period_us', 'utf8'));
+      if (q > 0 && p > 0) quota = q / p;
+    }
+  } catch {
+    quota = null;
+  }
+  const n = quota && Number.isFinite(quota) ? Math.min(host, Math.ceil(quota - 0.01)) : host;
+  return Math.max(1, n);
+}

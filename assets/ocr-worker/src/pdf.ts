@@ -1,0 +1,142 @@
+import { createCanvas } from '@napi-rs/canvas';
+import { OcrError } from './errors.ts';
+import { rgbaToGrey, type GreyImage } from './image.ts';
+import { PDFJS_CMAP_URL, PDFJS_ICC_URL, PDFJS_STANDARD_FONTS_URL, PDFJS_WASM_URL } from './paths.ts';
+import { judgeTextLayer, type TextLayerVerdict } from './textlayer.ts';
+
+// pdf.js legacy build (the one meant for Node); loaded lazily so image-only work never pays for it
+let pdfjsPromise: Promise<any> | null = null;
+function pdfjs(): Promise<any> {
+  pdfjsPromise ??= import('pdfjs-dist/legacy/build/pdf.mjs');
+  return pdfjsPromise;
+}
+
+export interface PdfHandle {
+  numPages: number;
+  doc: any;
+  task: any;
+}
+
+export async function openPdf(bytes: Uint8Array, password?: string | null): Promise<PdfHandle> {
+  const lib = await pdfjs();
+  const task = lib.getDocument({
+    data: new Uint8Array(bytes), // pdf.js transfers/detaches the buffer it gets
+    password: password ?? undefined,
+    cMapUrl: PDFJS_CMAP_URL,
+    cMapPacked: true,
+    standardFontDataUrl: PDFJS_STANDARD_FONTS_URL,
+    wasmUrl: PDFJS_WASM_URL,
+    iccUrl: PDFJS_ICC_URL,
+    useSystemFonts: false,
+    isEvalSupported: false,
+    enableXfa: false,
+    verbosity: 0,
+  });
+  try {
+    const doc = await task.promise;
+    return { numPages: doc.numPages, doc, task };
+  } catch (err: any) {
+    await task.destroy().catch(() => undefined);
+    if (err?.name === 'PasswordException') {
+      // pdf.js: code 1 = NEED_PASSWORD, 2 = INCORRECT_PASSWORD
+      if (err.code === 2 || password) throw new OcrError('INCORRECT_PASSWORD', 'The password given does not open this encrypted PDF.');
+      throw new OcrError('PASSWORD_REQUIRED', 'The PDF is encrypted: a password is required.');
+    }
+    throw new OcrError('INVALID_PDF', `Cannot open PDF: ${err?.message ?? String(err)}`);
+  }
+}
+
+export async function closePdf(h: PdfHandle): Promise<void> {
+  await h.task.destroy().catch(() => undefined);
+}
+
+export interface TextLayerRead {
+  text: string;
+  verdict: TextLayerVerdict;
+  widthPt: number;
+  heightPt: number;
+}
+
+/** Builds reading-order text from pdf.js text items (one line per EOL). */
+function itemsToText(items: any[]): string {
+  let out = '';
+  for (const it of items) {
+    if (typeof it.str !== 'string') continue;
+    out += it.str;
+    if (it.hasEOL) out += '\n';
+    else if (it.str && !/\s$/.test(it.str)) out += ' ';
+  }
+  return out.split('\n').map((l) => l.replace(/[ \t]+/g, ' ').trim()).join('\n').replace(/\n{3,}/g, '\n\n').trim();
+}
+
+async function pageHasImages(page: any, lib: any): Promise<boolean> {
+  const ops = await page.getOperatorList();
+  const O = lib.OPS;
+  const imageOps = new Set([O.paintImageXObject, O.paintInlineImageXObject, O.paintImageMaskXObject, O.paintImageXObjectRepeat,
+    O.paintInlineImageXObjectGroup, O.paintImageMaskXObjectGroup, O.paintImageMaskXObjectRepeat, O.paintSolidColorImageMask].filter((x) => x !== undefined));
+  return ops.fnArray.some((fn: number) => imageOps.has(fn));
+}
+
+export async function readTextLayer(h: PdfHandle, pageNumber: number): Promise<TextLayerRead> {
+  const lib = await pdfjs();
+  let page;
+  try {
+    page = await h.doc.getPage(pageNumber);
+  } catch (err: any) {
+    throw new OcrError('PAGE_FAILED', `Cannot read page ${pageNumber}: ${err?.message ?? String(err)}`);
+  }
+  const vp = page.getViewport({ scale: 1 });
+  let text = '';
+  try {
+    const tc = await page.getTextContent();
+    text = itemsToText(tc.items);
+  } catch {
+    text = '';
+  }
+  let verdict = judgeTextLayer(text, false);
+  // criterion 4 needs the operator list: only looked at when the text is short
+  if (verdict.good && verdict.chars < 40) {
+    let images = false;
+    try { images = await pageHasImages(page, lib); } catch { images = false; }
+    verdict = judgeTextLayer(text, images);
+  }
+  page.cleanup();
+  return { text, verdict, widthPt: vp.width, heightPt: vp.height };
+}
+
+export interface Rendered {
+  image: GreyImage;
+  dpi: number;
+}
+
+/**
+ * Renders one page to greyscale at `dpi`, lowered when needed so that the bitmap stays within
+ * maxPixels (a 20,000 x 20,000 pt page at 300 dpi would be 7 gigapixels).
+ */
+export async function renderPage(h: PdfHandle, pageNumber: number, dpi: number, maxPixels: number): Promise<Rendered> {
+  let page;
+  try {
+    page = await h.doc.getPage(pageNumber);
+  } catch (err: any) {
+    throw new OcrError('PAGE_FAILED', `Cannot read page ${pageNumber}: ${err?.message ?? String(err)}`);
+  }
+  const base = page.getViewport({ scale: 1 });
+  let effDpi = dpi;
+  const px = (base.width * dpi / 72) * (base.height * dpi / 72);
+  if (px > maxPixels) effDpi = Math.max(1, Math.floor(dpi * Math.sqrt(maxPixels / px)));
+  const viewport = page.getViewport({ scale: effDpi / 72 });
+  const w = Math.max(1, Math.ceil(viewport.width)), hgt = Math.max(1, Math.ceil(viewport.height));
+  const canvas = createCanvas(w, hgt);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, w, hgt);
+  try {
+    await page.render({ canvasContext: ctx, canvas, viewport, background: 'rgb(255,255,255)' }).promise;
+  } catch (err: any) {
+    throw new OcrError('PAGE_FAILED', `Cannot render page ${pageNumber}: ${err?.message ?? String(err)}`);
+  } finally {
+    page.cleanup();
+  }
+  const rgba = ctx.getImageData(0, 0, w, hgt).data;
+  return { image: rgbaToGrey(rgba, w, hgt), dpi: effDpi };
+}

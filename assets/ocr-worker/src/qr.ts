@@ -1,0 +1,219 @@
+import { createRequire } from 'node:module';
+import type { GreyImage } from './image.ts';
+import { downscaleGrey, resizeGrey } from './image.ts';
+
+const require = createRequire(import.meta.url);
+const ZX = require('@zxing/library');
+const jsQR = require('jsqr') as (data: Uint8ClampedArray, w: number, h: number, o?: { inversionAttempts?: string }) =>
+  { data: string; binaryData: number[]; location: Record<string, { x: number; y: number }> } | null;
+
+export interface BarcodeHit {
+  text: string;
+  format: string; // e.g. QR_CODE
+  decoder: string; // which attempt found it (diagnostics)
+}
+
+export interface BarcodeOptions {
+  /** ZXing BarcodeFormat names; default ['QR_CODE']. */
+  formats?: string[];
+  /** Most symbols looked for on one image (each found symbol is masked and the search repeated). */
+  maxCodes?: number;
+  /** Skip the slower fallbacks (used for pages where speed matters more than hard codes). */
+  fast?: boolean;
+}
+
+interface Attempt { name: string; run: (img: GreyImage) => Found | null }
+interface Found { text: string; format: string; box: [number, number, number, number] | null }
+
+function hintsFor(formats: string[], tryHarder: boolean): Map<unknown, unknown> {
+  const hints = new Map<unknown, unknown>();
+  hints.set(ZX.DecodeHintType.POSSIBLE_FORMATS, formats.map((f) => ZX.BarcodeFormat[f]).filter((f) => f !== undefined));
+  if (tryHarder) hints.set(ZX.DecodeHintType.TRY_HARDER, true);
+  return hints;
+}
+
+function boxOf(points: Array<{ x: number; y: number }>, scale: number): [number, number, number, number] | null {
+  if (!points || points.length === 0) return null;
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const p of points) { x0 = Math.min(x0, p.x); y0 = Math.min(y0, p.y); x1 = Math.max(x1, p.x); y1 = Math.max(y1, p.y); }
+  return [x0 * scale, y0 * scale, x1 * scale, y1 * scale];
+}
+
+/** One ZXing reader per requested format (MultiFormatReader would try every format and log noise). */
+function readersFor(formats: string[]): Array<{ decode(b: unknown, h?: Map<unknown, unknown>): any; reset(): void }> {
+  const readers: any[] = [];
+  let oneD = false;
+  for (const f of formats) {
+    if (f === 'QR_CODE') readers.push(new ZX.QRCodeReader());
+    else if (f === 'DATA_MATRIX') readers.push(new ZX.DataMatrixReader());
+    else if (f === 'AZTEC') readers.push(new ZX.AztecCodeReader());
+    else if (f === 'PDF_417') readers.push(new ZX.PDF417Reader());
+    else if (!oneD) { oneD = true; readers.push(new ZX.MultiFormatOneDReader(hintsFor(formats, true))); }
+  }
+  return readers;
+}
+
+function zxingAttempt(formats: string[], binarizer: 'hybrid' | 'global', invert: boolean): (img: GreyImage, scale?: number) => Found | null {
+  const readers = readersFor(formats);
+  const hints = hintsFor(formats, true);
+  return (img: GreyImage, scale = 1) => {
+    let source = new ZX.RGBLuminanceSource(new Uint8ClampedArray(img.data.buffer, img.data.byteOffset, img.data.byteLength), img.width, img.height);
+    if (invert) source = new ZX.InvertedLuminanceSource(source);
+    const bitmap = new ZX.BinaryBitmap(binarizer === 'hybrid' ? new ZX.HybridBinarizer(source) : new ZX.GlobalHistogramBinarizer(source));
+    for (const reader of readers) {
+      try {
+        const r = reader.decode(bitmap, hints);
+        return {
+          text: r.getText(),
+          format: ZX.BarcodeFormat[r.getBarcodeFormat()],
+          box: boxOf(r.getResultPoints().map((p: { getX(): number; getY(): number }) => ({ x: p.getX(), y: p.getY() })), scale),
+        };
+      } catch {
+        // not found with this reader
+      } finally {
+        reader.reset();
+      }
+    }
+    return null;
+  };
+}
+
+function jsqrAttempt(img: GreyImage, scale = 1): Found | null {
+  const n = img.width * img.height;
+  const rgba = new Uint8ClampedArray(n * 4);
+  for (let i = 0, j = 0; i < n; i++, j += 4) { const v = img.data[i]; rgba[j] = v; rgba[j + 1] = v; rgba[j + 2] = v; rgba[j + 3] = 255; }
+  const r = jsQR(rgba, img.width, img.height, { inversionAttempts: 'attemptBoth' });
+  if (!r || !r.data) return null;
+  // jsQR decodes bytes as UTF-8 when valid, else Latin-1 (like ZXing's default guess)
+  const l = r.location;
+  return { text: r.data, format: 'QR_CODE', box: boxOf([l.topLeftCorner, l.topRightCorner, l.bottomLeftCorner, l.bottomRightCorner], scale) };
+}
+
+/** Stretches contrast to the full 0..255 range (helps low-contrast photos with the global binarizer). */
+function normalise(img: GreyImage): GreyImage {
+  const hist = new Uint32Array(256);
+  for (const v of img.data) hist[v]++;
+  const n = img.data.length, cut = n * 0.01;
+  let lo = 0, hi = 255, acc = 0;
+  while (lo < 255 && (acc += hist[lo]) < cut) lo++;
+  acc = 0;
+  while (hi > 0 && (acc += hist[hi]) < cut) hi--;
+  if (hi - lo < 10 || (lo === 0 && hi === 255)) return img;
+  const out = new Uint8Array(n), k = 255 / (hi - lo);
+  for (let i = 0; i < n; i++) { const v = (img.data[i] - lo) * k; out[i] = v < 0 ? 0 : v > 255 ? 255 : v; }
+  return { width: img.width, height: img.height, data: out };
+}
+
+/** Adds a white border: codes cropped at the image edge have no quiet zone. */
+function pad(img: GreyImage, m: number): GreyImage {
+  const w = img.width + 2 * m, h = img.height + 2 * m;
+  const data = new Uint8Array(w * h).fill(255);
+  for (let y = 0; y < img.height; y++) data.set(img.data.subarray(y * img.width, (y + 1) * img.width), (y + m) * w + m);
+  return { width: w, height: h, data };
+}
+
+/** 3x3 box blur: suppresses texture inside the modules of photographed or artistic codes. */
+function blur3(img: GreyImage): GreyImage {
+  const { width: w, height: h, data } = img;
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let s = 0, n = 0;
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= h) continue;
+        for (let dx = -1; dx <= 1; dx++) { const xx = x + dx; if (xx >= 0 && xx < w) { s += data[yy * w + xx]; n++; } }
+      }
+      out[y * w + x] = s / n;
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+/**
+ * The ordered list of attempts. Cheap ones first; each later one is tried only when all earlier
+ * ones found nothing. Chosen on the tuning half of the corpus (see bench/ and README.md).
+ */
+/**
+ * Above this many pixels (rendered pages), only the ZXing attempts run (~0.3 s on a 300-dpi A4 page):
+ * jsQR costs ~0.5 s per full page and ~0.2 s per half-size copy, for codes ZXing already reads on pages.
+ */
+export const LARGE_IMAGE_PIXELS = 3_000_000;
+
+function buildAttempts(formats: string[], fast: boolean, large: boolean): Attempt[] {
+  const hybrid = zxingAttempt(formats, 'hybrid', false);
+  const global = zxingAttempt(formats, 'global', false);
+  const hybridInv = zxingAttempt(formats, 'hybrid', true);
+  const qr = formats.includes('QR_CODE');
+  const attempts: Attempt[] = [
+    { name: 'zxing-hybrid', run: (img) => hybrid(img) },
+    { name: 'zxing-global', run: (img) => global(img) },
+  ];
+  if (qr && !large) attempts.push({ name: 'jsqr', run: (img) => jsqrAttempt(img) });
+  if (fast) return attempts;
+  attempts.push(
+    { name: 'zxing-hybrid-inverted', run: (img) => hybridInv(img) },
+    { name: 'zxing-global-normalised', run: (img) => global(normalise(img)) },
+    {
+      name: 'zxing-hybrid-half', run: (img) => {
+        if (Math.max(img.width, img.height) < 600) return null;
+        return hybrid(downscaleGrey(img, 2), 2);
+      },
+    },
+    {
+      name: 'zxing-hybrid-double', run: (img) => {
+        if (Math.max(img.width, img.height) > 1200) return null;
+        return hybrid(resizeGrey(img, img.width * 2, img.height * 2), 0.5);
+      },
+    },
+    {
+      name: 'zxing-padded-blurred', run: (img) => {
+        if (Math.max(img.width, img.height) > 1200) return null;
+        const m = Math.round(Math.max(img.width, img.height) * 0.1);
+        const p = pad(blur3(img), m);
+        const shift = (f: Found | null): Found | null => f && f.box ? { ...f, box: [f.box[0] - m, f.box[1] - m, f.box[2] - m, f.box[3] - m] } : f;
+        return shift(hybrid(p)) ?? shift(global(p));
+      },
+    },
+    {
+      name: 'jsqr-half', run: (img) => {
+        if (!qr || large || Math.max(img.width, img.height) < 600) return null;
+        return jsqrAttempt(downscaleGrey(img, 2), 2);
+      },
+    },
+  );
+  return attempts;
+}
+
+function mask(img: GreyImage, box: [number, number, number, number]): GreyImage {
+  const [x0, y0, x1, y1] = box;
+  const m = Math.max(x1 - x0, y1 - y0) * 0.3 + 8;
+  const ax = Math.max(0, Math.floor(x0 - m)), ay = Math.max(0, Math.floor(y0 - m));
+  const bx = Math.min(img.width, Math.ceil(x1 + m)), by = Math.min(img.height, Math.ceil(y1 + m));
+  const data = new Uint8Array(img.data);
+  for (let y = ay; y < by; y++) data.fill(255, y * img.width + ax, y * img.width + bx);
+  return { width: img.width, height: img.height, data };
+}
+
+/** Finds barcodes (QR codes by default) on a greyscale image. Never throws. */
+export function decodeBarcodes(img: GreyImage, options: BarcodeOptions = {}): BarcodeHit[] {
+  const formats = options.formats ?? ['QR_CODE'];
+  const maxCodes = options.maxCodes ?? 8;
+  const attempts = buildAttempts(formats, options.fast ?? false, img.width * img.height > LARGE_IMAGE_PIXELS);
+  const hits: BarcodeHit[] = [];
+  let current = img;
+  for (let k = 0; k < maxCodes; k++) {
+    let found: Found | null = null, by = '';
+    for (const a of attempts) {
+      const ta = performance.now();
+      try { found = a.run(current); } catch { found = null; }
+      if (process.env.QR_DEBUG) process.stderr.write(`${a.name} ${(performance.now() - ta).toFixed(0)}ms\n`);
+      if (found) { by = a.name; break; }
+    }
+    if (!found) break;
+    if (!hits.some((h) => h.text === found!.text && h.format === found!.format)) hits.push({ text: found.text, format: found.format, decoder: by });
+    if (!found.box) break;
+    current = mask(current, found.box);
+  }
+  return hits;
+}

@@ -1,0 +1,162 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { mockClient } from 'aws-sdk-client-mock';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { runBatch, shareOf, keysFor, summaryKey } from '../src/batch.ts';
+import { validateResult } from '../src/index.ts';
+import { fixture, PKG } from './helpers/common.ts';
+
+/** An in-memory S3 behind aws-sdk-client-mock. */
+function fakeS3(objects: Record<string, Buffer | string>, opts: { failGet?: boolean; onPut?: (key: string) => void } = {}) {
+  const store = new Map<string, Buffer>(Object.entries(objects).map(([k, v]) => [k, Buffer.from(v)]));
+  const puts: string[] = [];
+  const mock = mockClient(S3Client);
+  const notFound = () => Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+  mock.on(GetObjectCommand).callsFake(async (input) => {
+    if (opts.failGet) throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'TimeoutError' });
+    const b = store.get(`${input.Bucket}/${input.Key}`);
+    if (!b) throw notFound();
+    return { ContentLength: b.length, Body: { transformToByteArray: async () => new Uint8Array(b) } } as any;
+  });
+  mock.on(HeadObjectCommand).callsFake(async (input) => {
+    const b = store.get(`${input.Bucket}/${input.Key}`);
+    if (!b) throw Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+    return { ContentLength: b.length } as any;
+  });
+  mock.on(PutObjectCommand).callsFake(async (input) => {
+    const key = `${input.Bucket}/${input.Key}`;
+    assert.ok(!store.has(key) || !key.includes('/results/'), `result rewritten: ${key}`);
+    store.set(key, Buffer.from(input.Body as string));
+    puts.push(input.Key!);
+    opts.onPut?.(input.Key!);
+    return {} as any;
+  });
+  return { client: new S3Client({ region: 'us-east-1' }), store, puts, mock };
+}
+
+const baseEnv = { OCR_INPUT_BUCKET: 'in', OCR_OUTPUT_BUCKET: 'out', OCR_JOB_ID: 'job-1', OCR_WORKERS: '1', OCR_DOC_TIMEOUT_SECONDS: '60' };
+const quiet = () => undefined;
+
+test('manifest share by array index', () => {
+  assert.deepEqual(shareOf(5, 2, 1), [2, 3]);
+  assert.deepEqual(shareOf(5, 2, 2), [4]);
+  assert.deepEqual(shareOf(5, 2, null), [0, 1, 2, 3, 4]);
+  assert.deepEqual(keysFor({ outputPrefix: 'results/', jobId: 'j' }, 7), { json: 'results/j/results/00007.json', txt: 'results/j/results/00007.txt' });
+  assert.equal(summaryKey({ outputPrefix: 'p/', jobId: 'j' }, 3), 'p/j/summaries/00003.json');
+});
+
+test('single document: result JSON + text, then the summary last; exit 0', async () => {
+  const s3 = fakeS3({ 'in/docs/a.pdf': fixture('pdf/two_paragraphs.pdf') });
+  const metrics: string[] = [];
+  try {
+    const code = await runBatch({ ...baseEnv, OCR_INPUT_KEY: 'docs/a.pdf' }, { s3: s3.client, log: quiet, metrics: (l) => metrics.push(l) });
+    assert.equal(code, 0);
+    assert.deepEqual(s3.puts, ['results/job-1/results/00000.txt', 'results/job-1/results/00000.json', 'results/job-1/summaries/00000.json']);
+    const r = JSON.parse(s3.store.get('out/results/job-1/results/00000.json')!.toString());
+    assert.deepEqual(validateResult(r), []);
+    assert.equal(r.source, 'docs/a.pdf');
+    assert.equal(s3.store.get('out/results/job-1/results/00000.txt')!.toString(), 'The first paragraph.\nThe second paragraph.');
+    const sum = JSON.parse(s3.store.get('out/results/job-1/summaries/00000.json')!.toString());
+    assert.deepEqual(sum.counts, { succeeded: 1, failed: 0, byErrorCode: {} });
+    assert.equal(sum.documents[0].resultKey, 'results/job-1/results/00000.json');
+    const emf = JSON.parse(metrics[0]);
+    assert.equal(emf._aws.CloudWatchMetrics[0].Namespace, 'CdkOcrConstructs');
+    assert.equal(emf.DocumentsSucceeded, 1);
+    assert.equal(emf.Service, 'ocr-worker');
+  } finally { s3.mock.restore(); }
+});
+
+test('manifest child: its share only, bad documents are FAILED results, exit 0', async () => {
+  const manifest = {
+    schemaVersion: 1, jobId: 'job-2', chunkSize: 2,
+    documents: [{ key: 'a.pdf' }, { key: 'b.pdf' }, { key: 'bad.pdf' }, { key: 'missing.pdf' }, { key: 'e.pdf' }],
+    options: { languages: 'eng', dpi: 200, maxPages: 5, password: null },
+  };
+  const s3 = fakeS3({ 'out/m/job-2.json': JSON.stringify(manifest), 'in/bad.pdf': fixture('pdf/bug1020226.pdf') });
+  const metrics: string[] = [];
+  try {
+    const code = await runBatch({ ...baseEnv, OCR_JOB_ID: 'job-2', OCR_OUTPUT_PREFIX: 'pre', OCR_MANIFEST_KEY: 'm/job-2.json', AWS_BATCH_JOB_ARRAY_INDEX: '1' },
+      { s3: s3.client, log: quiet, metrics: (l) => metrics.push(l) });
+    assert.equal(code, 0);
+    assert.deepEqual(s3.puts, ['pre/job-2/results/00002.txt', 'pre/job-2/results/00002.json', 'pre/job-2/results/00003.txt', 'pre/job-2/results/00003.json', 'pre/job-2/summaries/00001.json']);
+    const sum = JSON.parse(s3.store.get('out/pre/job-2/summaries/00001.json')!.toString());
+    assert.deepEqual(sum.counts, { succeeded: 0, failed: 2, byErrorCode: { INVALID_PDF: 1, INPUT_NOT_FOUND: 1 } });
+    assert.equal(sum.arrayIndex, 1);
+    assert.deepEqual(sum.documents.map((d: any) => [d.index, d.key, d.errorCode]), [[2, 'bad.pdf', 'INVALID_PDF'], [3, 'missing.pdf', 'INPUT_NOT_FOUND']]);
+    for (const i of ['00002', '00003']) assert.deepEqual(validateResult(JSON.parse(s3.store.get(`out/pre/job-2/results/${i}.json`)!.toString())), []);
+    const emf = JSON.parse(metrics[0]);
+    assert.deepEqual(emf._aws.CloudWatchMetrics[0].Dimensions, [['Service'], ['Service', 'ErrorCode']]);
+    assert.equal(emf.ErrorCode, 'INVALID_PDF');
+  } finally { s3.mock.restore(); }
+});
+
+test('a retried job keeps results already written and does not rewrite them', async () => {
+  const s3 = fakeS3({ 'in/a.pdf': fixture('pdf/two_paragraphs.pdf') });
+  try {
+    assert.equal(await runBatch({ ...baseEnv, OCR_INPUT_KEY: 'a.pdf' }, { s3: s3.client, log: quiet, metrics: quiet }), 0);
+    s3.store.delete('out/results/job-1/summaries/00000.json');
+    s3.puts.length = 0;
+    assert.equal(await runBatch({ ...baseEnv, OCR_INPUT_KEY: 'a.pdf' }, { s3: s3.client, log: quiet, metrics: quiet }), 0);
+    assert.deepEqual(s3.puts, ['results/job-1/summaries/00000.json']);
+  } finally { s3.mock.restore(); }
+});
+
+test('configuration errors exit 1', async () => {
+  const s3 = fakeS3({});
+  try {
+    assert.equal(await runBatch({ ...baseEnv }, { s3: s3.client, log: quiet }), 1);
+    assert.equal(await runBatch({ ...baseEnv, OCR_INPUT_KEY: 'a', OCR_MANIFEST_KEY: 'b' }, { s3: s3.client, log: quiet }), 1);
+    assert.equal(await runBatch({ ...baseEnv, OCR_INPUT_KEY: 'a', OCR_DPI: 'lots' }, { s3: s3.client, log: quiet }), 1);
+    assert.equal(await runBatch({ ...baseEnv, OCR_MANIFEST_KEY: 'nope.json' }, { s3: s3.client, log: quiet }), 1);
+    assert.deepEqual(s3.puts, []);
+  } finally { s3.mock.restore(); }
+});
+
+test('S3 unreachable exits 75 without a summary', async () => {
+  const s3 = fakeS3({ 'in/a.pdf': 'x' }, { failGet: true });
+  try {
+    assert.equal(await runBatch({ ...baseEnv, OCR_INPUT_KEY: 'a.pdf' }, { s3: s3.client, log: quiet }), 75);
+    assert.deepEqual(s3.puts, []);
+  } finally { s3.mock.restore(); }
+});
+
+test('SIGTERM: stops, writes no summary, exit 143', async () => {
+  const stop: { stopped: boolean; onStop?: () => void } = { stopped: false };
+  const s3 = fakeS3({ 'in/a.pdf': fixture('pdf/two_paragraphs.pdf'), 'in/b.pdf': fixture('ocr/phototest.tif'),
+    'out/m.json': JSON.stringify({ schemaVersion: 1, documents: [{ key: 'a.pdf' }, { key: 'b.pdf' }] }) },
+  { onPut: (k) => { if (k.endsWith('00000.json')) { stop.stopped = true; stop.onStop?.(); } } });
+  try {
+    assert.equal(await runBatch({ ...baseEnv, OCR_MANIFEST_KEY: 'm.json' }, { s3: s3.client, log: quiet, metrics: quiet, stopSignal: stop }), 143);
+    assert.ok(!s3.puts.some((k) => k.includes('summaries')));
+    assert.ok(!s3.puts.some((k) => k.includes('00001')));
+  } finally { s3.mock.restore(); }
+});
+
+test('the real entry point: invalid env exits 1 with a JSON log; unreachable S3 exits 75', () => {
+  const bad = spawnSync(join(PKG, 'node_modules/.bin/node'), ['src/batch.ts'], { cwd: PKG, encoding: 'utf8', env: { PATH: process.env.PATH } });
+  assert.equal(bad.status, 1);
+  const line = JSON.parse(bad.stdout.trim().split('\n')[0]);
+  assert.equal(line.level, 'error');
+  const env = { PATH: process.env.PATH, ...baseEnv, OCR_INPUT_KEY: 'a.pdf', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y',
+    AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_EC2_METADATA_DISABLED: 'true' };
+  const down = spawnSync(join(PKG, 'node_modules/.bin/node'), ['src/batch.ts'], { cwd: PKG, encoding: 'utf8', env, timeout: 120_000 });
+  assert.equal(down.status, 75, down.stdout + down.stderr);
+});
+
+test('the real entry point: SIGTERM while working exits 143 and records nothing', async () => {
+  const { spawn } = await import('node:child_process');
+  const env = { PATH: process.env.PATH, ...baseEnv, OCR_INPUT_KEY: 'a.pdf', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y',
+    AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_EC2_METADATA_DISABLED: 'true' };
+  const p = spawn(join(PKG, 'node_modules/.bin/node'), ['src/batch.ts'], { cwd: PKG, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  // wait until it is working (retrying S3), then stop it like a Spot reclaim
+  await new Promise<void>((resolve) => { const t = setInterval(() => { if (out.includes('"starting"')) { clearInterval(t); resolve(); } }, 20); });
+  p.kill('SIGTERM');
+  const code = await new Promise<number | null>((resolve) => p.on('exit', (c) => resolve(c)));
+  assert.equal(code, 143, out);
+  assert.match(out, /SIGTERM/);
+  assert.doesNotMatch(out, /"finished"/);
+});

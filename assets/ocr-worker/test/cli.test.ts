@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, copyFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateResult } from '../src/index.ts';
+import { FIXTURES, PKG } from './helpers/common.ts';
+
+const OCR = join(PKG, 'bin', 'ocr');
+
+test('npm scripts run on Node 22', () => {
+  assert.match(process.version, /^v22\./, `tests must run on the image's Node major, got ${process.version}`);
+});
+
+test('bin/ocr from another directory, relative paths, JSON lines, exit 1 when one fails', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocr-cli-'));
+  copyFileSync(join(FIXTURES, 'pdf/two_paragraphs.pdf'), join(dir, 'doc.pdf'));
+  writeFileSync(join(dir, 'notes.txt'), 'not a document');
+  const r = spawnSync(OCR, ['--workers', '1', 'doc.pdf', 'notes.txt'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(r.status, 1, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 2);
+  for (const l of lines) assert.deepEqual(validateResult(l), []);
+  assert.equal(lines[0].status, 'SUCCEEDED');
+  assert.equal(lines[0].source, 'doc.pdf');
+  assert.equal(lines[1].error.code, 'UNSUPPORTED_MEDIA_TYPE');
+  assert.match(r.stderr, /\[1\/2\] doc\.pdf/);
+  assert.match(r.stderr, /page 1 done \(1\/1\)/);
+});
+
+test('bin/ocr exit 0 on the samples; 2 on usage errors', () => {
+  const ok = spawnSync(OCR, ['--workers', '2', join(PKG, 'samples/born-digital.pdf'), join(PKG, 'samples/qr-photo.png')], { encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+  const res = ok.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(res[1].qrCodes.length, 1);
+  assert.equal(spawnSync(OCR, [], { encoding: 'utf8' }).status, 2);
+  assert.equal(spawnSync(OCR, ['--dpi', 'abc', 'x.pdf'], { encoding: 'utf8' }).status, 2);
+  assert.equal(spawnSync(OCR, ['--bogus', 'x.pdf'], { encoding: 'utf8' }).status, 2);
+});

@@ -1,0 +1,171 @@
+/**
+ * The image cannot be built here (no Docker engine), so this test does what the image would do:
+ * applies .dockerignore to the build context, checks every COPY source, performs the Dockerfile's
+ * RUN steps (npm ci ...) into a clean staging folder, assembles the final stage's /app, and runs a
+ * smoke test from there on the Node major named in FROM, as a non-root user, with the application
+ * mounted read-only, only a temp folder writable, and no network (unshare -n).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { validateResult } from '../src/index.ts';
+import { cer } from '../src/cer.ts';
+import { FIXTURES, PKG } from './helpers/common.ts';
+
+interface Instr { op: string; args: string; stage: number }
+
+function parseDockerfile(text: string): { instrs: Instr[]; stages: Array<{ image: string; name: string | null }> } {
+  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const instrs: Instr[] = [];
+  const stages: Array<{ image: string; name: string | null }> = [];
+  for (const l of lines) {
+    const m = /^(\w+)\s+(.*)$/.exec(l);
+    if (!m) continue;
+    const op = m[1].toUpperCase();
+    if (op === 'FROM') {
+      const f = /^(\S+)(?:\s+AS\s+(\S+))?/i.exec(m[2])!;
+      stages.push({ image: f[1], name: f[2] ?? null });
+    }
+    instrs.push({ op, args: m[2], stage: stages.length - 1 });
+  }
+  return { instrs, stages };
+}
+
+function ignoreMatcher(patterns: string[]): (rel: string) => boolean {
+  const rules = patterns.map((p) => p.trim()).filter((p) => p && !p.startsWith('#')).map((p) => {
+    const neg = p.startsWith('!');
+    const body = (neg ? p.slice(1) : p).replace(/^\/+|\/+$/g, '');
+    const re = new RegExp('^' + body.split('**').map((s) => s.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')).join('.*') + '(/.*)?$');
+    return { neg, re };
+  });
+  return (rel) => {
+    let ignored = false;
+    for (const r of rules) if (r.re.test(rel)) ignored = !r.neg;
+    return ignored;
+  };
+}
+
+function contextFiles(root: string, ignored: (rel: string) => boolean): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const abs = join(dir, e.name);
+      const rel = relative(root, abs);
+      if (e.name === '.git' || ignored(rel)) continue;
+      if (e.isDirectory()) walk(abs);
+      else out.push(rel);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+test('Dockerfile: staged install, read-only non-root offline smoke test', { timeout: 300_000 }, () => {
+  const { instrs, stages } = parseDockerfile(readFileSync(join(PKG, 'Dockerfile'), 'utf8'));
+  // multi-stage, a supported Node LTS, same major everywhere
+  assert.ok(stages.length >= 2, 'multi-stage');
+  const majors = stages.filter((s) => s.image.startsWith('node:')).map((s) => /^node:(\d+)/.exec(s.image)?.[1]);
+  assert.equal(majors.length, stages.length, 'every stage is an official node image');
+  assert.ok(majors.every((m) => m === majors[0]));
+  const major = majors[0]!;
+  assert.ok(['22', '24'].includes(major), `Node ${major} is not a supported LTS`);
+  assert.equal(process.version.split('.')[0], `v${major}`, 'tests run on the Node major of the image');
+  const final = stages.length - 1;
+  const user = instrs.filter((i) => i.op === 'USER' && i.stage === final).pop()?.args;
+  assert.ok(user && !['root', '0'].includes(user), 'runs as a non-root user');
+  assert.ok(instrs.some((i) => i.op === 'CMD' && i.stage === final && i.args.includes('src/batch.ts')));
+
+  // build context after .dockerignore
+  const ignored = ignoreMatcher(readFileSync(join(PKG, '.dockerignore'), 'utf8').split('\n'));
+  const ctx = contextFiles(PKG, ignored);
+  assert.ok(!ctx.some((f) => f.startsWith('node_modules/') || f.startsWith('test/')), 'node_modules and tests stay out of the context');
+
+  const work = mkdtempSync(join(tmpdir(), 'ocr-image-'));
+  try {
+    const stageDirs = stages.map((_, i) => join(work, `stage${i}`));
+    stageDirs.forEach((d) => mkdirSync(d, { recursive: true }));
+    const nodeBin = dirname(process.execPath);
+    const env = { ...process.env, PATH: `${nodeBin}:${process.env.PATH}`, npm_config_update_notifier: 'false' };
+    for (const ins of instrs) {
+      const dir = stageDirs[ins.stage];
+      if (ins.op === 'WORKDIR') assert.equal(ins.args, '/app', 'this test maps WORKDIR /app to the stage folder');
+      if (ins.op === 'COPY') {
+        const parts = ins.args.split(/\s+/);
+        const from = parts.find((p) => p.startsWith('--from='))?.slice(7);
+        const rest = parts.filter((p) => !p.startsWith('--'));
+        const dest = rest.pop()!;
+        for (const src of rest) {
+          let abs: string;
+          if (from) {
+            const si = stages.findIndex((s) => s.name === from);
+            assert.ok(si >= 0, `unknown stage ${from}`);
+            abs = join(stageDirs[si], src.replace(/^\/app\/?/, ''));
+          } else {
+            assert.ok(ctx.some((f) => f === src || f.startsWith(src.replace(/\/$/, '') + '/')), `COPY source ${src} is not in the build context`);
+            abs = join(PKG, src);
+          }
+          assert.ok(existsSync(abs), `COPY source ${src} exists`);
+          const target = join(dir, dest.replace(/^\.\/?/, '').replace(/^\/app\/?/, ''));
+          if (statSync(abs).isDirectory()) {
+            cpSync(abs, dest.endsWith('/') && !from && rest.length > 1 ? join(target, src) : target, {
+              recursive: true, filter: (s) => from ? true : !ignored(relative(PKG, s)) || s === PKG,
+            });
+          } else {
+            mkdirSync(dest.endsWith('/') ? target : dirname(target), { recursive: true });
+            copyFileSync(abs, dest.endsWith('/') ? join(target, src.split('/').pop()!) : target);
+          }
+        }
+      }
+      if (ins.op === 'RUN') execFileSync('sh', ['-c', ins.args], { cwd: dir, env, stdio: 'pipe', timeout: 240_000 });
+    }
+    const app = stageDirs[final];
+    assert.ok(!existsSync(join(app, 'node_modules/node')), 'no dev dependencies in the image');
+    assert.ok(existsSync(join(app, 'node_modules/@tesseract.js-data/eng/4.0.0_best_int/eng.traineddata.gz')));
+
+    // inputs outside the app, a world-writable temp folder, the image's node
+    const inputs = join(work, 'in');
+    mkdirSync(inputs);
+    copyFileSync(join(FIXTURES, 'ocr/phototest.tif'), join(inputs, 'scan.tif'));
+    copyFileSync(join(FIXTURES, 'pdf/two_paragraphs.pdf'), join(inputs, 'doc.pdf'));
+    copyFileSync(join(FIXTURES, 'qr/qrcode-2-1.png'), join(inputs, 'qr.png'));
+    const tmp = join(work, 'tmp');
+    mkdirSync(tmp);
+    chmodSync(tmp, 0o1777);
+    const nodeDir = join(work, 'node-bin');
+    mkdirSync(nodeDir);
+    copyFileSync(process.execPath, join(nodeDir, 'node'));
+    chmodSync(nodeDir, 0o755); chmodSync(join(nodeDir, 'node'), 0o755);
+    chmodSync(work, 0o755);
+    for (const d of [work, inputs]) chmodSync(d, 0o755);
+
+    const sandbox = (args: string[], extraEnv: Record<string, string> = {}) => {
+      const envs = Object.entries({ PATH: `${nodeDir}:/usr/bin:/bin`, HOME: tmp, TMPDIR: tmp, ...extraEnv }).map(([k, v]) => `${k}=${v}`);
+      const inner = `mount --bind "${app}" "${app}" && mount -o remount,ro,bind "${app}" "${app}" && cd "${app}" && exec setpriv --reuid=65534 --regid=65534 --clear-groups env -i ${envs.map((e) => `'${e}'`).join(' ')} node ${args.join(' ')}`;
+      return spawnSync('unshare', ['-mn', 'sh', '-c', inner], { encoding: 'utf8', timeout: 180_000 });
+    };
+    // the CLI, on the sample inputs
+    const r = sandbox(['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/cli.ts', '--workers', '2', `${inputs}/scan.tif`, `${inputs}/doc.pdf`, `${inputs}/qr.png`]);
+    assert.equal(r.status, 0, r.stderr);
+    const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    for (const x of results) assert.deepEqual(validateResult(x), []);
+    assert.ok(cer(results[0].text, readFileSync(join(FIXTURES, 'ocr/phototest.txt'), 'utf8')) < 0.03);
+    assert.equal(results[1].pages[0].method, 'text-layer');
+    assert.equal(results[2].qrCodes[0].text, readFileSync(join(FIXTURES, 'qr/qrcode-2-1.txt'), 'utf8'));
+    // nothing written into the app; the app is not writable
+    const w = sandbox(['-e', `"require('fs').writeFileSync('x', '1')"`]);
+    assert.notEqual(w.status, 0);
+    // the image's CMD (Batch mode): no S3 reachable (no network) -> 75; bad config -> 1
+    const cmd = JSON.parse(instrs.filter((i) => i.op === 'CMD').pop()!.args) as string[];
+    assert.equal(cmd[0], 'node');
+    const down = sandbox(cmd.slice(1), { OCR_INPUT_BUCKET: 'in', OCR_OUTPUT_BUCKET: 'out', OCR_JOB_ID: 'j', OCR_INPUT_KEY: 'a.pdf', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_EC2_METADATA_DISABLED: 'true' });
+    assert.equal(down.status, 75, down.stdout + down.stderr);
+    const bad = sandbox(cmd.slice(1));
+    assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+    writeFileSync(join(work, 'ok'), '');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});

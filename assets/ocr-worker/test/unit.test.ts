@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { detectMediaType, ERROR_CODES, parsePageRange, validateResult, availableCpus } from '../src/index.ts';
+import { selectPages } from '../src/options.ts';
+import { judgeTextLayer } from '../src/textlayer.ts';
+import { cer } from '../src/cer.ts';
+import { rotateGrey } from '../src/image.ts';
+import { fixture } from './helpers/common.ts';
+import { readFileSync } from 'node:fs';
+
+test('media type comes from the content, not the name', () => {
+  assert.equal(detectMediaType(fixture('pdf/two_paragraphs.pdf')), 'application/pdf');
+  assert.equal(detectMediaType(fixture('ocr/phototest.tif')), 'image/tiff');
+  assert.equal(detectMediaType(fixture('qr/qrcode-2-1.png')), 'image/png');
+  assert.equal(detectMediaType(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0])), 'image/jpeg');
+  assert.throws(() => detectMediaType(Buffer.from('hello world, plain text')), { code: 'UNSUPPORTED_MEDIA_TYPE' });
+  assert.throws(() => detectMediaType(Buffer.alloc(0)), { code: 'EMPTY_INPUT' });
+});
+
+test('page ranges and max pages', () => {
+  assert.deepEqual(selectPages(10, { pages: '1-3,5' }), [1, 2, 3, 5]);
+  assert.deepEqual(selectPages(10, { pages: '8-' }), [8, 9, 10]);
+  assert.deepEqual(selectPages(10, { maxPages: 2 }), [1, 2]);
+  assert.deepEqual(selectPages(10, { pages: '2-9', maxPages: 3 }), [2, 3, 4]);
+  assert.throws(() => parsePageRange('3-1'));
+  assert.throws(() => parsePageRange('a'));
+});
+
+test('text layer quality criteria', () => {
+  assert.equal(judgeTextLayer('The first paragraph.\nThe second paragraph.', false).good, true);
+  assert.equal(judgeTextLayer('', false).good, false);
+  assert.equal(judgeTextLayer('\u0002\u0003\u0004\u0005 \u0003\u0006\u0004\u0007\b ab', false).good, false);
+  assert.equal(judgeTextLayer('Chapter 1 ............................................ 2', false).good, true);
+  assert.equal(judgeTextLayer('Scanned by ACME', true).good, false, 'sparse text over images goes to OCR');
+  assert.equal(judgeTextLayer('あいうえお', false).good, true);
+});
+
+test('CER folds whitespace', () => {
+  assert.equal(cer('a  b\nc', 'a b c'), 0);
+  assert.equal(cer('abd', 'abc'), 1 / 3);
+});
+
+test('rotation round trip', () => {
+  const img = { width: 3, height: 2, data: new Uint8Array([1, 2, 3, 4, 5, 6]) };
+  for (const d of [90, 180, 270]) {
+    const r = rotateGrey(rotateGrey(img, d), 360 - d);
+    assert.deepEqual([...r.data], [...img.data]);
+  }
+  assert.deepEqual([...rotateGrey(img, 90).data], [4, 1, 5, 2, 6, 3]);
+});
+
+test('CPU count honours cgroup limits and is at least 1', () => {
+  const n = availableCpus();
+  assert.ok(n >= 1);
+  try {
+    const [q, p] = readFileSync('/sys/fs/cgroup/cpu.max', 'utf8').trim().split(/\s+/);
+    if (q !== 'max') assert.ok(n <= Math.ceil(Number(q) / Number(p)));
+  } catch { /* no cgroup v2 here */ }
+});
+
+test('schema: error codes are a closed list; a FAILED result must carry an error', () => {
+  const base = {
+    schemaVersion: '1.0', source: 'x', sha256: 'a'.repeat(64), engine: { version: '1', languages: ['eng'] },
+    status: 'FAILED', mediaType: null, pageCount: 0, pages: [], text: '', qrCodes: [], durationMs: 1,
+  };
+  assert.deepEqual(validateResult({ ...base, error: { code: 'TIMEOUT', message: 'x' } }), []);
+  assert.notDeepEqual(validateResult({ ...base, error: { code: 'NOPE', message: 'x' } }), []);
+  assert.notDeepEqual(validateResult({ ...base, error: null }), []);
+  const schema = JSON.parse(readFileSync(new URL('../schema/result.schema.json', import.meta.url), 'utf8'));
+  assert.deepEqual(schema.definitions.error.properties.code.enum, [...ERROR_CODES]);
+});

@@ -1,0 +1,48 @@
+/**
+ * Seed 000 as constructs: OCR on AWS Batch (Fargate Spot) behind an API, in a VPC with no NAT gateway,
+ * kept on the newest worker image and kept tidy.
+ *
+ * CostOptimizedVpc (Fargate endpoints only, priced per AZ) + BatchOcrProcessor (API Gateway, submit and
+ * status handlers, Batch array jobs, S3 in/out, dashboard and alarms) with its own ECR repository +
+ * EcrBatchAutoUpdater (a push of `latest` registers a new job definition revision pinned by digest) +
+ * JobCleanup (cancels stuck jobs, prunes old revisions) — their widgets on the processor's dashboard.
+ *
+ * In your own app, import from 'cdk-ocr-constructs' instead of '../../src'.
+ *   cd examples/batch-ocr && npx cdk synth
+ */
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { BatchOcrProcessor, CostOptimizedVpc, EcrBatchAutoUpdater } from '../../src';
+
+export function buildApp(app: App): void {
+  const stack = new Stack(app, 'BatchOcr', {
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT ?? '111111111111', region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' },
+    description: 'cdk-ocr-constructs example: OCR on AWS Batch Fargate Spot behind an API (seed 000)',
+  });
+
+  const network = new CostOptimizedVpc(stack, 'Network', { maxAzs: 2 });
+
+  const processor = new BatchOcrProcessor(stack, 'Ocr', {
+    network,
+    // The worker image lives in an ECR repository the processor creates (scan on push, lifecycle),
+    // so that CI can push new images and the updater rolls them out.
+    createRepository: true,
+    imageTag: 'latest',
+    maxvCpus: 32,
+    resultExpiration: Duration.days(30),
+  });
+
+  const updater = new EcrBatchAutoUpdater(stack, 'ImageUpdater', {
+    repository: processor.repository!,
+    jobDefinitions: [processor.jobDefinition],
+    imageTags: ['latest'],
+  });
+
+
+  processor.dashboard?.addWidgets(...updater.dashboardWidgets());
+}
+
+if (require.main === module) {
+  const app = new App();
+  buildApp(app);
+  app.synth();
+}

@@ -1,0 +1,44 @@
+/**
+ * Seeds 001, 003 and 004 as one construct: the OCR engine as an always-on HTTP service on ECS Fargate.
+ *
+ * OcrServiceCluster in a CostOptimizedVpc: an internal ALB (health checks on /health, least outstanding
+ * requests), Fargate tasks with Container Insights and CPU / request-count autoscaling (1..3, 2 desired),
+ * a documents bucket, a DynamoDB status table whose stream triggers processing of new PENDING records,
+ * a Valkey cache (encrypted in transit and at rest, reachable only from the service), an X-Ray daemon
+ * sidecar from the account's own ECR (private subnets cannot reach public registries), dashboard and alarms.
+ *
+ * In your own app, import from 'cdk-ocr-constructs' instead of '../../src'.
+ *   cd examples/ocr-service && npx cdk synth
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { CostOptimizedVpc, OcrServiceCluster } from '../../src';
+
+export function buildApp(app: App): void {
+  const stack = new Stack(app, 'OcrService', {
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT ?? '111111111111', region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' },
+    description: 'cdk-ocr-constructs example: OCR as an HTTP service on ECS Fargate (seeds 001, 003, 004)',
+  });
+
+  const network = new CostOptimizedVpc(stack, 'Network', { maxAzs: 2 });
+
+  // The X-Ray daemon image, mirrored into this account's ECR (e.g. by an ECR pull-through cache rule
+  // for public.ecr.aws): tasks in private subnets without NAT can reach ECR, not public registries.
+  const xrayDaemon = ecr.Repository.fromRepositoryName(stack, 'XRayDaemonRepository', 'ecr-public/xray/aws-xray-daemon');
+
+  new OcrServiceCluster(stack, 'Ocr', {
+    network,
+    minCapacity: 1,
+    maxCapacity: 3,
+    desiredCount: 2,
+    cache: {},
+    tracing: { image: ecs.ContainerImage.fromEcrRepository(xrayDaemon, '3.x') },
+  });
+}
+
+if (require.main === module) {
+  const app = new App();
+  buildApp(app);
+  app.synth();
+}

@@ -1,0 +1,2 @@
+export * from './contract';
+export * from './ocr-service-cluster';
