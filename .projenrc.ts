@@ -108,6 +108,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
 });
 
+// The registry reachable here serves some packages' per-platform optional builds only for Linux, so
+// `npm install` leaves the other platforms' entries out of package-lock.json, and `npm ci` on a fresh
+// clone then refuses the lockfile. After every install, put those entries back (see the script).
+project.tasks.tryFind('install')?.exec('node build-tools/portable-lockfile.js');
+
 // The peer floor is also what jsii compiles against for constructs (pinnedDevDependency is off above).
 project.deps.addDependency('constructs@10.5.1', DependencyType.BUILD);
 
@@ -135,7 +140,7 @@ project.tsconfigDev.addInclude('.projenrc.ts');
 project.tsconfigDev.addExclude('assets');
 project.tsconfigDev.addExclude('**/cdk.out');
 project.tsconfigDev.addExclude('dist');
-project.eslint?.addLintPattern('examples');
+project.eslint?.addIgnorePattern('**/cdk.out/');
 
 // --- The OCR worker (assets/ocr-worker): its own package, lockfile and Node 22 toolchain. ---
 const WORKER = 'assets/ocr-worker';
@@ -176,9 +181,13 @@ project.postCompileTask.spawn(rosetta);
 project.gitignore.exclude('.jsii.tabl.json');
 
 // --- Documentation generated from code (README sections between markers; tests check they are current). ---
+const docsReadme = project.addTask('docs:readme', {
+  description: 'Compose the README construct sections from docs/<construct>.md',
+  exec: 'ts-node --transpile-only build-tools/readme-sections.ts',
+});
 project.addTask('docs:cost', {
-  description: 'Regenerate the README network cost table from NetworkPricing',
-  exec: 'ts-node --transpile-only build-tools/cost-table.ts',
+  description: 'Regenerate the network cost table (docs/cost-optimized-vpc.md, then README) from NetworkPricing',
+  steps: [{ exec: 'ts-node --transpile-only build-tools/cost-table.ts' }, { spawn: docsReadme.name }],
 });
 
 project.addTask('docs:nag', {
@@ -200,7 +209,7 @@ project.addTask('demo', {
   steps: [
     { spawn: workerInstall.name },
     { exec: `npm --prefix ${WORKER} run build --if-present` },
-    { exec: `${WORKER}/bin/ocr ${WORKER}/samples/*` },
+    { exec: `${WORKER}/bin/ocr ${WORKER}/samples/*.pdf ${WORKER}/samples/*.png ${WORKER}/samples/*.tif` },
     { exec: 'ts-node --transpile-only build-tools/synth-examples.ts' },
   ],
 });

@@ -1,8 +1,8 @@
 /**
  * Generates the README's network cost table from NetworkPricing (the same function the
  * CostOptimizedVpc construct reports with), so the figures are never typed by hand.
- *   npx ts-node build-tools/cost-table.ts          -> rewrites README.md between the markers
- *   renderCostTable() is also used by a test that checks README.md is up to date.
+ *   npx projen docs:cost      -> rewrites docs/cost-optimized-vpc.md between the markers (then docs:readme)
+ *   renderCostTable() is also used by a test that checks the docs are up to date.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -55,7 +55,7 @@ export function replaceBetween(text: string, start: string, end: string, content
 }
 
 if (require.main === module) {
-  const readme = path.join(__dirname, '..', 'README.md');
+  const readme = path.join(__dirname, '..', 'docs', 'cost-optimized-vpc.md');
   fs.writeFileSync(readme, replaceBetween(fs.readFileSync(readme, 'utf8'), COST_START, COST_END, renderCostTable()));
   console.log(renderCostTable());
 }

@@ -36,6 +36,12 @@ const SHOWN: Record<string, string> = {
   'AWS::KMS::Key': 'KMS key',
 };
 
+/** Connector resource types, and which shown resource types they connect to a Lambda function. */
+const BRIDGES: Record<string, string[]> = {
+  'AWS::ApiGateway::Method': ['AWS::ApiGateway::RestApi'],
+  'AWS::Lambda::EventSourceMapping': ['AWS::SQS::Queue', 'AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable'],
+};
+
 function refsIn(value: unknown, out: Set<string>): void {
   if (Array.isArray(value)) {
     value.forEach((v) => refsIn(v, out));
@@ -72,13 +78,26 @@ export function renderDot(app: App, title: string): string {
       lines.push(`  subgraph cluster_${stack.stackName}_${group.replace(/[^A-Za-z0-9_]/g, '_')} {`, `    label="${stack.stackName} / ${group}"; style="rounded"; color="#8899aa";`, ...nodes, '  }');
     }
     for (const [logicalId, resource] of Object.entries(template.Resources)) {
-      const from = shown.get(logicalId);
-      if (!from) continue;
       const refs = new Set<string>();
       refsIn(resource.Properties, refs);
-      for (const r of refs) {
-        const to = shown.get(r);
-        if (to && to !== from) edges.push(`  ${from} -> ${to};`);
+      const from = shown.get(logicalId);
+      if (from) {
+        // A dashboard refers to everything it graphs: its edges would only hide the flows.
+        if (resource.Type === 'AWS::CloudWatch::Dashboard') continue;
+        for (const r of refs) {
+          const to = shown.get(r);
+          if (to && to !== from) edges.push(`  ${from} -> ${to};`);
+        }
+        continue;
+      }
+      // Resources that only connect two others become an edge: API method -> its Lambda,
+      // event source mapping (queue / stream) -> its Lambda.
+      if (BRIDGES[resource.Type]) {
+        const ends = Array.from(refs).filter((r) => shown.has(r));
+        const target = ends.find((r) => template.Resources[r]?.Type === 'AWS::Lambda::Function');
+        for (const source of ends.filter((r) => r !== target && BRIDGES[resource.Type].includes(template.Resources[r]?.Type))) {
+          if (target) edges.push(`  ${shown.get(source)} -> ${shown.get(target)} [style=bold];`);
+        }
       }
     }
   }

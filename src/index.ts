@@ -1,4 +1,5 @@
 export * from './cost-optimized-vpc';
 export * from './batch-ocr-processor';
 export * from './ecr-batch-auto-updater';
+export * from './job-cleanup';
 export * from './ocr-service-cluster';

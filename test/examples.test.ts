@@ -5,10 +5,71 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { App } from 'aws-cdk-lib';
 import { ACKS_END, ACKS_FILE, ACKS_START, AcknowledgementRow, currentAcknowledgements, exampleNames, loadExample, renderAcknowledgements, ROOT } from '../build-tools/nag-acknowledgements';
 import { newTestApp, synthCompliant } from './helpers/compliance';
 
+interface Template { Resources: Record<string, { Properties?: unknown; DependsOn?: string | string[] }> }
+
+/** Logical ids a value refers to: Ref, Fn::GetAtt and ${Name} inside Fn::Sub. */
+function referencesIn(value: unknown, out: Set<string>): void {
+  if (Array.isArray(value)) {
+    value.forEach((v) => referencesIn(v, out));
+  } else if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      if (key === 'Ref' && typeof v === 'string') {out.add(v);} else if (key === 'Fn::GetAtt') {out.add(Array.isArray(v) ? String(v[0]) : String(v).split('.')[0]);} else if (key === 'Fn::Sub') {
+        const text = Array.isArray(v) ? String(v[0]) : String(v);
+        for (const m of text.matchAll(/\$\{([A-Za-z0-9]+)(?:\.[^}]*)?\}/g)) out.add(m[1]);
+        if (Array.isArray(v)) referencesIn(v[1], out);
+      } else {referencesIn(v, out);}
+    }
+  }
+}
+
+/** A dependency cycle among the template's resources, as a path of logical ids, or [] when there is none. */
+function findCycle(template: Template): string[] {
+  const graph = new Map<string, string[]>();
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    const refs = new Set<string>();
+    referencesIn(resource.Properties ?? {}, refs);
+    for (const d of ([] as string[]).concat(resource.DependsOn ?? [])) refs.add(d);
+    graph.set(id, Array.from(refs).filter((r) => r in template.Resources));
+  }
+  const state = new Map<string, 'open' | 'done'>();
+  const trail: string[] = [];
+  const visit = (id: string): string[] => {
+    state.set(id, 'open');
+    trail.push(id);
+    for (const next of graph.get(id)!) {
+      if (state.get(next) === 'open') return [...trail.slice(trail.indexOf(next)), next];
+      if (!state.has(next)) {
+        const found = visit(next);
+        if (found.length > 0) return found;
+      }
+    }
+    trail.pop();
+    state.set(id, 'done');
+    return [];
+  };
+  for (const id of graph.keys()) {
+    if (!state.has(id)) {
+      const found = visit(id);
+      if (found.length > 0) return found;
+    }
+  }
+  return [];
+}
+
 const names = exampleNames();
+
+describe('the cycle check itself', () => {
+  test('GIVEN a template whose resources refer to each other THEN the cycle is found; without it, none', () => {
+    const cyclic: Template = { Resources: { A: { Properties: { X: { Ref: 'B' } } }, B: { Properties: { Y: { 'Fn::Sub': 'x-${C.Arn}' } } }, C: { DependsOn: 'A' } } };
+    expect(findCycle(cyclic)).toEqual(['A', 'B', 'C', 'A']);
+    const acyclic: Template = { Resources: { A: { Properties: { X: { Ref: 'B' } } }, B: { Properties: { Y: { 'Fn::GetAtt': ['C', 'Arn'] } } }, C: {} } };
+    expect(findCycle(acyclic)).toEqual([]);
+  });
+});
 
 describe('example apps', () => {
   test('GIVEN the examples folder THEN the three documented examples exist, each with cdk.json and a header comment', () => {
@@ -23,6 +84,15 @@ describe('example apps', () => {
     const app = newTestApp();
     loadExample(name)(app);
     synthCompliant(app);
+  });
+
+  test.each(names)('GIVEN examples/%s THEN no stack has a circular dependency between its resources (CloudFormation would refuse it)', (name) => {
+    const app = new App();
+    loadExample(name)(app);
+    const assembly = app.synth();
+    for (const stack of assembly.stacks) {
+      expect(findCycle(stack.template as Template)).toEqual([]);
+    }
   });
 });
 

@@ -11,7 +11,7 @@
  *   cd examples/batch-ocr && npx cdk synth
  */
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { BatchOcrProcessor, CostOptimizedVpc, EcrBatchAutoUpdater } from '../../src';
+import { BatchOcrProcessor, CostOptimizedVpc, EcrBatchAutoUpdater, JobCleanup } from '../../src';
 
 export function buildApp(app: App): void {
   const stack = new Stack(app, 'BatchOcr', {
@@ -38,7 +38,17 @@ export function buildApp(app: App): void {
   });
 
 
-  processor.dashboard?.addWidgets(...updater.dashboardWidgets());
+  // Seed 000's auto-cleanup, limited to what is worth cleaning: jobs stuck RUNNABLE (e.g. no Spot
+  // capacity) past the queue's own time limits, jobs running past their expected runtime, and old
+  // job definition revisions beyond the newest five (the updater registers one per image).
+  const cleanup = new JobCleanup(stack, 'Cleanup', {
+    jobQueues: [processor.jobQueue],
+    jobDefinitions: [processor.jobDefinition],
+    jobAgeThresholds: { runnable: Duration.hours(6), running: Duration.hours(4) },
+    keepRevisions: 5,
+  });
+
+  processor.dashboard?.addWidgets(...updater.dashboardWidgets(), ...cleanup.dashboardWidgets());
 }
 
 if (require.main === module) {

@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { allowCloudWatchLogsToUseKey } from './log-key';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from './nag';
 
 /**
@@ -67,6 +68,8 @@ export const HANDLER_RUNTIME_NAME = 'nodejs24.x';
  */
 export function createHandler(scope: Construct, id: string, factory: HandlerFactory, options: CreateHandlerOptions): Handler {
   const removalPolicy = options.removalPolicy ?? RemovalPolicy.DESTROY;
+  // A log group with a KMS key deploys only if the key policy lets CloudWatch Logs use the key.
+  if (options.encryptionKey) allowCloudWatchLogsToUseKey(scope, options.encryptionKey);
   const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
     retention: options.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     encryptionKey: options.encryptionKey,

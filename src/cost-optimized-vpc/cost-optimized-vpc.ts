@@ -9,6 +9,7 @@ import { ExplicitSubnetCidrs, cidrContains, cidrsOverlap, parseCidr } from './ci
 import { EndpointRequirement, endpointsForWorkload, GATEWAY_SERVICES, knownInterfaceServices } from './endpoints';
 import { EgressMode, NetworkCostEstimate, NetworkPricing } from './pricing';
 import { PropChecker } from '../common/errors';
+import { allowCloudWatchLogsToUseKey } from '../common/log-key';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
 
 /** Where interface endpoints are placed. */
@@ -228,6 +229,7 @@ export class CostOptimizedVpc extends Construct {
 
     if (props.flowLogs ?? !props.vpc) {
       this.encryptionKey = props.encryptionKey ?? this.createLogKey(props.removalPolicy ?? RemovalPolicy.RETAIN);
+      allowCloudWatchLogsToUseKey(this, this.encryptionKey);
       this.flowLogGroup = new logs.LogGroup(this, 'FlowLogGroup', {
         retention: props.flowLogRetention ?? logs.RetentionDays.ONE_YEAR,
         encryptionKey: this.encryptionKey,
@@ -376,15 +378,7 @@ export class CostOptimizedVpc extends Construct {
       enableKeyRotation: true,
       removalPolicy,
     });
-    const stack = Stack.of(this);
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: {
-        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*` },
-      },
-    }));
+    allowCloudWatchLogsToUseKey(this, key);
     return key;
   }
 }

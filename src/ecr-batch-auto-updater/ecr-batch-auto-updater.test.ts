@@ -74,6 +74,14 @@ describe('EcrBatchAutoUpdater', () => {
       ScheduleExpression: 'rate(1 hour)',
       Targets: [Match.objectLike({ SqsParameters: { MessageGroupId: 'job-definition-updates' }, InputTransformer: Match.objectLike({ InputTemplate: Match.stringLikeRegexp('"action":"reconcile"') }) })],
     });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.cloudformation'],
+        'detail-type': ['CloudFormation Stack Status Change'],
+        'detail': { 'stack-id': [{ Ref: 'AWS::StackId' }], 'status-details': { status: ['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE'] } },
+      },
+      Targets: [Match.objectLike({ SqsParameters: { MessageGroupId: 'job-definition-updates' }, InputTransformer: Match.objectLike({ InputTemplate: Match.stringLikeRegexp('"reason":"deployment"') }) })],
+    });
     template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
       ContentBasedDeduplication: true,
@@ -140,6 +148,7 @@ describe('EcrBatchAutoUpdater', () => {
         })]),
       },
     });
+    // Only the push rule: no schedule, no deployment rule.
     template.resourceCountIs('AWS::Events::Rule', 1);
   });
 
@@ -156,6 +165,19 @@ describe('EcrBatchAutoUpdater', () => {
     expect(widgets).toHaveLength(3);
     expect(updater.metricUpdatesApplied().metricName).toBe('UpdatesApplied');
     expect(updater.metricUpdatesSkipped().dimensions).toEqual(updater.metricUpdatesFailed().dimensions);
+  });
+
+  test('GIVEN a pipeline role WHEN granted THEN it may send reconcile messages to the update queue', () => {
+    const app = newTestApp({ nag: false });
+    const stack = newTestStack(app);
+    const { repository, jobDefinition } = imported(stack);
+    const updater = new EcrBatchAutoUpdater(stack, 'Updater', { repository, jobDefinitions: [jobDefinition] });
+    const pipeline = new iam.Role(stack, 'Pipeline', { assumedBy: new iam.AccountRootPrincipal() });
+    updater.grantTriggerReconciliation(pipeline);
+    templateOf(app, stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(pipeline.node.defaultChild as iam.CfnRole) }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['sqs:SendMessage']) })]) },
+    });
   });
 
   test('GIVEN two updaters in one stack WHEN synthesized THEN there is no physical-name clash', () => {

@@ -1,4 +1,4 @@
-import { Duration, Fn, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { UpdaterFunction } from './updater-function';
 import { PropChecker } from '../common/errors';
 import { createHandler, stackArn } from '../common/handler';
+import { allowCloudWatchLogsToUseKey } from '../common/log-key';
 import { acknowledgeNagFindings } from '../common/nag';
 import { nagResourceFinding } from '../common/nag-findings';
 
@@ -66,10 +67,18 @@ export interface EcrBatchAutoUpdaterProps {
   readonly reconciliationSchedule?: events.Schedule;
 
   /**
-   * Run the reconciliation at all.
+   * Run the reconciliation at all (on its schedule and after deployments).
    * @default true
    */
   readonly reconciliation?: boolean;
+
+  /**
+   * Also reconcile as soon as a deployment of the stacks holding the job definitions (and this
+   * construct's stack) completes, so the revision CloudFormation registers with the template's
+   * image is replaced within minutes rather than at the next scheduled run.
+   * @default true
+   */
+  readonly reconcileAfterDeploy?: boolean;
 
   /**
    * Customer-managed key for the queues and the log group.
@@ -138,6 +147,8 @@ export class EcrBatchAutoUpdater extends Construct {
   public readonly pushRule: events.Rule;
   /** The reconciliation schedule, unless `reconciliation` is false. */
   public readonly reconciliationRule?: events.Rule;
+  /** Reconciliation after deployments, unless `reconciliation` or `reconcileAfterDeploy` is false. */
+  public readonly deploymentRule?: events.Rule;
   /** Alarm: at least one job definition update failed. */
   public readonly updateFailuresAlarm: cloudwatch.Alarm;
   /** Alarm: messages in the dead-letter queue. */
@@ -200,6 +211,8 @@ export class EcrBatchAutoUpdater extends Construct {
       removalPolicy,
     });
 
+    // The handler's log group is encrypted with the key: CloudWatch Logs must be allowed to use it.
+    if (props.encryptionKey) allowCloudWatchLogsToUseKey(this, props.encryptionKey);
     const handler = createHandler(this, 'Updater', (s, i, p) => new UpdaterFunction(s, i, p), {
       purpose: 'ECR-to-Batch job definition updater',
       timeout,
@@ -250,6 +263,21 @@ export class EcrBatchAutoUpdater extends Construct {
         schedule: props.reconciliationSchedule ?? events.Schedule.rate(Duration.hours(1)),
         targets: [target(events.RuleTargetInput.fromObject({ action: 'reconcile', time: events.EventField.time }))],
       });
+      if (props.reconcileAfterDeploy ?? true) {
+        const stackIds = [...new Set([Stack.of(this), ...definitions.map((d) => Stack.of(d))].map((s) => s.stackId))];
+        this.deploymentRule = new events.Rule(this, 'DeploymentRule', {
+          description: 'Reconcile the ECR-to-Batch updater after a deployment of the job definitions\' stacks',
+          eventPattern: {
+            source: ['aws.cloudformation'],
+            detailType: ['CloudFormation Stack Status Change'],
+            detail: {
+              'stack-id': stackIds,
+              'status-details': { status: ['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE'] },
+            },
+          },
+          targets: [target(events.RuleTargetInput.fromObject({ action: 'reconcile', reason: 'deployment', time: events.EventField.time }))],
+        });
+      }
     }
 
     this.updateFailuresAlarm = this.metricUpdatesFailed().createAlarm(this, 'UpdateFailuresAlarm', {
@@ -278,6 +306,14 @@ export class EcrBatchAutoUpdater extends Construct {
       const reason = 'The updater log group holds job definition names, image digests and revision numbers only, no document data; CloudWatch Logs encrypts it at rest, and the encryptionKey prop switches to a customer-managed KMS key.';
       acknowledgeNagFindings(this.logGroup, [{ ruleId: 'NIST.800.53.R5-CloudWatchLogGroupEncrypted', reason }, { ruleId: 'HIPAA.Security-CloudWatchLogGroupEncrypted', reason }]);
     }
+  }
+
+  /**
+   * Allow `grantee` to trigger a reconciliation by sending `{"action":"reconcile","time":"<unique>"}`
+   * to `queue` with message group `job-definition-updates` (e.g. a CI pipeline after a deployment).
+   */
+  public grantTriggerReconciliation(grantee: iam.IGrantable): iam.Grant {
+    return this.queue.grantSendMessages(grantee);
   }
 
   /** Job definitions updated (a new revision registered). */

@@ -1,3 +1,4 @@
+/* eslint-disable import/no-extraneous-dependencies -- test code: the SDK clients and mocks are devDependencies bundled into the handlers */
 import { BatchClient, DescribeJobDefinitionsCommand, JobDefinition, RegisterJobDefinitionCommand } from '@aws-sdk/client-batch';
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -193,6 +194,37 @@ describe('ECR push', () => {
     // The image was verified by digest before anything was registered.
     expect(ecrMock.commandCalls(DescribeImagesCommand, { imageIds: [{ imageDigest: NEW_DIGEST }] })).toHaveLength(1);
     expect(log.lines).toContainEqual(expect.objectContaining({ level: 'info', message: 'job definition applied' }));
+  });
+
+  test('GIVEN an ECS-properties definition with a sidecar WHEN a push is handled THEN only the container from the repository changes', async () => {
+    mockImage(NEW_DIGEST, ['latest']);
+    const ecsDefinition: JobDefinition = {
+      jobDefinitionName: 'ocr-job',
+      jobDefinitionArn: 'arn:aws:batch:us-east-1:123456789012:job-definition/ocr-job:2',
+      revision: 2,
+      status: 'ACTIVE',
+      type: 'container',
+      containerOrchestrationType: 'ECS',
+      platformCapabilities: ['FARGATE'],
+      ecsProperties: {
+        taskProperties: [{
+          executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
+          taskRoleArn: 'arn:aws:iam::123456789012:role/task',
+          containers: [
+            { name: 'ocr', image: `${REPO_URI}:latest`, essential: true, resourceRequirements: [{ type: 'VCPU', value: '2' }, { type: 'MEMORY', value: '4096' }] },
+            { name: 'log-router', image: 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable', essential: false, firelensConfiguration: { type: 'fluentbit' } },
+          ],
+        }],
+      },
+    };
+    mockRevisions('ocr-job', [ecsDefinition]);
+
+    const summary = await handleMessage(pushEvent(NEW_DIGEST), config, clients, recorder(), NOW);
+
+    expect(summary.outcomes[0].status).toBe('applied');
+    const containers = batchMock.commandCalls(RegisterJobDefinitionCommand)[0].args[0].input.ecsProperties?.taskProperties?.[0].containers;
+    expect(containers?.map((c) => c.image)).toEqual([`${REPO_URI}@${NEW_DIGEST}`, 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable']);
+    expect(containers?.[1].firelensConfiguration).toEqual({ type: 'fluentbit' });
   });
 
   test('GIVEN the same event replayed WHEN the newest revision already runs the digest THEN nothing is registered', async () => {

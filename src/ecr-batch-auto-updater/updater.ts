@@ -1,3 +1,4 @@
+/* eslint-disable import/no-extraneous-dependencies -- handler code: bundled into the Lambda assets by esbuild with the *.lambda.ts entry points, never loaded by the construct */
 /**
  * Handler logic of the EcrBatchAutoUpdater: plain functions that take their AWS clients, so tests
  * drive them with aws-sdk-client-mock. The Lambda entry point is `updater.lambda.ts`.
@@ -95,7 +96,9 @@ export async function latestActiveRevision(batch: BatchClient, name: string): Pr
 }
 
 /** The image detail of one tag or digest, or undefined if the repository has no such image. */
-async function describeImage(ecr: ECRClient, repositoryName: string, imageId: { imageTag?: string; imageDigest?: string }): Promise<ImageDetail | undefined> {
+async function describeImage(
+  ecr: ECRClient, repositoryName: string, imageId: { imageTag?: string; imageDigest?: string },
+): Promise<ImageDetail | undefined> {
   try {
     const res = await ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [imageId] }));
     return res.imageDetails?.[0];
@@ -137,7 +140,9 @@ export async function resolveDesiredImage(config: UpdaterConfig, ecr: ECRClient)
  * Make one job definition run `digest`: register a copy of its newest ACTIVE revision with the
  * repository's images pinned to the digest, unless it already runs exactly that.
  */
-export async function updateJobDefinition(nameOrArn: string, digest: string, config: UpdaterConfig, clients: UpdaterClients, now: Date): Promise<Outcome> {
+export async function updateJobDefinition(
+  nameOrArn: string, digest: string, config: UpdaterConfig, clients: UpdaterClients, now: Date,
+): Promise<Outcome> {
   const name = jobDefinitionNameOf(nameOrArn);
   const latest = await latestActiveRevision(clients.batch, name);
   if (!latest) return { jobDefinition: name, status: 'failed', reason: 'no ACTIVE revision found' };
@@ -172,7 +177,9 @@ async function updateAll(digest: string, config: UpdaterConfig, clients: Updater
 }
 
 /** An ECR push event: verify the image, then bring every job definition to the newest tracked image. */
-export async function handlePush(detail: EcrImageActionDetail, config: UpdaterConfig, clients: UpdaterClients, log: UpdaterLog, now: Date): Promise<RunSummary> {
+export async function handlePush(
+  detail: EcrImageActionDetail, config: UpdaterConfig, clients: UpdaterClients, log: UpdaterLog, now: Date,
+): Promise<RunSummary> {
   const tag = detail['image-tag'];
   const digest = detail['image-digest'];
   const ignore = (reason: string): RunSummary => {

@@ -1,7 +1,7 @@
 /**
  * The engine: runs each document in a bounded child process (time limit + RSS limit), with a warm
- * pool of tesseract workers inside the child. One engine processes one document at a time (a document's
- * pages use all workers); callers may queue many. Used by the CLI, the Batch entry point and the
+ * pool of tesseract workers inside the child. By default one document at a time (its pages use all
+ * workers); `concurrency` runs several documents, each in its own child. Callers may queue many. Used by the CLI, the Batch entry point and the
  * HTTP service alike.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -40,6 +40,12 @@ export interface EngineOptions {
   onChildLog?: (line: string) => void;
   /** How long the child may take to start its workers. Default 120 s. */
   warmTimeoutSeconds?: number;
+  /**
+   * Documents processed at the same time, each in its own bounded child process with
+   * max(1, floor(workers / concurrency)) tesseract workers. Default 1 (one document at a time, its
+   * pages in parallel). Raise it for streams of one-page documents (e.g. the HTTP service).
+   */
+  concurrency?: number;
 }
 
 export interface ProcessRequest {
@@ -84,6 +90,9 @@ function readRss(pid: number): number {
   }
 }
 
+/** A child whose RSS stays above this fraction of the memory limit after a document is replaced. */
+export const RECYCLE_FRACTION = 0.5;
+
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -96,19 +105,39 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const maxBytes = options.maxDocumentBytes ?? DEFAULTS.maxDocumentBytes;
   const warmTimeoutMs = (options.warmTimeoutSeconds ?? 120) * 1000;
   const log = options.onChildLog ?? ((line: string) => process.stderr.write(line + '\n'));
-  let child: Child | null = null;
-  let state: EngineState = 'cold';
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? 1, workers));
+  const workersPerChild = Math.max(1, Math.floor(workers / concurrency));
+  interface Slot { child: Child | null; busy: boolean }
+  const slots: Slot[] = Array.from({ length: concurrency }, () => ({ child: null, busy: false }));
+  const waiters: Array<(s: Slot) => void> = [];
   let closed = false;
   let nextId = 1;
-  let chain: Promise<unknown> = Promise.resolve();
 
-  function spawnChild(): Child {
+  function acquire(): Promise<Slot> {
+    const free = slots.find((x) => !x.busy);
+    if (free) { free.busy = true; return Promise.resolve(free); }
+    return new Promise((resolve) => waiters.push(resolve));
+  }
+  function release(slot: Slot): void {
+    const next = waiters.shift();
+    if (next) next(slot);
+    else slot.busy = false;
+  }
+  function currentState(): EngineState {
+    if (closed) return 'closed';
+    if (slots.every((x) => x.busy)) return 'busy';
+    if (slots.some((x) => !x.busy && x.child && x.child.isReady && !x.child.exited)) return 'ready';
+    if (slots.some((x) => x.child && !x.child.exited)) return 'warming';
+    return 'cold';
+  }
+
+  function spawnChild(slot: Slot): Child {
     const heapMb = Math.max(256, Math.floor(memoryBytes / (1024 * 1024)));
     const proc = fork(join(PACKAGE_ROOT, 'src', 'child.ts'), [], {
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [`--max-old-space-size=${heapMb}`, '--disable-warning=ExperimentalWarning'],
-      env: { ...process.env, OCR_CHILD_WORKERS: String(workers), OCR_CHILD_LANGUAGES: languages },
+      env: { ...process.env, OCR_CHILD_WORKERS: String(workersPerChild), OCR_CHILD_LANGUAGES: languages },
     });
     const c: Child = { proc, ready: Promise.resolve(), isReady: false, stderrTail: '', exited: false };
     const onData = (buf: Buffer): void => {
@@ -118,7 +147,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', onData);
-    proc.on('exit', () => { c.exited = true; if (child === c) { child = null; if (!closed) state = 'cold'; } });
+    proc.on('exit', () => { c.exited = true; if (slot.child === c) slot.child = null; });
     c.ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new EngineInfrastructureError('OCR child did not become ready in time.')); }, warmTimeoutMs);
       const onMsg = (m: any): void => {
@@ -135,23 +164,20 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return c;
   }
 
-  async function ensureChild(): Promise<Child> {
+  async function ensureChild(slot: Slot): Promise<Child> {
     if (closed) throw new EngineInfrastructureError('Engine is closed.');
-    if (!child || child.exited) {
-      state = 'warming';
-      child = spawnChild();
-    }
-    const c = child;
+    if (!slot.child || slot.child.exited) slot.child = spawnChild(slot);
+    const c = slot.child;
     await c.ready;
     return c;
   }
 
-  function killChild(c: Child): void {
+  function killChild(slot: Slot, c: Child): void {
     if (!c.exited) c.proc.kill('SIGKILL');
-    if (child === c) child = null;
+    if (slot.child === c) slot.child = null;
   }
 
-  function runInChild(c: Child, bytes: Uint8Array, mediaType: MediaType, name: string, opts: DocumentOptions):
+  function runInChild(slot: Slot, c: Child, bytes: Uint8Array, mediaType: MediaType, name: string, opts: DocumentOptions):
     Promise<{ outcome?: DocumentOutcome; error?: ErrorInfo; peakRss: number }> {
     const id = nextId++;
     return new Promise((resolve) => {
@@ -167,14 +193,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
         resolve({ ...v, peakRss });
       };
       const timer = setTimeout(() => {
-        killChild(c);
+        killChild(slot, c);
         finish({ error: { code: 'TIMEOUT', message: `Document exceeded its time limit of ${timeoutMs / 1000} s; its process was stopped.` } });
       }, timeoutMs);
       const poll = setInterval(() => {
         const rss = readRss(c.proc.pid!);
         if (rss > peakRss) peakRss = rss;
         if (rss > memoryBytes) {
-          killChild(c);
+          killChild(slot, c);
           finish({ error: { code: 'RESOURCE_LIMIT', message: `Document exceeded its memory limit of ${Math.round(memoryBytes / 1048576)} MiB (RSS ${Math.round(rss / 1048576)} MiB); its process was stopped.` } });
         }
       }, 50);
@@ -197,7 +223,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       try {
         c.proc.send({ type: 'process', id, bytes, mediaType, options: opts });
       } catch {
-        killChild(c);
+        killChild(slot, c);
         finish({ error: { code: 'WORKER_CRASHED', message: 'The document could not be handed to its process.' } });
       }
     });
@@ -229,20 +255,22 @@ export function createEngine(options: EngineOptions = {}): Engine {
       result.error = toErrorInfo(err);
       return done();
     }
-    const c = await ensureChild();
-    state = 'busy';
-    const r = await runInChild(c, bytes, result.mediaType as MediaType, result.source, opts);
-    if (!closed) state = child && child.isReady ? 'ready' : 'cold';
+    const slot = await acquire();
+    let r: Awaited<ReturnType<typeof runInChild>>;
+    try {
+      const c = await ensureChild(slot);
+      r = await runInChild(slot, c, bytes, result.mediaType as MediaType, result.source, opts);
+      // a child left holding more than half the memory limit (WASM heaps never shrink) is recycled,
+      // so that the next document gets its full budget
+      if (!closed && slot.child && !slot.child.exited && readRss(slot.child.proc.pid!) > memoryBytes * RECYCLE_FRACTION) killChild(slot, slot.child);
+      // a killed child is replaced right away, so that readiness (isReady) comes back without a request
+      if (!closed && (!slot.child || slot.child.exited)) slot.child = spawnChild(slot);
+    } finally {
+      release(slot);
+    }
     if (r.peakRss) result.peakRssBytes = r.peakRss;
     if (r.error) {
       result.error = r.error;
-      // start a fresh child right away, so that readiness (isReady) comes back without a request
-      if (!closed && (!child || child.exited)) {
-        state = 'warming';
-        child = spawnChild();
-        const fresh = child;
-        fresh.ready.then(() => { if (child === fresh && state === 'warming') state = 'ready'; }, () => undefined);
-      }
       return done();
     }
     const o = r.outcome!;
@@ -262,37 +290,32 @@ export function createEngine(options: EngineOptions = {}): Engine {
   }
 
   const engine: Engine = {
-    get state() { return state; },
+    get state() { return currentState(); },
     workers,
-    isReady: () => !closed && !!child && child.isReady && state === 'ready',
+    isReady: () => !closed && slots.some((x) => !!x.child && x.child.isReady && !x.child.exited),
     async warm() {
-      await ensureChild();
-      if (state === 'warming') state = 'ready';
+      await Promise.all(slots.map((x) => ensureChild(x)));
     },
     process(bytes, request = {}) {
-      const p = chain.then(() => processOne(bytes, request));
-      chain = p.catch(() => undefined);
-      return p;
+      return processOne(bytes, request);
     },
     async close(opts = {}) {
       closed = true;
-      state = 'closed';
-      const c = child;
-      child = null;
-      if (c && !c.exited && opts.force) { c.proc.kill('SIGKILL'); return; }
-      if (c && !c.exited) {
+      const children = slots.map((x) => x.child).filter((c): c is Child => !!c && !c.exited);
+      slots.forEach((x) => { x.child = null; });
+      await Promise.all(children.map(async (c) => {
+        if (opts.force) { c.proc.kill('SIGKILL'); return; }
         await new Promise<void>((resolve) => {
           const t = setTimeout(() => { c.proc.kill('SIGKILL'); resolve(); }, 3000);
           c.proc.once('exit', () => { clearTimeout(t); resolve(); });
           try { c.proc.send({ type: 'exit' }); } catch { c.proc.kill('SIGKILL'); }
         });
-      }
+      }));
     },
   };
   return engine;
 }
 
-/** Kills the child immediately (SIGTERM handling): no waiting for the current document. */
 export function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;

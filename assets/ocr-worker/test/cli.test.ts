@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, copyFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateResult } from '../src/index.ts';
@@ -30,10 +30,13 @@ test('bin/ocr from another directory, relative paths, JSON lines, exit 1 when on
 });
 
 test('bin/ocr exit 0 on the samples; 2 on usage errors', () => {
-  const ok = spawnSync(OCR, ['--workers', '2', join(PKG, 'samples/born-digital.pdf'), join(PKG, 'samples/qr-photo.png')], { encoding: 'utf8' });
+  // the README demo: bin/ocr samples/*
+  const samples = readdirSync(join(PKG, 'samples')).sort().map((f) => join(PKG, 'samples', f));
+  const ok = spawnSync(OCR, ['--workers', '2', ...samples], { encoding: 'utf8' });
   assert.equal(ok.status, 0, ok.stderr);
   const res = ok.stdout.trim().split('\n').map((l) => JSON.parse(l));
-  assert.equal(res[1].qrCodes.length, 1);
+  assert.equal(res.length, samples.length);
+  assert.equal(res.find((r) => r.source.endsWith('qr-photo.png')).qrCodes.length, 1);
   assert.equal(spawnSync(OCR, [], { encoding: 'utf8' }).status, 2);
   assert.equal(spawnSync(OCR, ['--dpi', 'abc', 'x.pdf'], { encoding: 'utf8' }).status, 2);
   assert.equal(spawnSync(OCR, ['--bogus', 'x.pdf'], { encoding: 'utf8' }).status, 2);

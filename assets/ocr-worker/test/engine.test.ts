@@ -112,6 +112,21 @@ describe('generated documents', () => {
     assert.deepEqual(r.qrCodes.map((q) => q.text).sort(), codes.map((c) => c.text).sort());
     assert.ok(r.qrCodes.every((q) => q.format === 'QR_CODE' && q.pageNumber === 1));
   });
+  test('JPEG, WebP and PNG versions of a scan are detected from their content and read', async () => {
+    const { createCanvas } = await import('@napi-rs/canvas');
+    const img = await decodeImageFrame(fixture('ocr/phototest.tif'), 'image/tiff', 0, 1e9);
+    const canvas = createCanvas(img.width, img.height);
+    const ctx = canvas.getContext('2d');
+    const data = ctx.createImageData(img.width, img.height);
+    for (let i = 0; i < img.data.length; i++) { data.data[4 * i] = data.data[4 * i + 1] = data.data[4 * i + 2] = img.data[i]; data.data[4 * i + 3] = 255; }
+    ctx.putImageData(data, 0, 0);
+    for (const [fmt, type] of [['jpeg', 'image/jpeg'], ['webp', 'image/webp'], ['png', 'image/png']] as const) {
+      const bytes = await canvas.encode(fmt as any, 90 as any);
+      const r = await run(bytes, `scan.${fmt === 'jpeg' ? 'pdf' : 'bin'}`); // misleading names on purpose
+      assert.equal(r.mediaType, type);
+      assert.ok(cer(r.text, fixture('ocr/phototest.txt').toString('utf8')) <= 0.03, fmt);
+    }
+  });
   test('unsupported, empty and too large inputs are classified', async () => {
     assert.equal((await run(Buffer.from('just some text\n'), 'a.txt')).error?.code, 'UNSUPPORTED_MEDIA_TYPE');
     assert.equal((await run(Buffer.alloc(0), 'empty.pdf')).error?.code, 'EMPTY_INPUT');
@@ -150,5 +165,23 @@ describe('multi-page TIFF', () => {
     assert.ok(cer(r.pages[0].text, fixture('ocr/phototest.txt').toString('utf8')) <= 0.02);
     assert.ok(cer(r.pages[1].text, fixture('ocr/eurotext.txt').toString('utf8')) <= 0.03);
     assert.equal(r.pages[1].rotation, 180);
+  });
+});
+
+describe('several documents at once', () => {
+  test('concurrency 2: two bounded children, each with its own worker', async () => {
+    const multi = createEngine({ workers: 2, concurrency: 2 });
+    try {
+      await multi.warm();
+      assert.equal(multi.isReady(), true);
+      assert.equal(multi.state, 'ready');
+      const docs = [fixture('ocr/phototest.tif'), fixture('pdf/two_paragraphs.pdf'), fixture('qr/qrcode-2-1.png')];
+      const busy = multi.process(docs[0], { name: 'a' });
+      const results = await Promise.all([busy, multi.process(docs[1], { name: 'b' }), multi.process(docs[2], { name: 'c' })]);
+      for (const r of results) { assertValid(r); assert.equal(r.status, 'SUCCEEDED'); }
+      assert.deepEqual(results.map((r) => r.source), ['a', 'b', 'c']);
+      assert.ok(cer(results[0].text, fixture('ocr/phototest.txt').toString('utf8')) <= 0.02);
+    } finally { await multi.close(); }
+    assert.equal(multi.state, 'closed');
   });
 });
