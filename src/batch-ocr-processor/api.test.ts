@@ -1,5 +1,4 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
-/* eslint-disable import/no-extraneous-dependencies -- test code: the SDK clients, Powertools, ajv and mocks are devDependencies bundled into the handlers */
 /**
  * Handler tests: every route, every bad input, array submission for large lists, idempotent retries.
  * AWS clients are aws-sdk-client-mock instances; idempotency runs Powertools' real DynamoDB

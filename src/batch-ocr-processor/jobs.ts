@@ -1,4 +1,3 @@
-/* eslint-disable import/no-extraneous-dependencies -- handler code: bundled into the Lambda assets by esbuild with the *.lambda.ts entry points, never loaded by the construct */
 /**
  * Handler logic of BatchOcrProcessor, as plain functions over their AWS clients (the `*.lambda.ts`
  * files wire real clients; the tests pass aws-sdk-client-mock clients).
