@@ -1,5 +1,4 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
-/* eslint-disable import/no-extraneous-dependencies -- test code: the SDK clients, Powertools, ajv and mocks are devDependencies bundled into the handlers */
 /**
  * Handler tests: every route, every bad input, array submission for large lists, idempotent retries.
  * AWS clients are aws-sdk-client-mock instances; idempotency runs Powertools' real DynamoDB
@@ -164,6 +163,9 @@ function allKeysExist(m: MockedClients, keys: string[]): void {
   });
 }
 
+/** The Lambda context Powertools reads the remaining time from (the in-progress expiry of a record). */
+const lambdaContext = { getRemainingTimeInMillis: () => 29_000, functionName: 'submit', awsRequestId: 'req-1' } as any;
+
 function submitDeps(m: MockedClients, overrides: Partial<ProcessorConfig> = {}, persistence = true): HandlerDeps {
   const store = inMemoryIdempotencyClient();
   return {
@@ -202,6 +204,7 @@ describe('POST /jobs (submit handler)', () => {
     expect(input.jobDefinition).toBe('ocr-worker');
     expect(input.jobQueue).toBe(testConfig().jobQueue);
     expect(input.arrayProperties).toBeUndefined();
+    expect(input.tags).toBeUndefined(); // tagging would need batch:TagResource on job/*
     expect(input.containerOverrides?.environment).toEqual([
       { name: 'OCR_JOB_ID', value: reply.jobId },
       { name: 'OCR_INPUT_KEY', value: 'in/a.pdf' },
@@ -447,8 +450,8 @@ describe('POST /jobs (submit handler)', () => {
   test('GIVEN the same Idempotency-Key (any letter case) and body WHEN retried THEN the original job is returned and SubmitJob ran once', async () => {
     allKeysExist(m, ['a.pdf']);
     const submit = createSubmitHandler(submitDeps(m));
-    const first = await submit(apiEvent({ headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'key-0001-abcdef' }, json: { document: 'a.pdf' } }));
-    const retry = await submit(apiEvent({ headers: { 'content-type': 'application/json', 'IDEMPOTENCY-KEY': 'key-0001-abcdef' }, json: { document: 'a.pdf' } }));
+    const first = await submit(apiEvent({ headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'key-0001-abcdef' }, json: { document: 'a.pdf' } }), lambdaContext);
+    const retry = await submit(apiEvent({ headers: { 'content-type': 'application/json', 'IDEMPOTENCY-KEY': 'key-0001-abcdef' }, json: { document: 'a.pdf' } }), lambdaContext);
     expect(first.statusCode).toBe(202);
     expect(retry.statusCode).toBe(202);
     expect(body(retry).jobId).toBe(body(first).jobId);
@@ -459,10 +462,10 @@ describe('POST /jobs (submit handler)', () => {
     allKeysExist(m, ['a.pdf']);
     const submit = createSubmitHandler(submitDeps(m));
     const headers = { 'Content-Type': 'application/json', 'Idempotency-Key': 'key-0001-abcdef' };
-    const alice = await submit(apiEvent({ headers, json: { document: 'a.pdf' } }));
+    const alice = await submit(apiEvent({ headers, json: { document: 'a.pdf' } }), lambdaContext);
     const bobEvent = apiEvent({ headers, json: { document: 'a.pdf' } });
     (bobEvent.requestContext.identity as { userArn: string }).userArn = 'arn:aws:iam::111111111111:user/bob';
-    const bob = await submit(bobEvent);
+    const bob = await submit(bobEvent, lambdaContext);
     expect(body(bob).jobId).not.toBe(body(alice).jobId);
     expect(m.batch.commandCalls(SubmitJobCommand)).toHaveLength(2);
   });
@@ -471,8 +474,8 @@ describe('POST /jobs (submit handler)', () => {
     allKeysExist(m, ['a.pdf', 'b.pdf']);
     const submit = createSubmitHandler(submitDeps(m));
     const headers = { 'Content-Type': 'application/json', 'Idempotency-Key': 'key-0002-abcdef' };
-    await submit(apiEvent({ headers, json: { document: 'a.pdf' } }));
-    const second = await submit(apiEvent({ headers, json: { document: 'b.pdf' } }));
+    await submit(apiEvent({ headers, json: { document: 'a.pdf' } }), lambdaContext);
+    const second = await submit(apiEvent({ headers, json: { document: 'b.pdf' } }), lambdaContext);
     expect(second.statusCode).toBe(422);
     expect(body(second)).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', message: 'This Idempotency-Key was used with a different request body' });
     expect(m.batch.commandCalls(SubmitJobCommand)).toHaveLength(1);
@@ -491,9 +494,9 @@ describe('POST /jobs (submit handler)', () => {
     });
     const submit = createSubmitHandler(submitDeps(m));
     const headers = { 'Content-Type': 'application/json', 'Idempotency-Key': 'key-0003-abcdef' };
-    const first = submit(apiEvent({ headers, json: { document: 'a.pdf' } }));
+    const first = submit(apiEvent({ headers, json: { document: 'a.pdf' } }), lambdaContext);
     await submittedSignal;
-    const second = await submit(apiEvent({ headers, json: { document: 'a.pdf' } }));
+    const second = await submit(apiEvent({ headers, json: { document: 'a.pdf' } }), lambdaContext);
     expect(second.statusCode).toBe(409);
     expect(body(second).code).toBe('REQUEST_IN_PROGRESS');
     release();
@@ -505,8 +508,8 @@ describe('POST /jobs (submit handler)', () => {
     m.s3.on(HeadObjectCommand).rejectsOnce(Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } })).resolves({ ContentLength: 5 });
     const submit = createSubmitHandler(submitDeps(m));
     const headers = { 'Content-Type': 'application/json', 'Idempotency-Key': 'key-0004-abcdef' };
-    expect((await submit(apiEvent({ headers, json: { document: 'late.pdf' } }))).statusCode).toBe(400);
-    expect((await submit(apiEvent({ headers, json: { document: 'late.pdf' } }))).statusCode).toBe(202);
+    expect((await submit(apiEvent({ headers, json: { document: 'late.pdf' } }), lambdaContext)).statusCode).toBe(400);
+    expect((await submit(apiEvent({ headers, json: { document: 'late.pdf' } }), lambdaContext)).statusCode).toBe(202);
   });
 });
 
@@ -576,6 +579,39 @@ describe('GET /jobs/{jobId} (status handler)', () => {
     expect(m.s3.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 
+  test('GIVEN a finished 10,000-child job with stored counts WHEN read THEN counts come from the record and only the first summaries are read', async () => {
+    const counts = { succeeded: 9_990, failed: 10, byErrorCode: { INVALID_PDF: 10 } };
+    m.ddb.on(GetCommand).resolves({ Item: { ...record, documentCount: 10_000, children: 10_000, chunkSize: 1, counts } });
+    const keys = Array.from({ length: 10_000 }, (_, i) => `results/${jobId}/summaries/${String(i).padStart(5, '0')}.json`);
+    m.s3.on(ListObjectsV2Command).callsFake((input: { ContinuationToken?: string }) => {
+      const start = Number(input.ContinuationToken ?? 0);
+      const more = start + 1000 < keys.length;
+      const Contents = keys.slice(start, start + 1000).map((Key) => ({ Key }));
+      return { Contents, IsTruncated: more, NextContinuationToken: more ? String(start + 1000) : undefined };
+    });
+    m.s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+      const index = Number(input.Key.slice(-10, -5));
+      return { Body: s3Body(JSON.stringify({ documents: [{ index, key: `d${index}.pdf`, status: 'SUCCEEDED', resultKey: `r${index}.json` }], counts: { succeeded: 1, failed: 0 } })) };
+    });
+    const status = createStatusHandler({ clients: m.clients, config: testConfig() });
+    const reply = body(await status(apiEvent({ httpMethod: 'GET', pathParameters: { jobId }, body: null })));
+    expect(reply.counts).toEqual({ ...counts, pending: 0 });
+    expect(reply.countsComplete).toBe(true);
+    expect(reply.documents).toHaveLength(100);
+    expect(reply.documentsTruncated).toBe(true);
+    expect(m.s3.commandCalls(GetObjectCommand)).toHaveLength(100);
+  });
+
+  test('GIVEN a running job with more summaries than one request reads WHEN read THEN partial counts say so', async () => {
+    m.ddb.on(GetCommand).resolves({ Item: { ...record, state: 'RUNNING', documentCount: 600 } });
+    const keys = Array.from({ length: 600 }, (_, i) => `results/${jobId}/summaries/${String(i).padStart(5, '0')}.json`);
+    m.s3.on(ListObjectsV2Command).resolves({ Contents: keys.map((Key) => ({ Key })) });
+    m.s3.on(GetObjectCommand).resolves({ Body: s3Body(JSON.stringify({ documents: [], counts: { succeeded: 1, failed: 0 } })) as any });
+    const status = createStatusHandler({ clients: m.clients, config: testConfig() });
+    const reply = body(await status(apiEvent({ httpMethod: 'GET', pathParameters: { jobId }, body: null })));
+    expect(reply).toMatchObject({ state: 'RUNNING', countsComplete: false, summariesRead: 500, counts: { succeeded: 500, pending: 100 } });
+  });
+
   test('GIVEN a running job with no summaries yet WHEN read THEN all documents are pending', async () => {
     m.ddb.on(GetCommand).resolves({ Item: { ...record, state: 'RUNNING' } });
     m.s3.on(ListObjectsV2Command).resolves({});
@@ -632,16 +668,25 @@ describe('Batch Job State Change (state handler)', () => {
     const m = mockedClients();
     m.ddb.on(UpdateCommand).resolves({});
     m.events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
+    m.s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: `results/${jobId}/summaries/00000.json` }, { Key: `results/${jobId}/summaries/00001.json` }] });
+    m.s3.on(GetObjectCommand).callsFake((input: { Key: string }) => ({
+      Body: s3Body(JSON.stringify({ counts: input.Key.endsWith('00000.json') ? { succeeded: 2, failed: 0, byErrorCode: {} } : { succeeded: 0, failed: 1, byErrorCode: { TIMEOUT: 1 } } })),
+    }));
     const handler = createStateChangeHandler({ clients: m.clients, config: testConfig() });
     const outcome = await handler({ detail: { jobId: 'batch-1', jobName: `ocr-${jobId}`, status: 'SUCCEEDED', stoppedAt: 1_795_000_000_000, arrayProperties: { size: 2 } } });
     expect(outcome).toBe('updated');
     const update = m.ddb.commandCalls(UpdateCommand)[0].args[0].input;
     expect(update.Key).toEqual({ jobId });
-    expect(update.ExpressionAttributeValues).toMatchObject({ ':state': 'SUCCEEDED', ':batchJobId': 'batch-1' });
+    // The final state and the added-up counts are written together.
+    expect(update.ExpressionAttributeValues).toMatchObject({
+      ':state': 'SUCCEEDED', ':batchJobId': 'batch-1', ':counts': { succeeded: 2, failed: 1, byErrorCode: { TIMEOUT: 1 } },
+    });
     expect(update.ConditionExpression).toMatch(/^attribute_exists\(jobId\) AND #state IN/);
     const entry = m.events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0];
     expect(entry).toMatchObject({ Source: 'cdk-ocr-constructs', DetailType: 'OCR Job Completed', EventBusName: 'default' });
-    expect(JSON.parse(entry.Detail!)).toMatchObject({ jobId, state: 'SUCCEEDED', resultsBucket: OUTPUT_BUCKET, resultsPrefix: `results/${jobId}/` });
+    expect(JSON.parse(entry.Detail!)).toMatchObject({
+      jobId, state: 'SUCCEEDED', resultsBucket: OUTPUT_BUCKET, resultsPrefix: `results/${jobId}/`, counts: { succeeded: 2, failed: 1 },
+    });
   });
 
   test('GIVEN an array child event WHEN recorded THEN ignored (the parent carries the state)', async () => {

@@ -1,4 +1,3 @@
-/* eslint-disable import/no-extraneous-dependencies -- handler code: bundled into the Lambda assets by esbuild with the *.lambda.ts entry points, never loaded by the construct */
 /**
  * API Gateway and event-source adapters of BatchOcrProcessor's handlers: routing, error mapping to
  * one JSON error shape, idempotency. The `*.lambda.ts` files only wire clients and Powertools.

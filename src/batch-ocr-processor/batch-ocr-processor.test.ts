@@ -8,6 +8,8 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/compliance';
@@ -360,6 +362,37 @@ describe('BatchOcrProcessor options', () => {
     t.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })] });
     t.hasResourceProperties('AWS::ApiGateway::Model', { Schema: Match.objectLike({ properties: Match.objectLike({ documents: Match.objectLike({ maxItems: 50_000 }) }) }) });
     t.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'expire-results', Prefix: 'ocr/', ExpirationInDays: 7 })]) } });
+  });
+
+  test('GIVEN handler, log and lifecycle props WHEN synthesized THEN handlers, log groups and stateful resources follow them', () => {
+    const { t, ocr } = template({
+      architecture: lambda.Architecture.X86_64,
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pagesPerVcpuSecond: 1,
+    });
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['x86_64'] }, 4);
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'] }, 0);
+    // Every log group of the processor (the network's flow logs keep their own retention).
+    const groups = Object.entries(t.findResources('AWS::Logs::LogGroup')).filter(([id]) => !id.startsWith('OcrNetwork'));
+    expect(groups).toHaveLength(6);
+    for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(30);
+    for (const table of Object.values(t.findResources('AWS::DynamoDB::Table'))) expect(table.DeletionPolicy).toBe('Delete');
+    for (const bucket of Object.values(t.findResources('AWS::S3::Bucket'))) expect(bucket.DeletionPolicy).toBe('Delete');
+    // 1 page per vCPU-second: 1,000 pages on 2 vCPUs = 500 task-seconds.
+    const hours = 500 / 3600;
+    expect(ocr.estimateMonthlyCost().perThousandPages.fargateUsd).toBeCloseTo(hours * (2 * FARGATE_VCPU_HOUR_USD + 4 * FARGATE_GB_HOUR_USD), 4);
+  });
+
+  test('GIVEN the defaults WHEN synthesized THEN handlers run on ARM64 outside the VPC with X-Ray', () => {
+    const { t } = template({});
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'] }, 4);
+    const handlers = Object.values(t.findResources('AWS::Lambda::Function')).filter((fn) => String(fn.Properties.Description).startsWith('cdk-ocr-constructs:'));
+    expect(handlers).toHaveLength(4);
+    for (const fn of handlers) {
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(fn.Properties.VpcConfig).toBeUndefined();
+    }
   });
 
   test('GIVEN the default image WHEN the bundled worker exists THEN it is a compliant linux/amd64 Docker image asset, else a clear error', () => {

@@ -62,6 +62,7 @@ export interface S3TriggerOptions {
   readonly maxBatchingWindow?: Duration;
 }
 
+/** Props of a BatchOcrProcessor. */
 export interface BatchOcrProcessorProps {
   // ---------- network ----------
   /** Network to run tasks in (its endpoints are added as needed). Not with `vpc`. @default - a CostOptimizedVpc is created */
@@ -205,14 +206,20 @@ export interface BatchOcrProcessorProps {
 
 /** Fixed monthly cost and per-page cost of a BatchOcrProcessor. */
 export interface BatchOcrCostEstimate {
+  /** Region whose prices were used. */
   readonly region: string;
   /** What the configuration costs each month with no documents (network fixed part + lineItems). */
   readonly fixedMonthlyUsd: number;
   /** This construct's own fixed items (dashboard, alarms); the network's are in `network`. */
   readonly lineItems: CostLineItem[];
-  /** The network part, when the construct created its CostOptimizedVpc. */
+  /**
+   * The network part, when the construct created its CostOptimizedVpc.
+   * @default - undefined when the network is shared or the user's
+   */
   readonly network?: NetworkCostEstimate;
+  /** Cost of 1,000 pages on Fargate, Fargate Spot and Textract. */
   readonly perThousandPages: PageCostEstimate;
+  /** What the figures include and leave out. */
   readonly notes: string[];
 }
 
@@ -230,47 +237,83 @@ const FARGATE_MEMORY_GIB: { [vcpu: string]: [number, number] } = {
  * failures, dashboards and alarms.
  */
 export class BatchOcrProcessor extends Construct {
+  /** The network the tasks run in (created or passed in); undefined with `vpc`. */
   public readonly network?: CostOptimizedVpc;
+  /** The VPC of the tasks. */
   public readonly vpc: ec2.IVpc;
+  /** Security group of the worker tasks: no inbound, HTTPS out. */
   public readonly securityGroup: ec2.SecurityGroup;
+  /** The Fargate (Spot by default) compute environment. */
   public readonly computeEnvironment: batch.FargateComputeEnvironment;
+  /** The on-demand overflow compute environment (with `onDemandOverflow`). */
   public readonly onDemandComputeEnvironment?: batch.FargateComputeEnvironment;
+  /** The job queue, with its RUNNABLE time-limit actions. */
   public readonly jobQueue: batch.JobQueue;
+  /** The worker's job definition. */
   public readonly jobDefinition: batch.EcsJobDefinition;
   /** The job definition's name; jobs are submitted by name, so the newest ACTIVE revision runs. */
   public readonly jobDefinitionName: string;
+  /** Role of the worker job: reads the input bucket, writes the output prefix. */
   public readonly jobRole: iam.Role;
+  /** Task execution role: pulls the image, writes the worker's logs. */
   public readonly executionRole: iam.Role;
+  /** Log group of the worker containers. */
   public readonly workerLogGroup: logs.LogGroup;
+  /** The bundled worker image asset (default image only). */
   public readonly imageAsset?: ecr_assets.DockerImageAsset;
+  /** The ECR repository of the worker image (`repository` or `createRepository`). */
   public readonly repository?: ecr.IRepository;
+  /** Bucket the documents are read from. */
   public readonly inputBucket: s3.IBucket;
+  /** Bucket results, summaries and manifests are written to. */
   public readonly outputBucket: s3.IBucket;
   /** Server access logs bucket of the created buckets. */
   public readonly accessLogsBucket?: s3.Bucket;
+  /** Prefix of results in the output bucket. */
   public readonly outputPrefix: string;
+  /** Job records: the source of truth for job state. */
   public readonly jobTable: dynamodb.Table;
+  /** Powertools idempotency records of `POST /jobs`. */
   public readonly idempotencyTable: dynamodb.Table;
+  /** The REST API. */
   public readonly api: apigw.RestApi;
+  /** Access logs of the API stage. */
   public readonly apiAccessLogGroup: logs.LogGroup;
+  /** The API key (ApiAuthorization.API_KEY). */
   public readonly apiKey?: apigw.IApiKey;
+  /** The usage plan of the API key (ApiAuthorization.API_KEY). */
   public readonly usagePlan?: apigw.UsagePlan;
+  /** Association of `webAclArn` with the stage. */
   public readonly webAclAssociation?: wafv2.CfnWebACLAssociation;
+  /** Handler of `POST /jobs`. */
   public readonly submitFunction: lambda.Function;
+  /** Handler of `GET /jobs/{jobId}`. */
   public readonly statusFunction: lambda.Function;
+  /** Handler of `POST /uploads`. */
   public readonly uploadFunction: lambda.Function;
+  /** Handler of the queue's Batch job state changes. */
   public readonly jobStateFunction: lambda.Function;
+  /** EventBridge rule for the queue's Batch job state changes. */
   public readonly jobStateRule: events.Rule;
+  /** Handler of the S3 trigger (with `s3Trigger`). */
   public readonly ingestFunction?: lambda.Function;
+  /** Queue that batches S3 object-created events (with `s3Trigger`). */
   public readonly ingestQueue?: sqs.Queue;
+  /** Dead-letter queue of `ingestQueue` (with `s3Trigger`). */
   public readonly ingestDeadLetterQueue?: sqs.Queue;
+  /** EventBridge rule for objects created in the input bucket (with `s3Trigger`). */
   public readonly ingestRule?: events.Rule;
+  /** The CloudWatch dashboard (unless `dashboard: false`). */
   public readonly dashboard?: cloudwatch.Dashboard;
+  /** Alarm: a Batch job FAILED. */
   public readonly jobsFailedAlarm: cloudwatch.Alarm;
+  /** Alarm: errors in any handler. */
   public readonly handlerErrorsAlarm: cloudwatch.Alarm;
+  /** Alarm: the API answered with 5xx. */
   public readonly api5xxAlarm: cloudwatch.Alarm;
   /** Namespace and service dimension of the custom metrics. */
   public readonly metricsNamespace: string;
+  /** Service dimension of the custom metrics (`service` for handlers, `Service` for the worker). */
   public readonly metricsService: string;
 
   private readonly props: BatchOcrProcessorProps;
@@ -529,8 +572,9 @@ export class BatchOcrProcessor extends Construct {
     const upload = createHandler(this, 'Upload', (s, i, p) => new UploadFunction(s, i, p), {
       ...common, purpose: 'OCR upload URL', timeout: Duration.seconds(10), invocation: 'sync',
     });
+    // Adds up to 10,000 summary objects when a job finishes: minutes, not seconds.
     const jobState = createHandler(this, 'JobState', (s, i, p) => new JobStateFunction(s, i, p), {
-      ...common, purpose: 'OCR job state recorder', timeout: Duration.seconds(30), invocation: 'async',
+      ...common, purpose: 'OCR job state recorder', timeout: Duration.minutes(5), memorySize: 512, invocation: 'async',
     });
     this.handlers.push(submit, status, upload, jobState);
     this.submitFunction = submit.function;
@@ -547,6 +591,7 @@ export class BatchOcrProcessor extends Construct {
     this.outputBucket.grantRead(status.role, `${this.outputPrefix}*`);
     this.inputBucket.grantPut(upload.role, `${handlerEnv.UPLOAD_PREFIX}*`);
     this.jobTable.grantReadWriteData(jobState.role);
+    this.outputBucket.grantRead(jobState.role, `${this.outputPrefix}*`);
     jobState.role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['events:PutEvents'],
       resources: [Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
@@ -855,7 +900,7 @@ export class BatchOcrProcessor extends Construct {
     const jobDefinitionArn = `arn:${stack.partition}:batch:${stack.region}:${stack.account}:job-definition/${this.jobDefinitionName}`;
     iam.Grant.addToPrincipal({
       grantee: role,
-      actions: ['batch:SubmitJob', 'batch:TagResource'],
+      actions: ['batch:SubmitJob'],
       // The queue, and the job definition by name (every revision: EcrBatchAutoUpdater adds them).
       resourceArns: [this.jobQueue.jobQueueArn, jobDefinitionArn, `${jobDefinitionArn}:*`],
     });

@@ -1,4 +1,3 @@
-/* eslint-disable import/no-extraneous-dependencies -- handler code: bundled into the Lambda assets by esbuild with the *.lambda.ts entry points, never loaded by the construct */
 /**
  * Handler logic of BatchOcrProcessor, as plain functions over their AWS clients (the `*.lambda.ts`
  * files wire real clients; the tests pass aws-sdk-client-mock clients).
@@ -97,6 +96,8 @@ export interface JobRecord {
   readonly manifestKey?: string;
   readonly inputKey?: string;
   readonly expiresAt?: number;
+  /** Document outcomes, added up by the state handler when the job finished. */
+  readonly counts?: JobCounts;
 }
 
 /** What the API returns for a submitted job (the seed's reply shape, plus what a client needs next). */
@@ -282,8 +283,6 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     jobQueue: config.jobQueue,
     jobDefinition: config.jobDefinitionName,
     containerOverrides: { environment: env },
-    tags: { 'cdk-ocr-constructs:job-id': jobId },
-    propagateTags: true,
     ...(shape.kind === 'array' ? { arrayProperties: { size: shape.children } } : {}),
   };
   let batchJobId: string | undefined;
@@ -347,6 +346,8 @@ export interface JobStatus {
   readonly stoppedAt?: string;
   readonly documentCount: number;
   readonly counts: { succeeded: number; failed: number; pending: number; byErrorCode: { [code: string]: number } };
+  /** False when a running job has more summaries than one request reads. */
+  readonly countsComplete: boolean;
   readonly documents: DocumentOutcome[];
   readonly documentsTruncated: boolean;
   readonly summariesRead: number;
@@ -365,38 +366,94 @@ export const MAX_DOCUMENTS_LISTED = 100;
  * `GET /jobs/{jobId}`: the job record plus the worker's summary objects. Read-only: no Batch
  * call, no writes.
  */
-export async function getJobStatus(clients: Pick<Clients, 's3' | 'ddb'>, config: ProcessorConfig, jobId: string): Promise<JobStatus | undefined> {
-  const got = await clients.ddb.send(new GetCommand({ TableName: config.jobTable, Key: { jobId }, ConsistentRead: true }));
-  const record = got.Item as JobRecord | undefined;
-  if (!record) return undefined;
+/** Aggregated document outcomes of a job. */
+export interface JobCounts {
+  succeeded: number;
+  failed: number;
+  byErrorCode: { [code: string]: number };
+}
 
-  const counts = { succeeded: 0, failed: 0, pending: 0, byErrorCode: {} as { [code: string]: number } };
-  const documents: DocumentOutcome[] = [];
-  const prefix = `${config.outputPrefix}${jobId}/summaries/`;
+interface Aggregate {
+  readonly counts: JobCounts;
+  readonly summariesRead: number;
+  readonly summariesFound: number;
+  /** Summaries in arrayIndex order (only the ones read). */
+  readonly summaries: WorkerSummary[];
+}
+
+/** Summaries read live per GET for a job that has not finished (each is one S3 GET). */
+export const MAX_SUMMARIES_PER_REQUEST = 500;
+
+/** The keys of a job's summary objects, in arrayIndex order (paginated listing). */
+async function summaryKeysOf(s3: S3Client, config: ProcessorConfig, jobId: string): Promise<string[]> {
+  const keys: string[] = [];
   let token: string | undefined;
-  let summariesRead = 0;
-  const summaryKeys: string[] = [];
   do {
-    const page = await clients.s3.send(new ListObjectsV2Command({ Bucket: config.outputBucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) if (o.Key) summaryKeys.push(o.Key);
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: config.outputBucket, Prefix: `${config.outputPrefix}${jobId}/summaries/`, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  summaryKeys.sort();
+  return keys.sort();
+}
 
-  const summaries = await mapLimit(summaryKeys, 16, async (key) => {
-    const obj = await clients.s3.send(new GetObjectCommand({ Bucket: config.outputBucket, Key: key }));
-    const text = await obj.Body!.transformToString();
-    return JSON.parse(text) as WorkerSummary;
-  });
+async function readSummary(s3: S3Client, config: ProcessorConfig, key: string): Promise<WorkerSummary> {
+  const obj = await s3.send(new GetObjectCommand({ Bucket: config.outputBucket, Key: key }));
+  return JSON.parse(await obj.Body!.transformToString()) as WorkerSummary;
+}
+
+/** Add up the worker's summaries (at most `limit` of them, in arrayIndex order). */
+export async function aggregateSummaries(s3: S3Client, config: ProcessorConfig, jobId: string, limit = Number.MAX_SAFE_INTEGER): Promise<Aggregate> {
+  const keys = await summaryKeysOf(s3, config, jobId);
+  const summaries = await mapLimit(keys.slice(0, limit), 32, (key) => readSummary(s3, config, key));
+  const counts: JobCounts = { succeeded: 0, failed: 0, byErrorCode: {} };
   for (const summary of summaries) {
-    summariesRead++;
     counts.succeeded += summary.counts?.succeeded ?? 0;
     counts.failed += summary.counts?.failed ?? 0;
     for (const [code, n] of Object.entries(summary.counts?.byErrorCode ?? {})) {
       counts.byErrorCode[code] = (counts.byErrorCode[code] ?? 0) + n;
     }
+  }
+  return { counts, summariesRead: summaries.length, summariesFound: keys.length, summaries };
+}
+
+/**
+ * `GET /jobs/{jobId}`: the job record plus the worker's summary objects. Read-only: no Batch call,
+ * no writes. A finished job's counts were added up once by the state handler and stored in the
+ * record, so a 10,000-child job costs a handful of S3 reads here; a running job is added up live
+ * from at most MAX_SUMMARIES_PER_REQUEST summaries (`countsComplete` says whether that was all).
+ */
+export async function getJobStatus(clients: Pick<Clients, 's3' | 'ddb'>, config: ProcessorConfig, jobId: string): Promise<JobStatus | undefined> {
+  const got = await clients.ddb.send(new GetCommand({ TableName: config.jobTable, Key: { jobId }, ConsistentRead: true }));
+  const record = got.Item as JobRecord | undefined;
+  if (!record) return undefined;
+
+  let counts: JobCounts;
+  let summaries: WorkerSummary[];
+  let summariesRead: number;
+  let countsComplete: boolean;
+  if (record.counts) {
+    counts = record.counts;
+    countsComplete = true;
+    // Only the first summaries are needed for the document list.
+    const keys = await summaryKeysOf(clients.s3, config, jobId);
+    summaries = [];
+    for (const key of keys) {
+      if (summaries.reduce((n, x) => n + (x.documents?.length ?? 0), 0) >= MAX_DOCUMENTS_LISTED) break;
+      summaries.push(await readSummary(clients.s3, config, key));
+    }
+    summariesRead = keys.length;
+  } else {
+    const aggregate = await aggregateSummaries(clients.s3, config, jobId, MAX_SUMMARIES_PER_REQUEST);
+    counts = aggregate.counts;
+    summaries = aggregate.summaries;
+    summariesRead = aggregate.summariesRead;
+    countsComplete = aggregate.summariesRead === aggregate.summariesFound;
+  }
+
+  const documents: DocumentOutcome[] = [];
+  for (const summary of summaries) {
     for (const d of summary.documents ?? []) {
-      if (documents.length >= MAX_DOCUMENTS_LISTED) continue;
+      if (documents.length >= MAX_DOCUMENTS_LISTED) break;
       documents.push({
         index: d.index,
         key: d.key,
@@ -408,9 +465,8 @@ export async function getJobStatus(clients: Pick<Clients, 's3' | 'ddb'>, config:
       });
     }
   }
-  counts.pending = Math.max(0, record.documentCount - counts.succeeded - counts.failed);
   documents.sort((a, b) => a.index - b.index);
-  const total = counts.succeeded + counts.failed;
+  const done = counts.succeeded + counts.failed;
   return {
     jobId: record.jobId,
     jobName: record.jobName,
@@ -421,9 +477,10 @@ export async function getJobStatus(clients: Pick<Clients, 's3' | 'ddb'>, config:
     startedAt: record.startedAt,
     stoppedAt: record.stoppedAt,
     documentCount: record.documentCount,
-    counts,
+    counts: { ...counts, pending: Math.max(0, record.documentCount - done) },
+    countsComplete,
     documents,
-    documentsTruncated: total > documents.length,
+    documentsTruncated: done > documents.length,
     summariesRead,
     resultsAvailable: summariesRead > 0,
   };
@@ -458,7 +515,6 @@ export interface BatchJobStateChange {
   readonly startedAt?: number;
   readonly stoppedAt?: number;
   readonly arrayProperties?: { index?: number; size?: number };
-  readonly tags?: { [key: string]: string };
 }
 
 /**
@@ -467,9 +523,11 @@ export interface BatchJobStateChange {
  * replaces a later one (EventBridge does not guarantee order). On completion, put an event on the
  * bus for downstream consumers.
  */
-export async function recordStateChange(clients: Pick<Clients, 'ddb' | 'events'>, config: ProcessorConfig, detail: BatchJobStateChange): Promise<'updated' | 'ignored'> {
+export async function recordStateChange(clients: Pick<Clients, 's3' | 'ddb' | 'events'>, config: ProcessorConfig, detail: BatchJobStateChange): Promise<'updated' | 'ignored'> {
   if (detail.arrayProperties?.index !== undefined) return 'ignored';
-  const jobId = detail.tags?.['cdk-ocr-constructs:job-id'] ?? (detail.jobName.startsWith('ocr-') ? detail.jobName.slice(4) : undefined);
+  // Our jobs are named ocr-<jobId> (no tags on SubmitJob: tagging a job needs batch:TagResource on job/*).
+  const match = /^ocr-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(detail.jobName);
+  const jobId = match?.[1];
   if (!jobId) return 'ignored';
   const state = detail.status;
   const earlier = ORDER.slice(0, Math.max(0, ORDER.indexOf(state)));
@@ -479,6 +537,10 @@ export async function recordStateChange(clients: Pick<Clients, 'ddb' | 'events'>
   if (detail.statusReason) { sets.push('statusReason = :reason'); values[':reason'] = detail.statusReason.slice(0, 500); }
   if (detail.startedAt) { sets.push('startedAt = :startedAt'); values[':startedAt'] = new Date(detail.startedAt).toISOString(); }
   if (detail.stoppedAt) { sets.push('stoppedAt = :stoppedAt'); values[':stoppedAt'] = new Date(detail.stoppedAt).toISOString(); }
+  // A finished job's summaries are added up once, here (before the state is written, so that a
+  // retried invocation does it again), and stored with the final state: GET stays cheap.
+  const aggregate = state === 'SUCCEEDED' || state === 'FAILED' ? await aggregateSummaries(clients.s3, config, jobId) : undefined;
+  if (aggregate) { sets.push('#counts = :counts'); names['#counts'] = 'counts'; values[':counts'] = aggregate.counts; }
   // Only move forward: from a non-terminal state that comes before this one (terminal states may
   // arrive from any non-terminal state).
   const allowedFrom = TERMINAL.includes(state) ? ORDER : earlier;
@@ -509,6 +571,7 @@ export async function recordStateChange(clients: Pick<Clients, 'ddb' | 'events'>
           state,
           batchJobId: detail.jobId,
           statusReason: detail.statusReason,
+          counts: aggregate?.counts,
           resultsBucket: config.outputBucket,
           resultsPrefix: `${config.outputPrefix}${jobId}/`,
         }),

@@ -41,15 +41,23 @@ export interface PageCostOptions {
 
 /** Cost of 1,000 pages, USD. */
 export interface PageCostEstimate {
+  /** vCPUs per task. */
   readonly vcpu: number;
+  /** Memory per task, GiB. */
   readonly memoryGib: number;
+  /** Throughput the estimate assumes, pages per vCPU-second. */
   readonly pagesPerVcpuSecond: number;
   /** Task-hours per 1,000 pages. */
   readonly taskHoursPer1000Pages: number;
+  /** 1,000 pages on Fargate on-demand, USD. */
   readonly fargateUsd: number;
+  /** 1,000 pages on Fargate Spot at `spotDiscount`, USD. */
   readonly fargateSpotUsd: number;
+  /** Spot discount assumed (fraction of on-demand). */
   readonly spotDiscount: number;
+  /** 1,000 pages with Amazon Textract DetectDocumentText, USD. */
   readonly textractUsd: number;
+  /** Date the prices were recorded. */
   readonly priceDate: string;
 }
 

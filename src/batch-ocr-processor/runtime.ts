@@ -1,4 +1,3 @@
-/* eslint-disable import/no-extraneous-dependencies -- handler code: bundled into the Lambda assets by esbuild with the *.lambda.ts entry points, never loaded by the construct */
 /**
  * Lambda wiring shared by the handlers: real AWS clients, Powertools logger and metrics.
  * Handler logic lives in api.ts / jobs.ts and is tested there with mocked clients.
