@@ -3,3 +3,4 @@ export * from './batch-ocr-processor';
 export * from './ecr-batch-auto-updater';
 export * from './job-cleanup';
 export * from './ocr-service-cluster';
+export * from './common/operations-props';

@@ -1,12 +1,10 @@
 import { Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -18,6 +16,7 @@ import { createHandler, stackArn } from '../common/handler';
 import { allowCloudWatchLogsToUseKey } from '../common/log-key';
 import { acknowledgeNagFindings } from '../common/nag';
 import { nagResourceFinding } from '../common/nag-findings';
+import { OperationalHandlerProps } from '../common/operations-props';
 
 /** The CloudWatch namespace of the library's handler metrics. */
 export const OPERATIONS_METRICS_NAMESPACE = 'CdkOcrConstructs';
@@ -25,7 +24,7 @@ export const OPERATIONS_METRICS_NAMESPACE = 'CdkOcrConstructs';
 /**
  * Props of `EcrBatchAutoUpdater`.
  */
-export interface EcrBatchAutoUpdaterProps {
+export interface EcrBatchAutoUpdaterProps extends OperationalHandlerProps {
   /** The repository whose pushes update the job definitions. */
   readonly repository: ecr.IRepository;
 
@@ -79,49 +78,6 @@ export interface EcrBatchAutoUpdaterProps {
    * @default true
    */
   readonly reconcileAfterDeploy?: boolean;
-
-  /**
-   * Customer-managed key for the queues and the log group.
-   * @default - SQS-managed encryption for the queues, CloudWatch Logs encryption for the log group
-   */
-  readonly encryptionKey?: kms.IKey;
-
-  /**
-   * Removal policy of the queues and the log group (no data outlives a run).
-   * @default RemovalPolicy.DESTROY
-   */
-  readonly removalPolicy?: RemovalPolicy;
-
-  /**
-   * Lambda instruction set.
-   * @default lambda.Architecture.ARM_64
-   */
-  readonly architecture?: lambda.Architecture;
-
-  /**
-   * Retention of the handler's log group.
-   * @default logs.RetentionDays.THREE_MONTHS
-   */
-  readonly logRetention?: logs.RetentionDays;
-
-  /**
-   * Run the handler in this VPC. It then needs a route to the Batch, ECR API, SQS, X-Ray,
-   * CloudWatch Logs and CloudWatch (metrics are written as logs) endpoints.
-   * @default - outside any VPC
-   */
-  readonly lambdaVpc?: ec2.IVpc;
-
-  /**
-   * Subnets for the handler in `lambdaVpc`.
-   * @default - the VPC's private subnets
-   */
-  readonly lambdaVpcSubnets?: ec2.SubnetSelection;
-
-  /**
-   * Actions of the alarms (e.g. an SNS topic action).
-   * @default - no actions; the alarms are visible in the console and on the dashboard
-   */
-  readonly alarmActions?: cloudwatch.IAlarmAction[];
 }
 
 /**

@@ -8,13 +8,10 @@ import { BatchClient } from '@aws-sdk/client-batch';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import type { SQSEvent } from 'aws-lambda';
 import { countOutcomes, handleMessage, UpdaterConfig } from './updater';
+import { logSinkOf } from '../common/powertools';
 
 const logger = new Logger();
-const log = {
-  info: (message: string, extra?: Record<string, unknown>) => logger.info(message, extra ?? {}),
-  warn: (message: string, extra?: Record<string, unknown>) => logger.warn(message, extra ?? {}),
-  error: (message: string, extra?: Record<string, unknown>) => logger.error(message, extra ?? {}),
-};
+const log = logSinkOf(logger);
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'CdkOcrConstructs' });
 // Adaptive retries absorb throttling of DescribeJobDefinitions / RegisterJobDefinition.
 const clients = {

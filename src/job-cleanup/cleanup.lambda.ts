@@ -8,13 +8,10 @@ import { BatchClient } from '@aws-sdk/client-batch';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
 import { CleanupConfig, CleanupReport, countReport, runCleanup } from './cleanup';
+import { logSinkOf } from '../common/powertools';
 
 const logger = new Logger();
-const log = {
-  info: (message: string, extra?: Record<string, unknown>) => logger.info(message, extra ?? {}),
-  warn: (message: string, extra?: Record<string, unknown>) => logger.warn(message, extra ?? {}),
-  error: (message: string, extra?: Record<string, unknown>) => logger.error(message, extra ?? {}),
-};
+const log = logSinkOf(logger);
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'CdkOcrConstructs' });
 // Adaptive retries first; the logic adds its own deadline-aware backoff on top.
 const clients = {

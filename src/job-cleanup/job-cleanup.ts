@@ -1,12 +1,10 @@
-import { CfnOutput, Duration, Fn as cdkFn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn as cdkFn, Names, Stack, Token } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -17,6 +15,7 @@ import { createHandler, stackArn } from '../common/handler';
 import { allowCloudWatchLogsToUseKey } from '../common/log-key';
 import { acknowledgeNagFindings } from '../common/nag';
 import { nagResourceFinding } from '../common/nag-findings';
+import { OperationalHandlerProps } from '../common/operations-props';
 
 const METRICS_NAMESPACE = 'CdkOcrConstructs';
 
@@ -53,7 +52,7 @@ export interface JobAgeThresholds {
 }
 
 /** Props of `JobCleanup`. */
-export interface JobCleanupProps {
+export interface JobCleanupProps extends OperationalHandlerProps {
   /**
    * Job queues whose stuck and overrunning jobs are cancelled or terminated.
    * @default - none
@@ -124,41 +123,6 @@ export interface JobCleanupProps {
    * @default Duration.minutes(5)
    */
   readonly timeout?: Duration;
-  /**
-   * Customer-managed key for the log group and the dead-letter queue.
-   * @default - CloudWatch Logs and SQS-managed encryption
-   */
-  readonly encryptionKey?: kms.IKey;
-  /**
-   * Removal policy of the log group and the dead-letter queue.
-   * @default RemovalPolicy.DESTROY
-   */
-  readonly removalPolicy?: RemovalPolicy;
-  /**
-   * Lambda instruction set.
-   * @default lambda.Architecture.ARM_64
-   */
-  readonly architecture?: lambda.Architecture;
-  /**
-   * Retention of the handler's log group.
-   * @default logs.RetentionDays.THREE_MONTHS
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * Run the handler in this VPC (it then needs routes to the Batch, ECS, CloudWatch Logs and X-Ray endpoints).
-   * @default - outside any VPC
-   */
-  readonly lambdaVpc?: ec2.IVpc;
-  /**
-   * Subnets for the handler in `lambdaVpc`.
-   * @default - the VPC's private subnets
-   */
-  readonly lambdaVpcSubnets?: ec2.SubnetSelection;
-  /**
-   * Actions of the alarms.
-   * @default - no actions
-   */
-  readonly alarmActions?: cloudwatch.IAlarmAction[];
 }
 
 /**
