@@ -88,7 +88,9 @@ test('Dockerfile: staged install, read-only non-root offline smoke test', { time
     const stageDirs = stages.map((_, i) => join(work, `stage${i}`));
     stageDirs.forEach((d) => mkdirSync(d, { recursive: true }));
     const nodeBin = dirname(process.execPath);
-    const env = { ...process.env, PATH: `${nodeBin}:${process.env.PATH}`, npm_config_update_notifier: 'false' };
+    // A cache of the staged build's own: the Dockerfile ends with `npm cache clean --force`, which must
+    // not wipe the developer's (or CI's) shared npm cache, nor race other npm processes using it.
+    const env = { ...process.env, PATH: `${nodeBin}:${process.env.PATH}`, npm_config_update_notifier: 'false', npm_config_cache: join(work, 'npm-cache') };
     for (const ins of instrs) {
       const dir = stageDirs[ins.stage];
       if (ins.op === 'WORKDIR') assert.equal(ins.args, '/app', 'this test maps WORKDIR /app to the stage folder');
