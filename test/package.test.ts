@@ -72,6 +72,10 @@ describe('the npm package', () => {
     expect(worker.filter((f) => /\/(node_modules|test|bench|scratch)\//.test(f))).toEqual([]);
   });
 
+  test('GIVEN npm pack THEN the package stays small (about 1.3 MB packed today; no node_modules or fixtures can slip in)', () => {
+    expect(pack.size).toBeLessThan(5 * 1024 * 1024);
+  });
+
   test('GIVEN npm pack THEN nothing for developers only is shipped', () => {
     const files = pack.files.map((f) => f.path);
     expect(files.filter((f) => /^(src|test|examples|build-tools|docs|\.ci|\.projen|coverage)\//.test(f) || f.endsWith('.test.js'))).toEqual([]);
