@@ -97,10 +97,12 @@ describe('OcrServiceCluster with defaults', () => {
     expect(taskDef.Properties.Memory).toBe('3072');
     const container = taskDef.Properties.ContainerDefinitions[0];
     expect(container.StopTimeout).toBe(120);
-    expect(container.ReadonlyRootFilesystem).toBe(false);
+    // Read-only root with /tmp as the only writable path (the image declares VOLUME /tmp).
+    expect(container.ReadonlyRootFilesystem).toBe(true);
+    expect(container.MountPoints).toEqual([{ SourceVolume: 'tmp', ContainerPath: '/tmp', ReadOnly: false }]);
+    expect(taskDef.Properties.Volumes).toEqual([{ Name: 'tmp' }]);
     // A user's image keeps its own command.
     expect(container.Command).toBeUndefined();
-    expect(taskDef.Properties.Volumes).toBeUndefined();
     expect(container.PortMappings).toEqual([expect.objectContaining({ ContainerPort: 8000, Protocol: 'tcp' })]);
     const env = Object.fromEntries(container.Environment.map((e: any) => [e.Name, e.Value]));
     expect(env).toMatchObject({
@@ -644,7 +646,7 @@ describe('OcrServiceCluster: bring your own', () => {
       shutdownGrace: Duration.seconds(60),
       removalPolicy: RemovalPolicy.DESTROY,
       containerPort: 8080,
-      readonlyRootFilesystem: true,
+      readonlyRootFilesystem: false,
     });
     const template = templateOf(app, stack);
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
@@ -654,9 +656,10 @@ describe('OcrServiceCluster: bring your own', () => {
     const [taskDef] = Object.values(template.findResources('AWS::ECS::TaskDefinition')) as any[];
     const container = taskDef.Properties.ContainerDefinitions[0];
     expect(container.StopTimeout).toBe(90);
-    expect(container.ReadonlyRootFilesystem).toBe(true);
-    expect(container.MountPoints).toEqual([{ SourceVolume: 'tmp', ContainerPath: '/tmp', ReadOnly: false }]);
-    expect(taskDef.Properties.Volumes).toEqual([{ Name: 'tmp' }]);
+    // opted out (an image of the user's that writes outside /tmp): writable root, no scratch volume
+    expect(container.ReadonlyRootFilesystem).toBe(false);
+    expect(container.MountPoints).toBeUndefined();
+    expect(taskDef.Properties.Volumes).toBeUndefined();
     const env = Object.fromEntries(container.Environment.map((e: any) => [e.Name, e.Value]));
     expect(env).toMatchObject({
       PORT: '8080',

@@ -216,9 +216,10 @@ export interface OcrServiceClusterProps {
   readonly documentTimeout?: Duration;
   /**
    * Mount the container's root filesystem read-only, with `/tmp` as a writable task volume. The image
-   * must declare `VOLUME /tmp`: Fargate creates other bind mounts writable by root only, and the
-   * worker runs as the non-root user `node`.
-   * @default false
+   * must declare `VOLUME /tmp` (the bundled worker image does): Fargate creates other bind mounts
+   * writable by root only, and the worker runs as the non-root user `node`. Turn it off only for an
+   * image of yours that writes elsewhere.
+   * @default true
    */
   readonly readonlyRootFilesystem?: boolean;
   /**
@@ -922,6 +923,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       ...cacheEnvironment,
       ...(props.tracing ? { [OcrServiceEnvironment.XRAY_DAEMON_ADDRESS]: '127.0.0.1:2000' } : {}),
     };
+    const readonlyRoot = props.readonlyRootFilesystem ?? true;
     this.container = this.taskDefinition.addContainer('Service', {
       image,
       command: props.command ?? (props.image ? undefined : OcrServiceApi.BUNDLED_IMAGE_COMMAND),
@@ -930,7 +932,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       environment: this.containerEnvironment,
       secrets: Object.keys(containerSecrets).length > 0 ? containerSecrets : undefined,
       stopTimeout: timings.stopTimeout,
-      readonlyRootFilesystem: props.readonlyRootFilesystem ?? false,
+      readonlyRootFilesystem: readonlyRoot,
       logging: ecs.LogDrivers.awsLogs({
         streamPrefix: 'ocr-service',
         logGroup: this.serviceLogGroup,
@@ -939,7 +941,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
         maxBufferSize: Size.mebibytes(25),
       }),
     });
-    if (props.readonlyRootFilesystem) {
+    if (readonlyRoot) {
       // Scratch space for the engine (rendered pages, uploads in flight) on the task's ephemeral storage.
       this.taskDefinition.addVolume({ name: 'tmp' });
       this.container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });

@@ -76,6 +76,10 @@ test('Dockerfile: staged install, read-only non-root offline smoke test', { time
   const final = stages.length - 1;
   const user = instrs.filter((i) => i.op === 'USER' && i.stage === final).pop()?.args;
   assert.ok(user && !['root', '0'].includes(user), 'runs as a non-root user');
+  // the constructs mount a task volume at /tmp under a read-only root: Fargate gives it the image's
+  // mode only when the image declares the path a VOLUME (else root 0755, unwritable for the user)
+  const volumes = instrs.filter((i) => i.op === 'VOLUME' && i.stage === final).map((i) => i.args);
+  assert.ok(volumes.some((v) => /(^|[\s"[])\/tmp(["\],\s]|$)/.test(v)), `the final stage declares VOLUME /tmp (found: ${JSON.stringify(volumes)})`);
   assert.ok(instrs.some((i) => i.op === 'CMD' && i.stage === final && i.args.includes('src/batch.ts')));
 
   // build context after .dockerignore

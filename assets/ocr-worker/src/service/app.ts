@@ -11,6 +11,7 @@ import { DynamoStatusStore, S3DocumentStore, S3ResultStore } from './aws-stores.
 import type { ServiceConfig } from './config.ts';
 import { createHttpServer } from './http.ts';
 import { RedisCache } from './redis-cache.ts';
+import { Tracer } from './xray.ts';
 import { OcrService, type DocumentEngine, type LogFn } from './service.ts';
 import { LocalDocumentStore, LocalResultStore, LocalStatusStore, MemoryCache, type Cache, type DocumentStore, type ResultStore, type StatusStore } from './stores.ts';
 
@@ -24,6 +25,8 @@ export interface AppOverrides {
   owner?: string;
   log?: LogFn;
   metrics?: (line: string) => void;
+  /** Replaces the tracer made from AWS_XRAY_DAEMON_ADDRESS (tests); null disables tracing. */
+  tracer?: Tracer | null;
 }
 
 export interface App {
@@ -91,19 +94,21 @@ export async function startApp(config: ServiceConfig, overrides: AppOverrides = 
     maxDocumentBytes: config.maxDocumentBytes,
     onChildLog: (line) => log('info', 'ocr child', { line }),
   });
+  const tracer = overrides.tracer !== undefined ? overrides.tracer ?? undefined
+    : config.xrayDaemonAddress ? new Tracer({ daemonAddress: config.xrayDaemonAddress, serviceName: config.metricsService }) : undefined;
   const service = new OcrService({
-    config, engine, status, results, documents, cache, log,
+    config, engine, status, results, documents, cache, log, tracer,
     owner: overrides.owner ?? await ownerIdentity(process.env),
     metrics: overrides.metrics ?? ((line) => process.stdout.write(line + '\n')),
   });
-  const server = createHttpServer(service, { log });
+  const server = createHttpServer(service, { log, tracer });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => { server.off('error', reject); resolve(); });
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  log('info', 'listening', { port, host: config.host, storage: config.storage, cache: cache ? (config.redisUrl ? 'redis' : 'memory') : 'none', workers: config.workers });
+  log('info', 'listening', { port, host: config.host, storage: config.storage, cache: cache ? (config.redisUrl ? 'redis' : 'memory') : 'none', workers: config.workers, tracing: config.xrayDaemonAddress ?? 'off' });
   // listen first, warm second: /health answers 503 while the OCR workers start
   const ready = service.start().then(() => log('info', 'ready', { workers: config.workers }));
   let stopping: Promise<{ finished: number; handedBack: number }> | null = null;
@@ -117,6 +122,7 @@ export async function startApp(config: ServiceConfig, overrides: AppOverrides = 
         server.close(() => { clearTimeout(force); resolve(); });
         server.closeIdleConnections();
       });
+      tracer?.close();
       log('info', 'stopped', outcome);
       return outcome;
     })();

@@ -4,6 +4,7 @@
  * runs in local mode: embedded storage (memory, or files under OCR_DATA_DIR), no AWS needed.
  */
 import { availableCpus, DEFAULTS } from '../options.ts';
+import { parseDaemonAddress } from './xray.ts';
 
 export class ServiceConfigError extends Error {
   constructor(message: string) { super(message); this.name = 'ServiceConfigError'; }
@@ -37,6 +38,8 @@ export interface ServiceConfig {
   languages: string;
   metricsNamespace: string;
   metricsService: string;
+  /** AWS_XRAY_DAEMON_ADDRESS (set by OcrServiceCluster with `tracing`): requests are traced to it; null = no tracing. */
+  xrayDaemonAddress: string | null;
   /** Settings that work but do not fit Fargate Spot's two-minute notice (logged at start). */
   warnings: string[];
 }
@@ -77,6 +80,10 @@ export function parseServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     redisUrl = `${tls ? 'rediss' : 'redis'}://${env.OCR_REDIS_HOST}:${env.OCR_REDIS_PORT || '6379'}`;
   }
   if (redisUrl && !/^rediss?:\/\/[^/\s]+/.test(redisUrl)) throw new ServiceConfigError(`OCR_REDIS_URL must look like rediss://host:port, got '${redisUrl}'.`);
+  const xrayDaemonAddress = env.AWS_XRAY_DAEMON_ADDRESS?.trim() || null;
+  if (xrayDaemonAddress) {
+    try { parseDaemonAddress(xrayDaemonAddress); } catch (err) { throw new ServiceConfigError((err as Error).message); }
+  }
   const inContainer = (env.OCR_MODE ?? '').toLowerCase() === 'service' || tableName !== null;
   const warnings: string[] = [];
   if (shutdownGraceSeconds >= SPOT_NOTICE_SECONDS) warnings.push(`OCR_SHUTDOWN_GRACE_SECONDS (${shutdownGraceSeconds}) should stay below Fargate Spot's ${SPOT_NOTICE_SECONDS} s notice, with room to hand documents back.`);
@@ -106,5 +113,6 @@ export function parseServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     languages,
     metricsNamespace: env.OCR_METRICS_NAMESPACE || 'CdkOcrConstructs',
     metricsService: env.OCR_METRICS_SERVICE || 'ocr-service',
+    xrayDaemonAddress,
   };
 }

@@ -12,6 +12,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import busboy from 'busboy';
 import { parseRequestOptions, ServiceError, type OcrService } from './service.ts';
+import type { Tracer } from './xray.ts';
 
 const JSON_BODY_LIMIT = 64 * 1024;
 /** Room for multipart headers and fields around the file itself. */
@@ -211,13 +212,16 @@ async function route(service: OcrService, req: IncomingMessage, res: ServerRespo
 
 export interface HttpServerOptions {
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** X-Ray: a segment per request, and the request's context for the work it starts. */
+  tracer?: Tracer;
 }
 
 export function createHttpServer(service: OcrService, opts: HttpServerOptions = {}): Server {
   const log = opts.log ?? (() => undefined);
   const requestTimeoutMs = service.config.requestTimeoutSeconds * 1000;
   // check request deadlines every second (Node's default is every 30 s)
-  const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
+  const tracer = opts.tracer;
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     // bound on our own handling too (a stalled store call): 503 and close the socket
     const timer = setTimeout(() => {
       if (!res.headersSent) {
@@ -243,7 +247,8 @@ export function createHttpServer(service: OcrService, opts: HttpServerOptions = 
       log('error', 'request failed', { method: req.method, url: req.url, error: err instanceof Error ? err.stack : String(err) });
       sendError(res, new ServiceError(500, 'INTERNAL_ERROR', 'The request failed; see the service log.'), !req.readableEnded);
     });
-  });
+  };
+  const server = createServer({ connectionsCheckingInterval: 1000 }, tracer ? (req, res) => tracer.traceRequest(req, res, () => handle(req, res)) : handle);
   // Node answers 408 and closes the socket when the whole request (body included) takes longer
   server.requestTimeout = requestTimeoutMs;
   server.headersTimeout = Math.min(requestTimeoutMs, 20_000);

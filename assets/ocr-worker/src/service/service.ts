@@ -11,6 +11,7 @@ import { OcrError, type ErrorCode, type ErrorInfo } from '../errors.ts';
 import { detectMediaType } from '../media.ts';
 import { parsePageRange, type DocumentOptions } from '../options.ts';
 import { SCHEMA_VERSION, type OcrResult } from '../result.ts';
+import type { Tracer } from './xray.ts';
 import type { ServiceConfig } from './config.ts';
 import {
   DocumentNotFoundError, DocumentTooLargeError, epochSeconds, normalizeStatus,
@@ -49,6 +50,8 @@ export interface ServiceDeps {
   log?: LogFn;
   /** EMF metric lines (stdout in production). */
   metrics?: (line: string) => void;
+  /** X-Ray tracing (with a tracing sidecar): the background work of a request as its subsegments. */
+  tracer?: Tracer;
 }
 
 /** Ids are used in S3 keys and URLs: a conservative alphabet. */
@@ -159,6 +162,7 @@ export class OcrService {
   private readonly cache: Cache | null;
   private readonly log: LogFn;
   private readonly metrics: (line: string) => void;
+  private readonly tracer: Tracer | undefined;
   private readonly jobs = new Map<string, Job>();
   /** Engine runs in progress by cache key (single flight for identical documents). */
   private readonly running = new Map<string, Promise<OcrResult>>();
@@ -176,6 +180,12 @@ export class OcrService {
     this.owner = deps.owner ?? `${hostname()}:${process.pid}`;
     this.log = deps.log ?? (() => undefined);
     this.metrics = deps.metrics ?? (() => undefined);
+    this.tracer = deps.tracer;
+  }
+
+  /** Runs `fn` as an X-Ray subsegment of the current request's trace (when tracing is on). */
+  private traced<T>(name: string, fn: () => Promise<T>, annotate?: (value: T) => Record<string, string | number | boolean>): Promise<T> {
+    return this.tracer ? this.tracer.subsegment(name, fn, { annotate }) : fn();
   }
 
   get state(): ServiceState { return this.stateValue; }
@@ -306,7 +316,9 @@ export class OcrService {
     this.counters.accepted++;
     const job: Job = { documentId, handedBack: false, done: Promise.resolve() };
     this.jobs.set(documentId, job);
-    job.done = this.runJob(job, name, options, bytes).finally(() => { this.jobs.delete(documentId); });
+    // started inside the request's trace context: the job's subsegments join that trace
+    job.done = this.traced('process document', () => this.runJob(job, name, options, bytes), () => ({ document_id: documentId }))
+      .finally(() => { this.jobs.delete(documentId); });
   }
 
   private async runJob(job: Job, name: string, options: DocumentOptions, bytes?: Uint8Array): Promise<void> {
@@ -325,7 +337,7 @@ export class OcrService {
       if (!bytes) {
         const item = await this.status.get(documentId);
         try {
-          bytes = await this.documents.get(item!.bucket!, item!.key!, this.config.maxDocumentBytes);
+          bytes = await this.traced('read document', () => this.documents.get(item!.bucket!, item!.key!, this.config.maxDocumentBytes), (b) => ({ bytes: b.length }));
         } catch (err) {
           if (err instanceof DocumentNotFoundError) result = failedResult(name, { code: 'INPUT_NOT_FOUND', message: err.message }, languages);
           else if (err instanceof DocumentTooLargeError) result = failedResult(name, { code: 'TOO_LARGE', message: err.message }, languages);
@@ -346,7 +358,10 @@ export class OcrService {
           result = { ...shared, source: name, durationMs: cached ? 0 : shared.durationMs };
         } else {
           if (this.cache) this.counters.cacheMisses++;
-          const run = this.engine.process(bytes, { name, options });
+          const input = bytes;
+          const run = this.traced('ocr', () => this.engine.process(input, { name, options }), (r) => ({
+            status: r.status, page_count: r.pageCount, ...(r.error ? { error_code: r.error.code } : {}),
+          }));
           this.running.set(key, run);
           try {
             result = await run;
@@ -359,7 +374,7 @@ export class OcrService {
       }
       if (job.handedBack) return; // shutdown gave it to another task; the engine's answer is dropped
       if (this.cache && key && !cacheHit && !NOT_CACHED.has(result!.error?.code ?? '')) await this.cache.set(key, result!, this.config.cacheTtlSeconds);
-      const { resultKey, textKey } = await this.results.put(documentId, result!);
+      const { resultKey, textKey } = await this.traced('store result', () => this.results.put(documentId, result!));
       const fields: CompletionFields = {
         result_key: resultKey, text_key: textKey, page_count: result!.pageCount, text_length: result!.text.length,
         qr_count: result!.qrCodes.length, qr_codes: result!.qrCodes.map((q) => q.text).slice(0, 100), text_preview: preview(result!.text),
