@@ -228,48 +228,64 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
 
     const summaryDocs: Array<Record<string, unknown>> = [];
     const counts = { succeeded: 0, failed: 0, byErrorCode: {} as Record<string, number> };
-    for (const d of docs) {
-      if (stop.stopped) return EXIT.SIGTERM;
+    /**
+     * Reads one document and runs it through the engine; `written` when an earlier attempt of this
+     * job already stored its result (a retried job resumes, never rewrites). Called one document
+     * ahead: the next document is read and queued while the current one finishes, so that it joins
+     * the OCR child as soon as the current one has handed out its last pages. Results are written in
+     * manifest order.
+     */
+    const prepare = async (d: (typeof docs)[number]): Promise<{ result: OcrResult; written: boolean }> => {
       const keys = keysFor(cfg, d.index);
-      // a retried job resumes: a result written by an earlier attempt is kept, never rewritten
-      let result: OcrResult | null = null;
       try {
         await s3.send(new HeadObjectCommand({ Bucket: cfg.outputBucket, Key: keys.json }));
         const prev = await s3.send(new GetObjectCommand({ Bucket: cfg.outputBucket, Key: keys.json }));
-        result = JSON.parse((await readBody(prev.Body)).toString('utf8'));
         log('info', 'result already written by an earlier attempt', { index: d.index, key: d.key });
+        return { result: JSON.parse((await readBody(prev.Body)).toString('utf8')), written: true };
       } catch (err) {
         if (!isNotFound(err)) throw new InfraError(`Cannot check ${keys.json}: ${(err as Error).message}`);
       }
-      if (!result) {
-        let bytes: Buffer | null = null;
-        try {
-          const out = await s3.send(new GetObjectCommand({ Bucket: cfg.inputBucket, Key: d.key }));
-          if (out.ContentLength !== undefined && out.ContentLength > cfg.maxDocumentBytes) {
-            (out.Body as any)?.destroy?.();
-            result = failedResult(d.key, { code: 'TOO_LARGE', message: `The document is ${out.ContentLength} bytes, above the limit of ${cfg.maxDocumentBytes} bytes.` }, options.languages ?? 'eng');
-          } else {
-            bytes = await readBody(out.Body);
-          }
-        } catch (err) {
-          if (isNotFound(err)) result = failedResult(d.key, { code: 'INPUT_NOT_FOUND', message: `s3://${cfg.inputBucket}/${d.key} does not exist.` }, options.languages ?? 'eng');
-          else throw new InfraError(`Cannot read s3://${cfg.inputBucket}/${d.key}: ${(err as Error).message}`);
+      let bytes: Buffer;
+      try {
+        const out = await s3.send(new GetObjectCommand({ Bucket: cfg.inputBucket, Key: d.key }));
+        if (out.ContentLength !== undefined && out.ContentLength > cfg.maxDocumentBytes) {
+          (out.Body as any)?.destroy?.();
+          return { result: failedResult(d.key, { code: 'TOO_LARGE', message: `The document is ${out.ContentLength} bytes, above the limit of ${cfg.maxDocumentBytes} bytes.` }, options.languages ?? 'eng'), written: false };
         }
-        if (bytes) {
-          if (!stop.stopped) await engine.warm();
-          result = await engine.process(bytes, { name: d.key });
-        }
-        if (stop.stopped) return EXIT.SIGTERM; // a document cut short by SIGTERM is not a result
+        bytes = await readBody(out.Body);
+      } catch (err) {
+        if (isNotFound(err)) return { result: failedResult(d.key, { code: 'INPUT_NOT_FOUND', message: `s3://${cfg.inputBucket}/${d.key} does not exist.` }, options.languages ?? 'eng'), written: false };
+        throw new InfraError(`Cannot read s3://${cfg.inputBucket}/${d.key}: ${(err as Error).message}`);
+      }
+      if (!stop.stopped) await engine!.warm();
+      return { result: await engine!.process(bytes, { name: d.key }), written: false };
+    };
+    const queued = (i: number): Promise<{ result: OcrResult; written: boolean }> | null => {
+      if (i >= docs.length) return null;
+      const p = prepare(docs[i]);
+      p.catch(() => undefined); // its failure surfaces when awaited, in manifest order
+      return p;
+    };
+    let ahead = queued(0);
+    for (let i = 0; i < docs.length; i++) {
+      const d = docs[i];
+      if (stop.stopped) return EXIT.SIGTERM;
+      const keys = keysFor(cfg, d.index);
+      const current = ahead!;
+      ahead = queued(i + 1);
+      const { result, written } = await current;
+      if (stop.stopped) return EXIT.SIGTERM; // a document cut short by SIGTERM is not a result
+      if (!written) {
         try {
           // .txt first, .json last: the .json's presence means the document is complete
-          await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: keys.txt, Body: result!.text, ContentType: 'text/plain; charset=utf-8' }));
+          await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: keys.txt, Body: result.text, ContentType: 'text/plain; charset=utf-8' }));
           await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: keys.json, Body: JSON.stringify(result), ContentType: 'application/json' }));
         } catch (err) {
           throw new InfraError(`Cannot write results for document ${d.index}: ${(err as Error).message}`);
         }
-        metrics(emfLine(cfg, result!));
+        metrics(emfLine(cfg, result));
       }
-      const r = result!;
+      const r = result;
       if (r.status === 'SUCCEEDED') counts.succeeded++;
       else {
         counts.failed++;

@@ -28,18 +28,38 @@ async function main(): Promise<void> {
   send({ type: 'ready' });
 }
 
-let queue = Promise.resolve();
+/**
+ * Documents run one after the other, overlapping only at the boundary: the next document starts
+ * once the previous one has handed all its pages to the pool (its 'dispatched' message), so that
+ * rendering the next pages overlaps the OCR of the last ones. The parent sends a second document
+ * only after that message, and decides what an overrun means for the documents sharing the child.
+ */
+let gate: Promise<void> = Promise.resolve();
+const running = new Set<Promise<void>>();
 process.on('message', (msg: ProcessMsg | { type: 'exit' }) => {
   if (msg.type === 'exit') {
     void pool.close().finally(() => process.exit(0));
     return;
   }
   if (msg.type !== 'process') return;
-  queue = queue.then(async () => {
+  const previous = gate;
+  let open!: () => void;
+  gate = new Promise<void>((resolve) => { open = resolve; });
+  let dispatched = false;
+  const onAllDispatched = (): void => {
+    if (dispatched) return;
+    dispatched = true;
+    send({ type: 'dispatched', id: msg.id });
+    open();
+  };
+  const work = (async () => {
+    await previous;
     const opts = msg.options ?? {};
     try {
       const wanted = opts.languages ?? languages;
       if (wanted !== languages) {
+        // another language set needs other workers: wait until the pool is idle
+        await Promise.all([...running].filter((r) => r !== work));
         await pool.close();
         languages = wanted;
         pool = new OcrPool(workers, languages);
@@ -47,12 +67,16 @@ process.on('message', (msg: ProcessMsg | { type: 'exit' }) => {
       }
       const outcome = await processDocument(msg.bytes, msg.mediaType, opts, pool, (done, total, pageNumber) => {
         send({ type: 'progress', id: msg.id, done, total, pageNumber });
-      });
+      }, onAllDispatched);
       send({ type: 'done', id: msg.id, outcome });
     } catch (err) {
       send({ type: 'error', id: msg.id, error: toErrorInfo(err) });
+    } finally {
+      open();
     }
-  });
+  })();
+  running.add(work);
+  void work.finally(() => running.delete(work));
 });
 
 process.on('disconnect', () => process.exit(0));

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { createEngine } from './engine.ts';
 import { OcrError } from './errors.ts';
 import { parsePageRange } from './options.ts';
+import type { OcrResult } from './result.ts';
 
 const USAGE = `Usage: ocr [--lang eng+deu] [--dpi 300] [--max-pages N] [--pages 1-3,5] [--password X]
            [--timeout-seconds N] [--memory-mb N] [--workers N] [--no-qr] FILE...
@@ -62,19 +63,33 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   let failed = 0;
   const files = parsed.positionals;
+  // One document ahead: the next one is read and queued while the current one finishes, so that it
+  // joins the OCR child as soon as the current one has handed out its last pages (no idle workers at
+  // document boundaries). Results are still printed in the order of the arguments.
+  const start = async (i: number): Promise<OcrResult | Error> => {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(resolve(process.cwd(), files[i]));
+    } catch (err) {
+      return err as Error;
+    }
+    return engine.process(bytes, { name: files[i] });
+  };
+  // an engine failure of the document ahead surfaces when it is awaited, not as an unhandled rejection
+  const queued = (i: number): Promise<OcrResult | Error> => { const p = start(i); p.catch(() => undefined); return p; };
   try {
+    let ahead: Promise<OcrResult | Error> | null = files.length > 0 ? queued(0) : null;
     for (let i = 0; i < files.length; i++) {
       const file = files[i];
       process.stderr.write(`[${i + 1}/${files.length}] ${file}\n`);
-      let bytes: Buffer;
-      try {
-        bytes = await readFile(resolve(process.cwd(), file));
-      } catch (err) {
+      const current = ahead!;
+      ahead = i + 1 < files.length ? queued(i + 1) : null;
+      const result = await current;
+      if (result instanceof Error) {
         failed++;
-        process.stderr.write(`ocr: cannot read ${file}: ${(err as Error).message}\n`);
+        process.stderr.write(`ocr: cannot read ${file}: ${result.message}\n`);
         continue;
       }
-      const result = await engine.process(bytes, { name: file });
       if (result.status !== 'SUCCEEDED') failed++;
       process.stderr.write(`  ${file}: ${result.status}${result.error ? ` ${result.error.code}` : ''}, ${result.pages.length} page(s), ${result.durationMs} ms\n`);
       process.stdout.write(JSON.stringify(result) + '\n');

@@ -40,7 +40,13 @@ async function ocrImagePage(pool: OcrPool, page: PageResult, img: GreyImage, dpi
   page.rotation = r.rotation;
 }
 
-export async function processDocument(bytes: Uint8Array, mediaType: MediaType, opts: DocumentOptions, pool: OcrPool, progress: Progress): Promise<DocumentOutcome> {
+/**
+ * `onAllDispatched` is called once every page has been read or handed to the OCR pool (only OCR
+ * of the last pages is left): the child then starts the next document, so that the pool's workers
+ * never wait at a document boundary.
+ */
+export async function processDocument(bytes: Uint8Array, mediaType: MediaType, opts: DocumentOptions, pool: OcrPool, progress: Progress,
+  onAllDispatched: () => void = () => undefined): Promise<DocumentOutcome> {
   const dpi = opts.dpi ?? DEFAULTS.dpi;
   const maxPixels = opts.maxPagePixels ?? DEFAULTS.maxPagePixels;
   // at most pool.size pages wait for OCR at any time (+1 being prepared): bounds memory
@@ -111,6 +117,7 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
         const img = rendered.image;
         run(page, t0, () => ocrImagePage(pool, page, img, rendered.dpi, opts));
       }
+      onAllDispatched();
       await Promise.all(tasks);
       return { pageCount: h.numPages, pages, error: null };
     } finally {
@@ -140,6 +147,7 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
     const frame = img;
     run(page, t0, () => ocrImagePage(pool, page, frame, undefined, opts));
   }
+  onAllDispatched();
   await Promise.all(tasks);
   return { pageCount: frames, pages, error: null };
 }

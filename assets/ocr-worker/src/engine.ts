@@ -60,6 +60,8 @@ export class EngineInfrastructureError extends Error {
   constructor(message: string) { super(message); this.name = 'EngineInfrastructureError'; }
 }
 
+export interface EngineStats { childrenStarted: number; documentsJoined: number; documentsRerun: number }
+
 export interface Engine {
   process(bytes: Uint8Array, request?: ProcessRequest): Promise<OcrResult>;
   /** Starts the child and its tesseract workers; resolves when ready. */
@@ -68,6 +70,8 @@ export interface Engine {
   isReady(): boolean;
   readonly state: EngineState;
   readonly workers: number;
+  /** Counters: children started, documents that joined a child finishing another, documents run again alone. */
+  stats(): EngineStats;
   /** Stops the child (finishing nothing) and refuses further work. `force` kills it at once (SIGTERM handling). */
   close(opts?: { force?: boolean }): Promise<void>;
 }
@@ -78,7 +82,12 @@ interface Child {
   isReady: boolean;
   stderrTail: string;
   exited: boolean;
+  /** The document the parent killed this child for (its other document is not to blame). */
+  killedFor?: number;
 }
+
+/** What one run of a document in a child gave. `rerun`: it shared a child that died for another reason or document. */
+interface RunOutcome { outcome?: DocumentOutcome; error?: ErrorInfo; peakRss: number; rerun?: boolean }
 
 function readRss(pid: number): number {
   try {
@@ -107,32 +116,59 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const log = options.onChildLog ?? ((line: string) => process.stderr.write(line + '\n'));
   const concurrency = Math.max(1, Math.min(options.concurrency ?? 1, workers));
   const workersPerChild = Math.max(1, Math.floor(workers / concurrency));
-  interface Slot { child: Child | null; busy: boolean }
-  const slots: Slot[] = Array.from({ length: concurrency }, () => ({ child: null, busy: false }));
-  const waiters: Array<(s: Slot) => void> = [];
+  /**
+   * A slot is one bounded child. It holds one document, plus a second one once the first has handed
+   * all its pages to the OCR pool ('dispatched'): the workers then go straight on with the next
+   * document instead of idling at the boundary. A document that must run alone (`exclusive`, see
+   * processOne) is never joined.
+   */
+  interface Slot { child: Child | null; docs: number; joinable: boolean; exclusive: boolean }
+  const slots: Slot[] = Array.from({ length: concurrency }, () => ({ child: null, docs: 0, joinable: false, exclusive: false }));
+  const waiters: Array<{ exclusive: boolean; resolve: (s: Slot) => void }> = [];
   let closed = false;
   let nextId = 1;
+  const stats: EngineStats = { childrenStarted: 0, documentsJoined: 0, documentsRerun: 0 };
 
-  function acquire(): Promise<Slot> {
-    const free = slots.find((x) => !x.busy);
-    if (free) { free.busy = true; return Promise.resolve(free); }
-    return new Promise((resolve) => waiters.push(resolve));
+  function admissible(slot: Slot, exclusive: boolean): boolean {
+    if (slot.docs === 0) return true;
+    return !exclusive && slot.docs === 1 && slot.joinable && !slot.exclusive && !!slot.child && !slot.child.exited;
+  }
+  function admit(slot: Slot, exclusive: boolean): Slot {
+    if (slot.docs > 0) stats.documentsJoined++;
+    slot.docs++;
+    slot.joinable = false;
+    slot.exclusive = exclusive;
+    return slot;
+  }
+  /** Hands free (or joinable) slots to waiting documents, in arrival order; idle slots first. */
+  function pump(): void {
+    for (let i = 0; i < waiters.length;) {
+      const w = waiters[i];
+      const slot = slots.find((x) => x.docs === 0) ?? slots.find((x) => admissible(x, w.exclusive));
+      if (!slot || !admissible(slot, w.exclusive)) { i++; continue; }
+      waiters.splice(i, 1);
+      w.resolve(admit(slot, w.exclusive));
+    }
+  }
+  function acquire(exclusive: boolean): Promise<Slot> {
+    return new Promise((resolve) => { waiters.push({ exclusive, resolve }); pump(); });
   }
   function release(slot: Slot): void {
-    const next = waiters.shift();
-    if (next) next(slot);
-    else slot.busy = false;
+    slot.docs--;
+    if (slot.docs === 0) { slot.joinable = false; slot.exclusive = false; }
+    pump();
   }
   function currentState(): EngineState {
     if (closed) return 'closed';
-    if (slots.every((x) => x.busy)) return 'busy';
-    if (slots.some((x) => !x.busy && x.child && x.child.isReady && !x.child.exited)) return 'ready';
+    if (slots.every((x) => x.docs > 0)) return 'busy';
+    if (slots.some((x) => x.docs === 0 && x.child && x.child.isReady && !x.child.exited)) return 'ready';
     if (slots.some((x) => x.child && !x.child.exited)) return 'warming';
     return 'cold';
   }
 
   function spawnChild(slot: Slot): Child {
     const heapMb = Math.max(256, Math.floor(memoryBytes / (1024 * 1024)));
+    stats.childrenStarted++;
     const proc = fork(join(PACKAGE_ROOT, 'src', 'child.ts'), [], {
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -172,18 +208,20 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return c;
   }
 
-  function killChild(slot: Slot, c: Child): void {
-    if (!c.exited) c.proc.kill('SIGKILL');
+  function killChild(slot: Slot, c: Child, forDocument?: number): void {
+    if (!c.exited) {
+      c.killedFor ??= forDocument;
+      c.proc.kill('SIGKILL');
+    }
     if (slot.child === c) slot.child = null;
   }
 
-  function runInChild(slot: Slot, c: Child, bytes: Uint8Array, mediaType: MediaType, name: string, opts: DocumentOptions):
-    Promise<{ outcome?: DocumentOutcome; error?: ErrorInfo; peakRss: number }> {
+  function runInChild(slot: Slot, c: Child, bytes: Uint8Array, mediaType: MediaType, name: string, opts: DocumentOptions): Promise<RunOutcome> {
     const id = nextId++;
     return new Promise((resolve) => {
       let peakRss = readRss(c.proc.pid!);
       let settled = false;
-      const finish = (v: { outcome?: DocumentOutcome; error?: ErrorInfo }): void => {
+      const finish = (v: { outcome?: DocumentOutcome; error?: ErrorInfo; rerun?: boolean }): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -193,24 +231,33 @@ export function createEngine(options: EngineOptions = {}): Engine {
         resolve({ ...v, peakRss });
       };
       const timer = setTimeout(() => {
-        killChild(slot, c);
+        killChild(slot, c, id);
         finish({ error: { code: 'TIMEOUT', message: `Document exceeded its time limit of ${timeoutMs / 1000} s; its process was stopped.` } });
       }, timeoutMs);
       const poll = setInterval(() => {
         const rss = readRss(c.proc.pid!);
         if (rss > peakRss) peakRss = rss;
         if (rss > memoryBytes) {
-          killChild(slot, c);
-          finish({ error: { code: 'RESOURCE_LIMIT', message: `Document exceeded its memory limit of ${Math.round(memoryBytes / 1048576)} MiB (RSS ${Math.round(rss / 1048576)} MiB); its process was stopped.` } });
+          // with two documents in the child, the memory cannot be pinned on one: both run again, alone
+          const shared = slot.docs > 1;
+          killChild(slot, c, shared ? -1 : id);
+          if (shared) finish({ rerun: true });
+          else finish({ error: { code: 'RESOURCE_LIMIT', message: `Document exceeded its memory limit of ${Math.round(memoryBytes / 1048576)} MiB (RSS ${Math.round(rss / 1048576)} MiB); its process was stopped.` } });
         }
       }, 50);
       const onMsg = (m: any): void => {
         if (m?.id !== id) return;
         if (m.type === 'progress') options.onProgress?.(name, m.done, m.total, m.pageNumber);
+        else if (m.type === 'dispatched') { if (slot.child === c && !slot.exclusive) { slot.joinable = true; pump(); } }
         else if (m.type === 'done') finish({ outcome: m.outcome });
         else if (m.type === 'error') finish({ error: m.error });
       };
       const onExit = (code: number | null, signal: string | null): void => {
+        // killed for the other document, or died while two shared it: not this document's fault (yet)
+        if ((c.killedFor !== undefined && c.killedFor !== id) || (c.killedFor === undefined && slot.docs > 1)) {
+          finish({ rerun: true });
+          return;
+        }
         const oom = /heap out of memory|Allocation failed|RangeError: Array buffer allocation failed|out of memory/i.test(c.stderrTail);
         if (oom || signal === 'SIGABRT' || code === 134) {
           finish({ error: { code: 'RESOURCE_LIMIT', message: `Document exhausted the memory of its process (code ${code}, signal ${signal}).` } });
@@ -255,19 +302,27 @@ export function createEngine(options: EngineOptions = {}): Engine {
       result.error = toErrorInfo(err);
       return done();
     }
-    const slot = await acquire();
-    let r: Awaited<ReturnType<typeof runInChild>>;
-    try {
-      const c = await ensureChild(slot);
-      r = await runInChild(slot, c, bytes, result.mediaType as MediaType, result.source, opts);
-      // a child left holding more than half the memory limit (WASM heaps never shrink) is recycled,
-      // so that the next document gets its full budget
-      if (!closed && slot.child && !slot.child.exited && readRss(slot.child.proc.pid!) > memoryBytes * RECYCLE_FRACTION) killChild(slot, slot.child);
-      // a killed child is replaced right away, so that readiness (isReady) comes back without a request
-      if (!closed && (!slot.child || slot.child.exited)) slot.child = spawnChild(slot);
-    } finally {
-      release(slot);
+    let r: RunOutcome = { peakRss: 0, rerun: true };
+    // A document that shared a child which died (killed for the other document, or a crash or memory
+    // overrun that cannot be pinned on one of the two) runs once more, alone: then the bounds judge it.
+    for (let attempt = 0; r.rerun && attempt < 2 && !(closed && attempt > 0); attempt++) {
+      if (attempt > 0) stats.documentsRerun++;
+      const slot = await acquire(attempt > 0);
+      try {
+        const c = await ensureChild(slot);
+        r = await runInChild(slot, c, bytes, result.mediaType as MediaType, result.source, opts);
+        if (slot.docs === 1) {
+          // a child left holding more than half the memory limit (WASM heaps never shrink) is recycled,
+          // so that the next document gets its full budget
+          if (!closed && slot.child && !slot.child.exited && readRss(slot.child.proc.pid!) > memoryBytes * RECYCLE_FRACTION) killChild(slot, slot.child);
+          // a killed child is replaced right away, so that readiness (isReady) comes back without a request
+          if (!closed && (!slot.child || slot.child.exited)) slot.child = spawnChild(slot);
+        }
+      } finally {
+        release(slot);
+      }
     }
+    if (r.rerun) r = { ...r, error: { code: 'WORKER_CRASHED', message: closed ? "The engine was closed while the document's process was running." : "The document's process died twice." } };
     if (r.peakRss) result.peakRssBytes = r.peakRss;
     if (r.error) {
       result.error = r.error;
@@ -292,6 +347,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const engine: Engine = {
     get state() { return currentState(); },
     workers,
+    stats: () => ({ ...stats }),
     isReady: () => !closed && slots.some((x) => !!x.child && x.child.isReady && !x.child.exited),
     async warm() {
       await Promise.all(slots.map((x) => ensureChild(x)));

@@ -1,6 +1,6 @@
 /** Public API of the OCR worker, for every mode (CLI, Batch, HTTP service). */
 export { createEngine, EngineInfrastructureError, WORKER_VERSION, sha256 } from './engine.ts';
-export type { Engine, EngineOptions, EngineState, ProcessRequest } from './engine.ts';
+export type { Engine, EngineOptions, EngineState, EngineStats, ProcessRequest } from './engine.ts';
 export { ERROR_CODES, OcrError } from './errors.ts';
 export type { ErrorCode, ErrorInfo } from './errors.ts';
 export { validateResult, resultSchema, SCHEMA_VERSION, PAGE_SEPARATOR } from './result.ts';

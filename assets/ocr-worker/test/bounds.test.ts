@@ -1,7 +1,10 @@
-import { after, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEngine } from '../src/index.ts';
+import { decodeImageFrame, type GreyImage } from '../src/image.ts';
+import { closePdf, openPdf, renderPage } from '../src/pdf.ts';
 import { assertValid, fixture } from './helpers/common.ts';
+import { multiPageTiff } from './helpers/tiff.ts';
 import { bombPng, endlessPdf, hugePagePdf } from './hostile.ts';
 
 // 4 s per document, 900 MiB per document
@@ -41,4 +44,54 @@ test('a decompression-bomb PNG is refused before decoding', async () => {
   const r = await engine.process(bombPng(), { name: 'bomb.png' });
   assertValid(r);
   assert.equal(r.error?.code, 'RESOURCE_LIMIT');
+});
+
+describe('documents sharing a child at the boundary (the next one starts while the last pages are OCRed)', () => {
+  test('GIVEN three documents at once on one child WHEN processed THEN they overlap at the boundaries and each result is its own', async () => {
+    const one = createEngine({ workers: 1, timeoutSeconds: 120, memoryMb: 2048 });
+    try {
+      const scans = multiPageTiff([await decodeImageFrame(fixture('ocr/phototest.tif'), 'image/tiff', 0, 1e9), await decodeImageFrame(fixture('ocr/eurotext.tif'), 'image/tiff', 0, 1e9)]);
+      const [a, b, c] = await Promise.all([
+        one.process(scans, { name: 'scans.tif' }),
+        one.process(fixture('pdf/two_paragraphs.pdf'), { name: 'two_paragraphs.pdf' }),
+        one.process(fixture('ocr/phototest.tif'), { name: 'phototest.tif' }),
+      ]);
+      for (const r of [a, b, c]) { assertValid(r); assert.equal(r.status, 'SUCCEEDED', JSON.stringify(r.error)); }
+      assert.equal(a.pages.length, 2);
+      assert.match(a.pages[0].text, /quick brown dog/);
+      assert.equal(b.source, 'two_paragraphs.pdf');
+      assert.equal(b.pages[0].method, 'text-layer');
+      assert.match(c.text, /quick brown dog/);
+      assert.equal(c.pages.length, 1);
+      const s = one.stats();
+      assert.ok(s.documentsJoined >= 1, JSON.stringify(s));
+      assert.equal(s.documentsRerun, 0);
+      assert.equal(s.childrenStarted, 1);
+    } finally { await one.close(); }
+  });
+
+  test('GIVEN a memory bomb joining a child that is finishing a good document WHEN the child overruns THEN the bomb alone fails and the good document succeeds', async () => {
+    const one = createEngine({ workers: 1, timeoutSeconds: 120, memoryMb: 900 });
+    try {
+      // four 300-dpi pages: after the last one is handed to the single worker, seconds of OCR remain
+      const h = await openPdf(fixture('pdf/TAMReview.pdf'));
+      const pages: GreyImage[] = [];
+      for (const n of [1, 2]) pages.push((await renderPage(h, n, 300, 1e9)).image);
+      await closePdf(h);
+      const good = multiPageTiff([...pages, ...pages]);
+      const [g, bomb] = await Promise.all([
+        one.process(good, { name: 'good.tif' }),
+        one.process(hugePagePdf(), { name: 'huge-page.pdf', options: { maxPagePixels: 300_000_000 } }),
+      ]);
+      assertValid(g);
+      assertValid(bomb);
+      assert.equal(bomb.error?.code, 'RESOURCE_LIMIT');
+      assert.equal(g.status, 'SUCCEEDED', JSON.stringify(g.error));
+      assert.equal(g.pages.length, 4);
+      assert.ok(g.pages.every((p) => !p.error && p.text.length > 100));
+      const s = one.stats();
+      assert.ok(s.documentsJoined >= 1, 'the bomb joined the child of the good document');
+      assert.ok(s.documentsRerun >= 1, 'the overrun could not be pinned on one document: both ran again, alone');
+    } finally { await one.close(); }
+  });
 });
