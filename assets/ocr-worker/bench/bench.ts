@@ -17,6 +17,7 @@ import { cer } from '../src/cer.ts';
 import { decodeImageFrame, toPGM, type GreyImage } from '../src/image.ts';
 import { openPdf, readTextLayer, renderPage, closePdf } from '../src/pdf.ts';
 import { decodeBarcodes } from '../src/qr.ts';
+import { oneAhead } from '../src/one-ahead.ts';
 import { languageDataDir, PACKAGE_ROOT } from '../src/paths.ts';
 import { multiPageTiff } from '../test/helpers/tiff.ts';
 
@@ -107,11 +108,7 @@ async function benchThisEngine(ps: Page[], dpi: number) {
   const texts: string[] = [];
   let childPeak = 0;
   // as the CLI and the Batch job do: one document queued ahead, so it joins the child at the boundary
-  let ahead = engine.process(inputs[0].bytes, { name: 'bench', options: inputs[0].options });
-  for (let i = 0; i < inputs.length; i++) {
-    const current = ahead;
-    if (i + 1 < inputs.length) ahead = engine.process(inputs[i + 1].bytes, { name: 'bench', options: inputs[i + 1].options });
-    const r = await current;
+  for await (const r of oneAhead(inputs.length, (i) => engine.process(inputs[i].bytes, { name: 'bench', options: inputs[i].options }))) {
     if (r.status !== 'SUCCEEDED') throw new Error(JSON.stringify(r.error));
     childPeak = Math.max(childPeak, r.peakRssBytes ?? 0);
     texts.push(...r.pages.map((p) => p.text));

@@ -10,6 +10,7 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createEngine, EngineInfrastructureError, WORKER_VERSION, sha256, type Engine, type EngineOptions } from './engine.ts';
 import type { ErrorInfo } from './errors.ts';
+import { oneAhead } from './one-ahead.ts';
 import { availableCpus, DEFAULTS, type DocumentOptions } from './options.ts';
 import { SCHEMA_VERSION, type OcrResult } from './result.ts';
 
@@ -230,10 +231,8 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
     const counts = { succeeded: 0, failed: 0, byErrorCode: {} as Record<string, number> };
     /**
      * Reads one document and runs it through the engine; `written` when an earlier attempt of this
-     * job already stored its result (a retried job resumes, never rewrites). Called one document
-     * ahead: the next document is read and queued while the current one finishes, so that it joins
-     * the OCR child as soon as the current one has handed out its last pages. Results are written in
-     * manifest order.
+     * job already stored its result (a retried job resumes, never rewrites). Run one document ahead
+     * (oneAhead); results are written in manifest order.
      */
     const prepare = async (d: (typeof docs)[number]): Promise<{ result: OcrResult; written: boolean }> => {
       const keys = keysFor(cfg, d.index);
@@ -260,20 +259,11 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
       if (!stop.stopped) await engine!.warm();
       return { result: await engine!.process(bytes, { name: d.key }), written: false };
     };
-    const queued = (i: number): Promise<{ result: OcrResult; written: boolean }> | null => {
-      if (i >= docs.length) return null;
-      const p = prepare(docs[i]);
-      p.catch(() => undefined); // its failure surfaces when awaited, in manifest order
-      return p;
-    };
-    let ahead = queued(0);
-    for (let i = 0; i < docs.length; i++) {
-      const d = docs[i];
+    const documents = oneAhead(docs.length, (i) => prepare(docs[i]));
+    for (const d of docs) {
       if (stop.stopped) return EXIT.SIGTERM;
       const keys = keysFor(cfg, d.index);
-      const current = ahead!;
-      ahead = queued(i + 1);
-      const { result, written } = await current;
+      const { result, written } = (await documents.next()).value!;
       if (stop.stopped) return EXIT.SIGTERM; // a document cut short by SIGTERM is not a result
       if (!written) {
         try {

@@ -45,10 +45,7 @@ process.on('message', (msg: ProcessMsg | { type: 'exit' }) => {
   const previous = gate;
   let open!: () => void;
   gate = new Promise<void>((resolve) => { open = resolve; });
-  let dispatched = false;
   const onAllDispatched = (): void => {
-    if (dispatched) return;
-    dispatched = true;
     send({ type: 'dispatched', id: msg.id });
     open();
   };

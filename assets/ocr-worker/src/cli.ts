@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine } from './engine.ts';
 import { OcrError } from './errors.ts';
+import { oneAhead } from './one-ahead.ts';
 import { parsePageRange } from './options.ts';
 import type { OcrResult } from './result.ts';
 
@@ -63,10 +64,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   let failed = 0;
   const files = parsed.positionals;
-  // One document ahead: the next one is read and queued while the current one finishes, so that it
-  // joins the OCR child as soon as the current one has handed out its last pages (no idle workers at
-  // document boundaries). Results are still printed in the order of the arguments.
-  const start = async (i: number): Promise<OcrResult | Error> => {
+  // one document ahead (see oneAhead): printed in the order of the arguments
+  const processFile = async (i: number): Promise<OcrResult | Error> => {
+    process.stderr.write(`[${i + 1}/${files.length}] ${files[i]}\n`);
     let bytes: Buffer;
     try {
       bytes = await readFile(resolve(process.cwd(), files[i]));
@@ -75,16 +75,10 @@ async function main(): Promise<void> {
     }
     return engine.process(bytes, { name: files[i] });
   };
-  // an engine failure of the document ahead surfaces when it is awaited, not as an unhandled rejection
-  const queued = (i: number): Promise<OcrResult | Error> => { const p = start(i); p.catch(() => undefined); return p; };
   try {
-    let ahead: Promise<OcrResult | Error> | null = files.length > 0 ? queued(0) : null;
-    for (let i = 0; i < files.length; i++) {
-      const file = files[i];
-      process.stderr.write(`[${i + 1}/${files.length}] ${file}\n`);
-      const current = ahead!;
-      ahead = i + 1 < files.length ? queued(i + 1) : null;
-      const result = await current;
+    let i = 0;
+    for await (const result of oneAhead(files.length, processFile)) {
+      const file = files[i++];
       if (result instanceof Error) {
         failed++;
         process.stderr.write(`ocr: cannot read ${file}: ${result.message}\n`);

@@ -82,8 +82,11 @@ interface Child {
   isReady: boolean;
   stderrTail: string;
   exited: boolean;
-  /** The document the parent killed this child for (its other document is not to blame). */
-  killedFor?: number;
+  /**
+   * Why the parent killed this child: the id of the document it overran for (another document in
+   * it is not to blame), or 'shared' when an overrun could not be pinned on one of two documents.
+   */
+  killedFor?: number | 'shared';
 }
 
 /** What one run of a document in a child gave. `rerun`: it shared a child that died for another reason or document. */
@@ -145,7 +148,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     for (let i = 0; i < waiters.length;) {
       const w = waiters[i];
       const slot = slots.find((x) => x.docs === 0) ?? slots.find((x) => admissible(x, w.exclusive));
-      if (!slot || !admissible(slot, w.exclusive)) { i++; continue; }
+      if (!slot) { i++; continue; }
       waiters.splice(i, 1);
       w.resolve(admit(slot, w.exclusive));
     }
@@ -208,7 +211,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return c;
   }
 
-  function killChild(slot: Slot, c: Child, forDocument?: number): void {
+  function killChild(slot: Slot, c: Child, forDocument?: number | 'shared'): void {
     if (!c.exited) {
       c.killedFor ??= forDocument;
       c.proc.kill('SIGKILL');
@@ -240,7 +243,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         if (rss > memoryBytes) {
           // with two documents in the child, the memory cannot be pinned on one: both run again, alone
           const shared = slot.docs > 1;
-          killChild(slot, c, shared ? -1 : id);
+          killChild(slot, c, shared ? 'shared' : id);
           if (shared) finish({ rerun: true });
           else finish({ error: { code: 'RESOURCE_LIMIT', message: `Document exceeded its memory limit of ${Math.round(memoryBytes / 1048576)} MiB (RSS ${Math.round(rss / 1048576)} MiB); its process was stopped.` } });
         }

@@ -121,7 +121,6 @@ interface Entity {
   end_time?: number;
   parent_id?: string;
   type?: 'subsegment';
-  namespace?: string;
   http?: Record<string, unknown>;
   annotations?: Annotations;
   error?: boolean;
@@ -129,14 +128,12 @@ interface Entity {
   throttle?: boolean;
   cause?: { exceptions: Array<{ id: string; message: string; type: string }> };
   origin?: string;
-  aws?: Record<string, unknown>;
 }
 
 const seconds = (ms: number): number => ms / 1000;
 
 /** Keeps X-Ray annotation keys to what it indexes (letters, digits, underscore). */
-function cleanAnnotations(a: Annotations | undefined): Annotations | undefined {
-  if (!a) return undefined;
+function cleanAnnotations(a: Annotations): Annotations {
   const out: Annotations = {};
   for (const [k, v] of Object.entries(a)) out[k.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 500)] = typeof v === 'string' ? v.slice(0, 1000) : v;
   return out;
@@ -231,21 +228,21 @@ export class Tracer {
    * settles. `annotate` adds indexed annotations from the outcome (e.g. the result's status).
    * Without a sampled context, `fn` simply runs.
    */
-  async subsegment<T>(name: string, fn: () => Promise<T>, opts: { parent?: TraceContext; annotations?: Annotations; annotate?: (value: T) => Annotations; namespace?: 'aws' | 'remote' } = {}): Promise<T> {
+  async subsegment<T>(name: string, fn: () => Promise<T>, opts: { parent?: TraceContext; annotate?: (value: T) => Annotations } = {}): Promise<T> {
     const parent = opts.parent ?? this.current();
     if (!parent?.sampled) return fn();
     const id = newEntityId();
     const start = Date.now();
     const child: TraceContext = { traceId: parent.traceId, parentId: id, sampled: true };
-    const base: Entity = { type: 'subsegment', id, trace_id: parent.traceId, parent_id: parent.parentId, name, start_time: seconds(start), ...(opts.namespace ? { namespace: opts.namespace } : {}) };
+    const base: Entity = { type: 'subsegment', id, trace_id: parent.traceId, parent_id: parent.parentId, name, start_time: seconds(start) };
     try {
       const value = await this.store.run(child, fn);
-      this.emit({ ...base, end_time: seconds(Date.now()), annotations: cleanAnnotations({ ...opts.annotations, ...(opts.annotate ? opts.annotate(value) : {}) }) });
+      this.emit({ ...base, end_time: seconds(Date.now()), annotations: opts.annotate ? cleanAnnotations(opts.annotate(value)) : undefined });
       return value;
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       this.emit({
-        ...base, end_time: seconds(Date.now()), fault: true, annotations: cleanAnnotations(opts.annotations),
+        ...base, end_time: seconds(Date.now()), fault: true,
         cause: { exceptions: [{ id: newEntityId(), type: e.name, message: e.message.slice(0, 2000) }] },
       });
       throw err;
