@@ -142,10 +142,10 @@ project.tsconfigDev.addExclude('**/cdk.out');
 project.tsconfigDev.addExclude('dist');
 project.eslint?.addIgnorePattern('**/cdk.out/');
 
-// --- The OCR worker (assets/ocr-worker): its own package, lockfile and Node 22 toolchain. ---
+// --- The OCR worker (assets/ocr-worker): its own package, lockfile and Node 24 toolchain. ---
 const WORKER = 'assets/ocr-worker';
 const workerInstall = project.addTask('worker:install', {
-  description: 'Install the OCR worker package (its own lockfile; brings its own Node 22 binary)',
+  description: 'Install the OCR worker package (its own lockfile; brings its own Node 24 binary)',
   exec: `npm ci --prefix ${WORKER} --no-audit --no-fund`,
 });
 const workerTest = project.addTask('worker:test', {

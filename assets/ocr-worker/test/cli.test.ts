@@ -9,8 +9,8 @@ import { FIXTURES, PKG } from './helpers/common.ts';
 
 const OCR = join(PKG, 'bin', 'ocr');
 
-test('npm scripts run on Node 22', () => {
-  assert.match(process.version, /^v22\./, `tests must run on the image's Node major, got ${process.version}`);
+test('npm scripts run on Node 24, the image\'s Node major', () => {
+  assert.match(process.version, /^v24\./, `tests must run on the image's Node major, got ${process.version}`);
 });
 
 test('bin/ocr from another directory, relative paths, JSON lines, exit 1 when one fails', () => {

@@ -71,7 +71,7 @@ test('Dockerfile: staged install, read-only non-root offline smoke test', { time
   assert.equal(majors.length, stages.length, 'every stage is an official node image');
   assert.ok(majors.every((m) => m === majors[0]));
   const major = majors[0]!;
-  assert.ok(['22', '24'].includes(major), `Node ${major} is not a supported LTS`);
+  assert.ok(['22', '24', '26'].includes(major), `Node ${major} is not a supported LTS`);
   assert.equal(process.version.split('.')[0], `v${major}`, 'tests run on the Node major of the image');
   const final = stages.length - 1;
   const user = instrs.filter((i) => i.op === 'USER' && i.stage === final).pop()?.args;
