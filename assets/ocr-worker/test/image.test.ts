@@ -130,6 +130,9 @@ test('Dockerfile: staged install, read-only non-root offline smoke test', { time
     const app = stageDirs[final];
     assert.ok(!existsSync(join(app, 'node_modules/node')), 'no dev dependencies in the image');
     assert.ok(existsSync(join(app, 'node_modules/@tesseract.js-data/eng/4.0.0_best_int/eng.traineddata.gz')));
+    // only the relaxed-SIMD Tesseract builds are kept (the smoke test below proves one of them loads)
+    const cores = readdirSync(join(app, 'node_modules/tesseract.js-core')).filter((f) => f.startsWith('tesseract-core')).sort();
+    assert.deepEqual(cores, ['tesseract-core-relaxedsimd-lstm.js', 'tesseract-core-relaxedsimd-lstm.wasm', 'tesseract-core-relaxedsimd.js', 'tesseract-core-relaxedsimd.wasm']);
 
     // inputs outside the app, a world-writable temp folder, the image's node
     const inputs = join(work, 'in');
