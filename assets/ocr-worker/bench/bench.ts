@@ -130,6 +130,9 @@ function nativeTessdata(): string {
   return tessdata;
 }
 
+/** One thread per tesseract process (its OpenMP would otherwise use every core). */
+const NATIVE_ENV = { ...process.env, OMP_THREAD_LIMIT: '1' };
+
 function nativeArgs(file: string, tessdata: string, extra: string[] = []): string[] {
   return [file, 'stdout', '--tessdata-dir', tessdata, '-l', 'eng', '--psm', '3', '--oem', '1', '--dpi', String(DPI), ...extra];
 }
@@ -151,7 +154,7 @@ async function benchNative(ps: Page[]) {
       const i = next++;
       texts[i] = await new Promise<string>((resolve, reject) => {
         const p = spawn('tesseract', nativeArgs(files[i], tessdata),
-          { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: ['ignore', 'pipe', 'ignore'] });
+          { env: NATIVE_ENV, stdio: ['ignore', 'pipe', 'ignore'] });
         let out = '';
         p.stdout.on('data', (d) => { out += d; });
         p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`tesseract exit ${code}`))));
@@ -182,7 +185,7 @@ async function perPageProbe(ps: Page[]) {
   const files = pageFiles(probe, 'probe');
   const native = (extra: string[]): number[] => files.map((f) => {
     const t0 = performance.now();
-    execFileSync('tesseract', nativeArgs(f, tessdata, extra), { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: 'ignore' });
+    execFileSync('tesseract', nativeArgs(f, tessdata, extra), { env: NATIVE_ENV, stdio: 'ignore' });
     return (performance.now() - t0) / 1000;
   });
   const simd = native([]);
