@@ -234,10 +234,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
         resolve({ ...v, peakRss });
       };
       const timer = setTimeout(() => {
+        if (c.killedFor !== undefined && c.killedFor !== id) return; // dying for another reason; its exit settles this run
         killChild(slot, c, id);
         finish({ error: { code: 'TIMEOUT', message: `Document exceeded its time limit of ${timeoutMs / 1000} s; its process was stopped.` } });
       }, timeoutMs);
       const poll = setInterval(() => {
+        // a child already being killed (for the other document, or for both) is judged by its exit, not
+        // by its RSS: /proc still shows the dying process's memory, and the other document has left the
+        // slot by now, so this one would look like the child's only document and take the blame
+        if (c.killedFor !== undefined) return;
         const rss = readRss(c.proc.pid!);
         if (rss > peakRss) peakRss = rss;
         if (rss > memoryBytes) {
