@@ -102,6 +102,24 @@ function readRss(pid: number): number {
   }
 }
 
+/**
+ * What one poll of a child's memory means for one document in it:
+ * - `awaiting-exit`: the child is already being killed (for the other document, or for both). Its
+ *   exit decides, not its RSS: /proc still shows the dying process's memory while the other document
+ *   has left the slot, so this one would look like the child's only document and take the blame.
+ * - `within`: at or under the limit.
+ * - `rerun-alone`: over the limit with two documents in the child; it cannot be pinned on one, so
+ *   both run again, each alone, and then the bounds judge them.
+ * - `over`: over the limit with this document alone in the child: RESOURCE_LIMIT.
+ */
+export type MemoryVerdict = 'awaiting-exit' | 'within' | 'rerun-alone' | 'over';
+
+export function memoryVerdict(rss: number, limitBytes: number, documentsInChild: number, childKilledFor: number | 'shared' | undefined): MemoryVerdict {
+  if (childKilledFor !== undefined) return 'awaiting-exit';
+  if (rss <= limitBytes) return 'within';
+  return documentsInChild > 1 ? 'rerun-alone' : 'over';
+}
+
 /** A child whose RSS stays above this fraction of the memory limit after a document is replaced. */
 export const RECYCLE_FRACTION = 0.5;
 
@@ -239,19 +257,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
         finish({ error: { code: 'TIMEOUT', message: `Document exceeded its time limit of ${timeoutMs / 1000} s; its process was stopped.` } });
       }, timeoutMs);
       const poll = setInterval(() => {
-        // a child already being killed (for the other document, or for both) is judged by its exit, not
-        // by its RSS: /proc still shows the dying process's memory, and the other document has left the
-        // slot by now, so this one would look like the child's only document and take the blame
-        if (c.killedFor !== undefined) return;
         const rss = readRss(c.proc.pid!);
+        const verdict = memoryVerdict(rss, memoryBytes, slot.docs, c.killedFor);
+        if (verdict === 'awaiting-exit') return;
         if (rss > peakRss) peakRss = rss;
-        if (rss > memoryBytes) {
-          // with two documents in the child, the memory cannot be pinned on one: both run again, alone
-          const shared = slot.docs > 1;
-          killChild(slot, c, shared ? 'shared' : id);
-          if (shared) finish({ rerun: true });
-          else finish({ error: { code: 'RESOURCE_LIMIT', message: `Document exceeded its memory limit of ${Math.round(memoryBytes / 1048576)} MiB (RSS ${Math.round(rss / 1048576)} MiB); its process was stopped.` } });
-        }
+        if (verdict === 'within') return;
+        killChild(slot, c, verdict === 'rerun-alone' ? 'shared' : id);
+        if (verdict === 'rerun-alone') finish({ rerun: true });
+        else finish({ error: { code: 'RESOURCE_LIMIT', message: `Document exceeded its memory limit of ${Math.round(memoryBytes / 1048576)} MiB (RSS ${Math.round(rss / 1048576)} MiB); its process was stopped.` } });
       }, 50);
       const onMsg = (m: any): void => {
         if (m?.id !== id) return;

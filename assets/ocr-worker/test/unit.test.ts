@@ -4,6 +4,7 @@ import { detectMediaType, ERROR_CODES, parsePageRange, validateResult, available
 import { selectPages } from '../src/options.ts';
 import { judgeTextLayer } from '../src/textlayer.ts';
 import { cer } from '../src/cer.ts';
+import { memoryVerdict } from '../src/engine.ts';
 import { rotateGrey } from '../src/image.ts';
 import { fixture } from './helpers/common.ts';
 import { readFileSync } from 'node:fs';
@@ -68,4 +69,16 @@ test('schema: error codes are a closed list; a FAILED result must carry an error
   assert.notDeepEqual(validateResult({ ...base, error: null }), []);
   const schema = JSON.parse(readFileSync(new URL('../schema/result.schema.json', import.meta.url), 'utf8'));
   assert.deepEqual(schema.definitions.error.properties.code.enum, [...ERROR_CODES]);
+});
+
+test('memory verdicts: a document is blamed only when it is alone in a child that is not already dying', () => {
+  const MiB = 1048576;
+  assert.equal(memoryVerdict(800 * MiB, 900 * MiB, 1, undefined), 'within');
+  assert.equal(memoryVerdict(900 * MiB, 900 * MiB, 2, undefined), 'within');
+  assert.equal(memoryVerdict(905 * MiB, 900 * MiB, 1, undefined), 'over');
+  assert.equal(memoryVerdict(905 * MiB, 900 * MiB, 2, undefined), 'rerun-alone');
+  // the race CI caught: the child was killed for both documents, the other one has left the slot
+  // (one document counted), and /proc still shows the dying child's RSS: not this document's fault
+  assert.equal(memoryVerdict(905 * MiB, 900 * MiB, 1, 'shared'), 'awaiting-exit');
+  assert.equal(memoryVerdict(1200 * MiB, 900 * MiB, 1, 7), 'awaiting-exit');
 });
