@@ -16,7 +16,7 @@ import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/com
 import { WORKER_DIRECTORY } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { ApiAuthorization, BatchOcrProcessor, BatchOcrProcessorProps } from './batch-ocr-processor';
-import { costPer1000Pages, FARGATE_GB_HOUR_USD, FARGATE_VCPU_HOUR_USD } from './pricing';
+import { costPer1000Pages, DEFAULT_PAGES_PER_VCPU_SECOND, FARGATE_GB_HOUR_USD, FARGATE_VCPU_HOUR_USD } from './pricing';
 
 const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/example/ocr-worker:1.0.0');
 
@@ -480,14 +480,22 @@ describe('BatchOcrProcessor methods', () => {
     // 3 interface endpoints (ecr.api, ecr.dkr, logs) x 2 AZ x 730 h x $0.01 = $43.80, + dashboard $3 + 3 alarms $0.30.
     expect(estimate.network!.fixedMonthlyUsd).toBeCloseTo(43.8, 2);
     expect(estimate.fixedMonthlyUsd).toBeCloseTo(47.1, 2);
-    // 2 vCPU, 4 GiB at the benchmark's 0.1875 pages/vCPU-s: 1,000 pages = 2,667 task-seconds.
-    const hours = 1000 / (2 * 0.1875) / 3600;
+    // 2 vCPU, 4 GiB at the benchmark's 0.43 pages/vCPU-s: 1,000 pages = 1,163 task-seconds.
+    const hours = 1000 / (2 * 0.43) / 3600;
     expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(hours * (2 * FARGATE_VCPU_HOUR_USD + 4 * FARGATE_GB_HOUR_USD), 4);
     expect(estimate.perThousandPages.fargateSpotUsd).toBeCloseTo(estimate.perThousandPages.fargateUsd * 0.3, 4);
     expect(estimate.perThousandPages.textractUsd).toBe(1.5);
-    expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(0.0731, 4);
-    expect(estimate.perThousandPages.fargateSpotUsd).toBeCloseTo(0.0219, 4);
+    expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(0.0319, 4);
+    expect(estimate.perThousandPages.fargateSpotUsd).toBeCloseTo(0.0096, 4);
     expect(estimate.perThousandPages.fargateUsd).toBeLessThan(estimate.perThousandPages.textractUsd / 10);
+  });
+
+  test('GIVEN the worker benchmark WHEN its latest results are read THEN the default throughput of the estimate is within 15% of them', () => {
+    // results.json is rewritten by every `npm run bench`; the estimate's default must follow it
+    const results = JSON.parse(fs.readFileSync(path.join(WORKER_DIRECTORY, 'bench', 'results.json'), 'utf8'));
+    expect(results.dpi).toBe(300);
+    const measured = results.engine.pagesPerMinute / 60 / results.machine.cpus;
+    expect(Math.abs(DEFAULT_PAGES_PER_VCPU_SECOND / measured - 1)).toBeLessThan(0.15);
   });
 
   test('GIVEN a shared network WHEN costed THEN the network is not counted twice', () => {

@@ -205,7 +205,7 @@ export interface BatchOcrProcessorProps {
   readonly dashboard?: boolean;
   /** Namespace of the custom metrics (handlers and worker). @default 'CdkOcrConstructs' */
   readonly metricsNamespace?: string;
-  /** Worker throughput for the cost estimate, pages per vCPU-second (worker benchmark, scanned pages at 300 dpi). @default 0.1875 */
+  /** Worker throughput for the cost estimate, pages per vCPU-second (worker benchmark, scanned pages at 300 dpi). @default 0.43 */
   readonly pagesPerVcpuSecond?: number;
 }
 

@@ -20,12 +20,13 @@ export const TYPICAL_FARGATE_SPOT_DISCOUNT = 0.7;
 export const TEXTRACT_DETECT_TEXT_PER_1000_PAGES_USD = 1.5;
 /**
  * Default throughput of the OCR worker: pages per vCPU-second for scanned pages OCR'd at 300 dpi.
- * From the worker benchmark (assets/ocr-worker/bench/RESULTS.md, 2026-11-23): 22.5 OCR pages per
- * minute with 2 workers on 2 vCPUs = 0.1875 pages per vCPU-second (about 5.3 vCPU-seconds per page).
- * Born-digital pages with a text layer ran about 146x faster. Measure your own documents with
- * `npm run bench` in the worker and pass the figure as `pagesPerVcpuSecond`.
+ * From the worker benchmark (assets/ocr-worker/bench/results.json, 2026-12-01): 51.4 OCR pages per
+ * minute with 2 workers on 2 vCPUs (wall clock, rendering included; 11 of its 13 pages are dense A4
+ * pages) = 0.43 pages per vCPU-second (about 2.3 vCPU-seconds per page). A test keeps this within 15%
+ * of the benchmark's latest figure. A Fargate vCPU need not match the benchmark machine's: measure your
+ * own documents with `npm run bench` in the worker and pass the figure as `pagesPerVcpuSecond`.
  */
-export const DEFAULT_PAGES_PER_VCPU_SECOND = 0.1875;
+export const DEFAULT_PAGES_PER_VCPU_SECOND = 0.43;
 
 /** Inputs of a per-page cost estimate. */
 export interface PageCostOptions {
