@@ -16,7 +16,7 @@ import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/com
 import { WORKER_DIRECTORY } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { ApiAuthorization, BatchOcrProcessor, BatchOcrProcessorProps } from './batch-ocr-processor';
-import { costPer1000Pages, DEFAULT_PAGES_PER_VCPU_SECOND, FARGATE_GB_HOUR_USD, FARGATE_VCPU_HOUR_USD } from './pricing';
+import { costPer1000Pages, DEFAULT_PAGES_PER_VCPU_SECOND, FARGATE_ARM_GB_HOUR_USD, FARGATE_ARM_VCPU_HOUR_USD, FARGATE_GB_HOUR_USD, FARGATE_VCPU_HOUR_USD } from './pricing';
 
 const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/example/ocr-worker:1.0.0');
 
@@ -496,6 +496,18 @@ describe('BatchOcrProcessor methods', () => {
     expect(results.dpi).toBe(300);
     const measured = results.engine.pagesPerMinute / 60 / results.machine.cpus;
     expect(Math.abs(DEFAULT_PAGES_PER_VCPU_SECOND / measured - 1)).toBeLessThan(0.15);
+  });
+
+  test('GIVEN ARM64 WHEN costed THEN Fargate Linux/ARM rates, no Spot figure below on-demand, and a note saying why', () => {
+    const { ocr } = template({ cpuArchitecture: ecs.CpuArchitecture.ARM64, spot: false });
+    const estimate = ocr.estimateMonthlyCost();
+    const hours = 1000 / (2 * DEFAULT_PAGES_PER_VCPU_SECOND) / 3600;
+    expect(estimate.perThousandPages.cpuArchitecture).toBe('ARM64');
+    expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(hours * (2 * FARGATE_ARM_VCPU_HOUR_USD + 4 * FARGATE_ARM_GB_HOUR_USD), 4);
+    expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(0.0255, 4);
+    expect(estimate.perThousandPages.fargateSpotUsd).toBe(estimate.perThousandPages.fargateUsd);
+    expect(estimate.notes.join(' ')).toMatch(/Linux\/ARM rates and run on-demand \(Fargate Spot runs X86_64 only\)/);
+    expect(template({}).ocr.estimateMonthlyCost().perThousandPages.cpuArchitecture).toBe('X86_64');
   });
 
   test('GIVEN a shared network WHEN costed THEN the network is not counted twice', () => {

@@ -884,6 +884,8 @@ export class BatchOcrProcessor extends Construct {
     // The network part comes from CostOptimizedVpc's pricing (only when this construct owns it).
     const network = this.network && !this.props.network ? this.network.estimateMonthlyCost() : undefined;
     if (!network) notes.push('Network cost is not included: the VPC is shared or the user\'s (price it where it is created).');
+    const arm64 = isArm64(this.props.cpuArchitecture);
+    if (arm64) notes.push('ARM64 (Graviton) tasks are priced at Fargate Linux/ARM rates and run on-demand (Fargate Spot runs X86_64 only); the throughput assumed is the x86 benchmark\'s, Graviton\'s has not been measured.');
     if (this.dashboard) items.push({ item: 'CloudWatch dashboard', quantity: 1, unit: 'dashboards', unitPriceUsd: 3, monthlyUsd: 3 });
     items.push({ item: 'CloudWatch alarms (standard resolution)', quantity: 3, unit: 'alarms', unitPriceUsd: 0.1, monthlyUsd: 0.3 });
     const fixed = Math.round(((network?.fixedMonthlyUsd ?? 0) + items.reduce((sum, i) => sum + i.monthlyUsd, 0)) * 100) / 100;
@@ -895,7 +897,9 @@ export class BatchOcrProcessor extends Construct {
       fixedMonthlyUsd: fixed,
       lineItems: items,
       network,
-      perThousandPages: costPer1000Pages({ vcpu, memoryGib, pagesPerVcpuSecond: this.props.pagesPerVcpuSecond ?? DEFAULT_PAGES_PER_VCPU_SECOND }),
+      perThousandPages: costPer1000Pages({
+        vcpu, memoryGib, arm64, pagesPerVcpuSecond: this.props.pagesPerVcpuSecond ?? DEFAULT_PAGES_PER_VCPU_SECOND,
+      }),
       notes,
     };
   }

@@ -1,7 +1,7 @@
 /**
  * What OCR on AWS Batch Fargate costs per 1,000 pages, next to Amazon Textract.
  *
- * Prices are on-demand list prices for Linux/x86 Fargate in us-east-1 as recorded on
+ * Prices are on-demand list prices for Linux/x86 and Linux/ARM Fargate in us-east-1 as recorded on
  * FARGATE_PRICE_DATE. Fargate Spot has no fixed price: it is typically about 70% below on-demand
  * but varies by Region and over time, so the discount is an input. Check the AWS Pricing Calculator
  * before you commit to a design.
@@ -14,6 +14,10 @@ export const FARGATE_PRICE_DATE = '2026-11-01';
 export const FARGATE_VCPU_HOUR_USD = 0.04048;
 /** Fargate Linux/x86 on-demand, us-east-1: per GB-hour of memory. */
 export const FARGATE_GB_HOUR_USD = 0.004445;
+/** Fargate Linux/ARM (Graviton) on-demand, us-east-1: per vCPU-hour. */
+export const FARGATE_ARM_VCPU_HOUR_USD = 0.03238;
+/** Fargate Linux/ARM (Graviton) on-demand, us-east-1: per GB-hour of memory. */
+export const FARGATE_ARM_GB_HOUR_USD = 0.00356;
 /** Typical Fargate Spot discount (varies with spare capacity). */
 export const TYPICAL_FARGATE_SPOT_DISCOUNT = 0.7;
 /** Amazon Textract DetectDocumentText, first 1M pages per month: per 1,000 pages. */
@@ -38,6 +42,12 @@ export interface PageCostOptions {
   readonly pagesPerVcpuSecond?: number;
   /** Fargate Spot discount as a fraction of on-demand. @default 0.7 */
   readonly spotDiscount?: number;
+  /**
+   * Price ARM64 (Graviton) tasks: Linux/ARM rates, and no Spot (Fargate Spot runs X86_64 only), so
+   * `fargateSpotUsd` equals `fargateUsd`.
+   * @default false
+   */
+  readonly arm64?: boolean;
 }
 
 /** Cost of 1,000 pages, USD. */
@@ -52,8 +62,10 @@ export interface PageCostEstimate {
   readonly taskHoursPer1000Pages: number;
   /** 1,000 pages on Fargate on-demand, USD. */
   readonly fargateUsd: number;
-  /** 1,000 pages on Fargate Spot at `spotDiscount`, USD. */
+  /** 1,000 pages on Fargate Spot at `spotDiscount`, USD (ARM64: the on-demand figure, as Spot does not run ARM64). */
   readonly fargateSpotUsd: number;
+  /** CPU architecture priced: `X86_64` or `ARM64`. */
+  readonly cpuArchitecture: string;
   /** Spot discount assumed (fraction of on-demand). */
   readonly spotDiscount: number;
   /** 1,000 pages with Amazon Textract DetectDocumentText, USD. */
@@ -77,14 +89,17 @@ export function costPer1000Pages(options: PageCostOptions): PageCostEstimate {
   if (!(options.vcpu > 0) || !(options.memoryGib > 0)) throw new Error('vcpu and memoryGib must be > 0');
   const taskSeconds = 1000 / (options.vcpu * rate);
   const taskHours = taskSeconds / 3600;
-  const onDemand = taskHours * (options.vcpu * FARGATE_VCPU_HOUR_USD + options.memoryGib * FARGATE_GB_HOUR_USD);
+  const arm64 = options.arm64 ?? false;
+  const [vcpuHour, gbHour] = arm64 ? [FARGATE_ARM_VCPU_HOUR_USD, FARGATE_ARM_GB_HOUR_USD] : [FARGATE_VCPU_HOUR_USD, FARGATE_GB_HOUR_USD];
+  const onDemand = taskHours * (options.vcpu * vcpuHour + options.memoryGib * gbHour);
   return {
     vcpu: options.vcpu,
     memoryGib: options.memoryGib,
     pagesPerVcpuSecond: rate,
     taskHoursPer1000Pages: round4(taskHours),
     fargateUsd: round4(onDemand),
-    fargateSpotUsd: round4(onDemand * (1 - discount)),
+    fargateSpotUsd: round4(arm64 ? onDemand : onDemand * (1 - discount)),
+    cpuArchitecture: arm64 ? 'ARM64' : 'X86_64',
     spotDiscount: discount,
     textractUsd: TEXTRACT_DETECT_TEXT_PER_1000_PAGES_USD,
     priceDate: FARGATE_PRICE_DATE,

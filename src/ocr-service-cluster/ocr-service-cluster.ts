@@ -903,7 +903,10 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
       cpu: props.cpu ?? 1024,
       memoryLimitMiB: props.memoryLimitMiB ?? 3072,
-      runtimePlatform: { cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      runtimePlatform: {
+        cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
     });
     if (!props.image && !fs.existsSync(path.join(WORKER_IMAGE_DIRECTORY, 'Dockerfile'))) {
       check.fail('image', `is required: the bundled OCR worker (${WORKER_IMAGE_DIRECTORY}) is not in this installation`);
