@@ -14,7 +14,10 @@ export const FARGATE_PRICE_DATE = '2026-11-01';
 export const FARGATE_VCPU_HOUR_USD = 0.04048;
 /** Fargate Linux/x86 on-demand, us-east-1: per GB-hour of memory. */
 export const FARGATE_GB_HOUR_USD = 0.004445;
-/** Fargate Linux/ARM (Graviton) on-demand, us-east-1: per vCPU-hour. */
+/**
+ * Fargate Linux/ARM (Graviton) on-demand, us-east-1: per vCPU-hour. Read on 2026-12-01 from a
+ * published us-east-1 rate table (Linux/x86 × 0.8, unchanged since Graviton came to Fargate).
+ */
 export const FARGATE_ARM_VCPU_HOUR_USD = 0.03238;
 /** Fargate Linux/ARM (Graviton) on-demand, us-east-1: per GB-hour of memory. */
 export const FARGATE_ARM_GB_HOUR_USD = 0.00356;
