@@ -47,11 +47,3 @@ export function workerImageAsset(scope: Construct, id: string, options: WorkerIm
     exclude: ['node_modules', 'test', 'bench', 'scratch', '**/*.test.ts'],
   });
 }
-
-/** Same folder as WORKER_DIRECTORY (the name OcrServiceCluster uses). */
-export const WORKER_IMAGE_DIRECTORY = WORKER_DIRECTORY;
-
-/** `workerImageAsset` with the default id, as OcrServiceCluster calls it. */
-export function workerImage(scope: Construct, id = 'WorkerImage', cpuArchitecture?: ecs.CpuArchitecture): ecr_assets.DockerImageAsset {
-  return workerImageAsset(scope, id, { cpuArchitecture });
-}

@@ -15,7 +15,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/compliance';
-import { WORKER_IMAGE_DIRECTORY } from '../common/worker-image';
+import { WORKER_DIRECTORY } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { OcrServiceApi, OcrServiceEnvironment } from './contract';
 import * as streamEvents from './fixtures/stream-events.json';
@@ -534,7 +534,7 @@ describe('OcrServiceCluster: bring your own', () => {
   test('GIVEN no image WHEN constructed THEN the bundled worker image is built from assets/ocr-worker, or a clear error says it is missing', () => {
     const app = newTestApp();
     const stack = newTestStack(app);
-    const bundled = fs.existsSync(path.join(WORKER_IMAGE_DIRECTORY, 'Dockerfile'));
+    const bundled = fs.existsSync(path.join(WORKER_DIRECTORY, 'Dockerfile'));
     if (bundled) {
       const ocr = new OcrServiceCluster(stack, 'Ocr');
       expect(ocr.node.tryFindChild('WorkerImage')).toBeDefined();
@@ -548,7 +548,7 @@ describe('OcrServiceCluster: bring your own', () => {
   });
 
   test('GIVEN ARM64 and the bundled worker WHEN synthesized THEN the image asset is linux/arm64 and the task runs on ARM64', () => {
-    expect(fs.existsSync(path.join(WORKER_IMAGE_DIRECTORY, 'Dockerfile'))).toBe(true);
+    expect(fs.existsSync(path.join(WORKER_DIRECTORY, 'Dockerfile'))).toBe(true);
     const app = newTestApp();
     const stack = newTestStack(app);
     new OcrServiceCluster(stack, 'Ocr', { cpuArchitecture: ecs.CpuArchitecture.ARM64 });

@@ -31,7 +31,7 @@ import { PropChecker } from '../common/errors';
 import { createHandler } from '../common/handler';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
 import { nagResourceFinding } from '../common/nag-findings';
-import { isArm64, WORKER_IMAGE_DIRECTORY, workerImage } from '../common/worker-image';
+import { isArm64, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 
 const CONSTRUCT_TYPE = 'OcrServiceCluster';
@@ -908,10 +908,10 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
       },
     });
-    if (!props.image && !fs.existsSync(path.join(WORKER_IMAGE_DIRECTORY, 'Dockerfile'))) {
-      check.fail('image', `is required: the bundled OCR worker (${WORKER_IMAGE_DIRECTORY}) is not in this installation`);
+    if (!props.image && !fs.existsSync(path.join(WORKER_DIRECTORY, 'Dockerfile'))) {
+      check.fail('image', `is required: the bundled OCR worker (${WORKER_DIRECTORY}) is not in this installation`);
     }
-    const image = props.image ?? ecs.ContainerImage.fromDockerImageAsset(workerImage(this, 'WorkerImage', props.cpuArchitecture));
+    const image = props.image ?? ecs.ContainerImage.fromDockerImageAsset(workerImageAsset(this, 'WorkerImage', { cpuArchitecture: props.cpuArchitecture }));
     this.containerEnvironment = {
       ...(props.environment ?? {}),
       [OcrServiceEnvironment.MODE]: OcrServiceEnvironment.MODE_SERVICE,
