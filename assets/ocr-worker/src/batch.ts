@@ -263,19 +263,18 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
     for (const d of docs) {
       if (stop.stopped) return EXIT.SIGTERM;
       const keys = keysFor(cfg, d.index);
-      const { result, written } = (await documents.next()).value!;
+      const { result: r, written } = (await documents.next()).value!;
       if (stop.stopped) return EXIT.SIGTERM; // a document cut short by SIGTERM is not a result
       if (!written) {
         try {
           // .txt first, .json last: the .json's presence means the document is complete
-          await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: keys.txt, Body: result.text, ContentType: 'text/plain; charset=utf-8' }));
-          await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: keys.json, Body: JSON.stringify(result), ContentType: 'application/json' }));
+          await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: keys.txt, Body: r.text, ContentType: 'text/plain; charset=utf-8' }));
+          await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: keys.json, Body: JSON.stringify(r), ContentType: 'application/json' }));
         } catch (err) {
           throw new InfraError(`Cannot write results for document ${d.index}: ${(err as Error).message}`);
         }
-        metrics(emfLine(cfg, result));
+        metrics(emfLine(cfg, r));
       }
-      const r = result;
       if (r.status === 'SUCCEEDED') counts.succeeded++;
       else {
         counts.failed++;

@@ -239,6 +239,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   function runInChild(slot: Slot, c: Child, bytes: Uint8Array, mediaType: MediaType, name: string, opts: DocumentOptions): Promise<RunOutcome> {
     const id = nextId++;
+    /** The parent killed the child for the other document (or for both): not this document's fault. */
+    const killedForAnother = (): boolean => c.killedFor !== undefined && c.killedFor !== id;
     return new Promise((resolve) => {
       let peakRss = readRss(c.proc.pid!);
       let settled = false;
@@ -252,7 +254,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         resolve({ ...v, peakRss });
       };
       const timer = setTimeout(() => {
-        if (c.killedFor !== undefined && c.killedFor !== id) return; // dying for another reason; its exit settles this run
+        if (killedForAnother()) return; // dying for another reason; its exit settles this run
         killChild(slot, c, id);
         finish({ error: { code: 'TIMEOUT', message: `Document exceeded its time limit of ${timeoutMs / 1000} s; its process was stopped.` } });
       }, timeoutMs);
@@ -275,7 +277,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       };
       const onExit = (code: number | null, signal: string | null): void => {
         // killed for the other document, or died while two shared it: not this document's fault (yet)
-        if ((c.killedFor !== undefined && c.killedFor !== id) || (c.killedFor === undefined && slot.docs > 1)) {
+        if (killedForAnother() || (c.killedFor === undefined && slot.docs > 1)) {
           finish({ rerun: true });
           return;
         }
