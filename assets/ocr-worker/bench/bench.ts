@@ -55,18 +55,33 @@ async function pages(): Promise<Page[]> {
   return out;
 }
 
-function rssOfTree(rootPid: number): number {
-  // sum of VmRSS over rootPid and its descendants
-  let total = 0;
+/**
+ * The fields of a /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat line after the command name
+ * (which may contain spaces): [0] state, [1] ppid, [11] utime, [12] stime, [13] cutime, [14] cstime
+ * (clock ticks, 100 per second). Also the command name itself.
+ */
+function procStat(path: string): { name: string; fields: string[] } {
+  const st = readFileSync(path, 'utf8');
+  return { name: st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')), fields: st.slice(st.lastIndexOf(')') + 2).split(' ') };
+}
+
+/** Child pids by parent pid, over every process now running. */
+function processesByParent(): Map<number, number[]> {
   const children = new Map<number, number[]>();
   for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
     try {
-      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+      const ppid = Number(procStat(`/proc/${d}/stat`).fields[1]);
       if (!children.has(ppid)) children.set(ppid, []);
       children.get(ppid)!.push(Number(d));
     } catch { /* gone */ }
   }
+  return children;
+}
+
+function rssOfTree(rootPid: number): number {
+  // sum of VmRSS over rootPid and its descendants
+  let total = 0;
+  const children = processesByParent();
   const stack = [rootPid];
   while (stack.length) {
     const p = stack.pop()!;
@@ -78,20 +93,14 @@ function rssOfTree(rootPid: number): number {
 
 /** CPU seconds used by this process and its reaped children (robust to other load on a shared machine). */
 function cpuSeconds(): number {
-  const st = readFileSync('/proc/self/stat', 'utf8');
-  const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); // utime stime cutime cstime
-  return ticks / 100;
+  const f = procStat('/proc/self/stat').fields;
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100; // utime stime cutime cstime
 }
 
 /** The engine's bounded child (forked from this process, running src/child.ts). */
 function engineChildPid(): number | null {
-  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
-      if (Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue;
-      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('child.ts')) return Number(d);
-    } catch { /* gone */ }
+  for (const pid of processesByParent().get(process.pid) ?? []) {
+    try { if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('child.ts')) return pid; } catch { /* gone */ }
   }
   return null;
 }
@@ -107,9 +116,7 @@ function threadCpu(pid: number): ThreadCpu {
   const out: ThreadCpu = { ocrWorkers: 0, main: 0, background: 0 };
   for (const t of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const st = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
-      const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      const { name, fields: f } = procStat(`/proc/${pid}/task/${t}/stat`);
       const sec = (Number(f[11]) + Number(f[12])) / 100; // utime + stime
       if (name === 'WorkerThread') out.ocrWorkers += sec;
       else if (Number(t) === pid) out.main += sec;
