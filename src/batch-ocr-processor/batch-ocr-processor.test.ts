@@ -13,7 +13,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/compliance';
-import { WORKER_DIRECTORY } from '../common/worker-image';
+import { OcrEngine, WORKER_DIRECTORY } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { ApiAuthorization, BatchOcrProcessor, BatchOcrProcessorProps } from './batch-ocr-processor';
 import { costPer1000Pages, DEFAULT_PAGES_PER_VCPU_SECOND, FARGATE_ARM_GB_HOUR_USD, FARGATE_ARM_VCPU_HOUR_USD, FARGATE_GB_HOUR_USD, FARGATE_VCPU_HOUR_USD } from './pricing';
@@ -429,6 +429,27 @@ describe('BatchOcrProcessor options', () => {
     expect(images.map((i) => i.source.platform)).toEqual(['linux/arm64']);
     const def = Object.values(Template.fromStack(stack).findResources('AWS::Batch::JobDefinition'))[0].Properties;
     expect(def.ContainerProperties.RuntimePlatform.CpuArchitecture).toBe('ARM64');
+  });
+
+  test('GIVEN ocrEngine NATIVE_TESSERACT WHEN synthesized THEN the bundled image is built with OCR_ENGINE=tesseract and the jobs run it', () => {
+    const built = (ocrEngine?: OcrEngine) => {
+      const app = newTestApp();
+      const stack = newTestStack(app);
+      new BatchOcrProcessor(stack, 'Ocr', { ocrEngine });
+      const manifest = JSON.parse(fs.readFileSync(path.join(app.synth().directory, `${stack.artifactId}.assets.json`), 'utf8'));
+      const [asset] = Object.entries(manifest.dockerImages) as [string, { source: { dockerBuildArgs?: Record<string, string> } }][];
+      const def = Object.values(Template.fromStack(stack).findResources('AWS::Batch::JobDefinition'))[0].Properties;
+      const env = Object.fromEntries(def.ContainerProperties.Environment.map((e: { Name: string; Value: string }) => [e.Name, e.Value]));
+      return { hash: asset[0], buildArgs: asset[1].source.dockerBuildArgs, engineEnv: env.OCR_ENGINE };
+    };
+    const native = built(OcrEngine.NATIVE_TESSERACT);
+    expect(native.buildArgs).toEqual({ OCR_ENGINE: 'tesseract' });
+    expect(native.engineEnv).toBe('tesseract');
+    const wasm = built();
+    expect(wasm.buildArgs).toEqual({ OCR_ENGINE: 'tesseract.js' });
+    expect(wasm.engineEnv).toBe('tesseract.js');
+    // two different images, two asset hashes: switching the engine rebuilds and redeploys the image
+    expect(native.hash).not.toBe(wasm.hash);
   });
 
   test('GIVEN ARM64 on Fargate Spot WHEN synthesized THEN it fails naming cpuArchitecture (Spot runs X86_64 only)', () => {

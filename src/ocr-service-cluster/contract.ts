@@ -58,6 +58,8 @@ export class OcrServiceEnvironment {
   public static readonly DOC_MEMORY_MB = 'OCR_DOC_MEMORY_MB';
   /** OCR languages (tesseract codes joined by `+`). */
   public static readonly LANGUAGES = 'OCR_LANGUAGES';
+  /** OCR backend: `tesseract.js` or `tesseract` (native Tesseract, which the image must contain). */
+  public static readonly OCR_ENGINE = 'OCR_ENGINE';
   /** Namespace of the EMF metrics the service writes to its log stream. */
   public static readonly METRICS_NAMESPACE = 'OCR_METRICS_NAMESPACE';
   /** Value of the `Service` metric dimension. */

@@ -15,7 +15,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/compliance';
-import { WORKER_DIRECTORY } from '../common/worker-image';
+import { OcrEngine, WORKER_DIRECTORY } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { OcrServiceApi, OcrServiceEnvironment } from './contract';
 import * as streamEvents from './fixtures/stream-events.json';
@@ -556,6 +556,18 @@ describe('OcrServiceCluster: bring your own', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(assembly.directory, `${stack.artifactId}.assets.json`), 'utf8'));
     expect((Object.values(manifest.dockerImages) as { source: { platform?: string } }[]).map((i) => i.source.platform)).toEqual(['linux/arm64']);
     templateOf(app, stack).hasResourceProperties('AWS::ECS::TaskDefinition', { RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' } });
+  });
+
+  test('GIVEN ocrEngine NATIVE_TESSERACT WHEN synthesized THEN the bundled image is built with OCR_ENGINE=tesseract and the service runs it', () => {
+    const app = newTestApp();
+    const stack = newTestStack(app);
+    new OcrServiceCluster(stack, 'Ocr', { ocrEngine: OcrEngine.NATIVE_TESSERACT });
+    const manifest = JSON.parse(fs.readFileSync(path.join(app.synth().directory, `${stack.artifactId}.assets.json`), 'utf8'));
+    expect((Object.values(manifest.dockerImages) as { source: { dockerBuildArgs?: Record<string, string> } }[]).map((i) => i.source.dockerBuildArgs))
+      .toEqual([{ OCR_ENGINE: 'tesseract' }]);
+    templateOf(app, stack).hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: Match.arrayWith([Match.objectLike({ Environment: Match.arrayWith([{ Name: 'OCR_ENGINE', Value: 'tesseract' }]) })]),
+    });
   });
 
   test('GIVEN ARM64 with Fargate Spot capacity WHEN constructed THEN it fails naming cpuArchitecture', () => {

@@ -31,7 +31,7 @@ import { PropChecker } from '../common/errors';
 import { createHandler } from '../common/handler';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
 import { nagResourceFinding } from '../common/nag-findings';
-import { isArm64, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
+import { isArm64, OcrEngine, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 
 const CONSTRUCT_TYPE = 'OcrServiceCluster';
@@ -181,6 +181,13 @@ export interface OcrServiceClusterProps {
    * @default ecs.CpuArchitecture.X86_64
    */
   readonly cpuArchitecture?: ecs.CpuArchitecture;
+  /**
+   * OCR backend of the service (`OCR_ENGINE`); the bundled image is built for it. `NATIVE_TESSERACT`
+   * reads the same model to the same text, with less time per page and a larger image. With your own
+   * `image`, the image must contain it.
+   * @default OcrEngine.TESSERACT_JS
+   */
+  readonly ocrEngine?: OcrEngine;
   /**
    * Command of the service container.
    * @default - with the bundled image, `OcrServiceApi.BUNDLED_IMAGE_COMMAND` (`src/service/main.ts`); with your `image`, its own command
@@ -911,7 +918,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     if (!props.image && !fs.existsSync(path.join(WORKER_DIRECTORY, 'Dockerfile'))) {
       check.fail('image', `is required: the bundled OCR worker (${WORKER_DIRECTORY}) is not in this installation`);
     }
-    const image = props.image ?? ecs.ContainerImage.fromDockerImageAsset(workerImageAsset(this, 'WorkerImage', { cpuArchitecture: props.cpuArchitecture }));
+    const image = props.image ?? ecs.ContainerImage.fromDockerImageAsset(workerImageAsset(this, 'WorkerImage', { cpuArchitecture: props.cpuArchitecture, ocrEngine: props.ocrEngine }));
     this.containerEnvironment = {
       ...(props.environment ?? {}),
       [OcrServiceEnvironment.MODE]: OcrServiceEnvironment.MODE_SERVICE,
@@ -927,6 +934,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       [OcrServiceEnvironment.WORKERS]: String(props.workersPerTask ?? 1),
       [OcrServiceEnvironment.DOC_TIMEOUT_SECONDS]: String(timings.documentTimeout.toSeconds()),
       [OcrServiceEnvironment.LANGUAGES]: props.languages ?? 'eng',
+      [OcrServiceEnvironment.OCR_ENGINE]: props.ocrEngine ?? OcrEngine.TESSERACT_JS,
       [OcrServiceEnvironment.MAX_ATTEMPTS]: String(props.maxAttempts ?? 3),
       [OcrServiceEnvironment.METRICS_NAMESPACE]: this.metricsNamespace,
       [OcrServiceEnvironment.METRICS_SERVICE]: this.metricsServiceName,

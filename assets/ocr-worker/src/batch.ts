@@ -11,7 +11,7 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from 
 import { createEngine, EngineInfrastructureError, WORKER_VERSION, sha256, type Engine, type EngineOptions } from './engine.ts';
 import type { ErrorInfo } from './errors.ts';
 import { oneAhead } from './one-ahead.ts';
-import { availableCpus, DEFAULTS, type DocumentOptions } from './options.ts';
+import { availableCpus, DEFAULTS, parseOcrEngine, type DocumentOptions, type OcrEngineName } from './options.ts';
 import { SCHEMA_VERSION, type OcrResult } from './result.ts';
 
 export const EXIT = { OK: 0, CONFIG: 1, INFRA: 75, SIGTERM: 143 } as const;
@@ -26,6 +26,8 @@ export interface BatchConfig {
   arrayIndex: number | null;
   options: Required<Pick<DocumentOptions, 'languages' | 'dpi'>> & { maxPages: number | null };
   workers: number;
+  /** OCR_ENGINE: 'tesseract.js' (default) or 'tesseract' (native; the image built with that engine). */
+  ocrEngine: OcrEngineName;
   timeoutSeconds: number;
   memoryMb: number;
   maxDocumentBytes: number;
@@ -60,6 +62,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): BatchConfig {
   const dpi = intEnv(env, 'OCR_DPI', DEFAULTS.dpi, 50)!;
   if (dpi > 1200) throw new ConfigError('OCR_DPI must be <= 1200.');
   const arrayIndex = intEnv(env, 'AWS_BATCH_JOB_ARRAY_INDEX', null, 0);
+  let ocrEngine: OcrEngineName;
+  try { ocrEngine = parseOcrEngine(env.OCR_ENGINE, 'OCR_ENGINE'); } catch (err) { throw new ConfigError((err as Error).message); }
   return {
     inputBucket: need('OCR_INPUT_BUCKET'),
     outputBucket: need('OCR_OUTPUT_BUCKET'),
@@ -70,6 +74,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): BatchConfig {
     arrayIndex,
     options: { languages, dpi, maxPages: intEnv(env, 'OCR_MAX_PAGES', null) },
     workers: intEnv(env, 'OCR_WORKERS', null) ?? availableCpus(),
+    ocrEngine,
     timeoutSeconds: intEnv(env, 'OCR_DOC_TIMEOUT_SECONDS', DEFAULTS.timeoutSeconds)!,
     memoryMb: intEnv(env, 'OCR_DOC_MEMORY_MB', DEFAULTS.memoryMb, 64)!,
     maxDocumentBytes: intEnv(env, 'OCR_MAX_DOCUMENT_BYTES', DEFAULTS.maxDocumentBytes)!,
@@ -219,7 +224,7 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
     log('info', 'starting', { jobId: cfg.jobId, arrayIndex, documents: docs.length, workers: cfg.workers });
 
     engine = (deps.createEngine ?? createEngine)({
-      workers: cfg.workers, languages: options.languages, timeoutSeconds: cfg.timeoutSeconds, memoryMb: cfg.memoryMb,
+      workers: cfg.workers, ocrEngine: cfg.ocrEngine, languages: options.languages, timeoutSeconds: cfg.timeoutSeconds, memoryMb: cfg.memoryMb,
       maxDocumentBytes: cfg.maxDocumentBytes, defaults: options,
       onChildLog: (line) => log('warn', 'ocr child output', { line }),
       onProgress: (name, done, total, pageNumber) => log('info', 'page done', { document: name, pageNumber, done, total }),

@@ -6,13 +6,15 @@ import { toErrorInfo } from './errors.ts';
 import type { MediaType } from './media.ts';
 import type { DocumentOptions } from './options.ts';
 import { OcrPool } from './ocr.ts';
+import type { OcrEngineName } from './options.ts';
 import { processDocument } from './document.ts';
 
 interface ProcessMsg { type: 'process'; id: number; bytes: Uint8Array; mediaType: MediaType; options: DocumentOptions }
 
 const workers = Number(process.env.OCR_CHILD_WORKERS ?? '1');
 let languages = process.env.OCR_CHILD_LANGUAGES ?? 'eng';
-let pool = new OcrPool(workers, languages);
+const ocrEngine = (process.env.OCR_CHILD_ENGINE ?? 'tesseract.js') as OcrEngineName; // validated by the parent
+let pool = new OcrPool(workers, languages, ocrEngine);
 
 function send(msg: unknown): void {
   if (process.send) process.send(msg);
@@ -25,7 +27,7 @@ async function main(): Promise<void> {
     send({ type: 'fatal', message: `OCR workers failed to start: ${err instanceof Error ? err.message : String(err)}` });
     process.exit(70);
   }
-  send({ type: 'ready' });
+  send({ type: 'ready', ocrVersion: pool.version });
 }
 
 /**
@@ -59,7 +61,7 @@ process.on('message', (msg: ProcessMsg | { type: 'exit' }) => {
         await Promise.all([...running].filter((r) => r !== work));
         await pool.close();
         languages = wanted;
-        pool = new OcrPool(workers, languages);
+        pool = new OcrPool(workers, languages, ocrEngine);
         await pool.warm();
       }
       const outcome = await processDocument(msg.bytes, msg.mediaType, opts, pool, (done, total, pageNumber) => {
@@ -77,4 +79,7 @@ process.on('message', (msg: ProcessMsg | { type: 'exit' }) => {
 });
 
 process.on('disconnect', () => process.exit(0));
+// native Tesseract processes of this child must not outlive it (the parent's kill reaches them
+// through the process group; this covers the child's own exit)
+process.on('exit', () => pool.abort());
 void main();

@@ -1,5 +1,5 @@
 /**
- * Local CLI: bin/ocr [--lang eng+deu] [--dpi 300] [--max-pages N] [--pages 1-3,5] [--password X]
+ * Local CLI: bin/ocr [--lang eng+deu] [--ocr-engine tesseract.js|tesseract] [--dpi 300] [--max-pages N] [--pages 1-3,5] [--password X]
  *   [--timeout-seconds N] [--memory-mb N] [--workers N] FILE...
  * One JSON result per line on stdout; progress on stderr. Exit 0 if all SUCCEEDED, 1 if any FAILED,
  * 2 on usage error.
@@ -10,11 +10,13 @@ import { parseArgs } from 'node:util';
 import { createEngine } from './engine.ts';
 import { OcrError } from './errors.ts';
 import { oneAhead } from './one-ahead.ts';
-import { parsePageRange } from './options.ts';
+import { parseOcrEngine, parsePageRange, type OcrEngineName } from './options.ts';
 import type { OcrResult } from './result.ts';
 
 const USAGE = `Usage: ocr [--lang eng+deu] [--dpi 300] [--max-pages N] [--pages 1-3,5] [--password X]
-           [--timeout-seconds N] [--memory-mb N] [--workers N] [--no-qr] FILE...
+           [--timeout-seconds N] [--memory-mb N] [--workers N] [--no-qr]
+           [--ocr-engine tesseract.js|tesseract] FILE...
+--ocr-engine: tesseract.js (default; or OCR_ENGINE), tesseract = native Tesseract (Debian tesseract-ocr).
 Prints one JSON result per document on stdout (JSON lines), progress on stderr.
 Exit status: 0 all documents SUCCEEDED, 1 any FAILED, 2 usage error.`;
 
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
       options: {
         lang: { type: 'string' }, dpi: { type: 'string' }, 'max-pages': { type: 'string' }, pages: { type: 'string' },
         password: { type: 'string' }, 'timeout-seconds': { type: 'string' }, 'memory-mb': { type: 'string' },
-        workers: { type: 'string' }, 'no-qr': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        workers: { type: 'string' }, 'ocr-engine': { type: 'string' }, 'no-qr': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (err) {
@@ -49,10 +51,17 @@ async function main(): Promise<void> {
   if (parsed.positionals.length === 0) usage('no FILE given');
   if (v.pages) { try { parsePageRange(v.pages); } catch (err) { usage((err as Error).message); } }
   if (v.lang !== undefined && !/^[A-Za-z_]+(\+[A-Za-z_]+)*$/.test(v.lang)) usage(`--lang must look like eng or eng+deu, got '${v.lang}'`);
+  let ocrEngine: OcrEngineName;
+  try {
+    ocrEngine = v['ocr-engine'] !== undefined ? parseOcrEngine(v['ocr-engine'], '--ocr-engine') : parseOcrEngine(process.env.OCR_ENGINE, 'OCR_ENGINE');
+  } catch (err) {
+    usage((err as Error).message);
+  }
   const dpi = posInt('dpi', v.dpi);
   if (dpi !== undefined && (dpi < 50 || dpi > 1200)) usage('--dpi must be between 50 and 1200');
   const engine = createEngine({
     languages: v.lang,
+    ocrEngine,
     workers: posInt('workers', v.workers),
     timeoutSeconds: posInt('timeout-seconds', v['timeout-seconds']),
     memoryMb: posInt('memory-mb', v['memory-mb']),

@@ -6,12 +6,12 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { OcrError, toErrorInfo, type ErrorInfo } from './errors.ts';
 import { detectMediaType, type MediaType } from './media.ts';
-import { availableCpus, DEFAULTS, type DocumentOptions } from './options.ts';
+import { availableCpus, DEFAULTS, parseOcrEngine, type DocumentOptions, type OcrEngineName } from './options.ts';
 import { PACKAGE_ROOT } from './paths.ts';
 import type { DocumentOutcome } from './document.ts';
 import { PAGE_SEPARATOR, SCHEMA_VERSION, type OcrResult } from './result.ts';
@@ -26,6 +26,11 @@ export interface EngineOptions {
   workers?: number;
   /** Default languages ('+'-separated). Default 'eng'. */
   languages?: string;
+  /**
+   * OCR backend: 'tesseract.js' (default) or 'tesseract' (native Tesseract, which must be installed:
+   * Debian package tesseract-ocr). An unknown name throws here.
+   */
+  ocrEngine?: OcrEngineName;
   /** Time limit per document, seconds. Default 300. */
   timeoutSeconds?: number;
   /** RSS limit of the child process per document, MiB. Default 2048. */
@@ -103,6 +108,37 @@ function readRss(pid: number): number {
 }
 
 /**
+ * RSS of a child and of every process in its process group (the child leads its own group): with the
+ * native backend, the child's tesseract processes hold the page images and the model, and count
+ * against the document's memory limit like the child's own heap.
+ */
+export function readGroupRss(leader: number): number {
+  let total = readRss(leader);
+  let entries: string[];
+  try { entries = readdirSync('/proc'); } catch { return total; }
+  for (const e of entries) {
+    const c = e.charCodeAt(0);
+    if (c < 48 || c > 57 || e === String(leader)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'latin1');
+      // fields after the command name "(...)": state ppid pgrp
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (pgrp === leader) total += readRss(Number(e));
+    } catch { /* gone meanwhile */ }
+  }
+  return total;
+}
+
+/** SIGKILL to a child's whole process group (it and the native Tesseract processes it started). */
+function killGroup(proc: ChildProcess): void {
+  try {
+    process.kill(-proc.pid!, 'SIGKILL');
+  } catch {
+    proc.kill('SIGKILL');
+  }
+}
+
+/**
  * What one poll of a child's memory means for one document in it:
  * - `awaiting-exit`: the child is already being killed (for the other document, or for both). Its
  *   exit decides, not its RSS: /proc still shows the dying process's memory while the other document
@@ -130,6 +166,10 @@ export function sha256(bytes: Uint8Array): string {
 export function createEngine(options: EngineOptions = {}): Engine {
   const workers = Math.max(1, options.workers ?? availableCpus());
   const languages = options.languages ?? options.defaults?.languages ?? DEFAULTS.languages;
+  const ocrEngine = parseOcrEngine(options.ocrEngine, 'ocrEngine');
+  // only the native backend starts processes of its own: the tesseract.js child is measured alone
+  const childRss = ocrEngine === 'tesseract' ? readGroupRss : readRss;
+  let nativeTesseractVersion: string | undefined;
   const timeoutMs = (options.timeoutSeconds ?? DEFAULTS.timeoutSeconds) * 1000;
   const memoryBytes = (options.memoryMb ?? DEFAULTS.memoryMb) * 1024 * 1024;
   const maxBytes = options.maxDocumentBytes ?? DEFAULTS.maxDocumentBytes;
@@ -192,9 +232,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
     stats.childrenStarted++;
     const proc = fork(join(PACKAGE_ROOT, 'src', 'child.ts'), [], {
       serialization: 'advanced',
+      // its own process group, so that killing it also kills the processes it started (native backend)
+      detached: true,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [`--max-old-space-size=${heapMb}`, '--disable-warning=ExperimentalWarning'],
-      env: { ...process.env, OCR_CHILD_WORKERS: String(workersPerChild), OCR_CHILD_LANGUAGES: languages },
+      env: { ...process.env, OCR_CHILD_WORKERS: String(workersPerChild), OCR_CHILD_LANGUAGES: languages, OCR_CHILD_ENGINE: ocrEngine },
     });
     const c: Child = { proc, ready: Promise.resolve(), isReady: false, stderrTail: '', exited: false };
     const onData = (buf: Buffer): void => {
@@ -206,9 +248,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
     proc.stderr!.on('data', onData);
     proc.on('exit', () => { c.exited = true; if (slot.child === c) slot.child = null; });
     c.ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new EngineInfrastructureError('OCR child did not become ready in time.')); }, warmTimeoutMs);
+      const timer = setTimeout(() => { killGroup(proc); reject(new EngineInfrastructureError('OCR child did not become ready in time.')); }, warmTimeoutMs);
       const onMsg = (m: any): void => {
-        if (m?.type === 'ready') { clearTimeout(timer); c.isReady = true; proc.off('message', onMsg); resolve(); }
+        if (m?.type === 'ready') {
+          if (ocrEngine === 'tesseract') nativeTesseractVersion = m.ocrVersion;
+          clearTimeout(timer);
+          c.isReady = true;
+          proc.off('message', onMsg);
+          resolve();
+        }
         if (m?.type === 'fatal') { clearTimeout(timer); reject(new EngineInfrastructureError(m.message)); }
       };
       proc.on('message', onMsg);
@@ -232,7 +280,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   function killChild(slot: Slot, c: Child, forDocument?: number | 'shared'): void {
     if (!c.exited) {
       c.killedFor ??= forDocument;
-      c.proc.kill('SIGKILL');
+      killGroup(c.proc);
     }
     if (slot.child === c) slot.child = null;
   }
@@ -242,7 +290,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     /** The parent killed the child for the other document (or for both): not this document's fault. */
     const killedForAnother = (): boolean => c.killedFor !== undefined && c.killedFor !== id;
     return new Promise((resolve) => {
-      let peakRss = readRss(c.proc.pid!);
+      let peakRss = childRss(c.proc.pid!);
       let settled = false;
       const finish = (v: { outcome?: DocumentOutcome; error?: ErrorInfo; rerun?: boolean }): void => {
         if (settled) return;
@@ -259,7 +307,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         finish({ error: { code: 'TIMEOUT', message: `Document exceeded its time limit of ${timeoutMs / 1000} s; its process was stopped.` } });
       }, timeoutMs);
       const poll = setInterval(() => {
-        const rss = readRss(c.proc.pid!);
+        const rss = childRss(c.proc.pid!);
         const verdict = memoryVerdict(rss, memoryBytes, slot.docs, c.killedFor);
         if (verdict === 'awaiting-exit') return;
         if (rss > peakRss) peakRss = rss;
@@ -307,7 +355,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       schemaVersion: SCHEMA_VERSION,
       source: request.name ?? '',
       sha256: sha256(bytes),
-      engine: { version: WORKER_VERSION, languages: langs, tesseractJs: TESSERACT_JS_VERSION, pdfjs: PDFJS_VERSION },
+      engine: { version: WORKER_VERSION, languages: langs, ocr: ocrEngine, ...(ocrEngine === 'tesseract.js' ? { tesseractJs: TESSERACT_JS_VERSION } : {}), pdfjs: PDFJS_VERSION },
       status: 'FAILED',
       mediaType: null,
       pageCount: 0,
@@ -337,7 +385,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         if (slot.docs === 1) {
           // a child left holding more than half the memory limit (WASM heaps never shrink) is recycled,
           // so that the next document gets its full budget
-          if (!closed && slot.child && !slot.child.exited && readRss(slot.child.proc.pid!) > memoryBytes * RECYCLE_FRACTION) killChild(slot, slot.child);
+          if (!closed && slot.child && !slot.child.exited && childRss(slot.child.proc.pid!) > memoryBytes * RECYCLE_FRACTION) killChild(slot, slot.child);
           // a killed child is replaced right away, so that readiness (isReady) comes back without a request
           if (!closed && (!slot.child || slot.child.exited)) slot.child = spawnChild(slot);
         }
@@ -347,6 +395,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
     if (r.rerun) r = { ...r, error: { code: 'WORKER_CRASHED', message: closed ? "The engine was closed while the document's process was running." : "The document's process died twice." } };
     if (r.peakRss) result.peakRssBytes = r.peakRss;
+    if (nativeTesseractVersion) result.engine.tesseract = nativeTesseractVersion;
     if (r.error) {
       result.error = r.error;
       return done();
@@ -383,11 +432,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const children = slots.map((x) => x.child).filter((c): c is Child => !!c && !c.exited);
       slots.forEach((x) => { x.child = null; });
       await Promise.all(children.map(async (c) => {
-        if (opts.force) { c.proc.kill('SIGKILL'); return; }
+        if (opts.force) { killGroup(c.proc); return; }
         await new Promise<void>((resolve) => {
-          const t = setTimeout(() => { c.proc.kill('SIGKILL'); resolve(); }, 3000);
+          const t = setTimeout(() => { killGroup(c.proc); resolve(); }, 3000);
           c.proc.once('exit', () => { clearTimeout(t); resolve(); });
-          try { c.proc.send({ type: 'exit' }); } catch { c.proc.kill('SIGKILL'); }
+          try { c.proc.send({ type: 'exit' }); } catch { killGroup(c.proc); }
         });
       }));
     },

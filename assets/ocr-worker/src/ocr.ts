@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { OcrError } from './errors.ts';
 import { downscaleGrey, rotateGrey, toPGM, type GreyImage } from './image.ts';
+import { NativeTesseract } from './native-tesseract.ts';
+import type { OcrEngineName } from './options.ts';
 import { languageDataDir } from './paths.ts';
 
 const require = createRequire(import.meta.url);
@@ -24,24 +26,34 @@ export interface OcrText {
  */
 export const ORIENTATION = { RETRY_BELOW_CONFIDENCE: 60, MIN_GAIN: 15, MIN_CHARS: 10 } as const;
 
+/** A place in the pool: a warm tesseract.js worker, or (native backend) a permit to run one process. */
 interface Slot { worker: any; busy: boolean }
 
 /**
- * A pool of warm tesseract.js workers (one WASM instance each, in worker threads).
- * Page segmentation mode 3 (fully automatic, like the tesseract command line), LSTM model,
- * language data read from local files, no cache written anywhere.
+ * A pool of OCR workers, `size` pages at a time. Backend 'tesseract.js' (default): warm tesseract.js
+ * workers, one WASM instance each in a worker thread. Backend 'tesseract': native Tesseract, one
+ * process per page (native-tesseract.ts). Either way page segmentation mode 3 (fully automatic, like
+ * the tesseract command line), LSTM model, the same language data read from local files, no cache.
  */
 export class OcrPool {
   readonly size: number;
   readonly languages: string;
+  readonly engine: OcrEngineName;
   private slots: Slot[] = [];
   private waiters: Array<(s: Slot) => void> = [];
   private readyPromise: Promise<void> | null = null;
+  private native: NativeTesseract | null = null;
   ready = false;
 
-  constructor(size: number, languages: string) {
+  constructor(size: number, languages: string, engine: OcrEngineName = 'tesseract.js') {
     this.size = Math.max(1, size);
     this.languages = languages;
+    this.engine = engine;
+  }
+
+  /** Version of the OCR engine in use: tesseract.js', or native Tesseract's once the pool is warm. */
+  get version(): string {
+    return this.native ? this.native.version : TESSERACT_JS_VERSION;
   }
 
   /** Starts every worker; resolves when all have loaded their language data. */
@@ -60,6 +72,12 @@ export class OcrPool {
     }
     if (dirs.size > 1) throw new OcrError('INTERNAL_ERROR', 'All language data must be in one folder (set OCR_LANG_PATH).');
     const langPath = [...dirs][0];
+    if (this.engine === 'tesseract') {
+      this.native = new NativeTesseract(langs);
+      this.slots = Array.from({ length: this.size }, () => ({ worker: null, busy: false }));
+      this.ready = true;
+      return;
+    }
     const create = async (): Promise<Slot> => {
       // createWorker never settles if language data cannot be loaded: bound it
       let timer: NodeJS.Timeout | undefined;
@@ -95,11 +113,13 @@ export class OcrPool {
     await this.warm();
     const slot = await this.acquire();
     try {
+      if (this.native) return await this.native.recognize(toPGM(img), dpi);
       const params: Record<string, string> = {};
       if (dpi) params.user_defined_dpi = String(Math.round(dpi));
       const { data } = await slot.worker.recognize(toPGM(img), params, { text: true });
       return { text: String(data.text ?? ''), confidence: Number(data.confidence ?? 0) };
     } catch (err) {
+      if (err instanceof OcrError) throw err;
       throw new OcrError('OCR_FAILED', `tesseract failed: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       this.release(slot);
@@ -125,11 +145,18 @@ export class OcrPool {
     return { ...final, rotation: best.deg };
   }
 
+  /** Kills native Tesseract processes still running (synchronous: for the child's exit handler). */
+  abort(): void {
+    this.native?.killAll();
+  }
+
   async close(): Promise<void> {
     const slots = this.slots;
     this.slots = [];
     this.ready = false;
     this.readyPromise = null;
-    await Promise.all(slots.map((s) => s.worker.terminate().catch(() => undefined)));
+    this.native?.killAll();
+    this.native = null;
+    await Promise.all(slots.filter((s) => s.worker).map((s) => s.worker.terminate().catch(() => undefined)));
   }
 }

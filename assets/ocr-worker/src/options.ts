@@ -27,6 +27,21 @@ export interface DocumentOptions {
   qrOnTextPages?: boolean;
 }
 
+/**
+ * The OCR backend: 'tesseract.js' (default; WebAssembly, nothing to install beyond npm) or
+ * 'tesseract' (native Tesseract from the Debian package tesseract-ocr, same model; faster, see
+ * README "OCR engines"). Chosen per engine (OCR_ENGINE, --ocr-engine), not per document.
+ */
+export type OcrEngineName = 'tesseract.js' | 'tesseract';
+export const OCR_ENGINES: readonly OcrEngineName[] = ['tesseract.js', 'tesseract'];
+
+/** Validates an OCR engine name; `source` names where it came from (OCR_ENGINE, --ocr-engine...). */
+export function parseOcrEngine(value: string | undefined, source: string): OcrEngineName {
+  if (value === undefined || value === '') return 'tesseract.js';
+  if ((OCR_ENGINES as readonly string[]).includes(value)) return value as OcrEngineName;
+  throw new Error(`${source} must be one of ${OCR_ENGINES.map((e) => `'${e}'`).join(', ')}, got '${value}'.`);
+}
+
 export const DEFAULTS = {
   languages: 'eng',
   dpi: 300,

@@ -28,7 +28,7 @@ export interface OcrResult {
   schemaVersion: string;
   source: string;
   sha256: string;
-  engine: { version: string; languages: string[]; tesseractJs?: string; pdfjs?: string };
+  engine: { version: string; languages: string[]; ocr?: 'tesseract.js' | 'tesseract'; tesseractJs?: string; tesseract?: string; pdfjs?: string };
   status: 'SUCCEEDED' | 'FAILED';
   mediaType: string | null;
   pageCount: number;

@@ -109,6 +109,9 @@ test('configuration errors exit 1', async () => {
     assert.equal(await runBatch({ ...baseEnv }, { s3: s3.client, log: quiet }), 1);
     assert.equal(await runBatch({ ...baseEnv, OCR_INPUT_KEY: 'a', OCR_MANIFEST_KEY: 'b' }, { s3: s3.client, log: quiet }), 1);
     assert.equal(await runBatch({ ...baseEnv, OCR_INPUT_KEY: 'a', OCR_DPI: 'lots' }, { s3: s3.client, log: quiet }), 1);
+    const logged: string[] = [];
+    assert.equal(await runBatch({ ...baseEnv, OCR_INPUT_KEY: 'a', OCR_ENGINE: 'tesseract-native' }, { s3: s3.client, log: (_l, m, f) => logged.push(`${m} ${JSON.stringify(f ?? {})}`) }), 1);
+    assert.match(logged.join('\n'), /OCR_ENGINE must be one of 'tesseract.js', 'tesseract'/);
     assert.equal(await runBatch({ ...baseEnv, OCR_MANIFEST_KEY: 'nope.json' }, { s3: s3.client, log: quiet }), 1);
     assert.deepEqual(s3.puts, []);
   } finally { s3.mock.restore(); }

@@ -36,4 +36,7 @@ test('bin/ocr exit 0 on the samples; 2 on usage errors', () => {
   assert.equal(spawnSync(OCR, [], { encoding: 'utf8' }).status, 2);
   assert.equal(spawnSync(OCR, ['--dpi', 'abc', 'x.pdf'], { encoding: 'utf8' }).status, 2);
   assert.equal(spawnSync(OCR, ['--bogus', 'x.pdf'], { encoding: 'utf8' }).status, 2);
+  const badEngine = spawnSync(OCR, ['--ocr-engine', 'ocrad', 'x.pdf'], { encoding: 'utf8' });
+  assert.equal(badEngine.status, 2);
+  assert.match(badEngine.stderr, /--ocr-engine must be one of 'tesseract.js', 'tesseract', got 'ocrad'/);
 });

@@ -8,6 +8,9 @@
  * It does so twice: for linux/amd64 on this machine's Node, and for linux/arm64 (the image the
  * constructs build for `cpuArchitecture: ARM64`) with npm resolving the arm64 binaries and the
  * official arm64 Node binary running under qemu user emulation (binfmt_misc; .ci/run sets it up).
+ * And a third time for the image built with OCR_ENGINE=tesseract (native Tesseract): its apt-get step
+ * cannot run into a folder, so the test checks that the packages it installs are installed on this
+ * machine, a Debian 12 like the image's base, and the smoke test uses them from /usr/bin.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -84,7 +87,7 @@ const EM_AARCH64 = 183;
  * Performs the Dockerfile's COPY and RUN steps into one folder per stage under `work` and returns the
  * final stage's /app. `npmPlatform`: npm's target platform for the install (npm_config_cpu ...).
  */
-function stageImage(work: string, npmPlatform: Record<string, string> = {}): string {
+function stageImage(work: string, npmPlatform: Record<string, string> = {}, buildArgs: Record<string, string> = {}): string {
   const { instrs, stages } = DOCKERFILE;
   const ctx = contextFiles(PKG, IGNORED);
   const stageDirs = stages.map((_, i) => join(work, `stage${i}`));
@@ -93,8 +96,17 @@ function stageImage(work: string, npmPlatform: Record<string, string> = {}): str
   // A cache of the staged build's own: the Dockerfile ends with `npm cache clean --force`, which must
   // not wipe the developer's (or CI's) shared npm cache, nor race other npm processes using it.
   const env = { ...process.env, PATH: `${nodeBin}:${process.env.PATH}`, npm_config_update_notifier: 'false', npm_config_cache: join(work, 'npm-cache'), ...npmPlatform };
+  const aptLog = join(work, 'apt-get.log');
   for (const ins of instrs) {
     const dir = stageDirs[ins.stage];
+    if (ins.op === 'ARG') {
+      const [name, def] = ins.args.split('=');
+      env[name] = buildArgs[name] ?? def ?? '';
+    }
+    if (ins.op === 'RUN' && /\bapt-get\b/.test(ins.args)) {
+      runAptStep(ins.args, env, work, aptLog);
+      continue;
+    }
     if (ins.op === 'WORKDIR') assert.equal(ins.args, '/app', 'this test maps WORKDIR /app to the stage folder');
     if (ins.op === 'COPY') {
       const parts = ins.args.split(/\s+/);
@@ -126,6 +138,8 @@ function stageImage(work: string, npmPlatform: Record<string, string> = {}): str
     if (ins.op === 'RUN') execFileSync('sh', ['-c', ins.args], { cwd: dir, env, stdio: 'pipe', timeout: 240_000 });
   }
   const app = stageDirs[FINAL];
+  const aptInstalls = existsSync(aptLog) ? readFileSync(aptLog, 'utf8') : '';
+  assert.equal(/\binstall\b.*\btesseract-ocr\b/.test(aptInstalls), buildArgs.OCR_ENGINE === 'tesseract', `apt-get calls: ${aptInstalls || 'none'}`);
   assert.ok(!existsSync(join(app, 'node_modules/node')), 'no dev dependencies in the image');
   assert.ok(existsSync(join(app, 'node_modules/@tesseract.js-data/eng/4.0.0_best_int/eng.traineddata.gz')));
   // only the relaxed-SIMD Tesseract builds are kept (the smoke test proves one of them loads)
@@ -135,10 +149,51 @@ function stageImage(work: string, npmPlatform: Record<string, string> = {}): str
 }
 
 /**
+ * A RUN step that calls apt-get: run with apt-get and rm replaced by recorders (nothing is installed
+ * or deleted on this machine), then every package it installs must be installed here already, on a
+ * Debian release the same as the image's base (bookworm), so that the smoke test runs what the image
+ * would hold.
+ */
+function runAptStep(script: string, env: Record<string, string | undefined>, work: string, aptLog: string): void {
+  const shims = join(work, 'apt-shims');
+  mkdirSync(shims, { recursive: true });
+  for (const cmd of ['apt-get', 'rm']) {
+    writeFileSync(join(shims, cmd), `#!/bin/sh\necho "${cmd} $*" >> "${aptLog}"\n`, { mode: 0o755 });
+  }
+  execFileSync('sh', ['-c', script], { cwd: work, env: { ...env, PATH: `${shims}:${env.PATH}` }, stdio: 'pipe' });
+  const installs = (existsSync(aptLog) ? readFileSync(aptLog, 'utf8') : '').split('\n').filter((l) => /^apt-get .*\binstall\b/.test(l));
+  if (installs.length === 0) return;
+  const base = DOCKERFILE.stages[FINAL].image;
+  const release = /VERSION_CODENAME=(\w+)/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1];
+  assert.ok(base.includes(`-${release}`), `this machine (Debian ${release}) must be the release of the image's base ${base}`);
+  for (const line of installs) {
+    for (const pkg of line.split(/\s+/).slice(2).filter((w) => !w.startsWith('-') && w !== 'install')) {
+      const st = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
+      assert.equal(st.stdout, 'install ok installed', `Debian package ${pkg}, which the image installs, must be installed here (.ci/run installs it)`);
+    }
+  }
+}
+
+/** The final stage's ENV, with build arguments substituted ($NAME). */
+function imageEnv(buildArgs: Record<string, string>): Record<string, string> {
+  const args: Record<string, string> = {};
+  const out: Record<string, string> = {};
+  for (const ins of DOCKERFILE.instrs.filter((i) => i.stage === FINAL)) {
+    if (ins.op === 'ARG') { const [n, d] = ins.args.split('='); args[n] = buildArgs[n] ?? d ?? ''; }
+    if (ins.op === 'ENV') {
+      for (const m of ins.args.matchAll(/(\w+)=(\S*)/g)) out[m[1]] = m[2].replace(/\$\{?(\w+)\}?/g, (_, n) => args[n] ?? '');
+    }
+  }
+  return out;
+}
+
+/**
  * Runs the CLI on sample inputs and the image's CMD from the staged /app with `nodeBinary` as the
  * image's node: as a non-root user, the app read-only, only a temp folder writable, no network.
  */
-function smokeTest(work: string, app: string, nodeBinary: string): void {
+function smokeTest(work: string, app: string, nodeBinary: string, buildArgs: Record<string, string> = {}): void {
+  // the image's ENV (OCR_ENGINE among them); TMPDIR and HOME point at the sandbox's writable folder
+  const baseEnv = imageEnv(buildArgs);
   const inputs = join(work, 'in');
   mkdirSync(inputs);
   copyFileSync(join(FIXTURES, 'ocr/phototest.tif'), join(inputs, 'scan.tif'));
@@ -161,7 +216,7 @@ function smokeTest(work: string, app: string, nodeBinary: string): void {
   const mode = isRoot && probe(['-mn']) ? 'root' : probe(['-rmn']) ? 'userns' : 'none';
   if (mode === 'none') process.stderr.write('# image test: no namespaces available, smoke test runs without read-only mount and network isolation\n');
   const sandbox = (args: string[], extraEnv: Record<string, string> = {}) => {
-    const envs = Object.entries({ PATH: `${nodeDir}:/usr/bin:/bin`, HOME: tmp, TMPDIR: tmp, ...extraEnv }).map(([k, v]) => `'${k}=${v}'`).join(' ');
+    const envs = Object.entries({ ...baseEnv, PATH: `${nodeDir}:/usr/bin:/bin`, HOME: tmp, TMPDIR: tmp, ...extraEnv }).map(([k, v]) => `'${k}=${v}'`).join(' ');
     const ro = `mount --bind "${app}" "${app}" && mount -o remount,ro,bind "${app}" "${app}" && cd "${app}"`;
     const drop = mode === 'root' ? 'setpriv --reuid=65534 --regid=65534 --clear-groups ' : '';
     const run = `exec ${drop}env -i ${envs} node ${args.join(' ')}`;
@@ -173,6 +228,7 @@ function smokeTest(work: string, app: string, nodeBinary: string): void {
   assert.equal(r.status, 0, r.stderr);
   const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   for (const x of results) assert.deepEqual(validateResult(x), []);
+  assert.equal(results[0].engine.ocr, buildArgs.OCR_ENGINE ?? 'tesseract.js', 'the OCR backend the image was built for');
   assert.ok(cer(results[0].text, readFileSync(join(FIXTURES, 'ocr/phototest.txt'), 'utf8')) < 0.03);
   assert.equal(results[1].pages[0].method, 'text-layer');
   assert.equal(results[2].qrCodes[0].text, readFileSync(join(FIXTURES, 'qr/qrcode-2-1.txt'), 'utf8'));
@@ -240,4 +296,16 @@ test('linux/arm64 (cpuArchitecture ARM64): the install takes the arm64 binaries,
       'this machine cannot run arm64 binaries: install qemu-user-static and the arm64 C/C++ runtime (libc6:arm64, libstdc++6:arm64) and register qemu-aarch64 with binfmt_misc, as .ci/run does' + (arch.error ? ` (${arch.error.message})` : ''));
     smokeTest(work, app, armNode);
   });
+});
+
+test('OCR_ENGINE=tesseract (native Tesseract): the image\'s apt packages, then the same smoke test on them', { timeout: 300_000 }, () => {
+  withWorkFolder((work) => {
+    const app = stageImage(work, {}, { OCR_ENGINE: 'tesseract' });
+    smokeTest(work, app, process.execPath, { OCR_ENGINE: 'tesseract' });
+  });
+  // an unknown engine stops the build at that step
+  const step = DOCKERFILE.instrs.find((i) => i.op === 'RUN' && /\bapt-get\b/.test(i.args))!;
+  const bad = spawnSync('sh', ['-c', step.args], { env: { ...process.env, OCR_ENGINE: 'ocrad' }, encoding: 'utf8' });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /OCR_ENGINE must be tesseract.js or tesseract, got 'ocrad'/);
 });

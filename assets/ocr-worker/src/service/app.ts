@@ -89,6 +89,7 @@ export async function startApp(config: ServiceConfig, overrides: AppOverrides = 
     // one bounded child per worker: a hostile document only costs its own slot
     concurrency: config.workers,
     languages: config.languages,
+    ocrEngine: config.ocrEngine,
     timeoutSeconds: config.docTimeoutSeconds,
     memoryMb: config.docMemoryMb,
     maxDocumentBytes: config.maxDocumentBytes,

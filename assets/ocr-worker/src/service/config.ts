@@ -3,7 +3,7 @@
  * OcrServiceCluster (docs/ocr-service-cluster.md in the library). Without OCR_TABLE_NAME the service
  * runs in local mode: embedded storage (memory, or files under OCR_DATA_DIR), no AWS needed.
  */
-import { availableCpus, DEFAULTS } from '../options.ts';
+import { availableCpus, DEFAULTS, parseOcrEngine, type OcrEngineName } from '../options.ts';
 import { parseDaemonAddress } from './xray.ts';
 
 export class ServiceConfigError extends Error {
@@ -13,6 +13,8 @@ export class ServiceConfigError extends Error {
 export interface ServiceConfig {
   /** 'aws': DynamoDB + S3 (+ Redis); 'local': embedded storage. */
   storage: 'aws' | 'local';
+  /** OCR_ENGINE: 'tesseract.js' (default) or 'tesseract' (native; the image built with that engine). */
+  ocrEngine: OcrEngineName;
   port: number;
   /** Listen address: 0.0.0.0 in a container (OCR_MODE=service), 127.0.0.1 in local mode unless HOST is set. */
   host: string;
@@ -71,6 +73,8 @@ export function parseServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
   const languages = env.OCR_LANGUAGES || DEFAULTS.languages;
   if (!/^[A-Za-z_]+(\+[A-Za-z_]+)*$/.test(languages)) throw new ServiceConfigError(`OCR_LANGUAGES must look like 'eng' or 'eng+deu', got '${languages}'.`);
   const workers = int(env, 'OCR_WORKERS', availableCpus(), 1, 64);
+  let ocrEngine: OcrEngineName;
+  try { ocrEngine = parseOcrEngine(env.OCR_ENGINE, 'OCR_ENGINE'); } catch (err) { throw new ServiceConfigError((err as Error).message); }
   const requestTimeoutSeconds = int(env, 'OCR_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600);
   const shutdownGraceSeconds = int(env, 'OCR_SHUTDOWN_GRACE_SECONDS', 100, 0, 3600);
   const docTimeoutSeconds = int(env, 'OCR_DOC_TIMEOUT_SECONDS', DEFAULTS.timeoutSeconds, 1, 86400);
@@ -91,6 +95,7 @@ export function parseServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
   return {
     warnings,
     storage: tableName ? 'aws' : 'local',
+    ocrEngine,
     port: int(env, 'PORT', 8000, 0, 65535),
     host: env.HOST || (inContainer ? '0.0.0.0' : '127.0.0.1'),
     tableName,

@@ -289,6 +289,7 @@ describe('configuration, ids, options, cache keys', () => {
     for (const [env, re] of [
       [{ OCR_TABLE_NAME: 't' }, /OCR_DOCUMENTS_BUCKET/], [{ PORT: 'eighty' }, /PORT/], [{ OCR_WORKERS: '0' }, /OCR_WORKERS/],
       [{ OCR_LANGUAGES: 'eng deu' }, /OCR_LANGUAGES/], [{ OCR_REDIS_URL: 'http://x' }, /OCR_REDIS_URL/],
+      [{ OCR_ENGINE: 'native' }, /OCR_ENGINE must be one of/],
     ] as const) {
       assert.throws(() => parseServiceConfig(env as any), (e: Error) => e instanceof ServiceConfigError && re.test(e.message));
     }

@@ -1,0 +1,126 @@
+/**
+ * The optional native OCR backend (OCR_ENGINE=tesseract): the Debian `tesseract` command, one process
+ * per page, one thread each. Same model files as tesseract.js (the @tesseract.js-data LSTM integer
+ * models, decompressed once into TMPDIR), same page segmentation (PSM 3) and LSTM engine; native
+ * Tesseract runs its int8 LSTM on the CPU's widest SIMD (AVX2/AVX-512, NEON) where tesseract.js is
+ * held to WebAssembly's 128 bits: about 1.2-1.4x faster per page (bench/RESULTS.md).
+ *
+ * The processes are children of the engine's child process and belong to its process group, so the
+ * engine counts their memory against the document's limit and kills them with it on overrun.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { OcrError } from './errors.ts';
+import { languageDataDir } from './paths.ts';
+
+/** The command the native backend runs; a Debian `tesseract-ocr` install puts it on PATH. */
+export const NATIVE_TESSERACT_COMMAND = process.env.OCR_TESSERACT_COMMAND || 'tesseract';
+
+let cachedVersion: string | null = null;
+
+/** "5.3.0" from `tesseract --version`; a clear error when the command is missing. */
+export function nativeTesseractVersion(): string {
+  if (cachedVersion) return cachedVersion;
+  let out: string;
+  try {
+    out = execFileSync(NATIVE_TESSERACT_COMMAND, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+  } catch (err) {
+    throw new OcrError('INTERNAL_ERROR', `OCR engine 'tesseract' needs the ${NATIVE_TESSERACT_COMMAND} command (Debian package tesseract-ocr), `
+      + `which could not be run: ${(err as Error).message.split('\n')[0]}. Use OCR engine 'tesseract.js' or install it.`);
+  }
+  const m = /tesseract\s+v?(\d+\.\d+[^\s]*)/i.exec(out);
+  if (!m) throw new OcrError('INTERNAL_ERROR', `Unexpected output of ${NATIVE_TESSERACT_COMMAND} --version: ${out.slice(0, 200)}`);
+  cachedVersion = m[1];
+  return cachedVersion;
+}
+
+/**
+ * A tessdata folder in TMPDIR holding <lang>.traineddata for every language, decompressed from the
+ * same .traineddata.gz files tesseract.js loads (native Tesseract reads no gzip). Written under a
+ * temporary name and renamed, so concurrent children never read a partial file.
+ */
+export function prepareTessdata(languages: string[]): string {
+  const dir = join(os.tmpdir(), `ocr-tessdata-${process.getuid?.() ?? 'user'}`);
+  mkdirSync(dir, { recursive: true });
+  for (const lang of languages) {
+    const target = join(dir, `${lang}.traineddata`);
+    if (existsSync(target)) continue;
+    const source = join(languageDataDir(lang), `${lang}.traineddata.gz`);
+    if (!existsSync(source)) throw new OcrError('INTERNAL_ERROR', `Language data for '${lang}' not found in ${languageDataDir(lang)}.`);
+    const partial = `${target}.${process.pid}.partial`;
+    writeFileSync(partial, gunzipSync(readFileSync(source)));
+    renameSync(partial, target);
+  }
+  return dir;
+}
+
+/** Mean word confidence (0..100) from Tesseract's TSV output, as tesseract.js' MeanTextConf gives it. */
+export function meanWordConfidence(tsv: string): number {
+  let sum = 0;
+  let n = 0;
+  for (const line of tsv.split('\n')) {
+    const f = line.split('\t');
+    // level 5 = word; conf -1 marks non-word rows
+    if (f.length < 12 || f[0] !== '5') continue;
+    const conf = Number(f[10]);
+    if (Number.isFinite(conf) && conf >= 0 && f[11].trim() !== '') { sum += conf; n++; }
+  }
+  return n === 0 ? 0 : Math.round(sum / n);
+}
+
+/** Runs one page at a time per call; the caller (OcrPool) bounds how many run at once. */
+export class NativeTesseract {
+  readonly version: string;
+  private readonly languages: string;
+  private readonly tessdata: string;
+  private readonly running = new Set<ChildProcess>();
+
+  constructor(languages: string[]) {
+    this.version = nativeTesseractVersion();
+    this.tessdata = prepareTessdata(languages);
+    this.languages = languages.join('+');
+  }
+
+  /** OCR of one greyscale page (PGM bytes), page segmentation 3, LSTM only, one thread. */
+  recognize(pgm: Uint8Array, dpi: number | undefined): Promise<{ text: string; confidence: number }> {
+    const work = mkdtempSync(join(os.tmpdir(), 'ocr-page-'));
+    const outBase = join(work, 'page');
+    const args = ['stdin', outBase, '--tessdata-dir', this.tessdata, '-l', this.languages, '--psm', '3', '--oem', '1',
+      ...(dpi ? ['--dpi', String(Math.round(dpi))] : []),
+      // text as tesseract.js returns it (no form feed after the page), and the TSV for confidences
+      '-c', 'tessedit_create_txt=1', '-c', 'tessedit_create_tsv=1', '-c', 'page_separator='];
+    return new Promise<{ text: string; confidence: number }>((resolve, reject) => {
+      // OMP_THREAD_LIMIT=1: the pool runs one process per CPU; Tesseract's OpenMP would use them all
+      const p = spawn(NATIVE_TESSERACT_COMMAND, args, { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: ['pipe', 'ignore', 'pipe'] });
+      this.running.add(p);
+      let stderr = '';
+      p.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString('utf8')).slice(-2000); });
+      // a process that dies early closes stdin under us: its exit code tells what happened
+      p.stdin!.on('error', () => undefined);
+      p.on('error', (err) => reject(new OcrError('OCR_FAILED', `tesseract could not be started: ${err.message}`)));
+      p.on('close', (code, signal) => {
+        this.running.delete(p);
+        if (code !== 0) {
+          reject(new OcrError('OCR_FAILED', `tesseract failed (code ${code}, signal ${signal}): ${stderr.trim().split('\n').slice(-3).join(' ')}`));
+          return;
+        }
+        try {
+          const text = readFileSync(`${outBase}.txt`, 'utf8');
+          resolve({ text, confidence: meanWordConfidence(readFileSync(`${outBase}.tsv`, 'utf8')) });
+        } catch (err) {
+          reject(new OcrError('OCR_FAILED', `tesseract wrote no result: ${(err as Error).message}`));
+        }
+      });
+      p.stdin!.end(pgm);
+    }).finally(() => rmSync(work, { recursive: true, force: true }));
+  }
+
+  /** Stops every running page (pool closed, or the child exiting). */
+  killAll(): void {
+    for (const p of this.running) p.kill('SIGKILL');
+    this.running.clear();
+  }
+}

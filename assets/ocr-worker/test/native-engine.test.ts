@@ -1,0 +1,155 @@
+/**
+ * The native backend (ocrEngine 'tesseract'): Debian's tesseract command, one process per page.
+ * Needs the tesseract-ocr package (README: Debian packages the tests use; .ci/run installs it).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createEngine, type Engine, type OcrResult } from '../src/index.ts';
+import { readGroupRss } from '../src/engine.ts';
+import { cer } from '../src/cer.ts';
+import { decodeImageFrame, rotateGrey } from '../src/image.ts';
+import { meanWordConfidence } from '../src/native-tesseract.ts';
+import { parseOcrEngine } from '../src/options.ts';
+import { assertValid, fixture } from './helpers/common.ts';
+import { pgm } from './helpers/generate.ts';
+import { multiPageTiff } from './helpers/tiff.ts';
+
+let engine: Engine;
+
+async function run(e: Engine, bytes: Uint8Array, name: string, options = {}): Promise<OcrResult> {
+  const r = await e.process(bytes, { name, options });
+  assertValid(r);
+  return r;
+}
+
+/** "pid state" of every live tesseract process (a zombie, state Z, has been killed: only its exit status is left). */
+function tesseractProcesses(): string[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'latin1');
+      if (!stat.includes('(tesseract)')) return [];
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      return state === 'Z' ? [] : [`${d} ${state}`];
+    } catch { return []; }
+  });
+}
+
+before(async () => {
+  engine = createEngine({ workers: 2, timeoutSeconds: 120, ocrEngine: 'tesseract' });
+  await engine.warm();
+});
+after(async () => { await engine.close(); });
+
+describe('scanned pages with native Tesseract', () => {
+  for (const [name, bound] of [['phototest', 0.02], ['eurotext', 0.03]] as const) {
+    test(`${name}.tif: CER <= ${bound}, the result names the backend and its version`, async () => {
+      const r = await run(engine, fixture(`ocr/${name}.tif`), `${name}.tif`);
+      assert.equal(r.status, 'SUCCEEDED');
+      assert.equal(r.pages[0].method, 'ocr');
+      assert.equal(r.engine.ocr, 'tesseract');
+      assert.match(r.engine.tesseract ?? '', /^\d+\.\d+/);
+      assert.equal(r.engine.tesseractJs, undefined);
+      assert.ok(!r.text.includes('\f'), 'no page separator from the tesseract command');
+      const c = cer(r.text, fixture(`ocr/${name}.txt`).toString('utf8'));
+      process.stderr.write(`# native CER ${name} = ${c.toFixed(4)}, confidence ${r.pages[0].confidence}\n`);
+      assert.ok(c <= bound, `CER ${c}`);
+      assert.ok((r.pages[0].confidence ?? 0) >= 80, `confidence ${r.pages[0].confidence}`);
+    });
+  }
+
+  test('same model as tesseract.js: both backends read eurotext.tif to nearly the same text', async () => {
+    const js = createEngine({ workers: 1, timeoutSeconds: 120 });
+    try {
+      const a = await run(js, fixture('ocr/eurotext.tif'), 'eurotext.tif');
+      const b = await run(engine, fixture('ocr/eurotext.tif'), 'eurotext.tif');
+      assert.equal(a.engine.ocr, 'tesseract.js');
+      const between = cer(b.text, a.text);
+      process.stderr.write(`# CER native vs tesseract.js on eurotext = ${between.toFixed(4)}\n`);
+      assert.ok(between <= 0.01, `the backends differ by CER ${between}`);
+    } finally { await js.close(); }
+  });
+
+  test('auto-orientation works with the native backend (phototest upside down)', async () => {
+    const img = await decodeImageFrame(fixture('ocr/phototest.tif'), 'image/tiff', 0, 1e9);
+    const r = await run(engine, pgm(rotateGrey(img, 180)), 'phototest-180.pgm');
+    assert.equal(r.pages[0].rotation, 180);
+    assert.ok(cer(r.text, fixture('ocr/phototest.txt').toString('utf8')) <= 0.03);
+  });
+
+  test('TAMReview.pdf: the garbage text layer of page 2 goes to native OCR, page 1 keeps its text layer', async () => {
+    const r = await run(engine, fixture('pdf/TAMReview.pdf'), 'TAMReview.pdf', { pages: '1-2' });
+    assert.deepEqual(r.pages.map((p) => p.method), ['text-layer', 'ocr']);
+    assert.match(r.pages[1].text, /Technology Acceptance Model/);
+  });
+});
+
+describe('bounds with native Tesseract processes', () => {
+  test('GIVEN a document over its time limit while tesseract runs WHEN it is stopped THEN no tesseract process outlives it', async () => {
+    const short = createEngine({ workers: 2, timeoutSeconds: 2, ocrEngine: 'tesseract' });
+    try {
+      await short.warm();
+      // ten scanned pages (about a second of OCR each): decoded at once, so tesseract is busy when 2 s are up
+      const page = await decodeImageFrame(fixture('ocr/eurotext.tif'), 'image/tiff', 0, 1e9);
+      const tenPages = multiPageTiff(Array.from({ length: 10 }, () => page));
+      let sawTesseract = false;
+      const watch = setInterval(() => { if (tesseractProcesses().length > 0) sawTesseract = true; }, 20);
+      const r = await run(short, tenPages, 'ten-pages.tif');
+      clearInterval(watch);
+      assert.equal(r.error?.code, 'TIMEOUT');
+      assert.ok(sawTesseract, 'tesseract was running when the limit struck');
+      // SIGKILL to the process group is delivered at once; give the kernel a moment to reap
+      await new Promise((res) => setTimeout(res, 300));
+      assert.deepEqual(tesseractProcesses(), [], 'tesseract processes were killed with the child');
+      const next = await run(short, fixture('pdf/two_paragraphs.pdf'), 'two_paragraphs.pdf');
+      assert.equal(next.status, 'SUCCEEDED');
+    } finally { await short.close(); }
+  });
+
+  test('GIVEN a process group WHEN its memory is read THEN the members count, not only the leader', async () => {
+    // a small shell leading its own group, and a node process in it holding 200 MiB
+    const hold = 'const b = Buffer.alloc(200 * 1048576, 1); process.stdout.write("ready\\n"); setTimeout(() => b, 60000);';
+    const leader = spawn('sh', ['-c', `"${process.execPath}" -e '${hold}' & wait`], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise<void>((res) => leader.stdout!.once('data', () => res()));
+      const own = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${leader.pid}/status`, 'utf8'))![1]) * 1024;
+      const group = readGroupRss(leader.pid!);
+      assert.ok(own < 50 * 1048576, `the shell alone holds ${own} bytes`);
+      assert.ok(group >= 200 * 1048576, `the group holds ${group} bytes`);
+    } finally { process.kill(-leader.pid!, 'SIGKILL'); }
+  });
+});
+
+describe('configuration', () => {
+  test('a missing tesseract command fails at start with a message naming the package', async () => {
+    const before = process.env.OCR_TESSERACT_COMMAND;
+    process.env.OCR_TESSERACT_COMMAND = '/nonexistent/tesseract';
+    const broken = createEngine({ workers: 1, ocrEngine: 'tesseract', warmTimeoutSeconds: 30 });
+    try {
+      await assert.rejects(broken.warm(), /tesseract-ocr/);
+    } finally {
+      if (before === undefined) delete process.env.OCR_TESSERACT_COMMAND; else process.env.OCR_TESSERACT_COMMAND = before;
+      await broken.close();
+    }
+  });
+
+  test('engine names are validated with the source named', () => {
+    assert.equal(parseOcrEngine(undefined, 'OCR_ENGINE'), 'tesseract.js');
+    assert.equal(parseOcrEngine('tesseract', 'OCR_ENGINE'), 'tesseract');
+    assert.throws(() => parseOcrEngine('tesseract-native', 'OCR_ENGINE'), /OCR_ENGINE must be one of 'tesseract.js', 'tesseract', got 'tesseract-native'/);
+    assert.throws(() => createEngine({ ocrEngine: 'ocrad' as never }), /ocrEngine must be one of/);
+  });
+
+  test('confidence is the mean of the word confidences in the TSV, ignoring non-word rows', () => {
+    const tsv = [
+      'level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext',
+      '1\t1\t0\t0\t0\t0\t0\t0\t100\t100\t-1\t',
+      '5\t1\t1\t1\t1\t1\t0\t0\t10\t10\t90.5\tHello',
+      '5\t1\t1\t1\t1\t2\t0\t0\t10\t10\t79.5\tworld',
+      '5\t1\t1\t1\t1\t3\t0\t0\t10\t10\t95\t ',
+    ].join('\n');
+    assert.equal(meanWordConfidence(tsv), 85);
+    assert.equal(meanWordConfidence(''), 0);
+  });
+});
