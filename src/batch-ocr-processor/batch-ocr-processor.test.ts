@@ -529,7 +529,8 @@ describe('BatchOcrProcessor methods', () => {
     expect(estimate.perThousandPages.pagesPerVcpuSecond).toBe(DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT);
     expect(estimate.notes.join(' ')).toMatch(/native Tesseract backend/);
     // a measured figure of the user's own wins over either default
-    expect(template({ ocrEngine: OcrEngine.NATIVE_TESSERACT, pagesPerVcpuSecond: 0.3 }).ocr.estimateMonthlyCost().perThousandPages.pagesPerVcpuSecond).toBe(0.3);
+    const own = template({ ocrEngine: OcrEngine.NATIVE_TESSERACT, pagesPerVcpuSecond: 0.3 }).ocr.estimateMonthlyCost();
+    expect(own.perThousandPages.pagesPerVcpuSecond).toBe(0.3);
   });
 
   test('GIVEN ARM64 WHEN costed THEN Fargate Linux/ARM rates, no Spot figure below on-demand, and a note saying why', () => {

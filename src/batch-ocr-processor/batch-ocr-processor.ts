@@ -912,7 +912,10 @@ export class BatchOcrProcessor extends Construct {
       lineItems: items,
       network,
       perThousandPages: costPer1000Pages({
-        vcpu, memoryGib, arm64, pagesPerVcpuSecond: this.props.pagesPerVcpuSecond
+        vcpu,
+        memoryGib,
+        arm64,
+        pagesPerVcpuSecond: this.props.pagesPerVcpuSecond
           ?? (this.props.ocrEngine === OcrEngine.NATIVE_TESSERACT ? DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT : DEFAULT_PAGES_PER_VCPU_SECOND),
       }),
       notes,
