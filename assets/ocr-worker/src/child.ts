@@ -4,9 +4,8 @@
  */
 import { toErrorInfo } from './errors.ts';
 import type { MediaType } from './media.ts';
-import type { DocumentOptions } from './options.ts';
+import type { DocumentOptions, OcrEngineName } from './options.ts';
 import { OcrPool } from './ocr.ts';
-import type { OcrEngineName } from './options.ts';
 import { processDocument } from './document.ts';
 
 interface ProcessMsg { type: 'process'; id: number; bytes: Uint8Array; mediaType: MediaType; options: DocumentOptions }

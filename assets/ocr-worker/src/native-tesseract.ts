@@ -9,7 +9,8 @@
  * engine counts their memory against the document's limit and kills them with it on overrun.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -39,17 +40,26 @@ export function nativeTesseractVersion(): string {
 
 /**
  * A tessdata folder in TMPDIR holding <lang>.traineddata for every language, decompressed from the
- * same .traineddata.gz files tesseract.js loads (native Tesseract reads no gzip). Written under a
- * temporary name and renamed, so concurrent children never read a partial file.
+ * same .traineddata.gz files tesseract.js loads (native Tesseract reads no gzip). The folder is named
+ * after the source files (path, size, modification time), so new language data never meets a stale
+ * copy; files are written under a temporary name and renamed, so concurrent children never read a
+ * partial one.
  */
 export function prepareTessdata(languages: string[]): string {
-  const dir = join(os.tmpdir(), `ocr-tessdata-${process.getuid?.() ?? 'user'}`);
-  mkdirSync(dir, { recursive: true });
-  for (const lang of languages) {
-    const target = join(dir, `${lang}.traineddata`);
-    if (existsSync(target)) continue;
+  const sources = languages.map((lang) => {
     const source = join(languageDataDir(lang), `${lang}.traineddata.gz`);
     if (!existsSync(source)) throw new OcrError('INTERNAL_ERROR', `Language data for '${lang}' not found in ${languageDataDir(lang)}.`);
+    return { lang, source };
+  });
+  const stamp = createHash('sha256').update(sources.map(({ source }) => {
+    const st = statSync(source);
+    return `${source}:${st.size}:${st.mtimeMs}`;
+  }).join('|')).digest('hex').slice(0, 16);
+  const dir = join(os.tmpdir(), `ocr-tessdata-${process.getuid?.() ?? 'user'}`, stamp);
+  mkdirSync(dir, { recursive: true });
+  for (const { lang, source } of sources) {
+    const target = join(dir, `${lang}.traineddata`);
+    if (existsSync(target)) continue;
     const partial = `${target}.${process.pid}.partial`;
     writeFileSync(partial, gunzipSync(readFileSync(source)));
     renameSync(partial, target);

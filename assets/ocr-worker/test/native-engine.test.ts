@@ -5,12 +5,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { createEngine, type Engine, type OcrResult } from '../src/index.ts';
 import { groupRssReader } from '../src/engine.ts';
 import { cer } from '../src/cer.ts';
 import { decodeImageFrame, rotateGrey } from '../src/image.ts';
-import { meanWordConfidence } from '../src/native-tesseract.ts';
+import { meanWordConfidence, prepareTessdata } from '../src/native-tesseract.ts';
 import { parseOcrEngine } from '../src/options.ts';
 import { assertValid, fixture } from './helpers/common.ts';
 import { pgm } from './helpers/generate.ts';
@@ -139,6 +142,29 @@ describe('configuration', () => {
     assert.equal(parseOcrEngine('tesseract', 'OCR_ENGINE'), 'tesseract');
     assert.throws(() => parseOcrEngine('tesseract-native', 'OCR_ENGINE'), /OCR_ENGINE must be one of 'tesseract.js', 'tesseract', got 'tesseract-native'/);
     assert.throws(() => createEngine({ ocrEngine: 'ocrad' as never }), /ocrEngine must be one of/);
+  });
+
+  test('language data is decompressed once per version of the source files, never reused stale', () => {
+    const langDir = mkdtempSync(join(tmpdir(), 'ocr-langs-'));
+    const before = process.env.OCR_LANG_PATH;
+    process.env.OCR_LANG_PATH = langDir;
+    try {
+      const gz = join(langDir, 'xyz.traineddata.gz');
+      writeFileSync(gz, gzipSync(Buffer.from('model version 1')));
+      const first = prepareTessdata(['xyz']);
+      assert.equal(readFileSync(join(first, 'xyz.traineddata'), 'utf8'), 'model version 1');
+      assert.equal(prepareTessdata(['xyz']), first, 'the same source gives the same folder');
+      writeFileSync(gz, gzipSync(Buffer.from('model version 2, longer')));
+      utimesSync(gz, new Date(), new Date(statSync(gz).mtimeMs + 5000));
+      const second = prepareTessdata(['xyz']);
+      assert.notEqual(second, first);
+      assert.equal(readFileSync(join(second, 'xyz.traineddata'), 'utf8'), 'model version 2, longer');
+      rmSync(first, { recursive: true, force: true });
+      rmSync(second, { recursive: true, force: true });
+    } finally {
+      if (before === undefined) delete process.env.OCR_LANG_PATH; else process.env.OCR_LANG_PATH = before;
+      rmSync(langDir, { recursive: true, force: true });
+    }
   });
 
   test('confidence is the mean of the word confidences in the TSV, ignoring non-word rows', () => {
