@@ -9,7 +9,7 @@ import { emfLine } from '../batch.ts';
 import { sha256, WORKER_VERSION, type Engine } from '../engine.ts';
 import { OcrError, type ErrorCode, type ErrorInfo } from '../errors.ts';
 import { detectMediaType } from '../media.ts';
-import { parsePageRange, type DocumentOptions } from '../options.ts';
+import { parsePageRange, type DocumentOptions, type OcrEngineName } from '../options.ts';
 import { SCHEMA_VERSION, type OcrResult } from '../result.ts';
 import type { Tracer } from './xray.ts';
 import type { ServiceConfig } from './config.ts';
@@ -106,11 +106,15 @@ export function parseRequestOptions(raw: unknown, allowedLanguages: string): Doc
   return out;
 }
 
-/** Cache key: content hash + engine version + languages + the remaining options. */
-export function cacheKey(contentSha256: string, languages: string, options: DocumentOptions): string {
+/**
+ * Cache key: content hash + engine version + OCR backend + languages + the remaining options. The
+ * backend is part of it: a cache shared by services on different backends (or during a switch from
+ * one to the other) must not answer one backend's request with the other's result.
+ */
+export function cacheKey(contentSha256: string, languages: string, options: DocumentOptions, ocrEngine: OcrEngineName = 'tesseract.js'): string {
   const rest = Object.fromEntries(Object.entries(options).filter(([k, v]) => k !== 'languages' && v !== undefined).sort(([a], [b]) => a.localeCompare(b)));
   const optionsHash = createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
-  return `ocr:1:${contentSha256}:${WORKER_VERSION}:${languages}:${optionsHash}`;
+  return `ocr:1:${contentSha256}:${WORKER_VERSION}:${ocrEngine}:${languages}:${optionsHash}`;
 }
 
 /** Failures that say something about the environment rather than the document are not cached. */
@@ -346,7 +350,7 @@ export class OcrService {
       }
       let key: string | null = null;
       if (!result && bytes) {
-        key = cacheKey(sha256(bytes), languages, options);
+        key = cacheKey(sha256(bytes), languages, options, this.config.ocrEngine);
         const cached = this.cache ? await this.cache.get(key) : undefined;
         const running = this.running.get(key);
         if (cached || running) {

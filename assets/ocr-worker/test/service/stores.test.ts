@@ -308,10 +308,12 @@ describe('configuration, ids, options, cache keys', () => {
     assert.throws(() => parseRequestOptions({ languages: 'deu' }, 'eng'), /languages/);
     const h = 'a'.repeat(64);
     const k = cacheKey(h, 'eng', { dpi: 300 });
-    assert.ok(k.startsWith(`ocr:1:${h}:${WORKER_VERSION}:eng:`));
+    assert.ok(k.startsWith(`ocr:1:${h}:${WORKER_VERSION}:tesseract.js:eng:`));
     assert.equal(cacheKey(h, 'eng', { dpi: 300, pages: undefined }), k, 'undefined options do not change the key');
     assert.notEqual(cacheKey(h, 'eng', { dpi: 200 }), k);
     assert.notEqual(cacheKey(h, 'eng+deu', { dpi: 300 }), k);
+    assert.equal(cacheKey(h, 'eng', { dpi: 300 }, 'tesseract.js'), k, 'tesseract.js is the default backend');
+    assert.notEqual(cacheKey(h, 'eng', { dpi: 300 }, 'tesseract'), k, 'the OCR backend is part of the key');
     assert.notEqual(cacheKey('b'.repeat(64), 'eng', { dpi: 300 }), k);
   });
 
