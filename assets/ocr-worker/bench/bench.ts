@@ -19,6 +19,7 @@ import { openPdf, readTextLayer, renderPage, closePdf } from '../src/pdf.ts';
 import { decodeBarcodes } from '../src/qr.ts';
 import { OcrPool } from '../src/ocr.ts';
 import { oneAhead } from '../src/one-ahead.ts';
+import { procStat, readRss } from '../src/proc.ts';
 import type { OcrEngineName } from '../src/options.ts';
 import { languageDataDir, PACKAGE_ROOT } from '../src/paths.ts';
 import { multiPageTiff } from '../test/helpers/tiff.ts';
@@ -56,16 +57,6 @@ async function pages(): Promise<Page[]> {
   return out;
 }
 
-/**
- * The fields of a /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat line after the command name
- * (which may contain spaces): [0] state, [1] ppid, [11] utime, [12] stime, [13] cutime, [14] cstime
- * (clock ticks, 100 per second). Also the command name itself.
- */
-function procStat(path: string): { name: string; fields: string[] } {
-  const st = readFileSync(path, 'utf8');
-  return { name: st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')), fields: st.slice(st.lastIndexOf(')') + 2).split(' ') };
-}
-
 /** Child pids by parent pid, over every process now running. */
 function processesByParent(): Map<number, number[]> {
   const children = new Map<number, number[]>();
@@ -86,7 +77,7 @@ function rssOfTree(rootPid: number): number {
   const stack = [rootPid];
   while (stack.length) {
     const p = stack.pop()!;
-    try { total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) * 1024; } catch { /* gone */ }
+    total += readRss(p);
     stack.push(...(children.get(p) ?? []));
   }
   return total;
