@@ -896,7 +896,8 @@ export class BatchOcrProcessor extends Construct {
     const network = this.network && !this.props.network ? this.network.estimateMonthlyCost() : undefined;
     if (!network) notes.push('Network cost is not included: the VPC is shared or the user\'s (price it where it is created).');
     const arm64 = isArm64(this.props.cpuArchitecture);
-    if (this.props.ocrEngine === OcrEngine.NATIVE_TESSERACT && this.props.pagesPerVcpuSecond === undefined) {
+    const nativeTesseract = this.props.ocrEngine === OcrEngine.NATIVE_TESSERACT;
+    if (nativeTesseract && this.props.pagesPerVcpuSecond === undefined) {
       notes.push('The throughput assumed is the benchmark\'s for the native Tesseract backend (ocrEngine NATIVE_TESSERACT), measured on x86-64.');
     }
     if (arm64) notes.push('ARM64 (Graviton) tasks are priced at Fargate Linux/ARM rates and run on-demand (Fargate Spot runs X86_64 only); the throughput assumed is the x86 benchmark\'s, Graviton\'s has not been measured.');
@@ -916,7 +917,7 @@ export class BatchOcrProcessor extends Construct {
         memoryGib,
         arm64,
         pagesPerVcpuSecond: this.props.pagesPerVcpuSecond
-          ?? (this.props.ocrEngine === OcrEngine.NATIVE_TESSERACT ? DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT : DEFAULT_PAGES_PER_VCPU_SECOND),
+          ?? (nativeTesseract ? DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT : DEFAULT_PAGES_PER_VCPU_SECOND),
       }),
       notes,
     };

@@ -13,6 +13,7 @@ import { OcrError, toErrorInfo, type ErrorInfo } from './errors.ts';
 import { detectMediaType, type MediaType } from './media.ts';
 import { availableCpus, DEFAULTS, parseOcrEngine, type DocumentOptions, type OcrEngineName } from './options.ts';
 import { PACKAGE_ROOT } from './paths.ts';
+import { procStat, readRss } from './proc.ts';
 import type { DocumentOutcome } from './document.ts';
 import { PAGE_SEPARATOR, SCHEMA_VERSION, type OcrResult } from './result.ts';
 
@@ -87,6 +88,8 @@ interface Child {
   isReady: boolean;
   stderrTail: string;
   exited: boolean;
+  /** Its memory: its own RSS, with the native backend plus its process group's (groupRssReader). */
+  rss: () => number;
   /**
    * Why the parent killed this child: the id of the document it overran for (another document in
    * it is not to blame), or 'shared' when an overrun could not be pinned on one of two documents.
@@ -97,16 +100,6 @@ interface Child {
 /** What one run of a document in a child gave. `rerun`: it shared a child that died for another reason or document. */
 interface RunOutcome { outcome?: DocumentOutcome; error?: ErrorInfo; peakRss: number; rerun?: boolean }
 
-function readRss(pid: number): number {
-  try {
-    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const m = /VmRSS:\s+(\d+)\s+kB/.exec(s);
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
 /** Pids of the processes in a process group other than its leader (a scan of /proc). */
 export function groupMembers(leader: number): number[] {
   const out: number[] = [];
@@ -116,32 +109,29 @@ export function groupMembers(leader: number): number[] {
     const c = e.charCodeAt(0);
     if (c < 48 || c > 57 || e === String(leader)) continue;
     try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'latin1');
-      // fields after the command name "(...)": state ppid pgrp
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === leader) out.push(Number(e));
+      if (Number(procStat(`/proc/${e}/stat`).fields[2]) === leader) out.push(Number(e)); // [2] pgrp
     } catch { /* gone meanwhile */ }
   }
   return out;
 }
 
 /**
- * RSS of a child and of every process in its process group (the child leads its own group): with the
- * native backend, the child's tesseract processes hold the page images and the model, and count
- * against the document's memory limit like the child's own heap. The group's members are looked up
- * at most every `rescanMs` (a scan of /proc costs about a millisecond; a tesseract process lives for
- * seconds), their RSS on every call.
+ * RSS of a process group's leader and of every other process in the group (a child leads its own
+ * group): with the native backend, the child's tesseract processes hold the page images and the
+ * model, and count against the document's memory limit like the child's own heap. The members are
+ * looked up at most every `rescanMs` (a scan of /proc costs about a millisecond; a tesseract process
+ * lives for seconds), their RSS on every call.
  */
-export function groupRssReader(rescanMs = 250): (leader: number) => number {
-  const known = new Map<number, { members: number[]; at: number }>();
-  return (leader) => {
+export function groupRssReader(leader: number, rescanMs = 250): () => number {
+  let members: number[] = [];
+  let scannedAt = -Infinity;
+  return () => {
     const now = performance.now();
-    let k = known.get(leader);
-    if (!k || now - k.at >= rescanMs) {
-      k = { members: groupMembers(leader), at: now };
-      known.set(leader, k);
-      if (known.size > 64) known.delete(known.keys().next().value!); // leaders of children long gone
+    if (now - scannedAt >= rescanMs) {
+      members = groupMembers(leader);
+      scannedAt = now;
     }
-    return k.members.reduce((sum, pid) => sum + readRss(pid), readRss(leader));
+    return members.reduce((sum, pid) => sum + readRss(pid), readRss(leader));
   };
 }
 
@@ -183,8 +173,6 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const workers = Math.max(1, options.workers ?? availableCpus());
   const languages = options.languages ?? options.defaults?.languages ?? DEFAULTS.languages;
   const ocrEngine = parseOcrEngine(options.ocrEngine, 'ocrEngine');
-  // only the native backend starts processes of its own: the tesseract.js child is measured alone
-  const childRss = ocrEngine === 'tesseract' ? groupRssReader() : readRss;
   let nativeTesseractVersion: string | undefined;
   const timeoutMs = (options.timeoutSeconds ?? DEFAULTS.timeoutSeconds) * 1000;
   const memoryBytes = (options.memoryMb ?? DEFAULTS.memoryMb) * 1024 * 1024;
@@ -254,7 +242,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
       execArgv: [`--max-old-space-size=${heapMb}`, '--disable-warning=ExperimentalWarning'],
       env: { ...process.env, OCR_CHILD_WORKERS: String(workersPerChild), OCR_CHILD_LANGUAGES: languages, OCR_CHILD_ENGINE: ocrEngine },
     });
-    const c: Child = { proc, ready: Promise.resolve(), isReady: false, stderrTail: '', exited: false };
+    // only the native backend starts processes of its own: the tesseract.js child is measured alone
+    const rss = ocrEngine === 'tesseract' ? groupRssReader(proc.pid!) : () => readRss(proc.pid!);
+    const c: Child = { proc, rss, ready: Promise.resolve(), isReady: false, stderrTail: '', exited: false };
     const onData = (buf: Buffer): void => {
       const s = buf.toString('utf8');
       c.stderrTail = (c.stderrTail + s).slice(-4096);
@@ -306,7 +296,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     /** The parent killed the child for the other document (or for both): not this document's fault. */
     const killedForAnother = (): boolean => c.killedFor !== undefined && c.killedFor !== id;
     return new Promise((resolve) => {
-      let peakRss = childRss(c.proc.pid!);
+      let peakRss = c.rss();
       let settled = false;
       const finish = (v: { outcome?: DocumentOutcome; error?: ErrorInfo; rerun?: boolean }): void => {
         if (settled) return;
@@ -323,7 +313,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         finish({ error: { code: 'TIMEOUT', message: `Document exceeded its time limit of ${timeoutMs / 1000} s; its process was stopped.` } });
       }, timeoutMs);
       const poll = setInterval(() => {
-        const rss = childRss(c.proc.pid!);
+        const rss = c.rss();
         const verdict = memoryVerdict(rss, memoryBytes, slot.docs, c.killedFor);
         if (verdict === 'awaiting-exit') return;
         if (rss > peakRss) peakRss = rss;
@@ -401,7 +391,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         if (slot.docs === 1) {
           // a child left holding more than half the memory limit (WASM heaps never shrink) is recycled,
           // so that the next document gets its full budget
-          if (!closed && slot.child && !slot.child.exited && childRss(slot.child.proc.pid!) > memoryBytes * RECYCLE_FRACTION) killChild(slot, slot.child);
+          if (!closed && slot.child && !slot.child.exited && slot.child.rss() > memoryBytes * RECYCLE_FRACTION) killChild(slot, slot.child);
           // a killed child is replaced right away, so that readiness (isReady) comes back without a request
           if (!closed && (!slot.child || slot.child.exited)) slot.child = spawnChild(slot);
         }

@@ -15,7 +15,6 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { OcrError } from './errors.ts';
-import { languageDataDir } from './paths.ts';
 
 /** The command the native backend runs; a Debian `tesseract-ocr` install puts it on PATH. */
 export const NATIVE_TESSERACT_COMMAND = process.env.OCR_TESSERACT_COMMAND || 'tesseract';
@@ -40,17 +39,14 @@ export function nativeTesseractVersion(): string {
 
 /**
  * A tessdata folder in TMPDIR holding <lang>.traineddata for every language, decompressed from the
- * same .traineddata.gz files tesseract.js loads (native Tesseract reads no gzip). The folder is named
+ * same .traineddata.gz files in `languageDir` that tesseract.js loads (native Tesseract reads no gzip;
+ * OcrPool has checked that they are there). The folder is named
  * after the source files (path, size, modification time), so new language data never meets a stale
  * copy; files are written under a temporary name and renamed, so concurrent children never read a
  * partial one.
  */
-export function prepareTessdata(languages: string[]): string {
-  const sources = languages.map((lang) => {
-    const source = join(languageDataDir(lang), `${lang}.traineddata.gz`);
-    if (!existsSync(source)) throw new OcrError('INTERNAL_ERROR', `Language data for '${lang}' not found in ${languageDataDir(lang)}.`);
-    return { lang, source };
-  });
+export function prepareTessdata(languages: string[], languageDir: string): string {
+  const sources = languages.map((lang) => ({ lang, source: join(languageDir, `${lang}.traineddata.gz`) }));
   const stamp = createHash('sha256').update(sources.map(({ source }) => {
     const st = statSync(source);
     return `${source}:${st.size}:${st.mtimeMs}`;
@@ -88,9 +84,9 @@ export class NativeTesseract {
   private readonly tessdata: string;
   private readonly running = new Set<ChildProcess>();
 
-  constructor(languages: string[]) {
+  constructor(languages: string[], languageDir: string) {
     this.version = nativeTesseractVersion();
-    this.tessdata = prepareTessdata(languages);
+    this.tessdata = prepareTessdata(languages, languageDir);
     this.languages = languages.join('+');
   }
 

@@ -73,7 +73,7 @@ export class OcrPool {
     if (dirs.size > 1) throw new OcrError('INTERNAL_ERROR', 'All language data must be in one folder (set OCR_LANG_PATH).');
     const langPath = [...dirs][0];
     if (this.engine === 'tesseract') {
-      this.native = new NativeTesseract(langs);
+      this.native = new NativeTesseract(langs, langPath);
       this.slots = Array.from({ length: this.size }, () => ({ worker: null, busy: false }));
       this.ready = true;
       return;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ErrorInfo } from './errors.ts';
+import type { OcrEngineName } from './options.ts';
 import { RESULT_SCHEMA_PATH } from './paths.ts';
 
 export const SCHEMA_VERSION = '1.0';
@@ -28,7 +29,7 @@ export interface OcrResult {
   schemaVersion: string;
   source: string;
   sha256: string;
-  engine: { version: string; languages: string[]; ocr?: 'tesseract.js' | 'tesseract'; tesseractJs?: string; tesseract?: string; pdfjs?: string };
+  engine: { version: string; languages: string[]; ocr?: OcrEngineName; tesseractJs?: string; tesseract?: string; pdfjs?: string };
   status: 'SUCCEEDED' | 'FAILED';
   mediaType: string | null;
   pageCount: number;

@@ -99,10 +99,7 @@ function stageImage(work: string, npmPlatform: Record<string, string> = {}, buil
   const aptLog = join(work, 'apt-get.log');
   for (const ins of instrs) {
     const dir = stageDirs[ins.stage];
-    if (ins.op === 'ARG') {
-      const [name, def] = ins.args.split('=');
-      env[name] = buildArgs[name] ?? def ?? '';
-    }
+    if (ins.op === 'ARG') Object.assign(env, buildArg(ins.args, buildArgs));
     if (ins.op === 'RUN' && /\bapt-get\b/.test(ins.args)) {
       runAptStep(ins.args, env, work, aptLog);
       continue;
@@ -174,12 +171,18 @@ function runAptStep(script: string, env: Record<string, string | undefined>, wor
   }
 }
 
+/** An `ARG NAME[=default]` line's value: the build argument given, else its default. */
+function buildArg(spec: string, buildArgs: Record<string, string>): Record<string, string> {
+  const [name, def] = spec.split('=');
+  return { [name]: buildArgs[name] ?? def ?? '' };
+}
+
 /** The final stage's ENV, with build arguments substituted ($NAME). */
 function imageEnv(buildArgs: Record<string, string>): Record<string, string> {
   const args: Record<string, string> = {};
   const out: Record<string, string> = {};
   for (const ins of DOCKERFILE.instrs.filter((i) => i.stage === FINAL)) {
-    if (ins.op === 'ARG') { const [n, d] = ins.args.split('='); args[n] = buildArgs[n] ?? d ?? ''; }
+    if (ins.op === 'ARG') Object.assign(args, buildArg(ins.args, buildArgs));
     if (ins.op === 'ENV') {
       for (const m of ins.args.matchAll(/(\w+)=(\S*)/g)) out[m[1]] = m[2].replace(/\$\{?(\w+)\}?/g, (_, n) => args[n] ?? '');
     }

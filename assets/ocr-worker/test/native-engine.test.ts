@@ -117,7 +117,7 @@ describe('bounds with native Tesseract processes', () => {
     try {
       await new Promise<void>((res) => leader.stdout!.once('data', () => res()));
       const own = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${leader.pid}/status`, 'utf8'))![1]) * 1024;
-      const group = groupRssReader()(leader.pid!);
+      const group = groupRssReader(leader.pid!)();
       assert.ok(own < 50 * 1048576, `the shell alone holds ${own} bytes`);
       assert.ok(group >= 200 * 1048576, `the group holds ${group} bytes`);
     } finally { process.kill(-leader.pid!, 'SIGKILL'); }
@@ -146,23 +146,20 @@ describe('configuration', () => {
 
   test('language data is decompressed once per version of the source files, never reused stale', () => {
     const langDir = mkdtempSync(join(tmpdir(), 'ocr-langs-'));
-    const before = process.env.OCR_LANG_PATH;
-    process.env.OCR_LANG_PATH = langDir;
     try {
       const gz = join(langDir, 'xyz.traineddata.gz');
       writeFileSync(gz, gzipSync(Buffer.from('model version 1')));
-      const first = prepareTessdata(['xyz']);
+      const first = prepareTessdata(['xyz'], langDir);
       assert.equal(readFileSync(join(first, 'xyz.traineddata'), 'utf8'), 'model version 1');
-      assert.equal(prepareTessdata(['xyz']), first, 'the same source gives the same folder');
+      assert.equal(prepareTessdata(['xyz'], langDir), first, 'the same source gives the same folder');
       writeFileSync(gz, gzipSync(Buffer.from('model version 2, longer')));
       utimesSync(gz, new Date(), new Date(statSync(gz).mtimeMs + 5000));
-      const second = prepareTessdata(['xyz']);
+      const second = prepareTessdata(['xyz'], langDir);
       assert.notEqual(second, first);
       assert.equal(readFileSync(join(second, 'xyz.traineddata'), 'utf8'), 'model version 2, longer');
       rmSync(first, { recursive: true, force: true });
       rmSync(second, { recursive: true, force: true });
     } finally {
-      if (before === undefined) delete process.env.OCR_LANG_PATH; else process.env.OCR_LANG_PATH = before;
       rmSync(langDir, { recursive: true, force: true });
     }
   });
