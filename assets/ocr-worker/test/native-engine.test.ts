@@ -12,9 +12,10 @@ import { gzipSync } from 'node:zlib';
 import { createEngine, type Engine, type OcrResult } from '../src/index.ts';
 import { groupRssReader } from '../src/engine.ts';
 import { cer } from '../src/cer.ts';
-import { decodeImageFrame, rotateGrey } from '../src/image.ts';
+import { decodeImageFrame, rotateGrey, type GreyImage } from '../src/image.ts';
 import { meanWordConfidence, prepareTessdata } from '../src/native-tesseract.ts';
 import { parseOcrEngine } from '../src/options.ts';
+import { procStat, readRss } from '../src/proc.ts';
 import { assertValid, fixture } from './helpers/common.ts';
 import { pgm } from './helpers/generate.ts';
 import { multiPageTiff } from './helpers/tiff.ts';
@@ -27,16 +28,28 @@ async function run(e: Engine, bytes: Uint8Array, name: string, options = {}): Pr
   return r;
 }
 
-/** "pid state" of every live tesseract process (a zombie, state Z, has been killed: only its exit status is left). */
-function tesseractProcesses(): string[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+/**
+ * Every live tesseract process: pid, state and process group (a zombie, state Z, has been killed:
+ * only its exit status is left).
+ */
+function tesseractProcesses(): Array<{ pid: string; state: string; group: string }> {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
     try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'latin1');
-      if (!stat.includes('(tesseract)')) return [];
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      return state === 'Z' ? [] : [`${d} ${state}`];
+      const { name, fields } = procStat(`/proc/${pid}/stat`);
+      return name === 'tesseract' && fields[0] !== 'Z' ? [{ pid, state: fields[0], group: fields[2] }] : [];
     } catch { return []; }
   });
+}
+
+/** The image repeated nx times across and ny times down: a page with that many times the text. */
+function tile(img: GreyImage, nx: number, ny: number): GreyImage {
+  const width = img.width * nx;
+  const data = new Uint8Array(width * img.height * ny);
+  for (let y = 0; y < img.height * ny; y++) {
+    const row = img.data.subarray((y % img.height) * img.width, (y % img.height + 1) * img.width);
+    for (let x = 0; x < nx; x++) data.set(row, y * width + x * img.width);
+  }
+  return { width, height: img.height * ny, data };
 }
 
 before(async () => {
@@ -93,18 +106,23 @@ describe('bounds with native Tesseract processes', () => {
     const short = createEngine({ workers: 2, timeoutSeconds: 2, ocrEngine: 'tesseract' });
     try {
       await short.warm();
-      // ten scanned pages (about a second of OCR each): decoded at once, so tesseract is busy when 2 s are up
-      const page = await decodeImageFrame(fixture('ocr/eurotext.tif'), 'image/tiff', 0, 1e9);
-      const tenPages = multiPageTiff(Array.from({ length: 10 }, () => page));
-      let sawTesseract = false;
-      const watch = setInterval(() => { if (tesseractProcesses().length > 0) sawTesseract = true; }, 20);
-      const r = await run(short, tenPages, 'ten-pages.tif');
+      // two pages of 2 x 2 eurotext scans (about four seconds of OCR each): when the 2 s limit strikes,
+      // both tesseract processes have seconds of work left, so a process that escaped the kill would
+      // still be running (not a zombie) when it is looked for
+      const scan = await decodeImageFrame(fixture('ocr/eurotext.tif'), 'image/tiff', 0, 1e9);
+      const page = tile(scan, 2, 2);
+      let atLimit: ReturnType<typeof tesseractProcesses> = [];
+      const watch = setInterval(() => { atLimit = tesseractProcesses(); }, 20);
+      const r = await run(short, multiPageTiff([page, page]), 'two-large-pages.tif');
       clearInterval(watch);
       assert.equal(r.error?.code, 'TIMEOUT');
-      assert.ok(sawTesseract, 'tesseract was running when the limit struck');
-      // SIGKILL to the process group is delivered at once; give the kernel a moment to reap
+      assert.ok(atLimit.length > 0, 'tesseract was running when the limit struck');
+      // SIGKILL to the process group is delivered at once; give the kernel a moment. Only the killed
+      // group is looked at: the replacement child leads a new group and may be running `tesseract --version`.
       await new Promise((res) => setTimeout(res, 300));
-      assert.deepEqual(tesseractProcesses(), [], 'tesseract processes were killed with the child');
+      const killedGroups = new Set(atLimit.map((p) => p.group));
+      const survivors = tesseractProcesses().filter((p) => killedGroups.has(p.group));
+      assert.deepEqual(survivors, [], 'tesseract processes were killed with the child');
       const next = await run(short, fixture('pdf/two_paragraphs.pdf'), 'two_paragraphs.pdf');
       assert.equal(next.status, 'SUCCEEDED');
     } finally { await short.close(); }
@@ -116,7 +134,7 @@ describe('bounds with native Tesseract processes', () => {
     const leader = spawn('sh', ['-c', `"${process.execPath}" -e '${hold}' & wait`], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       await new Promise<void>((res) => leader.stdout!.once('data', () => res()));
-      const own = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${leader.pid}/status`, 'utf8'))![1]) * 1024;
+      const own = readRss(leader.pid!);
       const group = groupRssReader(leader.pid!)();
       assert.ok(own < 50 * 1048576, `the shell alone holds ${own} bytes`);
       assert.ok(group >= 200 * 1048576, `the group holds ${group} bytes`);
