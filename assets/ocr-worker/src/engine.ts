@@ -253,6 +253,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', onData);
     proc.on('exit', () => { c.exited = true; if (slot.child === c) slot.child = null; });
+    // every send has a callback; this catches what else the IPC channel may report, which as an
+    // unhandled 'error' event would end the parent (the Batch job, the service) with it
+    proc.on('error', (err) => log(`OCR child ${proc.pid}: ${err.message}`));
     c.ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => { killGroup(proc); reject(new EngineInfrastructureError('OCR child did not become ready in time.')); }, warmTimeoutMs);
       const onMsg = (m: any): void => {
@@ -298,6 +301,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return new Promise((resolve) => {
       let peakRss = c.rss();
       let settled = false;
+      let delivered = false; // the document has been written to the child (see the send below)
       const finish = (v: { outcome?: DocumentOutcome; error?: ErrorInfo; rerun?: boolean }): void => {
         if (settled) return;
         settled = true;
@@ -330,8 +334,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
         else if (m.type === 'error') finish({ error: m.error });
       };
       const onExit = (code: number | null, signal: string | null): void => {
-        // killed for the other document, or died while two shared it: not this document's fault (yet)
-        if (killedForAnother() || (c.killedFor === undefined && slot.docs > 1)) {
+        // killed for the other document, died while two shared it, or died before the document had
+        // reached it: not this document's fault (yet)
+        if (!delivered || killedForAnother() || (c.killedFor === undefined && slot.docs > 1)) {
           finish({ rerun: true });
           return;
         }
@@ -344,12 +349,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
       };
       c.proc.on('message', onMsg);
       c.proc.on('exit', onExit);
-      try {
-        c.proc.send({ type: 'process', id, bytes, mediaType, options: opts });
-      } catch {
+      // A child that died a moment ago (its exit not yet seen) fails the send asynchronously, and
+      // its exit may be seen first. The callback reports the failure (not an 'error' event) and says
+      // when the document has been written to the child; until then a death is not the document's.
+      c.proc.send({ type: 'process', id, bytes, mediaType, options: opts }, (err) => {
+        if (!err) { delivered = true; return; }
         killChild(slot, c);
-        finish({ error: { code: 'WORKER_CRASHED', message: 'The document could not be handed to its process.' } });
-      }
+        finish({ rerun: true });
+      });
     });
   }
 
@@ -442,7 +449,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         await new Promise<void>((resolve) => {
           const t = setTimeout(() => { killGroup(c.proc); resolve(); }, 3000);
           c.proc.once('exit', () => { clearTimeout(t); resolve(); });
-          try { c.proc.send({ type: 'exit' }); } catch { killGroup(c.proc); }
+          c.proc.send({ type: 'exit' }, (err) => { if (err) killGroup(c.proc); });
         });
       }));
     },

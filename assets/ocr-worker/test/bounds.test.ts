@@ -1,8 +1,10 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEngine } from '../src/index.ts';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createEngine, type Engine } from '../src/index.ts';
 import { decodeImageFrame, type GreyImage } from '../src/image.ts';
 import { closePdf, openPdf, renderPage } from '../src/pdf.ts';
+import { procStat } from '../src/proc.ts';
 import { assertValid, fixture } from './helpers/common.ts';
 import { multiPageTiff } from './helpers/tiff.ts';
 import { bombPng, endlessPdf, hugePagePdf } from './hostile.ts';
@@ -93,5 +95,55 @@ describe('documents sharing a child at the boundary (the next one starts while t
       assert.ok(s.documentsJoined >= 1, 'the bomb joined the child of the good document');
       assert.ok(s.documentsRerun >= 1, 'the overrun could not be pinned on one document: both ran again, alone');
     } finally { await one.close(); }
+  });
+});
+
+describe('a child that died a moment ago (its exit not yet seen by the parent)', () => {
+  /** OCR child processes: children of this process running child.ts (of every engine in this file). */
+  function ocrChildren(): number[] {
+    return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+      try {
+        return procStat(`/proc/${pid}/stat`).fields[1] === String(process.pid) && readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('child.ts');
+      } catch { return false; }
+    });
+  }
+  /** The one child a new engine starts when warmed. */
+  async function warmOne(e: Engine): Promise<number> {
+    const others = new Set(ocrChildren());
+    await e.warm();
+    const started = ocrChildren().filter((pid) => !others.has(pid));
+    assert.equal(started.length, 1);
+    return started[0];
+  }
+  /**
+   * SIGKILL, then wait without yielding to the event loop until the kernel has it dead: a zombie whose
+   * threads are all gone (the leader turns Z first; the open files, the IPC socket among them, close
+   * with the last thread). The parent has not seen the exit yet.
+   */
+  function killUnseen(pid: number): void {
+    process.kill(pid, 'SIGKILL');
+    const until = Date.now() + 5000;
+    const dead = (): boolean => procStat(`/proc/${pid}/stat`).fields[0] === 'Z' && readdirSync(`/proc/${pid}/task`).length <= 1;
+    while (!dead()) if (Date.now() > until) throw new Error(`child ${pid} did not die`);
+  }
+
+  test('GIVEN such a child WHEN a document is handed to it THEN the document runs again on a new child and succeeds', async () => {
+    const e = createEngine({ workers: 1, timeoutSeconds: 30 });
+    try {
+      killUnseen(await warmOne(e));
+      const r = await e.process(fixture('pdf/two_paragraphs.pdf'), { name: 'two_paragraphs.pdf' });
+      assertValid(r);
+      assert.equal(r.status, 'SUCCEEDED', JSON.stringify(r.error));
+      assert.equal(e.stats().documentsRerun, 1);
+    } finally { await e.close(); }
+  });
+
+  test('GIVEN such a child WHEN the engine is closed THEN close resolves (no unhandled IPC error)', async () => {
+    const e = createEngine({ workers: 1 });
+    const pid = await warmOne(e);
+    killUnseen(pid);
+    await e.close();
+    assert.equal(e.state, 'closed');
+    assert.ok(!existsSync(`/proc/${pid}`), 'close() waited for the exit (the parent reaped the child)');
   });
 });
