@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,9 @@ import { createEngine, type Engine, type OcrResult } from '../src/index.ts';
 import { groupRssReader } from '../src/engine.ts';
 import { cer } from '../src/cer.ts';
 import { decodeImageFrame, rotateGrey, type GreyImage } from '../src/image.ts';
-import { meanWordConfidence, prepareTessdata } from '../src/native-tesseract.ts';
+import { NATIVE_TESSERACT_COMMAND, prepareTessdata, readTsv } from '../src/native-tesseract.ts';
+import { closePdf, openPdf, renderPage } from '../src/pdf.ts';
+import { languageDataDir } from '../src/paths.ts';
 import { parseOcrEngine } from '../src/options.ts';
 import { procStat, readRss } from '../src/proc.ts';
 import { assertValid, fixture } from './helpers/common.ts';
@@ -182,15 +184,43 @@ describe('configuration', () => {
     }
   });
 
-  test('confidence is the mean of the word confidences in the TSV, ignoring non-word rows', () => {
+  test('TSV: confidence is the mean of the word confidences; text is laid out by line, paragraph and block', () => {
+    const header = 'level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext';
+    const word = (block: number, par: number, line: number, conf: number, text: string): string => `5\t1\t${block}\t${par}\t${line}\t1\t0\t0\t10\t10\t${conf}\t${text}`;
     const tsv = [
-      'level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext',
+      header,
       '1\t1\t0\t0\t0\t0\t0\t0\t100\t100\t-1\t',
-      '5\t1\t1\t1\t1\t1\t0\t0\t10\t10\t90.5\tHello',
-      '5\t1\t1\t1\t1\t2\t0\t0\t10\t10\t79.5\tworld',
-      '5\t1\t1\t1\t1\t3\t0\t0\t10\t10\t95\t ',
+      word(1, 1, 1, 90.5, 'Hello'), word(1, 1, 1, 79.5, 'world'), word(1, 1, 2, 85, 'again'),
+      word(1, 2, 1, 85, 'Second'), word(1, 2, 1, 85, 'paragraph'),
+      word(2, 1, 1, 95, ' '), // an image region's placeholder: no text, no confidence
+      word(3, 1, 1, 85, 'Block'),
     ].join('\n');
-    assert.equal(meanWordConfidence(tsv), 85);
-    assert.equal(meanWordConfidence(''), 0);
+    assert.deepEqual(readTsv(tsv), { text: 'Hello world\nagain\n\nSecond paragraph\n\nBlock\n', confidence: 85 });
+    assert.deepEqual(readTsv(''), { text: '', confidence: 0 });
+    assert.deepEqual(readTsv(header), { text: '', confidence: 0 });
   });
+
+  test('TSV: the text equals tesseract\'s own txt output on corpus pages (scans, a figure page, a form)', async () => {
+    const tessdata = prepareTessdata(['eng'], languageDataDir('eng'));
+    const work = mkdtempSync(join(tmpdir(), 'tsv-vs-txt-'));
+    try {
+      const pages: GreyImage[] = [await decodeImageFrame(fixture('ocr/eurotext.tif'), 'image/tiff', 0, 1e9)];
+      for (const [file, n] of [['TAMReview.pdf', 5], ['160F-2019.pdf', 1]] as const) {
+        const pdf = await openPdf(fixture(`pdf/${file}`));
+        pages.push((await renderPage(pdf, n, 300, 1e9)).image);
+        await closePdf(pdf);
+      }
+      for (const [i, page] of pages.entries()) {
+        writeFileSync(join(work, `${i}.pgm`), pgm(page));
+        execFileSync(NATIVE_TESSERACT_COMMAND, [join(work, `${i}.pgm`), join(work, String(i)), '--tessdata-dir', tessdata, '--psm', '3', '--oem', '1', '--dpi', '300',
+          '-c', 'tessedit_create_txt=1', '-c', 'tessedit_create_tsv=1', '-c', 'page_separator='], { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: 'ignore' });
+        const txt = readFileSync(join(work, `${i}.txt`), 'utf8');
+        const fromTsv = readTsv(readFileSync(join(work, `${i}.tsv`), 'utf8')).text;
+        assert.ok(txt.length > 300, `page ${i} has text`);
+        // txt may end with one more newline, after a trailing image region
+        assert.equal(fromTsv.trimEnd(), txt.trimEnd(), `page ${i}`);
+      }
+    } finally { rmSync(work, { recursive: true, force: true }); }
+  });
+
 });
