@@ -18,12 +18,21 @@ export interface GreyImage {
   data: Uint8Array; // width*height bytes
 }
 
+/**
+ * RGBA → 8-bit grey: ITU-R BT.601 luma with integer weights; transparent pixels become white (paper).
+ * Most of a document page is opaque white: the output starts white, and a pixel is read as one 32-bit
+ * word (all bits set = opaque white, in either byte order; Int32 so that the comparison stays in
+ * integers) and computed only when it is not. Byte by byte this took 45–85 ms per 300-dpi A4 page,
+ * about a quarter of the page's rendering CPU (--cpu-prof on TAMReview pages); this way about 30 ms.
+ */
 export function rgbaToGrey(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): GreyImage {
   const n = width * height;
-  const data = new Uint8Array(n);
-  for (let i = 0, j = 0; i < n; i++, j += 4) {
+  const data = new Uint8Array(n).fill(255);
+  const words = rgba.byteOffset % 4 === 0 ? new Int32Array(rgba.buffer, rgba.byteOffset, n) : null;
+  for (let i = 0; i < n; i++) {
+    if (words !== null && words[i] === -1) continue;
+    const j = i * 4;
     const a = rgba[j + 3];
-    // ITU-R BT.601 luma with integer weights; transparent pixels become white (paper)
     const y = (rgba[j] * 77 + rgba[j + 1] * 150 + rgba[j + 2] * 29) >> 8;
     data[i] = a === 255 ? y : ((y * a + 255 * (255 - a)) / 255) | 0;
   }

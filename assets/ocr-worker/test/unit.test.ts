@@ -5,7 +5,7 @@ import { selectPages } from '../src/options.ts';
 import { judgeTextLayer } from '../src/textlayer.ts';
 import { cer } from '../src/cer.ts';
 import { memoryVerdict } from '../src/engine.ts';
-import { rotateGrey } from '../src/image.ts';
+import { rgbaToGrey, rotateGrey } from '../src/image.ts';
 import { fixture } from './helpers/common.ts';
 import { readFileSync } from 'node:fs';
 
@@ -48,6 +48,18 @@ test('rotation round trip', () => {
     assert.deepEqual([...r.data], [...img.data]);
   }
   assert.deepEqual([...rotateGrey(img, 90).data], [4, 1, 5, 2, 6, 3]);
+});
+
+test('RGBA to grey: BT.601 luma, transparent pixels towards white, the same from aligned and unaligned buffers', () => {
+  // white, black, pure red/green/blue, a grey, transparent black, half-transparent black, opaque white again
+  const pixels = [[255, 255, 255, 255], [0, 0, 0, 255], [255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255], [128, 128, 128, 255], [0, 0, 0, 0], [0, 0, 0, 128], [255, 255, 255, 255]];
+  const expected = [255, 0, 76, 149, 28, 128, 255, 127, 255];
+  const aligned = new Uint8ClampedArray(pixels.flat());
+  assert.deepEqual([...rgbaToGrey(aligned, 9, 1).data], expected);
+  // the same pixels one byte into a buffer: no 32-bit view is possible, the result must not change
+  const shifted = new Uint8ClampedArray(pixels.length * 4 + 1);
+  shifted.set(aligned, 1);
+  assert.deepEqual([...rgbaToGrey(shifted.subarray(1), 3, 3).data], expected);
 });
 
 test('CPU count honours cgroup limits and is at least 1', () => {
