@@ -501,13 +501,13 @@ describe('BatchOcrProcessor methods', () => {
     // 3 interface endpoints (ecr.api, ecr.dkr, logs) x 2 AZ x 730 h x $0.01 = $43.80, + dashboard $3 + 3 alarms $0.30.
     expect(estimate.network!.fixedMonthlyUsd).toBeCloseTo(43.8, 2);
     expect(estimate.fixedMonthlyUsd).toBeCloseTo(47.1, 2);
-    // 2 vCPU, 4 GiB at the benchmark's 0.43 pages/vCPU-s: 1,000 pages = 1,163 task-seconds.
-    const hours = 1000 / (2 * 0.25) / 3600;
+    // 2 vCPU, 4 GiB at the benchmark's median 0.23 pages/vCPU-s: 1,000 pages = 2,174 task-seconds.
+    const hours = 1000 / (2 * 0.23) / 3600;
     expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(hours * (2 * FARGATE_VCPU_HOUR_USD + 4 * FARGATE_GB_HOUR_USD), 4);
     expect(estimate.perThousandPages.fargateSpotUsd).toBeCloseTo(estimate.perThousandPages.fargateUsd * 0.3, 4);
     expect(estimate.perThousandPages.textractUsd).toBe(1.5);
-    expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(0.0549, 4);
-    expect(estimate.perThousandPages.fargateSpotUsd).toBeCloseTo(0.0165, 4);
+    expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(0.0596, 4);
+    expect(estimate.perThousandPages.fargateSpotUsd).toBeCloseTo(0.0179, 4);
     expect(estimate.perThousandPages.fargateUsd).toBeLessThan(estimate.perThousandPages.textractUsd / 10);
   });
 
@@ -539,7 +539,7 @@ describe('BatchOcrProcessor methods', () => {
     const hours = 1000 / (2 * DEFAULT_PAGES_PER_VCPU_SECOND) / 3600;
     expect(estimate.perThousandPages.cpuArchitecture).toBe('ARM64');
     expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(hours * (2 * FARGATE_ARM_VCPU_HOUR_USD + 4 * FARGATE_ARM_GB_HOUR_USD), 4);
-    expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(0.0439, 4);
+    expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(0.0477, 4);
     expect(estimate.perThousandPages.fargateSpotUsd).toBe(estimate.perThousandPages.fargateUsd);
     expect(estimate.notes.join(' ')).toMatch(/Linux\/ARM rates and run on-demand \(Fargate Spot runs X86_64 only\)/);
     expect(template({}).ocr.estimateMonthlyCost().perThousandPages.cpuArchitecture).toBe('X86_64');

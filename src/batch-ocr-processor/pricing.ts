@@ -27,22 +27,23 @@ export const TYPICAL_FARGATE_SPOT_DISCOUNT = 0.7;
 export const TEXTRACT_DETECT_TEXT_PER_1000_PAGES_USD = 1.5;
 /**
  * Default throughput of the OCR worker: pages per vCPU-second for scanned pages OCR'd at 300 dpi.
- * From the worker benchmark (assets/ocr-worker/bench/results.json, 2026-12-01): 26.6–30.1 OCR pages per
- * minute over four runs with 2 workers on 2 vCPUs of an Intel Xeon VM shared with other tenants (wall
- * clock, rendering included; 11 of its 13 pages are dense A4 pages) = 0.22–0.25 pages per vCPU-second;
- * the default is the best run's 0.25 (4 vCPU-seconds per page). The same benchmark
- * gave 51.4 pages per minute on an AMD EPYC VM earlier that day: the figure depends on the CPU, and a
- * Fargate vCPU need not match either. A test keeps this within 15% of the benchmark's latest figure.
- * Measure your own documents with `npm run bench` in the worker and pass the figure as `pagesPerVcpuSecond`.
+ * From the worker benchmark (assets/ocr-worker/bench/results.json, 2026-12-01): 24.8–30.1 OCR pages per
+ * minute over five runs with 2 workers on 2 vCPUs of an Intel Xeon VM shared with other tenants (wall
+ * clock, rendering included; 11 of its 13 pages are dense A4 pages), median 27.3 = 0.23 pages per
+ * vCPU-second (4.3 vCPU-seconds per page). The median, not the latest or the best run: one run moves
+ * by ±10% on that VM. The same benchmark gave 51.4 pages per minute on an AMD EPYC VM earlier that
+ * day: the figure depends on the CPU, and a Fargate vCPU need not match either. A test keeps this
+ * within 15% of the benchmark's latest figure. Measure your own documents with `npm run bench` in the
+ * worker and pass the figure as `pagesPerVcpuSecond`.
  */
-export const DEFAULT_PAGES_PER_VCPU_SECOND = 0.25;
+export const DEFAULT_PAGES_PER_VCPU_SECOND = 0.23;
 /**
  * Default throughput with the native Tesseract backend (`OcrEngine.NATIVE_TESSERACT`), from the same
- * benchmark runs: the engine end to end with native Tesseract doing the recognition, 35.4–39.3 pages
- * per minute on 2 vCPUs = 0.30–0.33 pages per vCPU-second; the default is the best run's 0.33. A test
- * keeps this within 15% of the benchmark's latest figure too.
+ * benchmark runs: the engine end to end with native Tesseract doing the recognition, 33.9–39.3 pages
+ * per minute on 2 vCPUs, median 36.8 = 0.31 pages per vCPU-second. A test keeps this within 15% of the
+ * benchmark's latest figure too.
  */
-export const DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT = 0.33;
+export const DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT = 0.31;
 
 /** Inputs of a per-page cost estimate. */
 export interface PageCostOptions {
