@@ -19,9 +19,10 @@ import { openPdf, readTextLayer, renderPage, closePdf } from '../src/pdf.ts';
 import { decodeBarcodes } from '../src/qr.ts';
 import { OcrPool } from '../src/ocr.ts';
 import { oneAhead } from '../src/one-ahead.ts';
-import { procStat, readRss } from '../src/proc.ts';
+import { processes, procStat, readRss } from '../src/proc.ts';
 import type { OcrEngineName } from '../src/options.ts';
 import { languageDataDir, PACKAGE_ROOT } from '../src/paths.ts';
+import { ocrChildPids } from '../test/helpers/common.ts';
 import { multiPageTiff } from '../test/helpers/tiff.ts';
 
 const CORPUS = process.env.OCR_CORPUS ?? '/work/shared/corpus';
@@ -60,12 +61,10 @@ async function pages(): Promise<Page[]> {
 /** Child pids by parent pid, over every process now running. */
 function processesByParent(): Map<number, number[]> {
   const children = new Map<number, number[]>();
-  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      const ppid = Number(procStat(`/proc/${d}/stat`).fields[1]);
-      if (!children.has(ppid)) children.set(ppid, []);
-      children.get(ppid)!.push(Number(d));
-    } catch { /* gone */ }
+  for (const { pid, fields } of processes()) {
+    const ppid = Number(fields[1]);
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid)!.push(pid);
   }
   return children;
 }
@@ -91,10 +90,7 @@ function cpuSeconds(): number {
 
 /** The engine's bounded child (forked from this process, running src/child.ts). */
 function engineChildPid(): number | null {
-  for (const pid of processesByParent().get(process.pid) ?? []) {
-    try { if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('child.ts')) return pid; } catch { /* gone */ }
-  }
-  return null;
+  return ocrChildPids()[0] ?? null;
 }
 
 /**

@@ -6,14 +6,14 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { OcrError, toErrorInfo, type ErrorInfo } from './errors.ts';
 import { detectMediaType, type MediaType } from './media.ts';
 import { availableCpus, DEFAULTS, parseOcrEngine, type DocumentOptions, type OcrEngineName } from './options.ts';
 import { PACKAGE_ROOT } from './paths.ts';
-import { procStat, readRss } from './proc.ts';
+import { processes, readRss } from './proc.ts';
 import type { DocumentOutcome } from './document.ts';
 import { PAGE_SEPARATOR, SCHEMA_VERSION, type OcrResult } from './result.ts';
 
@@ -102,17 +102,7 @@ interface RunOutcome { outcome?: DocumentOutcome; error?: ErrorInfo; peakRss: nu
 
 /** Pids of the processes in a process group other than its leader (a scan of /proc). */
 export function groupMembers(leader: number): number[] {
-  const out: number[] = [];
-  let entries: string[];
-  try { entries = readdirSync('/proc'); } catch { return out; }
-  for (const e of entries) {
-    const c = e.charCodeAt(0);
-    if (c < 48 || c > 57 || e === String(leader)) continue;
-    try {
-      if (Number(procStat(`/proc/${e}/stat`).fields[2]) === leader) out.push(Number(e)); // [2] pgrp
-    } catch { /* gone meanwhile */ }
-  }
-  return out;
+  return processes().filter((p) => p.pid !== leader && Number(p.fields[2]) === leader).map((p) => p.pid); // [2] pgrp
 }
 
 /**

@@ -1,5 +1,5 @@
 /** Reading /proc (Linux): process memory and stat lines, for the engine's bounds and the benchmark. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** VmRSS of a process in bytes; 0 when it is gone. */
 export function readRss(pid: number): number {
@@ -19,4 +19,17 @@ export function readRss(pid: number): number {
 export function procStat(path: string): { name: string; fields: string[] } {
   const st = readFileSync(path, 'utf8');
   return { name: st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')), fields: st.slice(st.lastIndexOf(')') + 2).split(' ') };
+}
+
+/** Every process now running, with its stat line read by procStat (one that exits meanwhile is left out). */
+export function processes(): Array<{ pid: number; name: string; fields: string[] }> {
+  let entries: string[];
+  try { entries = readdirSync('/proc'); } catch { return []; }
+  return entries.flatMap((e) => {
+    const c = e.charCodeAt(0);
+    if (c < 48 || c > 57) return []; // not a pid
+    try {
+      return [{ pid: Number(e), ...procStat(`/proc/${e}/stat`) }];
+    } catch { return []; } // gone meanwhile
+  });
 }

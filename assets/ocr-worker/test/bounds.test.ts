@@ -1,11 +1,11 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createEngine, type Engine } from '../src/index.ts';
 import { decodeImageFrame, type GreyImage } from '../src/image.ts';
 import { closePdf, openPdf, renderPage } from '../src/pdf.ts';
 import { procStat } from '../src/proc.ts';
-import { assertValid, fixture } from './helpers/common.ts';
+import { assertValid, fixture, ocrChildPids } from './helpers/common.ts';
 import { multiPageTiff } from './helpers/tiff.ts';
 import { bombPng, endlessPdf, hugePagePdf } from './hostile.ts';
 
@@ -99,19 +99,11 @@ describe('documents sharing a child at the boundary (the next one starts while t
 });
 
 describe('a child that died a moment ago (its exit not yet seen by the parent)', () => {
-  /** OCR child processes: children of this process running child.ts (of every engine in this file). */
-  function ocrChildren(): number[] {
-    return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-      try {
-        return procStat(`/proc/${pid}/stat`).fields[1] === String(process.pid) && readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('child.ts');
-      } catch { return false; }
-    });
-  }
   /** The one child a new engine starts when warmed. */
   async function warmOne(e: Engine): Promise<number> {
-    const others = new Set(ocrChildren());
+    const others = new Set(ocrChildPids());
     await e.warm();
-    const started = ocrChildren().filter((pid) => !others.has(pid));
+    const started = ocrChildPids().filter((pid) => !others.has(pid));
     assert.equal(started.length, 1);
     return started[0];
   }

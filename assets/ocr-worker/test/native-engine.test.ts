@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -17,7 +17,7 @@ import { NATIVE_TESSERACT_COMMAND, prepareTessdata, readTsv } from '../src/nativ
 import { closePdf, openPdf, renderPage } from '../src/pdf.ts';
 import { languageDataDir } from '../src/paths.ts';
 import { parseOcrEngine } from '../src/options.ts';
-import { procStat, readRss } from '../src/proc.ts';
+import { processes, readRss } from '../src/proc.ts';
 import { assertValid, fixture } from './helpers/common.ts';
 import { pgm } from './helpers/generate.ts';
 import { multiPageTiff } from './helpers/tiff.ts';
@@ -34,13 +34,8 @@ async function run(e: Engine, bytes: Uint8Array, name: string, options = {}): Pr
  * Every live tesseract process: pid, state and process group (a zombie, state Z, has been killed:
  * only its exit status is left).
  */
-function tesseractProcesses(): Array<{ pid: string; state: string; group: string }> {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
-    try {
-      const { name, fields } = procStat(`/proc/${pid}/stat`);
-      return name === 'tesseract' && fields[0] !== 'Z' ? [{ pid, state: fields[0], group: fields[2] }] : [];
-    } catch { return []; }
-  });
+function tesseractProcesses(): Array<{ pid: number; state: string; group: string }> {
+  return processes().filter((p) => p.name === 'tesseract' && p.fields[0] !== 'Z').map((p) => ({ pid: p.pid, state: p.fields[0], group: p.fields[2] }));
 }
 
 /** The image repeated nx times across and ny times down: a page with that many times the text. */

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { validateResult, type OcrResult } from '../../src/index.ts';
+import { processes } from '../../src/proc.ts';
 
 export const TEST_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const FIXTURES = join(TEST_DIR, 'fixtures');
@@ -15,4 +16,11 @@ export function fixture(rel: string): Buffer {
 export function assertValid(r: OcrResult | unknown): void {
   const problems = validateResult(r);
   assert.deepEqual(problems, [], `result does not match the schema: ${problems.join('; ')}`);
+}
+
+/** The engines' bounded OCR children of this process (forked from it, running src/child.ts). */
+export function ocrChildPids(): number[] {
+  return processes().filter((p) => p.fields[1] === String(process.pid)).map((p) => p.pid).filter((pid) => {
+    try { return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('child.ts'); } catch { return false; } // gone meanwhile
+  });
 }
