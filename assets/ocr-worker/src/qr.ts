@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import type { GreyImage } from './image.ts';
 import { downscaleGrey, resizeGrey } from './image.ts';
+import { finderCandidates } from './finder-screen.ts';
+import { hybridBinarize, type Bitmap } from './binarize.ts';
 
 const require = createRequire(import.meta.url);
 const ZX = require('@zxing/library');
@@ -18,8 +20,11 @@ export interface BarcodeOptions {
   formats?: string[];
   /** Most symbols looked for on one image (each found symbol is masked and the search repeated). */
   maxCodes?: number;
-  /** Skip the slower fallbacks (used for pages where speed matters more than hard codes). */
-  fast?: boolean;
+  /**
+   * Large images, QR codes only: look for finder-pattern candidates first and search no further when
+   * there are none (see `finderCandidates`). Default true; false runs every attempt (for comparison).
+   */
+  screen?: boolean;
 }
 
 interface Attempt { name: string; run: (img: GreyImage) => Found | null }
@@ -53,29 +58,139 @@ function readersFor(formats: string[]): Array<{ decode(b: unknown, h?: Map<unkno
   return readers;
 }
 
+/** Tries each reader on one binarised bitmap. */
+function decodeBitmap(readers: ReturnType<typeof readersFor>, hints: Map<unknown, unknown>, bitmap: unknown, scale: number): Found | null {
+  for (const reader of readers) {
+    try {
+      const r = reader.decode(bitmap, hints);
+      return {
+        text: r.getText(),
+        format: ZX.BarcodeFormat[r.getBarcodeFormat()],
+        box: boxOf(r.getResultPoints().map((p: { getX(): number; getY(): number }) => ({ x: p.getX(), y: p.getY() })), scale),
+      };
+    } catch {
+      // not found with this reader
+    } finally {
+      reader.reset();
+    }
+  }
+  return null;
+}
+
+function luminanceSource(img: GreyImage): any {
+  return new ZX.RGBLuminanceSource(new Uint8ClampedArray(img.data.buffer, img.data.byteOffset, img.data.byteLength), img.width, img.height);
+}
+
 function zxingAttempt(formats: string[], binarizer: 'hybrid' | 'global', invert: boolean): (img: GreyImage, scale?: number) => Found | null {
   const readers = readersFor(formats);
   const hints = hintsFor(formats, true);
   return (img: GreyImage, scale = 1) => {
-    let source = new ZX.RGBLuminanceSource(new Uint8ClampedArray(img.data.buffer, img.data.byteOffset, img.data.byteLength), img.width, img.height);
+    let source = luminanceSource(img);
     if (invert) source = new ZX.InvertedLuminanceSource(source);
-    const bitmap = new ZX.BinaryBitmap(binarizer === 'hybrid' ? new ZX.HybridBinarizer(source) : new ZX.GlobalHistogramBinarizer(source));
-    for (const reader of readers) {
-      try {
-        const r = reader.decode(bitmap, hints);
-        return {
-          text: r.getText(),
-          format: ZX.BarcodeFormat[r.getBarcodeFormat()],
-          box: boxOf(r.getResultPoints().map((p: { getX(): number; getY(): number }) => ({ x: p.getX(), y: p.getY() })), scale),
-        };
-      } catch {
-        // not found with this reader
-      } finally {
-        reader.reset();
-      }
-    }
-    return null;
+    return decodeBitmap(readers, hints, new ZX.BinaryBitmap(binarizer === 'hybrid' ? new ZX.HybridBinarizer(source) : new ZX.GlobalHistogramBinarizer(source)), scale);
   };
+}
+
+/** Hands ZXing a bitmap binarised beforehand (the screen and the decoding attempts share them). */
+const BinarizerBase: new (source: unknown) => object = ZX.Binarizer;
+class PrecomputedBinarizer extends BinarizerBase {
+  private readonly matrix: any;
+  constructor(source: unknown, matrix: any) { super(source); this.matrix = matrix; }
+  getBlackMatrix(): any { return this.matrix; }
+  getBlackRow(y: number, row: unknown): any { return this.matrix.getRow(y, row); }
+  createBinarizer(): never { throw new Error('PrecomputedBinarizer cannot binarise another source'); }
+}
+
+/** ZXing's BitMatrix as a plain bitmap (ZXing keeps its words in a field its typings mark private). */
+function bitmapOf(matrix: any): Bitmap {
+  return { width: matrix.getWidth(), height: matrix.getHeight(), rowSize: matrix.getRowSize(), bits: matrix.bits };
+}
+
+/**
+ * One image's binarisations (ZXing's, or bit-identical to ZXing's: binarize.ts), each computed once
+ * on first use: the screen looks at them, and the screened search's attempts decode from them.
+ */
+class Binarisations {
+  readonly img: GreyImage;
+  private cache = new Map<string, any>();
+  constructor(img: GreyImage) { this.img = img; }
+  private get<T>(key: string, make: () => T): T | null {
+    if (!this.cache.has(key)) {
+      let value: T | null = null;
+      // ZXing's global binarizer throws when the image's histogram has no two distinct peaks
+      try { value = make(); } catch { value = null; }
+      this.cache.set(key, value);
+    }
+    return this.cache.get(key);
+  }
+  private hybridBoth(): { image: Bitmap; negative: Bitmap } {
+    return this.get('hybrid', () => hybridBinarize(this.img) ?? {
+      // below ZXing's hybrid minimum (never for a large image): ZXing's own fallback
+      image: bitmapOf(new ZX.HybridBinarizer(luminanceSource(this.img)).getBlackMatrix()),
+      negative: bitmapOf(new ZX.HybridBinarizer(luminanceSource(this.inverted())).getBlackMatrix()),
+    })!;
+  }
+  hybrid(): Bitmap { return this.hybridBoth().image; }
+  /** The hybrid binarisation of the negative image (255 - v, as ZXing's InvertedLuminanceSource reads it). */
+  hybridInverted(): Bitmap { return this.hybridBoth().negative; }
+  inverted(): GreyImage {
+    return this.get('inverted-image', () => {
+      const d = this.img.data, out = new Uint8Array(d.length);
+      for (let i = 0; i < d.length; i++) out[i] = 255 - d[i];
+      return { width: this.img.width, height: this.img.height, data: out };
+    })!;
+  }
+  global(): Bitmap | null { return this.get('global', () => bitmapOf(new ZX.GlobalHistogramBinarizer(luminanceSource(this.img)).getBlackMatrix())); }
+  half(): GreyImage | null { return this.get('half-image', () => Math.max(this.img.width, this.img.height) < 600 ? null : downscaleGrey(this.img, 2)); }
+  halfHybrid(): Bitmap | null {
+    return this.get('half-hybrid', () => { const h = this.half(); return h ? (hybridBinarize(h)?.image ?? null) : null; });
+  }
+  normalised(): GreyImage | null { return this.get('normalised-image', () => normalise(this.img)); }
+  normalisedGlobal(): Bitmap | null {
+    return this.get('normalised-global', () => { const n = this.normalised(); return n ? bitmapOf(new ZX.GlobalHistogramBinarizer(luminanceSource(n)).getBlackMatrix()) : null; });
+  }
+}
+
+/**
+ * Whether the screened search should run at all: a finder-pattern candidate, of either colour, in one
+ * of the bitmaps its attempts decode from (see finder-screen.ts). The normalised attempt's own bitmap
+ * is looked at only when the plain global binarisation fails (a page without two distinct grey
+ * peaks, where stretching the contrast is what lets it binarise); otherwise its threshold is the
+ * plain one's up to the histogram's 32-bucket rounding, and the plain bitmap stands for it.
+ */
+function mayHoldQrCode(b: Binarisations): boolean {
+  const bitmaps = [() => b.hybrid(), () => b.global() ?? b.normalisedGlobal(), () => b.hybridInverted(), () => b.halfHybrid()];
+  for (const bitmap of bitmaps) {
+    const m = bitmap();
+    if (!m) continue;
+    const c = finderCandidates(m);
+    if (c.dark || c.light) return true;
+  }
+  return false;
+}
+
+/**
+ * The search on large images when QR codes are the only format: the same attempts as the unscreened
+ * large-image search, in the same order, decoding from the shared bitmaps. (The inverted attempt
+ * binarises the negative image: the complement of the hybrid bitmap is cheaper but not the same, as
+ * the hybrid binarizer takes flat blocks for background, and it read 40 of the corpus's 55 photos
+ * inverted on a page against 42.)
+ */
+function screenedQrAttempts(): Array<{ name: string; run: (b: Binarisations) => Found | null }> {
+  const readers = readersFor(['QR_CODE']);
+  const hints = hintsFor(['QR_CODE'], true);
+  const decode = (img: GreyImage | null, bitmap: Bitmap | null, scale = 1): Found | null => {
+    if (!img || !bitmap) return null;
+    const matrix = new ZX.BitMatrix(bitmap.width, bitmap.height, bitmap.rowSize, bitmap.bits);
+    return decodeBitmap(readers, hints, new ZX.BinaryBitmap(new PrecomputedBinarizer(luminanceSource(img), matrix)), scale);
+  };
+  return [
+    { name: 'zxing-hybrid', run: (b) => decode(b.img, b.hybrid()) },
+    { name: 'zxing-global', run: (b) => decode(b.img, b.global()) },
+    { name: 'zxing-hybrid-inverted', run: (b) => decode(b.inverted(), b.hybridInverted()) },
+    { name: 'zxing-global-normalised', run: (b) => decode(b.img, b.normalisedGlobal()) },
+    { name: 'zxing-hybrid-half', run: (b) => decode(b.half(), b.halfHybrid(), 2) },
+  ];
 }
 
 function jsqrAttempt(img: GreyImage, scale = 1): Found | null {
@@ -137,16 +252,18 @@ function blur3(img: GreyImage): GreyImage {
 }
 
 /**
- * The ordered list of attempts. Cheap ones first; each later one is tried only when all earlier
- * ones found nothing. Chosen on the tuning half of the corpus (see bench/ and README.md).
- */
-/**
- * Above this many pixels (rendered pages), only the ZXing attempts run (~0.3 s on a 300-dpi A4 page):
- * jsQR costs ~0.5 s per full page and ~0.2 s per half-size copy, for codes ZXing already reads on pages.
+ * Above this many pixels (rendered pages), only the ZXing attempts run: jsQR costs ~0.5 s per full
+ * page and ~0.2 s per half-size copy, for codes ZXing already reads on pages. For QR codes they run
+ * screened (screenedQrAttempts): all five took 0.2–0.45 s on a 300-dpi A4 page without a code.
  */
 export const LARGE_IMAGE_PIXELS = 3_000_000;
 
-function buildAttempts(formats: string[], fast: boolean, large: boolean): Attempt[] {
+/**
+ * The ordered list of attempts. Cheap ones first; each later one is tried only when all earlier
+ * ones found nothing. Chosen on the tuning half of the corpus (see bench/ and README.md).
+ */
+
+function buildAttempts(formats: string[], large: boolean): Attempt[] {
   const hybrid = zxingAttempt(formats, 'hybrid', false);
   const global = zxingAttempt(formats, 'global', false);
   const hybridInv = zxingAttempt(formats, 'hybrid', true);
@@ -156,7 +273,6 @@ function buildAttempts(formats: string[], fast: boolean, large: boolean): Attemp
     { name: 'zxing-global', run: (img) => global(img) },
   ];
   if (qr && !large) attempts.push({ name: 'jsqr', run: (img) => jsqrAttempt(img) });
-  if (fast) return attempts;
   attempts.push(
     { name: 'zxing-hybrid-inverted', run: (img) => hybridInv(img) },
     { name: 'zxing-global-normalised', run: (img) => { const n = normalise(img); return n ? global(n) : null; } },
@@ -205,14 +321,21 @@ function mask(img: GreyImage, box: [number, number, number, number]): GreyImage 
 export function decodeBarcodes(img: GreyImage, options: BarcodeOptions = {}): BarcodeHit[] {
   const formats = options.formats ?? ['QR_CODE'];
   const maxCodes = options.maxCodes ?? 8;
-  const attempts = buildAttempts(formats, options.fast ?? false, img.width * img.height > LARGE_IMAGE_PIXELS);
+  const large = img.width * img.height > LARGE_IMAGE_PIXELS;
+  const screened = large && options.screen !== false && formats.length === 1 && formats[0] === 'QR_CODE';
+  const attempts: Array<{ name: string; run: (image: GreyImage, b: Binarisations) => Found | null }> = screened
+    ? screenedQrAttempts().map((a) => ({ name: a.name, run: (_image, b) => a.run(b) }))
+    : buildAttempts(formats, large).map((a) => ({ name: a.name, run: (image) => a.run(image) }));
   const hits: BarcodeHit[] = [];
   let current = img;
   for (let k = 0; k < maxCodes; k++) {
+    const bitmaps = new Binarisations(current);
+    // also after each code found and masked: the search that finds nothing more is the costly one
+    if (screened && !mayHoldQrCode(bitmaps)) break;
     let found: Found | null = null, by = '';
     for (const a of attempts) {
       const ta = performance.now();
-      try { found = a.run(current); } catch { found = null; }
+      try { found = a.run(current, bitmaps); } catch { found = null; }
       if (process.env.QR_DEBUG) process.stderr.write(`${a.name} ${(performance.now() - ta).toFixed(0)}ms\n`);
       if (found) { by = a.name; break; }
     }

@@ -5,7 +5,7 @@ import { selectPages } from '../src/options.ts';
 import { judgeTextLayer } from '../src/textlayer.ts';
 import { cer } from '../src/cer.ts';
 import { memoryVerdict } from '../src/engine.ts';
-import { rgbaToGrey, rotateGrey } from '../src/image.ts';
+import { downscaleGrey, rgbaToGrey, rotateGrey } from '../src/image.ts';
 import { fixture } from './helpers/common.ts';
 import { readFileSync } from 'node:fs';
 
@@ -93,4 +93,22 @@ test('memory verdicts: a document is blamed only when it is alone in a child tha
   // (one document counted), and /proc still shows the dying child's RSS: not this document's fault
   assert.equal(memoryVerdict(905 * MiB, 900 * MiB, 1, 'shared'), 'awaiting-exit');
   assert.equal(memoryVerdict(1200 * MiB, 900 * MiB, 1, 7), 'awaiting-exit');
+});
+
+test('downscale by 2 (the fast path) and by 3: each output pixel is the floor of its block\'s mean', () => {
+  const width = 101, height = 67; // odd: the last column and row are dropped
+  const data = new Uint8Array(width * height);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
+  for (const f of [2, 3]) {
+    const out = downscaleGrey({ width, height, data }, f);
+    assert.equal(out.width, Math.floor(width / f));
+    assert.equal(out.height, Math.floor(height / f));
+    for (let y = 0; y < out.height; y++) {
+      for (let x = 0; x < out.width; x++) {
+        let sum = 0;
+        for (let dy = 0; dy < f; dy++) for (let dx = 0; dx < f; dx++) sum += data[(y * f + dy) * width + x * f + dx];
+        assert.equal(out.data[y * out.width + x], Math.floor(sum / (f * f)), `factor ${f} at ${x},${y}`);
+      }
+    }
+  }
 });

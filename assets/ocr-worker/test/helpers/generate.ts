@@ -27,3 +27,20 @@ export function qrPage(width: number, height: number, codes: Array<{ text: strin
 export function pgm(img: GreyImage): Buffer {
   return toPGM(img);
 }
+
+/**
+ * A photo placed on a page: on `background` (a copy is changed) or on white, at (x, y), cropped at
+ * the page's edge; `negative` pastes the photo's negative (a light-on-dark code).
+ */
+export function placeOnPage(photo: GreyImage, page: GreyImage | { width: number; height: number }, x: number, y: number,
+  negative = false): GreyImage {
+  const { width, height } = page;
+  const data = 'data' in page ? new Uint8Array(page.data) : new Uint8Array(width * height).fill(255);
+  for (let r = 0; r < photo.height && y + r < height; r++) {
+    for (let c = 0; c < photo.width && x + c < width; c++) {
+      const v = photo.data[r * photo.width + c];
+      data[(y + r) * width + x + c] = negative ? 255 - v : v;
+    }
+  }
+  return { width, height, data };
+}
