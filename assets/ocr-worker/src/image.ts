@@ -52,10 +52,14 @@ export function rgbaToGrey(rgba: Uint8Array | Uint8ClampedArray, width: number, 
   return { width, height, data };
 }
 
+/** The header of a binary PGM (P5) of this image; the pixels follow it as they are. */
+export function pgmHeader(img: GreyImage): Buffer {
+  return Buffer.from(`P5\n${img.width} ${img.height}\n255\n`, 'latin1');
+}
+
 /** Binary PGM (P5): tesseract (leptonica) reads it without any PNG encode/decode round trip. */
 export function toPGM(img: GreyImage): Buffer {
-  const header = Buffer.from(`P5\n${img.width} ${img.height}\n255\n`, 'latin1');
-  return Buffer.concat([header, Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength)]);
+  return Buffer.concat([pgmHeader(img), Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength)]);
 }
 
 /** Rotates clockwise by 90, 180 or 270 degrees. */

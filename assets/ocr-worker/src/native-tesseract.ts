@@ -10,11 +10,12 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { OcrError } from './errors.ts';
+import { pgmHeader, type GreyImage } from './image.ts';
 
 /** The command the native backend runs; a Debian `tesseract-ocr` install puts it on PATH. */
 export const NATIVE_TESSERACT_COMMAND = process.env.OCR_TESSERACT_COMMAND || 'tesseract';
@@ -109,14 +110,23 @@ export class NativeTesseract {
     this.languages = languages.join('+');
   }
 
-  /** OCR of one greyscale page (PGM bytes, written to a temporary file), page segmentation 3, LSTM only, one thread. */
-  recognize(pgm: Uint8Array, dpi: number | undefined): Promise<{ text: string; confidence: number }> {
+  /** OCR of one greyscale page (written to a temporary PGM file), page segmentation 3, LSTM only, one thread. */
+  recognize(img: GreyImage, dpi: number | undefined): Promise<{ text: string; confidence: number }> {
     const work = mkdtempSync(join(os.tmpdir(), 'ocr-page-'));
     const outBase = join(work, 'page');
     // a file, not stdin: tesseract reads stdin a character at a time (measured: 6-10% more time per
     // page for an A4 page at 300 dpi)
     const image = join(work, 'page.pgm');
-    writeFileSync(image, pgm);
+    // header and pixels written as they are (not concatenated into one more copy of the page)
+    const fd = openSync(image, 'w');
+    try {
+      for (const part of [pgmHeader(img), img.data]) {
+        // writeSync may write less than asked (it does not loop as writeFileSync does)
+        for (let off = 0; off < part.byteLength;) off += writeSync(fd, part, off);
+      }
+    } finally {
+      closeSync(fd);
+    }
     const args = [image, outBase, '--tessdata-dir', this.tessdata, '-l', this.languages, '--psm', '3', '--oem', '1',
       ...(dpi ? ['--dpi', String(Math.round(dpi))] : []),
       // the TSV alone: text and confidences (see readTsv)

@@ -113,7 +113,7 @@ export class OcrPool {
     await this.warm();
     const slot = await this.acquire();
     try {
-      if (this.native) return await this.native.recognize(toPGM(img), dpi);
+      if (this.native) return await this.native.recognize(img, dpi);
       const params: Record<string, string> = {};
       if (dpi) params.user_defined_dpi = String(Math.round(dpi));
       const { data } = await slot.worker.recognize(toPGM(img), params, { text: true });
