@@ -8,7 +8,7 @@
  * TAMReview pages that need OCR (throughput only). The same greyscale 300-dpi images go to both engines.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -549,6 +549,56 @@ function roundThreads(t?: ThreadCpu): ThreadCpu | null { return t ? { ocrWorkers
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 const nb = results.engineNativeBackend;
+/**
+ * One line per run in bench/history.jsonl (appended; committed with the results). One run on the
+ * shared VM moves by up to ±10 %, not every engine alike, so the README quotes the ranges and
+ * medians over the runs on record, and the Batch cost estimate's defaults follow the median
+ * (a test holds them to it), not the latest run.
+ */
+interface HistoryRun {
+  date: string; source?: string; machine: string;
+  pagesPerMinute: { engine: number; nativeBackend: number | null; native: number | null; pipeline: number | null };
+  cpuVsNative: { engine: number | null; nativeBackend: number | null };
+  wallVsNative: { engine: number | null; nativeBackend: number | null };
+  nativeBackendVsPipeline: { cpu: number | null; wall: number | null };
+  nativeBackendAtEqualTesseractSpeed: number | null;
+}
+const HISTORY = join(PACKAGE_ROOT, 'bench', 'history.jsonl');
+const history: HistoryRun[] = existsSync(HISTORY) ? readFileSync(HISTORY, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)) : [];
+history.push({
+  date: started, machine: String(results.machine.model),
+  pagesPerMinute: { engine: results.engine.pagesPerMinute, nativeBackend: nb?.pagesPerMinute ?? null, native: results.native?.pagesPerMinute ?? null, pipeline: results.nativePipeline?.pagesPerMinute ?? null },
+  cpuVsNative: { engine: results.cpuNormalised.engineVsNative, nativeBackend: nb?.cpuVsNative ?? null },
+  wallVsNative: { engine: results.throughputVsNative ?? null, nativeBackend: nb?.throughputVsNative ?? null },
+  nativeBackendVsPipeline: { cpu: results.nativePipeline?.engineNativeBackendVsPipeline?.cpu ?? null, wall: results.nativePipeline?.engineNativeBackendVsPipeline?.wallClock ?? null },
+  nativeBackendAtEqualTesseractSpeed: nb?.cpuSplit?.atEqualTesseractSpeed ?? null,
+});
+// the runs on this run's CPU model (absolute figures differ between models; an AMD VM read 1.7x as fast)
+const sameMachine = history.filter((h) => h.machine === String(results.machine.model));
+function spread(values: Array<number | null | undefined>): string {
+  const v = values.filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
+  if (v.length === 0) return 'n/a | n/a | n/a | 0';
+  const median = v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  return `${v[0]} | **${round(median, 3)}** | ${v[v.length - 1]} | ${v.length}`;
+}
+const historyMd = [
+  `Over the runs on record on this CPU model (\`bench/history.jsonl\`, ${sameMachine.length} runs; one run moves by up to ±10 % on this shared VM):`,
+  '',
+  '| measure | lowest | median | highest | runs |',
+  '|---|---|---|---|---|',
+  `| native backend vs native Tesseract on pre-rendered pages, CPU time | ${spread(sameMachine.map((h) => h.cpuVsNative.nativeBackend))} |`,
+  `| the same, wall clock | ${spread(sameMachine.map((h) => h.wallVsNative.nativeBackend))} |`,
+  `| native backend at equal tesseract speed (CPU split within one run) | ${spread(sameMachine.map((h) => h.nativeBackendAtEqualTesseractSpeed))} |`,
+  `| native backend vs the native pipeline (pdftoppm + tesseract), CPU time | ${spread(sameMachine.map((h) => h.nativeBackendVsPipeline.cpu))} |`,
+  `| the same, wall clock | ${spread(sameMachine.map((h) => h.nativeBackendVsPipeline.wall))} |`,
+  `| tesseract.js (default) vs native Tesseract, CPU time | ${spread(sameMachine.map((h) => h.cpuVsNative.engine))} |`,
+  `| the same, wall clock | ${spread(sameMachine.map((h) => h.wallVsNative.engine))} |`,
+  `| OCR pages/minute: this engine (default) | ${spread(sameMachine.map((h) => h.pagesPerMinute.engine))} |`,
+  `| OCR pages/minute: native backend | ${spread(sameMachine.map((h) => h.pagesPerMinute.nativeBackend))} |`,
+  `| OCR pages/minute: native Tesseract on pre-rendered pages | ${spread(sameMachine.map((h) => h.pagesPerMinute.native))} |`,
+  '',
+];
+
 const md = [
   `Measured ${started.slice(0, 10)} on ${results.machine.cpus} CPUs (${results.machine.model}; SIMD: ${simdFlags.join(', ') || 'none found'}), Node ${process.version}, ${WORKERS} workers / processes, ${ps.length} pages at ${DPI} dpi, same model (eng 4.0.0_best_int) and page segmentation (PSM 3).`,
   '',
@@ -568,6 +618,7 @@ const md = [
     `The native-backend run's CPU, split within the run: its tesseract processes ${nb.cpuSplit.tesseractProcesses} s (native Tesseract on the pre-rendered pages: ${nb.cpuSplit.nativeOnPreRenderedPages ?? 'n/a'} s), the engine's own work ${nb.cpuSplit.engineOwn} s (of which its main thread, PDF rendering, text-layer check, grey conversion and page files: ${nb.cpuSplit.engineOwnMain} s). With tesseract as fast in both, the engine reads **${nb.cpuSplit.atEqualTesseractSpeed}×** native's pages per CPU-second; both parts come from one run, so other tenants' load moves this figure far less than it moves the ratio of two rounds. (The QR search is off in this comparison, as native Tesseract reads no codes; it adds the time per page given below.)`,
     '',
   ] : []),
+  ...historyMd,
   ...(results.nativePipeline ? [
     `Native Tesseract cannot read a PDF: end to end, a native pipeline renders each PDF page first. Measured as a script would run it (${popplerVersion} at ${DPI} dpi, greyscale, then tesseract as above; the scanned pages straight to tesseract; one page at a time per core), so that both sides pay for rendering:`,
     '',
@@ -606,6 +657,7 @@ const md = [
 ].join('\n');
 
 writeFileSync(join(PACKAGE_ROOT, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
+appendFileSync(HISTORY, JSON.stringify(history[history.length - 1]) + '\n');
 writeFileSync(join(PACKAGE_ROOT, 'bench', 'RESULTS.md'), `# Benchmark results\n\nGenerated by \`npm run bench\` (bench/bench.ts).\n\n${md}`);
 // the repository README (<!-- bench:start/end -->) and this package's README (<!-- results:start/end -->)
 for (const [readme, tag] of [[join(PACKAGE_ROOT, '..', '..', 'README.md'), 'bench'], [join(PACKAGE_ROOT, 'README.md'), 'results']] as const) {

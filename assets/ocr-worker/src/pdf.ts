@@ -113,7 +113,10 @@ export interface Rendered {
  * The last rendered page's canvas, kept for the next page of (about) the same size: a new 300-dpi A4 canvas
  * (35 MB) cost 20–30 ms of fresh memory before anything was drawn, against about 5 ms to clear a used
  * one. Taken while a page renders (two documents in one child may render at once: the second gets a
- * canvas of its own), given back after the pixels are read; reset() clears pixels and state. Only
+ * canvas of its own), given back only after a render that succeeded, so its state stack is balanced:
+ * pdf.js saves the context's state before a page and restores it after, and renderPage sets the
+ * transform, alpha and compositing back to the defaults and paints the page white before each page
+ * (reset() would also do, at three times the cost, measured). Only
  * canvases up to SPARE_CANVAS_MAX_PIXELS are kept (a 300-dpi Legal page is 10.7 million): a huge
  * page's canvas is not held between documents.
  */
@@ -126,7 +129,6 @@ function canvasOfSize(width: number, height: number): Canvas {
   // margin never read (the page's pixels are read from the top-left corner)
   if (spare && spare.width >= width && spare.height >= height && spare.width * spare.height <= width * height * 1.02) {
     spareCanvas = null;
-    spare.getContext('2d').reset();
     return spare;
   }
   return createCanvas(width, height);
@@ -151,8 +153,11 @@ export async function renderPage(h: PdfHandle, pageNumber: number, dpi: number, 
   const w = Math.max(1, Math.ceil(viewport.width)), hgt = Math.max(1, Math.ceil(viewport.height));
   const canvas = canvasOfSize(w, hgt);
   const ctx = canvas.getContext('2d');
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.globalAlpha = 1;
+  ctx.globalCompositeOperation = 'source-over';
   ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, w, hgt);
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
   try {
     await page.render({ canvasContext: ctx, canvas, viewport, background: 'rgb(255,255,255)' }).promise;
   } catch (err: any) {

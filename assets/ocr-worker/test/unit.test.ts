@@ -60,6 +60,13 @@ test('RGBA to grey: BT.601 luma, transparent pixels towards white, the same from
   const shifted = new Uint8ClampedArray(pixels.length * 4 + 1);
   shifted.set(aligned, 1);
   assert.deepEqual([...rgbaToGrey(shifted.subarray(1), 3, 3).data], expected);
+  // as rows of 3: a blank (all opaque white) row between rows with ink, aligned and unaligned
+  const rows = [[0, 0, 0, 255], [255, 255, 255, 255], [10, 20, 30, 255], ...Array(3).fill([255, 255, 255, 255]), [255, 255, 255, 255], [0, 0, 0, 0], [128, 128, 128, 255]];
+  const rowsExpected = [0, 255, 18, 255, 255, 255, 255, 255, 128];
+  assert.deepEqual([...rgbaToGrey(new Uint8ClampedArray(rows.flat()), 3, 3).data], rowsExpected);
+  const rowsShifted = new Uint8ClampedArray(rows.length * 4 + 1);
+  rowsShifted.set(rows.flat(), 1);
+  assert.deepEqual([...rgbaToGrey(rowsShifted.subarray(1), 3, 3).data], rowsExpected);
 });
 
 test('CPU count honours cgroup limits and is at least 1', () => {
