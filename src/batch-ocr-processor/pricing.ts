@@ -33,7 +33,7 @@ export const TEXTRACT_DETECT_TEXT_PER_1000_PAGES_USD = 1.5;
  * vCPU-second (4.3 vCPU-seconds per page). The median, not the latest or the best run: one run moves
  * by ±10% on that VM. The same benchmark gave 51.4 pages per minute on an AMD EPYC VM earlier that
  * day: the figure depends on the CPU, and a Fargate vCPU need not match either. The benchmark now
- * records every run (bench/history.jsonl): over eight runs on the Intel VM the median is 25.05 pages
+ * records every run (bench/history.jsonl): over nine runs on the Intel VM the median is 25.1 pages
  * per minute (0.21 pages per vCPU-second, 10% below this default), and a test keeps the default within
  * 15% of the median of the runs on record. Measure your own documents with `npm run bench` in the
  * worker and pass the figure as `pagesPerVcpuSecond`.
@@ -42,8 +42,8 @@ export const DEFAULT_PAGES_PER_VCPU_SECOND = 0.23;
 /**
  * Default throughput with the native Tesseract backend (`OcrEngine.NATIVE_TESSERACT`), from the same
  * benchmark runs: the engine end to end with native Tesseract doing the recognition, 33.9–39.3 pages
- * per minute on 2 vCPUs, median 36.8 = 0.31 pages per vCPU-second (over the eight runs on record
- * 32.3–39.3, median 35.15 = 0.29). A test keeps this within 15% of the median of the runs on record too.
+ * per minute on 2 vCPUs, median 36.8 = 0.31 pages per vCPU-second (over the nine runs on record
+ * 32.3–39.3, median 35.2 = 0.29). A test keeps this within 15% of the median of the runs on record too.
  */
 export const DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT = 0.31;
 
