@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { GreyImage } from './image.ts';
 import { downscaleGrey, resizeGrey } from './image.ts';
 import { finderCandidates } from './finder-screen.ts';
-import { hybridBinarize, type Bitmap } from './binarize.ts';
+import { HYBRID_MIN_DIMENSION, hybridBinarize, type Bitmap } from './binarize.ts';
 
 const require = createRequire(import.meta.url);
 const ZX = require('@zxing/library');
@@ -123,25 +123,15 @@ class Binarisations {
     }
     return this.cache.get(key);
   }
+  /** Both hybrid binarisations; the screened search runs only on images both of whose sides reach HYBRID_MIN_DIMENSION. */
   private hybridBoth(): { image: Bitmap; negative: Bitmap } {
-    return this.get('hybrid', () => hybridBinarize(this.img) ?? {
-      // below ZXing's hybrid minimum (never for a large image): ZXing's own fallback
-      image: bitmapOf(new ZX.HybridBinarizer(luminanceSource(this.img)).getBlackMatrix()),
-      negative: bitmapOf(new ZX.HybridBinarizer(luminanceSource(this.inverted())).getBlackMatrix()),
-    })!;
+    return this.get('hybrid', () => hybridBinarize(this.img))!;
   }
   hybrid(): Bitmap { return this.hybridBoth().image; }
   /** The hybrid binarisation of the negative image (255 - v, as ZXing's InvertedLuminanceSource reads it). */
   hybridInverted(): Bitmap { return this.hybridBoth().negative; }
-  inverted(): GreyImage {
-    return this.get('inverted-image', () => {
-      const d = this.img.data, out = new Uint8Array(d.length);
-      for (let i = 0; i < d.length; i++) out[i] = 255 - d[i];
-      return { width: this.img.width, height: this.img.height, data: out };
-    })!;
-  }
   global(): Bitmap | null { return this.get('global', () => bitmapOf(new ZX.GlobalHistogramBinarizer(luminanceSource(this.img)).getBlackMatrix())); }
-  half(): GreyImage | null { return this.get('half-image', () => Math.max(this.img.width, this.img.height) < 600 ? null : downscaleGrey(this.img, 2)); }
+  half(): GreyImage | null { return this.get('half-image', () => Math.max(this.img.width, this.img.height) < HALF_SIZE_MIN_SIDE ? null : downscaleGrey(this.img, 2)); }
   halfHybrid(): Bitmap | null {
     return this.get('half-hybrid', () => { const h = this.half(); return h ? (hybridBinarize(h)?.image ?? null) : null; });
   }
@@ -187,7 +177,8 @@ function screenedQrAttempts(): Array<{ name: string; run: (b: Binarisations) => 
   return [
     { name: 'zxing-hybrid', run: (b) => decode(b.img, b.hybrid()) },
     { name: 'zxing-global', run: (b) => decode(b.img, b.global()) },
-    { name: 'zxing-hybrid-inverted', run: (b) => decode(b.inverted(), b.hybridInverted()) },
+    // the QR reader reads only the bitmap: the image stands in as the source of its dimensions
+    { name: 'zxing-hybrid-inverted', run: (b) => decode(b.img, b.hybridInverted()) },
     { name: 'zxing-global-normalised', run: (b) => decode(b.img, b.normalisedGlobal()) },
     { name: 'zxing-hybrid-half', run: (b) => decode(b.half(), b.halfHybrid(), 2) },
   ];
@@ -258,6 +249,9 @@ function blur3(img: GreyImage): GreyImage {
  */
 export const LARGE_IMAGE_PIXELS = 3_000_000;
 
+/** The half-size attempts run on images whose longer side has at least this many pixels. */
+const HALF_SIZE_MIN_SIDE = 600;
+
 /**
  * The ordered list of attempts. Cheap ones first; each later one is tried only when all earlier
  * ones found nothing. Chosen on the tuning half of the corpus (see bench/ and README.md).
@@ -278,7 +272,7 @@ function buildAttempts(formats: string[], large: boolean): Attempt[] {
     { name: 'zxing-global-normalised', run: (img) => { const n = normalise(img); return n ? global(n) : null; } },
     {
       name: 'zxing-hybrid-half', run: (img) => {
-        if (Math.max(img.width, img.height) < 600) return null;
+        if (Math.max(img.width, img.height) < HALF_SIZE_MIN_SIDE) return null;
         return hybrid(downscaleGrey(img, 2), 2);
       },
     },
@@ -299,7 +293,7 @@ function buildAttempts(formats: string[], large: boolean): Attempt[] {
     },
     {
       name: 'jsqr-half', run: (img) => {
-        if (!qr || large || Math.max(img.width, img.height) < 600) return null;
+        if (!qr || large || Math.max(img.width, img.height) < HALF_SIZE_MIN_SIDE) return null;
         return jsqrAttempt(downscaleGrey(img, 2), 2);
       },
     },
@@ -322,7 +316,9 @@ export function decodeBarcodes(img: GreyImage, options: BarcodeOptions = {}): Ba
   const formats = options.formats ?? ['QR_CODE'];
   const maxCodes = options.maxCodes ?? 8;
   const large = img.width * img.height > LARGE_IMAGE_PIXELS;
-  const screened = large && options.screen !== false && formats.length === 1 && formats[0] === 'QR_CODE';
+  // (a "large" image can still be a thin strip, narrower than the hybrid binarizer's blocks need)
+  const screened = large && options.screen !== false && formats.length === 1 && formats[0] === 'QR_CODE' &&
+    Math.min(img.width, img.height) >= HYBRID_MIN_DIMENSION;
   const attempts: Array<{ name: string; run: (image: GreyImage, b: Binarisations) => Found | null }> = screened
     ? screenedQrAttempts().map((a) => ({ name: a.name, run: (_image, b) => a.run(b) }))
     : buildAttempts(formats, large).map((a) => ({ name: a.name, run: (image) => a.run(image) }));
