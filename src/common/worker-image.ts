@@ -21,7 +21,7 @@ export enum OcrEngine {
    */
   TESSERACT_JS = 'tesseract.js',
   /**
-   * Native Tesseract from Debian's tesseract-ocr package, one process per page: its int8 LSTM runs
+   * Native Tesseract from Debian's tesseract-ocr package, one warm process per worker: its int8 LSTM runs
    * on the CPU's widest SIMD (AVX2/AVX-512 on x86-64) where WebAssembly has 128 bits, so OCR takes
    * about 1.2-1.4x less time per page (worker README, "OCR engines"); the image grows by the
    * package and its libraries.

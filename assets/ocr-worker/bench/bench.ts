@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { createEngine } from '../src/index.ts';
 import { cer } from '../src/cer.ts';
-import { decodeImageFrame, toPGM, type GreyImage } from '../src/image.ts';
+import { decodeImageFrame, tiffHeader, type GreyImage } from '../src/image.ts';
 import { openPdf, readTextLayer, renderPage, closePdf } from '../src/pdf.ts';
 import { decodeBarcodes } from '../src/qr.ts';
 import { OcrPool } from '../src/ocr.ts';
@@ -70,17 +70,40 @@ function processesByParent(): Map<number, number[]> {
   return children;
 }
 
-function rssOfTree(rootPid: number): number {
-  // sum of VmRSS over rootPid and its descendants
-  let total = 0;
+/** rootPid and every live process under it. */
+function processTree(rootPid: number): number[] {
   const children = processesByParent();
+  const tree: number[] = [];
   const stack = [rootPid];
   while (stack.length) {
     const p = stack.pop()!;
-    total += readRss(p);
+    tree.push(p);
     stack.push(...(children.get(p) ?? []));
   }
-  return total;
+  return tree;
+}
+
+/** Sum of VmRSS over rootPid and its descendants. */
+function rssOfTree(rootPid: number): number {
+  return processTree(rootPid).reduce((total, p) => total + readRss(p), 0);
+}
+
+/** CPU seconds of one process: its own (utime + stime), with `reaped` also its reaped children's (cutime + cstime); 0 when gone. */
+function processCpu(pid: number, reaped = true): number {
+  try {
+    const f = procStat(`/proc/${pid}/stat`).fields;
+    return (Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0)) / 100;
+  } catch { return 0; }
+}
+
+/**
+ * CPU seconds of the process tree under rootPid, live processes and ended ones alike: each live
+ * process's own CPU plus that of the children it has reaped (an ended process counts in its reaper's
+ * figure, once). The native backend's warm tesseract processes live until the engine closes, and
+ * are then killed with their parent, which never reaps them: their CPU must be read while they live.
+ */
+function treeCpuSeconds(rootPid: number): number {
+  return processTree(rootPid).reduce((total, p) => total + processCpu(p), 0);
 }
 
 /** CPU seconds used by this process and its reaped children (robust to other load on a shared machine). */
@@ -115,10 +138,9 @@ function threadCpu(pid: number): ThreadCpu {
   return out;
 }
 
-/** CPU seconds of the processes that `pid` has reaped (cutime + cstime): the native backend's tesseract processes. */
-function reapedChildrenCpu(pid: number): number {
-  const f = procStat(`/proc/${pid}/stat`).fields;
-  return (Number(f[13]) + Number(f[14])) / 100;
+/** CPU seconds of the processes under `pid`, live or reaped: the native backend's tesseract processes. */
+function descendantsCpu(pid: number): number {
+  return treeCpuSeconds(pid) - processCpu(pid, false);
 }
 
 function sampler(): { stop: () => number } {
@@ -136,12 +158,12 @@ const DOCS: Array<{ file: string; options: Record<string, unknown> }> = [
 ];
 
 async function benchThisEngine(ps: Page[], dpi: number, ocrEngine: OcrEngineName = 'tesseract.js') {
-  const cpu0 = cpuSeconds();
+  const cpu0 = treeCpuSeconds(process.pid); // the engine's start-up counts too
   const engine = createEngine({ workers: WORKERS, timeoutSeconds: 3600, memoryMb: 4096, ocrEngine });
   await engine.warm();
   const child = engineChildPid();
   const threads0 = child ? threadCpu(child) : null;
-  const reaped0 = child ? reapedChildrenCpu(child) : null;
+  const descendants0 = child ? descendantsCpu(child) : null;
   const scans = multiPageTiff(ps.slice(0, 2).map((p) => p.image), DPI);
   const inputs = DOCS.map((d) => ({ bytes: d.file === 'scans.tif' ? scans : readFileSync(join(FIX, d.file)), options: { ...d.options, dpi, qr: false } }));
   const s = sampler();
@@ -159,13 +181,15 @@ async function benchThisEngine(ps: Page[], dpi: number, ocrEngine: OcrEngineName
   // the split is only meaningful if the child that was warmed did all the work (no recycling)
   let threads: ThreadCpu | undefined;
   let childrenCpu: number | undefined;
-  if (child && threads0 && reaped0 !== null && engineChildPid() === child) {
+  if (child && threads0 && descendants0 !== null && engineChildPid() === child) {
     const t1 = threadCpu(child);
     threads = { ocrWorkers: t1.ocrWorkers - threads0.ocrWorkers, main: t1.main - threads0.main, background: t1.background - threads0.background };
-    childrenCpu = reapedChildrenCpu(child) - reaped0;
+    childrenCpu = descendantsCpu(child) - descendants0;
   }
+  // read before the engine closes: its warm tesseract processes (native backend) die unreaped
+  const cpu = treeCpuSeconds(process.pid) - cpu0;
   await engine.close();
-  return { ms, peak, texts, childPeak, cpu: cpuSeconds() - cpu0, threads, childrenCpu };
+  return { ms, peak, texts, childPeak, cpu, threads, childrenCpu };
 }
 
 /** A tessdata folder with the same model as tesseract.js: @tesseract.js-data/eng 4.0.0_best_int. */
@@ -185,8 +209,18 @@ function nativeArgs(file: string, tessdata: string, extra: string[] = []): strin
   return [file, 'stdout', '--tessdata-dir', tessdata, '-l', 'eng', '--psm', '3', '--oem', '1', '--dpi', String(DPI), ...extra];
 }
 
+/**
+ * The pages as files for native Tesseract: uncompressed TIFF, the format its Leptonica reads fastest
+ * (a blank A4 page at 300 dpi: 0.28-0.37 s as TIFF, 0.32-0.44 s as PNG, 0.45-0.53 s as PGM, whose
+ * reader goes pixel by pixel), so that native is not slowed by the file it is given. Until
+ * 2026-12-01's runs 1-9 (history.jsonl, method 1) it was given PGM.
+ */
 function pageFiles(ps: Page[], prefix: string): string[] {
-  return ps.map((p, i) => { const f = join(TMP, `${prefix}-${String(i).padStart(3, '0')}.pgm`); writeFileSync(f, toPGM(p.image)); return f; });
+  return ps.map((p, i) => {
+    const f = join(TMP, `${prefix}-${String(i).padStart(3, '0')}.tif`);
+    writeFileSync(f, Buffer.concat([tiffHeader(p.image, DPI), p.image.data]));
+    return f;
+  });
 }
 
 /** A command's stdout; rejects when it exits non-zero. */
@@ -222,12 +256,33 @@ async function benchNative(ps: Page[]) {
   return timedLanes(files.map((f) => () => run('tesseract', nativeArgs(f, tessdata), NATIVE_ENV)));
 }
 
+/**
+ * Native Tesseract kept warm, as a script that knows Tesseract can run it: one process per core,
+ * each reading its share of the pre-rendered pages from a list file, so the model is loaded once per
+ * process, not once per page (the native backend keeps its processes warm the same way). The pages
+ * are dealt to the processes in turn, which can split the work unevenly: compare CPU time.
+ */
+async function benchNativeWarm(ps: Page[]) {
+  const tessdata = nativeTessdata();
+  const files = pageFiles(ps, 'warm');
+  const lanes = Array.from({ length: WORKERS }, (_, lane) => files.map((f, i) => ({ f, i })).filter(({ i }) => i % WORKERS === lane));
+  const r = await timedLanes(lanes.map((pages, lane) => () => {
+    const list = join(TMP, `warm-lane-${lane}.txt`);
+    writeFileSync(list, pages.map(({ f }) => f).join('\n') + '\n');
+    return run('tesseract', nativeArgs(list, tessdata), NATIVE_ENV);
+  }));
+  // each process prints its pages' text in order, each followed by a form feed
+  const texts: string[] = new Array(ps.length).fill('');
+  lanes.forEach((pages, lane) => { const out = r.texts[lane].split('\f'); pages.forEach(({ i }, k) => { texts[i] = out[k] ?? ''; }); });
+  return { ...r, texts };
+}
+
 /** A page id naming a PDF page: "TAMReview.pdf p5" → file, page number. */
 const PDF_PAGE = /^(.+\.pdf) p(\d+)$/;
 
 /**
  * A native pipeline end to end, as a shell script would do it: each PDF page rendered by Poppler's
- * pdftoppm (300 dpi, greyscale), then native Tesseract; the scanned pages go to Tesseract as they
+ * pdftoppm (300 dpi, greyscale, uncompressed TIFF), then native Tesseract; the scanned pages go to Tesseract as they
  * are. This charges native for rendering as this engine is charged for it. Skipped without
  * pdftoppm (Debian: poppler-utils).
  */
@@ -240,8 +295,9 @@ async function benchNativePipeline(ps: Page[]) {
     if (!m) { const f = scans[scan++]; return () => run('tesseract', nativeArgs(f, tessdata), NATIVE_ENV); }
     const base = join(TMP, `pipeline-${i}`);
     return async () => {
-      await run('pdftoppm', ['-r', String(DPI), '-gray', '-f', m[2], '-l', m[2], '-singlefile', join(FIX, 'pdf', m[1]), base]);
-      return run('tesseract', nativeArgs(`${base}.pgm`, tessdata), NATIVE_ENV);
+      // uncompressed TIFF: what native Tesseract reads fastest (see pageFiles); PGM until method 2
+      await run('pdftoppm', ['-r', String(DPI), '-gray', '-tiff', '-tiffcompression', 'none', '-f', m[2], '-l', m[2], '-singlefile', join(FIX, 'pdf', m[1]), base]);
+      return run('tesseract', nativeArgs(`${base}.tif`, tessdata), NATIVE_ENV);
     };
   });
   return timedLanes(jobs);
@@ -417,6 +473,7 @@ const best = (a: Run | null, b: Run): Run => {
   return { ...w, peak: Math.max(a?.peak ?? 0, b.peak), cpu: Math.min(a?.cpu ?? Infinity, b.cpu) };
 };
 let native: Run | null = null;
+let nativeWarm: Run | null = null;
 let nativeVersion = 'not installed';
 try { nativeVersion = execFileSync('tesseract', ['--version'], { encoding: 'utf8' }).split('\n')[0]; } catch { /* absent */ }
 // native Tesseract picks its SIMD code at run time (AVX2/AVX-512 on x86-64, NEON on arm64);
@@ -437,6 +494,8 @@ for (let round = 1; round <= ROUNDS; round++) {
   if (nativeVersion !== 'not installed') {
     log(`round ${round}: native tesseract...`);
     native = best(native, await benchNative(ps));
+    log(`round ${round}: native tesseract, one warm process per core...`);
+    nativeWarm = best(nativeWarm, await benchNativeWarm(ps));
   }
   log(`round ${round}: this engine at 300 dpi...`);
   ours = best(ours, await benchThisEngine(ps, 300));
@@ -488,6 +547,7 @@ const oursCer = cerOf(ours.texts, ps);
 // pages per minute of CPU time on WORKERS cores: what the wall clock would show on an idle machine
 const cpuPpm = (r: Run): number => ps.length / (r.cpu / WORKERS / 60);
 const nativeCer = native ? cerOf(native.texts, ps) : null;
+const nativeWarmCer = nativeWarm ? cerOf(nativeWarm.texts, ps) : null;
 const pipelinePpm = pipeline ? ps.length / minutes(pipeline.ms) : null;
 const pipelineCer = pipeline ? cerOf(pipeline.texts, ps) : null;
 const versus = (ppm: number, r: Run) => (pipeline ? { wallClock: round(ppm / pipelinePpm!, 3), cpu: round(cpuPpm(r) / cpuPpm(pipeline), 3) } : null);
@@ -517,6 +577,11 @@ const results = {
   rounds: ROUNDS,
   native: native ? { version: nativeVersion, pagesPerMinute: round(nativePpm!), cerMean: round(nativeCer!.mean, 4), cerPerPage: nativeCer!.rows, peakRssMiB: Math.round(native.peak / 1048576), seconds: round(native.ms / 1000) } : null,
   throughputVsNative: nativePpm ? round(oursPpm / nativePpm, 3) : null,
+  nativeWarm: nativeWarm ? {
+    note: 'native Tesseract, one process per core reading its share of the pre-rendered pages from a list file (model loaded once per process)',
+    pagesPerMinute: round(ps.length / minutes(nativeWarm.ms)), cpuPagesPerMinute: round(cpuPpm(nativeWarm)), cerMean: round(nativeWarmCer!.mean, 4),
+    cpuSeconds: round(nativeWarm.cpu), vsNativeCpu: native ? round(cpuPpm(nativeWarm) / cpuPpm(native), 3) : null,
+  } : null,
   perPageOneThread: probe,
   cpuNormalised: {
     note: `pages per minute computed from CPU seconds (this process + reaped children) / ${WORKERS} cores`,
@@ -527,15 +592,16 @@ const results = {
   },
   engineAt200dpi: { pagesPerMinute: round(ours200Ppm), cerMean: round(ours200Cer.mean, 4), cerPerPage: ours200Cer.rows, peakRssMiB: Math.round(ours200.peak / 1048576), childPeakRssMiB: Math.round((ours200.childPeak ?? 0) / 1048576), throughputVsNative: nativePpm ? round(ours200Ppm / nativePpm, 3) : null },
   engineNativeBackend: oursNative ? {
-    note: 'this engine end to end (rendering included) with OCR_ENGINE=tesseract: native Tesseract, one process per page',
+    note: 'this engine end to end (rendering included) with OCR_ENGINE=tesseract: native Tesseract, one warm process per worker',
     pagesPerMinute: round(oursNativePpm!), cerMean: round(oursNativeCer!.mean, 4), cerPerPage: oursNativeCer!.rows,
     childPeakRssMiB: Math.round((oursNative.childPeak ?? 0) / 1048576), peakRssMiB: Math.round(oursNative.peak / 1048576),
     throughputVsNative: nativePpm ? round(oursNativePpm! / nativePpm, 3) : null,
     cpuPagesPerMinute: round(cpuPpm(oursNative)), cpuVsNative: native ? round(cpuPpm(oursNative) / cpuPpm(native), 3) : null,
+    cpuVsNativeWarm: nativeWarm ? round(cpuPpm(oursNative) / cpuPpm(nativeWarm), 3) : null,
     cpuSplit: nativeBackendSplit(oursNative),
   } : null,
   nativePipeline: pipeline ? {
-    note: 'native end to end: PDF pages rendered by pdftoppm (300 dpi, grey), then tesseract; scanned pages straight to tesseract; one page per lane, one lane per core',
+    note: 'native end to end: PDF pages rendered by pdftoppm (300 dpi, grey, uncompressed TIFF), then tesseract; scanned pages straight to tesseract; one page per lane, one lane per core',
     renderer: popplerVersion, pagesPerMinute: round(pipelinePpm!), cpuPagesPerMinute: round(cpuPpm(pipeline)),
     cerMean: round(pipelineCer!.mean, 4), cerPerPage: pipelineCer!.rows, peakRssMiB: Math.round(pipeline.peak / 1048576), seconds: round(pipeline.ms / 1000),
     engineVsPipeline: versus(oursPpm, ours),
@@ -555,26 +621,38 @@ const nb = results.engineNativeBackend;
  * medians over the runs on record, and the Batch cost estimate's defaults follow the median
  * (a test holds them to it), not the latest run.
  */
+/**
+ * How a run measured (HistoryRun.method; absent = 1). 1: native Tesseract was given PGM page files
+ * and the native backend ran one process per page. 2 (since 2026-12-01, run 10): native is given
+ * uncompressed TIFF, which its Leptonica reads faster; the native backend keeps one warm process per
+ * worker; native kept warm (a list of pages per process) is measured too. The tables below take the
+ * runs of the current method.
+ */
+const METHOD = 2;
 interface HistoryRun {
-  date: string; source?: string; machine: string;
+  date: string; source?: string; machine: string; method?: number;
   pagesPerMinute: { engine: number; nativeBackend: number | null; native: number | null; pipeline: number | null };
   cpuVsNative: { engine: number | null; nativeBackend: number | null };
   wallVsNative: { engine: number | null; nativeBackend: number | null };
   nativeBackendVsPipeline: { cpu: number | null; wall: number | null };
   nativeBackendAtEqualTesseractSpeed: number | null;
+  nativeBackendVsNativeWarm?: { cpu: number | null };
 }
 const HISTORY = join(PACKAGE_ROOT, 'bench', 'history.jsonl');
 const history: HistoryRun[] = existsSync(HISTORY) ? readFileSync(HISTORY, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)) : [];
 history.push({
-  date: started, machine: String(results.machine.model),
+  date: started, machine: String(results.machine.model), method: METHOD,
   pagesPerMinute: { engine: results.engine.pagesPerMinute, nativeBackend: nb?.pagesPerMinute ?? null, native: results.native?.pagesPerMinute ?? null, pipeline: results.nativePipeline?.pagesPerMinute ?? null },
   cpuVsNative: { engine: results.cpuNormalised.engineVsNative, nativeBackend: nb?.cpuVsNative ?? null },
   wallVsNative: { engine: results.throughputVsNative ?? null, nativeBackend: nb?.throughputVsNative ?? null },
   nativeBackendVsPipeline: { cpu: results.nativePipeline?.engineNativeBackendVsPipeline?.cpu ?? null, wall: results.nativePipeline?.engineNativeBackendVsPipeline?.wallClock ?? null },
   nativeBackendAtEqualTesseractSpeed: nb?.cpuSplit?.atEqualTesseractSpeed ?? null,
+  nativeBackendVsNativeWarm: { cpu: nb?.cpuVsNativeWarm ?? null },
 });
-// the runs on this run's CPU model (absolute figures differ between models; an AMD VM read 1.7x as fast)
-const sameMachine = history.filter((h) => h.machine === String(results.machine.model));
+// the runs on this run's CPU model (absolute figures differ between models; an AMD VM read 1.7x as
+// fast), measured as this one was
+const sameMachine = history.filter((h) => h.machine === String(results.machine.model) && (h.method ?? 1) === METHOD);
+const earlierMethod = history.filter((h) => h.machine === String(results.machine.model) && (h.method ?? 1) !== METHOD);
 function spread(values: Array<number | null | undefined>): string {
   const v = values.filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
   if (v.length === 0) return 'n/a | n/a | n/a | 0';
@@ -582,12 +660,13 @@ function spread(values: Array<number | null | undefined>): string {
   return `${v[0]} | **${round(median, 3)}** | ${v[v.length - 1]} | ${v.length}`;
 }
 const historyMd = [
-  `Over the runs on record on this CPU model (\`bench/history.jsonl\`, ${sameMachine.length} runs; one run moves by up to ±10 % on this shared VM):`,
+  `Over the runs on record on this CPU model measured this way (\`bench/history.jsonl\`, ${sameMachine.length} runs, method ${METHOD}; one run moves by up to ±10 % on this shared VM${earlierMethod.length ? `; ${earlierMethod.length} earlier runs, when native was given PGM pages and the native backend started a process per page, are in the file, not in this table` : ''}):`,
   '',
   '| measure | lowest | median | highest | runs |',
   '|---|---|---|---|---|',
   `| native backend vs native Tesseract on pre-rendered pages, CPU time | ${spread(sameMachine.map((h) => h.cpuVsNative.nativeBackend))} |`,
   `| the same, wall clock | ${spread(sameMachine.map((h) => h.wallVsNative.nativeBackend))} |`,
+  `| native backend vs native Tesseract kept warm (a list of pages per process), CPU time | ${spread(sameMachine.map((h) => h.nativeBackendVsNativeWarm?.cpu))} |`,
   `| native backend at equal tesseract speed (CPU split within one run) | ${spread(sameMachine.map((h) => h.nativeBackendAtEqualTesseractSpeed))} |`,
   `| native backend vs the native pipeline (pdftoppm + tesseract), CPU time | ${spread(sameMachine.map((h) => h.nativeBackendVsPipeline.cpu))} |`,
   `| the same, wall clock | ${spread(sameMachine.map((h) => h.nativeBackendVsPipeline.wall))} |`,
@@ -606,7 +685,7 @@ const md = [
   '',
   '| measure | this engine, 300 dpi (default) | this engine, 200 dpi | this engine, native backend (`OCR_ENGINE=tesseract`), 300 dpi | native Tesseract, 300 dpi |',
   '|---|---|---|---|---|',
-  `| OCR pages/minute | ${results.engine.pagesPerMinute} | ${results.engineAt200dpi.pagesPerMinute} | ${nb?.pagesPerMinute ?? 'n/a'} | ${results.native?.pagesPerMinute ?? 'n/a'} (${nativeVersion}, OMP_THREAD_LIMIT=1, one process per core) |`,
+  `| OCR pages/minute | ${results.engine.pagesPerMinute} | ${results.engineAt200dpi.pagesPerMinute} | ${nb?.pagesPerMinute ?? 'n/a'} | ${results.native?.pagesPerMinute ?? 'n/a'} (${nativeVersion}, OMP_THREAD_LIMIT=1, one process per page, one page per core at a time, uncompressed TIFF pages) |`,
   `| throughput vs native (wall clock) | ${results.throughputVsNative ?? 'n/a'}× | ${results.engineAt200dpi.throughputVsNative ?? 'n/a'}× | ${nb?.throughputVsNative ?? 'n/a'}× | 1× |`,
   `| OCR pages/minute from CPU time (${WORKERS} cores) | ${results.cpuNormalised.engine} | ${results.cpuNormalised.engineAt200dpi} | ${nb?.cpuPagesPerMinute ?? 'n/a'} | ${results.cpuNormalised.native ?? 'n/a'} |`,
   `| throughput vs native (CPU time; robust to other load) | ${results.cpuNormalised.engineVsNative ?? 'n/a'}× | ${results.cpuNormalised.engineAt200dpiVsNative ?? 'n/a'}× | ${nb?.cpuVsNative ?? 'n/a'}× | 1× |`,
@@ -614,6 +693,10 @@ const md = [
   `| peak RSS of the OCR child process (pool of ${WORKERS} workers; native backend: with its tesseract processes) | ${results.engine.childPeakRssMiB} MiB | ${results.engineAt200dpi.childPeakRssMiB} MiB | ${nb?.childPeakRssMiB ?? 'n/a'} MiB | – |`,
   `| peak RSS, whole process tree incl. the benchmark's own page buffers | ${results.engine.peakRssMiB} MiB | ${results.engineAt200dpi.peakRssMiB} MiB | ${nb?.peakRssMiB ?? 'n/a'} MiB | ${results.native?.peakRssMiB ?? 'n/a'} MiB |`,
   '',
+  ...(results.nativeWarm ? [
+    `Native Tesseract kept warm (one process per core, each reading its share of the pages from a list file, so the model is loaded once per process): ${results.nativeWarm.cpuPagesPerMinute} pages/minute from CPU time, ${results.nativeWarm.vsNativeCpu}× the process-per-page figure; CER ${pct(results.nativeWarm.cerMean)}. Against it the native backend (whose processes are warm too) reads **${nb?.cpuVsNativeWarm ?? 'n/a'}×** by CPU time.`,
+    '',
+  ] : []),
   ...(nb?.cpuSplit ? [
     `The native-backend run's CPU, split within the run: its tesseract processes ${nb.cpuSplit.tesseractProcesses} s (native Tesseract on the pre-rendered pages: ${nb.cpuSplit.nativeOnPreRenderedPages ?? 'n/a'} s), the engine's own work ${nb.cpuSplit.engineOwn} s (of which its main thread, PDF rendering, text-layer check, grey conversion and page files: ${nb.cpuSplit.engineOwnMain} s). With tesseract as fast in both, the engine reads **${nb.cpuSplit.atEqualTesseractSpeed}×** native's pages per CPU-second; both parts come from one run, so other tenants' load moves this figure far less than it moves the ratio of two rounds. (The QR search is off in this comparison, as native Tesseract reads no codes; it adds the time per page given below.)`,
     '',

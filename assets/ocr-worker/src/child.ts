@@ -2,6 +2,7 @@
  * The bounded child process. The parent (engine.ts) forks it, watches its RSS and its time per
  * document, and kills it on overrun. It keeps a warm pool of tesseract workers between documents.
  */
+import { rmSync } from 'node:fs';
 import { toErrorInfo } from './errors.ts';
 import type { MediaType } from './media.ts';
 import type { DocumentOptions, OcrEngineName } from './options.ts';
@@ -79,6 +80,10 @@ process.on('message', (msg: ProcessMsg | { type: 'exit' }) => {
 
 process.on('disconnect', () => process.exit(0));
 // native Tesseract processes of this child must not outlive it (the parent's kill reaches them
-// through the process group; this covers the child's own exit)
-process.on('exit', () => pool.abort());
+// through the process group; this covers the child's own exit), nor its scratch folder: the parent
+// removes it when the child exits, unless the parent itself was killed (the child then exits here)
+process.on('exit', () => {
+  pool.abort();
+  if (process.env.OCR_SCRATCH_DIR) rmSync(process.env.OCR_SCRATCH_DIR, { recursive: true, force: true });
+});
 void main();

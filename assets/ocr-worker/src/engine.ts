@@ -6,8 +6,9 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import { join } from 'node:path';
 import { OcrError, toErrorInfo, type ErrorInfo } from './errors.ts';
 import { detectMediaType, type MediaType } from './media.ts';
@@ -224,13 +225,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
   function spawnChild(slot: Slot): Child {
     const heapMb = Math.max(256, Math.floor(memoryBytes / (1024 * 1024)));
     stats.childrenStarted++;
+    // the child's page files (native backend) go here, and the folder goes when the child does: a
+    // child killed on an overrun cannot clean up after itself, and the service lives on for days
+    const scratch = mkdtempSync(join(os.tmpdir(), 'ocr-child-'));
     const proc = fork(join(PACKAGE_ROOT, 'src', 'child.ts'), [], {
       serialization: 'advanced',
       // its own process group, so that killing it also kills the processes it started (native backend)
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [`--max-old-space-size=${heapMb}`, '--disable-warning=ExperimentalWarning'],
-      env: { ...process.env, OCR_CHILD_WORKERS: String(workersPerChild), OCR_CHILD_LANGUAGES: languages, OCR_CHILD_ENGINE: ocrEngine },
+      env: { ...process.env, OCR_CHILD_WORKERS: String(workersPerChild), OCR_CHILD_LANGUAGES: languages, OCR_CHILD_ENGINE: ocrEngine, OCR_SCRATCH_DIR: scratch },
     });
     // only the native backend starts processes of its own: the tesseract.js child is measured alone
     const rss = ocrEngine === 'tesseract' ? groupRssReader(proc.pid!) : () => readRss(proc.pid!);
@@ -242,7 +246,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
     };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', onData);
-    proc.on('exit', () => { c.exited = true; if (slot.child === c) slot.child = null; });
+    proc.on('exit', () => {
+      c.exited = true;
+      if (slot.child === c) slot.child = null;
+      // the child's tesseract processes die with it (killed as a group, or by its exit handler)
+      rmSync(scratch, { recursive: true, force: true });
+    });
     // every send has a callback; this catches what else the IPC channel may report, which as an
     // unhandled 'error' event would end the parent (the Batch job, the service) with it
     proc.on('error', (err) => log(`OCR child ${proc.pid}: ${err.message}`));

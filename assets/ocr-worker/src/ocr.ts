@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { OcrError } from './errors.ts';
-import { downscaleGrey, rotateGrey, toPGM, type GreyImage } from './image.ts';
+import { downscaleGrey, rotateGrey, tiffHeader, type GreyImage } from './image.ts';
 import { NativeTesseract } from './native-tesseract.ts';
 import type { OcrEngineName } from './options.ts';
 import { languageDataDir } from './paths.ts';
@@ -26,13 +26,13 @@ export interface OcrText {
  */
 export const ORIENTATION = { RETRY_BELOW_CONFIDENCE: 60, MIN_GAIN: 15, MIN_CHARS: 10 } as const;
 
-/** A place in the pool: a warm tesseract.js worker, or (native backend) a permit to run one process. */
+/** A place in the pool: a warm tesseract.js worker, or (native backend) a warm tesseract process. */
 interface Slot { worker: any; busy: boolean }
 
 /**
  * A pool of OCR workers, `size` pages at a time. Backend 'tesseract.js' (default): warm tesseract.js
  * workers, one WASM instance each in a worker thread. Backend 'tesseract': native Tesseract, one
- * process per page (native-tesseract.ts). Either way page segmentation mode 3 (fully automatic, like
+ * warm process per slot (native-tesseract.ts). Either way page segmentation mode 3 (fully automatic, like
  * the tesseract command line), LSTM model, the same language data read from local files, no cache.
  */
 export class OcrPool {
@@ -73,8 +73,9 @@ export class OcrPool {
     if (dirs.size > 1) throw new OcrError('INTERNAL_ERROR', 'All language data must be in one folder (set OCR_LANG_PATH).');
     const langPath = [...dirs][0];
     if (this.engine === 'tesseract') {
-      this.native = new NativeTesseract(langs, langPath);
-      this.slots = Array.from({ length: this.size }, () => ({ worker: null, busy: false }));
+      const native = new NativeTesseract(langs, langPath);
+      this.native = native;
+      this.slots = Array.from({ length: this.size }, () => ({ worker: native.process(), busy: false }));
       this.ready = true;
       return;
     }
@@ -113,10 +114,12 @@ export class OcrPool {
     await this.warm();
     const slot = await this.acquire();
     try {
-      if (this.native) return await this.native.recognize(img, dpi);
+      if (this.native) return await this.native.recognize(slot.worker, img, dpi);
       const params: Record<string, string> = {};
       if (dpi) params.user_defined_dpi = String(Math.round(dpi));
-      const { data } = await slot.worker.recognize(toPGM(img), params, { text: true });
+      // a TIFF: tesseract.js' Leptonica reads it faster than a PGM (image.ts, tiffHeader)
+      const page = Buffer.concat([tiffHeader(img, dpi), img.data]);
+      const { data } = await slot.worker.recognize(page, params, { text: true });
       return { text: String(data.text ?? ''), confidence: Number(data.confidence ?? 0) };
     } catch (err) {
       if (err instanceof OcrError) throw err;
@@ -155,8 +158,9 @@ export class OcrPool {
     this.slots = [];
     this.ready = false;
     this.readyPromise = null;
-    this.native?.killAll();
+    const native = this.native;
     this.native = null;
-    await Promise.all(slots.filter((s) => s.worker).map((s) => s.worker.terminate().catch(() => undefined)));
+    if (native) { native.killAll(); return; } // its processes were the slots' workers
+    await Promise.all(slots.map((s) => s.worker.terminate().catch(() => undefined)));
   }
 }

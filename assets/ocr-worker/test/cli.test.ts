@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, copyFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, copyFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateResult } from '../src/index.ts';
@@ -9,8 +9,9 @@ import { FIXTURES, PKG } from './helpers/common.ts';
 
 const OCR = join(PKG, 'bin', 'ocr');
 
-test('bin/ocr from another directory, relative paths, JSON lines, exit 1 when one fails', () => {
+test('bin/ocr from another directory, relative paths, JSON lines, exit 1 when one fails', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ocr-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   copyFileSync(join(FIXTURES, 'pdf/two_paragraphs.pdf'), join(dir, 'doc.pdf'));
   writeFileSync(join(dir, 'notes.txt'), 'not a document');
   const r = spawnSync(OCR, ['--workers', '1', 'doc.pdf', 'notes.txt'], { cwd: dir, encoding: 'utf8' });

@@ -1,11 +1,11 @@
 /**
- * The native backend (ocrEngine 'tesseract'): Debian's tesseract command, one process per page.
+ * The native backend (ocrEngine 'tesseract'): Debian's tesseract command, one warm process per worker.
  * Needs the tesseract-ocr package (README: Debian packages the tests use; .ci/run installs it).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -13,7 +13,7 @@ import { createEngine, type Engine, type OcrResult } from '../src/index.ts';
 import { groupRssReader } from '../src/engine.ts';
 import { cer } from '../src/cer.ts';
 import { decodeImageFrame, rotateGrey, type GreyImage } from '../src/image.ts';
-import { NATIVE_TESSERACT_COMMAND, prepareTessdata, readTsv } from '../src/native-tesseract.ts';
+import { NATIVE_TESSERACT_COMMAND, NativeTesseract, prepareTessdata, readTsv } from '../src/native-tesseract.ts';
 import { closePdf, openPdf, renderPage } from '../src/pdf.ts';
 import { languageDataDir } from '../src/paths.ts';
 import { parseOcrEngine } from '../src/options.ts';
@@ -36,6 +36,27 @@ async function run(e: Engine, bytes: Uint8Array, name: string, options = {}): Pr
  */
 function tesseractProcesses(): Array<{ pid: number; state: string; group: string }> {
   return processes().filter((p) => p.name === 'tesseract' && p.fields[0] !== 'Z').map((p) => ({ pid: p.pid, state: p.fields[0], group: p.fields[2] }));
+}
+
+/**
+ * Pages of the corpus as the engine gives them to OCR, with their DPI: a scan (its own 300 dpi),
+ * PDF pages rendered at 300 and at 150 dpi (a text-heavy page, a figure page, a form), and a scan
+ * given with no DPI (tesseract estimates it from the text).
+ */
+async function corpusPages(): Promise<Array<{ image: GreyImage; dpi: number | undefined }>> {
+  const pages: Array<{ image: GreyImage; dpi: number | undefined }> = [{ image: await decodeImageFrame(fixture('ocr/eurotext.tif'), 'image/tiff', 0, 1e9), dpi: 300 }];
+  for (const [file, n, dpi] of [['TAMReview.pdf', 5, 300], ['160F-2019.pdf', 1, 300], ['TAMReview.pdf', 1, 150]] as const) {
+    const pdf = await openPdf(fixture(`pdf/${file}`));
+    pages.push({ image: (await renderPage(pdf, n, dpi, 1e9)).image, dpi });
+    await closePdf(pdf);
+  }
+  pages.push({ image: await decodeImageFrame(fixture('ocr/phototest.tif'), 'image/tiff', 0, 1e9), dpi: undefined });
+  return pages;
+}
+
+/** The scratch folders the engine made for its children (page files of the native backend). */
+function childScratchFolders(): string[] {
+  return readdirSync(tmpdir()).filter((f) => f.startsWith('ocr-child-')).map((f) => join(tmpdir(), f));
 }
 
 /** The image repeated nx times across and ny times down: a page with that many times the text. */
@@ -99,27 +120,37 @@ describe('scanned pages with native Tesseract', () => {
 });
 
 describe('bounds with native Tesseract processes', () => {
-  test('GIVEN a document over its time limit while tesseract runs WHEN it is stopped THEN no tesseract process outlives it', async () => {
+  test('GIVEN a document over its time limit while tesseract runs WHEN it is stopped THEN no tesseract process outlives it, nor its page files', async () => {
+    const othersGroups = new Set(tesseractProcesses().map((p) => p.group)); // the suite's engine's processes
+    const othersScratch = new Set(childScratchFolders());
     const short = createEngine({ workers: 2, timeoutSeconds: 2, ocrEngine: 'tesseract' });
     try {
       await short.warm();
+      const warm = tesseractProcesses().filter((p) => !othersGroups.has(p.group));
+      assert.equal(warm.length, 2, 'one warm tesseract process per worker, started before the first page');
+      const scratch = childScratchFolders().filter((f) => !othersScratch.has(f));
+      assert.equal(scratch.length, 1, 'the child has a scratch folder of its own');
       // two pages of 2 x 2 eurotext scans (about four seconds of OCR each): when the 2 s limit strikes,
       // both tesseract processes have seconds of work left, so a process that escaped the kill would
       // still be running (not a zombie) when it is looked for
       const scan = await decodeImageFrame(fixture('ocr/eurotext.tif'), 'image/tiff', 0, 1e9);
       const page = tile(scan, 2, 2);
-      let atLimit: ReturnType<typeof tesseractProcesses> = [];
-      const watch = setInterval(() => { atLimit = tesseractProcesses(); }, 20);
+      const killedGroups = new Set(warm.map((p) => p.group));
+      let recognising = 0;
+      const watch = setInterval(() => {
+        recognising = Math.max(recognising, tesseractProcesses().filter((p) => killedGroups.has(p.group) && p.state === 'R').length);
+      }, 20);
       const r = await run(short, multiPageTiff([page, page]), 'two-large-pages.tif');
       clearInterval(watch);
       assert.equal(r.error?.code, 'TIMEOUT');
-      assert.ok(atLimit.length > 0, 'tesseract was running when the limit struck');
+      assert.ok(recognising > 0, 'tesseract was recognising when the limit struck');
       // SIGKILL to the process group is delivered at once; give the kernel a moment. Only the killed
-      // group is looked at: the replacement child leads a new group and may be running `tesseract --version`.
+      // group is looked at: the replacement child leads a new group with warm processes of its own.
       await new Promise((res) => setTimeout(res, 300));
-      const killedGroups = new Set(atLimit.map((p) => p.group));
       const survivors = tesseractProcesses().filter((p) => killedGroups.has(p.group));
       assert.deepEqual(survivors, [], 'tesseract processes were killed with the child');
+      // the killed child could not remove the page files it was reading: its parent removed the folder
+      assert.equal(existsSync(scratch[0]), false, `${scratch[0]} was removed with the child`);
       const next = await run(short, fixture('pdf/two_paragraphs.pdf'), 'two_paragraphs.pdf');
       assert.equal(next.status, 'SUCCEEDED');
     } finally { await short.close(); }
@@ -199,12 +230,7 @@ describe('configuration', () => {
     const tessdata = prepareTessdata(['eng'], languageDataDir('eng'));
     const work = mkdtempSync(join(tmpdir(), 'tsv-vs-txt-'));
     try {
-      const pages: GreyImage[] = [await decodeImageFrame(fixture('ocr/eurotext.tif'), 'image/tiff', 0, 1e9)];
-      for (const [file, n] of [['TAMReview.pdf', 5], ['160F-2019.pdf', 1]] as const) {
-        const pdf = await openPdf(fixture(`pdf/${file}`));
-        pages.push((await renderPage(pdf, n, 300, 1e9)).image);
-        await closePdf(pdf);
-      }
+      const pages = (await corpusPages()).filter((p) => p.dpi === 300).map((p) => p.image);
       for (const [i, page] of pages.entries()) {
         writeFileSync(join(work, `${i}.pgm`), pgm(page));
         execFileSync(NATIVE_TESSERACT_COMMAND, [join(work, `${i}.pgm`), join(work, String(i)), '--tessdata-dir', tessdata, '--psm', '3', '--oem', '1', '--dpi', '300',
@@ -218,4 +244,60 @@ describe('configuration', () => {
     } finally { rmSync(work, { recursive: true, force: true }); }
   });
 
+});
+
+describe('warm tesseract processes', () => {
+  test('a warm process reads every page as a fresh `tesseract --dpi` process does, whatever the page\'s DPI', async () => {
+    const tessdata = prepareTessdata(['eng'], languageDataDir('eng'));
+    const native = new NativeTesseract(['eng'], languageDataDir('eng'));
+    const work = mkdtempSync(join(tmpdir(), 'warm-vs-fresh-'));
+    try {
+      const proc = native.process();
+      const pid = proc.pid;
+      for (const [i, { image, dpi }] of (await corpusPages()).entries()) {
+        writeFileSync(join(work, `${i}.pgm`), pgm(image));
+        const fresh = readTsv(execFileSync(NATIVE_TESSERACT_COMMAND, [join(work, `${i}.pgm`), 'stdout', '--tessdata-dir', tessdata, '--psm', '3', '--oem', '1',
+          ...(dpi ? ['--dpi', String(dpi)] : []), '-c', 'tessedit_create_txt=0', '-c', 'tessedit_create_tsv=1'],
+        { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+        assert.ok(fresh.text.length > 100, `page ${i} has text`);
+        assert.deepEqual(await native.recognize(proc, image, dpi), fresh, `page ${i} at ${dpi ?? 'no'} dpi`);
+      }
+      assert.equal(proc.pid, pid, 'one process read every page');
+    } finally {
+      native.killAll();
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  test('GIVEN a process that dies during a page THEN that page fails, the next one starts a new process; a process is replaced after its quota of pages', async () => {
+    const scratchRoot = mkdtempSync(join(tmpdir(), 'warm-scratch-'));
+    const before = process.env.OCR_SCRATCH_DIR;
+    process.env.OCR_SCRATCH_DIR = scratchRoot;
+    const native = new NativeTesseract(['eng'], languageDataDir('eng'), 2);
+    try {
+      const scan = await decodeImageFrame(fixture('ocr/phototest.tif'), 'image/tiff', 0, 1e9);
+      const proc = native.process();
+      const first = proc.pid!;
+      assert.match((await native.recognize(proc, scan, 300)).text, /quick brown dog/);
+      // a page of 3 x 3 scans takes seconds: kill the process while it reads it
+      const long = native.recognize(proc, tile(scan, 3, 3), 300);
+      setTimeout(() => process.kill(first, 'SIGKILL'), 300);
+      await assert.rejects(long, (err: Error & { code?: string }) => err.code === 'OCR_FAILED' && /signal SIGKILL/.test(err.message));
+      assert.match((await native.recognize(proc, scan, 300)).text, /quick brown dog/);
+      const second = proc.pid!;
+      assert.notEqual(second, first, 'a new process took over');
+      assert.match((await native.recognize(proc, scan, 300)).text, /quick brown dog/);
+      assert.equal(proc.pid, second, 'two pages per process here');
+      assert.match((await native.recognize(proc, scan, 300)).text, /quick brown dog/);
+      assert.notEqual(proc.pid, second, 'replaced after two pages');
+      const pages = readdirSync(scratchRoot);
+      assert.equal(pages.length, 1, 'one folder of page files');
+      assert.deepEqual(readdirSync(join(scratchRoot, pages[0])), ['end-of-page.tif'], 'page files are removed once read');
+    } finally {
+      native.killAll();
+      if (before === undefined) delete process.env.OCR_SCRATCH_DIR; else process.env.OCR_SCRATCH_DIR = before;
+    }
+    assert.deepEqual(readdirSync(scratchRoot), [], 'killAll removes the page files folder');
+    rmSync(scratchRoot, { recursive: true, force: true });
+  });
 });

@@ -5,9 +5,13 @@ import { selectPages } from '../src/options.ts';
 import { judgeTextLayer } from '../src/textlayer.ts';
 import { cer } from '../src/cer.ts';
 import { memoryVerdict } from '../src/engine.ts';
-import { downscaleGrey, rgbaToGrey, rotateGrey } from '../src/image.ts';
+import { decodeImageFrame, downscaleGrey, rgbaToGrey, rotateGrey, tiffHeader } from '../src/image.ts';
 import { fixture } from './helpers/common.ts';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+// utif2 is CommonJS
+const UTIF = createRequire(import.meta.url)('utif2') as { decode(buf: Uint8Array): Array<Record<string, unknown>> };
 
 test('media type comes from the content, not the name', () => {
   assert.equal(detectMediaType(fixture('pdf/two_paragraphs.pdf')), 'application/pdf');
@@ -116,6 +120,29 @@ test('downscale by 2 (the fast path) and by 3: each output pixel is the floor of
         for (let dy = 0; dy < f; dy++) for (let dx = 0; dx < f; dx++) sum += data[(y * f + dy) * width + x * f + dx];
         assert.equal(out.data[y * out.width + x], Math.floor(sum / (f * f)), `factor ${f} at ${x},${y}`);
       }
+    }
+  }
+});
+
+test('the OCR page file: an uncompressed TIFF that a TIFF reader decodes to the same pixels, with the page\'s DPI when known', async () => {
+  const width = 37, height = 23; // odd sizes: no row padding may creep in
+  const data = new Uint8Array(width * height);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
+  const img = { width, height, data };
+  for (const dpi of [300, 149.6, undefined]) {
+    const file = Buffer.concat([tiffHeader(img, dpi), data]);
+    assert.equal(detectMediaType(file), 'image/tiff');
+    const decoded = await decodeImageFrame(file, 'image/tiff', 0, 1e9);
+    assert.deepEqual({ width: decoded.width, height: decoded.height }, { width, height });
+    assert.deepEqual(Buffer.from(decoded.data), Buffer.from(data), `pixels at ${dpi} dpi`);
+    // utif2 (an independent reader) gives every field as an array
+    const [ifd] = UTIF.decode(file);
+    assert.deepEqual([ifd.t258, ifd.t259, ifd.t262, ifd.t277], [[8], [1], [1], [1]], 'grey, 8 bits, uncompressed');
+    if (dpi) {
+      const res = [Math.round(dpi), 1]; // a rational: numerator, denominator
+      assert.deepEqual([ifd.t282, ifd.t283, ifd.t296], [[res], [res], [2]], 'resolution in pixels per inch');
+    } else {
+      assert.equal(ifd.t282, undefined, 'no resolution when the DPI is unknown (tesseract estimates it)');
     }
   }
 });

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateResult } from '../../src/index.ts';
@@ -20,7 +20,8 @@ interface Running { proc: ChildProcess; url: string; lines: any[]; exit: Promise
 
 /** Starts `node src/service/main.ts` on a free port and waits for 'ready' (workers warm). */
 async function startService(env: Record<string, string>): Promise<Running> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'ocr-svc-'));
+  // a second process on the same data directory gets it in env; only a new one makes one
+  const dataDir = env.OCR_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'ocr-svc-'));
   const proc = spawn(join(PKG, 'node_modules', '.bin', 'node'), ['--disable-warning=ExperimentalWarning', join(PKG, 'src', 'service', 'main.ts')], {
     cwd: PKG,
     env: { ...process.env, PORT: '0', OCR_DATA_DIR: dataDir, OCR_WORKERS: '1', OCR_REQUEST_TIMEOUT_SECONDS: '5', ...env },
@@ -46,6 +47,11 @@ async function startService(env: Record<string, string>): Promise<Running> {
     void exit.then((code) => reject(new Error(`service exited early (${code}): ${JSON.stringify(lines)}`)));
   });
   return { proc, url, lines, exit, dataDir };
+}
+
+/** The scratch folders engines made for their OCR children. */
+function childScratchFolders(): string[] {
+  return readdirSync(tmpdir()).filter((f) => f.startsWith('ocr-child-')).map((f) => join(tmpdir(), f));
 }
 
 function item(dataDir: string, id: string): any {
@@ -95,6 +101,7 @@ test('GIVEN a document in flight WHEN SIGTERM arrives THEN it finishes within th
     assert.deepEqual([stopped?.finished, stopped?.handedBack], [1, 0]);
   } finally {
     svc.proc.kill('SIGKILL');
+    await svc.exit; // a service still alive could write into the folder after it is removed
     rmSync(svc.dataDir, { recursive: true, force: true });
   }
 });
@@ -128,6 +135,7 @@ test('GIVEN a document that cannot finish within the grace period WHEN SIGTERM a
     assert.equal(svc.lines.find((l) => l.msg === 'stopped')?.handedBack, 1);
   } finally {
     svc.proc.kill('SIGKILL');
+    await svc.exit; // a service still alive could write into the folder after it is removed
     rmSync(svc.dataDir, { recursive: true, force: true });
   }
 });
@@ -161,18 +169,25 @@ test('GIVEN a handed-back document WHEN a new process starts on the same data di
     assert.equal(await second.exit, 0);
   } finally {
     second.proc.kill('SIGKILL');
+    await second.exit;
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
 
 test('GIVEN a process killed with SIGKILL mid-document WHEN a new process starts on the same data directory THEN the orphaned claim is released and the document finished', async () => {
+  const scratchBefore = new Set(childScratchFolders());
   const first = await startService({});
   const dataDir = first.dataDir;
   try {
     assert.equal((await upload(first.url, await scannedPdf(3), 'scan3.pdf', { document_id: 'orphan-1' })).status, 202);
+    const scratch = childScratchFolders().filter((f) => !scratchBefore.has(f));
+    assert.equal(scratch.length, 1, 'the OCR child has a scratch folder');
     first.proc.kill('SIGKILL');
     await first.exit;
     assert.equal(item(dataDir, 'orphan-1').status, 'PROCESSING', 'the claim of the dead process is still there');
+    // its parent gone, the OCR child exits and removes its scratch folder itself
+    for (let i = 0; i < 100 && existsSync(scratch[0]); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(existsSync(scratch[0]), false, 'the orphaned child removed its scratch folder');
   } finally {
     first.proc.kill('SIGKILL');
   }
@@ -190,6 +205,7 @@ test('GIVEN a process killed with SIGKILL mid-document WHEN a new process starts
     assert.equal(await second.exit, 0);
   } finally {
     second.proc.kill('SIGKILL');
+    await second.exit;
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
