@@ -637,6 +637,8 @@ interface HistoryRun {
   nativeBackendVsPipeline: { cpu: number | null; wall: number | null };
   nativeBackendAtEqualTesseractSpeed: number | null;
   nativeBackendVsNativeWarm?: { cpu: number | null };
+  /** Text layer against OCR on the same pages: one document at a time, and on all cores (since run 10). */
+  textLayerSpeedup?: { oneAtATime: number; allCores: number };
 }
 const HISTORY = join(PACKAGE_ROOT, 'bench', 'history.jsonl');
 const history: HistoryRun[] = existsSync(HISTORY) ? readFileSync(HISTORY, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)) : [];
@@ -648,6 +650,7 @@ history.push({
   nativeBackendVsPipeline: { cpu: results.nativePipeline?.engineNativeBackendVsPipeline?.cpu ?? null, wall: results.nativePipeline?.engineNativeBackendVsPipeline?.wallClock ?? null },
   nativeBackendAtEqualTesseractSpeed: nb?.cpuSplit?.atEqualTesseractSpeed ?? null,
   nativeBackendVsNativeWarm: { cpu: nb?.cpuVsNativeWarm ?? null },
+  textLayerSpeedup: { oneAtATime: results.textLayer.speedupVsOcr, allCores: results.textLayer.allCores.speedupVsOcr },
 });
 // the runs on this run's CPU model (absolute figures differ between models; an AMD VM read 1.7x as
 // fast), measured as this one was
@@ -672,6 +675,8 @@ const historyMd = [
   `| the same, wall clock | ${spread(sameMachine.map((h) => h.nativeBackendVsPipeline.wall))} |`,
   `| tesseract.js (default) vs native Tesseract, CPU time | ${spread(sameMachine.map((h) => h.cpuVsNative.engine))} |`,
   `| the same, wall clock | ${spread(sameMachine.map((h) => h.wallVsNative.engine))} |`,
+  `| text layer vs OCR on the same pages, on the same ${WORKERS} cores (target 200×) | ${spread(sameMachine.map((h) => h.textLayerSpeedup?.allCores))} |`,
+  `| the same, one document at a time (text layer on 1 core, OCR on ${WORKERS}) | ${spread(sameMachine.map((h) => h.textLayerSpeedup?.oneAtATime))} |`,
   `| OCR pages/minute: this engine (default) | ${spread(sameMachine.map((h) => h.pagesPerMinute.engine))} |`,
   `| OCR pages/minute: native backend | ${spread(sameMachine.map((h) => h.pagesPerMinute.nativeBackend))} |`,
   `| OCR pages/minute: native Tesseract on pre-rendered pages | ${spread(sameMachine.map((h) => h.pagesPerMinute.native))} |`,
