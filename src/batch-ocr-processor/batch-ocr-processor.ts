@@ -214,7 +214,7 @@ export interface BatchOcrProcessorProps {
   readonly metricsNamespace?: string;
   /**
    * Worker throughput for the cost estimate, pages per vCPU-second (worker benchmark, scanned pages at 300 dpi).
-   * @default - the benchmark's median for the `ocrEngine` in use: 0.23 with tesseract.js, 0.31 with native Tesseract
+   * @default - the benchmark's median for the `ocrEngine` in use: 0.23 with tesseract.js, 0.36 with native Tesseract
    */
   readonly pagesPerVcpuSecond?: number;
 }

@@ -41,11 +41,13 @@ export const TEXTRACT_DETECT_TEXT_PER_1000_PAGES_USD = 1.5;
 export const DEFAULT_PAGES_PER_VCPU_SECOND = 0.23;
 /**
  * Default throughput with the native Tesseract backend (`OcrEngine.NATIVE_TESSERACT`), from the same
- * benchmark runs: the engine end to end with native Tesseract doing the recognition, 33.9–39.3 pages
- * per minute on 2 vCPUs, median 36.8 = 0.31 pages per vCPU-second (over the nine runs on record
- * 32.3–39.3, median 35.2 = 0.29). A test keeps this within 15% of the median of the runs on record too.
+ * benchmark: the engine end to end with native Tesseract doing the recognition. Since the backend
+ * keeps one tesseract process per worker warm and hands it TIFF pages (benchmark method 2, five runs
+ * on 2026-12-01), 31.2–44.7 pages per minute on 2 vCPUs, median 43.6 = 0.36 pages per vCPU-second
+ * (it was 0.31 with a process per page: median 35.2 over nine runs). A test keeps this within 15% of
+ * the median of the method-2 runs on record.
  */
-export const DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT = 0.31;
+export const DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT = 0.36;
 
 /** Inputs of a per-page cost estimate. */
 export interface PageCostOptions {
