@@ -708,7 +708,7 @@ const md = [
   ] : []),
   ...historyMd,
   ...(results.nativePipeline ? [
-    `Native Tesseract cannot read a PDF: end to end, a native pipeline renders each PDF page first. Measured as a script would run it (${popplerVersion} at ${DPI} dpi, greyscale, then tesseract as above; the scanned pages straight to tesseract; one page at a time per core), so that both sides pay for rendering:`,
+    `Native Tesseract cannot read a PDF: end to end, a native pipeline renders each PDF page first. Measured as a script would run it (${popplerVersion} at ${DPI} dpi, greyscale, uncompressed TIFF, then tesseract as above; the scanned pages straight to tesseract; one page at a time per core), so that both sides pay for rendering:`,
     '',
     '| measure | this engine, 300 dpi (default) | this engine, native backend, 300 dpi | native pipeline (pdftoppm + tesseract) |',
     '|---|---|---|---|',
