@@ -28,6 +28,8 @@ function requireCompiled(): void {
 
 describe('the npm package', () => {
   let pack: PackResult;
+  const cleanups: Array<() => void> = [];
+  afterAll(() => { for (const cleanup of cleanups.splice(0)) cleanup(); });
 
   beforeAll(() => {
     requireCompiled();
@@ -83,6 +85,8 @@ describe('the npm package', () => {
 
   test('GIVEN the tarball installed in a scratch CDK app outside the repository THEN the app synthesizes', () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-ocr-pack-'));
+    // about 200 MB (the tarball and the app's node_modules): removed when the test ends, whatever its outcome
+    cleanups.push(() => fs.rmSync(work, { recursive: true, force: true }));
     const tarball = path.join(work, npm(['pack', '--ignore-scripts', '--pack-destination', work], ROOT).trim().split('\n').pop()!);
     const app = path.join(work, 'app');
     fs.mkdirSync(app);
