@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { createEngine } from '../src/index.ts';
 import { cer } from '../src/cer.ts';
-import { decodeImageFrame, tiffHeader, type GreyImage } from '../src/image.ts';
+import { decodeImageFrame, toTIFF, type GreyImage } from '../src/image.ts';
 import { openPdf, readTextLayer, renderPage, closePdf } from '../src/pdf.ts';
 import { decodeBarcodes } from '../src/qr.ts';
 import { OcrPool } from '../src/ocr.ts';
@@ -108,8 +108,7 @@ function treeCpuSeconds(rootPid: number): number {
 
 /** CPU seconds used by this process and its reaped children (robust to other load on a shared machine). */
 function cpuSeconds(): number {
-  const f = procStat('/proc/self/stat').fields;
-  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100; // utime stime cutime cstime
+  return processCpu(process.pid);
 }
 
 /** The engine's bounded child (forked from this process, running src/child.ts). */
@@ -218,7 +217,7 @@ function nativeArgs(file: string, tessdata: string, extra: string[] = []): strin
 function pageFiles(ps: Page[], prefix: string): string[] {
   return ps.map((p, i) => {
     const f = join(TMP, `${prefix}-${String(i).padStart(3, '0')}.tif`);
-    writeFileSync(f, Buffer.concat([tiffHeader(p.image, DPI), p.image.data]));
+    writeFileSync(f, toTIFF(p.image, DPI));
     return f;
   });
 }
@@ -584,7 +583,7 @@ const results = {
   } : null,
   perPageOneThread: probe,
   cpuNormalised: {
-    note: `pages per minute computed from CPU seconds (this process + reaped children) / ${WORKERS} cores`,
+    note: `pages per minute computed from CPU seconds (this process and every process under it, live or reaped) / ${WORKERS} cores`,
     engine: round(cpuPpm(ours)), engineAt200dpi: round(cpuPpm(ours200)), native: native ? round(cpuPpm(native)) : null,
     engineVsNative: native ? round(cpuPpm(ours) / cpuPpm(native), 3) : null,
     engineAt200dpiVsNative: native ? round(cpuPpm(ours200) / cpuPpm(native), 3) : null,
@@ -616,12 +615,6 @@ function roundThreads(t?: ThreadCpu): ThreadCpu | null { return t ? { ocrWorkers
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 const nb = results.engineNativeBackend;
 /**
- * One line per run in bench/history.jsonl (appended; committed with the results). One run on the
- * shared VM moves by up to ±10 %, not every engine alike, so the README quotes the ranges and
- * medians over the runs on record, and the Batch cost estimate's defaults follow the median
- * (a test holds them to it), not the latest run.
- */
-/**
  * How a run measured (HistoryRun.method; absent = 1). 1: native Tesseract was given PGM page files
  * and the native backend ran one process per page. 2 (since 2026-12-01, run 10): native is given
  * uncompressed TIFF, which its Leptonica reads faster; the native backend keeps one warm process per
@@ -629,6 +622,12 @@ const nb = results.engineNativeBackend;
  * runs of the current method.
  */
 const METHOD = 2;
+/**
+ * One line per run in bench/history.jsonl (appended; committed with the results). One run on the
+ * shared VM moves by up to ±10 %, not every engine alike, so the README quotes the ranges and
+ * medians over the runs on record, and the Batch cost estimate's defaults follow the median
+ * (a test holds them to it), not the latest run.
+ */
 interface HistoryRun {
   date: string; source?: string; machine: string; method?: number;
   pagesPerMinute: { engine: number; nativeBackend: number | null; native: number | null; pipeline: number | null };

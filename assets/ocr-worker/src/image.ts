@@ -122,6 +122,11 @@ export function tiffHeader(img: GreyImage, dpi?: number): Buffer {
   return b;
 }
 
+/** The image as an uncompressed TIFF (see tiffHeader), header and pixels in one buffer. */
+export function toTIFF(img: GreyImage, dpi?: number): Buffer {
+  return Buffer.concat([tiffHeader(img, dpi), Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength)]);
+}
+
 /** Rotates clockwise by 90, 180 or 270 degrees. */
 export function rotateGrey(img: GreyImage, degrees: number): GreyImage {
   const d = ((degrees % 360) + 360) % 360;

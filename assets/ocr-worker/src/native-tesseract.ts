@@ -6,7 +6,8 @@
  * is held to WebAssembly's 128 bits: about 1.2-1.4x faster per page (bench/RESULTS.md).
  *
  * The processes are children of the engine's child process and belong to its process group, so the
- * engine counts their memory against the document's limit and kills them with it on overrun. */
+ * engine counts their memory against the document's limit and kills them with it on overrun.
+ */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -14,7 +15,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { OcrError } from './errors.ts';
-import { tiffHeader, type GreyImage } from './image.ts';
+import { tiffHeader, toTIFF, type GreyImage } from './image.ts';
 
 /** The command the native backend runs; a Debian `tesseract-ocr` install puts it on PATH. */
 export const NATIVE_TESSERACT_COMMAND = process.env.OCR_TESSERACT_COMMAND || 'tesseract';
@@ -237,8 +238,7 @@ export class NativeTesseract {
     const tessdata = prepareTessdata(languages, languageDir);
     this.scratch = mkdtempSync(join(scratchRoot(), 'ocr-pages-'));
     this.endOfPageFile = join(this.scratch, 'end-of-page.tif');
-    const white: GreyImage = { width: 1, height: 1, data: new Uint8Array([255]) };
-    writeFileSync(this.endOfPageFile, Buffer.concat([tiffHeader(white, 300), white.data]));
+    writeFileSync(this.endOfPageFile, toTIFF({ width: 1, height: 1, data: new Uint8Array([255]) }, 300));
     // no --dpi: each page file carries its own resolution; the TSV alone (text and confidences, see readTsv)
     this.args = ['-', 'stdout', '--tessdata-dir', tessdata, '-l', languages.join('+'), '--psm', '3', '--oem', '1',
       '-c', 'stream_filelist=true', '-c', 'tessedit_create_txt=0', '-c', 'tessedit_create_tsv=1'];

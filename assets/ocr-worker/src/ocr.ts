@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { OcrError } from './errors.ts';
-import { downscaleGrey, rotateGrey, tiffHeader, type GreyImage } from './image.ts';
+import { downscaleGrey, rotateGrey, toTIFF, type GreyImage } from './image.ts';
 import { NativeTesseract } from './native-tesseract.ts';
 import type { OcrEngineName } from './options.ts';
 import { languageDataDir } from './paths.ts';
@@ -118,8 +118,7 @@ export class OcrPool {
       const params: Record<string, string> = {};
       if (dpi) params.user_defined_dpi = String(Math.round(dpi));
       // a TIFF: tesseract.js' Leptonica reads it faster than a PGM (image.ts, tiffHeader)
-      const page = Buffer.concat([tiffHeader(img, dpi), img.data]);
-      const { data } = await slot.worker.recognize(page, params, { text: true });
+      const { data } = await slot.worker.recognize(toTIFF(img, dpi), params, { text: true });
       return { text: String(data.text ?? ''), confidence: Number(data.confidence ?? 0) };
     } catch (err) {
       if (err instanceof OcrError) throw err;

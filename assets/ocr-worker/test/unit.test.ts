@@ -5,7 +5,7 @@ import { selectPages } from '../src/options.ts';
 import { judgeTextLayer } from '../src/textlayer.ts';
 import { cer } from '../src/cer.ts';
 import { memoryVerdict } from '../src/engine.ts';
-import { decodeImageFrame, downscaleGrey, rgbaToGrey, rotateGrey, tiffHeader } from '../src/image.ts';
+import { decodeImageFrame, downscaleGrey, rgbaToGrey, rotateGrey, toTIFF } from '../src/image.ts';
 import { fixture } from './helpers/common.ts';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -130,7 +130,7 @@ test('the OCR page file: an uncompressed TIFF that a TIFF reader decodes to the 
   for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
   const img = { width, height, data };
   for (const dpi of [300, 149.6, undefined]) {
-    const file = Buffer.concat([tiffHeader(img, dpi), data]);
+    const file = toTIFF(img, dpi);
     assert.equal(detectMediaType(file), 'image/tiff');
     const decoded = await decodeImageFrame(file, 'image/tiff', 0, 1e9);
     assert.deepEqual({ width: decoded.width, height: decoded.height }, { width, height });
