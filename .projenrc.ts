@@ -75,6 +75,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
       // Synthesizing with schema validation and two cdk-nag majors takes a while per stack.
       testTimeout: 180_000,
+      // The run's temporary files (cloud assemblies of apps without an outdir) go to one folder that
+      // is removed when the run ends: see test/helpers/jest-tmpdir.ts.
+      globalSetup: '<rootDir>/test/helpers/jest-global-setup.ts',
+      globalTeardown: '<rootDir>/test/helpers/jest-global-teardown.ts',
     },
   },
 

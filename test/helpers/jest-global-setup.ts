@@ -1,0 +1,3 @@
+import { setup } from './jest-tmpdir';
+
+export default setup;

@@ -1,0 +1,3 @@
+import { teardown } from './jest-tmpdir';
+
+export default teardown;
