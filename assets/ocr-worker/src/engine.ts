@@ -377,7 +377,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
       error: null,
       durationMs: 0,
     };
-    const done = (): OcrResult => { result.durationMs = Math.round(performance.now() - t0); return result; };
+    // the document's own time excludes its waits for a slot (behind other documents), reported apart:
+    // otherwise a document queued behind a long one would show that one's time as its own
+    let queuedMs = 0;
+    const done = (): OcrResult => {
+      result.durationMs = Math.round(performance.now() - t0 - queuedMs);
+      result.queuedMs = Math.round(queuedMs);
+      return result;
+    };
     try {
       if (bytes.length > maxBytes) throw new OcrError('TOO_LARGE', `The document is ${bytes.length} bytes, above the limit of ${maxBytes} bytes.`);
       result.mediaType = detectMediaType(bytes);
@@ -390,7 +397,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // overrun that cannot be pinned on one of the two) runs once more, alone: then the bounds judge it.
     for (let attempt = 0; r.rerun && attempt < 2 && !(closed && attempt > 0); attempt++) {
       if (attempt > 0) stats.documentsRerun++;
+      const waitStart = performance.now();
       const slot = await acquire(attempt > 0);
+      queuedMs += performance.now() - waitStart;
       try {
         const c = await ensureChild(slot);
         r = await runInChild(slot, c, bytes, result.mediaType as MediaType, result.source, opts);

@@ -37,7 +37,10 @@ export interface OcrResult {
   text: string;
   qrCodes: Array<{ pageNumber: number; text: string; format: string }>;
   error: ErrorInfo | null;
+  /** Time spent on this document, ms: its waits for a free slot behind other documents excluded. */
   durationMs: number;
+  /** Time the document waited for a free slot behind other documents, ms (0 when it started at once). */
+  queuedMs?: number;
   /** Peak resident memory of the child process while it held this document. */
   peakRssBytes?: number;
 }

@@ -169,6 +169,26 @@ describe('multi-page TIFF', () => {
 });
 
 describe('several documents at once', () => {
+  test('a document queued behind others reports its wait apart (queuedMs), not as its own time (durationMs)', async () => {
+    // one slot, which holds two documents at most: the first takes it, the second joins it once the
+    // first has handed out its pages, the third must wait until one of the two is done
+    const started = performance.now();
+    const timed = (bytes: Uint8Array, name: string) => engine.process(bytes, { name }).then((r) => ({ r, elapsed: performance.now() - started }));
+    const [a, b, c] = await Promise.all([
+      timed(fixture('ocr/phototest.tif'), 'first'),
+      timed(fixture('pdf/two_paragraphs.pdf'), 'joins'),
+      timed(fixture('ocr/phototest.tif'), 'waits'),
+    ]);
+    for (const { r } of [a, b, c]) { assertValid(r); assert.equal(r.status, 'SUCCEEDED'); }
+    assert.ok(a.r.queuedMs! <= 5, `the first document started at once (queued ${a.r.queuedMs} ms)`);
+    const firstDone = Math.min(a.r.durationMs + a.r.queuedMs!, b.r.durationMs + b.r.queuedMs!);
+    assert.ok(c.r.queuedMs! >= firstDone - 10, `the third waited until one of the others was done (queued ${c.r.queuedMs} ms, the first done after ${firstDone} ms)`);
+    for (const { r, elapsed } of [a, b, c]) {
+      // the two parts add up to what the caller waited, so the wait is not also in durationMs
+      assert.ok(Math.abs(r.durationMs + r.queuedMs! - elapsed) <= 50, `${r.source}: ${r.durationMs} + ${r.queuedMs} ms against ${Math.round(elapsed)} ms`);
+    }
+  });
+
   test('concurrency 2: two bounded children, each with its own worker', async () => {
     const multi = createEngine({ workers: 2, concurrency: 2 });
     try {

@@ -359,7 +359,7 @@ export class OcrService {
           const shared = cached ?? await running!;
           cacheHit = true;
           this.counters.cacheHits++;
-          result = { ...shared, source: name, durationMs: cached ? 0 : shared.durationMs };
+          result = { ...shared, source: name, durationMs: cached ? 0 : shared.durationMs, queuedMs: cached ? 0 : shared.queuedMs ?? 0 };
         } else {
           if (this.cache) this.counters.cacheMisses++;
           const input = bytes;
@@ -382,7 +382,7 @@ export class OcrService {
       const fields: CompletionFields = {
         result_key: resultKey, text_key: textKey, page_count: result!.pageCount, text_length: result!.text.length,
         qr_count: result!.qrCodes.length, qr_codes: result!.qrCodes.map((q) => q.text).slice(0, 100), text_preview: preview(result!.text),
-        content_sha256: result!.sha256, cache_hit: cacheHit, duration_ms: result!.durationMs,
+        content_sha256: result!.sha256, cache_hit: cacheHit, duration_ms: result!.durationMs, queued_ms: result!.queuedMs ?? 0,
         ...(result!.error ? { error_code: result!.error.code, error_message: result!.error.message.slice(0, 1000) } : {}),
       };
       const recorded = await this.status.complete(documentId, this.owner, result!.status, fields);
@@ -391,7 +391,7 @@ export class OcrService {
         this.log('warn', 'claim lost before completion; result not recorded in the status item', { documentId });
       }
       this.metrics(emfLine(this.config, result!));
-      this.log('info', 'document finished', { documentId, status: result!.status, errorCode: result!.error?.code, pageCount: result!.pageCount, cacheHit, durationMs: result!.durationMs });
+      this.log('info', 'document finished', { documentId, status: result!.status, errorCode: result!.error?.code, pageCount: result!.pageCount, cacheHit, durationMs: result!.durationMs, queuedMs: result!.queuedMs ?? 0 });
     } catch (err) {
       // storage or engine infrastructure failed, not the document: give it back for another attempt
       this.log('error', 'document could not be processed; handing it back', { documentId, error: (err as Error).message });

@@ -46,14 +46,17 @@ export interface DocumentItem {
   error_message?: string;
   /** true when the result came from the cache (same content, engine, languages and options). */
   cache_hit?: boolean;
+  /** The result's durationMs: time spent on the document, its wait for the engine excluded. */
   duration_ms?: number;
+  /** The result's queuedMs: time the document waited for the engine behind other documents. */
+  queued_ms?: number;
   expires_at?: number;
 }
 
 /** Fields written when a document reaches SUCCEEDED or FAILED. */
 export type CompletionFields = Pick<DocumentItem,
   'result_key' | 'text_key' | 'page_count' | 'text_length' | 'qr_count' | 'qr_codes' | 'text_preview' |
-  'error_code' | 'error_message' | 'cache_hit' | 'content_sha256' | 'duration_ms'>;
+  'error_code' | 'error_message' | 'cache_hit' | 'content_sha256' | 'duration_ms' | 'queued_ms'>;
 
 export type ClaimOutcome =
   | { kind: 'claimed'; item: DocumentItem }

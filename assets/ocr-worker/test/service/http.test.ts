@@ -367,6 +367,7 @@ describe('concurrency and the cache', () => {
     const result = await resultOf(base, second.body.document_id);
     assert.equal(result.source, 'second.pdf');
     assert.equal(result.text, 'Cached content, same bytes');
+    assert.deepEqual([result.durationMs, result.queuedMs], [0, 0], 'a cache hit neither took nor waited for OCR time');
   });
 
   test('GIVEN the same new document uploaded six times at once THEN the engine runs once and all six succeed (single flight)', async () => {
