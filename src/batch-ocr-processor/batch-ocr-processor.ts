@@ -876,7 +876,7 @@ export class BatchOcrProcessor extends Construct {
     return this.workerMetric('PagesProcessed', props);
   }
 
-  /** Time per document, ms (worker metric). */
+  /** Time spent on each document, ms, its wait behind the job's other documents excluded (worker metric). */
   public metricDocumentDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.workerMetric('DocumentDurationMs', { statistic: 'p90', ...props });
   }
