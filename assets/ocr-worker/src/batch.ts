@@ -8,7 +8,7 @@
  * (retry); 143 SIGTERM (stopped cleanly, no summary).
  */
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createEngine, EngineInfrastructureError, WORKER_VERSION, sha256, type Engine, type EngineOptions } from './engine.ts';
+import { createEngine, EngineInfrastructureError, failedResult, type Engine, type EngineOptions } from './engine.ts';
 import type { ErrorInfo } from './errors.ts';
 import { oneAhead } from './one-ahead.ts';
 import { availableCpus, DEFAULTS, parseOcrEngine, type DocumentOptions, type OcrEngineName } from './options.ts';
@@ -161,14 +161,6 @@ async function readBody(body: any): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of body) chunks.push(Buffer.from(c));
   return Buffer.concat(chunks);
-}
-
-function failedResult(source: string, error: ErrorInfo, languages: string): OcrResult {
-  return {
-    schemaVersion: SCHEMA_VERSION, source, sha256: sha256(new Uint8Array(0)), // bytes not read
-    engine: { version: WORKER_VERSION, languages: languages.split('+') }, status: 'FAILED', mediaType: null, pageCount: 0, pages: [],
-    text: '', qrCodes: [], error, durationMs: 0,
-  };
 }
 
 export interface BatchDeps {

@@ -7,10 +7,10 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createEngine } from './engine.ts';
-import { OcrError } from './errors.ts';
+import { createEngine, failedResult } from './engine.ts';
+import { OcrError, type ErrorInfo } from './errors.ts';
 import { oneAhead } from './one-ahead.ts';
-import { parseOcrEngine, parsePageRange, type OcrEngineName } from './options.ts';
+import { DEFAULTS, parseOcrEngine, parsePageRange, type OcrEngineName } from './options.ts';
 import type { OcrResult } from './result.ts';
 
 const USAGE = `Usage: ocr [--lang eng+deu] [--dpi 300] [--max-pages N] [--pages 1-3,5] [--password X]
@@ -30,6 +30,11 @@ function posInt(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v) || Number(v) < 1) usage(`--${name} must be a positive integer, got '${v}'`);
   return Number(v);
+}
+
+function readError(file: string, err: NodeJS.ErrnoException): ErrorInfo {
+  if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return { code: 'INPUT_NOT_FOUND', message: `${file} does not exist.` };
+  return { code: 'INPUT_UNREADABLE', message: `${file} cannot be read: ${err.message}` };
 }
 
 async function main(): Promise<void> {
@@ -74,13 +79,14 @@ async function main(): Promise<void> {
   let failed = 0;
   const files = parsed.positionals;
   // one document ahead (see oneAhead): printed in the order of the arguments
-  const processFile = async (i: number): Promise<OcrResult | Error> => {
+  const processFile = async (i: number): Promise<OcrResult> => {
     process.stderr.write(`[${i + 1}/${files.length}] ${files[i]}\n`);
     let bytes: Buffer;
     try {
       bytes = await readFile(resolve(process.cwd(), files[i]));
     } catch (err) {
-      return err as Error;
+      // a file that cannot be read still gets its line, so that every FILE has one result
+      return failedResult(files[i], readError(files[i], err as NodeJS.ErrnoException), v.lang ?? DEFAULTS.languages);
     }
     return engine.process(bytes, { name: files[i] });
   };
@@ -88,11 +94,6 @@ async function main(): Promise<void> {
     let i = 0;
     for await (const result of oneAhead(files.length, processFile)) {
       const file = files[i++];
-      if (result instanceof Error) {
-        failed++;
-        process.stderr.write(`ocr: cannot read ${file}: ${result.message}\n`);
-        continue;
-      }
       if (result.status !== 'SUCCEEDED') failed++;
       process.stderr.write(`  ${file}: ${result.status}${result.error ? ` ${result.error.code}` : ''}, ${result.pages.length} page(s), ${result.durationMs} ms\n`);
       process.stdout.write(JSON.stringify(result) + '\n');

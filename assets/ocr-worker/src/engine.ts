@@ -160,6 +160,18 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/**
+ * A FAILED result for a document the engine never read: its input was missing, unreadable or too
+ * large (the CLI, the Batch job and the service each find that out before handing it over).
+ */
+export function failedResult(source: string, error: ErrorInfo, languages: string): OcrResult {
+  return {
+    schemaVersion: SCHEMA_VERSION, source, sha256: sha256(new Uint8Array(0)), // bytes not read
+    engine: { version: WORKER_VERSION, languages: languages.split('+') }, status: 'FAILED', mediaType: null, pageCount: 0,
+    pages: [], text: '', qrCodes: [], error, durationMs: 0, queuedMs: 0,
+  };
+}
+
 export function createEngine(options: EngineOptions = {}): Engine {
   const workers = Math.max(1, options.workers ?? availableCpus());
   const languages = options.languages ?? options.defaults?.languages ?? DEFAULTS.languages;

@@ -4,7 +4,8 @@
  */
 export const ERROR_CODES = [
   'EMPTY_INPUT', // zero bytes
-  'INPUT_NOT_FOUND', // Batch: the input object does not exist
+  'INPUT_NOT_FOUND', // the input (S3 object, file) does not exist
+  'INPUT_UNREADABLE', // CLI: the input exists but cannot be read (a directory, no permission)
   'TOO_LARGE', // input larger than maxDocumentBytes
   'UNSUPPORTED_MEDIA_TYPE', // content is not a PDF or a supported image type
   'INVALID_PDF', // pdf.js cannot open the file (broken structure)

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, copyFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, copyFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateResult } from '../src/index.ts';
@@ -9,20 +9,23 @@ import { FIXTURES, PKG } from './helpers/common.ts';
 
 const OCR = join(PKG, 'bin', 'ocr');
 
-test('bin/ocr from another directory, relative paths, JSON lines, exit 1 when one fails', (t) => {
+test('bin/ocr from another directory, relative paths, JSON lines, one per FILE even when it cannot be read, exit 1 when one fails', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ocr-cli-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   copyFileSync(join(FIXTURES, 'pdf/two_paragraphs.pdf'), join(dir, 'doc.pdf'));
   writeFileSync(join(dir, 'notes.txt'), 'not a document');
-  const r = spawnSync(OCR, ['--workers', '1', 'doc.pdf', 'notes.txt'], { cwd: dir, encoding: 'utf8' });
+  mkdirSync(join(dir, 'scans'));
+  const r = spawnSync(OCR, ['--workers', '1', 'doc.pdf', 'notes.txt', 'missing.pdf', 'scans'], { cwd: dir, encoding: 'utf8' });
   assert.equal(r.status, 1, r.stderr);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-  assert.equal(lines.length, 2);
+  assert.deepEqual(lines.map((l) => l.source), ['doc.pdf', 'notes.txt', 'missing.pdf', 'scans']);
   for (const l of lines) assert.deepEqual(validateResult(l), []);
   assert.equal(lines[0].status, 'SUCCEEDED');
-  assert.equal(lines[0].source, 'doc.pdf');
   assert.equal(lines[1].error.code, 'UNSUPPORTED_MEDIA_TYPE');
-  assert.match(r.stderr, /\[1\/2\] doc\.pdf/);
+  assert.deepEqual([lines[2].status, lines[2].error.code, lines[2].error.message], ['FAILED', 'INPUT_NOT_FOUND', 'missing.pdf does not exist.']);
+  assert.deepEqual([lines[3].status, lines[3].error.code], ['FAILED', 'INPUT_UNREADABLE']);
+  assert.match(lines[3].error.message, /^scans cannot be read: EISDIR/);
+  assert.match(r.stderr, /\[1\/4\] doc\.pdf/);
   assert.match(r.stderr, /page 1 done \(1\/1\)/);
 });
 

@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { emfLine } from '../batch.ts';
-import { sha256, WORKER_VERSION, type Engine } from '../engine.ts';
+import { failedResult, sha256, WORKER_VERSION, type Engine } from '../engine.ts';
 import { OcrError, type ErrorCode, type ErrorInfo } from '../errors.ts';
 import { detectMediaType } from '../media.ts';
 import { parsePageRange, type DocumentOptions, type OcrEngineName } from '../options.ts';
@@ -119,15 +119,6 @@ export function cacheKey(contentSha256: string, languages: string, options: Docu
 
 /** Failures that say something about the environment rather than the document are not cached. */
 const NOT_CACHED: ReadonlySet<string> = new Set(['TIMEOUT', 'RESOURCE_LIMIT', 'WORKER_CRASHED', 'INTERNAL_ERROR', 'INPUT_NOT_FOUND']);
-
-/** A FAILED result for a document the engine never saw (not found, too large). */
-function failedResult(source: string, error: ErrorInfo, languages: string, bytes?: Uint8Array): OcrResult {
-  return {
-    schemaVersion: SCHEMA_VERSION, source, sha256: sha256(bytes ?? new Uint8Array(0)),
-    engine: { version: WORKER_VERSION, languages: languages.split('+') }, status: 'FAILED', mediaType: null, pageCount: 0,
-    pages: [], text: '', qrCodes: [], error, durationMs: 0,
-  };
-}
 
 export const TEXT_PREVIEW_BYTES = 4096;
 
