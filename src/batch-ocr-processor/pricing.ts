@@ -33,8 +33,8 @@ export const TEXTRACT_DETECT_TEXT_PER_1000_PAGES_USD = 1.5;
  * vCPU-second (4.3 vCPU-seconds per page). The median, not the latest or the best run: one run moves
  * by ±10% on that VM. The same benchmark gave 51.4 pages per minute on an AMD EPYC VM earlier that
  * day: the figure depends on the CPU, and a Fargate vCPU need not match either. The benchmark now
- * records every run (bench/history.jsonl): over nine runs on the Intel VM the median is 25.1 pages
- * per minute (0.21 pages per vCPU-second, 10% below this default), and a test keeps the default within
+ * records every run (bench/history.jsonl): over the 15 runs on the Intel VM on record (23.6–31.4) the
+ * median is 26.4 pages per minute (0.22 pages per vCPU-second, 4% below this default), and a test keeps the default within
  * 15% of the median of the runs on record. Measure your own documents with `npm run bench` in the
  * worker and pass the figure as `pagesPerVcpuSecond`.
  */
