@@ -11,6 +11,7 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from 
 import { createEngine, EngineInfrastructureError, failedResult, type Engine, type EngineOptions } from './engine.ts';
 import type { ErrorInfo } from './errors.ts';
 import { oneAhead } from './one-ahead.ts';
+import { isAccessDenied, isNotFound } from './s3-errors.ts';
 import { availableCpus, DEFAULTS, parseOcrEngine, type DocumentOptions, type OcrEngineName } from './options.ts';
 import { SCHEMA_VERSION, type OcrResult } from './result.ts';
 
@@ -148,12 +149,6 @@ export function emfLine(cfg: Pick<BatchConfig, 'metricsNamespace' | 'metricsServ
   return JSON.stringify(line);
 }
 
-function isNotFound(err: any): boolean {
-  return err?.name === 'NoSuchKey' || err?.name === 'NotFound' || err?.$metadata?.httpStatusCode === 404;
-}
-function isAccessDenied(err: any): boolean {
-  return err?.name === 'AccessDenied' || err?.$metadata?.httpStatusCode === 403;
-}
 
 async function readBody(body: any): Promise<Buffer> {
   if (!body) return Buffer.alloc(0);
@@ -251,6 +246,8 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
         bytes = await readBody(out.Body);
       } catch (err) {
         if (isNotFound(err)) return { result: failedResult(d.key, { code: 'INPUT_NOT_FOUND', message: `s3://${cfg.inputBucket}/${d.key} does not exist.` }, options.languages ?? 'eng'), written: false };
+        // this document only: the rest of the job goes on, and a retry of the job would not read it either
+        if (isAccessDenied(err)) return { result: failedResult(d.key, { code: 'INPUT_UNREADABLE', message: `Access to s3://${cfg.inputBucket}/${d.key} was denied (${(err as Error).name}): the job's role may not read it or use its KMS key.` }, options.languages ?? 'eng'), written: false };
         throw new InfraError(`Cannot read s3://${cfg.inputBucket}/${d.key}: ${(err as Error).message}`);
       }
       if (!stop.stopped) await engine!.warm();

@@ -5,7 +5,7 @@
 export const ERROR_CODES = [
   'EMPTY_INPUT', // zero bytes
   'INPUT_NOT_FOUND', // the input (S3 object, file) does not exist
-  'INPUT_UNREADABLE', // CLI: the input exists but cannot be read (a directory, no permission)
+  'INPUT_UNREADABLE', // the input cannot be read: a directory or no permission (CLI), access denied (S3)
   'TOO_LARGE', // input larger than maxDocumentBytes
   'UNSUPPORTED_MEDIA_TYPE', // content is not a PDF or a supported image type
   'INVALID_PDF', // pdf.js cannot open the file (broken structure)

@@ -16,6 +16,7 @@ function fakeS3(objects: Record<string, Buffer | string>, opts: { failGet?: bool
   const notFound = () => Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
   mock.on(GetObjectCommand).callsFake(async (input) => {
     if (opts.failGet) throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'TimeoutError' });
+    if (input.Key?.startsWith('denied')) throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
     const b = store.get(`${input.Bucket}/${input.Key}`);
     if (!b) throw notFound();
     return { ContentLength: b.length, Body: { transformToByteArray: async () => new Uint8Array(b) } } as any;
@@ -71,7 +72,7 @@ test('single document: result JSON + text, then the summary last; exit 0', async
 test('manifest child: its share only, bad documents are FAILED results, exit 0', async () => {
   const manifest = {
     schemaVersion: 1, jobId: 'job-2', chunkSize: 2,
-    documents: [{ key: 'a.pdf' }, { key: 'b.pdf' }, { key: 'bad.pdf' }, { key: 'missing.pdf' }, { key: 'e.pdf' }],
+    documents: [{ key: 'a.pdf' }, { key: 'b.pdf' }, { key: 'bad.pdf' }, { key: 'missing.pdf' }, { key: 'denied.pdf' }, { key: 'f.pdf' }],
     options: { languages: 'eng', dpi: 200, maxPages: 5, password: null },
   };
   const s3 = fakeS3({ 'out/m/job-2.json': JSON.stringify(manifest), 'in/bad.pdf': fixture('pdf/bug1020226.pdf') });
@@ -86,6 +87,15 @@ test('manifest child: its share only, bad documents are FAILED results, exit 0',
     assert.equal(sum.arrayIndex, 1);
     assert.deepEqual(sum.documents.map((d: any) => [d.index, d.key, d.errorCode]), [[2, 'bad.pdf', 'INVALID_PDF'], [3, 'missing.pdf', 'INPUT_NOT_FOUND']]);
     for (const i of ['00002', '00003']) assert.deepEqual(validateResult(JSON.parse(s3.store.get(`out/pre/job-2/results/${i}.json`)!.toString())), []);
+    // the next share: a document S3 denies access to is a FAILED result, and the share goes on (exit 0, no retry)
+    const next = await runBatch({ ...baseEnv, OCR_JOB_ID: 'job-2', OCR_OUTPUT_PREFIX: 'pre', OCR_MANIFEST_KEY: 'm/job-2.json', AWS_BATCH_JOB_ARRAY_INDEX: '2' },
+      { s3: s3.client, log: quiet, metrics: () => undefined });
+    assert.equal(next, 0);
+    const denied = JSON.parse(s3.store.get('out/pre/job-2/results/00004.json')!.toString());
+    assert.deepEqual(validateResult(denied), []);
+    assert.equal(denied.error.code, 'INPUT_UNREADABLE');
+    assert.match(denied.error.message, /Access to s3:\/\/in\/denied\.pdf was denied \(AccessDenied\)/);
+    assert.equal(JSON.parse(s3.store.get('out/pre/job-2/results/00005.json')!.toString()).error.code, 'INPUT_NOT_FOUND', 'the document after it was read too');
     const emf = JSON.parse(metrics[0]);
     assert.deepEqual(emf._aws.CloudWatchMetrics[0].Dimensions, [['Service'], ['Service', 'ErrorCode']]);
     assert.equal(emf.ErrorCode, 'INVALID_PDF');

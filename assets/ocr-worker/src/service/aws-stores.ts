@@ -6,8 +6,9 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { OcrResult } from '../result.ts';
+import { isAccessDenied, isNotFound } from '../s3-errors.ts';
 import {
-  DocumentNotFoundError, DocumentTooLargeError, epochSeconds, normalizeStatus, nowIso, safeFileName,
+  DocumentNotFoundError, DocumentTooLargeError, DocumentUnreadableError, epochSeconds, normalizeStatus, nowIso, safeFileName,
   type ClaimOutcome, type ClaimRequest, type CompletionFields, type DocumentItem, type DocumentStore, type ResultStore, type StatusStore,
 } from './stores.ts';
 
@@ -158,10 +159,6 @@ export class DynamoStatusStore implements StatusStore {
   }
 }
 
-function isNotFound(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
-}
 
 /** Results under `${prefix}${document_id}/result.json` and `result.txt` (text first, JSON last). */
 export class S3ResultStore implements ResultStore {
@@ -200,6 +197,15 @@ export class S3DocumentStore implements DocumentStore {
     return { bucket: this.uploadBucket, key: `${this.prefix}${documentId}/${safeFileName(fileName)}` };
   }
 
+  /** S3's own rules for bucket names (general purpose buckets) and object keys. */
+  locationProblem(bucket: string, key: string): string | null {
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..')) {
+      return `'${bucket}' is not an S3 bucket name (3-63 characters: lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit).`;
+    }
+    if (Buffer.byteLength(key, 'utf8') > 1024) return `An S3 object key is at most 1,024 bytes of UTF-8; this one has ${Buffer.byteLength(key, 'utf8')}.`;
+    return null;
+  }
+
   async putUpload(documentId: string, fileName: string, bytes: Uint8Array): Promise<{ bucket: string; key: string }> {
     const { key } = this.uploadLocation(documentId, fileName);
     await this.s3.send(new PutObjectCommand({ Bucket: this.uploadBucket, Key: key, Body: bytes }));
@@ -212,6 +218,7 @@ export class S3DocumentStore implements DocumentStore {
       out = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     } catch (err) {
       if (isNotFound(err)) throw new DocumentNotFoundError(`No object s3://${bucket}/${key}.`);
+      if (isAccessDenied(err)) throw new DocumentUnreadableError(`Access to s3://${bucket}/${key} was denied (${(err as Error).name}): this service's task role may not read it or use its KMS key.`);
       throw err;
     }
     // refuse before reading the body when the size is known

@@ -14,7 +14,7 @@ import { SCHEMA_VERSION, type OcrResult } from '../result.ts';
 import type { Tracer } from './xray.ts';
 import type { ServiceConfig } from './config.ts';
 import {
-  DocumentNotFoundError, DocumentTooLargeError, epochSeconds, normalizeStatus,
+  DocumentNotFoundError, DocumentTooLargeError, DocumentUnreadableError, epochSeconds, normalizeStatus,
   type Cache, type CompletionFields, type DocumentItem, type DocumentStore, type ResultStore, type StatusStore,
 } from './stores.ts';
 
@@ -265,6 +265,8 @@ export class OcrService {
     this.admit();
     const documentId = input.documentId === undefined ? randomUUID() : checkDocumentId(input.documentId);
     const bucket = input.bucket ?? this.documents.uploadBucket;
+    const problem = this.documents.locationProblem(bucket, input.key);
+    if (problem) throw new ServiceError(400, 'INVALID_LOCATION', problem);
     const created = await this.status.create(this.newClaimedItem(documentId, {
       bucket, key: input.key, file_name: input.key.split('/').pop() || input.key, options: JSON.stringify(input.options ?? {}),
     }));
@@ -335,6 +337,7 @@ export class OcrService {
           bytes = await this.traced('read document', () => this.documents.get(item!.bucket!, item!.key!, this.config.maxDocumentBytes), (b) => ({ bytes: b.length }));
         } catch (err) {
           if (err instanceof DocumentNotFoundError) result = failedResult(name, { code: 'INPUT_NOT_FOUND', message: err.message }, languages);
+          else if (err instanceof DocumentUnreadableError) result = failedResult(name, { code: 'INPUT_UNREADABLE', message: err.message }, languages);
           else if (err instanceof DocumentTooLargeError) result = failedResult(name, { code: 'TOO_LARGE', message: err.message }, languages);
           else throw err;
         }

@@ -108,12 +108,21 @@ export interface DocumentStore {
   /** Where putUpload() stores a document (known before it is stored). */
   uploadLocation(documentId: string, fileName: string): { bucket: string; key: string };
   putUpload(documentId: string, fileName: string, bytes: Uint8Array): Promise<{ bucket: string; key: string }>;
-  /** Reads a document; throws DocumentNotFoundError / DocumentTooLargeError. */
+  /** Reads a document; throws DocumentNotFoundError / DocumentUnreadableError / DocumentTooLargeError. */
   get(bucket: string, key: string, maxBytes: number): Promise<Uint8Array>;
+  /**
+   * Why no document can ever be read from this bucket and key (a name S3 refuses, a path out of the
+   * data directory), or null: checked when a request names them, so that it is refused then.
+   */
+  locationProblem(bucket: string, key: string): string | null;
 }
 
 export class DocumentNotFoundError extends Error {
   constructor(message: string) { super(message); this.name = 'DocumentNotFoundError'; }
+}
+/** The document exists but this service may not read it (S3 access denied): no retry helps. */
+export class DocumentUnreadableError extends Error {
+  constructor(message: string) { super(message); this.name = 'DocumentUnreadableError'; }
 }
 export class DocumentTooLargeError extends Error {
   readonly size: number;
@@ -319,9 +328,16 @@ export class LocalDocumentStore implements DocumentStore {
     else this.mem.set(key, bytes);
   }
 
+  locationProblem(bucket: string, key: string): string | null {
+    if (bucket !== this.uploadBucket) return `Bucket '${bucket}' is not available in local mode (use '${this.uploadBucket}').`;
+    if (key.split('/').includes('..')) return `Key '${key}' is not allowed: a '..' segment would leave the data directory.`;
+    return null;
+  }
+
   async get(bucket: string, key: string, maxBytes: number): Promise<Uint8Array> {
-    if (bucket !== this.uploadBucket) throw new DocumentNotFoundError(`Bucket '${bucket}' is not available in local mode (use '${this.uploadBucket}').`);
-    if (key.split('/').includes('..')) throw new DocumentNotFoundError(`Key '${key}' is not allowed.`);
+    // also checked here: /process records come from the status table, not from a request
+    const problem = this.locationProblem(bucket, key);
+    if (problem) throw new DocumentNotFoundError(problem);
     let bytes: Uint8Array | undefined;
     if (this.dataDir) {
       const p = join(this.dataDir, key);

@@ -154,6 +154,19 @@ describe('POST /extract (JSON naming a stored object)', () => {
     assert.equal(result.error.code, 'INPUT_NOT_FOUND');
   });
 
+  test('GIVEN a bucket or key nothing can be read from WHEN POST /extract THEN 400 INVALID_LOCATION and nothing is submitted', async () => {
+    for (const [body, reason] of [
+      [{ key: '../../etc/passwd', document_id: 'escape-1' }, /'\.\.' segment would leave the data directory/],
+      [{ key: 'inbox/a.pdf', bucket: 'someone-elses-bucket', document_id: 'escape-2' }, /Bucket 'someone-elses-bucket' is not available in local mode \(use 'local'\)/],
+    ] as const) {
+      const r = await postJson(`${base}/extract`, body);
+      assert.equal(r.status, 400);
+      assert.equal(r.body.error, 'INVALID_LOCATION');
+      assert.match(r.body.message, reason);
+      assert.equal((await getJson(`${base}/check-status/${body.document_id}`)).status, 404, 'no document was created');
+    }
+  });
+
   test('GIVEN a stored object above the size limit WHEN POST /extract THEN FAILED with TOO_LARGE', async () => {
     await documents.put('inbox/big.pdf', Buffer.alloc(MAX_BYTES + 1, 0x20));
     const r = await postJson(`${base}/extract`, { key: 'inbox/big.pdf', document_id: 'big-1' });

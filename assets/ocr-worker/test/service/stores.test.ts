@@ -15,7 +15,7 @@ import { DynamoDBDocumentClient, UpdateCommand, PutCommand, GetCommand } from '@
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoStatusStore, S3DocumentStore, S3ResultStore } from '../../src/service/aws-stores.ts';
 import {
-  DocumentNotFoundError, DocumentTooLargeError, LocalStatusStore, MemoryCache, normalizeStatus, safeFileName, type StatusStore,
+  DocumentNotFoundError, DocumentTooLargeError, DocumentUnreadableError, LocalStatusStore, MemoryCache, normalizeStatus, safeFileName, type StatusStore,
 } from '../../src/service/stores.ts';
 import { parseServiceConfig, ServiceConfigError } from '../../src/service/config.ts';
 import { cacheKey, checkDocumentId, parseRequestOptions, ServiceError } from '../../src/service/service.ts';
@@ -254,6 +254,22 @@ describe('S3 stores (aws-sdk-client-mock)', () => {
     await assert.rejects(store.get('docs', 'in/big.pdf', 10), DocumentTooLargeError);
     s3mock.on(GetObjectCommand, { Key: 'in/none.pdf' }).rejects(Object.assign(new Error('no'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
     await assert.rejects(store.get('docs', 'in/none.pdf', 10), DocumentNotFoundError);
+    // denied (another account's object, a KMS key the role may not use): no retry helps either
+    s3mock.on(GetObjectCommand, { Key: 'in/kms.pdf' }).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    await assert.rejects(store.get('docs', 'in/kms.pdf', 10), (err: Error) => err instanceof DocumentUnreadableError && /Access to s3:\/\/docs\/in\/kms\.pdf was denied \(AccessDenied\)/.test(err.message));
+    // a throttle or a network failure is neither: the caller hands the document back for a retry
+    s3mock.on(GetObjectCommand, { Key: 'in/slow.pdf' }).rejects(Object.assign(new Error('Slow Down'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } }));
+    await assert.rejects(store.get('docs', 'in/slow.pdf', 10), (err: Error) => err.name === 'SlowDown');
+  });
+
+  test('documents: bucket names and keys S3 would refuse are named as such before anything is submitted', () => {
+    const store = new S3DocumentStore(new S3Client({ region: 'us-east-1' }), 'docs', 'uploads/');
+    assert.equal(store.locationProblem('my-documents.2026', 'in/a.pdf'), null);
+    assert.equal(store.locationProblem('docs', 'k'.repeat(1024)), null);
+    for (const bucket of ['My_Bucket', 'ab', 'a'.repeat(64), '-docs', 'docs..x', 'arn:aws:s3:::docs']) {
+      assert.match(store.locationProblem(bucket, 'in/a.pdf') ?? '', /is not an S3 bucket name/, bucket);
+    }
+    assert.match(store.locationProblem('docs', 'é'.repeat(513)) ?? '', /at most 1,024 bytes of UTF-8; this one has 1026/);
   });
 });
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { App } from '../../src/service/app.ts';
-import { DocumentNotFoundError, LocalResultStore, LocalStatusStore, type DocumentStore } from '../../src/service/stores.ts';
+import { DocumentNotFoundError, DocumentUnreadableError, LocalResultStore, LocalStatusStore, type DocumentStore } from '../../src/service/stores.ts';
 import { textPdf } from '../helpers/pdfwriter.ts';
 import { TEST_DIR } from '../helpers/common.ts';
 import { countingEngine, postJson, resultOf, startTestApp, waitFinished, type CountingEngine } from './helpers.ts';
@@ -30,10 +30,12 @@ class MapDocumentStore implements DocumentStore {
   uploadLocation(id: string, name: string) { return { bucket: this.uploadBucket, key: `uploads/${id}/${name}` }; }
   async putUpload(id: string, name: string, bytes: Uint8Array) { const w = this.uploadLocation(id, name); this.objects.set(`${w.bucket}/${w.key}`, bytes); return w; }
   async get(bucket: string, key: string) {
+    if (key.startsWith('denied/')) throw new DocumentUnreadableError(`Access to s3://${bucket}/${key} was denied (AccessDenied).`);
     const b = this.objects.get(`${bucket}/${key}`);
     if (!b) throw new DocumentNotFoundError(`No object s3://${bucket}/${key}.`);
     return b;
   }
+  locationProblem() { return null; }
 }
 
 /** The body the stream trigger builds for a record (stream-trigger.lambda.ts, processRequestOf). */
@@ -105,4 +107,14 @@ test('GIVEN every recorded stream event WHEN replayed as the trigger would THEN 
   const processed = [...seen.values()].filter((v) => v.code === 202).length;
   assert.ok(processed >= 5, `processed ${processed}`);
   assert.equal(engine.total(), processed, 'one engine run per handed-off document, none twice');
+});
+
+test('GIVEN an object the task may not read WHEN named by POST /extract THEN it ends FAILED with INPUT_UNREADABLE at once, without a retry or an engine run', async () => {
+  const before = engine.total();
+  const r = await postJson(`${app.url}/extract`, { bucket: 'documents-bucket', key: 'denied/contract.pdf', document_id: 'denied-1' });
+  assert.equal(r.status, 202);
+  const s = await waitFinished(app.url, 'denied-1');
+  assert.deepEqual([s.status, s.error.code, s.attempts], ['FAILED', 'INPUT_UNREADABLE', 1]);
+  assert.match((await resultOf(app.url, 'denied-1')).error.message, /Access to s3:\/\/documents-bucket\/denied\/contract\.pdf was denied/);
+  assert.equal(engine.total(), before, 'the engine never saw it');
 });
