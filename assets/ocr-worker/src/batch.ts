@@ -9,11 +9,10 @@
  */
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createEngine, EngineInfrastructureError, failedResult, type Engine, type EngineOptions } from './engine.ts';
-import type { ErrorInfo } from './errors.ts';
 import { oneAhead } from './one-ahead.ts';
 import { isAccessDenied, isNotFound } from './s3-errors.ts';
 import { availableCpus, DEFAULTS, parseOcrEngine, type DocumentOptions, type OcrEngineName } from './options.ts';
-import { SCHEMA_VERSION, type OcrResult } from './result.ts';
+import type { OcrResult } from './result.ts';
 
 export const EXIT = { OK: 0, CONFIG: 1, INFRA: 75, SIGTERM: 143 } as const;
 
@@ -148,7 +147,6 @@ export function emfLine(cfg: Pick<BatchConfig, 'metricsNamespace' | 'metricsServ
   if (failed) line.ErrorCode = r.error?.code ?? 'INTERNAL_ERROR';
   return JSON.stringify(line);
 }
-
 
 async function readBody(body: any): Promise<Buffer> {
   if (!body) return Buffer.alloc(0);

@@ -159,7 +159,6 @@ export class DynamoStatusStore implements StatusStore {
   }
 }
 
-
 /** Results under `${prefix}${document_id}/result.json` and `result.txt` (text first, JSON last). */
 export class S3ResultStore implements ResultStore {
   private readonly s3: S3Client;

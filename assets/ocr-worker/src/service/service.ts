@@ -7,10 +7,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { emfLine } from '../batch.ts';
 import { failedResult, sha256, WORKER_VERSION, type Engine } from '../engine.ts';
-import { OcrError, type ErrorCode, type ErrorInfo } from '../errors.ts';
+import { OcrError, type ErrorCode } from '../errors.ts';
 import { detectMediaType } from '../media.ts';
 import { parsePageRange, type DocumentOptions, type OcrEngineName } from '../options.ts';
-import { SCHEMA_VERSION, type OcrResult } from '../result.ts';
+import type { OcrResult } from '../result.ts';
 import type { Tracer } from './xray.ts';
 import type { ServiceConfig } from './config.ts';
 import {
