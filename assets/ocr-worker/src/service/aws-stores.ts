@@ -8,7 +8,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@
 import type { OcrResult } from '../result.ts';
 import { isAccessDenied, isNotFound } from '../s3-errors.ts';
 import {
-  DocumentNotFoundError, DocumentTooLargeError, DocumentUnreadableError, epochSeconds, normalizeStatus, nowIso, safeFileName,
+  DocumentNotFoundError, DocumentTooLargeError, DocumentUnreadableError, epochSeconds, normalizeStatus, nowIso, safeFileName, tooManyAttemptsMessage,
   type ClaimOutcome, type ClaimRequest, type CompletionFields, type DocumentItem, type DocumentStore, type ResultStore, type StatusStore,
 } from './stores.ts';
 
@@ -107,7 +107,7 @@ export class DynamoStatusStore implements StatusStore {
           ConditionExpression: '#status IN (:p0, :p1, :p2) AND #attempts >= :max',
           ExpressionAttributeNames: { '#status': 'status', '#code': 'error_code', '#msg': 'error_message', '#version': 'version', '#updated': 'updated_at', '#attempts': 'attempts' },
           ExpressionAttributeValues: {
-            ':failed': 'FAILED', ':code': 'TOO_MANY_ATTEMPTS', ':msg': `Claimed ${item.attempts} times without finishing.`,
+            ':failed': 'FAILED', ':code': 'TOO_MANY_ATTEMPTS', ':msg': tooManyAttemptsMessage(item),
             ':zero': 0, ':one': 1, ':now': nowIso(), ':max': req.maxAttempts, ':p0': 'PENDING', ':p1': 'pending', ':p2': 'Pending',
           },
           ReturnValues: 'ALL_NEW',
@@ -153,9 +153,13 @@ export class DynamoStatusStore implements StatusStore {
     return this.asOwner(documentId, owner, sets, ['#owner', '#lease'], names, values);
   }
 
-  handBack(documentId: string, owner: string): Promise<boolean> {
-    return this.asOwner(documentId, owner, ['#status = :pending', '#attempts = #attempts - :one'], ['#owner', '#lease'],
-      { '#lease': 'lease_expires_at', '#attempts': 'attempts' }, { ':pending': 'PENDING' });
+  handBack(documentId: string, owner: string, failure?: string): Promise<boolean> {
+    if (failure === undefined) {
+      return this.asOwner(documentId, owner, ['#status = :pending', '#attempts = #attempts - :one'], ['#owner', '#lease'],
+        { '#lease': 'lease_expires_at', '#attempts': 'attempts' }, { ':pending': 'PENDING' });
+    }
+    return this.asOwner(documentId, owner, ['#status = :pending', '#lastError = :lastError'], ['#owner', '#lease'],
+      { '#lease': 'lease_expires_at', '#lastError': 'last_error' }, { ':pending': 'PENDING', ':lastError': failure });
   }
 }
 

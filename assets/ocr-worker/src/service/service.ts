@@ -387,11 +387,12 @@ export class OcrService {
       this.metrics(emfLine(this.config, result!));
       this.log('info', 'document finished', { documentId, status: result!.status, errorCode: result!.error?.code, pageCount: result!.pageCount, cacheHit, durationMs: result!.durationMs, queuedMs: result!.queuedMs ?? 0 });
     } catch (err) {
-      // storage or engine infrastructure failed, not the document: give it back for another attempt
+      // storage or engine infrastructure failed, not the document: give it back for another attempt,
+      // which counts (see StatusStore.handBack: a failure that persists must not go round for ever)
       this.log('error', 'document could not be processed; handing it back', { documentId, error: (err as Error).message });
       if (!job.handedBack) {
         job.handedBack = true;
-        await this.status.handBack(documentId, this.owner).catch((e: Error) => this.log('error', 'hand-back failed', { documentId, error: e.message }));
+        await this.status.handBack(documentId, this.owner, String((err as Error).message ?? err).slice(0, 1000)).catch((e: Error) => this.log('error', 'hand-back failed', { documentId, error: e.message }));
         this.counters.handedBack++;
       }
     } finally {

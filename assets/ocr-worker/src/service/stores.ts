@@ -50,7 +50,14 @@ export interface DocumentItem {
   duration_ms?: number;
   /** The result's queuedMs: time the document waited for the engine behind other documents. */
   queued_ms?: number;
+  /** Why the last attempt handed the document back (a storage or engine failure); quoted by TOO_MANY_ATTEMPTS. */
+  last_error?: string;
   expires_at?: number;
+}
+
+/** The reason a document that used up its attempts ends FAILED with. */
+export function tooManyAttemptsMessage(item: DocumentItem): string {
+  return `Claimed ${item.attempts ?? 0} times without finishing${item.last_error ? `; last error: ${item.last_error}` : ''}.`;
 }
 
 /** Fields written when a document reaches SUCCEEDED or FAILED. */
@@ -90,8 +97,14 @@ export interface StatusStore {
   renew(documentId: string, owner: string, leaseSeconds: number): Promise<boolean>;
   /** PROCESSING → SUCCEEDED/FAILED, only by the claim holder; false when the claim is no longer ours. */
   complete(documentId: string, owner: string, status: 'SUCCEEDED' | 'FAILED', fields: CompletionFields): Promise<boolean>;
-  /** PROCESSING → PENDING (lease released, `attempts - 1`: not the document's fault), only by the holder. */
-  handBack(documentId: string, owner: string): Promise<boolean>;
+  /**
+   * PROCESSING → PENDING, lease released, only by the holder. Without `failure` (shutdown: nobody's
+   * fault) the attempt is given back (`attempts - 1`). With it (storage or engine failed) the attempt
+   * counts and `last_error` keeps why: the stream hands a PENDING item straight to a task again, so a
+   * failure that persists (a results bucket the role may not write) ends in TOO_MANY_ATTEMPTS after
+   * OCR_MAX_ATTEMPTS claims instead of going round for ever.
+   */
+  handBack(documentId: string, owner: string, failure?: string): Promise<boolean>;
   close?(): Promise<void>;
 }
 
@@ -204,7 +217,7 @@ export class LocalStatusStore implements StatusStore {
     const attempts = item.attempts ?? 0;
     const next: DocumentItem = { ...item, version: (item.version ?? 0) + 1, updated_at: nowIso() };
     if (attempts >= req.maxAttempts) {
-      Object.assign(next, { status: 'FAILED', error_code: 'TOO_MANY_ATTEMPTS', error_message: `Claimed ${attempts} times without finishing.` });
+      Object.assign(next, { status: 'FAILED', error_code: 'TOO_MANY_ATTEMPTS', error_message: tooManyAttemptsMessage(item) });
       this.save(next);
       return { kind: 'exhausted', item: clone(next) };
     }
@@ -257,10 +270,12 @@ export class LocalStatusStore implements StatusStore {
     return true;
   }
 
-  async handBack(documentId: string, owner: string): Promise<boolean> {
+  async handBack(documentId: string, owner: string, failure?: string): Promise<boolean> {
     const item = this.holds(documentId, owner);
     if (!item) return false;
-    const next: DocumentItem = { ...item, status: 'PENDING', attempts: Math.max(0, (item.attempts ?? 1) - 1), version: (item.version ?? 0) + 1, updated_at: nowIso() };
+    const attempts = failure === undefined ? Math.max(0, (item.attempts ?? 1) - 1) : item.attempts ?? 1;
+    const next: DocumentItem = { ...item, status: 'PENDING', attempts, version: (item.version ?? 0) + 1, updated_at: nowIso() };
+    if (failure !== undefined) next.last_error = failure;
     delete next.owner;
     delete next.lease_expires_at;
     this.save(next);

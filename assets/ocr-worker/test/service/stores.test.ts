@@ -101,6 +101,21 @@ function conformance(name: string, make: () => Promise<StatusStore>): void {
       assert.equal((await store.get(d))?.owner, 'task-b');
     });
 
+    test('a hand-back after a failure keeps the attempt and the reason; the claims run out and FAILED quotes the last error', async () => {
+      const d = id();
+      await store.create({ document_id: d, status: 'PENDING', bucket: 'b', key: 'k' });
+      for (let attempt = 1; attempt <= claimReq.maxAttempts; attempt++) {
+        assert.equal((await store.claim(d, claimReq)).kind, 'claimed');
+        assert.equal(await store.handBack(d, 'task-a', `PutObject results/${d}: AccessDenied (${attempt})`), true);
+        const item = await store.get(d);
+        assert.deepEqual([item?.status, item?.attempts, item?.last_error, item?.owner], ['PENDING', attempt, `PutObject results/${d}: AccessDenied (${attempt})`, undefined]);
+      }
+      assert.equal((await store.claim(d, claimReq)).kind, 'exhausted');
+      const item = await store.get(d);
+      assert.deepEqual([item?.status, item?.error_code, item?.error_message],
+        ['FAILED', 'TOO_MANY_ATTEMPTS', `Claimed 3 times without finishing; last error: PutObject results/${d}: AccessDenied (3).`]);
+    });
+
     test('the claim that would exceed the attempt budget sets FAILED TOO_MANY_ATTEMPTS', async () => {
       const d = id();
       await store.create({ document_id: d, status: 'PENDING', bucket: 'b', key: 'k', attempts: 3 });

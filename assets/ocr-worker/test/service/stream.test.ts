@@ -12,7 +12,7 @@ import type { App } from '../../src/service/app.ts';
 import { DocumentNotFoundError, DocumentUnreadableError, LocalResultStore, LocalStatusStore, type DocumentStore } from '../../src/service/stores.ts';
 import { textPdf } from '../helpers/pdfwriter.ts';
 import { TEST_DIR } from '../helpers/common.ts';
-import { countingEngine, postJson, resultOf, startTestApp, waitFinished, type CountingEngine } from './helpers.ts';
+import { countingEngine, getJson, postJson, resultOf, startTestApp, waitFinished, type CountingEngine } from './helpers.ts';
 
 const events = JSON.parse(readFileSync(join(TEST_DIR, 'service', 'fixtures', 'stream-events.json'), 'utf8'));
 
@@ -30,6 +30,7 @@ class MapDocumentStore implements DocumentStore {
   uploadLocation(id: string, name: string) { return { bucket: this.uploadBucket, key: `uploads/${id}/${name}` }; }
   async putUpload(id: string, name: string, bytes: Uint8Array) { const w = this.uploadLocation(id, name); this.objects.set(`${w.bucket}/${w.key}`, bytes); return w; }
   async get(bucket: string, key: string) {
+    if (key.startsWith('unavailable/')) throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable' });
     if (key.startsWith('denied/')) throw new DocumentUnreadableError(`Access to s3://${bucket}/${key} was denied (AccessDenied).`);
     const b = this.objects.get(`${bucket}/${key}`);
     if (!b) throw new DocumentNotFoundError(`No object s3://${bucket}/${key}.`);
@@ -116,5 +117,33 @@ test('GIVEN an object the task may not read WHEN named by POST /extract THEN it 
   const s = await waitFinished(app.url, 'denied-1');
   assert.deepEqual([s.status, s.error.code, s.attempts], ['FAILED', 'INPUT_UNREADABLE', 1]);
   assert.match((await resultOf(app.url, 'denied-1')).error.message, /Access to s3:\/\/documents-bucket\/denied\/contract\.pdf was denied/);
+  assert.equal(engine.total(), before, 'the engine never saw it');
+});
+
+test('GIVEN a storage failure that persists WHEN the stream hands the document back again and again THEN the attempts run out: FAILED TOO_MANY_ATTEMPTS with the last error', async () => {
+  const before = engine.total();
+  const pending = async (id: string): Promise<any> => {
+    for (let i = 0; i < 200; i++) {
+      const s = (await getJson(`${app.url}/check-status/${id}`)).body;
+      if (s.status === 'PENDING') return s;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`${id} never returned to PENDING`);
+  };
+  const r = await postJson(`${app.url}/extract`, { bucket: 'documents-bucket', key: 'unavailable/scan.pdf', document_id: 'unavailable-1' });
+  assert.equal(r.status, 202);
+  // what the stream trigger does on each MODIFY to PENDING: hand the record to a task again
+  const record = { document_id: 'unavailable-1', bucket: 'documents-bucket', key: 'unavailable/scan.pdf', status: 'PENDING' };
+  assert.equal((await pending('unavailable-1')).attempts, 1, 'the failed attempt counts');
+  for (const attempt of [2, 3]) {
+    assert.equal((await postJson(`${app.url}/process`, { record })).status, 202);
+    assert.equal((await pending('unavailable-1')).attempts, attempt);
+  }
+  const last = await postJson(`${app.url}/process`, { record });
+  assert.equal(last.status, 422);
+  assert.equal(last.body.error, 'TOO_MANY_ATTEMPTS');
+  const s = (await getJson(`${app.url}/check-status/unavailable-1`)).body;
+  assert.equal(s.status, 'FAILED');
+  assert.deepEqual(s.error, { code: 'TOO_MANY_ATTEMPTS', message: 'Claimed 3 times without finishing; last error: Service Unavailable.' });
   assert.equal(engine.total(), before, 'the engine never saw it');
 });
