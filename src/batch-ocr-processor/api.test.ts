@@ -382,6 +382,18 @@ describe('POST /jobs (submit handler)', () => {
     expect(m.ddb.commandCalls(PutCommand)).toHaveLength(0);
   });
 
+  test('GIVEN the worker image\'s languages (bundled image) WHEN a request asks for another THEN 400 with the reason and nothing submitted; its own languages pass', async () => {
+    allKeysExist(m, ['a.pdf']);
+    const submit = createSubmitHandler(submitDeps(m, { availableLanguages: ['eng'] }));
+    const refused = await submit(apiEvent({ json: { document: 'a.pdf', options: { languages: ['eng', 'deu'] } } }));
+    expect(refused.statusCode).toBe(400);
+    expect(body(refused)).toMatchObject({ success: false, code: 'INVALID_REQUEST' });
+    expect(body(refused).message).toMatch(/options.languages: the worker image has no language data for 'deu' \(it has: eng\)/);
+    expect(m.batch.commandCalls(SubmitJobCommand)).toHaveLength(0);
+    expect(m.ddb.commandCalls(PutCommand)).toHaveLength(0);
+    expect((await submit(apiEvent({ json: { document: 'a.pdf', options: { languages: ['eng'] } } }))).statusCode).toBe(202);
+  });
+
   const badRequests: [string, Partial<Parameters<typeof apiEvent>[0]>, number, string, RegExp][] = [
     ['a missing body', { body: null }, 400, 'EMPTY_BODY', /^Request body is missing$/],
     ['an empty body', { body: '' }, 400, 'EMPTY_BODY', /^Request body is missing$/],

@@ -117,7 +117,9 @@ export function createSubmitHandler(deps: HandlerDeps): (event: APIGatewayProxyE
     try {
       checkContentType(event.headers);
       const body = parseJsonBody(event.body, event.isBase64Encoded, LIMITS.maxBodyBytes);
-      const request = validateSubmitRequest(body, deps.config.inputBucket, deps.config.maxDocuments, deps.config.defaultOptions);
+      const request = validateSubmitRequest(
+        body, deps.config.inputBucket, deps.config.maxDocuments, deps.config.defaultOptions, deps.config.availableLanguages,
+      );
       const clientKey = header(event.headers, 'idempotency-key');
       let result: SubmitResult;
       if (clientKey !== undefined) {

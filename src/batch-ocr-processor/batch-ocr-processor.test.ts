@@ -13,7 +13,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/compliance';
-import { OcrEngine, WORKER_DIRECTORY } from '../common/worker-image';
+import { bundledWorkerLanguages, OcrEngine, WORKER_DIRECTORY } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { ApiAuthorization, BatchOcrProcessor, BatchOcrProcessorProps } from './batch-ocr-processor';
 import { costPer1000Pages, DEFAULT_PAGES_PER_VCPU_SECOND, DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT, FARGATE_ARM_GB_HOUR_USD, FARGATE_ARM_VCPU_HOUR_USD, FARGATE_GB_HOUR_USD, FARGATE_VCPU_HOUR_USD } from './pricing';
@@ -428,6 +428,23 @@ describe('BatchOcrProcessor options', () => {
       expect(fs.existsSync(path.join(context, 'node_modules'))).toBe(false);
     } else {
       expect(() => new BatchOcrProcessor(stack, 'Ocr')).toThrow(/BatchOcrProcessor 'Ocr': 'image' has no default: the bundled worker .*ocr-worker\/Dockerfile\) is missing/);
+    }
+  });
+
+  test('GIVEN the bundled worker image WHEN languages are set THEN the submit handler knows the image\'s languages, and one it lacks fails at synth', () => {
+    expect(fs.existsSync(path.join(WORKER_DIRECTORY, 'Dockerfile'))).toBe(true);
+    expect(bundledWorkerLanguages()).toEqual(['eng']); // the worker's @tesseract.js-data dependencies
+    const stack = newTestStack(new App());
+    new BatchOcrProcessor(stack, 'Ocr', { ocrLanguages: ['eng'] });
+    const submit = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
+      .find((fn: any) => fn.Properties.Environment?.Variables?.JOB_DEFINITION_NAME && fn.Properties.Environment.Variables.UPLOAD_PREFIX) as any;
+    expect(submit.Properties.Environment.Variables.OCR_AVAILABLE_LANGUAGES).toBe('eng');
+    expect(() => new BatchOcrProcessor(newTestStack(new App()), 'Ocr', { ocrLanguages: ['eng', 'deu'] }))
+      .toThrow(/BatchOcrProcessor 'Ocr': 'ocrLanguages' lists 'deu', which the bundled worker image has no language data for \(it has: eng\); pass an 'image' or 'repository'/);
+    // with your own image its languages are yours to know: nothing is assumed
+    const own = template({ ocrLanguages: ['eng', 'deu'] }).t;
+    for (const fn of Object.values(own.findResources('AWS::Lambda::Function')) as any[]) {
+      expect(fn.Properties.Environment?.Variables?.OCR_AVAILABLE_LANGUAGES).toBeUndefined();
     }
   });
 

@@ -34,7 +34,7 @@ import { PropChecker } from '../common/errors';
 import { createHandler, Handler } from '../common/handler';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
 import { createSecureBucket } from '../common/secure-bucket';
-import { isArm64, OcrEngine, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
+import { bundledWorkerLanguages, isArm64, OcrEngine, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { CostLineItem, NetworkCostEstimate } from '../cost-optimized-vpc/pricing';
 
@@ -136,7 +136,12 @@ export interface BatchOcrProcessorProps {
    * @default OcrEngine.TESSERACT_JS
    */
   readonly ocrEngine?: OcrEngine;
-  /** Default tesseract languages of a job. @default ['eng'] */
+  /**
+   * Default tesseract languages of a job. With the bundled image, only languages it has data for
+   * (`eng`; others fail at synth, and requests naming others get a 400); other languages need an
+   * `image` or `repository` whose worker has their `@tesseract.js-data` packages.
+   * @default ['eng']
+   */
   readonly ocrLanguages?: string[];
   /** Default rendering resolution, 72-600. @default 300 */
   readonly ocrDpi?: number;
@@ -410,6 +415,8 @@ export class BatchOcrProcessor extends Construct {
     // ---------------- worker image ----------------
     const tag = props.imageTag ?? 'latest';
     let image: ecs.ContainerImage;
+    // the languages the image has data for, when this construct builds it (your own image's are unknown)
+    let imageLanguages: string[] | undefined;
     if (props.image) {
       image = props.image;
     } else if (props.repository) {
@@ -432,6 +439,11 @@ export class BatchOcrProcessor extends Construct {
     } else {
       if (!fs.existsSync(path.join(WORKER_DIRECTORY, 'Dockerfile'))) {
         new PropChecker(CONSTRUCT, id).fail('image', `has no default: the bundled worker (${WORKER_DIRECTORY}/Dockerfile) is missing from this installation; pass 'image', 'repository' or 'createRepository'`);
+      }
+      imageLanguages = bundledWorkerLanguages();
+      const missing = (props.ocrLanguages ?? ['eng']).filter((l) => !imageLanguages!.includes(l));
+      if (missing.length > 0) {
+        new PropChecker(CONSTRUCT, id).fail('ocrLanguages', `lists ${missing.map((l) => `'${l}'`).join(', ')}, which the bundled worker image has no language data for (it has: ${imageLanguages.join(', ')}); pass an 'image' or 'repository' whose worker has the @tesseract.js-data package of each language`);
       }
       this.imageAsset = workerImageAsset(this, 'WorkerImage', { cpuArchitecture: props.cpuArchitecture, ocrEngine: props.ocrEngine });
       image = ecs.ContainerImage.fromDockerImageAsset(this.imageAsset);
@@ -571,6 +583,8 @@ export class BatchOcrProcessor extends Construct {
       UPLOAD_PREFIX: props.uploadPrefix ?? 'uploads/',
     };
     if (props.maxPagesPerDocument !== undefined) handlerEnv.OCR_MAX_PAGES = String(props.maxPagesPerDocument);
+    // requests asking for other languages are refused (400), not left to fail in the job
+    if (imageLanguages) handlerEnv.OCR_AVAILABLE_LANGUAGES = imageLanguages.join('+');
     const common = {
       architecture: props.architecture,
       encryptionKey: key,

@@ -29,6 +29,8 @@ export interface ProcessorConfig {
   /** Largest input object accepted, bytes (0 = no limit). */
   readonly maxDocumentBytes: number;
   readonly defaultOptions: OcrRequestOptions;
+  /** The languages the worker image has data for, when known (the bundled image); else any is passed on. */
+  readonly availableLanguages?: string[];
   /** Days the job record lives (matches the result expiry); 0 = forever. */
   readonly recordTtlDays: number;
   readonly presignSeconds: number;
@@ -54,6 +56,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorCo
     maxDocuments: num('MAX_DOCUMENTS_PER_JOB', LIMITS.maxArrayChildren),
     documentsPerChild: num('DOCUMENTS_PER_CHILD', 1),
     maxDocumentBytes: num('OCR_MAX_DOCUMENT_BYTES', 0),
+    availableLanguages: env.OCR_AVAILABLE_LANGUAGES ? env.OCR_AVAILABLE_LANGUAGES.split('+').filter((l) => l.length > 0) : undefined,
     defaultOptions: {
       languages: (env.OCR_LANGUAGES ?? 'eng').split('+').filter((l) => l.length > 0),
       dpi: num('OCR_DPI', 300),

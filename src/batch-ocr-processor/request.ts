@@ -169,7 +169,7 @@ export function checkKey(value: unknown, where: string, inputBucket: string): st
   return value;
 }
 
-function checkOptions(value: unknown, defaults: OcrRequestOptions): OcrRequestOptions {
+function checkOptions(value: unknown, defaults: OcrRequestOptions, availableLanguages?: readonly string[]): OcrRequestOptions {
   if (value === undefined) return defaults;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) invalid('options must be an object');
   const o = value as { [key: string]: unknown };
@@ -182,6 +182,10 @@ function checkOptions(value: unknown, defaults: OcrRequestOptions): OcrRequestOp
     if (o.languages.length > LIMITS.maxLanguages) invalid(`options.languages has ${o.languages.length} entries; at most ${LIMITS.maxLanguages}`);
     for (const l of o.languages) {
       if (typeof l !== 'string' || l.length > 32 || !languageRegex.test(l)) invalid(`options.languages: '${String(l)}' is not a language code such as 'eng' or 'chi_sim'`);
+      // the job would fail at its start, for every document: refused now, nothing submitted
+      if (availableLanguages && !availableLanguages.includes(l)) {
+        invalid(`options.languages: the worker image has no language data for '${l}' (it has: ${availableLanguages.join(', ')})`);
+      }
     }
     languages = o.languages as string[];
   }
@@ -204,11 +208,13 @@ function checkOptions(value: unknown, defaults: OcrRequestOptions): OcrRequestOp
 }
 
 /**
- * Validate a parsed `POST /jobs` body: the rules of `submitRequestSchema` plus duplicates.
+ * Validate a parsed `POST /jobs` body: the rules of `submitRequestSchema` plus duplicates, and, when
+ * the worker image's languages are known (the bundled image), that it has the languages asked for.
  * Existence and size of the keys are checked separately (they need S3).
  */
 export function validateSubmitRequest(
   body: { [key: string]: unknown }, inputBucket: string, maxDocuments: number, defaults: OcrRequestOptions,
+  availableLanguages?: readonly string[],
 ): SubmitRequest {
   const known = ['document', 'documents', 'options'];
   const unknown = Object.keys(body).filter((k) => !known.includes(k));
@@ -232,7 +238,7 @@ export function validateSubmitRequest(
   } else {
     invalid("Give 'document' (one S3 key) or 'documents' (a list of S3 keys)");
   }
-  return { documents, options: checkOptions(body.options, defaults) };
+  return { documents, options: checkOptions(body.options, defaults, availableLanguages) };
 }
 
 /** Validate a parsed `POST /uploads` body. */

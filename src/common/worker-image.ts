@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecr_assets from 'aws-cdk-lib/aws-ecr-assets';
@@ -43,6 +44,18 @@ export interface WorkerImageOptions {
    * @default OcrEngine.TESSERACT_JS
    */
   readonly ocrEngine?: OcrEngine;
+}
+
+/**
+ * The OCR languages the bundled worker image has data for: the worker's `@tesseract.js-data/<lang>`
+ * dependencies, which its Dockerfile installs (nothing is downloaded at run time).
+ */
+export function bundledWorkerLanguages(directory: string = WORKER_DIRECTORY): string[] {
+  const manifest = JSON.parse(fs.readFileSync(path.join(directory, 'package.json'), 'utf8'));
+  return Object.keys(manifest.dependencies ?? {})
+    .filter((name) => name.startsWith('@tesseract.js-data/'))
+    .map((name) => name.slice('@tesseract.js-data/'.length))
+    .sort();
 }
 
 /**

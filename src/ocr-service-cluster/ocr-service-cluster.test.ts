@@ -547,6 +547,11 @@ describe('OcrServiceCluster: bring your own', () => {
     }
   });
 
+  test('GIVEN the bundled worker image WHEN languages it has no data for are set THEN synth fails naming the prop (the service would not start)', () => {
+    expect(() => new OcrServiceCluster(newTestStack(new App()), 'Ocr', { languages: 'eng+deu' }))
+      .toThrow(/OcrServiceCluster 'Ocr': 'languages' lists 'deu', which the bundled worker image has no language data for \(it has: eng\); pass an 'image'/);
+  });
+
   test('GIVEN ARM64 and the bundled worker WHEN synthesized THEN the image asset is linux/arm64 and the task runs on ARM64', () => {
     expect(fs.existsSync(path.join(WORKER_DIRECTORY, 'Dockerfile'))).toBe(true);
     const app = newTestApp();

@@ -10,6 +10,7 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createEngine, EngineInfrastructureError, failedResult, type Engine, type EngineOptions } from './engine.ts';
 import { oneAhead } from './one-ahead.ts';
+import { missingLanguageData } from './paths.ts';
 import { isAccessDenied, isNotFound } from './s3-errors.ts';
 import { availableCpus, DEFAULTS, parseOcrEngine, type DocumentOptions, type OcrEngineName } from './options.ts';
 import type { OcrResult } from './result.ts';
@@ -205,6 +206,9 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
       };
       docs = shareOf(m.documents.length, m.chunkSize, cfg.arrayIndex).map((i) => ({ index: i, key: m.documents[i].key }));
     }
+    // the job's languages (its environment, or the manifest's request) must all be in the image: no retry adds them
+    const noData = missingLanguageData(options.languages ?? DEFAULTS.languages);
+    if (noData) throw new ConfigError(noData);
     const arrayIndex = cfg.arrayIndex ?? 0;
     log('info', 'starting', { jobId: cfg.jobId, arrayIndex, documents: docs.length, workers: cfg.workers });
 

@@ -11,6 +11,7 @@ import { createEngine, failedResult } from './engine.ts';
 import { OcrError, type ErrorInfo } from './errors.ts';
 import { oneAhead } from './one-ahead.ts';
 import { DEFAULTS, parseOcrEngine, parsePageRange, type OcrEngineName } from './options.ts';
+import { missingLanguageData } from './paths.ts';
 import type { OcrResult } from './result.ts';
 
 const USAGE = `Usage: ocr [--lang eng+deu] [--dpi 300] [--max-pages N] [--pages 1-3,5] [--password X]
@@ -56,6 +57,8 @@ async function main(): Promise<void> {
   if (parsed.positionals.length === 0) usage('no FILE given');
   if (v.pages) { try { parsePageRange(v.pages); } catch (err) { usage((err as Error).message); } }
   if (v.lang !== undefined && !/^[A-Za-z_]+(\+[A-Za-z_]+)*$/.test(v.lang)) usage(`--lang must look like eng or eng+deu, got '${v.lang}'`);
+  const noData = missingLanguageData(v.lang ?? DEFAULTS.languages);
+  if (noData) usage(noData);
   let ocrEngine: OcrEngineName;
   try {
     ocrEngine = v['ocr-engine'] !== undefined ? parseOcrEngine(v['ocr-engine'], '--ocr-engine') : parseOcrEngine(process.env.OCR_ENGINE, 'OCR_ENGINE');

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,4 +29,20 @@ export function languageDataDir(lang: string): string {
     throw new Error(`No language data for '${lang}': install the npm package @tesseract.js-data/${lang}.`);
   }
   return join(pkg, '4.0.0_best_int');
+}
+
+/**
+ * Why some of `languages` ('eng+deu') cannot be read here (no <lang>.traineddata.gz), or null. Checked
+ * before any work starts: otherwise every OCR worker fails to start on the first document, which the
+ * Batch job took for an infrastructure failure (retried in vain) and the CLI reported only on stderr.
+ */
+export function missingLanguageData(languages: string): string | null {
+  const missing = languages.split('+').filter(Boolean).filter((lang) => {
+    try { return !existsSync(join(languageDataDir(lang), `${lang}.traineddata.gz`)); } catch { return true; }
+  });
+  if (missing.length === 0) return null;
+  const where = process.env.OCR_LANG_PATH
+    ? `OCR_LANG_PATH (${process.env.OCR_LANG_PATH}) has no ${missing.map((l) => `${l}.traineddata.gz`).join(', ')}`
+    : `install the npm package${missing.length > 1 ? 's' : ''} ${missing.map((l) => `@tesseract.js-data/${l}`).join(', ')} in the worker (its package.json, which the image installs)`;
+  return `No language data for ${missing.map((l) => `'${l}'`).join(', ')} in this worker: ${where}.`;
 }

@@ -48,6 +48,20 @@ test('manifest share by array index', () => {
   assert.equal(summaryKey({ outputPrefix: 'p/', jobId: 'j' }, 3), 'p/j/summaries/00003.json');
 });
 
+test('a job asking for languages the image has no data for is a configuration error: exit 1 (no retry), nothing written', async () => {
+  const manifest = { schemaVersion: 1, jobId: 'job-fra', documents: [{ key: 'a.pdf' }], options: { languages: 'eng+fra' } };
+  const s3 = fakeS3({ 'out/m/job-fra.json': JSON.stringify(manifest), 'in/a.pdf': fixture('pdf/two_paragraphs.pdf') });
+  const logged: Array<Record<string, unknown>> = [];
+  try {
+    const code = await runBatch({ ...baseEnv, OCR_JOB_ID: 'job-fra', OCR_MANIFEST_KEY: 'm/job-fra.json' },
+      { s3: s3.client, log: (level, msg, fields) => logged.push({ level, msg, ...fields }), metrics: () => undefined });
+    assert.equal(code, 1);
+    assert.deepEqual(s3.puts, []);
+    assert.ok(logged.some((l) => l.msg === 'configuration error' && /No language data for 'fra'/.test(String(l.error))), JSON.stringify(logged));
+  } finally { s3.mock.restore(); }
+  assert.equal(await runBatch({ ...baseEnv, OCR_INPUT_KEY: 'a.pdf', OCR_LANGUAGES: 'deu' }, { s3: fakeS3({}).client, log: quiet, metrics: () => undefined }), 1);
+});
+
 test('single document: result JSON + text, then the summary last; exit 0', async () => {
   const s3 = fakeS3({ 'in/docs/a.pdf': fixture('pdf/two_paragraphs.pdf') });
   const metrics: string[] = [];

@@ -40,6 +40,9 @@ test('bin/ocr exit 0 on the samples; 2 on usage errors', () => {
   assert.equal(spawnSync(OCR, [], { encoding: 'utf8' }).status, 2);
   assert.equal(spawnSync(OCR, ['--dpi', 'abc', 'x.pdf'], { encoding: 'utf8' }).status, 2);
   assert.equal(spawnSync(OCR, ['--bogus', 'x.pdf'], { encoding: 'utf8' }).status, 2);
+  const noData = spawnSync(OCR, ['--lang', 'eng+fra', 'x.pdf'], { encoding: 'utf8' });
+  assert.equal(noData.status, 2);
+  assert.match(noData.stderr, /No language data for 'fra' in this worker: install the npm package @tesseract\.js-data\/fra/);
   const badEngine = spawnSync(OCR, ['--ocr-engine', 'ocrad', 'x.pdf'], { encoding: 'utf8' });
   assert.equal(badEngine.status, 2);
   assert.match(badEngine.stderr, /--ocr-engine must be one of 'tesseract.js', 'tesseract', got 'ocrad'/);

@@ -4,6 +4,7 @@
  * runs in local mode: embedded storage (memory, or files under OCR_DATA_DIR), no AWS needed.
  */
 import { availableCpus, DEFAULTS, parseOcrEngine, type OcrEngineName } from '../options.ts';
+import { missingLanguageData } from '../paths.ts';
 import { parseDaemonAddress } from './xray.ts';
 
 export class ServiceConfigError extends Error {
@@ -72,6 +73,8 @@ export function parseServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
   }
   const languages = env.OCR_LANGUAGES || DEFAULTS.languages;
   if (!/^[A-Za-z_]+(\+[A-Za-z_]+)*$/.test(languages)) throw new ServiceConfigError(`OCR_LANGUAGES must look like 'eng' or 'eng+deu', got '${languages}'.`);
+  const noData = missingLanguageData(languages);
+  if (noData) throw new ServiceConfigError(`OCR_LANGUAGES: ${noData}`);
   const workers = int(env, 'OCR_WORKERS', availableCpus(), 1, 64);
   let ocrEngine: OcrEngineName;
   try { ocrEngine = parseOcrEngine(env.OCR_ENGINE, 'OCR_ENGINE'); } catch (err) { throw new ServiceConfigError((err as Error).message); }

@@ -321,6 +321,7 @@ describe('configuration, ids, options, cache keys', () => {
       [{ OCR_TABLE_NAME: 't' }, /OCR_DOCUMENTS_BUCKET/], [{ PORT: 'eighty' }, /PORT/], [{ OCR_WORKERS: '0' }, /OCR_WORKERS/],
       [{ OCR_LANGUAGES: 'eng deu' }, /OCR_LANGUAGES/], [{ OCR_REDIS_URL: 'http://x' }, /OCR_REDIS_URL/],
       [{ OCR_ENGINE: 'native' }, /OCR_ENGINE must be one of/],
+      [{ OCR_LANGUAGES: 'eng+fra' }, /OCR_LANGUAGES: No language data for 'fra' in this worker: install the npm package @tesseract\.js-data\/fra/],
     ] as const) {
       assert.throws(() => parseServiceConfig(env as any), (e: Error) => e instanceof ServiceConfigError && re.test(e.message));
     }
