@@ -34,7 +34,7 @@ import { PropChecker } from '../common/errors';
 import { createHandler, Handler } from '../common/handler';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
 import { createSecureBucket } from '../common/secure-bucket';
-import { bundledWorkerLanguages, isArm64, OcrEngine, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
+import { bundledImageLanguageProblem, bundledWorkerLanguages, isArm64, OcrEngine, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { CostLineItem, NetworkCostEstimate } from '../cost-optimized-vpc/pricing';
 
@@ -441,10 +441,8 @@ export class BatchOcrProcessor extends Construct {
         new PropChecker(CONSTRUCT, id).fail('image', `has no default: the bundled worker (${WORKER_DIRECTORY}/Dockerfile) is missing from this installation; pass 'image', 'repository' or 'createRepository'`);
       }
       imageLanguages = bundledWorkerLanguages();
-      const missing = (props.ocrLanguages ?? ['eng']).filter((l) => !imageLanguages!.includes(l));
-      if (missing.length > 0) {
-        new PropChecker(CONSTRUCT, id).fail('ocrLanguages', `lists ${missing.map((l) => `'${l}'`).join(', ')}, which the bundled worker image has no language data for (it has: ${imageLanguages.join(', ')}); pass an 'image' or 'repository' whose worker has the @tesseract.js-data package of each language`);
-      }
+      const problem = bundledImageLanguageProblem(props.ocrLanguages ?? ['eng'], imageLanguages, "an 'image' or 'repository'");
+      if (problem) new PropChecker(CONSTRUCT, id).fail('ocrLanguages', problem);
       this.imageAsset = workerImageAsset(this, 'WorkerImage', { cpuArchitecture: props.cpuArchitecture, ocrEngine: props.ocrEngine });
       image = ecs.ContainerImage.fromDockerImageAsset(this.imageAsset);
     }

@@ -59,6 +59,16 @@ export function bundledWorkerLanguages(directory: string = WORKER_DIRECTORY): st
 }
 
 /**
+ * Why a construct building the bundled image cannot take these languages (the image has no data for
+ * some of them), or null; `instead` names the props that bring another image.
+ */
+export function bundledImageLanguageProblem(languages: readonly string[], imageLanguages: readonly string[], instead: string): string | null {
+  const missing = languages.filter((l) => !imageLanguages.includes(l));
+  if (missing.length === 0) return null;
+  return `lists ${missing.map((l) => `'${l}'`).join(', ')}, which the bundled worker image has no language data for (it has: ${imageLanguages.join(', ')}); pass ${instead} whose worker has the @tesseract.js-data package of each language`;
+}
+
+/**
  * True for ARM64. Compared by value: `CpuArchitecture.of('ARM64')` and the static `ARM64` are
  * different objects (and jsii bindings may hand over either).
  */

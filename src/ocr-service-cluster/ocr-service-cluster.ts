@@ -31,7 +31,7 @@ import { PropChecker } from '../common/errors';
 import { createHandler } from '../common/handler';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
 import { nagResourceFinding } from '../common/nag-findings';
-import { bundledWorkerLanguages, isArm64, OcrEngine, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
+import { bundledImageLanguageProblem, bundledWorkerLanguages, isArm64, OcrEngine, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 
 const CONSTRUCT_TYPE = 'OcrServiceCluster';
@@ -922,11 +922,8 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     }
     if (!props.image) {
       // the service refuses to start with a language it has no data for: say so at synth, not in a crash loop
-      const imageLanguages = bundledWorkerLanguages();
-      const missing = (props.languages ?? 'eng').split('+').filter((l) => !imageLanguages.includes(l));
-      if (missing.length > 0) {
-        check.fail('languages', `lists ${missing.map((l) => `'${l}'`).join(', ')}, which the bundled worker image has no language data for (it has: ${imageLanguages.join(', ')}); pass an 'image' whose worker has the @tesseract.js-data package of each language`);
-      }
+      const problem = bundledImageLanguageProblem((props.languages ?? 'eng').split('+'), bundledWorkerLanguages(), "an 'image'");
+      if (problem) check.fail('languages', problem);
     }
     const image = props.image ?? ecs.ContainerImage.fromDockerImageAsset(workerImageAsset(this, 'WorkerImage', { cpuArchitecture: props.cpuArchitecture, ocrEngine: props.ocrEngine }));
     this.containerEnvironment = {

@@ -377,7 +377,7 @@ async function benchTextLayer() {
       if (!b || r.ms < b.ms) b = r;
       leastCpu = Math.min(leastCpu, r.cpuPerPage ?? Infinity);
     }
-    return { ...b!, cpuPerPage: leastCpu };
+    return Number.isFinite(leastCpu) ? { ...b!, cpuPerPage: leastCpu } : b!;
   };
   const text = await fastest(3, () => run(false, 20));
   const ocr = await fastest(2, () => run(true, 1));
