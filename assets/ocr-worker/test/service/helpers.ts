@@ -64,12 +64,17 @@ export async function upload(base: string, bytes: Uint8Array, fileName: string, 
 }
 
 /** Polls /check-status until the document is SUCCEEDED or FAILED (bounded: fails the test after `limitMs`). */
-export async function waitFinished(base: string, id: string, limitMs = 120_000): Promise<any> {
+export function waitFinished(base: string, id: string, limitMs = 120_000): Promise<any> {
+  return waitStatus(base, id, ['SUCCEEDED', 'FAILED'], limitMs);
+}
+
+/** Polls /check-status until the document's status is one of `statuses` (bounded: fails the test after `limitMs`). */
+export async function waitStatus(base: string, id: string, statuses: string[], limitMs = 120_000): Promise<any> {
   const until = Date.now() + limitMs;
   for (;;) {
     const { status, body } = await getJson(`${base}/check-status/${encodeURIComponent(id)}`);
     assert.equal(status, 200, JSON.stringify(body));
-    if (body.status === 'SUCCEEDED' || body.status === 'FAILED') return body;
+    if (statuses.includes(body.status)) return body;
     if (Date.now() > until) assert.fail(`document ${id} still ${body.status}`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -12,7 +12,7 @@ import type { App } from '../../src/service/app.ts';
 import { DocumentNotFoundError, DocumentUnreadableError, LocalResultStore, LocalStatusStore, type DocumentStore } from '../../src/service/stores.ts';
 import { textPdf } from '../helpers/pdfwriter.ts';
 import { TEST_DIR } from '../helpers/common.ts';
-import { countingEngine, getJson, postJson, resultOf, startTestApp, waitFinished, type CountingEngine } from './helpers.ts';
+import { countingEngine, getJson, postJson, resultOf, startTestApp, waitFinished, waitStatus, type CountingEngine } from './helpers.ts';
 
 const events = JSON.parse(readFileSync(join(TEST_DIR, 'service', 'fixtures', 'stream-events.json'), 'utf8'));
 
@@ -122,14 +122,7 @@ test('GIVEN an object the task may not read WHEN named by POST /extract THEN it 
 
 test('GIVEN a storage failure that persists WHEN the stream hands the document back again and again THEN the attempts run out: FAILED TOO_MANY_ATTEMPTS with the last error', async () => {
   const before = engine.total();
-  const pending = async (id: string): Promise<any> => {
-    for (let i = 0; i < 200; i++) {
-      const s = (await getJson(`${app.url}/check-status/${id}`)).body;
-      if (s.status === 'PENDING') return s;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`${id} never returned to PENDING`);
-  };
+  const pending = (id: string): Promise<any> => waitStatus(app.url, id, ['PENDING'], 10_000);
   const r = await postJson(`${app.url}/extract`, { bucket: 'documents-bucket', key: 'unavailable/scan.pdf', document_id: 'unavailable-1' });
   assert.equal(r.status, 202);
   // what the stream trigger does on each MODIFY to PENDING: hand the record to a task again
