@@ -24,8 +24,9 @@ export enum OcrEngine {
   /**
    * Native Tesseract from Debian's tesseract-ocr package, one warm process per worker: its int8 LSTM runs
    * on the CPU's widest SIMD (AVX2/AVX-512 on x86-64) where WebAssembly has 128 bits, so OCR takes
-   * about 1.2-1.4x less time per page (worker README, "OCR engines"); the image grows by the
-   * package and its libraries.
+   * about 1.2-1.4x less time per page (worker README, "OCR engines"). Its PDF pages are drawn by
+   * Poppler's pdftoppm (Debian's poppler-utils), in half pdf.js' CPU time. The image grows by the
+   * two packages and their libraries.
    */
   NATIVE_TESSERACT = 'tesseract',
 }

@@ -137,9 +137,14 @@ function threadCpu(pid: number): ThreadCpu {
   return out;
 }
 
-/** CPU seconds of the processes under `pid`, live or reaped: the native backend's tesseract processes. */
-function descendantsCpu(pid: number): number {
-  return treeCpuSeconds(pid) - processCpu(pid, false);
+/**
+ * CPU seconds of the processes under `pid`: those still running (the native backend's warm tesseract
+ * processes, which live until the engine closes) and those it has reaped (pdftoppm, one per rendered
+ * page with the Poppler renderer).
+ */
+function descendantsCpu(pid: number): { live: number; reaped: number } {
+  const reaped = processCpu(pid, true) - processCpu(pid, false);
+  return { live: treeCpuSeconds(pid) - processCpu(pid, false) - reaped, reaped };
 }
 
 function sampler(): { stop: () => number } {
@@ -180,15 +185,19 @@ async function benchThisEngine(ps: Page[], dpi: number, ocrEngine: OcrEngineName
   // the split is only meaningful if the child that was warmed did all the work (no recycling)
   let threads: ThreadCpu | undefined;
   let childrenCpu: number | undefined;
+  let rendererCpu: number | undefined;
   if (child && threads0 && descendants0 !== null && engineChildPid() === child) {
     const t1 = threadCpu(child);
     threads = { ocrWorkers: t1.ocrWorkers - threads0.ocrWorkers, main: t1.main - threads0.main, background: t1.background - threads0.background };
-    childrenCpu = descendantsCpu(child) - descendants0;
+    const d1 = descendantsCpu(child);
+    // 13 pages: no tesseract process reaches its quota of pages and is replaced (reaped) in this run
+    childrenCpu = d1.live - descendants0.live;
+    rendererCpu = d1.reaped - descendants0.reaped;
   }
   // read before the engine closes: its warm tesseract processes (native backend) die unreaped
   const cpu = treeCpuSeconds(process.pid) - cpu0;
   await engine.close();
-  return { ms, peak, texts, childPeak, cpu, threads, childrenCpu };
+  return { ms, peak, texts, childPeak, cpu, threads, childrenCpu, rendererCpu };
 }
 
 /** A tessdata folder with the same model as tesseract.js: @tesseract.js-data/eng 4.0.0_best_int. */
@@ -473,7 +482,7 @@ log('rendering pages...');
 const ps = await pages();
 // the machine is shared and noisy: alternate the engines and keep each one's best round
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '2');
-type Run = { ms: number; peak: number; texts: string[]; childPeak?: number; cpu: number; threads?: ThreadCpu; childrenCpu?: number };
+type Run = { ms: number; peak: number; texts: string[]; childPeak?: number; cpu: number; threads?: ThreadCpu; childrenCpu?: number; rendererCpu?: number };
 const best = (a: Run | null, b: Run): Run => {
   const w = a && a.ms <= b.ms ? a : b;
   return { ...w, peak: Math.max(a?.peak ?? 0, b.peak), cpu: Math.min(a?.cpu ?? Infinity, b.cpu) };
@@ -566,9 +575,11 @@ const versus = (ppm: number, r: Run) => (pipeline ? { wallClock: round(ppm / pip
  */
 function nativeBackendSplit(r: Run) {
   if (!r.threads || r.childrenCpu === undefined) return null;
-  const own = r.threads.main + r.threads.background + r.threads.ocrWorkers;
+  // the engine's own work includes its pdftoppm processes (Poppler renderer), reaped by the child
+  const own = r.threads.main + r.threads.background + r.threads.ocrWorkers + (r.rendererCpu ?? 0);
   return {
     tesseractProcesses: round(r.childrenCpu, 2), engineOwn: round(own, 2), engineOwnMain: round(r.threads.main, 2),
+    pdftoppmProcesses: round(r.rendererCpu ?? 0, 2),
     nativeOnPreRenderedPages: native ? round(native.cpu, 2) : null,
     atEqualTesseractSpeed: round(r.childrenCpu / (r.childrenCpu + own), 3),
   };
@@ -630,10 +641,16 @@ const nb = results.engineNativeBackend;
  * How a run measured (HistoryRun.method; absent = 1). 1: native Tesseract was given PGM page files
  * and the native backend ran one process per page. 2 (since 2026-12-01, run 10): native is given
  * uncompressed TIFF, which its Leptonica reads faster; the native backend keeps one warm process per
- * worker; native kept warm (a list of pages per process) is measured too. The tables below take the
- * runs of the current method.
+ * worker; native kept warm (a list of pages per process) is measured too. 3 (since 2026-12-01 23:00):
+ * the native backend renders its PDF pages with Poppler's pdftoppm, its new default renderer, instead
+ * of pdf.js. The tables below take the runs of the current method.
  */
-const METHOD = 2;
+const METHOD = 3;
+/** What changed with each method, for the sentence that says which runs the tables leave out. */
+const METHOD_CHANGES: Record<number, string> = {
+  1: 'native was given PGM pages and the native backend started a process per page',
+  2: 'the native backend rendered its PDF pages with pdf.js',
+};
 /**
  * One line per run in bench/history.jsonl (appended; committed with the results). One run on the
  * shared VM moves by up to ±10 %, not every engine alike, so the README quotes the ranges and
@@ -678,7 +695,7 @@ function spread(values: Array<number | null | undefined>): string {
   return `${v[0]} | **${round(median, 4)}** | ${v[v.length - 1]} | ${v.length}`;
 }
 const historyMd = [
-  `Over the runs on record on this CPU model measured this way (\`bench/history.jsonl\`, ${sameMachine.length} runs, method ${METHOD}; one run moves by up to ±10 % on this shared VM${earlierMethod.length ? `; ${earlierMethod.length} earlier runs, when native was given PGM pages and the native backend started a process per page, are in the file, not in this table` : ''}):`,
+  `Over the runs on record on this CPU model measured this way (\`bench/history.jsonl\`, ${sameMachine.length} runs, method ${METHOD}; one run moves by up to ±10 % on this shared VM${earlierMethod.length ? `; the ${earlierMethod.length} earlier runs are in the file, not in this table: ${[...new Set(earlierMethod.map((h) => h.method ?? 1))].sort().map((m) => `${history.filter((h) => h.machine === String(results.machine.model) && (h.method ?? 1) === m).length} of method ${m}, when ${METHOD_CHANGES[m]}`).join('; ')}` : ''}):`,
   '',
   '| measure | lowest | median | highest | runs |',
   '|---|---|---|---|---|',
@@ -704,7 +721,7 @@ const md = [
   '',
   `This engine reads the documents end to end (PDF rendering included); native Tesseract gets the same pages pre-rendered at 300 dpi (rendering not counted). Best of ${ROUNDS} alternating rounds per engine.`,
   '',
-  '| measure | this engine, 300 dpi (default) | this engine, 200 dpi | this engine, native backend (`OCR_ENGINE=tesseract`), 300 dpi | native Tesseract, 300 dpi |',
+  '| measure | this engine, 300 dpi (default) | this engine, 200 dpi | this engine, native backend (`OCR_ENGINE=tesseract`, pages drawn by pdftoppm), 300 dpi | native Tesseract, 300 dpi |',
   '|---|---|---|---|---|',
   `| OCR pages/minute | ${results.engine.pagesPerMinute} | ${results.engineAt200dpi.pagesPerMinute} | ${nb?.pagesPerMinute ?? 'n/a'} | ${results.native?.pagesPerMinute ?? 'n/a'} (${nativeVersion}, OMP_THREAD_LIMIT=1, one process per page, one page per core at a time, uncompressed TIFF pages) |`,
   `| throughput vs native (wall clock) | ${results.throughputVsNative ?? 'n/a'}× | ${results.engineAt200dpi.throughputVsNative ?? 'n/a'}× | ${nb?.throughputVsNative ?? 'n/a'}× | 1× |`,
@@ -719,7 +736,7 @@ const md = [
     '',
   ] : []),
   ...(nb?.cpuSplit ? [
-    `The native-backend run's CPU, split within the run: its tesseract processes ${nb.cpuSplit.tesseractProcesses} s (native Tesseract on the pre-rendered pages: ${nb.cpuSplit.nativeOnPreRenderedPages ?? 'n/a'} s), the engine's own work ${nb.cpuSplit.engineOwn} s (of which its main thread, PDF rendering, text-layer check, grey conversion and page files: ${nb.cpuSplit.engineOwnMain} s). With tesseract as fast in both, the engine reads **${nb.cpuSplit.atEqualTesseractSpeed}×** native's pages per CPU-second; both parts come from one run, so other tenants' load moves this figure far less than it moves the ratio of two rounds. (The QR search is off in this comparison, as native Tesseract reads no codes; it adds the time per page given below.)`,
+    `The native-backend run's CPU, split within the run: its tesseract processes ${nb.cpuSplit.tesseractProcesses} s (native Tesseract on the pre-rendered pages: ${nb.cpuSplit.nativeOnPreRenderedPages ?? 'n/a'} s), the engine's own work ${nb.cpuSplit.engineOwn} s (of which its main thread, PDF sizing, text-layer check and page files: ${nb.cpuSplit.engineOwnMain} s; its pdftoppm processes, rendering: ${nb.cpuSplit.pdftoppmProcesses} s). With tesseract as fast in both, the engine reads **${nb.cpuSplit.atEqualTesseractSpeed}×** native's pages per CPU-second; both parts come from one run, so other tenants' load moves this figure far less than it moves the ratio of two rounds. (The QR search is off in this comparison, as native Tesseract reads no codes; it adds the time per page given below.)`,
     '',
   ] : []),
   ...historyMd,

@@ -12,7 +12,7 @@ import { createEngine, EngineInfrastructureError, failedResult, type Engine, typ
 import { oneAhead } from './one-ahead.ts';
 import { missingLanguageData } from './paths.ts';
 import { isAccessDenied, isNotFound } from './s3-errors.ts';
-import { availableCpus, DEFAULTS, parseOcrEngine, type DocumentOptions, type OcrEngineName } from './options.ts';
+import { availableCpus, DEFAULTS, parseOcrEngine, parsePdfRenderer, type DocumentOptions, type OcrEngineName, type PdfRendererName } from './options.ts';
 import type { OcrResult } from './result.ts';
 
 export const EXIT = { OK: 0, CONFIG: 1, INFRA: 75, SIGTERM: 143 } as const;
@@ -29,6 +29,8 @@ export interface BatchConfig {
   workers: number;
   /** OCR_ENGINE: 'tesseract.js' (default) or 'tesseract' (native; the image built with that engine). */
   ocrEngine: OcrEngineName;
+  /** OCR_PDF_RENDERER: 'pdf.js' or 'poppler'; default poppler with the native backend (whose image has it), else pdf.js. */
+  pdfRenderer: PdfRendererName;
   timeoutSeconds: number;
   memoryMb: number;
   maxDocumentBytes: number;
@@ -64,7 +66,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): BatchConfig {
   if (dpi > 1200) throw new ConfigError('OCR_DPI must be <= 1200.');
   const arrayIndex = intEnv(env, 'AWS_BATCH_JOB_ARRAY_INDEX', null, 0);
   let ocrEngine: OcrEngineName;
-  try { ocrEngine = parseOcrEngine(env.OCR_ENGINE, 'OCR_ENGINE'); } catch (err) { throw new ConfigError((err as Error).message); }
+  let pdfRenderer: PdfRendererName;
+  try {
+    ocrEngine = parseOcrEngine(env.OCR_ENGINE, 'OCR_ENGINE');
+    pdfRenderer = parsePdfRenderer(env.OCR_PDF_RENDERER, 'OCR_PDF_RENDERER', ocrEngine);
+  } catch (err) { throw new ConfigError((err as Error).message); }
   return {
     inputBucket: need('OCR_INPUT_BUCKET'),
     outputBucket: need('OCR_OUTPUT_BUCKET'),
@@ -76,6 +82,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): BatchConfig {
     options: { languages, dpi, maxPages: intEnv(env, 'OCR_MAX_PAGES', null) },
     workers: intEnv(env, 'OCR_WORKERS', null) ?? availableCpus(),
     ocrEngine,
+    pdfRenderer,
     timeoutSeconds: intEnv(env, 'OCR_DOC_TIMEOUT_SECONDS', DEFAULTS.timeoutSeconds)!,
     memoryMb: intEnv(env, 'OCR_DOC_MEMORY_MB', DEFAULTS.memoryMb, 64)!,
     maxDocumentBytes: intEnv(env, 'OCR_MAX_DOCUMENT_BYTES', DEFAULTS.maxDocumentBytes)!,
@@ -213,7 +220,7 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
     log('info', 'starting', { jobId: cfg.jobId, arrayIndex, documents: docs.length, workers: cfg.workers });
 
     engine = (deps.createEngine ?? createEngine)({
-      workers: cfg.workers, ocrEngine: cfg.ocrEngine, languages: options.languages, timeoutSeconds: cfg.timeoutSeconds, memoryMb: cfg.memoryMb,
+      workers: cfg.workers, ocrEngine: cfg.ocrEngine, pdfRenderer: cfg.pdfRenderer, languages: options.languages, timeoutSeconds: cfg.timeoutSeconds, memoryMb: cfg.memoryMb,
       maxDocumentBytes: cfg.maxDocumentBytes, defaults: options,
       onChildLog: (line) => log('warn', 'ocr child output', { line }),
       onProgress: (name, done, total, pageNumber) => log('info', 'page done', { document: name, pageNumber, done, total }),

@@ -5,15 +5,17 @@
 import { rmSync } from 'node:fs';
 import { toErrorInfo } from './errors.ts';
 import type { MediaType } from './media.ts';
-import type { DocumentOptions, OcrEngineName } from './options.ts';
+import type { DocumentOptions, OcrEngineName, PdfRendererName } from './options.ts';
 import { OcrPool } from './ocr.ts';
 import { processDocument } from './document.ts';
+import { popplerVersion } from './poppler.ts';
 
 interface ProcessMsg { type: 'process'; id: number; bytes: Uint8Array; mediaType: MediaType; options: DocumentOptions }
 
 const workers = Number(process.env.OCR_CHILD_WORKERS ?? '1');
 let languages = process.env.OCR_CHILD_LANGUAGES ?? 'eng';
 const ocrEngine = (process.env.OCR_CHILD_ENGINE ?? 'tesseract.js') as OcrEngineName; // validated by the parent
+const pdfRenderer = (process.env.OCR_CHILD_PDF_RENDERER ?? 'pdf.js') as PdfRendererName; // validated by the parent
 let pool = new OcrPool(workers, languages, ocrEngine);
 
 function send(msg: unknown): void {
@@ -21,13 +23,21 @@ function send(msg: unknown): void {
 }
 
 async function main(): Promise<void> {
+  let poppler: string | undefined;
+  try {
+    // a missing pdftoppm stops the engine at start, as a missing tesseract does, not page by page
+    if (pdfRenderer === 'poppler') poppler = popplerVersion();
+  } catch (err) {
+    send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
+    process.exit(70);
+  }
   try {
     await pool.warm();
   } catch (err) {
     send({ type: 'fatal', message: `OCR workers failed to start: ${err instanceof Error ? err.message : String(err)}` });
     process.exit(70);
   }
-  send({ type: 'ready', ocrVersion: pool.version });
+  send({ type: 'ready', ocrVersion: pool.version, popplerVersion: poppler });
 }
 
 /**
@@ -66,7 +76,7 @@ process.on('message', (msg: ProcessMsg | { type: 'exit' }) => {
       }
       const outcome = await processDocument(msg.bytes, msg.mediaType, opts, pool, (done, total, pageNumber) => {
         send({ type: 'progress', id: msg.id, done, total, pageNumber });
-      }, onAllDispatched);
+      }, onAllDispatched, pdfRenderer);
       send({ type: 'done', id: msg.id, outcome });
     } catch (err) {
       send({ type: 'error', id: msg.id, error: toErrorInfo(err) });

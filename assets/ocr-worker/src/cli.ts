@@ -1,5 +1,5 @@
 /**
- * Local CLI: bin/ocr [--lang eng+deu] [--ocr-engine tesseract.js|tesseract] [--dpi 300] [--max-pages N] [--pages 1-3,5] [--password X]
+ * Local CLI: bin/ocr [--lang eng+deu] [--ocr-engine tesseract.js|tesseract] [--pdf-renderer pdf.js|poppler] [--dpi 300] [--max-pages N] [--pages 1-3,5] [--password X]
  *   [--timeout-seconds N] [--memory-mb N] [--workers N] FILE...
  * One JSON result per line on stdout; progress on stderr. Exit 0 if all SUCCEEDED, 1 if any FAILED,
  * 2 on usage error.
@@ -10,14 +10,16 @@ import { parseArgs } from 'node:util';
 import { createEngine, failedResult } from './engine.ts';
 import { OcrError, type ErrorInfo } from './errors.ts';
 import { oneAhead } from './one-ahead.ts';
-import { DEFAULTS, parseOcrEngine, parsePageRange, type OcrEngineName } from './options.ts';
+import { DEFAULTS, parseOcrEngine, parsePageRange, parsePdfRenderer, type OcrEngineName, type PdfRendererName } from './options.ts';
 import { missingLanguageData } from './paths.ts';
 import type { OcrResult } from './result.ts';
 
 const USAGE = `Usage: ocr [--lang eng+deu] [--dpi 300] [--max-pages N] [--pages 1-3,5] [--password X]
            [--timeout-seconds N] [--memory-mb N] [--workers N] [--no-qr]
-           [--ocr-engine tesseract.js|tesseract] FILE...
+           [--ocr-engine tesseract.js|tesseract] [--pdf-renderer pdf.js|poppler] FILE...
 --ocr-engine: tesseract.js (default; or OCR_ENGINE), tesseract = native Tesseract (Debian tesseract-ocr).
+--pdf-renderer: what draws PDF pages for OCR (or OCR_PDF_RENDERER): pdf.js, or poppler = pdftoppm
+  (Debian poppler-utils); default poppler with --ocr-engine tesseract, else pdf.js.
 Prints one JSON result per document on stdout (JSON lines), progress on stderr.
 Exit status: 0 all documents SUCCEEDED, 1 any FAILED, 2 usage error.`;
 
@@ -46,7 +48,7 @@ async function main(): Promise<void> {
       options: {
         lang: { type: 'string' }, dpi: { type: 'string' }, 'max-pages': { type: 'string' }, pages: { type: 'string' },
         password: { type: 'string' }, 'timeout-seconds': { type: 'string' }, 'memory-mb': { type: 'string' },
-        workers: { type: 'string' }, 'ocr-engine': { type: 'string' }, 'no-qr': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        workers: { type: 'string' }, 'ocr-engine': { type: 'string' }, 'pdf-renderer': { type: 'string' }, 'no-qr': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (err) {
@@ -60,8 +62,11 @@ async function main(): Promise<void> {
   const noData = missingLanguageData(v.lang ?? DEFAULTS.languages);
   if (noData) usage(noData);
   let ocrEngine: OcrEngineName;
+  let pdfRenderer: PdfRendererName;
   try {
     ocrEngine = v['ocr-engine'] !== undefined ? parseOcrEngine(v['ocr-engine'], '--ocr-engine') : parseOcrEngine(process.env.OCR_ENGINE, 'OCR_ENGINE');
+    pdfRenderer = v['pdf-renderer'] !== undefined ? parsePdfRenderer(v['pdf-renderer'], '--pdf-renderer', ocrEngine)
+      : parsePdfRenderer(process.env.OCR_PDF_RENDERER, 'OCR_PDF_RENDERER', ocrEngine);
   } catch (err) {
     usage((err as Error).message);
   }
@@ -70,6 +75,7 @@ async function main(): Promise<void> {
   const engine = createEngine({
     languages: v.lang,
     ocrEngine,
+    pdfRenderer,
     workers: posInt('workers', v.workers),
     timeoutSeconds: posInt('timeout-seconds', v['timeout-seconds']),
     memoryMb: posInt('memory-mb', v['memory-mb']),

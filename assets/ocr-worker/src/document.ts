@@ -2,10 +2,13 @@
  * Processes one document. Runs inside the bounded child process (src/child.ts); never call it in a
  * process whose life matters more than the document (see engine.ts).
  */
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { OcrError, toErrorInfo, type ErrorInfo } from './errors.ts';
 import { countImageFrames, decodeImageFrame, type GreyImage } from './image.ts';
 import type { MediaType } from './media.ts';
-import { DEFAULTS, selectPages, type DocumentOptions } from './options.ts';
+import { DEFAULTS, selectPages, type DocumentOptions, type PdfRendererName } from './options.ts';
+import { scratchRoot } from './paths.ts';
 import { closePdf, openPdf, readTextLayer, renderPage } from './pdf.ts';
 import { decodeBarcodes } from './qr.ts';
 import type { OcrPool } from './ocr.ts';
@@ -40,13 +43,16 @@ async function ocrImagePage(pool: OcrPool, page: PageResult, img: GreyImage, dpi
   page.rotation = r.rotation;
 }
 
+let popplerFiles = 0;
+
 /**
  * `onAllDispatched` is called once every page has been read or handed to the OCR pool (only OCR
  * of the last pages is left): the child then starts the next document, so that the pool's workers
- * never wait at a document boundary.
+ * never wait at a document boundary. `renderer` draws the PDF pages that are rendered (see
+ * PdfRendererName).
  */
 export async function processDocument(bytes: Uint8Array, mediaType: MediaType, opts: DocumentOptions, pool: OcrPool, progress: Progress,
-  onAllDispatched: () => void = () => undefined): Promise<DocumentOutcome> {
+  onAllDispatched: () => void = () => undefined, renderer: PdfRendererName = 'pdf.js'): Promise<DocumentOutcome> {
   const dpi = opts.dpi ?? DEFAULTS.dpi;
   const maxPixels = opts.maxPagePixels ?? DEFAULTS.maxPagePixels;
   // at most pool.size pages wait for OCR at any time (+1 being prepared): bounds memory
@@ -69,6 +75,19 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
 
   if (mediaType === 'application/pdf') {
     const h = await openPdf(bytes, opts.password);
+    // pdftoppm reads a file: the document is written to the child's scratch folder when its first page
+    // is to be rendered (a born-digital document never is). Not for a document opened with a
+    // password: pdftoppm takes it only on its command line, where any process in the container could
+    // read it; pdf.js renders those.
+    let popplerFile: string | null = null;
+    const renderFile = (): string | null => {
+      if (renderer !== 'poppler' || opts.password) return null;
+      if (!popplerFile) {
+        popplerFile = join(scratchRoot(), `document-${process.pid}-${++popplerFiles}.pdf`);
+        writeFileSync(popplerFile, bytes);
+      }
+      return popplerFile;
+    };
     try {
       const selected = selectPages(h.numPages, opts);
       if (h.numPages === 0) throw new OcrError('INVALID_PDF', 'The PDF has no pages.');
@@ -93,7 +112,7 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
         if (!needOcr) {
           if (!page.error && opts.qrOnTextPages && opts.qr !== false) {
             try {
-              const r = await renderPage(h, page.pageNumber, dpi, maxPixels);
+              const r = await renderPage(h, page.pageNumber, dpi, maxPixels, renderFile());
               page.qrCodes = decodeBarcodes(r.image, { formats: opts.barcodeFormats }).map((x) => ({ text: x.text, format: x.format }));
             } catch { /* QR scan of a text page is best effort */ }
           }
@@ -105,7 +124,7 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
         page.method = 'ocr';
         let rendered;
         try {
-          rendered = await renderPage(h, page.pageNumber, dpi, maxPixels);
+          rendered = await renderPage(h, page.pageNumber, dpi, maxPixels, renderFile());
         } catch (err) {
           page.error = toErrorInfo(err, 'PAGE_FAILED');
           page.durationMs = Math.round(performance.now() - t0);
@@ -114,6 +133,7 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
           continue;
         }
         page.dpi = rendered.dpi;
+        page.renderer = rendered.renderer;
         const img = rendered.image;
         run(page, t0, () => ocrImagePage(pool, page, img, rendered.dpi, opts));
       }
@@ -121,6 +141,7 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
       await Promise.all(tasks);
       return { pageCount: h.numPages, pages, error: null };
     } finally {
+      if (popplerFile) rmSync(popplerFile, { force: true });
       await closePdf(h);
     }
   }

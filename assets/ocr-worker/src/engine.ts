@@ -12,7 +12,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { OcrError, toErrorInfo, type ErrorInfo } from './errors.ts';
 import { detectMediaType, type MediaType } from './media.ts';
-import { availableCpus, DEFAULTS, parseOcrEngine, type DocumentOptions, type OcrEngineName } from './options.ts';
+import { availableCpus, DEFAULTS, parseOcrEngine, parsePdfRenderer, type DocumentOptions, type OcrEngineName, type PdfRendererName } from './options.ts';
 import { PACKAGE_ROOT } from './paths.ts';
 import { processes, readRss } from './proc.ts';
 import type { DocumentOutcome } from './document.ts';
@@ -33,6 +33,12 @@ export interface EngineOptions {
    * Debian package tesseract-ocr). An unknown name throws here.
    */
   ocrEngine?: OcrEngineName;
+  /**
+   * What draws the PDF pages that go to OCR: 'pdf.js' or 'poppler' (Debian's pdftoppm, which must be
+   * installed: package poppler-utils). Default: 'poppler' with ocrEngine 'tesseract', else 'pdf.js'.
+   * An unknown name throws here.
+   */
+  pdfRenderer?: PdfRendererName;
   /** Time limit per document, seconds. Default 300. */
   timeoutSeconds?: number;
   /** RSS limit of the child process per document, MiB. Default 2048. */
@@ -176,7 +182,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const workers = Math.max(1, options.workers ?? availableCpus());
   const languages = options.languages ?? options.defaults?.languages ?? DEFAULTS.languages;
   const ocrEngine = parseOcrEngine(options.ocrEngine, 'ocrEngine');
+  const pdfRenderer = parsePdfRenderer(options.pdfRenderer, 'pdfRenderer', ocrEngine);
   let nativeTesseractVersion: string | undefined;
+  let popplerVersion: string | undefined;
   const timeoutMs = (options.timeoutSeconds ?? DEFAULTS.timeoutSeconds) * 1000;
   const memoryBytes = (options.memoryMb ?? DEFAULTS.memoryMb) * 1024 * 1024;
   const maxBytes = options.maxDocumentBytes ?? DEFAULTS.maxDocumentBytes;
@@ -246,10 +254,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [`--max-old-space-size=${heapMb}`, '--disable-warning=ExperimentalWarning'],
-      env: { ...process.env, OCR_CHILD_WORKERS: String(workersPerChild), OCR_CHILD_LANGUAGES: languages, OCR_CHILD_ENGINE: ocrEngine, OCR_SCRATCH_DIR: scratch },
+      env: { ...process.env, OCR_CHILD_WORKERS: String(workersPerChild), OCR_CHILD_LANGUAGES: languages, OCR_CHILD_ENGINE: ocrEngine,
+        OCR_CHILD_PDF_RENDERER: pdfRenderer, OCR_SCRATCH_DIR: scratch },
     });
-    // only the native backend starts processes of its own: the tesseract.js child is measured alone
-    const rss = ocrEngine === 'tesseract' ? groupRssReader(proc.pid!) : () => readRss(proc.pid!);
+    // only the native backend and Poppler start processes of their own: otherwise the child is measured alone
+    const rss = ocrEngine === 'tesseract' || pdfRenderer === 'poppler' ? groupRssReader(proc.pid!) : () => readRss(proc.pid!);
     const c: Child = { proc, rss, ready: Promise.resolve(), isReady: false, stderrTail: '', exited: false };
     const onData = (buf: Buffer): void => {
       const s = buf.toString('utf8');
@@ -272,6 +281,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const onMsg = (m: any): void => {
         if (m?.type === 'ready') {
           if (ocrEngine === 'tesseract') nativeTesseractVersion = m.ocrVersion;
+          if (m.popplerVersion) popplerVersion = m.popplerVersion;
           clearTimeout(timer);
           c.isReady = true;
           proc.off('message', onMsg);
@@ -379,7 +389,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       schemaVersion: SCHEMA_VERSION,
       source: request.name ?? '',
       sha256: sha256(bytes),
-      engine: { version: WORKER_VERSION, languages: langs, ocr: ocrEngine, ...(ocrEngine === 'tesseract.js' ? { tesseractJs: TESSERACT_JS_VERSION } : {}), pdfjs: PDFJS_VERSION },
+      engine: { version: WORKER_VERSION, languages: langs, ocr: ocrEngine, ...(ocrEngine === 'tesseract.js' ? { tesseractJs: TESSERACT_JS_VERSION } : {}), pdfjs: PDFJS_VERSION,
+        pdfRenderer },
       status: 'FAILED',
       mediaType: null,
       pageCount: 0,
@@ -429,6 +440,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (r.rerun) r = { ...r, error: { code: 'WORKER_CRASHED', message: closed ? "The engine was closed while the document's process was running." : "The document's process died twice." } };
     if (r.peakRss) result.peakRssBytes = r.peakRss;
     if (nativeTesseractVersion) result.engine.tesseract = nativeTesseractVersion;
+    if (popplerVersion) result.engine.poppler = popplerVersion;
     if (r.error) {
       result.error = r.error;
       return done();

@@ -197,7 +197,8 @@ export function resizeGrey(img: GreyImage, width: number, height: number): GreyI
   return { width, height, data: out };
 }
 
-function decodePNM(bytes: Uint8Array): GreyImage {
+/** Binary PGM (P5) or PPM (P6), 8 bits: to greyscale (image documents, and Poppler's rendered pages). */
+export function decodePNM(bytes: Uint8Array): GreyImage {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tokens: string[] = [];
   let i = 2;

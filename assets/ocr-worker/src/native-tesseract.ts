@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { OcrError } from './errors.ts';
 import { tiffHeader, toTIFF, type GreyImage } from './image.ts';
+import { scratchRoot } from './paths.ts';
 
 /** The command the native backend runs; a Debian `tesseract-ocr` install puts it on PATH. */
 export const NATIVE_TESSERACT_COMMAND = process.env.OCR_TESSERACT_COMMAND || 'tesseract';
@@ -95,15 +96,6 @@ export function readTsv(tsv: string): { text: string; confidence: number } {
     if (Number.isFinite(conf) && conf >= 0) { sum += conf; n++; }
   }
   return { text: previous ? text + '\n' : '', confidence: n === 0 ? 0 : Math.round(sum / n) };
-}
-
-/**
- * Where the native backend writes its page files: the folder the engine's parent made for this child
- * process (OCR_SCRATCH_DIR), which the parent removes when the child exits, however it ends (killed
- * on a time or memory overrun, a page file may still be there); TMPDIR when run on its own.
- */
-function scratchRoot(): string {
-  return process.env.OCR_SCRATCH_DIR || os.tmpdir();
 }
 
 /** Writes a whole buffer (writeSync may write less than asked; it does not loop as writeFileSync does). */

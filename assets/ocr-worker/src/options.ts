@@ -42,6 +42,25 @@ export function parseOcrEngine(value: string | undefined, source: string): OcrEn
   throw new Error(`${source} must be one of ${OCR_ENGINES.map((e) => `'${e}'`).join(', ')}, got '${value}'.`);
 }
 
+/**
+ * What draws the PDF pages that go to OCR: 'pdf.js' (with Skia; npm packages only) or 'poppler'
+ * (Debian's pdftoppm, about half pdf.js' CPU per page; see src/poppler.ts). pdf.js reads the text
+ * layers either way. Chosen per engine (OCR_PDF_RENDERER, --pdf-renderer).
+ */
+export type PdfRendererName = 'pdf.js' | 'poppler';
+export const PDF_RENDERERS: readonly PdfRendererName[] = ['pdf.js', 'poppler'];
+
+/**
+ * Validates a PDF renderer name. Unset, it follows the OCR backend: the native backend (installed
+ * with Debian packages anyway, and chosen where OCR time is the bill) renders with Poppler, tesseract.js
+ * (npm packages only) with pdf.js.
+ */
+export function parsePdfRenderer(value: string | undefined, source: string, ocrEngine: OcrEngineName): PdfRendererName {
+  if (value === undefined || value === '') return ocrEngine === 'tesseract' ? 'poppler' : 'pdf.js';
+  if ((PDF_RENDERERS as readonly string[]).includes(value)) return value as PdfRendererName;
+  throw new Error(`${source} must be one of ${PDF_RENDERERS.map((e) => `'${e}'`).join(', ')}, got '${value}'.`);
+}
+
 export const DEFAULTS = {
   languages: 'eng',
   dpi: 300,

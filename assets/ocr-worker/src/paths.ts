@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,4 +46,14 @@ export function missingLanguageData(languages: string): string | null {
     ? `OCR_LANG_PATH (${process.env.OCR_LANG_PATH}) has no ${missing.map((l) => `${l}.traineddata.gz`).join(', ')}`
     : `install the npm package${missing.length > 1 ? 's' : ''} ${missing.map((l) => `@tesseract.js-data/${l}`).join(', ')} in the worker (its package.json, which the image installs)`;
   return `No language data for ${missing.map((l) => `'${l}'`).join(', ')} in this worker: ${where}.`;
+}
+
+/**
+ * Where the engine's child writes files (the native backend's page files, the PDF that Poppler reads):
+ * the folder the engine's parent made for this child process (OCR_SCRATCH_DIR), which the parent
+ * removes when the child exits, however it ends (killed on a time or memory overrun, a file may still
+ * be there); TMPDIR when run on its own.
+ */
+export function scratchRoot(): string {
+  return process.env.OCR_SCRATCH_DIR || os.tmpdir();
 }

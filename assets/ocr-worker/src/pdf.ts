@@ -2,6 +2,7 @@ import { createCanvas, type Canvas } from '@napi-rs/canvas';
 import { OcrError } from './errors.ts';
 import { rgbaToGrey, type GreyImage } from './image.ts';
 import { PDFJS_CMAP_URL, PDFJS_ICC_URL, PDFJS_STANDARD_FONTS_URL, PDFJS_WASM_URL } from './paths.ts';
+import { renderWithPoppler } from './poppler.ts';
 import { judgeTextLayer, type TextLayerVerdict } from './textlayer.ts';
 
 // pdf.js legacy build (the one meant for Node); loaded lazily so image-only work never pays for it
@@ -107,6 +108,8 @@ export async function readTextLayer(h: PdfHandle, pageNumber: number): Promise<T
 export interface Rendered {
   image: GreyImage;
   dpi: number;
+  /** Which renderer drew it: 'poppler' when asked for and it succeeded, else 'pdf.js'. */
+  renderer: 'pdf.js' | 'poppler';
 }
 
 /**
@@ -136,9 +139,11 @@ function canvasOfSize(width: number, height: number): Canvas {
 
 /**
  * Renders one page to greyscale at `dpi`, lowered when needed so that the bitmap stays within
- * maxPixels (a 20,000 x 20,000 pt page at 300 dpi would be 7 gigapixels).
+ * maxPixels (a 20,000 x 20,000 pt page at 300 dpi would be 7 gigapixels). pdf.js always sizes the
+ * page; with `popplerFile` (the document's bytes in a file) Poppler draws it, and pdf.js only when
+ * Poppler fails on the page (see renderWithPoppler).
  */
-export async function renderPage(h: PdfHandle, pageNumber: number, dpi: number, maxPixels: number): Promise<Rendered> {
+export async function renderPage(h: PdfHandle, pageNumber: number, dpi: number, maxPixels: number, popplerFile?: string | null): Promise<Rendered> {
   let page;
   try {
     page = await h.doc.getPage(pageNumber);
@@ -151,6 +156,13 @@ export async function renderPage(h: PdfHandle, pageNumber: number, dpi: number, 
   if (px > maxPixels) effDpi = Math.max(1, Math.floor(dpi * Math.sqrt(maxPixels / px)));
   const viewport = page.getViewport({ scale: effDpi / 72 });
   const w = Math.max(1, Math.ceil(viewport.width)), hgt = Math.max(1, Math.ceil(viewport.height));
+  if (popplerFile) {
+    const image = await renderWithPoppler(popplerFile, pageNumber, effDpi, { width: w, height: hgt });
+    if (image) {
+      page.cleanup();
+      return { image, dpi: effDpi, renderer: 'poppler' };
+    }
+  }
   const canvas = canvasOfSize(w, hgt);
   const ctx = canvas.getContext('2d');
   ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -167,5 +179,5 @@ export async function renderPage(h: PdfHandle, pageNumber: number, dpi: number, 
   }
   const rgba = ctx.getImageData(0, 0, w, hgt).data;
   if (w * hgt <= SPARE_CANVAS_MAX_PIXELS) spareCanvas = canvas;
-  return { image: rgbaToGrey(rgba, w, hgt), dpi: effDpi };
+  return { image: rgbaToGrey(rgba, w, hgt), dpi: effDpi, renderer: 'pdf.js' };
 }

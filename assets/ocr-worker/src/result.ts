@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ErrorInfo } from './errors.ts';
-import type { OcrEngineName } from './options.ts';
+import type { OcrEngineName, PdfRendererName } from './options.ts';
 import { RESULT_SCHEMA_PATH } from './paths.ts';
 
 export const SCHEMA_VERSION = '1.0';
@@ -19,6 +19,8 @@ export interface PageResult {
   durationMs: number;
   /** Effective render DPI (OCR pages of PDFs). */
   dpi?: number;
+  /** What drew the page (OCR pages of PDFs): the engine's PDF renderer, or pdf.js where Poppler failed on it. */
+  renderer?: PdfRendererName;
   /** Degrees clockwise the page was turned before recognition (auto-orientation). */
   rotation?: number;
   /** Why the text layer was or was not used (PDF pages). */
@@ -29,7 +31,10 @@ export interface OcrResult {
   schemaVersion: string;
   source: string;
   sha256: string;
-  engine: { version: string; languages: string[]; ocr?: OcrEngineName; tesseractJs?: string; tesseract?: string; pdfjs?: string };
+  engine: {
+    version: string; languages: string[]; ocr?: OcrEngineName; tesseractJs?: string; tesseract?: string; pdfjs?: string;
+    pdfRenderer?: PdfRendererName; poppler?: string;
+  };
   status: 'SUCCEEDED' | 'FAILED';
   mediaType: string | null;
   pageCount: number;

@@ -20,7 +20,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { validateResult } from '../src/index.ts';
 import { cer } from '../src/cer.ts';
-import { FIXTURES, PKG } from './helpers/common.ts';
+import { decodeImageFrame } from '../src/image.ts';
+import { FIXTURES, PKG, fixture } from './helpers/common.ts';
+import { imagePdf } from './helpers/pdfwriter.ts';
 
 interface Instr { op: string; args: string; stage: number }
 
@@ -137,6 +139,7 @@ function stageImage(work: string, npmPlatform: Record<string, string> = {}, buil
   const app = stageDirs[FINAL];
   const aptInstalls = existsSync(aptLog) ? readFileSync(aptLog, 'utf8') : '';
   assert.equal(/\binstall\b.*\btesseract-ocr\b/.test(aptInstalls), buildArgs.OCR_ENGINE === 'tesseract', `apt-get calls: ${aptInstalls || 'none'}`);
+  assert.equal(/\binstall\b.*\bpoppler-utils\b/.test(aptInstalls), buildArgs.OCR_ENGINE === 'tesseract', `apt-get calls: ${aptInstalls || 'none'}`);
   assert.ok(!existsSync(join(app, 'node_modules/node')), 'no dev dependencies in the image');
   assert.ok(existsSync(join(app, 'node_modules/@tesseract.js-data/eng/4.0.0_best_int/eng.traineddata.gz')));
   // only the relaxed-SIMD Tesseract builds are kept (the smoke test proves one of them loads)
@@ -202,6 +205,8 @@ function smokeTest(work: string, app: string, nodeBinary: string, buildArgs: Rec
   copyFileSync(join(FIXTURES, 'ocr/phototest.tif'), join(inputs, 'scan.tif'));
   copyFileSync(join(FIXTURES, 'pdf/two_paragraphs.pdf'), join(inputs, 'doc.pdf'));
   copyFileSync(join(FIXTURES, 'qr/qrcode-2-1.png'), join(inputs, 'qr.png'));
+  // a scanned PDF: its page is rendered (pdf.js' canvas binary for the image's architecture, or pdftoppm)
+  writeFileSync(join(inputs, 'scan.pdf'), SCANNED_PDF);
   const tmp = join(work, 'tmp');
   mkdirSync(tmp);
   chmodSync(tmp, 0o1777);
@@ -227,7 +232,7 @@ function smokeTest(work: string, app: string, nodeBinary: string, buildArgs: Rec
     return spawnSync('unshare', [mode === 'root' ? '-mn' : '-rmn', 'sh', '-c', `${ro} && ${run}`], { encoding: 'utf8', timeout: 240_000 });
   };
   // the CLI, on the sample inputs
-  const r = sandbox(['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/cli.ts', '--workers', '2', `${inputs}/scan.tif`, `${inputs}/doc.pdf`, `${inputs}/qr.png`]);
+  const r = sandbox(['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/cli.ts', '--workers', '2', `${inputs}/scan.tif`, `${inputs}/doc.pdf`, `${inputs}/qr.png`, `${inputs}/scan.pdf`]);
   assert.equal(r.status, 0, r.stderr);
   const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   for (const x of results) assert.deepEqual(validateResult(x), []);
@@ -235,6 +240,9 @@ function smokeTest(work: string, app: string, nodeBinary: string, buildArgs: Rec
   assert.ok(cer(results[0].text, readFileSync(join(FIXTURES, 'ocr/phototest.txt'), 'utf8')) < 0.03);
   assert.equal(results[1].pages[0].method, 'text-layer');
   assert.equal(results[2].qrCodes[0].text, readFileSync(join(FIXTURES, 'qr/qrcode-2-1.txt'), 'utf8'));
+  assert.equal(results[3].pages[0].method, 'ocr');
+  assert.equal(results[3].pages[0].renderer, buildArgs.OCR_ENGINE === 'tesseract' ? 'poppler' : 'pdf.js', 'the native backend\'s image renders with Poppler');
+  assert.ok(cer(results[3].text, readFileSync(join(FIXTURES, 'ocr/phototest.txt'), 'utf8')) < 0.03);
   // the app is not writable
   if (mode !== 'none') {
     const w = sandbox(['-e', `"require('fs').writeFileSync('x', '1')"`]);
@@ -248,6 +256,9 @@ function smokeTest(work: string, app: string, nodeBinary: string, buildArgs: Rec
   const bad = sandbox(cmd.slice(1));
   assert.equal(bad.status, 1, bad.stdout + bad.stderr);
 }
+
+/** phototest.tif as a scanned PDF page (300 dpi): the smoke test's document that is rendered for OCR. */
+const SCANNED_PDF = imagePdf(await decodeImageFrame(fixture('ocr/phototest.tif'), 'image/tiff', 0, 1e9), 300);
 
 function withWorkFolder(fn: (work: string) => void): void {
   const work = mkdtempSync(join(tmpdir(), 'ocr-image-'));

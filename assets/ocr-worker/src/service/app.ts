@@ -90,6 +90,7 @@ export async function startApp(config: ServiceConfig, overrides: AppOverrides = 
     concurrency: config.workers,
     languages: config.languages,
     ocrEngine: config.ocrEngine,
+    pdfRenderer: config.pdfRenderer,
     timeoutSeconds: config.docTimeoutSeconds,
     memoryMb: config.docMemoryMb,
     maxDocumentBytes: config.maxDocumentBytes,

@@ -3,7 +3,7 @@
  * OcrServiceCluster (docs/ocr-service-cluster.md in the library). Without OCR_TABLE_NAME the service
  * runs in local mode: embedded storage (memory, or files under OCR_DATA_DIR), no AWS needed.
  */
-import { availableCpus, DEFAULTS, parseOcrEngine, type OcrEngineName } from '../options.ts';
+import { availableCpus, DEFAULTS, parseOcrEngine, parsePdfRenderer, type OcrEngineName, type PdfRendererName } from '../options.ts';
 import { missingLanguageData } from '../paths.ts';
 import { parseDaemonAddress } from './xray.ts';
 
@@ -16,6 +16,8 @@ export interface ServiceConfig {
   storage: 'aws' | 'local';
   /** OCR_ENGINE: 'tesseract.js' (default) or 'tesseract' (native; the image built with that engine). */
   ocrEngine: OcrEngineName;
+  /** OCR_PDF_RENDERER: 'pdf.js' or 'poppler'; default poppler with the native backend (whose image has it), else pdf.js. */
+  pdfRenderer: PdfRendererName;
   port: number;
   /** Listen address: 0.0.0.0 in a container (OCR_MODE=service), 127.0.0.1 in local mode unless HOST is set. */
   host: string;
@@ -77,7 +79,11 @@ export function parseServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
   if (noData) throw new ServiceConfigError(`OCR_LANGUAGES: ${noData}`);
   const workers = int(env, 'OCR_WORKERS', availableCpus(), 1, 64);
   let ocrEngine: OcrEngineName;
-  try { ocrEngine = parseOcrEngine(env.OCR_ENGINE, 'OCR_ENGINE'); } catch (err) { throw new ServiceConfigError((err as Error).message); }
+  let pdfRenderer: PdfRendererName;
+  try {
+    ocrEngine = parseOcrEngine(env.OCR_ENGINE, 'OCR_ENGINE');
+    pdfRenderer = parsePdfRenderer(env.OCR_PDF_RENDERER, 'OCR_PDF_RENDERER', ocrEngine);
+  } catch (err) { throw new ServiceConfigError((err as Error).message); }
   const requestTimeoutSeconds = int(env, 'OCR_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600);
   const shutdownGraceSeconds = int(env, 'OCR_SHUTDOWN_GRACE_SECONDS', 100, 0, 3600);
   const docTimeoutSeconds = int(env, 'OCR_DOC_TIMEOUT_SECONDS', DEFAULTS.timeoutSeconds, 1, 86400);
@@ -99,6 +105,7 @@ export function parseServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     warnings,
     storage: tableName ? 'aws' : 'local',
     ocrEngine,
+    pdfRenderer,
     port: int(env, 'PORT', 8000, 0, 65535),
     host: env.HOST || (inContainer ? '0.0.0.0' : '127.0.0.1'),
     tableName,

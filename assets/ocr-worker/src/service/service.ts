@@ -9,7 +9,7 @@ import { emfLine } from '../batch.ts';
 import { failedResult, sha256, WORKER_VERSION, type Engine } from '../engine.ts';
 import { OcrError, type ErrorCode } from '../errors.ts';
 import { detectMediaType } from '../media.ts';
-import { parsePageRange, type DocumentOptions, type OcrEngineName } from '../options.ts';
+import { parsePageRange, parsePdfRenderer, type DocumentOptions, type OcrEngineName, type PdfRendererName } from '../options.ts';
 import type { OcrResult } from '../result.ts';
 import type { Tracer } from './xray.ts';
 import type { ServiceConfig } from './config.ts';
@@ -107,14 +107,16 @@ export function parseRequestOptions(raw: unknown, allowedLanguages: string): Doc
 }
 
 /**
- * Cache key: content hash + engine version + OCR backend + languages + the remaining options. The
- * backend is part of it: a cache shared by services on different backends (or during a switch from
- * one to the other) must not answer one backend's request with the other's result.
+ * Cache key: content hash + engine version + OCR backend + PDF renderer + languages + the remaining
+ * options. Backend and renderer are part of it: a cache shared by services configured differently (or
+ * during a switch from one to the other) must not answer one's request with the other's result (the
+ * two renderers' pixels differ a little, and so may the text read from them).
  */
-export function cacheKey(contentSha256: string, languages: string, options: DocumentOptions, ocrEngine: OcrEngineName = 'tesseract.js'): string {
+export function cacheKey(contentSha256: string, languages: string, options: DocumentOptions, ocrEngine: OcrEngineName = 'tesseract.js',
+  pdfRenderer: PdfRendererName = parsePdfRenderer(undefined, 'pdfRenderer', ocrEngine)): string {
   const rest = Object.fromEntries(Object.entries(options).filter(([k, v]) => k !== 'languages' && v !== undefined).sort(([a], [b]) => a.localeCompare(b)));
   const optionsHash = createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
-  return `ocr:1:${contentSha256}:${WORKER_VERSION}:${ocrEngine}:${languages}:${optionsHash}`;
+  return `ocr:1:${contentSha256}:${WORKER_VERSION}:${ocrEngine}:${pdfRenderer}:${languages}:${optionsHash}`;
 }
 
 /** Failures that say something about the environment rather than the document are not cached. */
@@ -344,7 +346,7 @@ export class OcrService {
       }
       let key: string | null = null;
       if (!result && bytes) {
-        key = cacheKey(sha256(bytes), languages, options, this.config.ocrEngine);
+        key = cacheKey(sha256(bytes), languages, options, this.config.ocrEngine, this.config.pdfRenderer);
         const cached = this.cache ? await this.cache.get(key) : undefined;
         const running = this.running.get(key);
         if (cached || running) {

@@ -335,17 +335,20 @@ describe('configuration, ids, options, cache keys', () => {
     assert.equal(safeFileName('...'), 'document');
   });
 
-  test('request options are validated; the cache key covers hash, engine version, languages and options', () => {
+  test('request options are validated; the cache key covers hash, engine version, backend, renderer, languages and options', () => {
     assert.deepEqual(parseRequestOptions({ dpi: '200', pages: '1-2', forceOcr: 'true' }, 'eng'), { dpi: 200, pages: '1-2', forceOcr: true });
     assert.throws(() => parseRequestOptions({ languages: 'deu' }, 'eng'), /languages/);
     const h = 'a'.repeat(64);
     const k = cacheKey(h, 'eng', { dpi: 300 });
-    assert.ok(k.startsWith(`ocr:1:${h}:${WORKER_VERSION}:tesseract.js:eng:`));
+    assert.ok(k.startsWith(`ocr:1:${h}:${WORKER_VERSION}:tesseract.js:pdf.js:eng:`));
     assert.equal(cacheKey(h, 'eng', { dpi: 300, pages: undefined }), k, 'undefined options do not change the key');
     assert.notEqual(cacheKey(h, 'eng', { dpi: 200 }), k);
     assert.notEqual(cacheKey(h, 'eng+deu', { dpi: 300 }), k);
     assert.equal(cacheKey(h, 'eng', { dpi: 300 }, 'tesseract.js'), k, 'tesseract.js is the default backend');
     assert.notEqual(cacheKey(h, 'eng', { dpi: 300 }, 'tesseract'), k, 'the OCR backend is part of the key');
+    assert.equal(cacheKey(h, 'eng', { dpi: 300 }, 'tesseract.js', 'pdf.js'), k, 'pdf.js is the renderer that goes with tesseract.js');
+    assert.notEqual(cacheKey(h, 'eng', { dpi: 300 }, 'tesseract.js', 'poppler'), k, 'the PDF renderer is part of the key');
+    assert.equal(cacheKey(h, 'eng', { dpi: 300 }, 'tesseract'), cacheKey(h, 'eng', { dpi: 300 }, 'tesseract', 'poppler'), 'poppler goes with tesseract');
     assert.notEqual(cacheKey('b'.repeat(64), 'eng', { dpi: 300 }), k);
   });
 
