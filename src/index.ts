@@ -4,4 +4,4 @@ export * from './ecr-batch-auto-updater';
 export * from './job-cleanup';
 export * from './ocr-service-cluster';
 export * from './common/operations-props';
-export { OcrEngine } from './common/worker-image';
+export { OcrEngine, PdfRenderer } from './common/worker-image';

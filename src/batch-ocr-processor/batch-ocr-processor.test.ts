@@ -13,7 +13,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/compliance';
-import { bundledWorkerLanguages, OcrEngine, WORKER_DIRECTORY } from '../common/worker-image';
+import { bundledWorkerLanguages, OcrEngine, PdfRenderer, WORKER_DIRECTORY } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { ApiAuthorization, BatchOcrProcessor, BatchOcrProcessorProps } from './batch-ocr-processor';
 import { costPer1000Pages, DEFAULT_PAGES_PER_VCPU_SECOND, DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT, FARGATE_ARM_GB_HOUR_USD, FARGATE_ARM_VCPU_HOUR_USD, FARGATE_GB_HOUR_USD, FARGATE_VCPU_HOUR_USD } from './pricing';
@@ -471,16 +471,33 @@ describe('BatchOcrProcessor options', () => {
       const [asset] = Object.entries(manifest.dockerImages) as [string, { source: { dockerBuildArgs?: Record<string, string> } }][];
       const def = Object.values(Template.fromStack(stack).findResources('AWS::Batch::JobDefinition'))[0].Properties;
       const env = Object.fromEntries(def.ContainerProperties.Environment.map((e: { Name: string; Value: string }) => [e.Name, e.Value]));
-      return { hash: asset[0], buildArgs: asset[1].source.dockerBuildArgs, engineEnv: env.OCR_ENGINE };
+      return { hash: asset[0], buildArgs: asset[1].source.dockerBuildArgs, engineEnv: env.OCR_ENGINE, rendererEnv: env.OCR_PDF_RENDERER };
     };
     const native = built(OcrEngine.NATIVE_TESSERACT);
     expect(native.buildArgs).toEqual({ OCR_ENGINE: 'tesseract' });
     expect(native.engineEnv).toBe('tesseract');
+    expect(native.rendererEnv).toBe('poppler'); // the native image's pdftoppm draws the PDF pages
     const wasm = built();
     expect(wasm.buildArgs).toEqual({ OCR_ENGINE: 'tesseract.js' });
     expect(wasm.engineEnv).toBe('tesseract.js');
+    expect(wasm.rendererEnv).toBe('pdf.js');
     // two different images, two asset hashes: switching the engine rebuilds and redeploys the image
     expect(native.hash).not.toBe(wasm.hash);
+  });
+
+  test('GIVEN pdfRenderer WHEN synthesized THEN the jobs get it, and POPPLER with the bundled tesseract.js image (no pdftoppm) fails naming the prop', () => {
+    const rendererOf = (props: BatchOcrProcessorProps) => {
+      const stack = newTestStack(new App());
+      new BatchOcrProcessor(stack, 'Ocr', props);
+      const def = Object.values(Template.fromStack(stack).findResources('AWS::Batch::JobDefinition'))[0].Properties;
+      return def.ContainerProperties.Environment.find((e: { Name: string }) => e.Name === 'OCR_PDF_RENDERER')?.Value;
+    };
+    // an own image with native Tesseract but no Poppler in it
+    expect(rendererOf({ image, ocrEngine: OcrEngine.NATIVE_TESSERACT, pdfRenderer: PdfRenderer.PDF_JS })).toBe('pdf.js');
+    // an own image may bring Poppler for tesseract.js too
+    expect(rendererOf({ image, pdfRenderer: PdfRenderer.POPPLER })).toBe('poppler');
+    expect(() => new BatchOcrProcessor(newTestStack(new App()), 'Ocr', { pdfRenderer: PdfRenderer.POPPLER }))
+      .toThrow(/BatchOcrProcessor 'Ocr': 'pdfRenderer' is PdfRenderer.POPPLER, which the bundled worker image contains only when built for ocrEngine OcrEngine.NATIVE_TESSERACT/);
   });
 
   test('GIVEN ARM64 on Fargate Spot WHEN synthesized THEN it fails naming cpuArchitecture (Spot runs X86_64 only)', () => {

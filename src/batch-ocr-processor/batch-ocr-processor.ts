@@ -34,7 +34,7 @@ import { PropChecker } from '../common/errors';
 import { createHandler, Handler } from '../common/handler';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
 import { createSecureBucket } from '../common/secure-bucket';
-import { bundledImageLanguageProblem, bundledWorkerLanguages, isArm64, OcrEngine, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
+import { bundledImageLanguageProblem, bundledImageRendererProblem, bundledWorkerLanguages, defaultPdfRenderer, isArm64, OcrEngine, PdfRenderer, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { CostLineItem, NetworkCostEstimate } from '../cost-optimized-vpc/pricing';
 
@@ -132,10 +132,17 @@ export interface BatchOcrProcessorProps {
   /**
    * OCR backend of the worker (`OCR_ENGINE`); the bundled image is built for it. `NATIVE_TESSERACT`
    * reads the same model to the same text, with less time per page and a larger image. With your own
-   * `image` or `repository`, the image must contain it.
+   * `image` or `repository`, the image must contain it (and, with `NATIVE_TESSERACT`, the `pdfRenderer`).
    * @default OcrEngine.TESSERACT_JS
    */
   readonly ocrEngine?: OcrEngine;
+  /**
+   * What draws the PDF pages that go to OCR (`OCR_PDF_RENDERER`). `POPPLER` (pdftoppm) takes about
+   * half pdf.js' CPU per page; the bundled image contains it when built for `NATIVE_TESSERACT`. With
+   * your own image and `NATIVE_TESSERACT` but no pdftoppm in it, set `PDF_JS`.
+   * @default - PdfRenderer.POPPLER with OcrEngine.NATIVE_TESSERACT, PdfRenderer.PDF_JS with OcrEngine.TESSERACT_JS
+   */
+  readonly pdfRenderer?: PdfRenderer;
   /**
    * Default tesseract languages of a job. With the bundled image, only languages it has data for
    * (`eng`; others fail at synth, and requests naming others get a 400); other languages need an
@@ -443,6 +450,8 @@ export class BatchOcrProcessor extends Construct {
       imageLanguages = bundledWorkerLanguages();
       const problem = bundledImageLanguageProblem(props.ocrLanguages ?? ['eng'], imageLanguages, "an 'image' or 'repository'");
       if (problem) new PropChecker(CONSTRUCT, id).fail('ocrLanguages', problem);
+      const rendererProblem = bundledImageRendererProblem(props.pdfRenderer ?? defaultPdfRenderer(props.ocrEngine), props.ocrEngine, "an 'image' or 'repository'");
+      if (rendererProblem) new PropChecker(CONSTRUCT, id).fail('pdfRenderer', rendererProblem);
       this.imageAsset = workerImageAsset(this, 'WorkerImage', { cpuArchitecture: props.cpuArchitecture, ocrEngine: props.ocrEngine });
       image = ecs.ContainerImage.fromDockerImageAsset(this.imageAsset);
     }
@@ -507,6 +516,7 @@ export class BatchOcrProcessor extends Construct {
       OCR_LANGUAGES: (props.ocrLanguages ?? ['eng']).join('+'),
       OCR_DPI: String(props.ocrDpi ?? 300),
       OCR_ENGINE: props.ocrEngine ?? OcrEngine.TESSERACT_JS,
+      OCR_PDF_RENDERER: props.pdfRenderer ?? defaultPdfRenderer(props.ocrEngine),
       OCR_WORKERS: String(workers),
       OCR_DOC_TIMEOUT_SECONDS: String((props.documentTimeout ?? Duration.minutes(5)).toSeconds()),
       OCR_DOC_MEMORY_MB: String(documentMemoryMb),

@@ -31,6 +31,36 @@ export enum OcrEngine {
   NATIVE_TESSERACT = 'tesseract',
 }
 
+/**
+ * What draws the PDF pages that go to OCR (the worker's `OCR_PDF_RENDERER`). pdf.js reads the text
+ * layers either way.
+ */
+export enum PdfRenderer {
+  /** pdf.js with Skia, in the worker's own process: npm packages only. The default with tesseract.js. */
+  PDF_JS = 'pdf.js',
+  /**
+   * Poppler's pdftoppm (Debian's poppler-utils), in about half pdf.js' CPU time per page. The default
+   * with native Tesseract, whose bundled image contains it.
+   */
+  POPPLER = 'poppler',
+}
+
+/** The worker's own default: Poppler with native Tesseract, pdf.js with tesseract.js. */
+export function defaultPdfRenderer(ocrEngine?: OcrEngine): PdfRenderer {
+  return ocrEngine === OcrEngine.NATIVE_TESSERACT ? PdfRenderer.POPPLER : PdfRenderer.PDF_JS;
+}
+
+/**
+ * Why a construct building the bundled image cannot render with `renderer`, or null: the bundled
+ * image has Poppler only when built for native Tesseract. `instead` names the props that bring
+ * another image.
+ */
+export function bundledImageRendererProblem(renderer: PdfRenderer, ocrEngine: OcrEngine | undefined, instead: string): string | null {
+  if (renderer !== PdfRenderer.POPPLER || ocrEngine === OcrEngine.NATIVE_TESSERACT) return null;
+  return 'is PdfRenderer.POPPLER, which the bundled worker image contains only when built for ocrEngine OcrEngine.NATIVE_TESSERACT (Poppler comes with its Debian packages); '
+    + `set that ocrEngine, use PdfRenderer.PDF_JS, or pass ${instead} whose worker has pdftoppm`;
+}
+
 export interface WorkerImageOptions {
   /** Build context; only tests point this elsewhere. @default WORKER_DIRECTORY */
   readonly directory?: string;

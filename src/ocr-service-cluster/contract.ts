@@ -60,6 +60,8 @@ export class OcrServiceEnvironment {
   public static readonly LANGUAGES = 'OCR_LANGUAGES';
   /** OCR backend: `tesseract.js` or `tesseract` (native Tesseract, which the image must contain). */
   public static readonly OCR_ENGINE = 'OCR_ENGINE';
+  /** What draws the PDF pages that go to OCR: `pdf.js` or `poppler` (pdftoppm, which the image must contain). */
+  public static readonly PDF_RENDERER = 'OCR_PDF_RENDERER';
   /** Namespace of the EMF metrics the service writes to its log stream. */
   public static readonly METRICS_NAMESPACE = 'OCR_METRICS_NAMESPACE';
   /** Value of the `Service` metric dimension. */

@@ -15,7 +15,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/compliance';
-import { OcrEngine, WORKER_DIRECTORY } from '../common/worker-image';
+import { OcrEngine, PdfRenderer, WORKER_DIRECTORY } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { OcrServiceApi, OcrServiceEnvironment } from './contract';
 import * as streamEvents from './fixtures/stream-events.json';
@@ -571,8 +571,18 @@ describe('OcrServiceCluster: bring your own', () => {
     expect((Object.values(manifest.dockerImages) as { source: { dockerBuildArgs?: Record<string, string> } }[]).map((i) => i.source.dockerBuildArgs))
       .toEqual([{ OCR_ENGINE: 'tesseract' }]);
     templateOf(app, stack).hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: Match.arrayWith([Match.objectLike({ Environment: Match.arrayWith([{ Name: 'OCR_ENGINE', Value: 'tesseract' }]) })]),
+      ContainerDefinitions: Match.arrayWith([Match.objectLike({
+        Environment: Match.arrayWith([{ Name: 'OCR_ENGINE', Value: 'tesseract' }, { Name: 'OCR_PDF_RENDERER', Value: 'poppler' }]),
+      })]),
     });
+  });
+
+  test('GIVEN pdfRenderer WHEN constructed THEN the service gets it, and POPPLER with the bundled tesseract.js image (no pdftoppm) fails naming the prop', () => {
+    const own = new OcrServiceCluster(newTestStack(new App()), 'Ocr', { image, ocrEngine: OcrEngine.NATIVE_TESSERACT, pdfRenderer: PdfRenderer.PDF_JS });
+    expect(own.containerEnvironment.OCR_PDF_RENDERER).toBe('pdf.js');
+    expect(new OcrServiceCluster(newTestStack(new App()), 'Ocr', { image }).containerEnvironment.OCR_PDF_RENDERER).toBe('pdf.js');
+    expect(() => new OcrServiceCluster(newTestStack(new App()), 'Ocr', { pdfRenderer: PdfRenderer.POPPLER }))
+      .toThrow(/OcrServiceCluster 'Ocr': 'pdfRenderer' is PdfRenderer.POPPLER, which the bundled worker image contains only when built for ocrEngine OcrEngine.NATIVE_TESSERACT/);
   });
 
   test('GIVEN ARM64 with Fargate Spot capacity WHEN constructed THEN it fails naming cpuArchitecture', () => {

@@ -31,7 +31,7 @@ import { PropChecker } from '../common/errors';
 import { createHandler } from '../common/handler';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
 import { nagResourceFinding } from '../common/nag-findings';
-import { bundledImageLanguageProblem, bundledWorkerLanguages, isArm64, OcrEngine, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
+import { bundledImageLanguageProblem, bundledImageRendererProblem, bundledWorkerLanguages, defaultPdfRenderer, isArm64, OcrEngine, PdfRenderer, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 
 const CONSTRUCT_TYPE = 'OcrServiceCluster';
@@ -184,10 +184,17 @@ export interface OcrServiceClusterProps {
   /**
    * OCR backend of the service (`OCR_ENGINE`); the bundled image is built for it. `NATIVE_TESSERACT`
    * reads the same model to the same text, with less time per page and a larger image. With your own
-   * `image`, the image must contain it.
+   * `image`, the image must contain it (and, with `NATIVE_TESSERACT`, the `pdfRenderer`).
    * @default OcrEngine.TESSERACT_JS
    */
   readonly ocrEngine?: OcrEngine;
+  /**
+   * What draws the PDF pages that go to OCR (`OCR_PDF_RENDERER`). `POPPLER` (pdftoppm) takes about
+   * half pdf.js' CPU per page; the bundled image contains it when built for `NATIVE_TESSERACT`. With
+   * your own image and `NATIVE_TESSERACT` but no pdftoppm in it, set `PDF_JS`.
+   * @default - PdfRenderer.POPPLER with OcrEngine.NATIVE_TESSERACT, PdfRenderer.PDF_JS with OcrEngine.TESSERACT_JS
+   */
+  readonly pdfRenderer?: PdfRenderer;
   /**
    * Command of the service container.
    * @default - with the bundled image, `OcrServiceApi.BUNDLED_IMAGE_COMMAND` (`src/service/main.ts`); with your `image`, its own command
@@ -924,6 +931,8 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       // the service refuses to start with a language it has no data for: say so at synth, not in a crash loop
       const problem = bundledImageLanguageProblem((props.languages ?? 'eng').split('+'), bundledWorkerLanguages(), "an 'image'");
       if (problem) check.fail('languages', problem);
+      const rendererProblem = bundledImageRendererProblem(props.pdfRenderer ?? defaultPdfRenderer(props.ocrEngine), props.ocrEngine, "an 'image'");
+      if (rendererProblem) check.fail('pdfRenderer', rendererProblem);
     }
     const image = props.image ?? ecs.ContainerImage.fromDockerImageAsset(workerImageAsset(this, 'WorkerImage', { cpuArchitecture: props.cpuArchitecture, ocrEngine: props.ocrEngine }));
     this.containerEnvironment = {
@@ -942,6 +951,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       [OcrServiceEnvironment.DOC_TIMEOUT_SECONDS]: String(timings.documentTimeout.toSeconds()),
       [OcrServiceEnvironment.LANGUAGES]: props.languages ?? 'eng',
       [OcrServiceEnvironment.OCR_ENGINE]: props.ocrEngine ?? OcrEngine.TESSERACT_JS,
+      [OcrServiceEnvironment.PDF_RENDERER]: props.pdfRenderer ?? defaultPdfRenderer(props.ocrEngine),
       [OcrServiceEnvironment.MAX_ATTEMPTS]: String(props.maxAttempts ?? 3),
       [OcrServiceEnvironment.METRICS_NAMESPACE]: this.metricsNamespace,
       [OcrServiceEnvironment.METRICS_SERVICE]: this.metricsServiceName,
