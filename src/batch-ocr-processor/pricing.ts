@@ -33,9 +33,9 @@ export const TEXTRACT_DETECT_TEXT_PER_1000_PAGES_USD = 1.5;
  * vCPU-second (4.3 vCPU-seconds per page). The median, not the latest or the best run: one run moves
  * by ±10% on that VM. The same benchmark gave 51.4 pages per minute on an AMD EPYC VM earlier that
  * day: the figure depends on the CPU, and a Fargate vCPU need not match either. The benchmark now
- * records every run (bench/history.jsonl): over the 17 runs on the Intel VM on record (20.4–31.4; the
- * two lowest in a slow hour, when native Tesseract itself read 8-19 % below its earlier median) the median is 25.1 pages
- * per minute (0.21 pages per vCPU-second, 9% below this default), and a test keeps the default within
+ * records every run (bench/history.jsonl): over the 18 runs on the Intel VM on record (20.4–31.4; the
+ * two lowest in a slow hour, when native Tesseract itself read 8-19 % below its earlier median) the median is 25.75 pages
+ * per minute (0.21 pages per vCPU-second, 7% below this default), and a test keeps the default within
  * 15% of the median of the runs on record. Measure your own documents with `npm run bench` in the
  * worker and pass the figure as `pagesPerVcpuSecond`.
  */
@@ -46,9 +46,9 @@ export const DEFAULT_PAGES_PER_VCPU_SECOND = 0.23;
  * keeps one tesseract process per worker warm and hands it TIFF pages (benchmark method 2, six runs
  * on 2026-12-01), 31.2–45.4 pages per minute on 2 vCPUs, median 43.6 = 0.36 pages per vCPU-second
  * (it was 0.31 with a process per page: median 35.2 over nine runs). With Poppler drawing its pages
- * (method 3) two runs in a slow hour read 35.6 and 37.7, when native Tesseract itself read 34.7 and
- * 39.4 against 35.5–48.1 before: over the eight runs of methods 2 and 3 the median is 40.65 (0.34,
- * 6% below this default). A test keeps this within 15% of the median of the runs since method 2.
+ * (method 3) three runs read 35.6, 37.7 and 39.7, in slower hours: native Tesseract itself read
+ * 34.7, 39.4 and 41.8 there, against a median 43.05 before. Over the nine runs of methods 2 and 3 the
+ * median is 39.7 (0.33, 8% below this default). A test keeps this within 15% of the median of the runs since method 2.
  */
 export const DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT = 0.36;
 
