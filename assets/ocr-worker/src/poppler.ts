@@ -1,7 +1,7 @@
 /**
  * Rendering PDF pages with Poppler's `pdftoppm` (Debian package poppler-utils): the renderer the
- * native backend uses by default (OCR_PDF_RENDERER, see README "OCR engines"). pdf.js with Skia takes
- * about twice Poppler's CPU for the same 300-dpi page (180-330 ms against 80-150 ms, start-up
+ * native backend uses by default (OCR_PDF_RENDERER, see README "PDF renderer"). pdf.js with Skia takes
+ * about twice Poppler's CPU for the same 300-dpi page (170-330 ms against 80-150 ms, start-up
  * included, measured on the corpus pages); with native Tesseract that difference is 3-4 % of a
  * page's whole cost. pdf.js still opens every PDF, reads its text layers and sizes its pages:
  * Poppler only draws the pages that go to OCR.
