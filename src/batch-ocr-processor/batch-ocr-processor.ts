@@ -424,6 +424,8 @@ export class BatchOcrProcessor extends Construct {
     let image: ecs.ContainerImage;
     // the languages the image has data for, when this construct builds it (your own image's are unknown)
     let imageLanguages: string[] | undefined;
+    // the worker's own default when unset (see defaultPdfRenderer); checked against the bundled image below
+    const pdfRenderer = props.pdfRenderer ?? defaultPdfRenderer(props.ocrEngine);
     if (props.image) {
       image = props.image;
     } else if (props.repository) {
@@ -450,7 +452,7 @@ export class BatchOcrProcessor extends Construct {
       imageLanguages = bundledWorkerLanguages();
       const problem = bundledImageLanguageProblem(props.ocrLanguages ?? ['eng'], imageLanguages, "an 'image' or 'repository'");
       if (problem) new PropChecker(CONSTRUCT, id).fail('ocrLanguages', problem);
-      const rendererProblem = bundledImageRendererProblem(props.pdfRenderer ?? defaultPdfRenderer(props.ocrEngine), props.ocrEngine, "an 'image' or 'repository'");
+      const rendererProblem = bundledImageRendererProblem(pdfRenderer, props.ocrEngine, "an 'image' or 'repository'");
       if (rendererProblem) new PropChecker(CONSTRUCT, id).fail('pdfRenderer', rendererProblem);
       this.imageAsset = workerImageAsset(this, 'WorkerImage', { cpuArchitecture: props.cpuArchitecture, ocrEngine: props.ocrEngine });
       image = ecs.ContainerImage.fromDockerImageAsset(this.imageAsset);
@@ -516,7 +518,7 @@ export class BatchOcrProcessor extends Construct {
       OCR_LANGUAGES: (props.ocrLanguages ?? ['eng']).join('+'),
       OCR_DPI: String(props.ocrDpi ?? 300),
       OCR_ENGINE: props.ocrEngine ?? OcrEngine.TESSERACT_JS,
-      OCR_PDF_RENDERER: props.pdfRenderer ?? defaultPdfRenderer(props.ocrEngine),
+      OCR_PDF_RENDERER: pdfRenderer,
       OCR_WORKERS: String(workers),
       OCR_DOC_TIMEOUT_SECONDS: String((props.documentTimeout ?? Duration.minutes(5)).toSeconds()),
       OCR_DOC_MEMORY_MB: String(documentMemoryMb),

@@ -927,11 +927,13 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     if (!props.image && !fs.existsSync(path.join(WORKER_DIRECTORY, 'Dockerfile'))) {
       check.fail('image', `is required: the bundled OCR worker (${WORKER_DIRECTORY}) is not in this installation`);
     }
+    // the worker's own default when unset (see defaultPdfRenderer)
+    const pdfRenderer = props.pdfRenderer ?? defaultPdfRenderer(props.ocrEngine);
     if (!props.image) {
       // the service refuses to start with a language it has no data for: say so at synth, not in a crash loop
       const problem = bundledImageLanguageProblem((props.languages ?? 'eng').split('+'), bundledWorkerLanguages(), "an 'image'");
       if (problem) check.fail('languages', problem);
-      const rendererProblem = bundledImageRendererProblem(props.pdfRenderer ?? defaultPdfRenderer(props.ocrEngine), props.ocrEngine, "an 'image'");
+      const rendererProblem = bundledImageRendererProblem(pdfRenderer, props.ocrEngine, "an 'image'");
       if (rendererProblem) check.fail('pdfRenderer', rendererProblem);
     }
     const image = props.image ?? ecs.ContainerImage.fromDockerImageAsset(workerImageAsset(this, 'WorkerImage', { cpuArchitecture: props.cpuArchitecture, ocrEngine: props.ocrEngine }));
@@ -951,7 +953,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       [OcrServiceEnvironment.DOC_TIMEOUT_SECONDS]: String(timings.documentTimeout.toSeconds()),
       [OcrServiceEnvironment.LANGUAGES]: props.languages ?? 'eng',
       [OcrServiceEnvironment.OCR_ENGINE]: props.ocrEngine ?? OcrEngine.TESSERACT_JS,
-      [OcrServiceEnvironment.PDF_RENDERER]: props.pdfRenderer ?? defaultPdfRenderer(props.ocrEngine),
+      [OcrServiceEnvironment.PDF_RENDERER]: pdfRenderer,
       [OcrServiceEnvironment.MAX_ATTEMPTS]: String(props.maxAttempts ?? 3),
       [OcrServiceEnvironment.METRICS_NAMESPACE]: this.metricsNamespace,
       [OcrServiceEnvironment.METRICS_SERVICE]: this.metricsServiceName,

@@ -12,7 +12,7 @@ import { createEngine, EngineInfrastructureError, failedResult, type Engine, typ
 import { oneAhead } from './one-ahead.ts';
 import { missingLanguageData } from './paths.ts';
 import { isAccessDenied, isNotFound } from './s3-errors.ts';
-import { availableCpus, DEFAULTS, parseOcrEngine, parsePdfRenderer, type DocumentOptions, type OcrEngineName, type PdfRendererName } from './options.ts';
+import { availableCpus, DEFAULTS, parseBackendEnvironment, type DocumentOptions, type OcrEngineName, type PdfRendererName } from './options.ts';
 import type { OcrResult } from './result.ts';
 
 export const EXIT = { OK: 0, CONFIG: 1, INFRA: 75, SIGTERM: 143 } as const;
@@ -65,12 +65,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): BatchConfig {
   const dpi = intEnv(env, 'OCR_DPI', DEFAULTS.dpi, 50)!;
   if (dpi > 1200) throw new ConfigError('OCR_DPI must be <= 1200.');
   const arrayIndex = intEnv(env, 'AWS_BATCH_JOB_ARRAY_INDEX', null, 0);
-  let ocrEngine: OcrEngineName;
-  let pdfRenderer: PdfRendererName;
-  try {
-    ocrEngine = parseOcrEngine(env.OCR_ENGINE, 'OCR_ENGINE');
-    pdfRenderer = parsePdfRenderer(env.OCR_PDF_RENDERER, 'OCR_PDF_RENDERER', ocrEngine);
-  } catch (err) { throw new ConfigError((err as Error).message); }
+  let backend: ReturnType<typeof parseBackendEnvironment>;
+  try { backend = parseBackendEnvironment(env); } catch (err) { throw new ConfigError((err as Error).message); }
   return {
     inputBucket: need('OCR_INPUT_BUCKET'),
     outputBucket: need('OCR_OUTPUT_BUCKET'),
@@ -81,8 +77,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): BatchConfig {
     arrayIndex,
     options: { languages, dpi, maxPages: intEnv(env, 'OCR_MAX_PAGES', null) },
     workers: intEnv(env, 'OCR_WORKERS', null) ?? availableCpus(),
-    ocrEngine,
-    pdfRenderer,
+    ...backend,
     timeoutSeconds: intEnv(env, 'OCR_DOC_TIMEOUT_SECONDS', DEFAULTS.timeoutSeconds)!,
     memoryMb: intEnv(env, 'OCR_DOC_MEMORY_MB', DEFAULTS.memoryMb, 64)!,
     maxDocumentBytes: intEnv(env, 'OCR_MAX_DOCUMENT_BYTES', DEFAULTS.maxDocumentBytes)!,
@@ -250,13 +245,13 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
         const out = await s3.send(new GetObjectCommand({ Bucket: cfg.inputBucket, Key: d.key }));
         if (out.ContentLength !== undefined && out.ContentLength > cfg.maxDocumentBytes) {
           (out.Body as any)?.destroy?.();
-          return { result: failedResult(d.key, { code: 'TOO_LARGE', message: `The document is ${out.ContentLength} bytes, above the limit of ${cfg.maxDocumentBytes} bytes.` }, options.languages ?? 'eng'), written: false };
+          return { result: failedResult(d.key, { code: 'TOO_LARGE', message: `The document is ${out.ContentLength} bytes, above the limit of ${cfg.maxDocumentBytes} bytes.` }, options.languages ?? DEFAULTS.languages), written: false };
         }
         bytes = await readBody(out.Body);
       } catch (err) {
-        if (isNotFound(err)) return { result: failedResult(d.key, { code: 'INPUT_NOT_FOUND', message: `s3://${cfg.inputBucket}/${d.key} does not exist.` }, options.languages ?? 'eng'), written: false };
+        if (isNotFound(err)) return { result: failedResult(d.key, { code: 'INPUT_NOT_FOUND', message: `s3://${cfg.inputBucket}/${d.key} does not exist.` }, options.languages ?? DEFAULTS.languages), written: false };
         // this document only: the rest of the job goes on, and a retry of the job would not read it either
-        if (isAccessDenied(err)) return { result: failedResult(d.key, { code: 'INPUT_UNREADABLE', message: `Access to s3://${cfg.inputBucket}/${d.key} was denied (${(err as Error).name}): the job's role may not read it or use its KMS key.` }, options.languages ?? 'eng'), written: false };
+        if (isAccessDenied(err)) return { result: failedResult(d.key, { code: 'INPUT_UNREADABLE', message: `Access to s3://${cfg.inputBucket}/${d.key} was denied (${(err as Error).name}): the job's role may not read it or use its KMS key.` }, options.languages ?? DEFAULTS.languages), written: false };
         throw new InfraError(`Cannot read s3://${cfg.inputBucket}/${d.key}: ${(err as Error).message}`);
       }
       if (!stop.stopped) await engine!.warm();

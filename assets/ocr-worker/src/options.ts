@@ -35,11 +35,16 @@ export interface DocumentOptions {
 export type OcrEngineName = 'tesseract.js' | 'tesseract';
 export const OCR_ENGINES: readonly OcrEngineName[] = ['tesseract.js', 'tesseract'];
 
+/** `value` if it is one of `names`, else an error naming `source` (OCR_ENGINE, --ocr-engine...) and the choices. */
+function oneOf<T extends string>(names: readonly T[], value: string, source: string): T {
+  if ((names as readonly string[]).includes(value)) return value as T;
+  throw new Error(`${source} must be one of ${names.map((e) => `'${e}'`).join(', ')}, got '${value}'.`);
+}
+
 /** Validates an OCR engine name; `source` names where it came from (OCR_ENGINE, --ocr-engine...). */
 export function parseOcrEngine(value: string | undefined, source: string): OcrEngineName {
   if (value === undefined || value === '') return 'tesseract.js';
-  if ((OCR_ENGINES as readonly string[]).includes(value)) return value as OcrEngineName;
-  throw new Error(`${source} must be one of ${OCR_ENGINES.map((e) => `'${e}'`).join(', ')}, got '${value}'.`);
+  return oneOf(OCR_ENGINES, value, source);
 }
 
 /**
@@ -51,14 +56,27 @@ export type PdfRendererName = 'pdf.js' | 'poppler';
 export const PDF_RENDERERS: readonly PdfRendererName[] = ['pdf.js', 'poppler'];
 
 /**
- * Validates a PDF renderer name. Unset, it follows the OCR backend: the native backend (installed
- * with Debian packages anyway, and chosen where OCR time is the bill) renders with Poppler, tesseract.js
+ * The renderer that goes with an OCR backend when none is named: the native backend (installed with
+ * Debian packages anyway, and chosen where OCR time is the bill) renders with Poppler, tesseract.js
  * (npm packages only) with pdf.js.
  */
+export function defaultPdfRenderer(ocrEngine: OcrEngineName): PdfRendererName {
+  return ocrEngine === 'tesseract' ? 'poppler' : 'pdf.js';
+}
+
+/** Validates a PDF renderer name; unset, the backend's default (defaultPdfRenderer). */
 export function parsePdfRenderer(value: string | undefined, source: string, ocrEngine: OcrEngineName): PdfRendererName {
-  if (value === undefined || value === '') return ocrEngine === 'tesseract' ? 'poppler' : 'pdf.js';
-  if ((PDF_RENDERERS as readonly string[]).includes(value)) return value as PdfRendererName;
-  throw new Error(`${source} must be one of ${PDF_RENDERERS.map((e) => `'${e}'`).join(', ')}, got '${value}'.`);
+  if (value === undefined || value === '') return defaultPdfRenderer(ocrEngine);
+  return oneOf(PDF_RENDERERS, value, source);
+}
+
+/**
+ * OCR_ENGINE and OCR_PDF_RENDERER of an environment (the Batch job's, the service's); throws a plain
+ * Error naming the variable, which each caller turns into its own configuration error.
+ */
+export function parseBackendEnvironment(env: NodeJS.ProcessEnv): { ocrEngine: OcrEngineName; pdfRenderer: PdfRendererName } {
+  const ocrEngine = parseOcrEngine(env.OCR_ENGINE, 'OCR_ENGINE');
+  return { ocrEngine, pdfRenderer: parsePdfRenderer(env.OCR_PDF_RENDERER, 'OCR_PDF_RENDERER', ocrEngine) };
 }
 
 export const DEFAULTS = {

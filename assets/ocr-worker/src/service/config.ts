@@ -3,7 +3,7 @@
  * OcrServiceCluster (docs/ocr-service-cluster.md in the library). Without OCR_TABLE_NAME the service
  * runs in local mode: embedded storage (memory, or files under OCR_DATA_DIR), no AWS needed.
  */
-import { availableCpus, DEFAULTS, parseOcrEngine, parsePdfRenderer, type OcrEngineName, type PdfRendererName } from '../options.ts';
+import { availableCpus, DEFAULTS, parseBackendEnvironment, type OcrEngineName, type PdfRendererName } from '../options.ts';
 import { missingLanguageData } from '../paths.ts';
 import { parseDaemonAddress } from './xray.ts';
 
@@ -78,12 +78,8 @@ export function parseServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
   const noData = missingLanguageData(languages);
   if (noData) throw new ServiceConfigError(`OCR_LANGUAGES: ${noData}`);
   const workers = int(env, 'OCR_WORKERS', availableCpus(), 1, 64);
-  let ocrEngine: OcrEngineName;
-  let pdfRenderer: PdfRendererName;
-  try {
-    ocrEngine = parseOcrEngine(env.OCR_ENGINE, 'OCR_ENGINE');
-    pdfRenderer = parsePdfRenderer(env.OCR_PDF_RENDERER, 'OCR_PDF_RENDERER', ocrEngine);
-  } catch (err) { throw new ServiceConfigError((err as Error).message); }
+  let backend: ReturnType<typeof parseBackendEnvironment>;
+  try { backend = parseBackendEnvironment(env); } catch (err) { throw new ServiceConfigError((err as Error).message); }
   const requestTimeoutSeconds = int(env, 'OCR_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600);
   const shutdownGraceSeconds = int(env, 'OCR_SHUTDOWN_GRACE_SECONDS', 100, 0, 3600);
   const docTimeoutSeconds = int(env, 'OCR_DOC_TIMEOUT_SECONDS', DEFAULTS.timeoutSeconds, 1, 86400);
@@ -104,8 +100,7 @@ export function parseServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
   return {
     warnings,
     storage: tableName ? 'aws' : 'local',
-    ocrEngine,
-    pdfRenderer,
+    ...backend,
     port: int(env, 'PORT', 8000, 0, 65535),
     host: env.HOST || (inContainer ? '0.0.0.0' : '127.0.0.1'),
     tableName,

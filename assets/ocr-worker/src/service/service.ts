@@ -9,7 +9,7 @@ import { emfLine } from '../batch.ts';
 import { failedResult, sha256, WORKER_VERSION, type Engine } from '../engine.ts';
 import { OcrError, type ErrorCode } from '../errors.ts';
 import { detectMediaType } from '../media.ts';
-import { parsePageRange, parsePdfRenderer, type DocumentOptions, type OcrEngineName, type PdfRendererName } from '../options.ts';
+import { defaultPdfRenderer, parsePageRange, type DocumentOptions, type OcrEngineName, type PdfRendererName } from '../options.ts';
 import type { OcrResult } from '../result.ts';
 import type { Tracer } from './xray.ts';
 import type { ServiceConfig } from './config.ts';
@@ -113,7 +113,7 @@ export function parseRequestOptions(raw: unknown, allowedLanguages: string): Doc
  * two renderers' pixels differ a little, and so may the text read from them).
  */
 export function cacheKey(contentSha256: string, languages: string, options: DocumentOptions, ocrEngine: OcrEngineName = 'tesseract.js',
-  pdfRenderer: PdfRendererName = parsePdfRenderer(undefined, 'pdfRenderer', ocrEngine)): string {
+  pdfRenderer: PdfRendererName = defaultPdfRenderer(ocrEngine)): string {
   const rest = Object.fromEntries(Object.entries(options).filter(([k, v]) => k !== 'languages' && v !== undefined).sort(([a], [b]) => a.localeCompare(b)));
   const optionsHash = createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
   return `ocr:1:${contentSha256}:${WORKER_VERSION}:${ocrEngine}:${pdfRenderer}:${languages}:${optionsHash}`;
