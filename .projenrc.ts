@@ -213,6 +213,8 @@ project.addTask('demo', {
   steps: [
     { spawn: workerInstall.name },
     { exec: `npm --prefix ${WORKER} run build --if-present` },
+    // The example apps reference the Lambda handler bundles, which are build output (gitignored).
+    { spawn: project.bundler.bundleTask.name },
     { exec: `${WORKER}/bin/ocr ${WORKER}/samples/*.pdf ${WORKER}/samples/*.png ${WORKER}/samples/*.tif` },
     { exec: 'ts-node --transpile-only build-tools/synth-examples.ts' },
   ],
