@@ -89,6 +89,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'cdk-nag@^3.0.2',
     'cdk-nag-v2@npm:cdk-nag@^2.38.2',
     // Handler libraries are bundled by esbuild; @aws-sdk/* is provided by the Lambda runtime.
+    '@aws-sdk/client-api-gateway',
     '@aws-sdk/client-batch',
     '@aws-sdk/client-cloudwatch',
     '@aws-sdk/client-dynamodb',

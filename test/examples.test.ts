@@ -94,6 +94,24 @@ describe('example apps', () => {
       expect(findCycle(stack.template as Template)).toEqual([]);
     }
   });
+
+  // API Gateway refuses a stage with access or execution logging in an account whose CloudWatch
+  // role is not set ("CloudWatch Logs role ARN must be set in account settings to enable logging").
+  test.each(names)('GIVEN examples/%s THEN every API stage that logs is created after the account\'s CloudWatch role is assured', (name) => {
+    const app = new App();
+    loadExample(name)(app);
+    for (const stack of app.synth().stacks) {
+      const resources = (stack.template as { Resources: Record<string, { Type: string; Properties?: any; DependsOn?: string | string[] }> }).Resources;
+      for (const [id, stage] of Object.entries(resources).filter(([, r]) => r.Type === 'AWS::ApiGateway::Stage')) {
+        const logs = stage.Properties?.AccessLogSetting !== undefined
+          || (stage.Properties?.MethodSettings ?? []).some((m: { LoggingLevel?: string }) => m.LoggingLevel && m.LoggingLevel !== 'OFF');
+        if (!logs) continue;
+        const dependsOn = ([] as string[]).concat(stage.DependsOn ?? []);
+        const assuring = dependsOn.filter((d) => ['Custom::ApiGatewayAccountCloudWatchRole', 'AWS::ApiGateway::Account'].includes(resources[d]?.Type));
+        expect({ stage: id, assuring: assuring.length }).toEqual({ stage: id, assuring: 1 });
+      }
+    }
+  });
 });
 
 describe('cdk-nag acknowledgements', () => {

@@ -15,6 +15,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/compliance';
 import { bundledWorkerLanguages, OcrEngine, PdfRenderer, WORKER_DIRECTORY } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
+import { ApiGatewayCloudWatchRole } from './api-logging-role';
 import { ApiAuthorization, BatchOcrProcessor, BatchOcrProcessorProps } from './batch-ocr-processor';
 import { costPer1000Pages, DEFAULT_PAGES_PER_VCPU_SECOND, DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT, FARGATE_ARM_GB_HOUR_USD, FARGATE_ARM_VCPU_HOUR_USD, FARGATE_GB_HOUR_USD, FARGATE_VCPU_HOUR_USD } from './pricing';
 
@@ -244,7 +245,7 @@ describe('BatchOcrProcessor options', () => {
         createRepository: true,
         imageTag: 'v1',
         alarmTopic: topic,
-        cloudWatchRole: true,
+        apiGatewayCloudWatchRole: ApiGatewayCloudWatchRole.MANAGED,
         webAclArn: 'arn:aws:wafv2:us-east-1:111111111111:regional/webacl/ocr/abc',
         removalPolicy: RemovalPolicy.DESTROY,
       });
@@ -642,7 +643,6 @@ describe('BatchOcrProcessor bad props', () => {
     ['Cognito without a user pool', () => ({ authorization: ApiAuthorization.COGNITO }), /'userPool' is required with ApiAuthorization.COGNITO/],
     ['a user pool without Cognito', (s) => ({ userPool: cognito.UserPool.fromUserPoolId(s, 'P', 'us-east-1_x') }), /'userPool' only applies with ApiAuthorization.COGNITO/],
     ['throttlingRateLimit 0', () => ({ throttlingRateLimit: 0 }), /'throttlingRateLimit' must be an integer from 1/],
-    ['executionLogging without the role', () => ({ executionLogging: true, cloudWatchRole: false }), /'executionLogging' needs the account's API Gateway CloudWatch role/],
     ['presignedUrlExpiry 1 day', () => ({ presignedUrlExpiry: Duration.days(1) }), /'presignedUrlExpiry' must be an integer from 60 to 43200, got 86400/],
     ['no CORS origins', () => ({ corsAllowOrigins: [] }), /'corsAllowOrigins' must list at least one origin/],
     ['no private endpoints', () => ({ privateApiEndpoints: [] }), /'privateApiEndpoints' must list at least one/],

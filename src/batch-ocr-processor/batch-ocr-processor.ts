@@ -23,6 +23,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { ApiGatewayCloudWatchRole, ApiLoggingRole } from './api-logging-role';
 import { JobStateFunction } from './job-state-function';
 import { costPer1000Pages, DEFAULT_PAGES_PER_VCPU_SECOND, DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT, PageCostEstimate, TYPICAL_FARGATE_SPOT_DISCOUNT } from './pricing';
 import { LIMITS, submitRequestSchema, uploadRequestSchema } from './request';
@@ -191,16 +192,12 @@ export interface BatchOcrProcessorProps {
   /** Stage burst. @default 20 */
   readonly throttlingBurstLimit?: number;
   /**
-   * Create the API Gateway account's CloudWatch Logs role. It is one per account and Region
-   * (`AWS::ApiGateway::Account`): a second stack setting it overwrites the first, and deleting the
-   * stack leaves API Gateway without it. Only opt in if no other stack manages it.
-   * @default false
+   * Who provides the account's API Gateway CloudWatch Logs role, without which the stage's logging
+   * fails to deploy. By default the stack sets one only where none is set yet, and never unsets it.
+   * @default ApiGatewayCloudWatchRole.SET_IF_MISSING
    */
-  readonly cloudWatchRole?: boolean;
-  /**
-   * Execution logging (ERROR level) on the stage. Needs the account's CloudWatch role (see
-   * `cloudWatchRole`); access logs are always on. @default - true with `cloudWatchRole`, else false
-   */
+  readonly apiGatewayCloudWatchRole?: ApiGatewayCloudWatchRole;
+  /** Execution logging (ERROR level) on the stage; access logs are always on. @default true */
   readonly executionLogging?: boolean;
   /** Origins allowed by CORS (seed 000 allowed '*'). @default - no CORS */
   readonly corsAllowOrigins?: string[];
@@ -306,6 +303,8 @@ export class BatchOcrProcessor extends Construct {
   public readonly api: apigw.RestApi;
   /** Access logs of the API stage. */
   public readonly apiAccessLogGroup: logs.LogGroup;
+  /** What makes sure the account has the API Gateway CloudWatch role the stage's logging needs. */
+  public readonly apiLoggingRole: ApiLoggingRole;
   /** The API key (ApiAuthorization.API_KEY). */
   public readonly apiKey?: apigw.IApiKey;
   /** The usage plan of the API key (ApiAuthorization.API_KEY). */
@@ -703,11 +702,12 @@ export class BatchOcrProcessor extends Construct {
     // ---------------- API ----------------
     const authorization = props.authorization ?? ApiAuthorization.IAM;
     this.apiAccessLogGroup = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention, encryptionKey: key, removalPolicy: RemovalPolicy.DESTROY });
-    const executionLogging = props.executionLogging ?? (props.cloudWatchRole ?? false);
+    const executionLogging = props.executionLogging ?? true;
     const isPrivate = (props.privateApiEndpoints ?? []).length > 0;
     this.api = new apigw.RestApi(this, 'Api', {
       description: 'OCR jobs on AWS Batch (cdk-ocr-constructs BatchOcrProcessor)',
-      cloudWatchRole: props.cloudWatchRole ?? false,
+      // The account setting is handled by ApiLoggingRole below (set only where missing).
+      cloudWatchRole: false,
       endpointConfiguration: isPrivate
         ? { types: [apigw.EndpointType.PRIVATE], vpcEndpoints: props.privateApiEndpoints }
         : { types: [apigw.EndpointType.REGIONAL] },
@@ -730,14 +730,14 @@ export class BatchOcrProcessor extends Construct {
       },
     });
     this.addGatewayResponses(props.corsAllowOrigins);
-    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
-    if (cloudWatchRole) {
-      acknowledgeNagFindings(cloudWatchRole, [{
-        ruleId: 'AwsSolutions-IAM4',
-        reason: 'The account-wide API Gateway CloudWatch role (created only with cloudWatchRole: true) uses AmazonAPIGatewayPushToCloudWatchLogs, the policy API Gateway documents for this singleton role.',
-        findings: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs'],
-      }]);
-    }
+    this.apiLoggingRole = new ApiLoggingRole(this, 'ApiLoggingRole', {
+      mode: props.apiGatewayCloudWatchRole ?? ApiGatewayCloudWatchRole.SET_IF_MISSING,
+      api: this.api,
+      ...common,
+      vpc: undefined,
+      vpcSubnets: undefined,
+      environment: undefined,
+    });
 
     const methodAuth: apigw.MethodOptions = this.methodAuthorization(authorization, props.userPool);
     const validator = new apigw.RequestValidator(this, 'BodyValidator', { restApi: this.api, validateRequestBody: true, validateRequestParameters: true });
@@ -1038,7 +1038,7 @@ export class BatchOcrProcessor extends Construct {
       { ruleId: 'HIPAA.Security-APIGWSSLEnabled', reason: 'The OCR API integrates only with Lambda functions (proxy integration), where a backend client certificate does not apply.' },
     ];
     if (!executionLogging) {
-      const reason = 'Execution logging needs the account-wide API Gateway CloudWatch role, which this construct does not manage by default (cloudWatchRole prop); access logs are always written to a log group.';
+      const reason = 'Execution logging is turned off with the executionLogging prop; access logs are always written to a log group.';
       acks.push(
         { ruleId: 'AwsSolutions-APIG6', reason },
         { ruleId: 'NIST.800.53.R5-APIGWExecutionLoggingEnabled', reason },
@@ -1194,7 +1194,6 @@ function validateProps(id: string, props: BatchOcrProcessorProps): void {
   check.check(!(props.userPool && auth !== ApiAuthorization.COGNITO), 'userPool', 'only applies with ApiAuthorization.COGNITO');
   check.integerInRange('throttlingRateLimit', props.throttlingRateLimit, 1, 10_000);
   check.integerInRange('throttlingBurstLimit', props.throttlingBurstLimit, 1, 5_000);
-  check.check(!(props.executionLogging && props.cloudWatchRole === false), 'executionLogging', "needs the account's API Gateway CloudWatch role; with cloudWatchRole false, make sure another stack sets it (then leave cloudWatchRole unset)");
   if (props.presignedUrlExpiry) check.integerInRange('presignedUrlExpiry', props.presignedUrlExpiry.toSeconds(), 60, 43_200);
   check.check(!(props.corsAllowOrigins && props.corsAllowOrigins.length === 0), 'corsAllowOrigins', 'must list at least one origin');
   check.check(!(props.privateApiEndpoints && props.privateApiEndpoints.length === 0), 'privateApiEndpoints', 'must list at least one execute-api endpoint');
