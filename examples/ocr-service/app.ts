@@ -5,15 +5,14 @@
  * requests), Fargate tasks with Container Insights and CPU / request-count autoscaling (1..3, 2 desired),
  * a documents bucket, a DynamoDB status table whose stream triggers processing of new PENDING records,
  * a Valkey cache (encrypted in transit and at rest, reachable only from the service), an X-Ray daemon
- * sidecar from the account's own ECR (private subnets cannot reach public registries), dashboard and alarms.
+ * sidecar pulled through the account's ECR pull-through cache (private subnets cannot reach public
+ * registries; the cache rule for public.ecr.aws must exist), dashboard and alarms.
  *
  * In your own app, import from 'cdk-ocr-constructs' instead of '../../src'.
  *   cd examples/ocr-service && npx cdk synth
  */
 import { App, Stack } from 'aws-cdk-lib';
-import * as ecr from 'aws-cdk-lib/aws-ecr';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { CostOptimizedVpc, OcrServiceCluster } from '../../src';
+import { CostOptimizedVpc, OcrServiceCluster, PullThroughCacheImage } from '../../src';
 
 export function buildApp(app: App): void {
   const stack = new Stack(app, 'OcrService', {
@@ -23,9 +22,10 @@ export function buildApp(app: App): void {
 
   const network = new CostOptimizedVpc(stack, 'Network', { maxAzs: 2 });
 
-  // The X-Ray daemon image, mirrored into this account's ECR (e.g. by an ECR pull-through cache rule
-  // for public.ecr.aws): tasks in private subnets without NAT can reach ECR, not public registries.
-  const xrayDaemon = ecr.Repository.fromRepositoryName(stack, 'XRayDaemonRepository', 'ecr-public/xray/aws-xray-daemon');
+  // The X-Ray daemon image through the account's ECR pull-through cache rule for public.ecr.aws
+  // (prefix 'ecr-public'): tasks in private subnets without NAT reach ECR, not public registries.
+  // The execution role gets what a pull through the cache needs; the rule itself is an account setting.
+  const xrayDaemon = PullThroughCacheImage.fromCache({ ecrRepositoryPrefix: 'ecr-public', upstreamRepository: 'xray/aws-xray-daemon', tag: '3.x' });
 
   new OcrServiceCluster(stack, 'Ocr', {
     network,
@@ -33,7 +33,7 @@ export function buildApp(app: App): void {
     maxCapacity: 3,
     desiredCount: 2,
     cache: {},
-    tracing: { image: ecs.ContainerImage.fromEcrRepository(xrayDaemon, '3.x') },
+    tracing: { image: xrayDaemon },
   });
 }
 

@@ -71,7 +71,7 @@ describe('setting the account\'s API Gateway CloudWatch role where none is set',
 });
 
 describe('BatchOcrProcessor and the account\'s API Gateway CloudWatch role', () => {
-  const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/example/ocr-worker:1.0.0');
+  const image = ecs.ContainerImage.fromRegistry('111111111111.dkr.ecr.us-east-1.amazonaws.com/ocr-worker:1.0.0');
   function synth(props: Partial<BatchOcrProcessorProps> = {}): Template {
     const app = new App({ context: { '@aws-cdk/core:validateAgainstDefaultRules': true } });
     const stack = newTestStack(app);

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { ApiAccountFunction } from './api-account-function';
 import { createHandler, HandlerSettings } from '../common/handler';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
+import { nagResourceFinding } from '../common/nag-findings';
 
 /**
  * Who provides the API Gateway CloudWatch Logs role of the account and Region.
@@ -118,6 +119,25 @@ export class ApiLoggingRole extends Construct {
       { ruleId: 'NIST.800.53.R5-LambdaDLQ', reason: frameworkReason('is invoked synchronously by CloudFormation, which receives its errors') },
       { ruleId: 'HIPAA.Security-LambdaDLQ', reason: frameworkReason('is invoked synchronously by CloudFormation, which receives its errors') },
     ]);
+    acknowledgeNagFindings(onEvent.role.node.findChild('DefaultPolicy'), [{
+      ruleId: 'AwsSolutions-IAM5',
+      reason: `The ${purpose} handler's only wildcard resource is for X-Ray PutTraceSegments/PutTelemetryRecords, which have no resource-level permissions.`,
+      findings: ['Resource::*'],
+    }]);
+    acknowledgeNagFindings(frameworkRole.node.findChild('DefaultPolicy'), [{
+      ruleId: 'AwsSolutions-IAM5',
+      reason: `The provider framework of the ${purpose} may invoke every version of its one onEvent function (the ARN with :*), as the CDK provider framework grants it.`,
+      findings: [nagResourceFinding(this, `${onEvent.function.functionArn}:*`)],
+    }]);
+    if (!props.encryptionKey) {
+      const reason = 'CloudWatch Logs encrypts this log group of the API Gateway account logging role custom resource with service-managed keys; pass encryptionKey to use a customer-managed KMS key.';
+      for (const group of [onEvent.logGroup, frameworkLogGroup]) {
+        acknowledgeNagFindings(group, [
+          { ruleId: 'NIST.800.53.R5-CloudWatchLogGroupEncrypted', reason },
+          { ruleId: 'HIPAA.Security-CloudWatchLogGroupEncrypted', reason },
+        ]);
+      }
+    }
     const resource = new CustomResource(this, 'Setting', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::ApiGatewayAccountCloudWatchRole',

@@ -19,7 +19,7 @@ import { ApiGatewayCloudWatchRole } from './api-logging-role';
 import { ApiAuthorization, BatchOcrProcessor, BatchOcrProcessorProps } from './batch-ocr-processor';
 import { costPer1000Pages, DEFAULT_PAGES_PER_VCPU_SECOND, DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT, FARGATE_ARM_GB_HOUR_USD, FARGATE_ARM_VCPU_HOUR_USD, FARGATE_GB_HOUR_USD, FARGATE_VCPU_HOUR_USD } from './pricing';
 
-const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/example/ocr-worker:1.0.0');
+const image = ecs.ContainerImage.fromRegistry('111111111111.dkr.ecr.us-east-1.amazonaws.com/ocr-worker:1.0.0');
 
 /** Synthesize once with the compliance harness and return the stack's template. */
 function compliantTemplate(build: (stack: Stack) => void): Template {

@@ -33,6 +33,7 @@ import { SubmitFunction } from './submit-function';
 import { UploadFunction } from './upload-function';
 import { PropChecker } from '../common/errors';
 import { createHandler, Handler } from '../common/handler';
+import { imagePullProblem, subnetsWithoutInternet } from '../common/image-pull';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
 import { createSecureBucket } from '../common/secure-bucket';
 import { bundledImageLanguageProblem, bundledImageRendererProblem, bundledWorkerLanguages, defaultPdfRenderer, isArm64, OcrEngine, PdfRenderer, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
@@ -303,8 +304,11 @@ export class BatchOcrProcessor extends Construct {
   public readonly api: apigw.RestApi;
   /** Access logs of the API stage. */
   public readonly apiAccessLogGroup: logs.LogGroup;
-  /** What makes sure the account has the API Gateway CloudWatch role the stage's logging needs. */
-  public readonly apiLoggingRole: ApiLoggingRole;
+  /**
+   * The role this stack created for the account's API Gateway CloudWatch Logs setting (not with
+   * `ApiGatewayCloudWatchRole.EXISTING`). It is kept when the stack is deleted.
+   */
+  public readonly apiGatewayCloudWatchRole?: iam.IRole;
   /** The API key (ApiAuthorization.API_KEY). */
   public readonly apiKey?: apigw.IApiKey;
   /** The usage plan of the API key (ApiAuthorization.API_KEY). */
@@ -547,6 +551,10 @@ export class BatchOcrProcessor extends Construct {
       fargateOperatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
       assignPublicIp: false,
     });
+    // The image name the job definition renders (aws-batch binds the image when the container is created).
+    const imageName = (container as unknown as { imageConfig?: ecs.ContainerImageConfig }).imageConfig?.imageName;
+    const pullProblem = imageName ? imagePullProblem(imageName, subnetsWithoutInternet(this.vpc, subnets!)) : undefined;
+    if (pullProblem) new PropChecker('BatchOcrProcessor', id).fail('image', pullProblem);
     const executionPolicy = this.executionRole.node.tryFindChild('DefaultPolicy');
     if (executionPolicy) {
       acknowledgeNagFindings(executionPolicy, [{ ruleId: 'AwsSolutions-IAM5', reason: 'ecr:GetAuthorizationToken, which the task execution role needs to pull the worker image from ECR, supports only Resource *.', findings: ['Resource::*'] }]);
@@ -730,14 +738,15 @@ export class BatchOcrProcessor extends Construct {
       },
     });
     this.addGatewayResponses(props.corsAllowOrigins);
-    this.apiLoggingRole = new ApiLoggingRole(this, 'ApiLoggingRole', {
+    this.apiGatewayCloudWatchRole = new ApiLoggingRole(this, 'ApiLoggingRole', {
       mode: props.apiGatewayCloudWatchRole ?? ApiGatewayCloudWatchRole.SET_IF_MISSING,
       api: this.api,
-      ...common,
-      vpc: undefined,
-      vpcSubnets: undefined,
-      environment: undefined,
-    });
+      // Outside the VPC: it only calls API Gateway's control plane once per deployment.
+      architecture: props.architecture,
+      encryptionKey: key,
+      logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    }).role;
 
     const methodAuth: apigw.MethodOptions = this.methodAuthorization(authorization, props.userPool);
     const validator = new apigw.RequestValidator(this, 'BodyValidator', { restApi: this.api, validateRequestBody: true, validateRequestParameters: true });

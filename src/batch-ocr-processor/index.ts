@@ -1,3 +1,3 @@
 export * from './batch-ocr-processor';
 export * from './pricing';
-export { ApiGatewayCloudWatchRole, ApiLoggingRole, ApiLoggingRoleProps } from './api-logging-role';
+export { ApiGatewayCloudWatchRole } from './api-logging-role';

@@ -29,6 +29,7 @@ import { StaleSweepFunction } from './stale-sweep-function';
 import { StreamTriggerFunction } from './stream-trigger-function';
 import { PropChecker } from '../common/errors';
 import { createHandler } from '../common/handler';
+import { imagePullProblem, subnetsWithoutInternet } from '../common/image-pull';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
 import { nagResourceFinding } from '../common/nag-findings';
 import { bundledImageLanguageProblem, bundledImageRendererProblem, bundledWorkerLanguages, defaultPdfRenderer, isArm64, OcrEngine, PdfRenderer, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
@@ -996,6 +997,13 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
         actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets', 'xray:GetSamplingStatisticSummaries'],
         resources: ['*'],
       }));
+    }
+    // Every image of the task must be pullable from the workload subnets as configured.
+    const withoutInternet = subnetsWithoutInternet(this.vpc, workloadSubnets);
+    const images: [string, ecs.ContainerDefinition | undefined][] = [['image', this.container], ['tracing.image', this.tracingContainer]];
+    for (const [prop, container] of images) {
+      const problem = container ? imagePullProblem(container.imageName, withoutInternet) : undefined;
+      if (problem) check.fail(prop, problem);
     }
     this.table.grantReadWriteData(this.taskDefinition.taskRole);
     this.documentsBucket.grantRead(this.taskDefinition.taskRole);
