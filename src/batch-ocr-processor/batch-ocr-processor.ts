@@ -33,6 +33,7 @@ import { SubmitFunction } from './submit-function';
 import { UploadFunction } from './upload-function';
 import { PropChecker } from '../common/errors';
 import { createHandler, Handler } from '../common/handler';
+import { allowEventBridgeToUseKey } from '../common/key-policy';
 import { imagePullProblem, subnetsWithoutInternet } from '../common/image-pull';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
 import { createSecureBucket } from '../common/secure-bucket';
@@ -654,6 +655,8 @@ export class BatchOcrProcessor extends Construct {
       eventPattern: { source: ['aws.batch'], detailType: ['Batch Job State Change'], detail: { jobQueue: [this.jobQueue.jobQueueArn] } },
     });
     this.jobStateRule.addTarget(new targets.LambdaFunction(jobState.function, { retryAttempts: 4, deadLetterQueue: jobState.deadLetterQueue }));
+    // EventBridge itself writes to the rule's dead-letter queue (and, with s3Trigger, to the ingest queue).
+    if (key) allowEventBridgeToUseKey(this, key);
 
     // ---------------- S3 trigger ----------------
     if (props.s3Trigger) {
@@ -695,7 +698,6 @@ export class BatchOcrProcessor extends Construct {
         },
       });
       this.ingestRule.addTarget(new targets.SqsQueue(this.ingestQueue));
-      if (key) key.grantEncryptDecrypt(new iam.ServicePrincipal('events.amazonaws.com'));
       ingest.function.addEventSource(new lambdaEventSources.SqsEventSource(this.ingestQueue, {
         batchSize: trigger.batchSize ?? 100,
         maxBatchingWindow: trigger.maxBatchingWindow ?? Duration.seconds(60),

@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { allowCloudWatchLogsToUseKey } from './log-key';
+import { allowCloudWatchLogsToUseKey } from './key-policy';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from './nag';
 
 /**

@@ -9,7 +9,7 @@ import { ExplicitSubnetCidrs, cidrContains, cidrsOverlap, parseCidr } from './ci
 import { EndpointRequirement, endpointsForWorkload, GATEWAY_SERVICES, knownInterfaceServices } from './endpoints';
 import { EgressMode, NetworkCostEstimate, NetworkPricing } from './pricing';
 import { PropChecker } from '../common/errors';
-import { allowCloudWatchLogsToUseKey } from '../common/log-key';
+import { allowCloudWatchLogsToUseKey } from '../common/key-policy';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
 
 /** Where interface endpoints are placed. */

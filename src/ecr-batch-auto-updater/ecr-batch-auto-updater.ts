@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { UpdaterFunction } from './updater-function';
 import { PropChecker } from '../common/errors';
 import { createHandler, stackArn } from '../common/handler';
-import { allowCloudWatchLogsToUseKey } from '../common/log-key';
+import { allowCloudWatchLogsToUseKey, allowEventBridgeToUseKey } from '../common/key-policy';
 import { acknowledgeNagFindings } from '../common/nag';
 import { nagResourceFinding } from '../common/nag-findings';
 import { OperationalHandlerProps } from '../common/operations-props';
@@ -198,6 +198,8 @@ export class EcrBatchAutoUpdater extends Construct {
     this.grantUpdates(definitions, names, props.passRoles ?? []);
     props.repository.grant(this.role, 'ecr:DescribeImages');
 
+    // EventBridge itself sends to the queue, which is encrypted with the key.
+    if (props.encryptionKey) allowEventBridgeToUseKey(this, props.encryptionKey);
     const target = (message?: events.RuleTargetInput) => new targets.SqsQueue(this.queue, { messageGroupId: 'job-definition-updates', message });
     this.pushRule = new events.Rule(this, 'PushRule', {
       description: 'ECR pushes of the tracked tags, for the ECR-to-Batch updater',

@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { CleanupFunction } from './cleanup-function';
 import { PropChecker } from '../common/errors';
 import { createHandler, stackArn } from '../common/handler';
-import { allowCloudWatchLogsToUseKey } from '../common/log-key';
+import { allowCloudWatchLogsToUseKey } from '../common/key-policy';
 import { acknowledgeNagFindings } from '../common/nag';
 import { nagResourceFinding } from '../common/nag-findings';
 import { OperationalHandlerProps } from '../common/operations-props';
