@@ -180,7 +180,7 @@ describe('BatchOcrProcessor with defaults', () => {
     t.hasResourceProperties('AWS::DynamoDB::Table', { KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true } });
   });
 
-  test('GIVEN defaults WHEN synthesized THEN a regional API with IAM auth, validation, access logs, X-Ray, throttling and no account-wide CloudWatch role', () => {
+  test('GIVEN defaults WHEN synthesized THEN a regional API with IAM auth, validation, access and execution logs, X-Ray, throttling and no AWS::ApiGateway::Account (the account\'s role is set only where missing)', () => {
     t.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
     t.resourceCountIs('AWS::ApiGateway::Account', 0);
     t.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'AWS_IAM' }, 3);
@@ -190,7 +190,7 @@ describe('BatchOcrProcessor with defaults', () => {
       StageName: 'v1',
       TracingEnabled: true,
       AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
-      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20, LoggingLevel: 'OFF' })],
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20, LoggingLevel: 'ERROR' })],
     });
     t.hasResourceProperties('AWS::ApiGateway::Model', {
       ContentType: 'application/json',
@@ -387,11 +387,13 @@ describe('BatchOcrProcessor options', () => {
       removalPolicy: RemovalPolicy.DESTROY,
       pagesPerVcpuSecond: 1,
     });
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['x86_64'] }, 4);
+    // the four handlers and the handler of the API Gateway account-role custom resource
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['x86_64'] }, 5);
     t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'] }, 0);
     // Every log group of the processor (the network's flow logs keep their own retention).
     const groups = Object.entries(t.findResources('AWS::Logs::LogGroup')).filter(([id]) => !id.startsWith('OcrNetwork'));
-    expect(groups).toHaveLength(6);
+    // worker, API access, four handlers, and the API Gateway account-role custom resource's two
+    expect(groups).toHaveLength(8);
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(30);
     for (const table of Object.values(t.findResources('AWS::DynamoDB::Table'))) expect(table.DeletionPolicy).toBe('Delete');
     for (const bucket of Object.values(t.findResources('AWS::S3::Bucket'))) expect(bucket.DeletionPolicy).toBe('Delete');
@@ -402,9 +404,9 @@ describe('BatchOcrProcessor options', () => {
 
   test('GIVEN the defaults WHEN synthesized THEN handlers run on ARM64 outside the VPC with X-Ray', () => {
     const { t } = template({});
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'] }, 4);
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'] }, 5);
     const handlers = Object.values(t.findResources('AWS::Lambda::Function')).filter((fn) => String(fn.Properties.Description).startsWith('cdk-ocr-constructs:'));
-    expect(handlers).toHaveLength(4);
+    expect(handlers).toHaveLength(5);
     for (const fn of handlers) {
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
       expect(fn.Properties.VpcConfig).toBeUndefined();
@@ -622,7 +624,10 @@ describe('BatchOcrProcessor bad props', () => {
     ['maxvCpus 0', () => ({ maxvCpus: 0 }), /BatchOcrProcessor 'Ocr': 'maxvCpus' must be an integer from 1 to 10000, got 0/],
     ['maxvCpus below vcpu', () => ({ maxvCpus: 1 }), /'maxvCpus' must be at least 'vcpu' \(2\), got 1/],
     ['vcpu 3', () => ({ vcpu: 3 }), /'vcpu' must be one of 0.25, 0.5, 1, 2, 4, 8, 16/],
-    ['memory outside the Fargate range', () => ({ vcpu: 1, memory: Size.gibibytes(16) }), /'memory' must be from 2 to 8 GiB with 1 vCPU on Fargate, got 16 GiB/],
+    ['memory outside the Fargate range', () => ({ vcpu: 1, memory: Size.gibibytes(16) }), /'memory' must be 2048-8192 MiB in steps of 1024 with 1 vCPU on Fargate, got 16384 MiB/],
+    ['memory between Fargate\'s increments', () => ({ vcpu: 2, memory: Size.mebibytes(5632) }), /'memory' must be 4096-16384 MiB in steps of 1024 with 2 vCPU on Fargate, got 5632 MiB/],
+    ['8 vCPU with memory off its 4 GiB steps', () => ({ vcpu: 8, memory: Size.gibibytes(18) }), /'memory' must be 16384-61440 MiB in steps of 4096 with 8 vCPU/],
+    ['0.25 vCPU with the default 4 GiB', () => ({ vcpu: 0.25 }), /'memory' must be 512, 1024 or 2048 MiB with 0.25 vCPU on Fargate, got 4096 MiB/],
     ['ephemeral storage 10 GiB', () => ({ ephemeralStorage: Size.gibibytes(10) }), /'ephemeralStorage' must be an integer from 21 to 200, got 10/],
     ['retryAttempts 11', () => ({ retryAttempts: 11 }), /'retryAttempts' must be an integer from 1 to 10, got 11/],
     ['workerPoolSize 0', () => ({ workerPoolSize: 0 }), /'workerPoolSize' must be an integer from 1 to 64, got 0/],

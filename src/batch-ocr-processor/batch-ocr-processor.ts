@@ -32,6 +32,7 @@ import { StatusFunction } from './status-function';
 import { SubmitFunction } from './submit-function';
 import { UploadFunction } from './upload-function';
 import { PropChecker } from '../common/errors';
+import { fargateSizeProblem } from '../common/fargate-sizes';
 import { createHandler, Handler } from '../common/handler';
 import { allowEventBridgeToUseKey } from '../common/key-policy';
 import { imagePullProblem, subnetsWithoutInternet } from '../common/image-pull';
@@ -248,10 +249,6 @@ export interface BatchOcrCostEstimate {
   /** What the figures include and leave out. */
   readonly notes: string[];
 }
-
-const FARGATE_MEMORY_GIB: { [vcpu: string]: [number, number] } = {
-  0.25: [0.5, 2], 0.5: [1, 4], 1: [2, 8], 2: [4, 16], 4: [8, 30], 8: [16, 60], 16: [32, 120],
-};
 
 /**
  * OCR on AWS Batch Fargate behind an API and an S3 front door.
@@ -1167,13 +1164,10 @@ function validateProps(id: string, props: BatchOcrProcessorProps): void {
     "ARM64 needs 'spot: false': Fargate Spot runs X86_64 Linux tasks only, and an ARM64 job on a Spot-only job queue blocks it");
   check.integerInRange('maxvCpus', props.maxvCpus, 1, 10_000);
   const vcpu = props.vcpu ?? 2;
-  if (!Token.isUnresolved(vcpu) && FARGATE_MEMORY_GIB[String(vcpu)] === undefined) {
-    check.fail('vcpu', `must be one of 0.25, 0.5, 1, 2, 4, 8, 16 (Fargate task sizes), got ${vcpu}`);
-  }
-  if (props.memory && !Token.isUnresolved(props.memory.toMebibytes()) && FARGATE_MEMORY_GIB[String(vcpu)]) {
-    const [min, max] = FARGATE_MEMORY_GIB[String(vcpu)];
-    const gib = props.memory.toMebibytes() / 1024;
-    if (gib < min || gib > max) check.fail('memory', `must be from ${min} to ${max} GiB with ${vcpu} vCPU on Fargate, got ${gib} GiB`);
+  const memoryMiB = (props.memory ?? Size.gibibytes(4)).toMebibytes();
+  if (!Token.isUnresolved(vcpu) && !Token.isUnresolved(memoryMiB)) {
+    const size = fargateSizeProblem(vcpu, memoryMiB);
+    if (size) check.fail(size.prop === 'cpu' ? 'vcpu' : 'memory', size.problem);
   }
   if (props.maxvCpus !== undefined && props.maxvCpus < vcpu) check.fail('maxvCpus', `must be at least 'vcpu' (${vcpu}), got ${props.maxvCpus}`);
   if (props.ephemeralStorage) check.integerInRange('ephemeralStorage', props.ephemeralStorage.toGibibytes(), 21, 200);

@@ -28,6 +28,7 @@ import { OcrDocumentAttributes, OcrDocumentStatus, OcrDocumentStatuses, OcrServi
 import { StaleSweepFunction } from './stale-sweep-function';
 import { StreamTriggerFunction } from './stream-trigger-function';
 import { PropChecker } from '../common/errors';
+import { FARGATE_VCPUS, fargateSizeProblem } from '../common/fargate-sizes';
 import { createHandler } from '../common/handler';
 import { imagePullProblem, subnetsWithoutInternet } from '../common/image-pull';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
@@ -1597,8 +1598,13 @@ function validateProps(check: PropChecker, props: OcrServiceClusterProps): Timin
     check.fail('idleTimeout', `(${idleTimeout.toSeconds()} s) must be greater than 'requestTimeout' (${requestTimeout.toSeconds()} s)`);
   }
 
-  check.integerInRange('cpu', props.cpu, 256, 16384);
-  check.integerInRange('memoryLimitMiB', props.memoryLimitMiB, 512, 122880);
+  const cpu = props.cpu ?? 1024;
+  const memoryMiB = props.memoryLimitMiB ?? 3072;
+  if (!Token.isUnresolved(cpu) && !Token.isUnresolved(memoryMiB)) {
+    const size = fargateSizeProblem(cpu / 1024, memoryMiB);
+    if (size?.prop === 'cpu') check.fail('cpu', `must be one of ${FARGATE_VCPUS.map((v) => v * 1024).join(', ')} CPU units (Fargate task sizes), got ${cpu}`);
+    if (size) check.fail('memoryLimitMiB', size.problem);
+  }
   check.integerInRange('containerPort', props.containerPort, 1024, 65535);
   check.integerInRange('workersPerTask', props.workersPerTask, 1, 64);
   check.integerInRange('minCapacity', props.minCapacity, 0, 1000);
