@@ -112,6 +112,19 @@ describe('example apps', () => {
       }
     }
   });
+
+  // A function in a VPC with no NAT sends its traces to X-Ray only through an X-Ray interface endpoint.
+  test.each(names)('GIVEN examples/%s THEN every in-VPC function with active tracing can reach X-Ray', (name) => {
+    const app = new App();
+    loadExample(name)(app);
+    for (const stack of app.synth().stacks) {
+      const resources = Object.values((stack.template as { Resources: Record<string, { Type: string; Properties?: any }> }).Resources);
+      const hasNat = resources.some((r) => r.Type === 'AWS::EC2::NatGateway');
+      const hasXrayEndpoint = resources.some((r) => r.Type === 'AWS::EC2::VPCEndpoint' && JSON.stringify(r.Properties.ServiceName).endsWith('.xray"'));
+      const tracedInVpc = resources.filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.VpcConfig && r.Properties?.TracingConfig?.Mode === 'Active');
+      if (tracedInVpc.length > 0 && !hasNat) expect({ stack: stack.stackName, hasXrayEndpoint }).toEqual({ stack: stack.stackName, hasXrayEndpoint: true });
+    }
+  });
 });
 
 describe('cdk-nag acknowledgements', () => {

@@ -45,6 +45,12 @@ export interface CreateHandlerOptions extends HandlerSettings {
   readonly invocation: 'sync' | 'async' | 'poll';
   /** Reserved concurrency; by default none (see the LambdaConcurrency acknowledgement reason). */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * X-Ray active tracing. A handler in a VPC sends its traces to X-Ray's endpoint: turn tracing off
+   * where the VPC has neither an X-Ray interface endpoint nor a route out, or the traces are lost.
+   * @default true
+   */
+  readonly tracing?: boolean;
 }
 
 export interface Handler {
@@ -118,7 +124,7 @@ export function createHandler(scope: Construct, id: string, factory: HandlerFact
       POWERTOOLS_SERVICE_NAME: id,
       ...(options.environment ?? {}),
     },
-    tracing: lambda.Tracing.ACTIVE,
+    tracing: options.tracing === false ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,
     deadLetterQueue,
     retryAttempts: options.invocation === 'async' ? 2 : undefined,
     reservedConcurrentExecutions: options.reservedConcurrentExecutions,

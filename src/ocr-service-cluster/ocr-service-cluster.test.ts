@@ -245,12 +245,12 @@ describe('OcrServiceCluster with defaults', () => {
     expect(invoked).toEqual(['insertSeedPending', 'insertUpperPending', 'insertWithoutFileType', 'modifyHandBack']);
   });
 
-  test('GIVEN defaults THEN the trigger runs in the VPC and calls the internal load balancer by its DNS name', () => {
+  test('GIVEN defaults THEN the trigger runs in the VPC, calls the internal load balancer by its DNS name, and does not trace (no X-Ray endpoint)', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
-      TracingConfig: { Mode: 'Active' },
+      TracingConfig: Match.absent(),
       Environment: {
         Variables: Match.objectLike({
           OCR_SERVICE_URL: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [Match.stringLikeRegexp('^OcrLoadBalancer'), 'DNSName'] }]] },
@@ -361,6 +361,12 @@ describe('OcrServiceCluster with every option', () => {
     const names = (Object.values(template.findResources('AWS::EC2::VPCEndpoint')) as any[]).map((e) => JSON.stringify(e.Properties.ServiceName));
     expect(names.some((n) => n.includes('.xray'))).toBe(true);
     expect(names.some((n) => n.includes('.secretsmanager'))).toBe(true);
+  });
+
+  test('GIVEN tracing THEN the in-VPC trigger and sweep trace actively (their traces go through the X-Ray endpoint)', () => {
+    const inVpc = (Object.values(template.findResources('AWS::Lambda::Function')) as any[]).filter((f) => f.Properties.VpcConfig);
+    expect(inVpc).toHaveLength(2);
+    for (const fn of inVpc) expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
   });
 
   test('GIVEN Spot with an on-demand base THEN the service uses FARGATE base 1 and FARGATE_SPOT', () => {

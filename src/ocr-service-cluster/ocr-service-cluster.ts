@@ -542,6 +542,8 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
   public readonly taskDefinition: ecs.FargateTaskDefinition;
   /** The OCR service container. */
   public readonly container: ecs.ContainerDefinition;
+  /** Whether the in-VPC handlers (stream trigger, sweep) send X-Ray traces: they can reach X-Ray. */
+  private readonly inVpcHandlersCanTrace: boolean;
   /** The tracing sidecar, with `tracing`. */
   public readonly tracingContainer?: ecs.ContainerDefinition;
   /** The ECS Fargate service running the OCR tasks in the workload subnets, with circuit-breaker rollback. */
@@ -647,6 +649,9 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     }
     const network = props.network ?? this.network;
     const workloadSubnets = props.vpcSubnets ?? network?.workloadSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    // The stream trigger and the sweep run in the VPC with the tasks: in a CostOptimizedVpc (no route
+    // out) their traces reach X-Ray only through its endpoint, which is there with `tracing`.
+    this.inVpcHandlersCanTrace = !network || props.tracing !== undefined;
     if (network) {
       const endpoints = ['ecr.api', 'ecr.dkr', 'logs', 's3', 'dynamodb'];
       if (props.tracing) endpoints.push('xray');
@@ -1084,6 +1089,8 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       // It calls the internal load balancer, so it runs in the VPC; it calls no AWS API.
       vpc: this.vpc,
       vpcSubnets: workloadSubnets,
+      // In the construct's network its traces reach X-Ray only through the endpoint that `tracing` adds.
+      tracing: this.inVpcHandlersCanTrace,
       environment: {
         [OcrStreamHandlerEnvironment.SERVICE_URL]: this.serviceUrl,
         [OcrStreamHandlerEnvironment.HANDOFF_TIMEOUT_MS]: String(handoffTimeout.toMilliseconds()),
@@ -1255,6 +1262,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       logRetention,
       vpc: this.vpc,
       vpcSubnets: subnets,
+      tracing: this.inVpcHandlersCanTrace,
       environment: {
         [OcrStreamHandlerEnvironment.SERVICE_URL]: this.serviceUrl,
         [OcrStreamHandlerEnvironment.HANDOFF_TIMEOUT_MS]: String(handoffTimeout.toMilliseconds()),
