@@ -90,6 +90,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'cdk-nag-v2@npm:cdk-nag@^2.38.2',
     // Handler libraries are bundled by esbuild; @aws-sdk/* is provided by the Lambda runtime.
     '@aws-sdk/client-api-gateway',
+    '@aws-sdk/credential-providers',
+    '@smithy/hash-node',
+    '@smithy/signature-v4',
     '@aws-sdk/client-batch',
     '@aws-sdk/client-cloudwatch',
     '@aws-sdk/client-dynamodb',
@@ -219,6 +222,12 @@ project.addTask('demo', {
     { exec: `${WORKER}/bin/ocr ${WORKER}/samples/*.pdf ${WORKER}/samples/*.png ${WORKER}/samples/*.tif` },
     { exec: 'ts-node --transpile-only build-tools/synth-examples.ts' },
   ],
+});
+
+// Opt-in, never in CI: deploy an example to a real account, OCR a sample through its front door, destroy it.
+project.addTask('deploy:check', {
+  description: 'Deploy example apps to the AWS account of your credentials, send a sample document through each, destroy them: npm run deploy:check -- batch-ocr',
+  steps: [{ spawn: project.bundler.bundleTask.name }, { exec: 'ts-node --transpile-only build-tools/deploy-check.ts', receiveArgs: true }],
 });
 
 project.addTask('bench', {

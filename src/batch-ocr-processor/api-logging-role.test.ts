@@ -3,10 +3,10 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { newTestStack } from '../../test/helpers/compliance';
 import { AccountRoleEvent, ensureAccountCloudWatchRole, PHYSICAL_ID } from './api-account';
 import { ApiGatewayCloudWatchRole } from './api-logging-role';
 import { BatchOcrProcessor, BatchOcrProcessorProps } from './batch-ocr-processor';
+import { newTestStack } from '../../test/helpers/compliance';
 
 const ROLE = 'arn:aws:iam::111111111111:role/ApiGatewayLogs';
 const OTHER = 'arn:aws:iam::111111111111:role/PlatformTeamApiGatewayLogs';

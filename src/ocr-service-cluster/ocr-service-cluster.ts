@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Annotations, Duration, Names, RemovalPolicy, SecretValue, Size, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Names, RemovalPolicy, SecretValue, Size, Stack, Token } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -1153,6 +1153,10 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       (this as { dashboard?: cloudwatch.Dashboard }).dashboard = this.createDashboard();
     }
 
+    // What a producer and an operator need after `cdk deploy --outputs-file`.
+    new CfnOutput(this, 'ServiceUrl', { value: this.serviceUrl, description: 'OCR service base URL (the load balancer)' });
+    new CfnOutput(this, 'DocumentsBucketName', { value: this.documentsBucket.bucketName, description: 'Bucket of the documents and their results' });
+    new CfnOutput(this, 'StatusTableName', { value: this.table.tableName, description: 'Status table: a PENDING item names a document to OCR' });
     this.acknowledgeFindings(handler.role, !!props.encryptionKey);
   }
 
