@@ -102,6 +102,19 @@ describe('BatchOcrProcessor with defaults', () => {
     });
   });
 
+  test('GIVEN the worker\'s exit codes WHEN synthesized THEN only its transient-failure code is retried, never a configuration error or a bug', () => {
+    // The worker's EXIT table, read from its source so that the two cannot drift apart.
+    const source = fs.readFileSync(path.join(WORKER_DIRECTORY, 'src', 'batch.ts'), 'utf8');
+    const table = /export const EXIT = \{([^}]*)\}/.exec(source)![1];
+    const exit = Object.fromEntries([...table.matchAll(/(\w+): (\d+)/g)].map(([, name, code]) => [name, code]));
+    expect(Object.keys(exit)).toEqual(expect.arrayContaining(['CONFIG', 'UNEXPECTED', 'INFRA']));
+    const def = Object.values(t.findResources('AWS::Batch::JobDefinition'))[0].Properties;
+    const rules = def.RetryStrategy.EvaluateOnExit as { Action: string; OnExitCode?: string; OnStatusReason?: string }[];
+    const retriedCodes = rules.filter((r) => r.Action === 'RETRY' && r.OnExitCode !== undefined).map((r) => r.OnExitCode);
+    expect(retriedCodes).toEqual([exit.INFRA]);
+    expect(rules[rules.length - 1]).toEqual({ Action: 'EXIT', OnStatusReason: '*' });
+  });
+
   test('GIVEN defaults WHEN synthesized THEN the job definition has a stable name, read-only root, non-root user, /tmp volume, logs with retention and the worker contract', () => {
     const defs = t.findResources('AWS::Batch::JobDefinition');
     const def = Object.values(defs)[0].Properties;

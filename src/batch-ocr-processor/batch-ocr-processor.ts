@@ -560,7 +560,9 @@ export class BatchOcrProcessor extends Construct {
       retryAttempts: props.retryAttempts ?? 3,
       // Batch retries whenever no rule matches, and allows at most 5 rules: retry exactly the
       // infrastructure failures, and end with EXIT for everything else. A bad document is never
-      // retried: the worker records it as a FAILED result and exits 0.
+      // retried: the worker records it as a FAILED result and exits 0. Of the worker's exit codes
+      // (assets/ocr-worker/src/batch.ts, EXIT) only 75, a transient failure, is retried: 1
+      // (configuration) and 70 (an unexpected error, i.e. a bug) end the job.
       retryStrategies: [
         batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom({ onStatusReason: 'Your Spot Task was interrupted*' })),
         batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom({ onStatusReason: 'ResourceInitializationError*' })),
