@@ -174,6 +174,20 @@ describe('BatchOcrProcessor with defaults', () => {
     });
   });
 
+  test('GIVEN defaults WHEN synthesized THEN the state handler may only read jobs (DescribeJobs), and the submit handler may list them (ListJobs), on Resource * for want of resource-level permissions', () => {
+    const policies = t.findResources('AWS::IAM::Policy');
+    const batchStatements = (prefix: string) => {
+      const policy = Object.entries(policies).find(([id]) => id.startsWith(prefix))![1];
+      return (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+        .filter((s) => [s.Action].flat().some((a) => a.startsWith('batch:')));
+    };
+    expect(batchStatements('OcrJobStateRoleDefaultPolicy')).toEqual([expect.objectContaining({ Action: 'batch:DescribeJobs', Resource: '*', Effect: 'Allow' })]);
+    const submit = batchStatements('OcrSubmitRoleDefaultPolicy');
+    expect(submit).toContainEqual(expect.objectContaining({ Action: 'batch:ListJobs', Resource: '*' }));
+    // Nothing but the lookup runs on Resource *: SubmitJob stays scoped to the queue and job definition.
+    expect(submit.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat())).toEqual(['batch:ListJobs']);
+  });
+
   test('GIVEN defaults WHEN synthesized THEN secure created buckets with result expiry and job tables with PITR and TTL', () => {
     t.hasResourceProperties('AWS::S3::Bucket', {
       VersioningConfiguration: { Status: 'Enabled' },

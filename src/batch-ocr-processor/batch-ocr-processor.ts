@@ -634,6 +634,9 @@ export class BatchOcrProcessor extends Construct {
     this.inputBucket.grantPut(upload.role, `${handlerEnv.UPLOAD_PREFIX}*`);
     this.jobTable.grantReadWriteData(jobState.role);
     this.outputBucket.grantRead(jobState.role, `${this.outputPrefix}*`);
+    // An array job's progress is its parent's arrayProperties.statusSummary. DescribeJobs has no
+    // resource-level permissions (Service Authorization Reference, AWS Batch): Resource * is the only form.
+    jobState.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['batch:DescribeJobs'], resources: ['*'] }));
     jobState.role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['events:PutEvents'],
       resources: [Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
@@ -958,6 +961,9 @@ export class BatchOcrProcessor extends Construct {
       // The queue, and the job definition by name (every revision: EcrBatchAutoUpdater adds them).
       resourceArns: [this.jobQueue.jobQueueArn, jobDefinitionArn, `${jobDefinitionArn}:*`],
     });
+    // Before submitting a job id again, the handler looks its job up by name (ListJobs has no
+    // resource-level permissions: Service Authorization Reference, AWS Batch).
+    iam.Grant.addToPrincipal({ grantee: role, actions: ['batch:ListJobs'], resourceArns: ['*'] });
   }
 
   /** The granular IAM5 findings that grants on this construct's buckets, key and job definition produce. */
@@ -984,7 +990,7 @@ export class BatchOcrProcessor extends Construct {
     if (!policy) return;
     acknowledgeNagFindings(policy, [{
       ruleId: 'AwsSolutions-IAM5',
-      reason: `The ${purpose} reads or writes objects by key in one bucket or under one prefix, submits to every revision of one job definition and uses the key of those objects; each wildcard is bounded by those resources. Resource * is only for X-Ray PutTraceSegments/PutTelemetryRecords, which have no resource-level permissions.`,
+      reason: `The ${purpose} reads or writes objects by key in one bucket or under one prefix, submits to every revision of one job definition and uses the key of those objects; each wildcard is bounded by those resources. Resource * is only for X-Ray PutTraceSegments/PutTelemetryRecords and Batch ListJobs/DescribeJobs (read-only), which have no resource-level permissions.`,
       findings: [...this.wildcardFindings(), ...(role === this.jobRole ? [] : ['Resource::*'])],
     }]);
   }
