@@ -70,8 +70,8 @@ describe('submitJob: at most one Batch job per request', () => {
     m.ddb.on(PutCommand).resolves({ Attributes: record('SUBMIT_FAILED') });
     m.ddb.on(UpdateCommand).resolves({});
     // The JOB_NAME filter is a case-insensitive (and prefix, with '*') match: only the exact name counts.
-    m.batch.on(ListJobsCommand).resolvesOnce({ jobSummaryList: [{ jobId: 'other', jobName: jobName.toUpperCase() }], nextToken: 't' })
-      .resolvesOnce({ jobSummaryList: [{ jobId: 'batch-1', jobName }] });
+    m.batch.on(ListJobsCommand).resolvesOnce({ jobSummaryList: [{ jobId: 'other', jobName: jobName.toUpperCase(), status: 'RUNNING' }], nextToken: 't' })
+      .resolvesOnce({ jobSummaryList: [{ jobId: 'batch-1', jobName, status: 'RUNNABLE' }] });
     const result = await submitJob(m.clients, config, request, { source: 's3', jobId });
     expect(result.jobId).toBe(jobId);
     expect(m.batch.commandCalls(SubmitJobCommand)).toHaveLength(0);
@@ -79,7 +79,24 @@ describe('submitJob: at most one Batch job per request', () => {
     expect(lookups[0]).toEqual({ jobQueue: QUEUE, filters: [{ name: 'JOB_NAME', values: [jobName] }], nextToken: undefined });
     expect(lookups[1].nextToken).toBe('t');
     expect(m.ddb.commandCalls(PutCommand)[0].args[0].input.ReturnValues).toBe('ALL_OLD');
-    expect(m.ddb.commandCalls(UpdateCommand)[0].args[0].input.ExpressionAttributeValues).toMatchObject({ ':submitted': 'SUBMITTED', ':batchJobId': 'batch-1' });
+    const [submitted, found] = m.ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input.ExpressionAttributeValues);
+    expect(submitted).toMatchObject({ ':submitted': 'SUBMITTED', ':batchJobId': 'batch-1' });
+    // Then the state the job is in now, as its state-change event would have recorded it.
+    expect(found).toMatchObject({ ':state': 'RUNNABLE', ':batchJobId': 'batch-1' });
+  });
+
+  test('GIVEN a SUBMIT_FAILED record whose job has finished unrecorded WHEN submitted again THEN the record gets the final state and counts, and the completion event goes out', async () => {
+    const m = mocked();
+    m.s3.on(PutObjectCommand).resolves({});
+    m.s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    m.ddb.on(PutCommand).resolves({ Attributes: record('SUBMIT_FAILED') });
+    m.ddb.on(UpdateCommand).resolves({});
+    m.events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+    m.batch.on(ListJobsCommand).resolves({ jobSummaryList: [{ jobId: 'batch-1', jobName, status: 'SUCCEEDED', stoppedAt: 1_795_000_000_000 }] });
+    await submitJob(m.clients, config, request, { source: 's3', jobId });
+    expect(m.batch.commandCalls(SubmitJobCommand)).toHaveLength(0);
+    expect(m.ddb.commandCalls(UpdateCommand)[1].args[0].input.ExpressionAttributeValues).toMatchObject({ ':state': 'SUCCEEDED', ':counts': { succeeded: 0, failed: 0 } });
+    expect(JSON.parse(m.events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].Detail!)).toMatchObject({ jobId, state: 'SUCCEEDED', batchJobId: 'batch-1' });
   });
 
   test('GIVEN a SUBMIT_FAILED record whose job Batch never created WHEN submitted again THEN it is submitted once', async () => {

@@ -7,7 +7,7 @@
  * not a crash), so status comes from our record and the worker's summary objects.
  */
 import { randomUUID } from 'crypto';
-import { BatchClient, DescribeJobsCommand, ListJobsCommand, SubmitJobCommand, SubmitJobCommandInput } from '@aws-sdk/client-batch';
+import { BatchClient, DescribeJobsCommand, JobSummary, ListJobsCommand, SubmitJobCommand, SubmitJobCommandInput } from '@aws-sdk/client-batch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -307,13 +307,14 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     containerOverrides: { environment: env },
     ...(shape.kind === 'array' ? { arrayProperties: { size: shape.children } } : {}),
   };
+  let found: JobSummary | undefined;
   let batchJobId: string | undefined;
   try {
     // SubmitJob has no idempotency token, and one that timed out may still have created the job:
     // before submitting this job id again, look for the job by its name (unique per job id). The
     // clients make one attempt of SubmitJob (no SDK retries), so one call starts at most one job.
-    if (resubmission) batchJobId = await findJobByName(clients.batch, config.jobQueue, jobName);
-    batchJobId ??= (await clients.batch.send(new SubmitJobCommand(input))).jobId;
+    if (resubmission) found = await findJobByName(clients.batch, config.jobQueue, jobName);
+    batchJobId = found?.jobId ?? (await clients.batch.send(new SubmitJobCommand(input))).jobId;
   } catch (error) {
     const reason = (error as Error).message ?? String(error);
     await clients.ddb.send(new UpdateCommand({
@@ -337,6 +338,12 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     // The state-change handler may already have recorded a later state: keep it.
     if (!isConditionFailed(error)) throw error;
   });
+  // A job found by name may be further on, or finished, with none of its events recorded (they came
+  // while the record said SUBMIT_FAILED and failed): record where it is now, as its event would.
+  if (found) {
+    const { status, statusReason, startedAt, stoppedAt, arrayProperties } = found;
+    await recordStateChange(clients, config, { jobId: batchJobId!, jobName, status: status!, statusReason, startedAt, stoppedAt, arrayProperties });
+  }
   return {
     success: true,
     message: `OCR job submitted for ${request.documents.length} document(s)`,
@@ -350,16 +357,16 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
 }
 
 /**
- * The Batch job id of the job of this queue with exactly this name, if Batch still has one. With a
+ * The job of this queue with exactly this name, if Batch still has one. With a
  * JOB_NAME filter, ListJobs returns jobs in every state, newest first; the match is case-insensitive,
  * hence the exact comparison (AWS Batch API Reference, ListJobs).
  */
-async function findJobByName(batch: BatchClient, jobQueue: string, jobName: string): Promise<string | undefined> {
+async function findJobByName(batch: BatchClient, jobQueue: string, jobName: string): Promise<JobSummary | undefined> {
   let nextToken: string | undefined;
   do {
     const page = await batch.send(new ListJobsCommand({ jobQueue, filters: [{ name: 'JOB_NAME', values: [jobName] }], nextToken }));
-    const match = (page.jobSummaryList ?? []).find((job) => job.jobName === jobName && job.jobId);
-    if (match) return match.jobId;
+    const match = (page.jobSummaryList ?? []).find((job) => job.jobName === jobName && job.jobId && job.status);
+    if (match) return match;
     nextToken = page.nextToken;
   } while (nextToken);
   return undefined;
