@@ -87,9 +87,9 @@ const FINAL: readonly string[] = ['SUCCEEDED', 'FAILED'];
 /** The states a job moves through before a final one, in order. */
 const ORDER: readonly string[] = ['SUBMITTING', 'SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING'];
 /**
- * States a Batch event may move a record out of: any earlier one, and SUBMIT_FAILED, because an event
- * for the job proves that Batch accepted a SubmitJob that reported a failure (a timeout after Batch
- * had created the job).
+ * Besides the states before its own, the one a Batch event may move a record out of: an event for
+ * the job proves that Batch accepted a SubmitJob that reported a failure (a timeout after Batch had
+ * created the job).
  */
 const REPAIRABLE = 'SUBMIT_FAILED';
 
