@@ -701,14 +701,6 @@ describe('Batch Job State Change (state handler)', () => {
     });
   });
 
-  test('GIVEN an array child event WHEN recorded THEN ignored (the parent carries the state)', async () => {
-    const m = mockedClients();
-    const handler = createStateChangeHandler({ clients: m.clients, config: testConfig() });
-    expect(await handler({ detail: { jobId: 'batch-1:0', jobName: `ocr-${jobId}`, status: 'FAILED', arrayProperties: { index: 0 } } })).toBe('ignored');
-    expect(m.ddb.calls()).toHaveLength(0);
-    expect(m.events.calls()).toHaveLength(0);
-  });
-
   test('GIVEN a late RUNNABLE after SUCCEEDED WHEN recorded THEN the condition keeps SUCCEEDED and no event is sent', async () => {
     const m = mockedClients();
     m.ddb.on(UpdateCommand).rejects(Object.assign(new Error('conditional'), { name: 'ConditionalCheckFailedException' }));

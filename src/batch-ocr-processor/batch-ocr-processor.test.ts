@@ -103,6 +103,19 @@ describe('BatchOcrProcessor with defaults', () => {
     });
   });
 
+  test('GIVEN the worker\'s exit codes WHEN synthesized THEN only its transient-failure code is retried, never a configuration error or a bug', () => {
+    // The worker's EXIT table, read from its source so that the two cannot drift apart.
+    const source = fs.readFileSync(path.join(WORKER_DIRECTORY, 'src', 'batch.ts'), 'utf8');
+    const table = /export const EXIT = \{([^}]*)\}/.exec(source)![1];
+    const exit = Object.fromEntries([...table.matchAll(/(\w+): (\d+)/g)].map(([, name, code]) => [name, code]));
+    expect(Object.keys(exit)).toEqual(expect.arrayContaining(['CONFIG', 'UNEXPECTED', 'INFRA']));
+    const def = Object.values(t.findResources('AWS::Batch::JobDefinition'))[0].Properties;
+    const rules = def.RetryStrategy.EvaluateOnExit as { Action: string; OnExitCode?: string; OnStatusReason?: string }[];
+    const retriedCodes = rules.filter((r) => r.Action === 'RETRY' && r.OnExitCode !== undefined).map((r) => r.OnExitCode);
+    expect(retriedCodes).toEqual([exit.INFRA]);
+    expect(rules[rules.length - 1]).toEqual({ Action: 'EXIT', OnStatusReason: '*' });
+  });
+
   test('GIVEN defaults WHEN synthesized THEN the job definition has a stable name, read-only root, non-root user, /tmp volume, logs with retention and the worker contract', () => {
     const defs = t.findResources('AWS::Batch::JobDefinition');
     const def = Object.values(defs)[0].Properties;
@@ -160,6 +173,20 @@ describe('BatchOcrProcessor with defaults', () => {
     t.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ JOB_DEFINITION_NAME: ocr.jobDefinitionName }) },
     });
+  });
+
+  test('GIVEN defaults WHEN synthesized THEN the state handler may only read jobs (DescribeJobs), and the submit handler may list them (ListJobs), on Resource * for want of resource-level permissions', () => {
+    const policies = t.findResources('AWS::IAM::Policy');
+    const batchStatements = (prefix: string) => {
+      const policy = Object.entries(policies).find(([id]) => id.startsWith(prefix))![1];
+      return (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+        .filter((s) => [s.Action].flat().some((a) => a.startsWith('batch:')));
+    };
+    expect(batchStatements('OcrJobStateRoleDefaultPolicy')).toEqual([expect.objectContaining({ Action: 'batch:DescribeJobs', Resource: '*', Effect: 'Allow' })]);
+    const submit = batchStatements('OcrSubmitRoleDefaultPolicy');
+    expect(submit).toContainEqual(expect.objectContaining({ Action: 'batch:ListJobs', Resource: '*' }));
+    // Nothing but the lookup runs on Resource *: SubmitJob stays scoped to the queue and job definition.
+    expect(submit.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat())).toEqual(['batch:ListJobs']);
   });
 
   test('GIVEN defaults WHEN synthesized THEN secure created buckets with result expiry and job tables with PITR and TTL', () => {

@@ -565,7 +565,9 @@ export class BatchOcrProcessor extends Construct {
       retryAttempts: props.retryAttempts ?? 3,
       // Batch retries whenever no rule matches, and allows at most 5 rules: retry exactly the
       // infrastructure failures, and end with EXIT for everything else. A bad document is never
-      // retried: the worker records it as a FAILED result and exits 0.
+      // retried: the worker records it as a FAILED result and exits 0. Of the worker's exit codes
+      // (assets/ocr-worker/src/batch.ts, EXIT) only 75, a transient failure, is retried: 1
+      // (configuration) and 70 (an unexpected error, i.e. a bug) end the job.
       retryStrategies: [
         batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom({ onStatusReason: 'Your Spot Task was interrupted*' })),
         batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom({ onStatusReason: 'ResourceInitializationError*' })),
@@ -637,6 +639,9 @@ export class BatchOcrProcessor extends Construct {
     this.inputBucket.grantPut(upload.role, `${handlerEnv.UPLOAD_PREFIX}*`);
     this.jobTable.grantReadWriteData(jobState.role);
     this.outputBucket.grantRead(jobState.role, `${this.outputPrefix}*`);
+    // An array job's progress is its parent's arrayProperties.statusSummary. DescribeJobs has no
+    // resource-level permissions (Service Authorization Reference, AWS Batch): Resource * is the only form.
+    jobState.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['batch:DescribeJobs'], resources: ['*'] }));
     jobState.role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['events:PutEvents'],
       resources: [Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
@@ -964,6 +969,9 @@ export class BatchOcrProcessor extends Construct {
       // The queue, and the job definition by name (every revision: EcrBatchAutoUpdater adds them).
       resourceArns: [this.jobQueue.jobQueueArn, jobDefinitionArn, `${jobDefinitionArn}:*`],
     });
+    // Before submitting a job id again, the handler looks its job up by name (ListJobs has no
+    // resource-level permissions: Service Authorization Reference, AWS Batch).
+    iam.Grant.addToPrincipal({ grantee: role, actions: ['batch:ListJobs'], resourceArns: ['*'] });
   }
 
   /** The granular IAM5 findings that grants on this construct's buckets, key and job definition produce. */
@@ -990,7 +998,7 @@ export class BatchOcrProcessor extends Construct {
     if (!policy) return;
     acknowledgeNagFindings(policy, [{
       ruleId: 'AwsSolutions-IAM5',
-      reason: `The ${purpose} reads or writes objects by key in one bucket or under one prefix, submits to every revision of one job definition and uses the key of those objects; each wildcard is bounded by those resources. Resource * is only for X-Ray PutTraceSegments/PutTelemetryRecords, which have no resource-level permissions.`,
+      reason: `The ${purpose} reads or writes objects by key in one bucket or under one prefix, submits to every revision of one job definition and uses the key of those objects; each wildcard is bounded by those resources. Resource * is only for X-Ray PutTraceSegments/PutTelemetryRecords and Batch ListJobs/DescribeJobs (read-only), which have no resource-level permissions.`,
       findings: [...this.wildcardFindings(), ...(role === this.jobRole ? [] : ['Resource::*'])],
     }]);
   }

@@ -7,7 +7,7 @@
  * not a crash), so status comes from our record and the worker's summary objects.
  */
 import { randomUUID } from 'crypto';
-import { BatchClient, SubmitJobCommand, SubmitJobCommandInput } from '@aws-sdk/client-batch';
+import { BatchClient, DescribeJobsCommand, JobSummary, ListJobsCommand, SubmitJobCommand, SubmitJobCommandInput } from '@aws-sdk/client-batch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -77,10 +77,24 @@ export interface Clients {
   readonly events: EventBridgeClient;
 }
 
-/** Job states of our record. SUBMIT_FAILED: SubmitJob was refused; the others mirror Batch. */
+/**
+ * Job states of our record. SUBMIT_FAILED: SubmitJob reported a failure; the others mirror Batch (for
+ * an array job, its children: see recordStateChange).
+ */
 export type JobState = 'SUBMITTING' | 'SUBMIT_FAILED' | 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
-const TERMINAL: readonly string[] = ['SUCCEEDED', 'FAILED', 'SUBMIT_FAILED'];
+/** Batch's final states. */
+const FINAL: readonly string[] = ['SUCCEEDED', 'FAILED'];
+/** The states a job moves through before a final one, in order. */
 const ORDER: readonly string[] = ['SUBMITTING', 'SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING'];
+/**
+ * Besides the states before its own, the one a Batch event may move a record out of: an event for
+ * the job proves that Batch accepted a SubmitJob that reported a failure (a timeout after Batch had
+ * created the job).
+ */
+const REPAIRABLE = 'SUBMIT_FAILED';
+
+/** Per-state counts of an array job's children, as Batch reports them (DescribeJobs' arrayProperties.statusSummary). */
+export interface ChildStates { [state: string]: number }
 
 export interface JobRecord {
   readonly jobId: string;
@@ -101,6 +115,9 @@ export interface JobRecord {
   readonly expiresAt?: number;
   /** Document outcomes, added up by the state handler when the job finished. */
   readonly counts?: JobCounts;
+  /** Array jobs: how many children are in each Batch state, as of `childStatesAt`. */
+  readonly childStates?: ChildStates;
+  readonly childStatesAt?: string;
 }
 
 /** What the API returns for a submitted job (the seed's reply shape, plus what a client needs next). */
@@ -272,14 +289,16 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     inputKey,
     expiresAt: ttl(config, now),
   };
-  // A new job id, or a retry of a submission that Batch refused (S3 redeliveries reuse their id).
-  await clients.ddb.send(new PutCommand({
+  // A new job id, or a retry of a submission that reported a failure (S3 redeliveries reuse their id).
+  const previous = await clients.ddb.send(new PutCommand({
     TableName: config.jobTable,
     Item: record,
     ConditionExpression: 'attribute_not_exists(jobId) OR #state = :submitFailed',
     ExpressionAttributeNames: { '#state': 'state' },
     ExpressionAttributeValues: { ':submitFailed': 'SUBMIT_FAILED' },
+    ReturnValues: 'ALL_OLD',
   }));
+  const resubmission = previous.Attributes !== undefined;
 
   const input: SubmitJobCommandInput = {
     jobName,
@@ -288,10 +307,14 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     containerOverrides: { environment: env },
     ...(shape.kind === 'array' ? { arrayProperties: { size: shape.children } } : {}),
   };
+  let found: JobSummary | undefined;
   let batchJobId: string | undefined;
   try {
-    const out = await clients.batch.send(new SubmitJobCommand(input));
-    batchJobId = out.jobId;
+    // SubmitJob has no idempotency token, and one that timed out may still have created the job:
+    // before submitting this job id again, look for the job by its name (unique per job id). The
+    // clients make one attempt of SubmitJob (no SDK retries), so one call starts at most one job.
+    if (resubmission) found = await findJobByName(clients.batch, config.jobQueue, jobName);
+    batchJobId = found?.jobId ?? (await clients.batch.send(new SubmitJobCommand(input))).jobId;
   } catch (error) {
     const reason = (error as Error).message ?? String(error);
     await clients.ddb.send(new UpdateCommand({
@@ -311,10 +334,16 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     ConditionExpression: '#state = :submitting',
     ExpressionAttributeNames: { '#state': 'state' },
     ExpressionAttributeValues: { ':submitted': 'SUBMITTED', ':submitting': 'SUBMITTING', ':batchJobId': batchJobId, ':now': new Date().toISOString() },
-  })).catch((error: { name?: string }) => {
+  })).catch((error: unknown) => {
     // The state-change handler may already have recorded a later state: keep it.
-    if (error?.name !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionFailed(error)) throw error;
   });
+  // A job found by name may be further on, or finished, with none of its events recorded (they came
+  // while the record said SUBMIT_FAILED and failed): record where it is now, as its event would.
+  if (found) {
+    const { status, statusReason, startedAt, stoppedAt, arrayProperties } = found;
+    await recordStateChange(clients, config, { jobId: batchJobId!, jobName, status: status!, statusReason, startedAt, stoppedAt, arrayProperties });
+  }
   return {
     success: true,
     message: `OCR job submitted for ${request.documents.length} document(s)`,
@@ -325,6 +354,22 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     statusUrl: `${options.statusBaseUrl ?? ''}/jobs/${jobId}`,
     timestamp: now.toISOString(),
   };
+}
+
+/**
+ * The job of this queue with exactly this name, if Batch still has one. With a
+ * JOB_NAME filter, ListJobs returns jobs in every state, newest first; the match is case-insensitive,
+ * hence the exact comparison (AWS Batch API Reference, ListJobs).
+ */
+async function findJobByName(batch: BatchClient, jobQueue: string, jobName: string): Promise<JobSummary | undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await batch.send(new ListJobsCommand({ jobQueue, filters: [{ name: 'JOB_NAME', values: [jobName] }], nextToken }));
+    const match = (page.jobSummaryList ?? []).find((job) => job.jobName === jobName && job.jobId && job.status);
+    if (match) return match;
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return undefined;
 }
 
 /** Per-document outcome as the worker's summary objects report it. */
@@ -355,6 +400,9 @@ export interface JobStatus {
   readonly documentsTruncated: boolean;
   readonly summariesRead: number;
   readonly resultsAvailable: boolean;
+  /** Array jobs: how many children are in each Batch state (SUBMITTED … SUCCEEDED, FAILED), as of `childStatesAt`. */
+  readonly childStates?: ChildStates;
+  readonly childStatesAt?: string;
 }
 
 interface WorkerSummary {
@@ -486,6 +534,8 @@ export async function getJobStatus(clients: Pick<Clients, 's3' | 'ddb'>, config:
     documentsTruncated: done > documents.length,
     summariesRead,
     resultsAvailable: summariesRead > 0,
+    childStates: record.childStates,
+    childStatesAt: record.childStatesAt,
   };
 }
 
@@ -509,7 +559,12 @@ export async function createUploadUrl(s3: S3Client, config: ProcessorConfig, key
   return { uploadUrl, key: fullKey, method: 'PUT', contentType, expiresIn: config.presignSeconds };
 }
 
-/** The part of an EventBridge "Batch Job State Change" event the state handler reads. */
+/**
+ * The part of an EventBridge "Batch Job State Change" event the state handler reads: the detail is
+ * the job's DescribeJobs JobDetail (AWS Batch User Guide, "Job state change events"). Batch sends it
+ * for an array parent (arrayProperties.size, statusSummary) and for each child (arrayProperties.index;
+ * jobId `<parent id>:<index>`, the parent's job name).
+ */
 export interface BatchJobStateChange {
   readonly jobId: string;
   readonly jobName: string;
@@ -517,52 +572,83 @@ export interface BatchJobStateChange {
   readonly statusReason?: string;
   readonly startedAt?: number;
   readonly stoppedAt?: number;
-  readonly arrayProperties?: { index?: number; size?: number };
+  readonly arrayProperties?: { index?: number; size?: number; statusSummary?: ChildStates };
+}
+
+/** What the state handler did with an event: moved the record, refreshed an array job's progress, or nothing. */
+export type StateChangeOutcome = 'updated' | 'progress' | 'ignored';
+
+/** An array job's child states are read from Batch at most this often per job (see recordChildProgress). */
+export const CHILD_PROGRESS_INTERVAL_MS = 15_000;
+
+/** Our jobs are named ocr-<jobId> (no tags on SubmitJob: tagging a job needs batch:TagResource on job/*). */
+function jobIdOfName(jobName: string): string | undefined {
+  return /^ocr-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(jobName)?.[1];
 }
 
 /**
- * Record a Batch state change of one of our jobs. Array children are ignored (the parent's events
- * carry the job's state). Terminal states are never overwritten, and an earlier state never
- * replaces a later one (EventBridge does not guarantee order). On completion, put an event on the
- * bus for downstream consumers.
+ * The state an array job has reached, from its children: the parent stays PENDING while they run
+ * (AWS Batch User Guide, "Array jobs"), so it says nothing of their progress. RUNNING once any child
+ * runs or has finished, so that the state only moves forward while children come and go.
  */
-export async function recordStateChange(clients: Pick<Clients, 's3' | 'ddb' | 'events'>, config: ProcessorConfig, detail: BatchJobStateChange): Promise<'updated' | 'ignored'> {
-  if (detail.arrayProperties?.index !== undefined) return 'ignored';
-  // Our jobs are named ocr-<jobId> (no tags on SubmitJob: tagging a job needs batch:TagResource on job/*).
-  const match = /^ocr-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(detail.jobName);
-  const jobId = match?.[1];
+export function stateOfChildren(children: ChildStates): JobState {
+  const n = (state: string): number => children[state] ?? 0;
+  if (n('RUNNING') + n('SUCCEEDED') + n('FAILED') > 0) return 'RUNNING';
+  if (n('STARTING') > 0) return 'STARTING';
+  if (n('RUNNABLE') > 0) return 'RUNNABLE';
+  return 'PENDING';
+}
+
+/**
+ * Record a Batch state change of one of our jobs. Final states are never overwritten, and an earlier
+ * state never replaces a later one (EventBridge does not guarantee order); a record marked
+ * SUBMIT_FAILED is repaired by any event of its job. An array child's event refreshes the job's
+ * per-state child counts (recordChildProgress). On completion, put an event on the bus for
+ * downstream consumers.
+ */
+export async function recordStateChange(clients: Pick<Clients, 's3' | 'ddb' | 'events' | 'batch'>, config: ProcessorConfig, detail: BatchJobStateChange): Promise<StateChangeOutcome> {
+  const jobId = jobIdOfName(detail.jobName);
   if (!jobId) return 'ignored';
+  if (detail.arrayProperties?.index !== undefined) return recordChildProgress(clients, config, jobId, detail);
   const state = detail.status;
-  const earlier = ORDER.slice(0, Math.max(0, ORDER.indexOf(state)));
+  const final = FINAL.includes(state);
+  if (!final && !ORDER.includes(state)) return 'ignored';
+  // Only move forward: from a state before this one (a final state may arrive from any), or repair.
+  const allowedFrom = [...(final ? ORDER : ORDER.slice(0, ORDER.indexOf(state))), REPAIRABLE];
   const names: { [k: string]: string } = { '#state': 'state' };
   const values: { [k: string]: unknown } = { ':state': state, ':now': new Date().toISOString(), ':batchJobId': detail.jobId };
   const sets = ['#state = :state', 'updatedAt = :now', 'batchJobId = :batchJobId'];
-  if (detail.statusReason) { sets.push('statusReason = :reason'); values[':reason'] = detail.statusReason.slice(0, 500); }
+  // The reason belongs to the state it came with: a repaired record loses SubmitJob's error.
+  const removes: string[] = [];
+  if (detail.statusReason) {
+    sets.push('statusReason = :reason');
+    values[':reason'] = detail.statusReason.slice(0, 500);
+  } else {
+    removes.push('statusReason');
+  }
   if (detail.startedAt) { sets.push('startedAt = :startedAt'); values[':startedAt'] = new Date(detail.startedAt).toISOString(); }
   if (detail.stoppedAt) { sets.push('stoppedAt = :stoppedAt'); values[':stoppedAt'] = new Date(detail.stoppedAt).toISOString(); }
+  const childStates = detail.arrayProperties?.statusSummary;
+  if (childStates) { sets.push('childStates = :childStates', 'childStatesAt = :now'); values[':childStates'] = childStates; }
   // A finished job's summaries are added up once, here (before the state is written, so that a
   // retried invocation does it again), and stored with the final state: GET stays cheap.
-  const aggregate = state === 'SUCCEEDED' || state === 'FAILED' ? await aggregateSummaries(clients.s3, config, jobId) : undefined;
+  const aggregate = final ? await aggregateSummaries(clients.s3, config, jobId) : undefined;
   if (aggregate) { sets.push('#counts = :counts'); names['#counts'] = 'counts'; values[':counts'] = aggregate.counts; }
-  // Only move forward: from a non-terminal state that comes before this one (terminal states may
-  // arrive from any non-terminal state).
-  const allowedFrom = TERMINAL.includes(state) ? ORDER : earlier;
-  if (allowedFrom.length === 0) return 'ignored';
   allowedFrom.forEach((s, i) => { values[`:from${i}`] = s; });
   try {
     await clients.ddb.send(new UpdateCommand({
       TableName: config.jobTable,
       Key: { jobId },
-      UpdateExpression: `SET ${sets.join(', ')}`,
+      UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
       ConditionExpression: `attribute_exists(jobId) AND #state IN (${allowedFrom.map((_, i) => `:from${i}`).join(', ')})`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     }));
   } catch (error) {
-    if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return 'ignored';
+    if (isConditionFailed(error)) return 'ignored';
     throw error;
   }
-  if (state === 'SUCCEEDED' || state === 'FAILED') {
+  if (final) {
     await clients.events.send(new PutEventsCommand({
       Entries: [{
         Source: config.eventSource,
@@ -582,4 +668,53 @@ export async function recordStateChange(clients: Pick<Clients, 's3' | 'ddb' | 'e
     }));
   }
   return 'updated';
+}
+
+function isConditionFailed(error: unknown): boolean {
+  return (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * An array child's state change: refresh the job's per-state child counts and the state they imply,
+ * from one DescribeJobs call on the parent (arrayProperties.statusSummary) rather than by counting
+ * events, which EventBridge may deliver twice or out of order. A 10,000-child job sends some 50,000
+ * child events, so Batch is asked at most once per CHILD_PROGRESS_INTERVAL_MS per job; the parent's
+ * final event records the final counts. A child event also repairs a SUBMIT_FAILED record.
+ */
+async function recordChildProgress(clients: Pick<Clients, 'ddb' | 'batch'>, config: ProcessorConfig, jobId: string, detail: BatchJobStateChange): Promise<StateChangeOutcome> {
+  const got = await clients.ddb.send(new GetCommand({ TableName: config.jobTable, Key: { jobId } }));
+  const record = got.Item as JobRecord | undefined;
+  if (!record || !(ORDER.includes(record.state) || record.state === REPAIRABLE)) return 'ignored';
+  const now = new Date();
+  if (record.childStatesAt && now.getTime() - Date.parse(record.childStatesAt) < CHILD_PROGRESS_INTERVAL_MS) return 'ignored';
+  const parentId = detail.jobId.slice(0, detail.jobId.lastIndexOf(':'));
+  let described;
+  try {
+    described = await clients.batch.send(new DescribeJobsCommand({ jobs: [parentId] }));
+  } catch (error) {
+    // Progress can wait for the next child event; failing would only retry the same read.
+    if (isThrottling(error)) return 'ignored';
+    throw error;
+  }
+  const childStates = described.jobs?.[0]?.arrayProperties?.statusSummary;
+  if (!childStates) return 'ignored';
+  const fromChildren = stateOfChildren(childStates);
+  const state = ORDER.indexOf(fromChildren) > ORDER.indexOf(record.state) ? fromChildren : record.state;
+  try {
+    await clients.ddb.send(new UpdateCommand({
+      TableName: config.jobTable,
+      Key: { jobId },
+      UpdateExpression: 'SET #state = :state, childStates = :childStates, childStatesAt = :now, updatedAt = :now, batchJobId = :batchJobId REMOVE statusReason',
+      // Unchanged since it was read (or the state would be decided on stale ground), and no newer counts written meanwhile.
+      ConditionExpression: '#state = :seen AND (attribute_not_exists(childStatesAt) OR childStatesAt < :now)',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: {
+        ':state': state, ':seen': record.state, ':childStates': childStates, ':now': now.toISOString(), ':batchJobId': parentId,
+      },
+    }));
+  } catch (error) {
+    if (isConditionFailed(error)) return 'ignored';
+    throw error;
+  }
+  return 'progress';
 }

@@ -28,13 +28,20 @@ export const metricSink: MetricSink = {
   },
 };
 
-/** SDK clients with adaptive retry: backs off on throttling (SubmitJob and S3 are rate-limited). */
+/** SDK clients with adaptive retry: backs off on throttling (S3 is rate-limited). Batch's client: see runtimeDeps. */
 const clientConfig = { retryMode: 'adaptive', maxAttempts: 5 };
 
 export function runtimeDeps(): HandlerDeps {
   const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), { marshallOptions: { removeUndefinedValues: true } });
   return {
-    clients: { s3: new S3Client(clientConfig), batch: new BatchClient(clientConfig), ddb, events: new EventBridgeClient(clientConfig) },
+    // One attempt per Batch call: SubmitJob has no idempotency token, so an SDK retry after a timeout
+    // could start the job twice (submitJob looks an unsure submission up by name instead).
+    clients: {
+      s3: new S3Client(clientConfig),
+      batch: new BatchClient({ ...clientConfig, maxAttempts: 1 }),
+      ddb,
+      events: new EventBridgeClient(clientConfig),
+    },
     config: configFromEnv(),
     log: logger,
     metrics: metricSink,

@@ -78,9 +78,19 @@ function listJobs(query: { jobQueue?: string; arrayJobId?: string }, jobStatus: 
   });
 }
 
-function tagJobs(tags: Record<string, Record<string, string>>) {
+/** DescribeJobs: every job's tags, and for array parents their children per state (statusSummary). */
+function tagJobs(tags: Record<string, Record<string, string>>, childStates: Record<string, Record<string, number>> = {}) {
   batchMock.on(DescribeJobsCommand).callsFake((input: { jobs: string[] }) => ({
-    jobs: input.jobs.map((jobId) => ({ jobId, jobName: jobId, jobQueue: QUEUE, status: 'RUNNABLE', jobDefinition: 'x', startedAt: 0, tags: tags[jobId] ?? {} })),
+    jobs: input.jobs.map((jobId) => ({
+      jobId,
+      jobName: jobId,
+      jobQueue: QUEUE,
+      status: 'RUNNABLE',
+      jobDefinition: 'x',
+      startedAt: 0,
+      tags: tags[jobId] ?? {},
+      ...(childStates[jobId] ? { arrayProperties: { size: 1000, statusSummary: childStates[jobId] } } : {}),
+    })),
   }));
 }
 
@@ -163,21 +173,91 @@ describe('jobs', () => {
     expect(report.protected).toEqual(['job keep']);
   });
 
-  test('GIVEN array jobs WHEN cleaned THEN an old parent is cancelled as a whole and a young parent\'s old children one by one, honouring the parent\'s protection', async () => {
-    listJobs({ jobQueue: QUEUE }, 'PENDING', [[
-      job('old-parent', 'PENDING', 30, { arrayProperties: { size: 1000 } }),
-      job('young-parent', 'PENDING', 1, { arrayProperties: { size: 3 } }),
-      job('protected-parent', 'PENDING', 1, { arrayProperties: { size: 2 } }),
-    ]]);
-    listJobs({ arrayJobId: 'young-parent' }, 'PENDING', [[job('young-parent:0', 'PENDING', 30), job('young-parent:1', 'PENDING', 1)], [job('young-parent:2', 'PENDING', 30)]]);
-    listJobs({ arrayJobId: 'protected-parent' }, 'PENDING', [[job('protected-parent:0', 'PENDING', 30)]]);
-    tagJobs({ 'protected-parent': { 'cdk-ocr:protect': 'true' } });
+  describe('array jobs, judged by their children', () => {
+    const parent = (id: string, status: string, ageHours: number) => job(id, status, ageHours, { arrayProperties: { size: 1000 } });
+    /** Jobs cancelled, then jobs terminated. */
+    const acted = () => [CancelJobCommand, TerminateJobCommand]
+      .flatMap((command) => batchMock.commandCalls(command as any).map((c) => c.args[0].input.jobId));
 
-    const report = await runCleanup(config(), clients, context());
+    test('GIVEN an old array whose children run within their limit while the rest wait their turn WHEN cleaned THEN nothing is cancelled or terminated, and the waiting children are not even listed', async () => {
+      listJobs({ jobQueue: QUEUE }, 'PENDING', [[parent('busy', 'PENDING', 30)]]);
+      tagJobs({}, { busy: { SUBMITTED: 0, PENDING: 0, RUNNABLE: 500, STARTING: 0, RUNNING: 2, SUCCEEDED: 497, FAILED: 1 } });
+      listJobs({ arrayJobId: 'busy' }, 'RUNNING', [[job('busy:498', 'RUNNING', 2), job('busy:499', 'RUNNING', 1)]]);
 
-    expect(batchMock.commandCalls(CancelJobCommand).map((c) => c.args[0].input.jobId)).toEqual(['old-parent', 'young-parent:0', 'young-parent:2']);
-    expect(batchMock.commandCalls(ListJobsCommand, { arrayJobId: 'old-parent' })).toHaveLength(0);
-    expect(report.protected).toEqual(['job protected-parent:0']);
+      const report = await runCleanup(config(), clients, context());
+
+      expect(acted()).toEqual([]);
+      expect(batchMock.commandCalls(DescribeJobsCommand)[0].args[0].input.jobs).toEqual(['busy']);
+      expect(batchMock.commandCalls(ListJobsCommand, { arrayJobId: 'busy' }).map((c) => c.args[0].input.jobStatus)).toEqual(['RUNNING']);
+      expect(countReport(report)).toEqual(expect.objectContaining({ jobsCancelled: 0, jobsTerminated: 0, errors: 0 }));
+    });
+
+    test('GIVEN an array with one child overrunning RUNNING WHEN cleaned THEN that child alone is terminated', async () => {
+      listJobs({ jobQueue: QUEUE }, 'PENDING', [[parent('hung', 'PENDING', 30)]]);
+      tagJobs({}, { hung: { RUNNING: 2, RUNNABLE: 3 } });
+      listJobs({ arrayJobId: 'hung' }, 'RUNNING', [[job('hung:0', 'RUNNING', 30)], [job('hung:1', 'RUNNING', 1)]]);
+
+      await runCleanup(config(), clients, context());
+
+      expect(batchMock.commandCalls(CancelJobCommand)).toHaveLength(0);
+      expect(batchMock.commandCalls(TerminateJobCommand).map((c) => c.args[0].input)).toEqual([
+        { jobId: 'hung:0', reason: 'cdk-ocr JobCleanup: RUNNING for 30h, over the 24h limit' },
+      ]);
+    });
+
+    test('GIVEN an array whose children are stuck RUNNABLE with none starting or running WHEN cleaned THEN each stuck child is cancelled, never the parent', async () => {
+      listJobs({ jobQueue: QUEUE }, 'PENDING', [[parent('stuck', 'PENDING', 30)]]);
+      tagJobs({}, { stuck: { RUNNABLE: 3, SUCCEEDED: 2 } });
+      listJobs({ arrayJobId: 'stuck' }, 'RUNNABLE', [[job('stuck:2', 'RUNNABLE', 30), job('stuck:3', 'RUNNABLE', 30)], [job('stuck:4', 'RUNNABLE', 30, { isCancelled: true })]]);
+
+      const report = await runCleanup(config(), clients, context());
+
+      expect(acted()).toEqual(['stuck:2', 'stuck:3']);
+      expect(batchMock.commandCalls(ListJobsCommand, { arrayJobId: 'stuck' }).map((c) => c.args[0].input.jobStatus)).toEqual(['RUNNABLE', 'RUNNABLE']);
+      expect(report.actions.map((a) => a.reason)).toEqual(['cdk-ocr JobCleanup: RUNNABLE for 30h, over the 24h limit', 'cdk-ocr JobCleanup: RUNNABLE for 30h, over the 24h limit']);
+    });
+
+    test('GIVEN an array younger than the thresholds WHEN cleaned THEN its children are not listed', async () => {
+      listJobs({ jobQueue: QUEUE }, 'PENDING', [[parent('young', 'PENDING', 1)]]);
+      tagJobs({}, { young: { RUNNABLE: 10 } });
+
+      await runCleanup(config(), clients, context());
+
+      expect(batchMock.commandCalls(ListJobsCommand, { arrayJobId: 'young' })).toHaveLength(0);
+      expect(acted()).toEqual([]);
+    });
+
+    test('GIVEN a protected parent and a protected child WHEN cleaned THEN the parent\'s children are not listed and the child is left alone', async () => {
+      listJobs({ jobQueue: QUEUE }, 'PENDING', [[parent('kept', 'PENDING', 30), parent('mixed', 'PENDING', 30)]]);
+      tagJobs({ 'kept': { 'cdk-ocr:protect': 'true' }, 'mixed:1': { 'cdk-ocr:protect': 'true' } }, { kept: { RUNNABLE: 4 }, mixed: { RUNNABLE: 2 } });
+      listJobs({ arrayJobId: 'mixed' }, 'RUNNABLE', [[job('mixed:0', 'RUNNABLE', 30), job('mixed:1', 'RUNNABLE', 30)]]);
+
+      const report = await runCleanup(config(), clients, context());
+
+      expect(batchMock.commandCalls(ListJobsCommand, { arrayJobId: 'kept' })).toHaveLength(0);
+      expect(acted()).toEqual(['mixed:0']);
+      expect(report.protected).toEqual(['job kept', 'job mixed:1']);
+    });
+
+    test('GIVEN a parent stuck SUBMITTED before it has children WHEN cleaned THEN the parent itself is cancelled', async () => {
+      listJobs({ jobQueue: QUEUE }, 'SUBMITTED', [[parent('unborn', 'SUBMITTED', 30)]]);
+      tagJobs({}, { unborn: {} });
+
+      await runCleanup(config(), clients, context());
+
+      expect(acted()).toEqual(['unborn']);
+    });
+
+    test('GIVEN only a RUNNABLE threshold WHEN cleaned THEN PENDING is listed to find array parents, their stuck RUNNABLE children are cancelled, and a plain PENDING job is not', async () => {
+      listJobs({ jobQueue: QUEUE }, 'PENDING', [[parent('arr', 'PENDING', 30), job('plain-pending', 'PENDING', 30)]]);
+      tagJobs({}, { arr: { RUNNABLE: 1 } });
+      listJobs({ arrayJobId: 'arr' }, 'RUNNABLE', [[job('arr:0', 'RUNNABLE', 30)]]);
+
+      await runCleanup(config({ jobThresholdsMs: { RUNNABLE: HOUR } }), clients, context());
+
+      expect(acted()).toEqual(['arr:0']);
+      expect(batchMock.commandCalls(ListJobsCommand, { jobStatus: 'RUNNING' })).toHaveLength(0);
+    });
   });
 
   test('GIVEN throttling on ListJobs WHEN cleaned THEN the run backs off and completes', async () => {

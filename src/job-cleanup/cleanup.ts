@@ -9,7 +9,7 @@
  */
 import {
   BatchClient, CancelJobCommand, DeregisterJobDefinitionCommand, DescribeComputeEnvironmentsCommand, DescribeJobDefinitionsCommand,
-  DescribeJobQueuesCommand, DescribeJobsCommand, JobDefinition, JobStatus, JobSummary, ListJobsCommand, TerminateJobCommand,
+  DescribeJobQueuesCommand, DescribeJobsCommand, JobDefinition, JobDetail, JobStatus, JobSummary, ListJobsCommand, TerminateJobCommand,
 } from '@aws-sdk/client-batch';
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, StopTaskCommand, Task } from '@aws-sdk/client-ecs';
 
@@ -18,6 +18,8 @@ export const QUEUED_STATES = ['SUBMITTED', 'PENDING', 'RUNNABLE'] as const;
 export const ACTIVE_STATES = ['STARTING', 'RUNNING'] as const;
 export type ActedOnState = typeof QUEUED_STATES[number] | typeof ACTIVE_STATES[number];
 const ALL_STATES: ActedOnState[] = [...QUEUED_STATES, ...ACTIVE_STATES];
+/** The states an array parent waits in while its children run (AWS Batch User Guide, "Array jobs"). */
+const ARRAY_PARENT_STATES: readonly ActedOnState[] = ['SUBMITTED', 'PENDING'];
 
 export interface CleanupConfig {
   /** Job queues (names or ARNs) whose stuck and overrunning jobs are cancelled or terminated. */
@@ -89,6 +91,19 @@ export interface CleanupCounts {
   readonly errors: number;
   readonly notReached: number;
   readonly protectedSkipped: number;
+}
+
+/** A job past its threshold; `parentId` for an array child. */
+interface Target {
+  readonly job: JobSummary;
+  readonly state: ActedOnState;
+  readonly age: number;
+  readonly parentId?: string;
+}
+
+/** An array job's parent: ListJobs by queue lists parents, never children (AWS Batch API Reference, ListJobs). */
+function isArrayParent(job: JobSummary): boolean {
+  return job.arrayProperties?.size !== undefined && job.arrayProperties.index === undefined;
 }
 
 export function countReport(report: CleanupReport): CleanupCounts {
@@ -204,75 +219,127 @@ class Run {
     return jobs;
   }
 
-  /** Tags of jobs, by id, 100 per DescribeJobs call. */
-  async jobTags(jobIds: string[]): Promise<Map<string, Record<string, string>>> {
-    const tags = new Map<string, Record<string, string>>();
+  /** Jobs by id (their tags; for array parents, their children per state), 100 per DescribeJobs call. */
+  async describeJobs(jobIds: string[]): Promise<Map<string, JobDetail>> {
+    const details = new Map<string, JobDetail>();
     for (let i = 0; i < jobIds.length; i += 100) {
       const res = await call(this.ctx, () => this.clients.batch.send(new DescribeJobsCommand({ jobs: jobIds.slice(i, i + 100) })));
-      for (const job of res.jobs ?? []) if (job.jobId) tags.set(job.jobId, job.tags ?? {});
+      for (const job of res.jobs ?? []) if (job.jobId) details.set(job.jobId, job);
     }
-    return tags;
+    return details;
   }
 
-  /** Jobs of the configured queues: cancel the stuck, terminate the overrunning. Returns the job definitions in use. */
-  async cleanJobs(): Promise<void> {
-    const states = ALL_STATES.filter((s) => this.config.jobThresholdsMs[s] !== undefined);
-    for (const queue of this.config.jobQueues) {
-      for (const state of states) {
-        const where = `jobs ${state} in ${queue}`;
-        try {
-          await this.cleanQueueState(queue, state);
-        } catch (err) {
-          if (err instanceof OutOfTime) {
-            this.report.notReached.push(where);
-            continue;
-          }
-          this.report.errors.push(`${where}: ${describeError(err)}`);
-          this.ctx.log.error('listing jobs failed', { where, error: describeError(err) });
-        }
+  /** Runs one step of the job phase; a failure or the deadline is reported under `where` and the phase goes on. */
+  private async step(where: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      if (err instanceof OutOfTime) {
+        this.report.notReached.push(where);
+        return;
       }
+      this.report.errors.push(`${where}: ${describeError(err)}`);
+      this.ctx.log.error('cleaning jobs failed', { where, error: describeError(err) });
     }
   }
 
-  private candidate(job: JobSummary, state: ActedOnState): { age: number } | undefined {
-    if (job.isCancelled || job.isTerminated) return undefined; // already on its way out
-    const threshold = this.config.jobThresholdsMs[state]!;
+  /**
+   * Jobs of the configured queues: cancel the stuck, terminate the overrunning. Array jobs are judged
+   * by their children (cleanArrays); the states array parents wait in are listed to find them even
+   * where those states have no threshold.
+   */
+  async cleanJobs(): Promise<void> {
+    const judged = ALL_STATES.filter((s) => this.config.jobThresholdsMs[s] !== undefined);
+    if (judged.length === 0) return;
+    const listed = ALL_STATES.filter((s) => judged.includes(s) || ARRAY_PARENT_STATES.includes(s));
+    for (const queue of this.config.jobQueues) {
+      const parents = new Map<string, { parent: JobSummary; state: ActedOnState }>();
+      for (const state of listed) {
+        await this.step(`jobs ${state} in ${queue}`, async () => {
+          const targets: Target[] = [];
+          for (const job of await this.listJobs({ jobQueue: queue }, state)) {
+            if (isArrayParent(job)) parents.set(job.jobId!, { parent: job, state });
+            else if (judged.includes(state)) targets.push(...this.candidate(job, state));
+          }
+          await this.actOnJobs(targets);
+        });
+      }
+      if (parents.size > 0) await this.step(`array jobs in ${queue}`, () => this.cleanArrays([...parents.values()]));
+    }
+  }
+
+  /** The job as a target if it is past its state's threshold (a job being cancelled or terminated is not). */
+  private candidate(job: JobSummary, state: ActedOnState, parentId?: string): Target[] {
+    const threshold = this.config.jobThresholdsMs[state];
+    if (threshold === undefined || job.isCancelled || job.isTerminated) return [];
     // Running time counts from the start; waiting time from submission (ListJobs has no state-entry time).
     const since = state === 'RUNNING' ? (job.startedAt ?? job.createdAt) : job.createdAt;
-    if (since === undefined) return undefined;
+    if (since === undefined) return [];
     const age = this.ctx.now() - since;
-    return age > threshold ? { age } : undefined;
+    return age > threshold ? [{ job, state, age, parentId }] : [];
   }
 
-  private async cleanQueueState(queue: string, state: ActedOnState): Promise<void> {
-    const jobs = await this.listJobs({ jobQueue: queue }, state);
-    const targets: { job: JobSummary; age: number; parentId?: string }[] = [];
-    for (const job of jobs) {
-      const c = this.candidate(job, state);
-      if (c) {
-        // Acting on an array parent acts on all its children.
-        targets.push({ job, age: c.age });
-      } else if (job.arrayProperties && job.jobId) {
-        // The parent is young or in another state than its children: look at each child.
-        for (const child of await this.listJobs({ arrayJobId: job.jobId }, state)) {
-          const cc = this.candidate(child, state);
-          if (cc) targets.push({ job: child, age: cc.age, parentId: job.jobId });
+  /**
+   * Array jobs, judged by their children. The parent stays PENDING while its children run, and
+   * cancelling it cancels every child that has not started while leaving STARTING and RUNNING ones
+   * alone (AWS Batch API Reference, CancelJob): acting on an old parent would end a healthy array and
+   * still miss a stuck child. So each parent's children are counted per state in one DescribeJobs
+   * call (arrayProperties.statusSummary), and only the children of a state that has some, under a
+   * parent older than that state's threshold, are listed (ListJobs arrayJobId) and judged one by one.
+   * A parent without children yet is judged as a job of its own.
+   *
+   * Children are all created with the array, so a waiting child's age since submission says nothing
+   * of how long it has been stuck: while a sibling is STARTING or RUNNING the array is moving and its
+   * waiting and starting children wait their turn; they are judged only when none is. RUNNING children
+   * are judged by their own start time.
+   */
+  private async cleanArrays(parents: { parent: JobSummary; state: ActedOnState }[]): Promise<void> {
+    const details = await this.describeJobs(parents.map(({ parent }) => parent.jobId!));
+    const targets: Target[] = [];
+    for (const { parent, state } of parents) {
+      const parentId = parent.jobId!;
+      const detail = details.get(parentId);
+      if (!detail) continue; // gone since it was listed
+      if (this.isProtected(detail.tags)) {
+        this.report.protected.push(`job ${parentId}`);
+        this.ctx.log.info('protected array job left alone', { jobId: parentId, jobName: parent.jobName });
+        continue;
+      }
+      const children = detail.arrayProperties?.statusSummary ?? {};
+      if (!Object.values(children).some((n) => n > 0)) {
+        targets.push(...this.candidate(parent, state));
+        continue;
+      }
+      const moving = (children.STARTING ?? 0) + (children.RUNNING ?? 0) > 0;
+      for (const childState of moving ? ['RUNNING' as const] : ALL_STATES) {
+        const threshold = this.config.jobThresholdsMs[childState];
+        // Children are created with their parent, so none is older than it.
+        if (threshold === undefined || !(children[childState] > 0) || this.ctx.now() - (parent.createdAt ?? 0) <= threshold) continue;
+        for (const child of await this.listJobs({ arrayJobId: parentId }, childState)) {
+          targets.push(...this.candidate(child, childState, parentId));
         }
       }
     }
+    await this.actOnJobs(targets, details);
+  }
+
+  /**
+   * Cancel (queued) or terminate (active) each target, unless it carries the protection tag; the
+   * tags are read only for jobs past their threshold (`known`: jobs already described).
+   */
+  private async actOnJobs(targets: Target[], known: Map<string, JobDetail> = new Map()): Promise<void> {
     if (targets.length === 0) return;
-    const ids = [...new Set(targets.flatMap((t) => [t.job.jobId!, ...(t.parentId ? [t.parentId] : [])]))];
-    const tags = await this.jobTags(ids);
-    const cancel = (QUEUED_STATES as readonly string[]).includes(state);
-    for (const { job, age, parentId } of targets) {
+    const unknown = [...new Set(targets.map((t) => t.job.jobId!))].filter((id) => !known.has(id));
+    const details = new Map([...known, ...await this.describeJobs(unknown)]);
+    for (const { job, state, age, parentId } of targets) {
       const jobId = job.jobId!;
-      if (this.isProtected(tags.get(jobId)) || (parentId && this.isProtected(tags.get(parentId)))) {
+      if (this.isProtected(details.get(jobId)?.tags)) {
         this.report.protected.push(`job ${jobId}`);
-        this.ctx.log.info('protected job left alone', { jobId, jobName: job.jobName, state });
+        this.ctx.log.info('protected job left alone', { jobId, jobName: job.jobName, state, parentId });
         continue;
       }
       const reason = `cdk-ocr JobCleanup: ${state} for ${hours(age)}, over the ${hours(this.config.jobThresholdsMs[state]!)} limit`;
-      if (cancel) {
+      if ((QUEUED_STATES as readonly string[]).includes(state)) {
         await this.act('cancel-job', jobId, reason, () => this.clients.batch.send(new CancelJobCommand({ jobId, reason })));
       } else {
         await this.act('terminate-job', jobId, reason, () => this.clients.batch.send(new TerminateJobCommand({ jobId, reason })));

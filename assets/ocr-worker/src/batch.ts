@@ -4,8 +4,9 @@
  * (OCR_MANIFEST_KEY + AWS_BATCH_JOB_ARRAY_INDEX), writes results under
  * ${OCR_OUTPUT_PREFIX}${OCR_JOB_ID}/results/NNNNN.json|.txt and then a child summary.
  *
- * Exit codes: 0 every document has a result; 1 configuration error; 75 infrastructure failure
- * (retry); 143 SIGTERM (stopped cleanly, no summary).
+ * Exit codes: 0 every document has a result; 1 configuration error; 70 unexpected error (a bug: not
+ * retried); 75 transient infrastructure failure (retried); 143 SIGTERM (stopped cleanly, no summary).
+ * The construct's job definition retries exit 75 only (retryStrategy.evaluateOnExit).
  */
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createEngine, EngineInfrastructureError, failedResult, type Engine, type EngineOptions } from './engine.ts';
@@ -15,7 +16,8 @@ import { isAccessDenied, isNotFound } from './s3-errors.ts';
 import { availableCpus, DEFAULTS, parseBackendEnvironment, type DocumentOptions, type OcrEngineName, type PdfRendererName } from './options.ts';
 import type { OcrResult } from './result.ts';
 
-export const EXIT = { OK: 0, CONFIG: 1, INFRA: 75, SIGTERM: 143 } as const;
+/** 70 and 75 are sysexits.h's EX_SOFTWARE (internal software error) and EX_TEMPFAIL (try again later). */
+export const EXIT = { OK: 0, CONFIG: 1, UNEXPECTED: 70, INFRA: 75, SIGTERM: 143 } as const;
 
 export interface BatchConfig {
   inputBucket: string;
@@ -39,8 +41,31 @@ export interface BatchConfig {
 }
 
 export class ConfigError extends Error {}
-/** S3 or another dependency failed: Batch should retry the job. */
+/** S3 or another dependency failed in a way that passes: Batch should retry the job. */
 export class InfraError extends Error {}
+
+/** Error names of throttling and timeouts (the SDK's and S3's own), after the SDK's retries ran out. */
+const TRANSIENT_NAMES = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'SlowDown', 'RequestTimeout', 'RequestTimeoutException', 'TimeoutError']);
+/** Node's socket and DNS errors: the network, not the request. */
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+/**
+ * A failure that a later attempt can get past: throttling, a timeout, the network, or a 5xx from S3.
+ * Anything else (a 4xx S3 refuses again, a TypeError, unparsable JSON) fails the same way on every
+ * attempt, so retrying it only spends the job's attempts.
+ */
+export function isTransient(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  const status = e?.$metadata?.httpStatusCode;
+  if (status !== undefined && (status >= 500 || status === 429)) return true;
+  return TRANSIENT_NAMES.has(e?.name ?? '') || NETWORK_CODES.has(e?.code ?? '');
+}
+
+/** The error to throw for a failed S3 step: an InfraError (retried) only if the failure is transient. */
+function s3Failure(message: string, err: unknown): Error {
+  const text = `${message}: ${(err as Error)?.message ?? String(err)}`;
+  return isTransient(err) ? new InfraError(text) : new Error(text, { cause: err });
+}
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, def: number | null, min = 1): number | null {
   const v = env[name];
@@ -195,7 +220,7 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
         text = (await readBody(out.Body)).toString('utf8');
       } catch (err) {
         if (isNotFound(err) || isAccessDenied(err)) throw new ConfigError(`Cannot read manifest s3://${cfg.outputBucket}/${cfg.manifestKey}: ${(err as Error).name}`);
-        throw new InfraError(`Cannot read manifest: ${(err as Error).message}`);
+        throw s3Failure('Cannot read manifest', err);
       }
       const m = parseManifest(text);
       const mo = m.options ?? {};
@@ -238,7 +263,7 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
         log('info', 'result already written by an earlier attempt', { index: d.index, key: d.key });
         return { result: JSON.parse((await readBody(prev.Body)).toString('utf8')), written: true };
       } catch (err) {
-        if (!isNotFound(err)) throw new InfraError(`Cannot check ${keys.json}: ${(err as Error).message}`);
+        if (!isNotFound(err)) throw s3Failure(`Cannot check ${keys.json}`, err);
       }
       let bytes: Buffer;
       try {
@@ -252,7 +277,7 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
         if (isNotFound(err)) return { result: failedResult(d.key, { code: 'INPUT_NOT_FOUND', message: `s3://${cfg.inputBucket}/${d.key} does not exist.` }, options.languages ?? DEFAULTS.languages), written: false };
         // this document only: the rest of the job goes on, and a retry of the job would not read it either
         if (isAccessDenied(err)) return { result: failedResult(d.key, { code: 'INPUT_UNREADABLE', message: `Access to s3://${cfg.inputBucket}/${d.key} was denied (${(err as Error).name}): the job's role may not read it or use its KMS key.` }, options.languages ?? DEFAULTS.languages), written: false };
-        throw new InfraError(`Cannot read s3://${cfg.inputBucket}/${d.key}: ${(err as Error).message}`);
+        throw s3Failure(`Cannot read s3://${cfg.inputBucket}/${d.key}`, err);
       }
       if (!stop.stopped) await engine!.warm();
       return { result: await engine!.process(bytes, { name: d.key }), written: false };
@@ -269,7 +294,7 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
           await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: keys.txt, Body: r.text, ContentType: 'text/plain; charset=utf-8' }));
           await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: keys.json, Body: JSON.stringify(r), ContentType: 'application/json' }));
         } catch (err) {
-          throw new InfraError(`Cannot write results for document ${d.index}: ${(err as Error).message}`);
+          throw s3Failure(`Cannot write results for document ${d.index}`, err);
         }
         metrics(emfLine(cfg, r));
       }
@@ -287,16 +312,20 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
     try {
       await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: summaryKey(cfg, arrayIndex), Body: JSON.stringify(summary), ContentType: 'application/json' }));
     } catch (err) {
-      throw new InfraError(`Cannot write the summary: ${(err as Error).message}`);
+      throw s3Failure('Cannot write the summary', err);
     }
     log('info', 'finished', { jobId: cfg.jobId, arrayIndex, ...counts });
     return EXIT.OK;
   } catch (err) {
     if (stop.stopped) return EXIT.SIGTERM;
     if (err instanceof ConfigError) { log('error', 'configuration error', { error: err.message }); return EXIT.CONFIG; }
-    if (err instanceof InfraError || err instanceof EngineInfrastructureError) { log('error', 'infrastructure failure, retry', { error: err.message }); return EXIT.INFRA; }
-    log('error', 'unexpected failure, retry', { error: err instanceof Error ? err.stack : String(err) });
-    return EXIT.INFRA;
+    if (err instanceof InfraError || err instanceof EngineInfrastructureError || isTransient(err)) {
+      log('error', 'infrastructure failure, retry', { error: (err as Error).message });
+      return EXIT.INFRA;
+    }
+    // A bug fails the same way on every attempt: end the job instead of spending its retries.
+    log('error', 'unexpected failure, not retried', { error: err instanceof Error ? err.stack : String(err) });
+    return EXIT.UNEXPECTED;
   } finally {
     await engine?.close({ force: stop.stopped }).catch(() => undefined);
   }

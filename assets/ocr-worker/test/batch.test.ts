@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { runBatch, shareOf, keysFor, summaryKey } from '../src/batch.ts';
+import { EXIT, isTransient, runBatch, shareOf, keysFor, summaryKey } from '../src/batch.ts';
+import type { Engine } from '../src/engine.ts';
 import { validateResult } from '../src/index.ts';
 import { fixture, PKG } from './helpers/common.ts';
 
@@ -147,6 +148,43 @@ test('S3 unreachable exits 75 without a summary', async () => {
     assert.equal(await runBatch({ ...baseEnv, OCR_INPUT_KEY: 'a.pdf' }, { s3: s3.client, log: quiet }), 75);
     assert.deepEqual(s3.puts, []);
   } finally { s3.mock.restore(); }
+});
+
+/** An S3 error as the SDK throws it once its own retries are spent. */
+const s3Error = (name: string, httpStatusCode: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode } });
+
+test('transient failures are throttling, timeouts, the network and 5xx; a 4xx, a TypeError or bad JSON is not', () => {
+  for (const err of [s3Error('InternalError', 500), s3Error('SlowDown', 503), s3Error('ThrottlingException', 400), s3Error('TooManyRequestsException', 429),
+    Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), Object.assign(new Error('t'), { name: 'TimeoutError' })]) {
+    assert.equal(isTransient(err), true, `${err.name} ${err.message}`);
+  }
+  for (const err of [s3Error('InvalidRequest', 400), s3Error('KMS.DisabledException', 400), new TypeError('x is undefined'), new SyntaxError('Unexpected token'), 'a string', undefined]) {
+    assert.equal(isTransient(err), false, String(err));
+  }
+});
+
+test('a bug (an unexpected error) exits 70, which the job definition does not retry, and writes no summary', async () => {
+  const s3 = fakeS3({ 'in/a.pdf': fixture('pdf/two_paragraphs.pdf') });
+  const logged: Array<Record<string, unknown>> = [];
+  const buggy = { warm: async () => undefined, process: async () => { throw new TypeError("Cannot read properties of undefined (reading 'pages')"); }, close: async () => undefined } as unknown as Engine;
+  try {
+    const code = await runBatch({ ...baseEnv, OCR_INPUT_KEY: 'a.pdf' }, { s3: s3.client, createEngine: () => buggy, log: (level, msg, fields) => logged.push({ level, msg, ...fields }), metrics: quiet });
+    assert.equal(code, EXIT.UNEXPECTED);
+    assert.equal(code, 70);
+    assert.deepEqual(s3.puts, []);
+    assert.ok(logged.some((l) => l.msg === 'unexpected failure, not retried' && /TypeError: Cannot read properties/.test(String(l.error))), JSON.stringify(logged));
+  } finally { s3.mock.restore(); }
+});
+
+test('S3 5xx and throttling exit 75 (retried); an S3 request refused for good exits 70 (not retried)', async () => {
+  const cases: Array<[Error, number]> = [[s3Error('InternalError', 500), 75], [s3Error('SlowDown', 503), 75], [s3Error('InvalidRequest', 400), 70]];
+  for (const [err, expected] of cases) {
+    const s3 = fakeS3({ 'in/a.pdf': fixture('pdf/two_paragraphs.pdf') });
+    s3.mock.on(PutObjectCommand).rejects(err);
+    try {
+      assert.equal(await runBatch({ ...baseEnv, OCR_INPUT_KEY: 'a.pdf' }, { s3: s3.client, log: quiet, metrics: quiet }), expected, err.name);
+    } finally { s3.mock.restore(); }
+  }
 });
 
 test('SIGTERM: stops, writes no summary, exit 143', async () => {
