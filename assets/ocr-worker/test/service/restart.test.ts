@@ -6,13 +6,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processTag } from '../../src/scratch.ts';
 import { LocalDocumentStore, LocalStatusStore } from '../../src/service/stores.ts';
+import { ocrChildPids } from '../helpers/common.ts';
 import { textPdf } from '../helpers/pdfwriter.ts';
 import { getJson, upload, waitFinished, waitStatus } from './helpers.ts';
-import { removeService, scannedPdf, startService, storedItem, type ServiceProcess } from './process.ts';
+import { childScratchFolders, removeService, scannedPdf, startService, storedItem, type ServiceProcess } from './process.ts';
 
 const TASK_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task/ocr-cluster/0123456789abcdef';
 
@@ -82,5 +84,35 @@ test('GIVEN more PENDING documents than OCR_MAX_QUEUED_DOCUMENTS WHEN the servic
     assert.equal((await waitStatus(svc.url, 'late-1', ['SUCCEEDED', 'FAILED'], 60_000)).status, 'SUCCEEDED');
   } finally {
     await removeService(svc);
+  }
+});
+
+test('GIVEN the service and its OCR child both killed mid-document WHEN the service starts again THEN the child\'s scratch folder is removed and the document finished', async () => {
+  const first = await startService();
+  const dataDir = first.dataDir;
+  let second: ServiceProcess | undefined;
+  try {
+    assert.equal((await upload(first.url, await scannedPdf(3), 'scan3.pdf', { document_id: 'both-killed-1' })).status, 202);
+    const [child] = ocrChildPids(first.proc.pid);
+    assert.ok(child, 'the OCR child is running');
+    const scratch = childScratchFolders().filter((f) => f.includes(`ocr-child-${first.proc.pid}-`));
+    assert.equal(scratch.length, 1, 'the OCR child has a scratch folder named after the service process');
+    // stopped first, so that it cannot clean up when its parent goes: both die at once, as in a crash
+    process.kill(child, 'SIGSTOP');
+    await first.kill();
+    process.kill(child, 'SIGKILL');
+    for (let i = 0; i < 100 && processTag(child); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(processTag(child), undefined, 'the OCR child is gone');
+    assert.ok(existsSync(scratch[0]), 'nobody removed the scratch folder');
+
+    second = await startService({ OCR_DATA_DIR: dataDir });
+    assert.equal(existsSync(scratch[0]), false, 'the new start removed the folder no live process owns');
+    assert.ok(childScratchFolders().some((f) => f.includes(`ocr-child-${second!.proc.pid}-`)), 'the new OCR child has its own folder');
+    const done = await waitFinished(second.url, 'both-killed-1', 60_000);
+    assert.equal(done.status, 'SUCCEEDED');
+  } finally {
+    await first.kill();
+    if (second) await removeService(second);
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });
