@@ -50,7 +50,8 @@ function sendError(res: ServerResponse, err: ServiceError, closeConnection = fal
  * the request bound (createHttpServer) closes it for one that does not.
  */
 function refuseBeforeBody(req: IncomingMessage, res: ServerResponse, err: ServiceError, drainLimit: number): void {
-  if (res.headersSent) return;
+  // a client that dropped the connection gets no answer
+  if (res.headersSent || req.destroyed) return;
   const data = JSON.stringify({ error: err.error, message: err.message });
   writeJsonHead(res, err.status, data, errorHeaders(err, true));
   res.write(data);
@@ -73,7 +74,7 @@ function refuseBeforeBody(req: IncomingMessage, res: ServerResponse, err: Servic
   req.resume();
 }
 
-/** Reads a whole body up to `limit` bytes; beyond it → 413 (the rest is not read). */
+/** Reads a whole body up to `limit` bytes; beyond it → 413 (the refusal drops the rest, see refuseBeforeBody). */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
