@@ -270,6 +270,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', onData);
+    // a failed pipe costs only log lines; unheard, its 'error' would end the parent
+    proc.stdout!.on('error', (err) => log(`OCR child ${proc.pid} stdout: ${err.message}`));
+    proc.stderr!.on('error', (err) => log(`OCR child ${proc.pid} stderr: ${err.message}`));
     proc.on('exit', () => {
       c.exited = true;
       if (slot.child === c) slot.child = null;
