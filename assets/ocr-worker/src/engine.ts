@@ -6,15 +6,15 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import { join } from 'node:path';
 import { OcrError, toErrorInfo, type ErrorInfo } from './errors.ts';
 import { detectMediaType, type MediaType } from './media.ts';
 import { availableCpus, DEFAULTS, parseOcrEngine, parsePdfRenderer, type DocumentOptions, type OcrEngineName, type PdfRendererName } from './options.ts';
 import { PACKAGE_ROOT } from './paths.ts';
 import { processes, readRss } from './proc.ts';
+import { makeChildScratch, removeOrphanedChildScratch } from './scratch.ts';
 import type { DocumentOutcome } from './document.ts';
 import { PAGE_SEPARATOR, SCHEMA_VERSION, type OcrResult } from './result.ts';
 
@@ -190,6 +190,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const maxBytes = options.maxDocumentBytes ?? DEFAULTS.maxDocumentBytes;
   const warmTimeoutMs = (options.warmTimeoutSeconds ?? 120) * 1000;
   const log = options.onChildLog ?? ((line: string) => process.stderr.write(line + '\n'));
+  // folders of OCR children killed along with an earlier engine process (a crash of both)
+  const orphans = removeOrphanedChildScratch();
+  if (orphans.length > 0) log(`removed ${orphans.length} scratch folder(s) of OCR children whose process is gone: ${orphans.join(', ')}`);
   const concurrency = Math.max(1, Math.min(options.concurrency ?? 1, workers));
   const workersPerChild = Math.max(1, Math.floor(workers / concurrency));
   /**
@@ -247,7 +250,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     stats.childrenStarted++;
     // the child's page files (native backend) go here, and the folder goes when the child does: a
     // child killed on an overrun cannot clean up after itself, and the service lives on for days
-    const scratch = mkdtempSync(join(os.tmpdir(), 'ocr-child-'));
+    const scratch = makeChildScratch();
     const proc = fork(join(PACKAGE_ROOT, 'src', 'child.ts'), [], {
       serialization: 'advanced',
       // its own process group, so that killing it also kills the processes it started (native backend)
@@ -267,6 +270,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', onData);
+    // a failed pipe costs only log lines; unheard, its 'error' would end the parent
+    proc.stdout!.on('error', (err) => log(`OCR child ${proc.pid} stdout: ${err.message}`));
+    proc.stderr!.on('error', (err) => log(`OCR child ${proc.pid} stderr: ${err.message}`));
     proc.on('exit', () => {
       c.exited = true;
       if (slot.child === c) slot.child = null;

@@ -14,7 +14,7 @@ export function readRss(pid: number): number {
 /**
  * The fields of a /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat line after the command name
  * (which may contain spaces): [0] state, [1] ppid, [2] pgrp, [11] utime, [12] stime, [13] cutime,
- * [14] cstime (clock ticks, 100 per second). Also the command name itself. Throws when it is gone.
+ * [14] cstime (clock ticks, 100 per second), [19] starttime (clock ticks since boot). Also the command name itself. Throws when it is gone.
  */
 export function procStat(path: string): { name: string; fields: string[] } {
   const st = readFileSync(path, 'utf8');

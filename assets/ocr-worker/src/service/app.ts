@@ -12,7 +12,7 @@ import type { ServiceConfig } from './config.ts';
 import { createHttpServer } from './http.ts';
 import { RedisCache } from './redis-cache.ts';
 import { Tracer } from './xray.ts';
-import { OcrService, type DocumentEngine, type LogFn } from './service.ts';
+import { claimOwner, OcrService, type DocumentEngine, type LogFn } from './service.ts';
 import { LocalDocumentStore, LocalResultStore, LocalStatusStore, MemoryCache, type Cache, type DocumentStore, type ResultStore, type StatusStore } from './stores.ts';
 
 export interface AppOverrides {
@@ -45,8 +45,8 @@ export function jsonLog(write: (line: string) => void = (l) => process.stdout.wr
   return (level, msg, fields = {}) => write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
 }
 
-/** Claim owner: the ECS task ARN when the metadata endpoint is there, else host name and pid. */
-export async function ownerIdentity(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+/** The ECS task ARN from the task metadata endpoint, when there is one (the base of the claim owner, see claimOwner). */
+export async function ecsTaskArn(env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const uri = env.ECS_CONTAINER_METADATA_URI_V4;
   if (!uri) return undefined;
   try {
@@ -100,7 +100,7 @@ export async function startApp(config: ServiceConfig, overrides: AppOverrides = 
     : config.xrayDaemonAddress ? new Tracer({ daemonAddress: config.xrayDaemonAddress, serviceName: config.metricsService }) : undefined;
   const service = new OcrService({
     config, engine, status, results, documents, cache, log, tracer,
-    owner: overrides.owner ?? await ownerIdentity(process.env),
+    owner: overrides.owner ?? claimOwner(await ecsTaskArn(process.env)),
     metrics: overrides.metrics ?? ((line) => process.stdout.write(line + '\n')),
   });
   const server = createHttpServer(service, { log, tracer });
@@ -110,7 +110,7 @@ export async function startApp(config: ServiceConfig, overrides: AppOverrides = 
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  log('info', 'listening', { port, host: config.host, storage: config.storage, cache: cache ? (config.redisUrl ? 'redis' : 'memory') : 'none', workers: config.workers, tracing: config.xrayDaemonAddress ?? 'off' });
+  log('info', 'listening', { port, host: config.host, owner: service.owner, storage: config.storage, cache: cache ? (config.redisUrl ? 'redis' : 'memory') : 'none', workers: config.workers, tracing: config.xrayDaemonAddress ?? 'off' });
   // listen first, warm second: /health answers 503 while the OCR workers start
   const ready = service.start().then(() => log('info', 'ready', { workers: config.workers }));
   let stopping: Promise<{ finished: number; handedBack: number }> | null = null;

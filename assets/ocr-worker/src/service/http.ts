@@ -18,21 +18,63 @@ const JSON_BODY_LIMIT = 64 * 1024;
 /** Room for multipart headers and fields around the file itself. */
 const MULTIPART_OVERHEAD = 1024 * 1024;
 
+function writeJsonHead(res: ServerResponse, status: number, data: string, headers: Record<string, string>): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(data)), 'cache-control': 'no-store', ...headers });
+}
+
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
   const data = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(data)), 'cache-control': 'no-store', ...headers });
+  writeJsonHead(res, status, data, headers);
   res.end(data);
 }
 
-function sendError(res: ServerResponse, err: ServiceError, closeConnection = false): void {
+function errorHeaders(err: ServiceError, closeConnection: boolean): Record<string, string> {
   const headers: Record<string, string> = {};
   if (err.retryAfterSeconds !== undefined) headers['retry-after'] = String(err.retryAfterSeconds);
   if (closeConnection) headers.connection = 'close';
-  send(res, err.status, { error: err.error, message: err.message }, headers);
+  return headers;
 }
 
-/** Reads a whole body up to `limit` bytes; beyond it → 413 (the rest is not read). */
+function sendError(res: ServerResponse, err: ServiceError, closeConnection = false): void {
+  send(res, err.status, { error: err.error, message: err.message }, errorHeaders(err, closeConnection));
+}
+
+/**
+ * Refuses a request whose body is still arriving (too large, malformed, refused before it was read).
+ * The answer is written at once, complete by its Content-Length, with `Connection: close`. Closing
+ * while body bytes still arrive makes the kernel reset the connection, and a client still sending
+ * (Node's fetch among them) would see ECONNRESET or EPIPE instead of the answer: so the rest of the
+ * body is read and dropped, up to `drainLimit` bytes, and the socket closed when it has all arrived.
+ * Beyond `drainLimit` reading stops: a client that has the answer drops the connection itself, and
+ * the request bound (createHttpServer) closes it for one that does not.
+ */
+function refuseBeforeBody(req: IncomingMessage, res: ServerResponse, err: ServiceError, drainLimit: number): void {
+  // a client that dropped the connection gets no answer
+  if (res.headersSent || req.destroyed) return;
+  const data = JSON.stringify({ error: err.error, message: err.message });
+  writeJsonHead(res, err.status, data, errorHeaders(err, true));
+  res.write(data);
+  let drained = 0;
+  const close = (): void => {
+    req.off('data', onData);
+    // Connection: close: Node closes the socket once the (already written) answer is flushed
+    if (!res.writableEnded) res.end();
+  };
+  const onData = (chunk: Buffer): void => {
+    drained += chunk.length;
+    if (drained > drainLimit) {
+      req.off('data', onData);
+      req.pause();
+    }
+  };
+  req.on('data', onData);
+  req.once('end', close);
+  req.once('close', close);
+  req.resume();
+}
+
+/** Reads a whole body up to `limit` bytes; beyond it → 413 (the refusal drops the rest, see refuseBeforeBody). */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
@@ -108,6 +150,9 @@ function readMultipart(req: IncomingMessage, maxFileBytes: number): Promise<Uplo
       const current = { chunks: [] as Buffer[], name: info.filename || 'document' };
       file = current;
       stream.on('data', (c: Buffer) => current.chunks.push(c));
+      // busboy fails the file stream too when the body ends inside it (no closing boundary): without
+      // this listener that error would end the process
+      stream.on('error', (err: Error) => fail(new ServiceError(400, 'MALFORMED_MULTIPART', `Cannot parse the multipart body: ${err.message}`)));
       stream.on('limit', () => fail(new ServiceError(413, 'PAYLOAD_TOO_LARGE', `The document exceeds the limit of ${maxFileBytes} bytes.`)));
     });
     bb.on('filesLimit', () => fail(new ServiceError(400, 'MALFORMED_REQUEST', 'Send exactly one file per request.')));
@@ -219,6 +264,8 @@ export interface HttpServerOptions {
 export function createHttpServer(service: OcrService, opts: HttpServerOptions = {}): Server {
   const log = opts.log ?? (() => undefined);
   const requestTimeoutMs = service.config.requestTimeoutSeconds * 1000;
+  // a refused body is read and dropped up to the size of the largest request the service accepts
+  const drainLimit = service.config.maxDocumentBytes + MULTIPART_OVERHEAD;
   // check request deadlines every second (Node's default is every 30 s)
   const tracer = opts.tracer;
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -235,17 +282,23 @@ export function createHttpServer(service: OcrService, opts: HttpServerOptions = 
       }
     }, requestTimeoutMs);
     res.on('close', () => clearTimeout(timer));
+    // a client that goes away mid-request fails these streams; an 'error' event without a listener
+    // would end the process, and every document in it with it
+    req.on('error', (err) => log('info', 'request stream failed', { method: req.method, url: req.url, error: err.message }));
+    res.on('error', (err) => log('info', 'response stream failed', { method: req.method, url: req.url, error: err.message }));
     if (service.state === 'draining' || service.state === 'stopped') res.setHeader('connection', 'close');
+    const refuse = (err: ServiceError): void => {
+      // req.complete: the whole request has arrived (Node drops an unread rest and keeps the connection)
+      if (req.complete) sendError(res, err);
+      else refuseBeforeBody(req, res, err, drainLimit);
+    };
     route(service, req, res).catch((err: unknown) => {
       if (err instanceof ServiceError) {
-        // a body we did not read to the end: close the connection after answering
-        const unread = !req.readableEnded;
-        sendError(res, err, unread);
-        if (unread) res.on('finish', () => req.destroy());
+        refuse(err);
         return;
       }
       log('error', 'request failed', { method: req.method, url: req.url, error: err instanceof Error ? err.stack : String(err) });
-      sendError(res, new ServiceError(500, 'INTERNAL_ERROR', 'The request failed; see the service log.'), !req.readableEnded);
+      refuse(new ServiceError(500, 'INTERNAL_ERROR', 'The request failed; see the service log.'));
     });
   };
   const server = createServer({ connectionsCheckingInterval: 1000 }, tracer ? (req, res) => tracer.traceRequest(req, res, () => handle(req, res)) : handle);
@@ -254,5 +307,7 @@ export function createHttpServer(service: OcrService, opts: HttpServerOptions = 
   server.headersTimeout = Math.min(requestTimeoutMs, 20_000);
   // above the load balancer's idle timeout (60 s), so the ALB never reuses a connection we closed
   server.keepAliveTimeout = 65_000;
+  // after listening, e.g. EMFILE on accept: logged, and the server keeps serving the sockets it has
+  server.on('error', (err) => log('error', 'server error', { error: err.message }));
   return server;
 }

@@ -9,6 +9,8 @@ import { startApp, jsonLog } from './app.ts';
 import { parseServiceConfig, ServiceConfigError } from './config.ts';
 
 const log = jsonLog();
+// logs are best effort: a closed stdout (the log collector gone, EPIPE) must not end the service
+process.stdout.on('error', () => undefined);
 
 async function main(): Promise<void> {
   let config;

@@ -45,13 +45,24 @@ export interface ServiceDeps {
   documents: DocumentStore;
   /** null: no cache. */
   cache: Cache | null;
-  /** Identity of this task in claims (ECS task ARN or host name). */
+  /** Identity of this process in claims; claimOwner() when not given. */
   owner?: string;
   log?: LogFn;
   /** EMF metric lines (stdout in production). */
   metrics?: (line: string) => void;
   /** X-Ray tracing (with a tracing sidecar): the background work of a request as its subsegments. */
   tracer?: Tracer;
+}
+
+/**
+ * Who holds the claims this process makes, unique per start: `<base>#<random id>`, the base being the
+ * ECS task ARN or else host name and pid (for people reading the status table). A container restarted
+ * in the same task, or on the same host and data directory, often has the same ARN, host name and pid
+ * again; the random part keeps it from taking the claims of the dead process for its own (it would
+ * neither release nor finish them).
+ */
+export function claimOwner(base = `${hostname()}:${process.pid}`, startId: string = randomUUID()): string {
+  return `${base}#${startId}`;
 }
 
 /** Ids are used in S3 keys and URLs: a conservative alphabet. */
@@ -174,7 +185,7 @@ export class OcrService {
     this.results = deps.results;
     this.documents = deps.documents;
     this.cache = deps.cache;
-    this.owner = deps.owner ?? `${hostname()}:${process.pid}`;
+    this.owner = deps.owner ?? claimOwner();
     this.log = deps.log ?? (() => undefined);
     this.metrics = deps.metrics ?? (() => undefined);
     this.tracer = deps.tracer;
@@ -188,25 +199,52 @@ export class OcrService {
   get state(): ServiceState { return this.stateValue; }
   get inFlight(): number { return this.jobs.size; }
 
-  /** Warms the engine (tesseract workers loaded); /health turns 200 afterwards. */
+  /**
+   * Warms the engine (tesseract workers loaded); /health turns 200 afterwards. Documents an earlier
+   * process left behind (local mode) are then resumed in the background, as room frees up.
+   */
   async start(): Promise<void> {
     await this.engine.warm();
     if (this.stateValue === 'starting') this.stateValue = 'ready';
-    await this.resumeLocalWork();
+    void this.resumeLocalWork().catch((err: Error) => this.log('error', 'resuming documents failed', { error: err.message }));
   }
 
-  /** Local mode with a data directory: finish what an earlier process left PENDING or PROCESSING. */
+  /**
+   * Local mode with a data directory: finish what an earlier process left PENDING or PROCESSING. The
+   * backlog may be longer than OCR_MAX_QUEUED_DOCUMENTS: each document waits for room, as a request
+   * would retry on 503 BUSY, so all of them are finished. At shutdown the rest stays PENDING for the
+   * next process.
+   */
   private async resumeLocalWork(): Promise<void> {
     const store = this.status as StatusStore & { recoverAfterRestart?: (owner: string) => Promise<string[]> };
     if (!store.recoverAfterRestart || this.config.storage !== 'local' || !this.config.dataDir) return;
-    for (const documentId of await store.recoverAfterRestart(this.owner)) {
-      try {
-        const out = await this.processRecord({ document_id: documentId });
-        this.log('info', 'resumed a document left by an earlier process', { documentId, status: out.httpStatus });
-      } catch (err) {
-        this.log('warn', 'could not resume a document', { documentId, error: (err as Error).message });
+    const backlog = await store.recoverAfterRestart(this.owner);
+    if (backlog.length > 0) this.log('info', 'resuming documents left by an earlier process', { count: backlog.length });
+    for (const [i, documentId] of backlog.entries()) {
+      for (;;) {
+        if (!await this.roomForOneMore()) {
+          this.log('warn', 'shutting down: documents left PENDING for the next process', { count: backlog.length - i });
+          return;
+        }
+        try {
+          const out = await this.processRecord({ document_id: documentId });
+          this.log('info', 'resumed a document left by an earlier process', { documentId, status: out.httpStatus });
+        } catch (err) {
+          // a request took the room first: wait for the next
+          if (err instanceof ServiceError && err.error === 'BUSY') continue;
+          this.log('warn', 'could not resume a document', { documentId, error: (err as Error).message });
+        }
+        break;
       }
     }
+  }
+
+  /** Waits until this task holds fewer than OCR_MAX_QUEUED_DOCUMENTS; false when it is shutting down instead. */
+  private async roomForOneMore(): Promise<boolean> {
+    while (this.stateValue === 'ready' && this.jobs.size >= this.config.maxQueuedDocuments) {
+      await Promise.race([...this.jobs.values()].map((j) => j.done.catch(() => undefined)));
+    }
+    return this.stateValue === 'ready';
   }
 
   /** 200 on /health only when warm and not shutting down. */

@@ -232,8 +232,10 @@ export class LocalStatusStore implements StatusStore {
 
   /**
    * Local mode has no stream and no sweep: at start-up, claims left by an earlier process on the same
-   * data directory (stopped by SIGKILL, or handed back) are released, and the ids of all PENDING items
-   * returned so the new process can take them.
+   * data directory (stopped by SIGKILL) are released, and the ids of all PENDING items returned so the
+   * new process can take them. One process per data directory, and each start has an owner of its own
+   * (claimOwner), so every claim but the current owner's is held by no live process; the current
+   * owner's are the requests it has accepted since it turned ready.
    */
   async recoverAfterRestart(currentOwner: string): Promise<string[]> {
     for (const item of [...this.items.values()]) {

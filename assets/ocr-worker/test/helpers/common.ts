@@ -18,9 +18,9 @@ export function assertValid(r: OcrResult | unknown): void {
   assert.deepEqual(problems, [], `result does not match the schema: ${problems.join('; ')}`);
 }
 
-/** The engines' bounded OCR children of this process (forked from it, running src/child.ts). */
-export function ocrChildPids(): number[] {
-  return processes().filter((p) => p.fields[1] === String(process.pid)).map((p) => p.pid).filter((pid) => {
+/** The engines' bounded OCR children of a process, by default this one (forked from it, running src/child.ts). */
+export function ocrChildPids(parentPid: number = process.pid): number[] {
+  return processes().filter((p) => p.fields[1] === String(parentPid)).map((p) => p.pid).filter((pid) => {
     try { return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('child.ts'); } catch { return false; } // gone meanwhile
   });
 }

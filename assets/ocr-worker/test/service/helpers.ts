@@ -1,6 +1,7 @@
 /** Helpers for the service tests: start the service on a free loopback port, poll, upload, Redis. */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { createEngine, type Engine } from '../../src/index.ts';
 import { startApp, type App, type AppOverrides } from '../../src/service/app.ts';
@@ -86,6 +87,32 @@ export async function resultOf(base: string, id: string): Promise<any> {
   assert.equal(status, 200, JSON.stringify(body));
   assert.deepEqual(validateResult(body), [], 'result matches schema/result.schema.json');
   return body;
+}
+
+/** POST of a body exactly as given (a malformed one, say) with the headers as given. */
+export function postRaw(url: string, headers: Record<string, string | number>, body: string | Buffer): Promise<{ status: number; body: any; headers: IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers }, (res) => {
+      let data = '';
+      res.on('data', (c) => { data += c; });
+      res.on('end', () => {
+        try { resolve({ status: res.statusCode!, body: JSON.parse(data), headers: res.headers }); } catch (err) { reject(err); }
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A request that announces `declaredBytes` of body, sends the start of it and drops the connection. */
+export function abandonedPost(url: string, headers: Record<string, string | number>, start: string | Buffer, declaredBytes: number): Promise<void> {
+  return new Promise((resolve) => {
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': declaredBytes } });
+    req.on('error', () => undefined); // the test drops it: the client's own error is expected
+    req.on('close', () => resolve());
+    req.write(start, () => setTimeout(() => req.destroy(), 50));
+  });
 }
 
 export function assertErrorBody(body: any, error: string): void {

@@ -5,80 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateResult } from '../../src/index.ts';
-import { decodeImageFrame } from '../../src/image.ts';
-import { fixture, PKG } from '../helpers/common.ts';
-import { imagePdf, PdfWriter } from '../helpers/pdfwriter.ts';
 import { endlessPdf } from '../hostile.ts';
 import { getJson, upload } from './helpers.ts';
-
-interface Running { proc: ChildProcess; url: string; lines: any[]; exit: Promise<number | null>; dataDir: string }
-
-/** Starts `node src/service/main.ts` on a free port and waits for 'ready' (workers warm). */
-async function startService(env: Record<string, string>): Promise<Running> {
-  // a second process on the same data directory gets it in env; only a new one makes one
-  const dataDir = env.OCR_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'ocr-svc-'));
-  const proc = spawn(join(PKG, 'node_modules', '.bin', 'node'), ['--disable-warning=ExperimentalWarning', join(PKG, 'src', 'service', 'main.ts')], {
-    cwd: PKG,
-    env: { ...process.env, PORT: '0', OCR_DATA_DIR: dataDir, OCR_WORKERS: '1', OCR_REQUEST_TIMEOUT_SECONDS: '5', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: any[] = [];
-  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    let port = 0;
-    proc.stdout!.on('data', (b: Buffer) => {
-      buf += b.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        try { lines.push(JSON.parse(line)); } catch { continue; }
-        const last = lines[lines.length - 1];
-        if (last.msg === 'listening') port = last.port;
-        if (last.msg === 'ready') resolve(`http://127.0.0.1:${port}`);
-      }
-    });
-    void exit.then((code) => reject(new Error(`service exited early (${code}): ${JSON.stringify(lines)}`)));
-  });
-  return { proc, url, lines, exit, dataDir };
-}
-
-/** The scratch folders engines made for their OCR children. */
-function childScratchFolders(): string[] {
-  return readdirSync(tmpdir()).filter((f) => f.startsWith('ocr-child-')).map((f) => join(tmpdir(), f));
-}
-
-function item(dataDir: string, id: string): any {
-  return JSON.parse(readFileSync(join(dataDir, 'status', `${id}.json`), 'utf8'));
-}
-
-/** Several scanned pages as one PDF: OCR keeps one worker busy for a few seconds. */
-async function scannedPdf(pages: number): Promise<Buffer> {
-  const img = await decodeImageFrame(fixture('ocr/phototest.tif'), 'image/tiff', 0, 1e9);
-  const one = imagePdf(img, 150);
-  // the same page n times: rebuild with n page objects sharing one image
-  const src = one.toString('latin1');
-  const imageStream = /(\d+) 0 obj\n<< \/Type \/XObject[\s\S]*?endstream/.exec(src);
-  assert.ok(imageStream, 'image object found');
-  const w = new PdfWriter();
-  const catalog = w.reserve();
-  const pagesId = w.reserve();
-  const imgObj = imageStream[0].slice(imageStream[0].indexOf('\n') + 1);
-  const imgId = w.add(Buffer.from(imgObj, 'latin1'));
-  const mb = /\/MediaBox \[([^\]]+)\]/.exec(src)![1].trim().split(/\s+/).map(Number);
-  const content = w.stream(`q ${mb[2]} 0 0 ${mb[3]} 0 0 cm /Im0 Do Q`);
-  const kids: number[] = [];
-  for (let i = 0; i < pages; i++) kids.push(w.add(`<< /Type /Page /Parent ${pagesId} 0 R /MediaBox [${mb.join(' ')}] /Resources << /XObject << /Im0 ${imgId} 0 R >> >> /Contents ${content} 0 R >>`));
-  w.set(pagesId, `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(' ')}] /Count ${pages} >>`);
-  w.set(catalog, `<< /Type /Catalog /Pages ${pagesId} 0 R >>`);
-  return w.build(catalog);
-}
+import { childScratchFolders, scannedPdf, spawnService, startService, storedItem as item } from './process.ts';
 
 test('GIVEN a document in flight WHEN SIGTERM arrives THEN it finishes within the grace period and the process exits 0', async () => {
   const svc = await startService({ OCR_SHUTDOWN_GRACE_SECONDS: '90' });
@@ -211,12 +143,8 @@ test('GIVEN a process killed with SIGKILL mid-document WHEN a new process starts
 });
 
 test('GIVEN an invalid configuration WHEN the service starts THEN it exits 1 naming the variable', async () => {
-  const proc = spawn(join(PKG, 'node_modules', '.bin', 'node'), ['--disable-warning=ExperimentalWarning', join(PKG, 'src', 'service', 'main.ts')], {
-    cwd: PKG, env: { ...process.env, PORT: 'http' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (b) => { out += b; });
-  const code = await new Promise((resolve) => proc.once('exit', resolve));
+  const { exit, lines } = spawnService({ PORT: 'http' });
+  const code = await exit;
   assert.equal(code, 1);
-  assert.match(out, /PORT must be an integer/);
+  assert.match(JSON.stringify(lines), /PORT must be an integer/);
 });
