@@ -25,6 +25,8 @@ import { submitRequestSchema, uploadRequestSchema, validateSubmitRequest } from 
 
 
 export const INPUT_BUCKET = 'ocr-input-bucket';
+/** The IAM unique id of the default caller of apiEvent (an IAM user). */
+export const ALICE = 'AIDAALICE000000000001';
 export const OUTPUT_BUCKET = 'ocr-output-bucket';
 
 export function testConfig(overrides: Partial<ProcessorConfig> = {}): ProcessorConfig {
@@ -44,6 +46,8 @@ export function testConfig(overrides: Partial<ProcessorConfig> = {}): ProcessorC
     eventSource: 'cdk-ocr-constructs',
     eventBusName: 'default',
     uploadPrefix: 'uploads/',
+    // The whole bucket, so that these tests name keys freely (access.test.ts covers the restrictions).
+    allowedInputPrefixes: [''],
     ...overrides,
   };
 }
@@ -133,7 +137,7 @@ export function apiEvent(overrides: Partial<APIGatewayProxyEvent> & { json?: unk
       requestId: 'req-1',
       domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
       stage: 'v1',
-      identity: { userArn: 'arn:aws:iam::111111111111:user/alice' },
+      identity: { userArn: 'arn:aws:iam::111111111111:user/alice', caller: ALICE },
     } as unknown as APIGatewayProxyEvent['requestContext'],
     ...rest,
   };
@@ -476,7 +480,7 @@ describe('POST /jobs (submit handler)', () => {
     const headers = { 'Content-Type': 'application/json', 'Idempotency-Key': 'key-0001-abcdef' };
     const alice = await submit(apiEvent({ headers, json: { document: 'a.pdf' } }), lambdaContext);
     const bobEvent = apiEvent({ headers, json: { document: 'a.pdf' } });
-    (bobEvent.requestContext.identity as { userArn: string }).userArn = 'arn:aws:iam::111111111111:user/bob';
+    bobEvent.requestContext.identity = { ...bobEvent.requestContext.identity, userArn: 'arn:aws:iam::111111111111:user/bob', caller: 'AIDABOB0000000000001' };
     const bob = await submit(bobEvent, lambdaContext);
     expect(body(bob).jobId).not.toBe(body(alice).jobId);
     expect(m.batch.commandCalls(SubmitJobCommand)).toHaveLength(2);
@@ -536,6 +540,7 @@ describe('GET /jobs/{jobId} (status handler)', () => {
     children: 2,
     chunkSize: 2,
     source: 'api',
+    owner: ALICE,
     createdAt: '2026-11-23T00:00:00.000Z',
     updatedAt: '2026-11-23T00:05:00.000Z',
     stoppedAt: '2026-11-23T00:05:00.000Z',
@@ -656,8 +661,8 @@ describe('POST /uploads (upload handler)', () => {
     const result = await upload(apiEvent({ path: '/uploads', json: { key: 'scan 1.pdf', contentType: 'application/pdf' } }));
     expect(result.statusCode).toBe(200);
     const reply = body(result);
-    expect(reply).toMatchObject({ success: true, key: 'uploads/scan 1.pdf', method: 'PUT', contentType: 'application/pdf', expiresIn: 900 });
-    expect(reply.uploadUrl).toMatch(new RegExp(`^https://${INPUT_BUCKET}\\.s3\\.us-east-1\\.amazonaws\\.com/uploads/scan%201\\.pdf\\?`));
+    expect(reply).toMatchObject({ success: true, key: `uploads/${ALICE}/scan 1.pdf`, method: 'PUT', contentType: 'application/pdf', expiresIn: 900 });
+    expect(reply.uploadUrl).toMatch(new RegExp(`^https://${INPUT_BUCKET}\\.s3\\.us-east-1\\.amazonaws\\.com/uploads/${ALICE}/scan%201\\.pdf\\?`));
   });
 
   test.each([
