@@ -78,8 +78,13 @@ function callerOf(event: APIGatewayProxyEvent, config: ProcessorConfig): string 
   return id;
 }
 
+/** What callers may name; without allowed prefixes, only their own uploads (the construct's default). */
 function inputAccessOf(config: ProcessorConfig): InputAccess {
-  return { uploadPrefix: config.uploadPrefix, allowedInputPrefixes: config.allowedInputPrefixes ?? [], callerScoped: config.callerScopedInput ?? false };
+  return {
+    uploadPrefix: config.uploadPrefix,
+    allowedInputPrefixes: config.allowedInputPrefixes ?? [],
+    callerScoped: config.callerScopedInput ?? false,
+  };
 }
 
 /**
@@ -88,7 +93,9 @@ function inputAccessOf(config: ProcessorConfig): InputAccess {
  * itself; the API's OPTIONS methods only answer the preflight (API Gateway developer guide, "CORS
  * for REST APIs in API Gateway": enabling CORS support for Lambda or HTTP proxy integrations).
  */
-export function corsHeaders(origins: readonly string[] | undefined, requestHeaders: APIGatewayProxyEvent['headers'] | undefined): { [name: string]: string } {
+export function corsHeaders(
+  origins: readonly string[] | undefined, requestHeaders: APIGatewayProxyEvent['headers'] | undefined,
+): { [name: string]: string } {
   if (!origins || origins.length === 0) return {};
   if (origins.includes('*')) return { 'Access-Control-Allow-Origin': '*' };
   const origin = header(requestHeaders, 'origin');

@@ -519,7 +519,10 @@ export interface UploadUrl {
   readonly expiresIn: number;
 }
 
-export async function createUploadUrl(s3: S3Client, config: ProcessorConfig, key: string, contentType: string, folder = config.uploadPrefix): Promise<UploadUrl> {
+/** A pre-signed PUT URL for `<folder><key>` (the API passes the caller's own upload folder). */
+export async function createUploadUrl(
+  s3: S3Client, config: ProcessorConfig, key: string, contentType: string, folder = config.uploadPrefix,
+): Promise<UploadUrl> {
   const fullKey = `${folder}${key}`;
   const put = new PutObjectCommand({ Bucket: config.inputBucket, Key: fullKey, ContentType: contentType });
   const uploadUrl = await getSignedUrl(s3, put, { expiresIn: config.presignSeconds });
