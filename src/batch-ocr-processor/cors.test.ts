@@ -11,11 +11,11 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ALICE, apiEvent, mockedClients, testConfig } from '../../test/helpers/batch-ocr-api';
-import { newTestStack } from '../../test/helpers/compliance';
 import { corsHeaders, createStatusHandler, createSubmitHandler, createUploadHandler } from './api';
 import { BatchOcrProcessor, BatchOcrProcessorProps } from './batch-ocr-processor';
 import type { ProcessorConfig } from './jobs';
+import { ALICE, apiEvent, mockedClients, testConfig } from '../../test/helpers/batch-ocr-api';
+import { newTestStack } from '../../test/helpers/compliance';
 
 const APP = 'https://app.example.com';
 const OTHER_APP = 'https://admin.example.com';
@@ -69,7 +69,8 @@ const calls: [string, number, Call][] = [
   ['POST /uploads invalid', 400, (config, origin) => createUploadHandler({ clients: mockedClients().clients, config })(fromOrigin(apiEvent({ path: '/uploads', json: { key: '/a.pdf' } }), origin))],
   ['any route without a caller identity', 403, (config, origin) => {
     const event = apiEvent({ path: '/uploads', json: { key: 'a.pdf' } });
-    return createUploadHandler({ clients: mockedClients().clients, config })(fromOrigin({ ...event, requestContext: { ...event.requestContext, identity: {} as any } }, origin));
+    const anonymous = { ...event, requestContext: { ...event.requestContext, identity: {} as any } };
+    return createUploadHandler({ clients: mockedClients().clients, config })(fromOrigin(anonymous, origin));
   }],
 ];
 
