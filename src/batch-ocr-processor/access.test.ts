@@ -8,20 +8,17 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { SubmitJobCommand } from '@aws-sdk/client-batch';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
 import { createS3IngestHandler, createStatusHandler, createSubmitHandler, createUploadHandler } from './api';
-import { ApiAuthorization, BatchOcrProcessor, BatchOcrProcessorProps } from './batch-ocr-processor';
+import { ApiAuthorization, BatchOcrProcessorProps } from './batch-ocr-processor';
 import type { ProcessorConfig } from './jobs';
 import { callerIdFrom, SYSTEM_OWNER } from './request';
 import {
-  ALICE, apiEvent, body, INPUT_BUCKET, inMemoryIdempotencyClient, MockedClients, mockedClients, testConfig,
+  ALICE, apiEvent, body, INPUT_BUCKET, inMemoryIdempotencyClient, MockedClients, mockedClients, synthProcessor, testConfig,
 } from '../../test/helpers/batch-ocr-api';
-import { newTestStack } from '../../test/helpers/compliance';
 
 const BOB = 'AIDABOB00000000000001';
 const jobId = '0b0e7c1e-1111-4222-8333-444455556666';
@@ -219,12 +216,7 @@ describe('documents a caller may name', () => {
 });
 
 describe('BatchOcrProcessor access props', () => {
-  const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/example/ocr-worker:1.0.0');
-  function synth(props: BatchOcrProcessorProps): Template {
-    const stack = newTestStack(new App());
-    new BatchOcrProcessor(stack, 'Ocr', { image, ...props });
-    return Template.fromStack(stack);
-  }
+  const synth = synthProcessor;
   /** The environment of the submit handler (the construct gives every handler the same). */
   function submitFunctionEnv(t: Template): { [name: string]: string } {
     const [fn] = Object.entries(t.findResources('AWS::Lambda::Function')).filter(([id]) => id.startsWith('OcrSubmit'));
@@ -242,10 +234,7 @@ describe('BatchOcrProcessor access props', () => {
   });
 
   test('GIVEN allowed prefixes on a shared bucket WHEN synthesized THEN the submit handler may read only the uploads and those prefixes', () => {
-    const stack = newTestStack(new App());
-    const inputBucket = s3.Bucket.fromBucketName(stack, 'Shared', 'shared-inbox');
-    new BatchOcrProcessor(stack, 'Ocr', { image, inputBucket, allowedInputPrefixes: ['ocr/'], callerScopedInput: true });
-    const t = Template.fromStack(stack);
+    const t = synth((stack) => ({ inputBucket: s3.Bucket.fromBucketName(stack, 'Shared', 'shared-inbox'), allowedInputPrefixes: ['ocr/'], callerScopedInput: true }));
     expect(submitFunctionEnv(t)).toMatchObject({ ALLOWED_INPUT_PREFIXES: '["ocr/"]', CALLER_SCOPED_INPUT: 'true' });
     const policies = Object.entries(t.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('OcrSubmitRole'));
     const objectResources = JSON.stringify(policies.map(([, p]: [string, any]) => p.Properties.PolicyDocument.Statement
@@ -256,10 +245,8 @@ describe('BatchOcrProcessor access props', () => {
   });
 
   test('GIVEN Cognito WHEN synthesized THEN the handlers read the caller from the token', () => {
-    const stack = newTestStack(new App());
-    const userPool = cognito.UserPool.fromUserPoolId(stack, 'Users', 'us-east-1_example');
-    new BatchOcrProcessor(stack, 'Ocr', { image, authorization: ApiAuthorization.COGNITO, userPool });
-    expect(submitFunctionEnv(Template.fromStack(stack)).API_AUTHORIZATION).toBe('COGNITO');
+    const t = synth((stack) => ({ authorization: ApiAuthorization.COGNITO, userPool: cognito.UserPool.fromUserPoolId(stack, 'Users', 'us-east-1_example') }));
+    expect(submitFunctionEnv(t).API_AUTHORIZATION).toBe('COGNITO');
   });
 
   test('GIVEN apiKeyRequired WHEN synthesized THEN the key meters callers on top of IAM authentication', () => {

@@ -7,15 +7,10 @@
 import { SubmitJobCommand } from '@aws-sdk/client-batch';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { corsHeaders, createStatusHandler, createSubmitHandler, createUploadHandler } from './api';
-import { BatchOcrProcessor, BatchOcrProcessorProps } from './batch-ocr-processor';
 import type { ProcessorConfig } from './jobs';
-import { ALICE, apiEvent, mockedClients, testConfig } from '../../test/helpers/batch-ocr-api';
-import { newTestStack } from '../../test/helpers/compliance';
+import { ALICE, apiEvent, mockedClients, synthProcessor, testConfig } from '../../test/helpers/batch-ocr-api';
 
 const APP = 'https://app.example.com';
 const OTHER_APP = 'https://admin.example.com';
@@ -116,12 +111,7 @@ describe('corsHeaders', () => {
 });
 
 describe('BatchOcrProcessor CORS props', () => {
-  const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/example/ocr-worker:1.0.0');
-  function synth(props: BatchOcrProcessorProps): Template {
-    const stack = newTestStack(new App());
-    new BatchOcrProcessor(stack, 'Ocr', { image, ...props });
-    return Template.fromStack(stack);
-  }
+  const synth = synthProcessor;
 
   test('GIVEN corsAllowOrigins WHEN synthesized THEN every API handler gets the origins in its environment', () => {
     const t = synth({ corsAllowOrigins: [APP, OTHER_APP] });

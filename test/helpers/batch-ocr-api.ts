@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /**
- * Shared fixtures of the BatchOcrProcessor handler tests (src/batch-ocr-processor/*.test.ts): the
- * handlers' config, mocked AWS clients, an in-memory idempotency table and API Gateway events.
+ * Shared fixtures of the BatchOcrProcessor tests (src/batch-ocr-processor/*.test.ts): the handlers'
+ * config, mocked AWS clients, an in-memory idempotency table, API Gateway events, and a quick synth.
  */
 import { BatchClient } from '@aws-sdk/client-batch';
 import {
@@ -11,8 +11,13 @@ import {
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { newTestStack } from './compliance';
+import { BatchOcrProcessor, BatchOcrProcessorProps } from '../../src/batch-ocr-processor/batch-ocr-processor';
 import type { Clients, ProcessorConfig } from '../../src/batch-ocr-processor/jobs';
 
 export const INPUT_BUCKET = 'ocr-input-bucket';
@@ -137,4 +142,15 @@ export function apiEvent(overrides: Partial<APIGatewayProxyEvent> & { json?: unk
 /** The parsed JSON body of a handler response. */
 export function body(result: { body: string }): any {
   return JSON.parse(result.body);
+}
+
+/**
+ * The template of a BatchOcrProcessor 'Ocr' on a registry image (nothing to build), without cdk-nag:
+ * for assertions on props and wiring. `props` may take the stack, to import resources into it.
+ */
+export function synthProcessor(props: BatchOcrProcessorProps | ((stack: Stack) => BatchOcrProcessorProps) = {}): Template {
+  const stack = newTestStack(new App());
+  const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/example/ocr-worker:1.0.0');
+  new BatchOcrProcessor(stack, 'Ocr', { image, ...(typeof props === 'function' ? props(stack) : props) });
+  return Template.fromStack(stack);
 }
