@@ -870,9 +870,9 @@ export class BatchOcrProcessor extends Construct {
   }
 
   /**
-   * Let a principal call the API (IAM authorization): submit jobs, read their status, ask for
-   * upload URLs. Submitting through the API (not Batch directly) keeps the job record that status
-   * is served from.
+   * Let a principal call the API (IAM authorization): submit jobs, read the status of the jobs it
+   * submitted (not other callers'), ask for upload URLs into its own upload folder. Submitting
+   * through the API (not Batch directly) keeps the job record that status is served from.
    */
   public grantSubmit(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
