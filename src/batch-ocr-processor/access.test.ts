@@ -14,7 +14,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
 import { createS3IngestHandler, createStatusHandler, createSubmitHandler, createUploadHandler } from './api';
 import { ApiAuthorization, BatchOcrProcessorProps } from './batch-ocr-processor';
-import type { ProcessorConfig } from './jobs';
+import { configFromEnv, ProcessorConfig } from './jobs';
 import { callerIdFrom, SYSTEM_OWNER } from './request';
 import {
   ALICE, apiEvent, body, INPUT_BUCKET, inMemoryIdempotencyClient, MockedClients, mockedClients, synthProcessor, testConfig,
@@ -247,6 +247,23 @@ describe('BatchOcrProcessor access props', () => {
   test('GIVEN Cognito WHEN synthesized THEN the handlers read the caller from the token', () => {
     const t = synth((stack) => ({ authorization: ApiAuthorization.COGNITO, userPool: cognito.UserPool.fromUserPoolId(stack, 'Users', 'us-east-1_example') }));
     expect(submitFunctionEnv(t).API_AUTHORIZATION).toBe('COGNITO');
+  });
+
+  test('GIVEN access and CORS props WHEN the handlers read the construct\'s environment THEN they enforce the same settings', () => {
+    const t = synth((stack) => ({
+      authorization: ApiAuthorization.COGNITO,
+      userPool: cognito.UserPool.fromUserPoolId(stack, 'Users', 'us-east-1_example'),
+      uploadPrefix: 'incoming/',
+      allowedInputPrefixes: ['ocr/', 'archive/'],
+      callerScopedInput: true,
+      corsAllowOrigins: ['https://app.example.com'],
+    }));
+    const env = submitFunctionEnv(t);
+    const names = ['UPLOAD_PREFIX', 'API_AUTHORIZATION', 'ALLOWED_INPUT_PREFIXES', 'CALLER_SCOPED_INPUT', 'CORS_ALLOW_ORIGINS'];
+    const config = configFromEnv({ OCR_INPUT_BUCKET: 'in', OCR_OUTPUT_BUCKET: 'out', JOB_TABLE_NAME: 'jobs', ...Object.fromEntries(names.map((n) => [n, env[n]])) });
+    expect(config).toMatchObject({
+      uploadPrefix: 'incoming/', callerAuth: 'COGNITO', allowedInputPrefixes: ['ocr/', 'archive/'], callerScopedInput: true, corsAllowOrigins: ['https://app.example.com'],
+    });
   });
 
   test('GIVEN apiKeyRequired WHEN synthesized THEN the key meters callers on top of IAM authentication', () => {
