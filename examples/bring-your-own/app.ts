@@ -51,6 +51,10 @@ export function buildApp(app: App): void {
     repository,
     imageTag: 'release-latest',
     encryptionKey: key,
+    // The inbox is shared with the rest of the organisation: API callers may only submit what they
+    // uploaded and what lies in their own folder under ocr/ (ocr/<caller-id>/...), nothing else.
+    allowedInputPrefixes: ['ocr/'],
+    callerScopedInput: true,
   });
   new EcrBatchAutoUpdater(stack, 'ImageUpdater', {
     repository,

@@ -5,146 +5,25 @@
  * persistence layer against an in-memory table.
  */
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { BatchClient, SubmitJobCommand } from '@aws-sdk/client-batch';
-import {
-  AttributeValue, ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { S3Client, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ListJobsCommand, SubmitJobCommand } from '@aws-sdk/client-batch';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import Ajv04 from 'ajv-draft-04';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import {
   createS3IngestHandler, createStateChangeHandler, createStatusHandler, createSubmitHandler, createUploadHandler,
   deterministicJobId, HandlerDeps, objectsOf,
 } from './api';
-import type { Clients, ProcessorConfig } from './jobs';
+import type { ProcessorConfig } from './jobs';
 import { submitRequestSchema, uploadRequestSchema, validateSubmitRequest } from './request';
+import {
+  ALICE, apiEvent, body, INPUT_BUCKET, inMemoryIdempotencyClient, MockedClients, mockedClients, OUTPUT_BUCKET, testConfig,
+} from '../../test/helpers/batch-ocr-api';
 
-
-export const INPUT_BUCKET = 'ocr-input-bucket';
-export const OUTPUT_BUCKET = 'ocr-output-bucket';
-
-export function testConfig(overrides: Partial<ProcessorConfig> = {}): ProcessorConfig {
-  return {
-    inputBucket: INPUT_BUCKET,
-    outputBucket: OUTPUT_BUCKET,
-    outputPrefix: 'results/',
-    jobTable: 'jobs',
-    jobQueue: 'arn:aws:batch:us-east-1:111111111111:job-queue/ocr',
-    jobDefinitionName: 'ocr-worker',
-    maxDocuments: 10_000,
-    documentsPerChild: 1,
-    maxDocumentBytes: 100 * 1024 * 1024,
-    defaultOptions: { languages: ['eng'], dpi: 300 },
-    recordTtlDays: 90,
-    presignSeconds: 900,
-    eventSource: 'cdk-ocr-constructs',
-    eventBusName: 'default',
-    uploadPrefix: 'uploads/',
-    ...overrides,
-  };
-}
-
-export interface MockedClients {
-  readonly clients: Clients;
-  readonly s3: AwsClientStub<S3Client>;
-  readonly batch: AwsClientStub<BatchClient>;
-  readonly ddb: AwsClientStub<DynamoDBDocumentClient>;
-  readonly events: AwsClientStub<EventBridgeClient>;
-}
-
-/** Fresh client instances, each with its own mock (instances, not classes: tests stay independent). */
-export function mockedClients(): MockedClients {
-  const credentials = { accessKeyId: 'AKIATEST', secretAccessKey: 'secret' };
-  const s3Client = new S3Client({ region: 'us-east-1', credentials });
-  const batchClient = new BatchClient({ region: 'us-east-1', credentials });
-  const ddbClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials }), { marshallOptions: { removeUndefinedValues: true } });
-  const eventsClient = new EventBridgeClient({ region: 'us-east-1', credentials });
-  return {
-    clients: { s3: s3Client, batch: batchClient, ddb: ddbClient, events: eventsClient },
-    s3: mockClient(s3Client),
-    batch: mockClient(batchClient),
-    ddb: mockClient(ddbClient),
-    events: mockClient(eventsClient),
-  };
-}
-
-/**
- * A DynamoDB client holding idempotency records in memory, with the conditional-put semantics
- * Powertools' DynamoDBPersistenceLayer relies on (existing unexpired record → conditional check
- * fails and returns the old item).
- */
-export function inMemoryIdempotencyClient(): { client: DynamoDBClient; items: Map<string, Record<string, AttributeValue>> } {
-  const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'secret' } });
-  const items = new Map<string, Record<string, AttributeValue>>();
-  const mock = mockClient(client);
-  mock.on(PutItemCommand).callsFake((input: { Item: Record<string, AttributeValue> }) => {
-    const id = input.Item.id.S!;
-    const existing = items.get(id);
-    if (existing) {
-      const expired = Number(existing.expiration?.N ?? 0) < Date.now() / 1000;
-      const inProgressExpired = existing.status?.S === 'INPROGRESS' && existing.in_progress_expiration !== undefined
-        && Number(existing.in_progress_expiration.N) < Date.now();
-      if (!expired && !inProgressExpired) {
-        throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: existing });
-      }
-    }
-    items.set(id, { ...input.Item });
-    return {};
-  });
-  mock.on(GetItemCommand).callsFake((input: { Key: Record<string, AttributeValue> }) => ({ Item: items.get(input.Key.id.S!) }));
-  type UpdateInput = { Key: Record<string, AttributeValue>; ExpressionAttributeValues: Record<string, AttributeValue> };
-  mock.on(UpdateItemCommand).callsFake((input: UpdateInput) => {
-    const item = items.get(input.Key.id.S!) ?? { id: input.Key.id };
-    const v = input.ExpressionAttributeValues;
-    item.expiration = v[':expiry'];
-    item.status = v[':status'];
-    if (v[':response_data']) item.data = v[':response_data'];
-    if (v[':validation_key']) item.validation = v[':validation_key'];
-    items.set(input.Key.id.S!, item);
-    return {};
-  });
-  mock.on(DeleteItemCommand).callsFake((input: { Key: Record<string, AttributeValue> }) => {
-    items.delete(input.Key.id.S!);
-    return {};
-  });
-  return { client, items };
-}
-
-/** An API Gateway proxy event as the REST API sends it. */
-export function apiEvent(overrides: Partial<APIGatewayProxyEvent> & { json?: unknown } = {}): APIGatewayProxyEvent {
-  const { json, ...rest } = overrides;
-  return {
-    body: json === undefined ? null : JSON.stringify(json),
-    headers: { 'Content-Type': 'application/json' },
-    multiValueHeaders: {},
-    httpMethod: 'POST',
-    isBase64Encoded: false,
-    path: '/jobs',
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    resource: '/jobs',
-    requestContext: {
-      requestId: 'req-1',
-      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
-      stage: 'v1',
-      identity: { userArn: 'arn:aws:iam::111111111111:user/alice' },
-    } as unknown as APIGatewayProxyEvent['requestContext'],
-    ...rest,
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Tests
 // ---------------------------------------------------------------------------------------------
-function body(result: { body: string }): any {
-  return JSON.parse(result.body);
-}
 
 /** The part of a GetObject body stream the handlers use. */
 function s3Body(text: string) {
@@ -470,13 +349,30 @@ describe('POST /jobs (submit handler)', () => {
     expect(m.batch.commandCalls(SubmitJobCommand)).toHaveLength(1);
   });
 
+  test('GIVEN a SubmitJob that timed out but was accepted WHEN the client retries with its Idempotency-Key THEN the same job id is looked up and no second job starts', async () => {
+    allKeysExist(m, ['a.pdf']);
+    const submit = createSubmitHandler(submitDeps(m));
+    const headers = { 'Content-Type': 'application/json', 'Idempotency-Key': 'key-0003-abcdef' };
+    m.batch.on(SubmitJobCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+    const first = await submit(apiEvent({ headers, json: { document: 'a.pdf' } }), lambdaContext);
+    expect(first.statusCode).toBeGreaterThanOrEqual(500);
+    const firstRecord = m.ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item).find((i) => i?.state === 'SUBMITTING');
+    // Batch did create the job: the retry finds it by name.
+    m.ddb.on(PutCommand).resolves({ Attributes: { ...firstRecord, state: 'SUBMIT_FAILED' } });
+    m.batch.on(ListJobsCommand).resolves({ jobSummaryList: [{ jobId: 'batch-1', jobName: firstRecord!.jobName, status: 'RUNNABLE' }] });
+    const retry = await submit(apiEvent({ headers, json: { document: 'a.pdf' } }), lambdaContext);
+    expect(retry.statusCode).toBe(202);
+    expect(body(retry).jobId).toBe(firstRecord!.jobId);
+    expect(m.batch.commandCalls(SubmitJobCommand)).toHaveLength(1);
+  });
+
   test('GIVEN the same Idempotency-Key from another caller WHEN submitted THEN it is a different request (keys are scoped per caller)', async () => {
     allKeysExist(m, ['a.pdf']);
     const submit = createSubmitHandler(submitDeps(m));
     const headers = { 'Content-Type': 'application/json', 'Idempotency-Key': 'key-0001-abcdef' };
     const alice = await submit(apiEvent({ headers, json: { document: 'a.pdf' } }), lambdaContext);
     const bobEvent = apiEvent({ headers, json: { document: 'a.pdf' } });
-    (bobEvent.requestContext.identity as { userArn: string }).userArn = 'arn:aws:iam::111111111111:user/bob';
+    bobEvent.requestContext.identity = { ...bobEvent.requestContext.identity, userArn: 'arn:aws:iam::111111111111:user/bob', caller: 'AIDABOB0000000000001' };
     const bob = await submit(bobEvent, lambdaContext);
     expect(body(bob).jobId).not.toBe(body(alice).jobId);
     expect(m.batch.commandCalls(SubmitJobCommand)).toHaveLength(2);
@@ -536,6 +432,7 @@ describe('GET /jobs/{jobId} (status handler)', () => {
     children: 2,
     chunkSize: 2,
     source: 'api',
+    owner: ALICE,
     createdAt: '2026-11-23T00:00:00.000Z',
     updatedAt: '2026-11-23T00:05:00.000Z',
     stoppedAt: '2026-11-23T00:05:00.000Z',
@@ -656,8 +553,8 @@ describe('POST /uploads (upload handler)', () => {
     const result = await upload(apiEvent({ path: '/uploads', json: { key: 'scan 1.pdf', contentType: 'application/pdf' } }));
     expect(result.statusCode).toBe(200);
     const reply = body(result);
-    expect(reply).toMatchObject({ success: true, key: 'uploads/scan 1.pdf', method: 'PUT', contentType: 'application/pdf', expiresIn: 900 });
-    expect(reply.uploadUrl).toMatch(new RegExp(`^https://${INPUT_BUCKET}\\.s3\\.us-east-1\\.amazonaws\\.com/uploads/scan%201\\.pdf\\?`));
+    expect(reply).toMatchObject({ success: true, key: `uploads/${ALICE}/scan 1.pdf`, method: 'PUT', contentType: 'application/pdf', expiresIn: 900 });
+    expect(reply.uploadUrl).toMatch(new RegExp(`^https://${INPUT_BUCKET}\\.s3\\.us-east-1\\.amazonaws\\.com/uploads/${ALICE}/scan%201\\.pdf\\?`));
   });
 
   test.each([

@@ -11,8 +11,8 @@ import {
   BatchJobStateChange, submitJob, SubmitResult,
 } from './jobs';
 import {
-  checkContentType, checkKey, header, LIMITS, parseJsonBody, RequestError, SubmitRequest, validateSubmitRequest,
-  validateUploadRequest,
+  callerIdFrom, checkContentType, checkDocumentAccess, checkKey, header, InputAccess, LIMITS, parseJsonBody, RequestError,
+  SubmitRequest, SYSTEM_OWNER, uploadFolderOf, validateSubmitRequest, validateUploadRequest,
 } from './request';
 
 /** The subset of a logger the handlers use (Powertools Logger in Lambda). */
@@ -67,11 +67,62 @@ function mapError(error: unknown, requestId: string | undefined, log: Log): APIG
   return errorResponse(500, 'INTERNAL_ERROR', 'Internal error; see the handler logs for this requestId', requestId);
 }
 
-/** Who is calling, so that idempotency keys of different callers never collide. */
-function callerOf(event: APIGatewayProxyEvent): string {
-  const ctx = event.requestContext;
-  const claims = (ctx?.authorizer as { claims?: { sub?: string } } | undefined)?.claims;
-  return ctx?.identity?.userArn ?? ctx?.identity?.apiKeyId ?? claims?.sub ?? 'anonymous';
+/**
+ * Who is calling: the owner of the jobs it submits, the folder of its uploads, the scope of its
+ * idempotency keys. API Gateway only invokes the handlers for authenticated callers, so a request
+ * without an identity is refused rather than given a shared one.
+ */
+function callerOf(event: APIGatewayProxyEvent, config: ProcessorConfig): string {
+  const id = callerIdFrom(config.callerAuth ?? 'IAM', event.requestContext);
+  if (id === undefined) throw new RequestError(403, 'NO_CALLER_IDENTITY', 'The request carries no authenticated caller identity');
+  return id;
+}
+
+/** What callers may name; without allowed prefixes, only their own uploads (the construct's default). */
+function inputAccessOf(config: ProcessorConfig): InputAccess {
+  return {
+    uploadPrefix: config.uploadPrefix,
+    allowedInputPrefixes: config.allowedInputPrefixes ?? [],
+    callerScoped: config.callerScopedInput ?? false,
+  };
+}
+
+/**
+ * CORS headers of an actual (not preflight) response, for a browser on an allowed origin. A Lambda
+ * proxy integration returns the function's headers as they are, so the function must add them
+ * itself; the API's OPTIONS methods only answer the preflight (API Gateway developer guide, "CORS
+ * for REST APIs in API Gateway": enabling CORS support for Lambda or HTTP proxy integrations).
+ */
+export function corsHeaders(
+  origins: readonly string[] | undefined, requestHeaders: APIGatewayProxyEvent['headers'] | undefined,
+): { [name: string]: string } {
+  if (!origins || origins.length === 0) return {};
+  if (origins.includes('*')) return { 'Access-Control-Allow-Origin': '*' };
+  const origin = header(requestHeaders, 'origin');
+  // The answer depends on the request's Origin, so shared caches must keep one copy per origin.
+  const vary = { Vary: 'Origin' };
+  return origin !== undefined && origins.includes(origin) ? { 'Access-Control-Allow-Origin': origin, ...vary } : vary;
+}
+
+type ApiHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult>;
+
+/** The frame of every API handler: any error in the one error shape, CORS headers on every response. */
+function apiHandler(
+  deps: HandlerDeps,
+  handle: (event: APIGatewayProxyEvent, context: Context | undefined) => Promise<APIGatewayProxyResult>,
+  onError: (error: unknown) => void = () => undefined,
+): ApiHandler {
+  const log = deps.log ?? silent;
+  return async (event, context) => {
+    let result: APIGatewayProxyResult;
+    try {
+      result = await handle(event, context);
+    } catch (error) {
+      onError(error);
+      result = mapError(error, event.requestContext?.requestId, log);
+    }
+    return { ...result, headers: { ...result.headers, ...corsHeaders(deps.config.corsAllowOrigins, event.headers) } };
+  };
 }
 
 function baseUrl(event: APIGatewayProxyEvent): string | undefined {
@@ -84,16 +135,19 @@ function baseUrl(event: APIGatewayProxyEvent): string | undefined {
 interface IdempotentSubmit {
   readonly idempotencyKey: string;
   readonly request: SubmitRequest;
+  readonly owner: string;
   readonly statusBaseUrl?: string;
 }
 
 /** `POST /jobs`. */
-export function createSubmitHandler(deps: HandlerDeps): (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult> {
+export function createSubmitHandler(deps: HandlerDeps): ApiHandler {
   const log = deps.log ?? silent;
   const metrics = deps.metrics ?? noMetrics;
-  const run = async (request: SubmitRequest, statusBaseUrl?: string): Promise<SubmitResult> => {
+  // With an Idempotency-Key the job id follows from it, so a retry after an ambiguous SubmitJob failure
+  // reuses the id, and submitJob finds the job Batch may have accepted instead of starting a second one.
+  const run = async (request: SubmitRequest, owner: string, statusBaseUrl?: string, jobId?: string): Promise<SubmitResult> => {
     await checkDocumentsExist(deps.clients.s3, deps.config, request.documents);
-    const result = await submitJob(deps.clients, deps.config, request, { source: 'api', statusBaseUrl });
+    const result = await submitJob(deps.clients, deps.config, request, { source: 'api', statusBaseUrl, owner, jobId });
     metrics.count('JobsSubmitted', 1);
     metrics.count('DocumentsSubmitted', request.documents.length);
     log.info('Job submitted', { jobId: result.jobId, documents: result.documentCount, arraySize: result.arraySize });
@@ -106,74 +160,65 @@ export function createSubmitHandler(deps: HandlerDeps): (event: APIGatewayProxyE
     expiresAfterSeconds: 24 * 3600,
   });
   const idempotentRun = deps.persistence
-    ? makeIdempotent(async (p: IdempotentSubmit) => run(p.request, p.statusBaseUrl), {
+    ? makeIdempotent(async (p: IdempotentSubmit) => run(p.request, p.owner, p.statusBaseUrl, deterministicJobId([p.idempotencyKey])), {
       persistenceStore: deps.persistence,
       config: idempotencyConfig,
     })
     : undefined;
 
-  return async (event, context) => {
-    const requestId = event.requestContext?.requestId;
-    try {
-      checkContentType(event.headers);
-      const body = parseJsonBody(event.body, event.isBase64Encoded, LIMITS.maxBodyBytes);
-      const request = validateSubmitRequest(
-        body, deps.config.inputBucket, deps.config.maxDocuments, deps.config.defaultOptions, deps.config.availableLanguages,
-      );
-      const clientKey = header(event.headers, 'idempotency-key');
-      let result: SubmitResult;
-      if (clientKey !== undefined) {
-        if (!/^[A-Za-z0-9_.:-]{8,128}$/.test(clientKey)) {
-          throw new RequestError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 8 to 128 letters, digits or _ . : - (a UUID is ideal)');
-        }
-        if (!idempotentRun) throw new Error('Idempotency is not configured');
-        if (context) idempotencyConfig.registerLambdaContext(context);
-        const idempotencyKey = createHash('sha256').update(`${callerOf(event)}\n${clientKey}`).digest('hex');
-        result = await idempotentRun({ idempotencyKey, request, statusBaseUrl: baseUrl(event) });
-      } else {
-        result = await run(request, baseUrl(event));
+  return apiHandler(deps, async (event, context) => {
+    const owner = callerOf(event, deps.config);
+    checkContentType(event.headers);
+    const body = parseJsonBody(event.body, event.isBase64Encoded, LIMITS.maxBodyBytes);
+    const request = validateSubmitRequest(
+      body, deps.config.inputBucket, deps.config.maxDocuments, deps.config.defaultOptions, deps.config.availableLanguages,
+    );
+    checkDocumentAccess(request.documents, inputAccessOf(deps.config), owner);
+    const clientKey = header(event.headers, 'idempotency-key');
+    let result: SubmitResult;
+    if (clientKey !== undefined) {
+      if (!/^[A-Za-z0-9_.:-]{8,128}$/.test(clientKey)) {
+        throw new RequestError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 8 to 128 letters, digits or _ . : - (a UUID is ideal)');
       }
-      return ok(202, result, { Location: result.statusUrl });
-    } catch (error) {
-      if (error instanceof RequestError) metrics.count('RequestsRejected', 1, { Code: error.code });
-      return mapError(error, requestId, log);
+      if (!idempotentRun) throw new Error('Idempotency is not configured');
+      if (context) idempotencyConfig.registerLambdaContext(context);
+      // Keys are scoped per caller: two callers never collide.
+      const idempotencyKey = createHash('sha256').update(`${owner}\n${clientKey}`).digest('hex');
+      result = await idempotentRun({ idempotencyKey, request, owner, statusBaseUrl: baseUrl(event) });
+    } else {
+      result = await run(request, owner, baseUrl(event));
     }
-  };
+    return ok(202, result, { Location: result.statusUrl });
+  }, (error) => {
+    if (error instanceof RequestError) metrics.count('RequestsRejected', 1, { Code: error.code });
+  });
 }
 
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** `GET /jobs/{jobId}`: read-only. */
-export function createStatusHandler(deps: HandlerDeps): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
-  const log = deps.log ?? silent;
-  return async (event) => {
-    const requestId = event.requestContext?.requestId;
-    try {
-      const jobId = event.pathParameters?.jobId;
-      if (!jobId || !JOB_ID.test(jobId)) throw new RequestError(400, 'INVALID_JOB_ID', 'jobId must be the UUID returned by POST /jobs');
-      const status = await getJobStatus(deps.clients, deps.config, jobId);
-      if (!status) throw new RequestError(404, 'JOB_NOT_FOUND', `No job '${jobId}' (job records expire with their results)`);
-      return ok(200, { success: true, ...status });
-    } catch (error) {
-      return mapError(error, requestId, log);
-    }
-  };
+/** `GET /jobs/{jobId}`: read-only; only the job's owner sees it (and its result URLs). */
+export function createStatusHandler(deps: HandlerDeps): ApiHandler {
+  return apiHandler(deps, async (event) => {
+    const owner = callerOf(event, deps.config);
+    const jobId = event.pathParameters?.jobId;
+    if (!jobId || !JOB_ID.test(jobId)) throw new RequestError(400, 'INVALID_JOB_ID', 'jobId must be the UUID returned by POST /jobs');
+    // Another caller's job answers exactly as a job that does not exist.
+    const status = await getJobStatus(deps.clients, deps.config, jobId, { owner });
+    if (!status) throw new RequestError(404, 'JOB_NOT_FOUND', `No job '${jobId}' (job records expire with their results)`);
+    return ok(200, { success: true, ...status });
+  });
 }
 
-/** `POST /uploads`: a pre-signed PUT URL into the input bucket. */
-export function createUploadHandler(deps: HandlerDeps): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
-  const log = deps.log ?? silent;
-  return async (event) => {
-    const requestId = event.requestContext?.requestId;
-    try {
-      checkContentType(event.headers);
-      const body = parseJsonBody(event.body, event.isBase64Encoded, 16 * 1024);
-      const { key, contentType } = validateUploadRequest(body, deps.config.inputBucket);
-      return ok(200, { success: true, ...(await createUploadUrl(deps.clients.s3, deps.config, key, contentType)) });
-    } catch (error) {
-      return mapError(error, requestId, log);
-    }
-  };
+/** `POST /uploads`: a pre-signed PUT URL into the caller's own upload folder of the input bucket. */
+export function createUploadHandler(deps: HandlerDeps): ApiHandler {
+  return apiHandler(deps, async (event) => {
+    const caller = callerOf(event, deps.config);
+    checkContentType(event.headers);
+    const body = parseJsonBody(event.body, event.isBase64Encoded, 16 * 1024);
+    const { key, contentType } = validateUploadRequest(body, deps.config.inputBucket);
+    const folder = uploadFolderOf(inputAccessOf(deps.config), caller);
+    return ok(200, { success: true, ...(await createUploadUrl(deps.clients.s3, deps.config, key, contentType, folder)) });
+  });
 }
 
 /** EventBridge "Batch Job State Change" of this construct's queue. */
@@ -247,7 +292,7 @@ export function createS3IngestHandler(deps: HandlerDeps): (event: SQSEvent) => P
     // The batch size of the event source is at most maxDocuments, so one job holds the batch.
     const jobId = deterministicJobId(event.Records.map((m) => m.messageId));
     try {
-      const result = await submitJob(deps.clients, deps.config, { documents: keys, options: deps.config.defaultOptions }, { source: 's3', jobId });
+      const result = await submitJob(deps.clients, deps.config, { documents: keys, options: deps.config.defaultOptions }, { source: 's3', jobId, owner: SYSTEM_OWNER });
       metrics.count('JobsSubmitted', 1);
       metrics.count('DocumentsSubmitted', keys.length);
       log.info('Job submitted from S3 events', { jobId: result.jobId, documents: keys.length });

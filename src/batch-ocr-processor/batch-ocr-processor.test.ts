@@ -265,7 +265,7 @@ describe('BatchOcrProcessor options', () => {
       const topic = new sns.Topic(stack, 'Alarms', { masterKey: key, enforceSSL: true });
       ocr = new BatchOcrProcessor(stack, 'Ocr', {
         encryptionKey: key,
-        authorization: ApiAuthorization.API_KEY,
+        apiKeyRequired: true,
         corsAllowOrigins: ['https://app.example.com'],
         s3Trigger: { prefix: 'inbox/', suffix: '.pdf', batchSize: 50, maxBatchingWindow: Duration.seconds(30) },
         lambdaVpc: true,
@@ -279,7 +279,8 @@ describe('BatchOcrProcessor options', () => {
     });
     t.resourceCountIs('AWS::ApiGateway::Account', 1);
     t.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: [Match.objectLike({ LoggingLevel: 'ERROR' })] });
-    t.resourcePropertiesCountIs('AWS::ApiGateway::Method', { ApiKeyRequired: true }, 3);
+    // API keys meter callers on top of IAM authentication; they never replace it.
+    t.resourcePropertiesCountIs('AWS::ApiGateway::Method', { ApiKeyRequired: true, AuthorizationType: 'AWS_IAM' }, 3);
     t.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
     t.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
     t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'OPTIONS' });

@@ -44,13 +44,14 @@ import { CostLineItem, NetworkCostEstimate } from '../cost-optimized-vpc/pricing
 
 const CONSTRUCT = 'BatchOcrProcessor';
 
-/** How API callers authenticate. */
+/**
+ * How API callers authenticate. The authenticated identity is also the owner of the jobs a caller
+ * submits: only the owner reads a job and its results.
+ */
 export enum ApiAuthorization {
-  /** AWS Signature Version 4 with IAM credentials (grant with `grantSubmit`). */
+  /** AWS Signature Version 4 with IAM credentials (grant with `grantSubmit`); the caller is the IAM user or role. */
   IAM = 'IAM',
-  /** An API key in the `x-api-key` header, with a usage plan (throttling and quota per key). */
-  API_KEY = 'API_KEY',
-  /** A JWT from a Cognito user pool (`userPool`). */
+  /** A JWT from a Cognito user pool (`userPool`); the caller is the token's `sub`. */
   COGNITO = 'COGNITO',
 }
 
@@ -176,8 +177,25 @@ export interface BatchOcrProcessorProps {
   readonly outputPrefix?: string;
   /** Results (and job records) expire after this long; created output bucket only. @default Duration.days(90) */
   readonly resultExpiration?: Duration;
-  /** Prefix under which `POST /uploads` URLs put documents, ending with '/'. @default 'uploads/' */
+  /**
+   * Prefix under which `POST /uploads` URLs put documents, ending with '/'. Each caller gets its own
+   * folder, `<uploadPrefix><caller-id>/`, that other callers can neither write to nor submit from.
+   * @default 'uploads/'
+   */
   readonly uploadPrefix?: string;
+  /**
+   * Prefixes of the input bucket that API callers may submit documents from, besides their own
+   * uploads; each ends with '/', or '' for the whole bucket (keys under `uploadPrefix` still belong
+   * to their uploader). A key outside them is refused with 403 before any S3 request.
+   * @default - none: callers submit only what they uploaded through `POST /uploads`
+   */
+  readonly allowedInputPrefixes?: string[];
+  /**
+   * Scope `allowedInputPrefixes` to each caller: a caller may only name keys under
+   * `<prefix><caller-id>/` of each prefix (e.g. `scans/AROAEXAMPLEID/` for the role with that unique id).
+   * @default false
+   */
+  readonly callerScopedInput?: boolean;
   /** Customer-managed key for buckets, tables, logs and queues. @default - AWS managed encryption */
   readonly encryptionKey?: kms.IKey;
   /** Removal policy of buckets and tables. @default RemovalPolicy.RETAIN */
@@ -186,10 +204,17 @@ export interface BatchOcrProcessorProps {
   readonly logRetention?: logs.RetentionDays;
 
   // ---------- API ----------
-  /** Authentication of the API. @default ApiAuthorization.IAM */
+  /** Authentication of the API; the authenticated caller owns the jobs it submits. @default ApiAuthorization.IAM */
   readonly authorization?: ApiAuthorization;
   /** User pool for ApiAuthorization.COGNITO. @default - none */
   readonly userPool?: cognito.IUserPool;
+  /**
+   * Also require an API key of the construct's usage plan (`x-api-key` header), to meter clients and
+   * throttle them per key. For metering only: callers still authenticate with `authorization`, and
+   * the key gives no access by itself (API Gateway advises against API keys for authentication).
+   * @default false
+   */
+  readonly apiKeyRequired?: boolean;
   /** Stage steady-state requests per second. @default 10 */
   readonly throttlingRateLimit?: number;
   /** Stage burst. @default 20 */
@@ -202,7 +227,11 @@ export interface BatchOcrProcessorProps {
   readonly apiGatewayCloudWatchRole?: ApiGatewayCloudWatchRole;
   /** Execution logging (ERROR level) on the stage; access logs are always on. @default true */
   readonly executionLogging?: boolean;
-  /** Origins allowed by CORS (seed 000 allowed '*'). @default - no CORS */
+  /**
+   * Origins whose browser apps may call the API (CORS): `https://host[:port]` each, or `['*']` for
+   * any. Preflights and every handler response (errors included) carry the CORS headers for an
+   * allowed origin. @default - no CORS
+   */
   readonly corsAllowOrigins?: string[];
   /** Make the API private, reachable only through these execute-api VPC endpoints. @default - a regional API */
   readonly privateApiEndpoints?: ec2.IInterfaceVpcEndpoint[];
@@ -307,9 +336,9 @@ export class BatchOcrProcessor extends Construct {
    * `ApiGatewayCloudWatchRole.EXISTING`). It is kept when the stack is deleted.
    */
   public readonly apiGatewayCloudWatchRole?: iam.IRole;
-  /** The API key (ApiAuthorization.API_KEY). */
+  /** The API key (with `apiKeyRequired`). */
   public readonly apiKey?: apigw.IApiKey;
-  /** The usage plan of the API key (ApiAuthorization.API_KEY). */
+  /** The usage plan of the API key (with `apiKeyRequired`). */
   public readonly usagePlan?: apigw.UsagePlan;
   /** Association of `webAclArn` with the stage. */
   public readonly webAclAssociation?: wafv2.CfnWebACLAssociation;
@@ -579,6 +608,9 @@ export class BatchOcrProcessor extends Construct {
 
     // ---------------- handlers ----------------
     const presignSeconds = (props.presignedUrlExpiry ?? Duration.minutes(15)).toSeconds();
+    const authorization = props.authorization ?? ApiAuthorization.IAM;
+    const uploadPrefix = props.uploadPrefix ?? 'uploads/';
+    const allowedInputPrefixes = props.allowedInputPrefixes ?? [];
     const handlerEnv: { [k: string]: string } = {
       POWERTOOLS_SERVICE_NAME: this.metricsService,
       METRICS_NAMESPACE: this.metricsNamespace,
@@ -597,8 +629,14 @@ export class BatchOcrProcessor extends Construct {
       OCR_DPI: environment.OCR_DPI,
       RECORD_TTL_DAYS: String(props.outputBucket ? 0 : Math.ceil(resultExpiration.toDays({ integral: false }))),
       PRESIGN_SECONDS: String(presignSeconds),
-      UPLOAD_PREFIX: props.uploadPrefix ?? 'uploads/',
+      UPLOAD_PREFIX: uploadPrefix,
+      // Who may do what through the API: see the "Who can do what" table of the docs.
+      API_AUTHORIZATION: authorization,
+      ALLOWED_INPUT_PREFIXES: JSON.stringify(allowedInputPrefixes),
+      CALLER_SCOPED_INPUT: String(props.callerScopedInput ?? false),
     };
+    // Lambda proxy integrations must add CORS headers to their own responses.
+    if (props.corsAllowOrigins) handlerEnv.CORS_ALLOW_ORIGINS = JSON.stringify(props.corsAllowOrigins);
     if (props.maxPagesPerDocument !== undefined) handlerEnv.OCR_MAX_PAGES = String(props.maxPagesPerDocument);
     // requests asking for other languages are refused (400), not left to fail in the job
     if (imageLanguages) handlerEnv.OCR_AVAILABLE_LANGUAGES = imageLanguages.join('+');
@@ -630,13 +668,14 @@ export class BatchOcrProcessor extends Construct {
     this.jobStateFunction = jobState.function;
 
     this.grantSubmitJob(submit.role);
-    this.inputBucket.grantRead(submit.role);
+    // The submit handler checks (HEAD/List) only what callers may name: uploads and the allowed prefixes.
+    for (const prefix of [uploadPrefix, ...allowedInputPrefixes]) this.inputBucket.grantRead(submit.role, `${prefix}*`);
     this.jobTable.grantReadWriteData(submit.role);
     this.idempotencyTable.grantReadWriteData(submit.role);
     this.outputBucket.grantPut(submit.role, `${this.outputPrefix}*`);
     this.jobTable.grantReadData(status.role);
     this.outputBucket.grantRead(status.role, `${this.outputPrefix}*`);
-    this.inputBucket.grantPut(upload.role, `${handlerEnv.UPLOAD_PREFIX}*`);
+    this.inputBucket.grantPut(upload.role, `${uploadPrefix}*`);
     this.jobTable.grantReadWriteData(jobState.role);
     this.outputBucket.grantRead(jobState.role, `${this.outputPrefix}*`);
     // An array job's progress is its parent's arrayProperties.statusSummary. DescribeJobs has no
@@ -712,7 +751,6 @@ export class BatchOcrProcessor extends Construct {
     }
 
     // ---------------- API ----------------
-    const authorization = props.authorization ?? ApiAuthorization.IAM;
     this.apiAccessLogGroup = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention, encryptionKey: key, removalPolicy: RemovalPolicy.DESTROY });
     const executionLogging = props.executionLogging ?? true;
     const isPrivate = (props.privateApiEndpoints ?? []).length > 0;
@@ -752,7 +790,7 @@ export class BatchOcrProcessor extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     }).role;
 
-    const methodAuth: apigw.MethodOptions = this.methodAuthorization(authorization, props.userPool);
+    const methodAuth: apigw.MethodOptions = { ...this.methodAuthorization(authorization, props.userPool), apiKeyRequired: props.apiKeyRequired };
     const validator = new apigw.RequestValidator(this, 'BodyValidator', { restApi: this.api, validateRequestBody: true, validateRequestParameters: true });
     const maxDocuments = props.maxDocumentsPerJob ?? LIMITS.maxArrayChildren;
     const submitModel = this.api.addModel('SubmitJobModel', { contentType: 'application/json', schema: toApiGatewaySchema(submitRequestSchema(maxDocuments)) });
@@ -767,7 +805,10 @@ export class BatchOcrProcessor extends Construct {
     this.api.root.addResource('uploads').addMethod('POST', new apigw.LambdaIntegration(upload.function), {
       ...methodAuth, requestValidator: validator, requestModels: { 'application/json': uploadModel },
     });
-    if (authorization === ApiAuthorization.API_KEY) {
+    if (props.apiKeyRequired) {
+      // For metering and per-client throttling only: every method still authenticates the caller
+      // (API Gateway developer guide, "Usage plans and API keys for REST APIs": don't use API keys
+      // for authentication or authorization).
       this.usagePlan = this.api.addUsagePlan('UsagePlan', {
         description: 'OCR API clients',
         throttle: { rateLimit: props.throttlingRateLimit ?? 10, burstLimit: props.throttlingBurstLimit ?? 20 },
@@ -842,9 +883,9 @@ export class BatchOcrProcessor extends Construct {
   }
 
   /**
-   * Let a principal call the API (IAM authorization): submit jobs, read their status, ask for
-   * upload URLs. Submitting through the API (not Batch directly) keeps the job record that status
-   * is served from.
+   * Let a principal call the API (IAM authorization): submit jobs, read the status of the jobs it
+   * submitted (not other callers'), ask for upload URLs into its own upload folder. Submitting
+   * through the API (not Batch directly) keeps the job record that status is served from.
    */
   public grantSubmit(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
@@ -988,7 +1029,10 @@ export class BatchOcrProcessor extends Construct {
     ];
     const input = arnOf(this.inputBucket);
     const output = arnOf(this.outputBucket);
-    if (input) findings.push(`Resource::${input}/*`, `Resource::${input}/${this.props.uploadPrefix ?? 'uploads/'}*`);
+    if (input) {
+      findings.push(`Resource::${input}/*`);
+      for (const prefix of [this.props.uploadPrefix ?? 'uploads/', ...(this.props.allowedInputPrefixes ?? [])]) findings.push(`Resource::${input}/${prefix}*`);
+    }
     if (output) findings.push(`Resource::${output}/${this.outputPrefix}*`);
     return findings;
   }
@@ -1005,8 +1049,6 @@ export class BatchOcrProcessor extends Construct {
 
   private methodAuthorization(authorization: ApiAuthorization, userPool?: cognito.IUserPool): apigw.MethodOptions {
     switch (authorization) {
-      case ApiAuthorization.API_KEY:
-        return { apiKeyRequired: true, authorizationType: apigw.AuthorizationType.NONE };
       case ApiAuthorization.COGNITO: {
         const authorizer = new apigw.CognitoUserPoolsAuthorizer(this, 'Authorizer', { cognitoUserPools: [userPool!] });
         return { authorizationType: apigw.AuthorizationType.COGNITO, authorizer };
@@ -1070,17 +1112,10 @@ export class BatchOcrProcessor extends Construct {
       );
     }
     acknowledgeNagFindings(stage, acks);
-    if (authorization !== ApiAuthorization.COGNITO) {
-      const how = authorization === ApiAuthorization.IAM ? 'IAM (SigV4) authorization' : 'API keys with a usage plan';
+    if (authorization === ApiAuthorization.IAM) {
       for (const method of this.api.methods) {
         if (method.httpMethod === 'OPTIONS') continue;
-        acknowledgeNagFindings(method, [{ ruleId: 'AwsSolutions-COG4', reason: `This OCR API method uses ${how}, chosen with the authorization prop; Cognito is one of the options.` }]);
-      }
-    }
-    if (authorization === ApiAuthorization.API_KEY) {
-      for (const method of this.api.methods) {
-        if (method.httpMethod === 'OPTIONS') continue;
-        acknowledgeNagFindings(method, [{ ruleId: 'AwsSolutions-APIG4', reason: 'This OCR API method requires an API key of the usage plan (authorization: API_KEY, chosen by the user).' }]);
+        acknowledgeNagFindings(method, [{ ruleId: 'AwsSolutions-COG4', reason: 'This OCR API method uses IAM (SigV4) authorization, chosen with the authorization prop; Cognito is one of the options.' }]);
       }
     }
     for (const method of this.api.methods) {
@@ -1195,9 +1230,16 @@ function validateProps(id: string, props: BatchOcrProcessorProps): void {
     check.check(props.ocrLanguages.length >= 1 && props.ocrLanguages.length <= LIMITS.maxLanguages, 'ocrLanguages', `must list 1 to ${LIMITS.maxLanguages} languages`);
     for (const l of props.ocrLanguages) check.check(/^[a-z]{3,}(_[a-z]+)*$/.test(l), 'ocrLanguages', `has '${l}', not a tesseract language code such as 'eng'`);
   }
+  const prefixPattern = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/$/;
   for (const [name, value] of [['outputPrefix', props.outputPrefix], ['uploadPrefix', props.uploadPrefix]] as const) {
-    if (value !== undefined) check.check(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/$/.test(value), name, `must be a relative prefix ending with '/', got '${value}'`);
+    if (value !== undefined) check.check(prefixPattern.test(value), name, `must be a relative prefix ending with '/', got '${value}'`);
   }
+  const uploadPrefix = props.uploadPrefix ?? 'uploads/';
+  for (const prefix of props.allowedInputPrefixes ?? []) {
+    check.check(prefix === '' || prefixPattern.test(prefix), 'allowedInputPrefixes', `must hold relative prefixes ending with '/' (or '' for the whole bucket), got '${prefix}'`);
+    check.check(!prefix.startsWith(uploadPrefix), 'allowedInputPrefixes', `has '${prefix}', inside 'uploadPrefix' ('${uploadPrefix}'), whose folders belong to their uploaders`);
+  }
+  check.check(!(props.callerScopedInput && (props.allowedInputPrefixes ?? []).length === 0), 'callerScopedInput', "needs 'allowedInputPrefixes' (uploads are always per caller)");
   if (props.resultExpiration) {
     check.check(!props.outputBucket, 'resultExpiration', "only applies to the created output bucket (set lifecycle rules on your own 'outputBucket')");
     check.integerInRange('resultExpiration', props.resultExpiration.toDays(), 1, 3650);
@@ -1209,6 +1251,11 @@ function validateProps(id: string, props: BatchOcrProcessorProps): void {
   check.integerInRange('throttlingBurstLimit', props.throttlingBurstLimit, 1, 5_000);
   if (props.presignedUrlExpiry) check.integerInRange('presignedUrlExpiry', props.presignedUrlExpiry.toSeconds(), 60, 43_200);
   check.check(!(props.corsAllowOrigins && props.corsAllowOrigins.length === 0), 'corsAllowOrigins', 'must list at least one origin');
+  for (const origin of props.corsAllowOrigins ?? []) {
+    // Browsers send Origin as scheme://host[:port], lower case, no path: the handlers compare it as is.
+    check.check(origin === '*' || /^https?:\/\/[a-z0-9.-]+(:[0-9]{1,5})?$/.test(origin), 'corsAllowOrigins', `has '${origin}', not an origin such as 'https://app.example.com' (scheme and host in lower case, no path)`);
+  }
+  check.check(!(props.corsAllowOrigins?.includes('*') && props.corsAllowOrigins.length > 1), 'corsAllowOrigins', "with '*' (any origin) must list nothing else");
   check.check(!(props.privateApiEndpoints && props.privateApiEndpoints.length === 0), 'privateApiEndpoints', 'must list at least one execute-api endpoint');
   if (props.s3Trigger) {
     check.integerInRange('s3Trigger.batchSize', props.s3Trigger.batchSize, 1, Math.min(10_000, props.maxDocumentsPerJob ?? LIMITS.maxArrayChildren));

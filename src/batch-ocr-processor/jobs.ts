@@ -12,7 +12,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { LIMITS, OcrRequestOptions, planJob, RequestError, SubmitRequest } from './request';
+import { CallerAuth, LIMITS, OcrRequestOptions, planJob, RequestError, SubmitRequest } from './request';
 
 /** Everything the handlers read from their environment. */
 export interface ProcessorConfig {
@@ -37,6 +37,14 @@ export interface ProcessorConfig {
   readonly eventSource: string;
   readonly eventBusName: string;
   readonly uploadPrefix: string;
+  /** How API callers authenticate, which decides where their id comes from. @default 'IAM' */
+  readonly callerAuth?: CallerAuth;
+  /** Prefixes of the input bucket every API caller may name ('' = the whole bucket). @default - only the caller's own uploads */
+  readonly allowedInputPrefixes?: string[];
+  /** Each caller may only name keys under `<prefix><caller-id>/` of `allowedInputPrefixes`. */
+  readonly callerScopedInput?: boolean;
+  /** Origins whose browsers may read the API's responses (CORS). @default - none */
+  readonly corsAllowOrigins?: string[];
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorConfig {
@@ -67,6 +75,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorCo
     eventSource: env.EVENT_SOURCE ?? 'cdk-ocr-constructs',
     eventBusName: env.EVENT_BUS_NAME ?? 'default',
     uploadPrefix: env.UPLOAD_PREFIX ?? 'uploads/',
+    callerAuth: env.API_AUTHORIZATION === 'COGNITO' ? 'COGNITO' : 'IAM',
+    allowedInputPrefixes: env.ALLOWED_INPUT_PREFIXES ? JSON.parse(env.ALLOWED_INPUT_PREFIXES) as string[] : [],
+    callerScopedInput: env.CALLER_SCOPED_INPUT === 'true',
+    corsAllowOrigins: env.CORS_ALLOW_ORIGINS ? JSON.parse(env.CORS_ALLOW_ORIGINS) as string[] : undefined,
   };
 }
 
@@ -118,6 +130,8 @@ export interface JobRecord {
   /** Array jobs: how many children are in each Batch state, as of `childStatesAt`. */
   readonly childStates?: ChildStates;
   readonly childStatesAt?: string;
+  /** Who submitted the job: the API caller's id, or SYSTEM_OWNER for the S3 trigger. Only the owner reads it through the API. */
+  readonly owner?: string;
 }
 
 /** What the API returns for a submitted job (the seed's reply shape, plus what a client needs next). */
@@ -235,7 +249,7 @@ function isThrottling(error: unknown): boolean {
  * SubmitJob payload, which is capped at 30 KiB), create the job record, then SubmitJob by job
  * definition NAME so the newest ACTIVE revision runs.
  */
-export async function submitJob(clients: Clients, config: ProcessorConfig, request: SubmitRequest, options: { source: 'api' | 's3'; statusBaseUrl?: string; now?: Date; jobId?: string }): Promise<SubmitResult> {
+export async function submitJob(clients: Clients, config: ProcessorConfig, request: SubmitRequest, options: { source: 'api' | 's3'; statusBaseUrl?: string; now?: Date; jobId?: string; owner?: string }): Promise<SubmitResult> {
   const now = options.now ?? new Date();
   const jobId = options.jobId ?? randomUUID();
   const jobName = jobNameOf(jobId);
@@ -288,14 +302,17 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     manifestKey,
     inputKey,
     expiresAt: ttl(config, now),
+    owner: options.owner,
   };
-  // A new job id, or a retry of a submission that reported a failure (S3 redeliveries reuse their id).
+  // A new job id, or a retry of a submission that reported a failure or never finished (a handler that
+  // timed out leaves SUBMITTING): S3 redeliveries and Idempotency-Key retries reuse their id, and only
+  // one of them runs at a time (SQS visibility, the idempotency record), so the lookup below decides.
   const previous = await clients.ddb.send(new PutCommand({
     TableName: config.jobTable,
     Item: record,
-    ConditionExpression: 'attribute_not_exists(jobId) OR #state = :submitFailed',
+    ConditionExpression: 'attribute_not_exists(jobId) OR #state IN (:submitFailed, :submitting)',
     ExpressionAttributeNames: { '#state': 'state' },
-    ExpressionAttributeValues: { ':submitFailed': 'SUBMIT_FAILED' },
+    ExpressionAttributeValues: { ':submitFailed': 'SUBMIT_FAILED', ':submitting': 'SUBMITTING' },
     ReturnValues: 'ALL_OLD',
   }));
   const resubmission = previous.Attributes !== undefined;
@@ -473,10 +490,12 @@ export async function aggregateSummaries(s3: S3Client, config: ProcessorConfig, 
  * record, so a 10,000-child job costs a handful of S3 reads here; a running job is added up live
  * from at most MAX_SUMMARIES_PER_REQUEST summaries (`countsComplete` says whether that was all).
  */
-export async function getJobStatus(clients: Pick<Clients, 's3' | 'ddb'>, config: ProcessorConfig, jobId: string): Promise<JobStatus | undefined> {
+export async function getJobStatus(clients: Pick<Clients, 's3' | 'ddb'>, config: ProcessorConfig, jobId: string, options: { owner?: string } = {}): Promise<JobStatus | undefined> {
   const got = await clients.ddb.send(new GetCommand({ TableName: config.jobTable, Key: { jobId }, ConsistentRead: true }));
   const record = got.Item as JobRecord | undefined;
   if (!record) return undefined;
+  // Another caller's job is "not found", like a job that does not exist: its existence is not revealed.
+  if (options.owner !== undefined && record.owner !== options.owner) return undefined;
 
   let counts: JobCounts;
   let summaries: WorkerSummary[];
@@ -552,8 +571,11 @@ export interface UploadUrl {
   readonly expiresIn: number;
 }
 
-export async function createUploadUrl(s3: S3Client, config: ProcessorConfig, key: string, contentType: string): Promise<UploadUrl> {
-  const fullKey = `${config.uploadPrefix}${key}`;
+/** A pre-signed PUT URL for `<folder><key>` (the API passes the caller's own upload folder). */
+export async function createUploadUrl(
+  s3: S3Client, config: ProcessorConfig, key: string, contentType: string, folder = config.uploadPrefix,
+): Promise<UploadUrl> {
+  const fullKey = `${folder}${key}`;
   const put = new PutObjectCommand({ Bucket: config.inputBucket, Key: fullKey, ContentType: contentType });
   const uploadUrl = await getSignedUrl(s3, put, { expiresIn: config.presignSeconds });
   return { uploadUrl, key: fullKey, method: 'PUT', contentType, expiresIn: config.presignSeconds };

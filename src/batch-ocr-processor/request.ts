@@ -279,3 +279,81 @@ export function planJob(documentCount: number, documentsPerChild: number): JobSh
   if (children === 1) return { kind: 'manifest', chunkSize, children: 1 };
   return { kind: 'array', chunkSize, children };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Access: who may name which keys of the input bucket
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Owner of the jobs the S3 trigger submits. Caller ids never contain this value's shape (IAM unique
+ * ids are upper-case letters and digits, Cognito subs are UUIDs), so no API caller owns these jobs.
+ */
+export const SYSTEM_OWNER = 'system:s3-trigger';
+
+/** How API callers authenticate (the construct's `authorization`): where their id comes from. */
+export type CallerAuth = 'IAM' | 'COGNITO';
+
+/**
+ * The caller's id from the authenticated identity API Gateway puts in the request context, or
+ * undefined when there is none. Ids are safe as one S3 key segment.
+ *
+ * - IAM: `identity.caller`, the unique id of the principal that signed the request (as the
+ *   `aws:userid` policy variable): `AIDA…` for an IAM user, the account id for the root user,
+ *   `account:name` for a federated user, `AROA…:session` for a role session — reduced to the role's
+ *   `AROA…`, because whoever assumes a role chooses the session name, so it cannot tell callers
+ *   apart. Unique ids, unlike ARNs, are not reused when a user or role is deleted and created again.
+ * - COGNITO: the `sub` claim of the user pool token (`authorizer.claims.sub`).
+ *
+ * Sources: API Gateway developer guide, "Variables for data transformations" (`$context.identity.caller`,
+ * `$context.authorizer.claims.property`); IAM user guide, "IAM policy elements: Variables and tags"
+ * (`aws:userid` values).
+ */
+export function callerIdFrom(auth: CallerAuth, requestContext: {
+  identity?: { caller?: string | null } | null;
+  authorizer?: { claims?: { sub?: unknown } } | null;
+} | undefined): string | undefined {
+  const raw = auth === 'COGNITO' ? requestContext?.authorizer?.claims?.sub : requestContext?.identity?.caller;
+  if (typeof raw !== 'string') return undefined;
+  const roleSession = /^(AROA[A-Z0-9]+):/.exec(raw);
+  const id = roleSession ? roleSession[1] : raw;
+  return /^[A-Za-z0-9_.@=,+:-]{1,128}$/.test(id) && id !== SYSTEM_OWNER ? id : undefined;
+}
+
+/** What a caller may name in `POST /jobs` (the construct's `allowedInputPrefixes` and `callerScopedInput`). */
+export interface InputAccess {
+  /** Prefix of `POST /uploads` objects, ending with '/'; each caller owns `<uploadPrefix><caller-id>/`. */
+  readonly uploadPrefix: string;
+  /** Prefixes every caller may name, each ending with '/' ('' = the whole bucket). */
+  readonly allowedInputPrefixes: readonly string[];
+  /** Each caller may only name keys under `<prefix><caller-id>/` of each allowed prefix. */
+  readonly callerScoped: boolean;
+}
+
+/** The upload folder of one caller: other callers can neither write nor name keys in it. */
+export function uploadFolderOf(access: Pick<InputAccess, 'uploadPrefix'>, callerId: string): string {
+  return `${access.uploadPrefix}${callerId}/`;
+}
+
+/** The key prefixes one caller may name: its own upload folder, then the allowed prefixes (scoped to the caller if so configured). */
+export function prefixesOf(access: InputAccess, callerId: string): string[] {
+  const allowed = access.allowedInputPrefixes.map((p) => (access.callerScoped ? `${p}${callerId}/` : p));
+  return [uploadFolderOf(access, callerId), ...allowed];
+}
+
+/**
+ * Refuse documents this caller may not name, before any S3 request: the answer is the same whether
+ * the key exists or not, so it reveals nothing about other callers' objects. Keys under the upload
+ * prefix belong to their uploader even when an allowed prefix (such as '' for the whole bucket)
+ * covers them.
+ */
+export function checkDocumentAccess(documents: readonly string[], access: InputAccess, callerId: string): void {
+  const own = uploadFolderOf(access, callerId);
+  const prefixes = prefixesOf(access, callerId);
+  const refused = documents.filter((key) => (key.startsWith(access.uploadPrefix)
+    ? !key.startsWith(own)
+    : !prefixes.some((p) => key.startsWith(p))));
+  if (refused.length === 0) return;
+  const shown = refused.slice(0, 5).map((k) => `'${k}'`).join(', ');
+  throw new RequestError(403, 'DOCUMENT_NOT_ALLOWED',
+    `${refused.length} document(s) outside the prefixes this caller may name (${prefixes.map((p) => `'${p}'`).join(', ')}): ${shown}${refused.length > 5 ? ', ...' : ''}`);
+}
