@@ -20,7 +20,7 @@ const SEED_ENDPOINTS = ['ecr.api', 'ecr.dkr', 'logs', 'ecs', 'ecs-agent', 'ecs-t
 const FARGATE_ENDPOINTS = ['ecr.api', 'ecr.dkr', 'logs'];
 
 const DESIGNS: Design[] = [
-  { name: 'Seed 000 design: 6 interface endpoints in every AZ (ECR API/Docker, Logs, ECS, ECS agent, ECS telemetry) + S3 gateway', estimate: (azs, gb) => NetworkPricing.estimate({ interfaceEndpoints: SEED_ENDPOINTS, endpointAzs: azs, gbProcessedPerMonth: gb }) },
+  { name: 'A common design: 6 interface endpoints in every AZ (ECR API/Docker, Logs, ECS, ECS agent, ECS telemetry) + S3 gateway', estimate: (azs, gb) => NetworkPricing.estimate({ interfaceEndpoints: SEED_ENDPOINTS, endpointAzs: azs, gbProcessedPerMonth: gb }) },
   { name: 'CostOptimizedVpc for Fargate (default): ECR API, ECR Docker, Logs in every AZ + S3 gateway', estimate: (azs, gb) => NetworkPricing.estimate({ interfaceEndpoints: FARGATE_ENDPOINTS, endpointAzs: azs, gbProcessedPerMonth: gb }) },
   { name: 'CostOptimizedVpc for Fargate, endpoints in one AZ (`EndpointPlacement.SINGLE_AZ`)', estimate: (_azs, gb) => NetworkPricing.estimate({ interfaceEndpoints: FARGATE_ENDPOINTS, endpointAzs: 1, gbProcessedPerMonth: gb }) },
   { name: 'NAT gateway in every AZ (high availability) + S3 gateway, no interface endpoints', estimate: (azs, gb) => NetworkPricing.estimate({ interfaceEndpoints: [], endpointAzs: 0, egress: EgressMode.NAT_GATEWAY, natGateways: azs, gbProcessedPerMonth: gb }) },

@@ -1,5 +1,5 @@
 /**
- * Seed 000 as constructs: OCR on AWS Batch (Fargate Spot) behind an API, in a VPC with no NAT gateway,
+ * OCR on AWS Batch (Fargate Spot) behind an API, in a VPC with no NAT gateway,
  * kept on the newest worker image and kept tidy.
  *
  * CostOptimizedVpc (Fargate endpoints only, priced per AZ) + BatchOcrProcessor (API Gateway, submit and
@@ -16,7 +16,7 @@ import { BatchOcrProcessor, CostOptimizedVpc, EcrBatchAutoUpdater, JobCleanup } 
 export function buildApp(app: App): void {
   const stack = new Stack(app, 'BatchOcr', {
     env: { account: process.env.CDK_DEFAULT_ACCOUNT ?? '111111111111', region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' },
-    description: 'cdk-ocr-constructs example: OCR on AWS Batch Fargate Spot behind an API (seed 000)',
+    description: 'cdk-ocr-constructs example: OCR on AWS Batch Fargate Spot behind an API',
   });
 
   const network = new CostOptimizedVpc(stack, 'Network', { maxAzs: 2 });
@@ -38,7 +38,7 @@ export function buildApp(app: App): void {
   });
 
 
-  // Seed 000's auto-cleanup, limited to what is worth cleaning: jobs stuck RUNNABLE (e.g. no Spot
+  // Automatic cleanup, limited to what is worth cleaning: jobs stuck RUNNABLE (e.g. no Spot
   // capacity) past the queue's own time limits, jobs running past their expected runtime, and old
   // job definition revisions beyond the newest five (the updater registers one per image).
   const cleanup = new JobCleanup(stack, 'Cleanup', {

@@ -17,7 +17,7 @@ import { CostOptimizedVpc, OcrServiceCluster, PullThroughCacheImage } from '../.
 export function buildApp(app: App): void {
   const stack = new Stack(app, 'OcrService', {
     env: { account: process.env.CDK_DEFAULT_ACCOUNT ?? '111111111111', region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' },
-    description: 'cdk-ocr-constructs example: OCR as an HTTP service on ECS Fargate (seeds 001, 003, 004)',
+    description: 'cdk-ocr-constructs example: OCR as an HTTP service on ECS Fargate',
   });
 
   const network = new CostOptimizedVpc(stack, 'Network', { maxAzs: 2 });

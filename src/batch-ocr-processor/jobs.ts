@@ -134,7 +134,7 @@ export interface JobRecord {
   readonly owner?: string;
 }
 
-/** What the API returns for a submitted job (the seed's reply shape, plus what a client needs next). */
+/** What the API returns for a submitted job (what a client needs next). */
 export interface SubmitResult {
   readonly success: true;
   readonly message: string;

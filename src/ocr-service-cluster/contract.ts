@@ -99,7 +99,7 @@ export class OcrServiceApi {
   public static readonly BUNDLED_IMAGE_COMMAND: string[] = [
     'node', '--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/service/main.ts',
   ];
-  /** Default container port (seed 001: `PORT`, default 8000). */
+  /** Default container port (`PORT`, default 8000). */
   public static readonly DEFAULT_PORT = 8000;
   /** Readiness: 200 only when the OCR workers are warm and the service is not shutting down. */
   public static readonly HEALTH_PATH = '/health';
@@ -108,7 +108,7 @@ export class OcrServiceApi {
 }
 
 /**
- * The one status vocabulary of a document's item. Seed 003's producers write lower-case
+ * The one status vocabulary of a document's item. Some producers write lower-case
  * `pending`; both sides read it as `PENDING`.
  */
 export enum OcrDocumentStatus {
@@ -142,7 +142,7 @@ export class OcrDocumentAttributes {
   public static readonly BUCKET = 'bucket';
   /** S3 object key of the source document in `bucket`. */
   public static readonly KEY = 'key';
-  /** `pdf`, `png`, `jpeg`, `tiff`, ... (seed 003); the service sniffs the content anyway. */
+  /** `pdf`, `png`, `jpeg`, `tiff`, ...; the service sniffs the content anyway. */
   public static readonly FILE_TYPE = 'file_type';
   /** SHA-256 hash of the document's bytes (part of the result cache key). */
   public static readonly CONTENT_SHA256 = 'content_sha256';
@@ -178,7 +178,7 @@ export class OcrDocumentAttributes {
 
 /** Helpers for the status vocabulary. */
 export class OcrDocumentStatuses {
-  /** The spellings of PENDING the stream filter accepts (seed 003 writes `pending`). */
+  /** The spellings of PENDING the stream filter accepts (producers may write `pending`). */
   public static readonly PENDING_SPELLINGS: string[] = ['PENDING', 'pending', 'Pending'];
 
   /**

@@ -1116,7 +1116,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       parallelizationFactor: 1,
       onFailure: new DocumentsBucketFailureDestination(this.documentsBucket, OcrServiceCluster.FAILED_HANDOFFS_PREFIX),
       filters: [
-        // New documents, as seed 003's producers insert them (`pending`) or in upper case.
+        // New documents, as producers insert them: lower-case `pending` or upper case.
         lambda.FilterCriteria.filter({
           eventName: lambda.FilterRule.isEqual('INSERT'),
           dynamodb: { NewImage: { [OcrDocumentAttributes.STATUS]: { S: pending } } },
@@ -1160,7 +1160,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     this.acknowledgeFindings(handler.role, !!props.encryptionKey);
   }
 
-  /** Let a producer submit documents the seed-003 way: upload under the uploads prefix and insert a PENDING item. */
+  /** Let a producer submit documents: upload under the uploads prefix and insert a PENDING item. */
   public grantSubmitDocuments(grantee: iam.IGrantable): iam.Grant {
     this.documentsBucket.grantPut(grantee, `${this.containerEnvironment[OcrServiceEnvironment.UPLOADS_PREFIX]}*`);
     // Items of a table with a customer-managed key are encrypted with the caller's permissions too.
@@ -1517,7 +1517,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
       if (this.tracingContainer) findings.push('Resource::*');
       acknowledgeNagFindings(taskPolicy, [{
         ruleId: 'AwsSolutions-IAM5',
-        reason: 'The OCR service reads documents at any key its producers name (seed 003 records carry their own key) and writes only under its uploads and results prefixes; it queries the indexes of its own status table; wildcard actions are the S3 read and multipart-upload families; X-Ray actions support no resource.',
+        reason: 'The OCR service reads documents at any key its producers name (their records carry their own key) and writes only under its uploads and results prefixes; it queries the indexes of its own status table; wildcard actions are the S3 read and multipart-upload families; X-Ray actions support no resource.',
         findings,
       }]);
     }

@@ -65,7 +65,7 @@ async function queryStatus(deps: SweepDependencies, status: string, limit: numbe
 
 function isStale(item: Item, cutoffMs: number): boolean {
   const updatedAt = item[A.UPDATED_AT];
-  // Seed 003's producers write no timestamp: such an item is as stale as it can be. A duplicate
+  // Simple producers write no timestamp: such an item is as stale as it can be. A duplicate
   // hand-off of a brand-new item is harmless (the service's conditional claim answers 409).
   if (typeof updatedAt !== 'string') return true;
   const t = Date.parse(updatedAt);

@@ -2,7 +2,7 @@
  * Stream handler of OcrServiceCluster: hands PENDING documents to the service.
  *
  * Invoked by the DynamoDB stream of the status table through an event source mapping whose
- * filter passes only (a) INSERTs whose status is PENDING (any case: seed 003 writes `pending`)
+ * filter passes only (a) INSERTs whose status is PENDING (any case: producers may write `pending`)
  * and (b) MODIFYs from PROCESSING back to PENDING (a task handing work back on SIGTERM, or the
  * sweep re-driving an expired claim). For each such record it calls the service's
  * `POST /process` with `{ record: { document_id, bucket, key, status: 'PENDING', file_type } }`.
@@ -23,7 +23,7 @@
 import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { OcrDocumentAttributes as A, OcrDocumentStatus, OcrDocumentStatuses, OcrServiceApi, OcrStreamHandlerEnvironment } from './contract';
 
-/** The body of `POST /process` (seed 003's shape). */
+/** The body of `POST /process`. */
 export interface ProcessRequest {
   readonly record: {
     readonly document_id: string;
@@ -83,7 +83,7 @@ export function processRequestOf(record: DynamoDBRecord): ProcessRequest | undef
       document_id: documentId,
       bucket: stringAttribute(image, A.BUCKET),
       key: stringAttribute(image, A.KEY),
-      // One vocabulary on the wire: the service never sees seed 003's lower-case spelling.
+      // One vocabulary on the wire: the service never sees the lower-case spelling.
       status: OcrDocumentStatus.PENDING,
       file_type: stringAttribute(image, A.FILE_TYPE),
     },

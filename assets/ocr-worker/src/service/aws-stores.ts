@@ -12,7 +12,7 @@ import {
   type ClaimOutcome, type ClaimRequest, type CompletionFields, type DocumentItem, type DocumentStore, type ResultStore, type StatusStore,
 } from './stores.ts';
 
-/** The spellings of PENDING a claim accepts (seed 003 producers write `pending`). */
+/** The spellings of PENDING a claim accepts (producers may write `pending`). */
 export const PENDING_SPELLINGS = ['PENDING', 'pending', 'Pending'] as const;
 
 function isConditionFailure(err: unknown): boolean {

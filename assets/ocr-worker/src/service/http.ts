@@ -4,8 +4,8 @@
  * gets 408 and its socket is closed, so a slow client only holds its own socket, never an OCR worker.
  *
  *   POST /extract            multipart (file + optional document_id, options) or JSON { bucket?, key, document_id?, options? } → 202
- *   POST /process            { record: { document_id, bucket, key, status, file_type } } (seed 003, stream hand-off) → 202 | 200
- *   GET  /check-status/{id}  status summary          GET /status/{id}  the same (seed 003)
+ *   POST /process            { record: { document_id, bucket, key, status, file_type } } (stream hand-off) → 202 | 200
+ *   GET  /check-status/{id}  status summary          GET /status/{id}  the same
  *   GET  /result/{id}        result JSON (200) | not ready (202)
  *   GET  /health             200 { status: 'ok', workers } when warm and not shutting down, else 503
  */

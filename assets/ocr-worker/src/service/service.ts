@@ -316,7 +316,7 @@ export class OcrService {
   }
 
   /**
-   * POST /process (seed 003, the stream hand-off): claims a PENDING item and processes it.
+   * POST /process (the stream hand-off): claims a PENDING item and processes it.
    * Returns the HTTP status with the body: 202 claimed, 200 already finished.
    */
   async processRecord(record: { document_id: string; bucket?: string; key?: string; file_type?: string }): Promise<{ httpStatus: number; body: Record<string, unknown> }> {

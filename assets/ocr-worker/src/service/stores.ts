@@ -9,7 +9,7 @@ import type { OcrResult } from '../result.ts';
 
 export type DocumentStatus = 'PENDING' | 'PROCESSING' | 'SUCCEEDED' | 'FAILED';
 
-/** Maps any spelling producers use (seed 003 writes `pending`) onto the status vocabulary. */
+/** Maps any spelling producers use (producers may write `pending`) onto the status vocabulary. */
 export function normalizeStatus(value: unknown): DocumentStatus | undefined {
   if (typeof value !== 'string') return undefined;
   const s = value.trim().toUpperCase();
