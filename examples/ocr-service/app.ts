@@ -24,7 +24,8 @@ export function buildApp(app: App): void {
 
   // The X-Ray daemon image through the account's ECR pull-through cache rule for public.ecr.aws
   // (prefix 'ecr-public'): tasks in private subnets without NAT reach ECR, not public registries.
-  // The execution role gets what a pull through the cache needs; the rule itself is an account setting.
+  // The execution role gets what a pull through the cache needs; the rule, and one first pull of the
+  // image from a network with internet access, are account prerequisites (docs/account-prerequisites.md).
   const xrayDaemon = PullThroughCacheImage.fromCache({ ecrRepositoryPrefix: 'ecr-public', upstreamRepository: 'xray/aws-xray-daemon', tag: '3.x' });
 
   new OcrServiceCluster(stack, 'Ocr', {

@@ -21,7 +21,7 @@ export interface AccountRoleEvent {
 export interface AccountRoleResponse {
   readonly PhysicalResourceId: string;
   readonly Data: {
-    /** The role the account uses after this call. */
+    /** The role the account uses after this call (empty on Delete, which reads nothing). */
     readonly CloudWatchRoleArn: string;
     /** 'set': this stack's role is now the account's; 'kept': the account already had one. */
     readonly Outcome: 'set' | 'kept' | 'unchanged';
@@ -51,13 +51,14 @@ export async function ensureAccountCloudWatchRole(
   client: APIGatewayClient, event: AccountRoleEvent, log: LogSink, options: AccountRoleOptions = {},
 ): Promise<AccountRoleResponse> {
   const physicalId = event.PhysicalResourceId ?? PHYSICAL_ID;
-  const account = await client.send(new GetAccountCommand({}));
-  const current = account.cloudwatchRoleArn ?? '';
   if (event.RequestType === 'Delete') {
     // Other APIs of the account may rely on the setting: it stays, and so does the (retained) role.
-    log.info('stack deleted: the account setting is left as it is', { cloudWatchRoleArn: current });
-    return { PhysicalResourceId: physicalId, Data: { CloudWatchRoleArn: current, Outcome: 'unchanged' } };
+    // Nothing is read either, so that a throttled API cannot hold up the stack's deletion.
+    log.info('stack deleted: the account setting is left as it is');
+    return { PhysicalResourceId: physicalId, Data: { CloudWatchRoleArn: '', Outcome: 'unchanged' } };
   }
+  const account = await client.send(new GetAccountCommand({}));
+  const current = account.cloudwatchRoleArn ?? '';
   if (current !== '') {
     log.info('the account already has an API Gateway CloudWatch role; left as it is', { cloudWatchRoleArn: current });
     return { PhysicalResourceId: physicalId, Data: { CloudWatchRoleArn: current, Outcome: 'kept' } };

@@ -38,10 +38,11 @@ describe('setting the account\'s API Gateway CloudWatch role where none is set',
     expect(apigw.commandCalls(UpdateAccountCommand)).toHaveLength(0);
   });
 
-  test('GIVEN the stack set the role WHEN the stack is deleted THEN the setting stays (other APIs of the account use it)', async () => {
-    apigw.on(GetAccountCommand).resolves({ cloudwatchRoleArn: ROLE });
+  test('GIVEN the stack set the role WHEN the stack is deleted THEN the setting stays (other APIs of the account use it), and nothing is called that could fail the deletion', async () => {
+    apigw.on(GetAccountCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
     const out = await ensureAccountCloudWatchRole(apigw as unknown as APIGatewayClient, event('Delete'), log, noWait);
     expect(out.Data.Outcome).toBe('unchanged');
+    expect(apigw.commandCalls(GetAccountCommand)).toHaveLength(0);
     expect(apigw.commandCalls(UpdateAccountCommand)).toHaveLength(0);
   });
 

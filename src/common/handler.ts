@@ -98,6 +98,9 @@ export function createHandler(scope: Construct, id: string, factory: HandlerFact
       retentionPeriod: Duration.days(14),
       removalPolicy,
     });
+    // Lambda sends failed events to the DLQ as the function's role: with a customer key, the role
+    // needs the key to encrypt them (aws-cdk-lib grants only sqs:SendMessage), or they are dropped.
+    if (options.encryptionKey) options.encryptionKey.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
     acknowledgeNagFindings(deadLetterQueue, [{
       ruleId: 'AwsSolutions-SQS3',
       reason: `This queue is the dead-letter queue of the ${options.purpose} handler; a DLQ of a DLQ would only move the same messages again.`,

@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { imagePullProblem, nonEcrRegistryOf, PullThroughCacheImage, subnetsWithoutInternet } from './image-pull';
@@ -64,6 +64,14 @@ describe('PullThroughCacheImage', () => {
         ]),
       },
     });
+  });
+
+  test('GIVEN a cached image THEN synth warns that its first pull needs a network with internet access', () => {
+    const s = stack();
+    new ecs.FargateTaskDefinition(s, 'Task').addContainer('Sidecar', {
+      image: PullThroughCacheImage.fromCache({ ecrRepositoryPrefix: 'ecr-public', upstreamRepository: 'xray/aws-xray-daemon', tag: '3.x' }),
+    });
+    Annotations.fromStack(s).hasWarning('*', Match.stringLikeRegexp('ecr-public/xray/aws-xray-daemon:3.x comes through an ECR pull-through cache. Its first pull must come from a network with internet access'));
   });
 
   test('GIVEN a prefix that is no repository name THEN it fails naming both props', () => {

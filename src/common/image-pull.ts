@@ -1,4 +1,4 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -30,7 +30,13 @@ export interface PullThroughCacheImageProps {
  * `ecr:CreateRepository` (the first pull creates the cache repository), all limited to the one cache
  * repository.
  *
+ * The very first pull of an image through the cache must come from a network with internet access:
+ * over ECR's interface VPC endpoints alone it fails, later pulls do not. Pull each image and tag once
+ * before tasks in subnets without NAT use it, e.g. `docker pull <account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<repository>:<tag>`
+ * from a workstation or AWS CloudShell; synth says so in a warning.
+ *
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html
+ * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html
  */
 export class PullThroughCacheImage extends ecs.ContainerImage {
   /** An image of an upstream registry, through the account's pull-through cache rule for it. */
@@ -62,6 +68,9 @@ export class PullThroughCacheImage extends ecs.ContainerImage {
     }));
     // GetAuthorizationToken supports no resource-level permissions.
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+    Annotations.of(containerDefinition).addWarningV2('cdk-ocr-constructs:pullThroughCacheFirstPull',
+      `${this.repositoryName}:${this.tag} comes through an ECR pull-through cache. Its first pull must come from a network with internet access `
+      + '(over ECR\'s VPC endpoints alone it fails): pull it once, e.g. with docker pull from a workstation or AWS CloudShell, before tasks in subnets without NAT start.');
     return { imageName: `${stack.account}.dkr.ecr.${stack.region}.${stack.urlSuffix}/${this.repositoryName}:${this.tag}` };
   }
 }

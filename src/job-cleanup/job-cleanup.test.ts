@@ -79,6 +79,21 @@ describe('JobCleanup', () => {
     });
   });
 
+  test('GIVEN a customer-managed key WHEN synthesized THEN the function\'s role may encrypt with it the failed events it sends to its KMS-encrypted dead-letter queue', () => {
+    const app = newTestApp({ nag: false });
+    const stack = newTestStack(app);
+    const { queue } = imported(stack);
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    const cleanup = new JobCleanup(stack, 'Cleanup', { jobQueues: [queue], encryptionKey: key });
+    const template = templateOf(app, stack);
+    const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] };
+    template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: keyArn });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(cleanup.function.role!.node.defaultChild as iam.CfnRole) }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: keyArn })]) },
+    });
+  });
+
   test('GIVEN defaults WHEN synthesized THEN it runs every 6 hours, async with a DLQ, with 24-hour thresholds and outputs the manual command', () => {
     const app = newTestApp({ nag: false });
     const stack = newTestStack(app);

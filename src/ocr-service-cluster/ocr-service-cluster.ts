@@ -124,8 +124,9 @@ export interface OcrServiceCacheOptions {
 export interface OcrServiceTracingOptions {
   /**
    * The sidecar image, from a registry the VPC reaches without NAT: your ECR repository or an ECR
-   * pull-through cache of `public.ecr.aws/xray/aws-xray-daemon`. Public registries are not
-   * reachable from private subnets without NAT.
+   * pull-through cache of `public.ecr.aws/xray/aws-xray-daemon` (`PullThroughCacheImage.fromCache()`,
+   * pulled once from a network with internet access first). Public registries are not reachable from
+   * private subnets without NAT.
    */
   readonly image: ecs.ContainerImage;
   /**
