@@ -581,7 +581,7 @@ export class BatchOcrProcessor extends Construct {
     // The image name the job definition renders (aws-batch binds the image when the container is created).
     const imageName = (container as unknown as { imageConfig?: ecs.ContainerImageConfig }).imageConfig?.imageName;
     const pullProblem = imageName ? imagePullProblem(imageName, subnetsWithoutInternet(this.vpc, subnets!)) : undefined;
-    if (pullProblem) new PropChecker('BatchOcrProcessor', id).fail('image', pullProblem);
+    if (pullProblem) new PropChecker(CONSTRUCT, id).fail('image', pullProblem);
     const executionPolicy = this.executionRole.node.tryFindChild('DefaultPolicy');
     if (executionPolicy) {
       acknowledgeNagFindings(executionPolicy, [{ ruleId: 'AwsSolutions-IAM5', reason: 'ecr:GetAuthorizationToken, which the task execution role needs to pull the worker image from ECR, supports only Resource *.', findings: ['Resource::*'] }]);

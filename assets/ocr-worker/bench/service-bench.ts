@@ -7,7 +7,6 @@
  *   3. distinct small PDFs end to end               (upload → SUCCEEDED through the engine)
  * Writes bench/service-results.json and bench/SERVICE-RESULTS.md. Loopback only.
  */
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,6 +14,7 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../src/paths.ts';
 import { availableCpus } from '../src/options.ts';
 import { textPdf } from '../test/helpers/pdfwriter.ts';
+import { spawnProcess, whenReady } from '../test/service/process.ts';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
@@ -25,30 +25,10 @@ const E2E_DOCUMENTS = Number(process.env.BENCH_SERVICE_DOCUMENTS ?? '60');
 const log = (s: string): void => { process.stderr.write(s + '\n'); };
 
 async function startService(): Promise<{ url: string; stop: () => Promise<number | null> }> {
-  const proc = spawn(join(PACKAGE_ROOT, 'node_modules', '.bin', 'node'), ['--disable-warning=ExperimentalWarning', join(PACKAGE_ROOT, 'src', 'service', 'main.ts')], {
-    cwd: PACKAGE_ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', OCR_WORKERS: String(WORKERS), OCR_SHUTDOWN_GRACE_SECONDS: '5', OCR_DATA_DIR: '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exit = new Promise<number | null>((resolve) => proc.once('exit', resolve));
-  const url = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    let port = 0;
-    proc.stdout!.on('data', (b: Buffer) => {
-      buf += b.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        let j: any;
-        try { j = JSON.parse(line); } catch { continue; }
-        if (j.msg === 'listening') port = j.port;
-        if (j.msg === 'ready') resolve(`http://127.0.0.1:${port}`);
-      }
-    });
-    void exit.then((code) => reject(new Error(`service exited (${code})`)));
-  });
-  return { url, stop: async () => { proc.kill('SIGTERM'); return exit; } };
+  // The service's own defaults, but for the worker count and a short drain; no data directory (memory store).
+  const service = spawnProcess({ OCR_WORKERS: String(WORKERS), OCR_SHUTDOWN_GRACE_SECONDS: '5', OCR_DATA_DIR: '' });
+  const url = await whenReady(service);
+  return { url, stop: async () => { service.proc.kill('SIGTERM'); return service.exit; } };
 }
 
 function multipart(bytes: Buffer, fileName: string): { body: Buffer; contentType: string } {

@@ -24,11 +24,18 @@ export interface ServiceProcess {
   kill(): Promise<void>;
 }
 
-/** Spawns the real entry point, without waiting for it; its log lines are collected into `lines`. */
-export function spawnService(env: Record<string, string> = {}): { proc: ChildProcess; lines: any[]; exit: Promise<number | null>; stderr: () => string } {
+/** The settings the tests run the service with unless they say otherwise: one OCR worker, short requests. */
+const TEST_DEFAULTS = { OCR_WORKERS: '1', OCR_REQUEST_TIMEOUT_SECONDS: '5' };
+
+/**
+ * Spawns the real entry point on a free loopback port, without waiting for it; its log lines are
+ * collected into `lines`. Only `env` and the port settings are added to this process's environment
+ * (the benchmark runs it with the service's own defaults).
+ */
+export function spawnProcess(env: Record<string, string> = {}): { proc: ChildProcess; lines: any[]; exit: Promise<number | null>; stderr: () => string } {
   const proc = spawn(join(PKG, 'node_modules', '.bin', 'node'), ['--disable-warning=ExperimentalWarning', join(PKG, 'src', 'service', 'main.ts')], {
     cwd: PKG,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', OCR_WORKERS: '1', OCR_REQUEST_TIMEOUT_SECONDS: '5', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: any[] = [];
@@ -48,17 +55,28 @@ export function spawnService(env: Record<string, string> = {}): { proc: ChildPro
   return { proc, lines, exit, stderr: () => err };
 }
 
+/** `spawnProcess` with the tests' defaults. */
+export function spawnService(env: Record<string, string> = {}): ReturnType<typeof spawnProcess> {
+  return spawnProcess({ ...TEST_DEFAULTS, ...env });
+}
+
+/** Resolves with the service's base URL once it listens and its OCR workers are warm; rejects if it exits first. */
+export function whenReady(service: Pick<ReturnType<typeof spawnProcess>, 'lines' | 'exit' | 'stderr'>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const poll = setInterval(() => {
+      const listening = service.lines.find((l) => l.msg === 'listening');
+      if (listening && service.lines.some((l) => l.msg === 'ready')) { clearInterval(poll); resolve(`http://127.0.0.1:${listening.port}`); }
+    }, 20);
+    void service.exit.then((code) => { clearInterval(poll); reject(new Error(`service exited early (${code}): ${JSON.stringify(service.lines)} ${service.stderr()}`)); });
+  });
+}
+
 /** Starts the service on a free loopback port and waits for 'ready' (workers warm). A new data directory unless OCR_DATA_DIR is given. */
 export async function startService(env: Record<string, string> = {}): Promise<ServiceProcess> {
   const dataDir = env.OCR_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'ocr-svc-'));
-  const { proc, lines, exit, stderr } = spawnService({ ...env, OCR_DATA_DIR: dataDir });
-  const url = await new Promise<string>((resolve, reject) => {
-    const poll = setInterval(() => {
-      const listening = lines.find((l) => l.msg === 'listening');
-      if (listening && lines.some((l) => l.msg === 'ready')) { clearInterval(poll); resolve(`http://127.0.0.1:${listening.port}`); }
-    }, 20);
-    void exit.then((code) => { clearInterval(poll); reject(new Error(`service exited early (${code}): ${JSON.stringify(lines)} ${stderr()}`)); });
-  });
+  const service = spawnService({ ...env, OCR_DATA_DIR: dataDir });
+  const { proc, lines, exit } = service;
+  const url = await whenReady(service);
   const kill = async (): Promise<void> => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     await exit;
