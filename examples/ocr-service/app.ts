@@ -1,5 +1,5 @@
 /**
- * Seeds 001, 003 and 004 as one construct: the OCR engine as an always-on HTTP service on ECS Fargate.
+ * The OCR engine as an always-on HTTP service on ECS Fargate.
  *
  * OcrServiceCluster in a CostOptimizedVpc: an internal ALB (health checks on /health, least outstanding
  * requests), Fargate tasks with Container Insights and CPU / request-count autoscaling (1..3, 2 desired),
