@@ -7,3 +7,4 @@ export * from './common/operations-props';
 export { OcrEngine, PdfRenderer } from './common/worker-image';
 export { PullThroughCacheImage } from './common/image-pull';
 export type { PullThroughCacheImageProps } from './common/image-pull';
+export type { HandlerProps, MonitoringProps, OcrWorkerProps } from './common/shared-props';

@@ -8,6 +8,7 @@ import { ApiAccountFunction } from './api-account-function';
 import { createHandler, HandlerSettings } from '../common/handler';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
 import { nagResourceFinding } from '../common/nag-findings';
+import { DEFAULT_LOG_RETENTION } from '../common/shared-props';
 
 /**
  * Who provides the API Gateway CloudWatch Logs role of the account and Region.
@@ -93,7 +94,7 @@ export class ApiLoggingRole extends Construct {
     role.grantPassRole(onEvent.role);
 
     const frameworkLogGroup = new logs.LogGroup(this, 'ProviderLogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      retention: props.logRetention ?? DEFAULT_LOG_RETENTION,
       encryptionKey: props.encryptionKey,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });

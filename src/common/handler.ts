@@ -8,6 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { allowCloudWatchLogsToUseKey } from './key-policy';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from './nag';
+import { DEFAULT_LOG_RETENTION } from './shared-props';
 
 /**
  * Settings every Lambda handler of the library shares. Constructs expose them as props
@@ -77,7 +78,7 @@ export function createHandler(scope: Construct, id: string, factory: HandlerFact
   // A log group with a KMS key deploys only if the key policy lets CloudWatch Logs use the key.
   if (options.encryptionKey) allowCloudWatchLogsToUseKey(scope, options.encryptionKey);
   const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
-    retention: options.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+    retention: options.logRetention ?? DEFAULT_LOG_RETENTION,
     encryptionKey: options.encryptionKey,
     removalPolicy,
   });

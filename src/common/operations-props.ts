@@ -1,15 +1,13 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import { HandlerProps, MonitoringProps } from './shared-props';
 
 /**
  * Settings shared by the operational constructs (EcrBatchAutoUpdater, JobCleanup): one Lambda handler
  * with its queues, log group and alarms.
  */
-export interface OperationalHandlerProps {
+export interface OperationalHandlerProps extends MonitoringProps, HandlerProps {
   /**
    * Customer-managed key for the construct's queues and the handler's log group. The key policy
    * gets a statement letting CloudWatch Logs of this account and Region use it.
@@ -22,16 +20,6 @@ export interface OperationalHandlerProps {
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
-   * Lambda instruction set.
-   * @default lambda.Architecture.ARM_64
-   */
-  readonly architecture?: lambda.Architecture;
-  /**
-   * Retention of the handler's log group.
-   * @default logs.RetentionDays.THREE_MONTHS
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
    * Run the handler in this VPC. It then needs a route (NAT or interface endpoints) to every service
    * it calls: see the construct's documentation for the list.
    * @default - outside any VPC
@@ -42,9 +30,4 @@ export interface OperationalHandlerProps {
    * @default - the VPC's private subnets
    */
   readonly lambdaVpcSubnets?: ec2.SubnetSelection;
-  /**
-   * Actions of the construct's alarms (e.g. an SNS topic action).
-   * @default - no actions; the alarms are visible in the console and on the dashboard widgets
-   */
-  readonly alarmActions?: cloudwatch.IAlarmAction[];
 }
