@@ -11,6 +11,7 @@ import { EgressMode, NetworkCostEstimate, NetworkPricing } from './pricing';
 import { PropChecker } from '../common/errors';
 import { allowCloudWatchLogsToUseKey } from '../common/key-policy';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
+import { DEFAULT_LOG_RETENTION } from '../common/shared-props';
 
 /** Where interface endpoints are placed. */
 export enum EndpointPlacement {
@@ -97,7 +98,7 @@ export interface CostOptimizedVpcProps {
   /** VPC flow logs to CloudWatch Logs. @default true for a new VPC, false for an existing one */
   readonly flowLogs?: boolean;
   /** Retention of the flow log group. @default logs.RetentionDays.ONE_YEAR */
-  readonly flowLogRetention?: logs.RetentionDays;
+  readonly logRetention?: logs.RetentionDays;
   /**
    * KMS key for the flow log group. Its key policy must allow the CloudWatch Logs service.
    * @default - a key is created, with rotation
@@ -232,7 +233,7 @@ export class CostOptimizedVpc extends Construct {
       this.encryptionKey = props.encryptionKey ?? this.createLogKey(props.removalPolicy ?? RemovalPolicy.RETAIN);
       allowCloudWatchLogsToUseKey(this, this.encryptionKey);
       this.flowLogGroup = new logs.LogGroup(this, 'FlowLogGroup', {
-        retention: props.flowLogRetention ?? logs.RetentionDays.ONE_YEAR,
+        retention: props.logRetention ?? DEFAULT_LOG_RETENTION,
         encryptionKey: this.encryptionKey,
         removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       });
