@@ -239,4 +239,12 @@ project.addTask('bench', {
   ],
 });
 
+// Handler bundles minified (smaller packages, faster cold starts), with names kept so that error
+// stacks in the handlers' logs stay readable. projen's lambda bundling options have no minify switch.
+for (const task of project.tasks.all.filter((t) => /^bundle:.*\.lambda$/.test(t.name))) {
+  task.steps.forEach((step, index) => {
+    if (step.execArgs?.[0] === 'esbuild') task.updateStep(index, { ...step, execArgs: [...step.execArgs, '--minify', '--keep-names'] });
+  });
+}
+
 project.synth();
