@@ -163,10 +163,15 @@ const workerTest = project.addTask('worker:test', {
 workerTest.prependSpawn(workerInstall);
 project.testTask.spawn(workerTest);
 
+// The local commands install the worker on first use only, so that later runs start at once.
+const installWorkerOnce = { exec: `[ -x ${WORKER}/node_modules/.bin/node ] || npm ci --prefix ${WORKER} --no-audit --no-fund` };
+project.addTask('serve', {
+  description: 'Run the OCR HTTP service locally (in-memory storage, no AWS): npm run serve, then http://127.0.0.1:8000',
+  steps: [installWorkerOnce, { exec: `npm --prefix ${WORKER} run serve` }],
+});
 project.addTask('ocr', {
   description: 'OCR local files with the worker engine: npm run ocr -- FILE...',
-  exec: `${WORKER}/bin/ocr`,
-  receiveArgs: true,
+  steps: [installWorkerOnce, { exec: `${WORKER}/bin/ocr`, receiveArgs: true }],
 });
 
 // --- Bindings: Python and Java source from jsii-pacmak (publishing needs PyPI/Maven Central). ---
@@ -180,7 +185,7 @@ const bindings = project.addTask('package:bindings', {
 });
 project.packageTask.spawn(bindings);
 
-// README TypeScript snippets must compile; jsii-rosetta also translates them to Python and Java.
+// README TypeScript snippets must compile (jsii-rosetta, strict); Construct Hub translates them itself.
 const rosetta = project.addTask('rosetta:check', {
   description: 'Compile every TypeScript snippet in README and API docs (jsii-rosetta, strict)',
   exec: 'jsii-rosetta extract --strict',
@@ -188,23 +193,15 @@ const rosetta = project.addTask('rosetta:check', {
 project.postCompileTask.spawn(rosetta);
 project.gitignore.exclude('.jsii.tabl.json');
 
-// --- Documentation generated from code (README sections between markers; tests check they are current). ---
-const docsReadme = project.addTask('docs:readme', {
-  description: 'Compose the README construct sections from docs/<construct>.md',
-  exec: 'ts-node --transpile-only build-tools/readme-sections.ts',
-});
+// --- Documentation generated from code (between markers in docs/; tests check they are current). ---
 project.addTask('docs:cost', {
-  description: 'Regenerate the network cost table (docs/cost-optimized-vpc.md, then README) from NetworkPricing',
-  steps: [{ exec: 'ts-node --transpile-only build-tools/cost-table.ts' }, { spawn: docsReadme.name }],
+  description: 'Regenerate the network cost table in docs/cost-optimized-vpc.md from NetworkPricing',
+  exec: 'ts-node --transpile-only build-tools/cost-table.ts',
 });
 
 project.addTask('docs:nag', {
-  description: 'Regenerate docs/nag-acknowledgements.json and the README table from the example apps',
+  description: 'Regenerate docs/nag-acknowledgements.json and the table in docs/compliance.md from the example apps',
   exec: 'ts-node --transpile-only build-tools/nag-acknowledgements.ts',
-});
-project.addTask('docs:snippets', {
-  description: 'Put jsii-rosetta\'s Python and Java translations of the README snippets into README (after compile)',
-  exec: 'ts-node --transpile-only build-tools/readme-snippets.ts',
 });
 project.addTask('docs:diagram', {
   description: 'Regenerate docs/architecture.png from the batch-ocr example (needs graphviz)',

@@ -1,7 +1,7 @@
 /**
- * Generates the README's network cost table from NetworkPricing (the same function the
+ * Generates the network cost table of docs/cost-optimized-vpc.md from NetworkPricing (the same function the
  * CostOptimizedVpc construct reports with), so the figures are never typed by hand.
- *   npx projen docs:cost      -> rewrites docs/cost-optimized-vpc.md between the markers (then docs:readme)
+ *   npx projen docs:cost      -> rewrites docs/cost-optimized-vpc.md between the markers
  *   renderCostTable() is also used by a test that checks the docs are up to date.
  */
 import * as fs from 'fs';

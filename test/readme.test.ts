@@ -1,51 +1,47 @@
+/**
+ * The README is the package's page on npm and Construct Hub: short, for users, and its commands work.
+ */
 import * as fs from 'fs';
 import * as path from 'path';
 import { COST_END, COST_START, renderCostTable } from '../build-tools/cost-table';
-import { composeSections, SECTIONS_END, SECTIONS_START } from '../build-tools/readme-sections';
-import { readTablet, translateReadme } from '../build-tools/readme-snippets';
 
-const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+const ROOT = path.join(__dirname, '..');
+const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const packageJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+
+/** The L3 constructs, each with its user documentation in docs/<kebab-case name>.md. */
+const CONSTRUCTS = ['BatchOcrProcessor', 'OcrServiceCluster', 'CostOptimizedVpc', 'EcrBatchAutoUpdater', 'JobCleanup'];
+const kebab = (name: string) => name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
 
 describe('README', () => {
-  test('GIVEN the cost table THEN it is what NetworkPricing generates today (run `npx projen docs:cost` if not)', () => {
-    const doc = fs.readFileSync(path.join(__dirname, '..', 'docs', 'cost-optimized-vpc.md'), 'utf8');
+  test('GIVEN the README THEN it stays a page for users: a few hundred lines, no per-construct reference', () => {
+    expect(readme.split('\n').length).toBeLessThanOrEqual(300);
+    expect(readme).toContain('npm install cdk-ocr-constructs');
+  });
+
+  test.each(CONSTRUCTS)('GIVEN %s THEN the constructs table names it and links its docs, which exist', (name) => {
+    const doc = `docs/${kebab(name)}.md`;
+    expect(readme).toMatch(new RegExp(`\\| \`${name}\` \\|.*\\(${doc.replace('.', '\\.')}\\) \\|`));
+    expect(fs.existsSync(path.join(ROOT, doc))).toBe(true);
+  });
+
+  test('GIVEN the fresh-clone commands THEN .ci/run runs both exactly as written', () => {
+    const ci = fs.readFileSync(path.join(ROOT, '.ci', 'run'), 'utf8');
+    for (const command of ['npm ci && npx projen build', 'npm ci && npm run demo']) {
+      expect(readme).toContain(command);
+      expect(ci).toMatch(new RegExp(`(^|[(&;] *)${command.replace(/[.&]/g, '\\$&')}\\)?$`, 'm'));
+    }
+  });
+
+  test('GIVEN every `npm run <script>` in the README THEN package.json has that script', () => {
+    const scripts = [...readme.matchAll(/npm run ([a-z:-]+)/g)].map((m) => m[1]);
+    expect(scripts).toEqual(expect.arrayContaining(['demo', 'ocr', 'serve']));
+    for (const script of scripts) expect(Object.keys(packageJson.scripts)).toContain(script);
+  });
+
+  test('GIVEN the network cost table THEN it is what NetworkPricing generates today (run `npx projen docs:cost` if not)', () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs', 'cost-optimized-vpc.md'), 'utf8');
     const section = doc.slice(doc.indexOf(COST_START) + COST_START.length, doc.indexOf(COST_END)).trim();
     expect(section).toEqual(renderCostTable().trim());
-  });
-
-  test('GIVEN the construct sections THEN they are docs/<construct>.md (run `npx projen docs:readme` if not)', () => {
-    const section = readme.slice(readme.indexOf(SECTIONS_START) + SECTIONS_START.length, readme.indexOf(SECTIONS_END)).trim();
-    expect(section).toEqual(translateReadme(composeSections(), readTablet()).trim());
-    expect(section).toContain('## CostOptimizedVpc');
-    expect(section).toContain('## BatchOcrProcessor');
-  });
-
-  test('GIVEN the TypeScript snippets THEN their Python and Java translations are jsii-rosetta\'s current ones (run `npx projen docs:snippets` if not)', () => {
-    // .jsii.tabl.json is written by `jsii-rosetta extract --strict` in post-compile, which also fails on a snippet that does not compile.
-    expect(readme).toContain('```python');
-    expect(translateReadme(readme, readTablet())).toEqual(readme);
-  });
-
-  test('GIVEN the benchmark table THEN it is the committed result of `npm run bench` (assets/ocr-worker/bench/RESULTS.md)', () => {
-    const results = fs.readFileSync(path.join(__dirname, '..', 'assets', 'ocr-worker', 'bench', 'RESULTS.md'), 'utf8');
-    const table = results.slice(results.indexOf('Measured ')).trim();
-    const section = readme.slice(readme.indexOf('<!-- bench:start -->') + '<!-- bench:start -->'.length, readme.indexOf('<!-- bench:end -->')).trim();
-    expect(section).toEqual(table);
-    expect(section).toMatch(/\| OCR pages\/minute \|/);
-  });
-
-  test('GIVEN the service load-test table THEN it is the committed result of `npm run bench:service` (bench/SERVICE-RESULTS.md)', () => {
-    const results = fs.readFileSync(path.join(__dirname, '..', 'assets', 'ocr-worker', 'bench', 'SERVICE-RESULTS.md'), 'utf8');
-    const body = results.split('\n').slice(2).join('\n').trim();
-    const section = readme.slice(readme.indexOf('<!-- bench-service:start -->') + '<!-- bench-service:start -->'.length, readme.indexOf('<!-- bench-service:end -->')).trim();
-    expect(section).toEqual(body);
-    expect(section).toMatch(/GET \/health/);
-  });
-
-  test('GIVEN the quick start THEN .ci/run runs exactly its test command', () => {
-    const ci = fs.readFileSync(path.join(__dirname, '..', '.ci', 'run'), 'utf8');
-    const testCommand = 'npm ci && npx projen build';
-    expect(readme).toContain(testCommand);
-    expect(ci.split('\n').map((l) => l.trim())).toContain(testCommand);
   });
 });
