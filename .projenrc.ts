@@ -88,6 +88,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Compliance harness: both cdk-nag majors side by side, as users run either.
     'cdk-nag@^3.0.2',
     'cdk-nag-v2@npm:cdk-nag@^2.38.2',
+    // AWS Control Tower's proactive controls as cfn-guard rules (offline, at synth).
+    '@cdklabs/cdk-validator-cfnguard@^0.0.62',
     // Handler libraries are bundled by esbuild; @aws-sdk/* is provided by the Lambda runtime.
     '@aws-sdk/client-api-gateway',
     '@aws-sdk/credential-providers',
