@@ -93,3 +93,20 @@ export function allowEventBridgeToUseKey(scope: Construct, key: kms.IKey): void 
     without: 'EventBridge cannot deliver to queues encrypted with it (rule targets and their dead-letter queues), and those events are lost,',
   });
 }
+
+/**
+ * Deny `kms:CreateGrant` on a key the library creates unless the grant is for an AWS resource or the
+ * caller is an AWS service: services that encrypt for the workload (CloudWatch Logs, or EBS and RDS
+ * through grants) keep working, while nobody can hand the key to an arbitrary principal through a
+ * grant. AWS Control Tower's proactive control CT.KMS.PR.3 refuses keys without this statement.
+ */
+export function limitGrantsToAwsServices(key: kms.Key): void {
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'DenyGrantsExceptForAwsServices',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:CreateGrant'],
+    resources: ['*'],
+    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+  }));
+}

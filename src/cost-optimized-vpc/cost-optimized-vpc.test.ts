@@ -152,6 +152,22 @@ describe('CostOptimizedVpc security settings', () => {
     t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
+  test('GIVEN the flow-log key THEN only AWS services, or grants for AWS resources, may create grants on it', () => {
+    const t = build().template();
+    t.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([{
+          Sid: 'DenyGrantsExceptForAwsServices',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 'kms:CreateGrant',
+          Resource: '*',
+          Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+        }]),
+      },
+    });
+  });
+
   test('GIVEN allowed buckets THEN the S3 gateway policy still allows the ECR image-layer bucket', () => {
     const app = newTestApp({ nag: false });
     const stack = newTestStack(app);

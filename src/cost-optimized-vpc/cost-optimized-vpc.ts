@@ -9,7 +9,7 @@ import { ExplicitSubnetCidrs, cidrContains, cidrsOverlap, parseCidr } from './ci
 import { EndpointRequirement, endpointsForWorkload, GATEWAY_SERVICES, knownInterfaceServices } from './endpoints';
 import { EgressMode, NetworkCostEstimate, NetworkPricing } from './pricing';
 import { PropChecker } from '../common/errors';
-import { allowCloudWatchLogsToUseKey } from '../common/key-policy';
+import { allowCloudWatchLogsToUseKey, limitGrantsToAwsServices } from '../common/key-policy';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
 import { DEFAULT_LOG_RETENTION } from '../common/shared-props';
 
@@ -381,6 +381,7 @@ export class CostOptimizedVpc extends Construct {
       removalPolicy,
     });
     allowCloudWatchLogsToUseKey(this, key);
+    limitGrantsToAwsServices(key);
     return key;
   }
 }
