@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { createDeadLetterQueue } from './dead-letter-queue';
 import { allowCloudWatchLogsToUseKey } from './key-policy';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from './nag';
 import { DEFAULT_LOG_RETENTION } from './shared-props';
@@ -92,20 +93,12 @@ export function createHandler(scope: Construct, id: string, factory: HandlerFact
 
   let deadLetterQueue: sqs.Queue | undefined;
   if (options.invocation === 'async') {
-    deadLetterQueue = new sqs.Queue(scope, `${id}DeadLetterQueue`, {
-      encryption: options.encryptionKey ? sqs.QueueEncryption.KMS : sqs.QueueEncryption.SQS_MANAGED,
-      encryptionMasterKey: options.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy,
+    deadLetterQueue = createDeadLetterQueue(scope, `${id}DeadLetterQueue`, {
+      deadLetterOf: `the ${options.purpose} handler`, encryptionKey: options.encryptionKey, removalPolicy,
     });
     // Lambda sends failed events to the DLQ as the function's role: with a customer key, the role
     // needs the key to encrypt them (aws-cdk-lib grants only sqs:SendMessage), or they are dropped.
     if (options.encryptionKey) options.encryptionKey.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
-    acknowledgeNagFindings(deadLetterQueue, [{
-      ruleId: 'AwsSolutions-SQS3',
-      reason: `This queue is the dead-letter queue of the ${options.purpose} handler; a DLQ of a DLQ would only move the same messages again.`,
-    }]);
   }
 
   if (options.vpc) {

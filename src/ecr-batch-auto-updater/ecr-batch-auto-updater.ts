@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { UpdaterFunction } from './updater-function';
+import { createDeadLetterQueue } from '../common/dead-letter-queue';
 import { PropChecker } from '../common/errors';
 import { createHandler, stackArn } from '../common/handler';
 import { allowCloudWatchLogsToUseKey, allowEventBridgeToUseKey } from '../common/key-policy';
@@ -143,17 +144,9 @@ export class EcrBatchAutoUpdater extends Construct {
     const queueEncryption = props.encryptionKey
       ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
       : { encryption: sqs.QueueEncryption.SQS_MANAGED };
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      fifo: true,
-      ...queueEncryption,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy,
+    this.deadLetterQueue = createDeadLetterQueue(this, 'DeadLetterQueue', {
+      deadLetterOf: 'the ECR-to-Batch update queue', encryptionKey: props.encryptionKey, removalPolicy, fifo: true,
     });
-    acknowledgeNagFindings(this.deadLetterQueue, [{
-      ruleId: 'AwsSolutions-SQS3',
-      reason: 'This FIFO queue is the dead-letter queue of the ECR-to-Batch update queue; a DLQ of a DLQ would only move the same failed updates again.',
-    }]);
     this.queue = new sqs.Queue(this, 'UpdateQueue', {
       fifo: true,
       // EventBridge event ids make redeliveries identical, so content-based deduplication drops them.
