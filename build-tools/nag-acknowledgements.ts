@@ -3,7 +3,7 @@
  *
  * Built by synthesizing every example app (the configurations users copy) and reading the `cdk_nag`
  * metadata each construct put on its own resources. `npx projen docs:nag` rewrites
- * docs/nag-acknowledgements.json and the table in docs/compliance.md; test/examples.test.ts asserts both are current.
+ * docs/nag-acknowledgements.json and the tables in docs/compliance.md (with the Control Tower table); test/examples.test.ts asserts both are current.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -94,6 +94,9 @@ if (require.main === module) {
   const rows = currentAcknowledgements();
   fs.mkdirSync(path.dirname(ACKS_FILE), { recursive: true });
   fs.writeFileSync(ACKS_FILE, JSON.stringify(rows, null, 2) + '\n');
-  fs.writeFileSync(COMPLIANCE_DOC, replaceBetween(fs.readFileSync(COMPLIANCE_DOC, 'utf8'), ACKS_START, ACKS_END, renderAcknowledgements(rows)));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { CT_END, CT_START, renderControlTowerTable } = require('./control-tower') as typeof import('./control-tower');
+  const doc = replaceBetween(fs.readFileSync(COMPLIANCE_DOC, 'utf8'), ACKS_START, ACKS_END, renderAcknowledgements(rows));
+  fs.writeFileSync(COMPLIANCE_DOC, replaceBetween(doc, CT_START, CT_END, renderControlTowerTable()));
   console.log(`${rows.length} acknowledgements written to ${path.relative(ROOT, ACKS_FILE)} and ${path.relative(ROOT, COMPLIANCE_DOC)}`);
 }
