@@ -17,7 +17,8 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { newTestStack } from './compliance';
-import { BatchOcrProcessor, BatchOcrProcessorProps } from '../../src/batch-ocr-processor/batch-ocr-processor';
+import { BatchOcrProcessor } from '../../src/batch-ocr-processor/batch-ocr-processor';
+import { BatchOcrProcessorProps } from '../../src/batch-ocr-processor/props';
 import type { Clients, ProcessorConfig } from '../../src/batch-ocr-processor/jobs';
 
 export const INPUT_BUCKET = 'ocr-input-bucket';
