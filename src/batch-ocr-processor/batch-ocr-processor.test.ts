@@ -18,8 +18,8 @@ import { bundledWorkerLanguages, OcrEngine, PdfRenderer, WORKER_DIRECTORY } from
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { ApiGatewayCloudWatchRole } from './api-logging-role';
 import { BatchOcrProcessor } from './batch-ocr-processor';
-import { ApiAuthorization, BatchOcrProcessorProps } from './props';
 import { costPer1000Pages, DEFAULT_PAGES_PER_VCPU_SECOND, DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT, FARGATE_ARM_GB_HOUR_USD, FARGATE_ARM_VCPU_HOUR_USD, FARGATE_GB_HOUR_USD, FARGATE_VCPU_HOUR_USD } from './pricing';
+import { ApiAuthorization, BatchOcrProcessorProps } from './props';
 
 const image = ecs.ContainerImage.fromRegistry('111111111111.dkr.ecr.us-east-1.amazonaws.com/ocr-worker:1.0.0');
 

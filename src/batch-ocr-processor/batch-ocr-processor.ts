@@ -162,7 +162,11 @@ export class BatchOcrProcessor extends Construct {
 
     // Handlers: the API's, the job state recorder and, with s3Trigger, the S3 ingest.
     const context: HandlerContext = {
-      props, network, storage, image, worker,
+      props,
+      network,
+      storage,
+      image,
+      worker,
       jobQueueArn: this.jobQueue.jobQueueArn,
       metricsNamespace: this.metricsNamespace,
       metricsService: this.metricsService,
@@ -198,7 +202,11 @@ export class BatchOcrProcessor extends Construct {
     if (props.dashboard ?? true) this.dashboard = createDashboard(this, watched, alarms.handlerErrorsMetric);
 
     acknowledgeProcessorFindings(this, props, {
-      storage, worker, handlers, ingest: trigger?.ingest, allHandlers,
+      storage,
+      worker,
+      handlers,
+      ingest: trigger?.ingest,
+      allHandlers,
       api: this.api,
       apiAccessLogGroup: this.apiAccessLogGroup,
       alarms: [this.jobsFailedAlarm, this.handlerErrorsAlarm, this.api5xxAlarm],
