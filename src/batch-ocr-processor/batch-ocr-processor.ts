@@ -201,6 +201,7 @@ export class BatchOcrProcessor extends Construct {
     this.api5xxAlarm = alarms.api5xx;
     if (props.dashboard ?? true) this.dashboard = createDashboard(this, watched, alarms.handlerErrorsMetric);
 
+    // cdk-nag: the findings this design accepts, each with its reason.
     acknowledgeProcessorFindings(this, props, {
       storage,
       worker,
@@ -219,7 +220,6 @@ export class BatchOcrProcessor extends Construct {
     new CfnOutput(this, 'JobDefinitionName', { value: this.jobDefinitionName });
     new CfnOutput(this, 'WorkerLogGroupName', { value: this.workerLogGroup.logGroupName });
   }
-
 
   /**
    * Let a principal call the API (IAM authorization): submit jobs, read the status of the jobs it

@@ -156,7 +156,7 @@ export function createWorkerJob(
   const vcpu = props.vcpu ?? DEFAULTS.vcpu;
   const memory = props.memory ?? DEFAULTS.memory;
   const workers = props.workersPerTask ?? Math.max(1, Math.floor(vcpu));
-  // Each document's engine gets an equal share of what the worker process itself leaves.
+  // 512 MiB stay with the worker process; the documents processed at once share the rest (at least 512 MiB each).
   const documentMemoryMb = Math.max(512, Math.floor((memory.toMebibytes() - 512) / workers));
   const environment: { [name: string]: string } = {
     OCR_INPUT_BUCKET: storage.inputBucket.bucketName,
