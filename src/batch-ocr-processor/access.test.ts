@@ -13,8 +13,8 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
 import { createS3IngestHandler, createStatusHandler, createSubmitHandler, createUploadHandler } from './api';
-import { ApiAuthorization, BatchOcrProcessorProps } from './batch-ocr-processor';
 import { configFromEnv, ProcessorConfig } from './jobs';
+import { ApiAuthorization, BatchOcrProcessorProps } from './props';
 import { callerIdFrom, SYSTEM_OWNER } from './request';
 import {
   ALICE, apiEvent, body, INPUT_BUCKET, inMemoryIdempotencyClient, MockedClients, mockedClients, synthProcessor, testConfig,

@@ -5,7 +5,8 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AccountRoleEvent, ensureAccountCloudWatchRole, PHYSICAL_ID } from './api-account';
 import { ApiGatewayCloudWatchRole } from './api-logging-role';
-import { BatchOcrProcessor, BatchOcrProcessorProps } from './batch-ocr-processor';
+import { BatchOcrProcessor } from './batch-ocr-processor';
+import { BatchOcrProcessorProps } from './props';
 import { newTestStack } from '../../test/helpers/compliance';
 
 const ROLE = 'arn:aws:iam::111111111111:role/ApiGatewayLogs';

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -16,8 +17,9 @@ import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/com
 import { bundledWorkerLanguages, OcrEngine, PdfRenderer, WORKER_DIRECTORY } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { ApiGatewayCloudWatchRole } from './api-logging-role';
-import { ApiAuthorization, BatchOcrProcessor, BatchOcrProcessorProps } from './batch-ocr-processor';
+import { BatchOcrProcessor } from './batch-ocr-processor';
 import { costPer1000Pages, DEFAULT_PAGES_PER_VCPU_SECOND, DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT, FARGATE_ARM_GB_HOUR_USD, FARGATE_ARM_VCPU_HOUR_USD, FARGATE_GB_HOUR_USD, FARGATE_VCPU_HOUR_USD } from './pricing';
+import { ApiAuthorization, BatchOcrProcessorProps } from './props';
 
 const image = ecs.ContainerImage.fromRegistry('111111111111.dkr.ecr.us-east-1.amazonaws.com/ocr-worker:1.0.0');
 
@@ -258,7 +260,7 @@ describe('BatchOcrProcessor with defaults', () => {
 });
 
 describe('BatchOcrProcessor options', () => {
-  test('GIVEN KMS, API keys, CORS, S3 trigger, in-VPC handlers, a created repository, alarm topic, WAF and the CloudWatch role WHEN synthesized THEN compliant and wired', () => {
+  test('GIVEN KMS, API keys, CORS, S3 trigger, in-VPC handlers, a created repository, alarm actions, WAF and the CloudWatch role WHEN synthesized THEN compliant and wired', () => {
     let ocr!: BatchOcrProcessor;
     const t = compliantTemplate((stack) => {
       const key = new kms.Key(stack, 'Key', { enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
@@ -268,10 +270,10 @@ describe('BatchOcrProcessor options', () => {
         apiKeyRequired: true,
         corsAllowOrigins: ['https://app.example.com'],
         s3Trigger: { prefix: 'inbox/', suffix: '.pdf', batchSize: 50, maxBatchingWindow: Duration.seconds(30) },
-        lambdaVpc: true,
+        handlersInVpc: true,
         createRepository: true,
         imageTag: 'v1',
-        alarmTopic: topic,
+        alarmActions: [new cloudwatchActions.SnsAction(topic)],
         apiGatewayCloudWatchRole: ApiGatewayCloudWatchRole.MANAGED,
         webAclArn: 'arn:aws:wafv2:us-east-1:111111111111:regional/webacl/ocr/abc',
         removalPolicy: RemovalPolicy.DESTROY,
@@ -293,7 +295,8 @@ describe('BatchOcrProcessor options', () => {
     t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 50, MaximumBatchingWindowInSeconds: 30, FunctionResponseTypes: ['ReportBatchItemFailures'] });
     t.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }), KmsMasterKeyId: Match.anyValue() });
     t.hasResourceProperties('AWS::DynamoDB::Table', { SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }) });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: Match.stringLikeRegexp('Alarms') }] });
+    // Every alarm of the processor gets every action.
+    t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: Match.stringLikeRegexp('Alarms') }] }, 3);
     t.hasResourceProperties('AWS::Lambda::Function', { VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }) });
     for (const service of ['batch', 'events', 'xray', 'kms']) {
       t.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: `com.amazonaws.us-east-1.${service}` });
@@ -372,12 +375,12 @@ describe('BatchOcrProcessor options', () => {
       ephemeralStorage: Size.gibibytes(50),
       jobTimeout: Duration.minutes(30),
       retryAttempts: 5,
-      workerPoolSize: 3,
+      workersPerTask: 3,
       ocrLanguages: ['eng', 'deu'],
       ocrDpi: 200,
       maxPagesPerDocument: 50,
       documentTimeout: Duration.minutes(2),
-      maxDocumentBytes: 1024,
+      maxDocumentSize: Size.kibibytes(1),
       maxDocumentsPerJob: 50_000,
       documentsPerChild: 10,
       outputPrefix: 'ocr/',
@@ -658,14 +661,16 @@ describe('BatchOcrProcessor bad props', () => {
     ['0.25 vCPU with the default 4 GiB', () => ({ vcpu: 0.25 }), /'memory' must be 512, 1024 or 2048 MiB with 0.25 vCPU on Fargate, got 4096 MiB/],
     ['ephemeral storage 10 GiB', () => ({ ephemeralStorage: Size.gibibytes(10) }), /'ephemeralStorage' must be an integer from 21 to 200, got 10/],
     ['retryAttempts 11', () => ({ retryAttempts: 11 }), /'retryAttempts' must be an integer from 1 to 10, got 11/],
-    ['workerPoolSize 0', () => ({ workerPoolSize: 0 }), /'workerPoolSize' must be an integer from 1 to 64, got 0/],
+    ['workersPerTask 0', () => ({ workersPerTask: 0 }), /'workersPerTask' must be an integer from 1 to 64, got 0/],
     ['capacityWaitLimit 5 min', () => ({ capacityWaitLimit: Duration.minutes(5) }), /'capacityWaitLimit' must be an integer from 600 to 86400, got 300/],
     ['misconfigurationWaitLimit 2 days', () => ({ misconfigurationWaitLimit: Duration.days(2) }), /'misconfigurationWaitLimit' must be an integer from 600 to 86400, got 172800/],
     ['jobTimeout 10 s', () => ({ jobTimeout: Duration.seconds(10) }), /'jobTimeout' must be an integer from 60/],
     ['documentTimeout 2 h', () => ({ documentTimeout: Duration.hours(2) }), /'documentTimeout' must be an integer from 10 to 3600, got 7200/],
     ['ocrDpi 1000', () => ({ ocrDpi: 1000 }), /'ocrDpi' must be an integer from 72 to 600, got 1000/],
     ['maxPagesPerDocument 0', () => ({ maxPagesPerDocument: 0 }), /'maxPagesPerDocument' must be an integer from 1/],
-    ['maxDocumentBytes 0', () => ({ maxDocumentBytes: 0 }), /'maxDocumentBytes' must be an integer from 1/],
+    ['maxDocumentSize 0', () => ({ maxDocumentSize: Size.bytes(0) }), /BatchOcrProcessor '\w+': 'maxDocumentSize' must be a whole number of bytes from 1 to 5497558138880 \(5 TiB\), got 0/],
+    ['maxDocumentSize above S3\'s largest object', () => ({ maxDocumentSize: Size.tebibytes(6) }), /'maxDocumentSize' must be a whole number of bytes from 1 to 5497558138880 \(5 TiB\), got 6597069766656/],
+    ['maxDocumentSize in part bytes', () => ({ maxDocumentSize: Size.kibibytes(0.5001) }), /'maxDocumentSize' must be a whole number of bytes/],
     ['maxDocumentsPerJob 200000', () => ({ maxDocumentsPerJob: 200_000 }), /'maxDocumentsPerJob' must be an integer from 1 to 100000, got 200000/],
     ['documentsPerChild 0', () => ({ documentsPerChild: 0 }), /'documentsPerChild' must be an integer from 1 to 1000, got 0/],
     ['no languages', () => ({ ocrLanguages: [] }), /'ocrLanguages' must list 1 to 5 languages/],

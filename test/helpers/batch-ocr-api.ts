@@ -17,8 +17,9 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { newTestStack } from './compliance';
-import { BatchOcrProcessor, BatchOcrProcessorProps } from '../../src/batch-ocr-processor/batch-ocr-processor';
+import { BatchOcrProcessor } from '../../src/batch-ocr-processor/batch-ocr-processor';
 import type { Clients, ProcessorConfig } from '../../src/batch-ocr-processor/jobs';
+import { BatchOcrProcessorProps } from '../../src/batch-ocr-processor/props';
 
 export const INPUT_BUCKET = 'ocr-input-bucket';
 /** The IAM unique id of the default caller of apiEvent (an IAM user). */

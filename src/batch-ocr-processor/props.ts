@@ -1,0 +1,214 @@
+import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { ApiGatewayCloudWatchRole } from './api-logging-role';
+import { PageCostEstimate } from './pricing';
+import { HandlerProps, MonitoringProps, OcrWorkerProps } from '../common/shared-props';
+import { CostOptimizedVpc } from '../cost-optimized-vpc';
+import { CostLineItem, NetworkCostEstimate } from '../cost-optimized-vpc/pricing';
+
+/**
+ * How API callers authenticate. The authenticated identity is also the owner of the jobs a caller
+ * submits: only the owner reads a job and its results.
+ */
+export enum ApiAuthorization {
+  /** AWS Signature Version 4 with IAM credentials (grant with `grantSubmit`); the caller is the IAM user or role. */
+  IAM = 'IAM',
+  /** A JWT from a Cognito user pool (`userPool`); the caller is the token's `sub`. */
+  COGNITO = 'COGNITO',
+}
+
+/** Automatic submission of objects created in the input bucket. */
+export interface S3TriggerOptions {
+  /** Only keys starting with this. @default - any key */
+  readonly prefix?: string;
+  /** Only keys ending with this (e.g. '.pdf'). @default - any key */
+  readonly suffix?: string;
+  /** Objects per job (SQS batch size, 1-10000). @default 100 */
+  readonly batchSize?: number;
+  /** How long to gather objects into one job (0-300 s). @default Duration.seconds(60) */
+  readonly maxBatchingWindow?: Duration;
+}
+
+/**
+ * Props of a BatchOcrProcessor. The worker's image and engine (`OcrWorkerProps`), logs and alarms
+ * (`MonitoringProps`) and the handlers' instruction set (`HandlerProps`) are the props every
+ * construct of the library shares.
+ */
+export interface BatchOcrProcessorProps extends OcrWorkerProps, MonitoringProps, HandlerProps {
+  // ---------- network ----------
+  /** Network to run tasks in (its endpoints are added as needed). Not with `vpc`. @default - a CostOptimizedVpc is created */
+  readonly network?: CostOptimizedVpc;
+  /** An existing VPC instead of a CostOptimizedVpc: it must give tasks a route to ECR, CloudWatch Logs and S3. Not with `network`. @default - see `network` */
+  readonly vpc?: ec2.IVpc;
+  /** Subnets of `vpc` for the tasks. Only with `vpc`. @default - the VPC's private subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  // ---------- compute ----------
+  /**
+   * Run on Fargate Spot. A Spot interruption is retried (see the job definition's retry rules).
+   * @default true
+   */
+  readonly spot?: boolean;
+  /**
+   * Add an on-demand Fargate compute environment after the Spot one. Batch only places jobs there
+   * when the first environment is at its `maxvCpus`: it is extra capacity, NOT a fallback for Spot
+   * shortage or reclaim. Only with `spot`.
+   * @default false
+   */
+  readonly onDemandOverflow?: boolean;
+  /** Most vCPUs the compute environment runs at once (each environment with `onDemandOverflow`). @default 16 */
+  readonly maxvCpus?: number;
+  /** vCPUs per task: 0.25, 0.5, 1, 2, 4, 8 or 16. @default 2 */
+  readonly vcpu?: number;
+  /** Memory per task, within Fargate's range for `vcpu`. @default Size.gibibytes(4) */
+  readonly memory?: Size;
+  /** Ephemeral storage per task, 21-200 GiB. @default Size.gibibytes(21) */
+  readonly ephemeralStorage?: Size;
+  /** Time limit of one job attempt (array jobs: of each child). @default Duration.hours(2) */
+  readonly jobTimeout?: Duration;
+  /** Attempts per job (1-10); only infrastructure failures are retried. @default 3 */
+  readonly retryAttempts?: number;
+  /** Documents processed in parallel per task (`OCR_WORKERS`), 1-64. @default - one per vCPU (at least 1) */
+  readonly workersPerTask?: number;
+  /**
+   * How long a job may wait RUNNABLE at the head of the queue for capacity before Batch cancels
+   * it (600-86400 s). @default Duration.hours(1)
+   */
+  readonly capacityWaitLimit?: Duration;
+  /**
+   * How long a job may wait RUNNABLE when no compute environment can ever run it (maxvCpus too low
+   * or resource requirements no environment meets) before Batch cancels it (600-86400 s).
+   * @default Duration.minutes(10)
+   */
+  readonly misconfigurationWaitLimit?: Duration;
+
+  // ---------- worker image (besides `image` and `cpuArchitecture`) ----------
+  /** ECR repository of the worker image (the case EcrBatchAutoUpdater serves). Not with `image` or `createRepository`. @default - see `image` */
+  readonly repository?: ecr.IRepository;
+  /** Create an ECR repository (scan on push, lifecycle policy) and run its `imageTag`. @default false */
+  readonly createRepository?: boolean;
+  /** Tag of the image in `repository` or the created repository. @default 'latest' */
+  readonly imageTag?: string;
+
+  // ---------- OCR options (besides the worker's) ----------
+  /** Default rendering resolution, 72-600. @default 300 */
+  readonly ocrDpi?: number;
+  /** Default page limit per document. @default - no limit */
+  readonly maxPagesPerDocument?: number;
+  /** Documents per request (1-100000). Above 10,000 a job is chunked (several documents per array child). @default 10000 */
+  readonly maxDocumentsPerJob?: number;
+  /** Documents per array child (1-1000). @default 1 */
+  readonly documentsPerChild?: number;
+
+  // ---------- data ----------
+  /** Bucket the documents are read from. @default - a secure bucket is created */
+  readonly inputBucket?: s3.IBucket;
+  /** Bucket results (and manifests) are written to. @default - a secure bucket is created */
+  readonly outputBucket?: s3.IBucket;
+  /** Prefix of results in the output bucket, ending with '/'. @default 'results/' */
+  readonly outputPrefix?: string;
+  /** Results (and job records) expire after this long; created output bucket only. @default Duration.days(90) */
+  readonly resultExpiration?: Duration;
+  /**
+   * Prefix under which `POST /uploads` URLs put documents, ending with '/'. Each caller gets its own
+   * folder, `<uploadPrefix><caller-id>/`, that other callers can neither write to nor submit from.
+   * @default 'uploads/'
+   */
+  readonly uploadPrefix?: string;
+  /**
+   * Prefixes of the input bucket that API callers may submit documents from, besides their own
+   * uploads; each ends with '/', or '' for the whole bucket (keys under `uploadPrefix` still belong
+   * to their uploader). A key outside them is refused with 403 before any S3 request.
+   * @default - none: callers submit only what they uploaded through `POST /uploads`
+   */
+  readonly allowedInputPrefixes?: string[];
+  /**
+   * Scope `allowedInputPrefixes` to each caller: a caller may only name keys under
+   * `<prefix><caller-id>/` of each prefix (e.g. `scans/AROAEXAMPLEID/` for the role with that unique id).
+   * @default false
+   */
+  readonly callerScopedInput?: boolean;
+  /** Customer-managed key for buckets, tables, logs and queues. @default - AWS managed encryption */
+  readonly encryptionKey?: kms.IKey;
+  /** Removal policy of buckets and tables. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+
+  // ---------- API ----------
+  /** Authentication of the API; the authenticated caller owns the jobs it submits. @default ApiAuthorization.IAM */
+  readonly authorization?: ApiAuthorization;
+  /** User pool for ApiAuthorization.COGNITO. @default - none */
+  readonly userPool?: cognito.IUserPool;
+  /**
+   * Also require an API key of the construct's usage plan (`x-api-key` header), to meter clients and
+   * throttle them per key. For metering only: callers still authenticate with `authorization`, and
+   * the key gives no access by itself (API Gateway advises against API keys for authentication).
+   * @default false
+   */
+  readonly apiKeyRequired?: boolean;
+  /** Stage steady-state requests per second. @default 10 */
+  readonly throttlingRateLimit?: number;
+  /** Stage burst. @default 20 */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * Who provides the account's API Gateway CloudWatch Logs role, without which the stage's logging
+   * fails to deploy. By default the stack sets one only where none is set yet, and never unsets it.
+   * @default ApiGatewayCloudWatchRole.SET_IF_MISSING
+   */
+  readonly apiGatewayCloudWatchRole?: ApiGatewayCloudWatchRole;
+  /** Execution logging (ERROR level) on the stage; access logs are always on. @default true */
+  readonly executionLogging?: boolean;
+  /**
+   * Origins whose browser apps may call the API (CORS): `https://host[:port]` each, or `['*']` for
+   * any. Preflights and every handler response (errors included) carry the CORS headers for an
+   * allowed origin. @default - no CORS
+   */
+  readonly corsAllowOrigins?: string[];
+  /** Make the API private, reachable only through these execute-api VPC endpoints. @default - a regional API */
+  readonly privateApiEndpoints?: ec2.IInterfaceVpcEndpoint[];
+  /** ARN of a WAFv2 web ACL (REGIONAL) to associate with the stage. @default - none */
+  readonly webAclArn?: string;
+  /** Lifetime of pre-signed result and upload URLs (1 min-12 h). @default Duration.minutes(15) */
+  readonly presignedUrlExpiry?: Duration;
+
+  // ---------- S3 trigger, handlers, operations ----------
+  /** Submit objects created in the input bucket automatically (via EventBridge and SQS). @default - off */
+  readonly s3Trigger?: S3TriggerOptions;
+  /**
+   * Run the handlers in the processor's VPC, in the tasks' subnets; with the construct's own
+   * network, the endpoints they call are added to it.
+   * @default false
+   */
+  readonly handlersInVpc?: boolean;
+  /** Create a CloudWatch dashboard. @default true */
+  readonly dashboard?: boolean;
+  /** Namespace of the custom metrics (handlers and worker). @default 'CdkOcrConstructs' */
+  readonly metricsNamespace?: string;
+  /**
+   * Worker throughput for the cost estimate, pages per vCPU-second (worker benchmark, scanned pages at 300 dpi).
+   * @default - the benchmark's median for the `ocrEngine` in use: 0.23 with tesseract.js, 0.36 with native Tesseract
+   */
+  readonly pagesPerVcpuSecond?: number;
+}
+
+/** Fixed monthly cost and per-page cost of a BatchOcrProcessor. */
+export interface BatchOcrCostEstimate {
+  /** Region whose prices were used. */
+  readonly region: string;
+  /** What the configuration costs each month with no documents (network fixed part + lineItems). */
+  readonly fixedMonthlyUsd: number;
+  /** This construct's own fixed items (dashboard, alarms); the network's are in `network`. */
+  readonly lineItems: CostLineItem[];
+  /**
+   * The network part, when the construct created its CostOptimizedVpc.
+   * @default - undefined when the network is shared or the user's
+   */
+  readonly network?: NetworkCostEstimate;
+  /** Cost of 1,000 pages on Fargate, Fargate Spot and Textract. */
+  readonly perThousandPages: PageCostEstimate;
+  /** What the figures include and leave out. */
+  readonly notes: string[];
+}

@@ -1,0 +1,89 @@
+import { Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
+import { ApiAuthorization, BatchOcrProcessorProps } from './props';
+import { LIMITS } from './request';
+import { PropChecker } from '../common/errors';
+import { fargateSizeProblem } from '../common/fargate-sizes';
+import { isArm64 } from '../common/worker-image';
+
+/** The construct's name in synth errors. */
+export const CONSTRUCT = 'BatchOcrProcessor';
+
+/** Largest `maxDocumentSize`: S3's largest object. */
+const MAX_DOCUMENT_SIZE_CEILING = Size.tebibytes(5);
+
+/** Checks the props that can be checked before any resource exists; a bad one fails the synth naming it. */
+export function validateProps(id: string, props: BatchOcrProcessorProps): void {
+  const check = new PropChecker(CONSTRUCT, id);
+  check.check(!(props.network && props.vpc), 'vpc', "cannot be combined with 'network' (give one)");
+  check.check(!(props.vpcSubnets && !props.vpc), 'vpcSubnets', "needs 'vpc'");
+  const imageSources = [props.image && 'image', props.repository && 'repository', props.createRepository && 'createRepository'].filter(Boolean);
+  check.check(imageSources.length <= 1, imageSources[1] as string ?? 'image', `cannot be combined with '${imageSources[0]}' (give one image source)`);
+  check.check(!(props.imageTag && !props.repository && !props.createRepository), 'imageTag', "needs 'repository' or 'createRepository'");
+  check.check(!(props.onDemandOverflow && props.spot === false), 'onDemandOverflow', "only applies with 'spot' (the first compute environment is already on-demand)");
+  check.check(!(isArm64(props.cpuArchitecture) && props.spot !== false), 'cpuArchitecture',
+    "ARM64 needs 'spot: false': Fargate Spot runs X86_64 Linux tasks only, and an ARM64 job on a Spot-only job queue blocks it");
+  check.integerInRange('maxvCpus', props.maxvCpus, 1, 10_000);
+  const vcpu = props.vcpu ?? 2;
+  const memoryMiB = (props.memory ?? Size.gibibytes(4)).toMebibytes();
+  if (!Token.isUnresolved(vcpu) && !Token.isUnresolved(memoryMiB)) {
+    const size = fargateSizeProblem(vcpu, memoryMiB);
+    if (size) check.fail(size.prop === 'cpu' ? 'vcpu' : 'memory', size.problem);
+  }
+  if (props.maxvCpus !== undefined && props.maxvCpus < vcpu) check.fail('maxvCpus', `must be at least 'vcpu' (${vcpu}), got ${props.maxvCpus}`);
+  if (props.ephemeralStorage) check.integerInRange('ephemeralStorage', props.ephemeralStorage.toGibibytes(), 21, 200);
+  check.integerInRange('retryAttempts', props.retryAttempts, 1, 10);
+  check.integerInRange('workersPerTask', props.workersPerTask, 1, 64);
+  for (const [name, value] of [['capacityWaitLimit', props.capacityWaitLimit], ['misconfigurationWaitLimit', props.misconfigurationWaitLimit]] as const) {
+    if (value) check.integerInRange(name, value.toSeconds(), 600, 86_400);
+  }
+  if (props.jobTimeout) check.integerInRange('jobTimeout', props.jobTimeout.toSeconds(), 60, 14 * 86_400);
+  if (props.documentTimeout) check.integerInRange('documentTimeout', props.documentTimeout.toSeconds(), 10, 3600);
+  check.integerInRange('ocrDpi', props.ocrDpi, LIMITS.minDpi, LIMITS.maxDpi);
+  check.integerInRange('maxPagesPerDocument', props.maxPagesPerDocument, 1, LIMITS.maxPagesCeiling);
+  if (props.maxDocumentSize) {
+    const bytes = props.maxDocumentSize.toBytes({ rounding: SizeRoundingBehavior.NONE });
+    const ceiling = MAX_DOCUMENT_SIZE_CEILING.toBytes();
+    if (!Token.isUnresolved(bytes)) {
+      check.check(Number.isInteger(bytes) && bytes >= 1 && bytes <= ceiling, 'maxDocumentSize', `must be a whole number of bytes from 1 to ${ceiling} (5 TiB), got ${bytes}`);
+    }
+  }
+  check.integerInRange('maxDocumentsPerJob', props.maxDocumentsPerJob, 1, LIMITS.maxDocumentsPerJobCeiling);
+  check.integerInRange('documentsPerChild', props.documentsPerChild, 1, 1000);
+  if (props.ocrLanguages) {
+    check.check(props.ocrLanguages.length >= 1 && props.ocrLanguages.length <= LIMITS.maxLanguages, 'ocrLanguages', `must list 1 to ${LIMITS.maxLanguages} languages`);
+    for (const l of props.ocrLanguages) check.check(/^[a-z]{3,}(_[a-z]+)*$/.test(l), 'ocrLanguages', `has '${l}', not a tesseract language code such as 'eng'`);
+  }
+  const prefixPattern = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/$/;
+  for (const [name, value] of [['outputPrefix', props.outputPrefix], ['uploadPrefix', props.uploadPrefix]] as const) {
+    if (value !== undefined) check.check(prefixPattern.test(value), name, `must be a relative prefix ending with '/', got '${value}'`);
+  }
+  const uploadPrefix = props.uploadPrefix ?? 'uploads/';
+  for (const prefix of props.allowedInputPrefixes ?? []) {
+    check.check(prefix === '' || prefixPattern.test(prefix), 'allowedInputPrefixes', `must hold relative prefixes ending with '/' (or '' for the whole bucket), got '${prefix}'`);
+    check.check(!prefix.startsWith(uploadPrefix), 'allowedInputPrefixes', `has '${prefix}', inside 'uploadPrefix' ('${uploadPrefix}'), whose folders belong to their uploaders`);
+  }
+  check.check(!(props.callerScopedInput && (props.allowedInputPrefixes ?? []).length === 0), 'callerScopedInput', "needs 'allowedInputPrefixes' (uploads are always per caller)");
+  if (props.resultExpiration) {
+    check.check(!props.outputBucket, 'resultExpiration', "only applies to the created output bucket (set lifecycle rules on your own 'outputBucket')");
+    check.integerInRange('resultExpiration', props.resultExpiration.toDays(), 1, 3650);
+  }
+  const auth = props.authorization ?? ApiAuthorization.IAM;
+  check.check(!(auth === ApiAuthorization.COGNITO && !props.userPool), 'userPool', 'is required with ApiAuthorization.COGNITO');
+  check.check(!(props.userPool && auth !== ApiAuthorization.COGNITO), 'userPool', 'only applies with ApiAuthorization.COGNITO');
+  check.integerInRange('throttlingRateLimit', props.throttlingRateLimit, 1, 10_000);
+  check.integerInRange('throttlingBurstLimit', props.throttlingBurstLimit, 1, 5_000);
+  if (props.presignedUrlExpiry) check.integerInRange('presignedUrlExpiry', props.presignedUrlExpiry.toSeconds(), 60, 43_200);
+  check.check(!(props.corsAllowOrigins && props.corsAllowOrigins.length === 0), 'corsAllowOrigins', 'must list at least one origin');
+  for (const origin of props.corsAllowOrigins ?? []) {
+    // Browsers send Origin as scheme://host[:port], lower case, no path: the handlers compare it as is.
+    check.check(origin === '*' || /^https?:\/\/[a-z0-9.-]+(:[0-9]{1,5})?$/.test(origin), 'corsAllowOrigins', `has '${origin}', not an origin such as 'https://app.example.com' (scheme and host in lower case, no path)`);
+  }
+  check.check(!(props.corsAllowOrigins?.includes('*') && props.corsAllowOrigins.length > 1), 'corsAllowOrigins', "with '*' (any origin) must list nothing else");
+  check.check(!(props.privateApiEndpoints && props.privateApiEndpoints.length === 0), 'privateApiEndpoints', 'must list at least one execute-api endpoint');
+  if (props.s3Trigger) {
+    check.integerInRange('s3Trigger.batchSize', props.s3Trigger.batchSize, 1, Math.min(10_000, props.maxDocumentsPerJob ?? LIMITS.maxArrayChildren));
+    if (props.s3Trigger.maxBatchingWindow) check.integerInRange('s3Trigger.maxBatchingWindow', props.s3Trigger.maxBatchingWindow.toSeconds(), 0, 300);
+    check.check(!((props.s3Trigger.batchSize ?? 100) > 10 && props.s3Trigger.maxBatchingWindow?.toSeconds() === 0), 's3Trigger.maxBatchingWindow', 'must be at least 1 second when batchSize is above 10 (an SQS event source rule)');
+  }
+  check.numberInRange('pagesPerVcpuSecond', props.pagesPerVcpuSecond, 0.001, 1000);
+}
