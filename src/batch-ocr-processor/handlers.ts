@@ -67,6 +67,7 @@ export function commonHandlerOptions(context: HandlerContext): Omit<CreateHandle
     logRetention: props.logRetention ?? DEFAULT_LOG_RETENTION,
     vpc: props.handlersInVpc ? context.network.vpc : undefined,
     vpcSubnets: props.handlersInVpc ? context.network.subnets : undefined,
+    vpcProp: 'handlersInVpc',
     environment,
   };
 }

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { commonHandlerOptions, grantSubmitJob, HandlerContext } from './handlers';
 import { S3IngestFunction } from './s3-ingest-function';
 import { createHandler, Handler } from '../common/handler';
-import { acknowledgeNagFindings } from '../common/nag';
+import { createDeadLetterQueue } from '../common/dead-letter-queue';
 
 /** The S3 trigger: objects created in the input bucket, batched in a queue, submitted as jobs. */
 export interface S3Trigger {
@@ -30,16 +30,14 @@ export function createS3Trigger(scope: Construct, context: HandlerContext): S3Tr
   const ingest = createHandler(scope, 'S3Ingest', (s, i, p) => new S3IngestFunction(s, i, p), {
     ...commonHandlerOptions(context), purpose: 'OCR S3 ingest', timeout: Duration.seconds(60), memorySize: 512, invocation: 'poll',
   });
-  const encryption = {
+  const deadLetterQueue = createDeadLetterQueue(scope, 'IngestDeadLetterQueue', {
+    deadLetterOf: 'the OCR S3 ingest queue', encryptionKey: key, removalPolicy: RemovalPolicy.DESTROY,
+  });
+  const queue = new sqs.Queue(scope, 'IngestQueue', {
     encryption: key ? sqs.QueueEncryption.KMS : sqs.QueueEncryption.SQS_MANAGED,
     encryptionMasterKey: key,
     enforceSSL: true,
     removalPolicy: RemovalPolicy.DESTROY,
-  };
-  const deadLetterQueue = new sqs.Queue(scope, 'IngestDeadLetterQueue', { ...encryption, retentionPeriod: Duration.days(14) });
-  acknowledgeNagFindings(deadLetterQueue, [{ ruleId: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter queue of the OCR S3 ingest queue; a DLQ of a DLQ would only move the same messages again.' }]);
-  const queue = new sqs.Queue(scope, 'IngestQueue', {
-    ...encryption,
     // Six times the handler timeout, as Lambda recommends for SQS event sources.
     visibilityTimeout: Duration.seconds(360),
     deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: 5 },

@@ -30,6 +30,8 @@ export interface HandlerSettings {
    */
   readonly vpc?: ec2.IVpc;
   readonly vpcSubnets?: ec2.SubnetSelection;
+  /** The construct's prop that puts its handlers in a VPC, named in the acknowledgement reason. */
+  readonly vpcProp?: string;
 }
 
 export interface CreateHandlerOptions extends HandlerSettings {
@@ -131,7 +133,7 @@ export function createHandler(scope: Construct, id: string, factory: HandlerFact
 
   const acks = [];
   if (!options.vpc) {
-    const reason = `The ${options.purpose} handler only calls AWS APIs and runs outside the VPC by design, so it needs no NAT or interface endpoints; set the construct's lambdaVpc option to run it inside.`;
+    const reason = `The ${options.purpose} handler only calls AWS APIs and runs outside the VPC by design, so it needs no NAT or interface endpoints; set the construct's ${options.vpcProp ?? 'lambdaVpc'} prop to run it inside.`;
     acks.push({ ruleId: 'NIST.800.53.R5-LambdaInsideVPC', reason }, { ruleId: 'HIPAA.Security-LambdaInsideVPC', reason });
   }
   if (options.reservedConcurrentExecutions === undefined) {
