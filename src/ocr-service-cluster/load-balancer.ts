@@ -38,7 +38,9 @@ export interface LoadBalancerPlacement {
  * An Application Load Balancer (internal, or internet-facing behind HTTPS and authentication) with
  * access logs, the target group of the tasks and, with `webAclArn`, its WAF web ACL.
  */
-export function createLoadBalancer(scope: Construct, check: PropChecker, props: OcrServiceClusterProps, placement: LoadBalancerPlacement): LoadBalancerResources {
+export function createLoadBalancer(
+  scope: Construct, check: PropChecker, props: OcrServiceClusterProps, placement: LoadBalancerPlacement,
+): LoadBalancerResources {
   const internetFacing = props.internetFacing ?? false;
   const securityGroup = new ec2.SecurityGroup(scope, 'LoadBalancerSecurityGroup', {
     vpc: placement.vpc,

@@ -76,7 +76,9 @@ export function createServiceSecurityGroup(scope: Construct, vpc: ec2.IVpc): ec2
 }
 
 /** The Cloud Map options through which the stream trigger reaches the tasks of an internet-facing service. */
-export function serviceDiscoveryOf(scope: Construct, vpc: ec2.IVpc): { namespace: servicediscovery.PrivateDnsNamespace; cloudMapOptions: ecs.CloudMapOptions } {
+export function serviceDiscoveryOf(
+  scope: Construct, vpc: ec2.IVpc,
+): { namespace: servicediscovery.PrivateDnsNamespace; cloudMapOptions: ecs.CloudMapOptions } {
   // A name unique to this construct (two clusters in one VPC must not collide); not a physical
   // name anyone types: the stream trigger gets it from the construct.
   const suffix = Names.uniqueId(scope).replace(/[^A-Za-z0-9]/g, '').slice(-12).toLowerCase();

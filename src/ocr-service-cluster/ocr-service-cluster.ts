@@ -180,8 +180,17 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
 
     // Task definition and containers (service.ts)
     const task = createTask(this, check, props, {
-      vpc, workloadSubnets, documentsBucket: this.documentsBucket, table: this.table, timings, port, uploadsPrefix, resultsPrefix,
-      metricsNamespace: this.metricsNamespace, metricsServiceName: this.metricsServiceName, cache,
+      vpc,
+      workloadSubnets,
+      documentsBucket: this.documentsBucket,
+      table: this.table,
+      timings,
+      port,
+      uploadsPrefix,
+      resultsPrefix,
+      metricsNamespace: this.metricsNamespace,
+      metricsServiceName: this.metricsServiceName,
+      cache,
     });
     this.serviceLogGroup = task.logGroup;
     this.taskDefinition = task.taskDefinition;
@@ -193,8 +202,14 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     const discovery = internetFacing ? serviceDiscoveryOf(this, vpc) : undefined;
     this.serviceDiscoveryNamespace = discovery?.namespace;
     const service = createService(this, props, {
-      cluster: this.cluster, taskDefinition: this.taskDefinition, securityGroup: this.serviceSecurityGroup, workloadSubnets,
-      targetGroup: this.targetGroup, port, timings, cloudMapOptions: discovery?.cloudMapOptions,
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      securityGroup: this.serviceSecurityGroup,
+      workloadSubnets,
+      targetGroup: this.targetGroup,
+      port,
+      timings,
+      cloudMapOptions: discovery?.cloudMapOptions,
     });
     this.service = service.service;
     this.scalableTarget = service.scalableTarget;
@@ -202,7 +217,11 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     // Stream trigger (stream-trigger-wiring.ts)
     this.serviceUrl = serviceUrlOf(props, this.loadBalancer.loadBalancerDnsName, discovery?.namespace.namespaceName, port);
     const endpoint: ServiceEndpoint = {
-      vpc, workloadSubnets, serviceUrl: this.serviceUrl, tracing: placement.inVpcHandlersCanTrace, throughCloudMap: internetFacing,
+      vpc,
+      workloadSubnets,
+      serviceUrl: this.serviceUrl,
+      tracing: placement.inVpcHandlersCanTrace,
+      throughCloudMap: internetFacing,
       target: internetFacing ? this.serviceSecurityGroup : this.loadBalancer,
       port: internetFacing ? port : front.listenerPort,
     };
@@ -218,7 +237,10 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     }
     if ((props.sweep ?? true) && this.statusIndexName !== undefined) {
       const sweep = createSweep(this, props, timings, endpoint, {
-        table: this.table, statusIndexName: this.statusIndexName, metricsNamespace: this.metricsNamespace, metricsServiceName: this.metricsServiceName,
+        table: this.table,
+        statusIndexName: this.statusIndexName,
+        metricsNamespace: this.metricsNamespace,
+        metricsServiceName: this.metricsServiceName,
       });
       this.sweepHandler = sweep.function;
       this.sweepHandlerRole = sweep.role;

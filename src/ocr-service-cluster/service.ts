@@ -183,7 +183,9 @@ export interface ServiceContext {
  * The Fargate service behind the target group, on the capacity `capacity` asks for, with
  * circuit-breaker rollback and task-count autoscaling on CPU (a band) and requests per task.
  */
-export function createService(scope: Construct, props: OcrServiceClusterProps, context: ServiceContext): { service: ecs.FargateService; scalableTarget: ecs.ScalableTaskCount } {
+export function createService(
+  scope: Construct, props: OcrServiceClusterProps, context: ServiceContext,
+): { service: ecs.FargateService; scalableTarget: ecs.ScalableTaskCount } {
   const { timings } = context;
   const capacity = props.capacity ?? OcrServiceCapacity.ON_DEMAND;
   const capacityProviderStrategies = capacity === OcrServiceCapacity.SPOT

@@ -48,7 +48,9 @@ export function createAccessLogsBucket(scope: Construct, removalPolicy: RemovalP
 }
 
 /** The `documentsBucket` you passed, else a new encrypted, versioned one that logs its access into `accessLogsBucket`. */
-export function documentsBucketOf(scope: Construct, props: OcrServiceClusterProps, accessLogsBucket: s3.Bucket, removalPolicy: RemovalPolicy): s3.IBucket {
+export function documentsBucketOf(
+  scope: Construct, props: OcrServiceClusterProps, accessLogsBucket: s3.Bucket, removalPolicy: RemovalPolicy,
+): s3.IBucket {
   if (props.documentsBucket) return props.documentsBucket;
   const bucket = new s3.Bucket(scope, 'DocumentsBucket', {
     encryption: props.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.KMS_MANAGED,

@@ -10,7 +10,7 @@ import { OcrDocumentAttributes, OcrDocumentStatus, OcrDocumentStatuses, OcrStrea
 import { OcrServiceClusterProps } from './props';
 import { StreamTriggerFunction } from './stream-trigger-function';
 import { Timings } from './validation';
-import { createHandler, Handler } from '../common/handler';
+import { createHandler, CreateHandlerOptions, Handler } from '../common/handler';
 
 /** Where Lambda writes stream batches it gave up on (inside the documents bucket). */
 export const FAILED_HANDOFFS_PREFIX = 'aws/lambda/';
@@ -36,10 +36,35 @@ export interface ServiceEndpoint {
  * balancer is internet-facing (a private subnet has no route to it, and its listener demands
  * authentication), else the internal load balancer by `domainName` or its DNS name.
  */
-export function serviceUrlOf(props: OcrServiceClusterProps, loadBalancerDnsName: string, cloudMapNamespaceName: string | undefined, port: number): string {
+export function serviceUrlOf(
+  props: OcrServiceClusterProps, loadBalancerDnsName: string, cloudMapNamespaceName: string | undefined, port: number,
+): string {
   if (cloudMapNamespaceName !== undefined) return `http://ocr.${cloudMapNamespaceName}:${port}`;
   const scheme = props.certificate ? 'https' : 'http';
   return `${scheme}://${props.domainName ?? loadBalancerDnsName}`;
+}
+
+/**
+ * Settings of a handler that calls the service (the stream trigger, the sweep): the library's handler
+ * props, the VPC, and where the service is and how long one call may take.
+ */
+export function serviceCallerOptions(
+  props: OcrServiceClusterProps, timings: Timings, endpoint: ServiceEndpoint,
+): Omit<CreateHandlerOptions, 'purpose' | 'timeout' | 'invocation'> & { readonly environment: { [key: string]: string } } {
+  return {
+    architecture: props.architecture,
+    encryptionKey: props.encryptionKey,
+    logRetention: props.logRetention,
+    // They call the service inside the VPC, so they run in it.
+    vpc: endpoint.vpc,
+    vpcSubnets: endpoint.workloadSubnets,
+    // In the construct's network its traces reach X-Ray only through the endpoint that `tracing` adds.
+    tracing: endpoint.tracing,
+    environment: {
+      [OcrStreamHandlerEnvironment.SERVICE_URL]: endpoint.serviceUrl,
+      [OcrStreamHandlerEnvironment.HANDOFF_TIMEOUT_MS]: String(timings.handoffTimeout.toMilliseconds()),
+    },
+  };
 }
 
 /** Let an in-VPC handler open connections to the service. */
@@ -64,22 +89,11 @@ export function createStreamTrigger(
   const handoffTimeout = timings.handoffTimeout;
   const batchSize = props.streamBatchSize ?? 10;
   const handler = createHandler(scope, 'StreamTrigger', (s, i, p) => new StreamTriggerFunction(s, i, p), {
+    ...serviceCallerOptions(props, timings, endpoint),
     purpose: 'OCR service stream trigger',
     // Records are handed off one after another; each call is bounded by the hand-off timeout.
     timeout: Duration.seconds(Math.min(900, batchSize * handoffTimeout.toSeconds() + 30)),
     invocation: 'poll',
-    architecture: props.architecture,
-    encryptionKey: props.encryptionKey,
-    logRetention: props.logRetention,
-    // It calls the internal load balancer, so it runs in the VPC; it calls no AWS API.
-    vpc: endpoint.vpc,
-    vpcSubnets: endpoint.workloadSubnets,
-    // In the construct's network its traces reach X-Ray only through the endpoint that `tracing` adds.
-    tracing: endpoint.tracing,
-    environment: {
-      [OcrStreamHandlerEnvironment.SERVICE_URL]: endpoint.serviceUrl,
-      [OcrStreamHandlerEnvironment.HANDOFF_TIMEOUT_MS]: String(handoffTimeout.toMilliseconds()),
-    },
   });
   allowHandlerToService(handler.function, endpoint, 'OCR stream trigger');
 

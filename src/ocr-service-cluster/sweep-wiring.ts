@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { OcrStreamHandlerEnvironment } from './contract';
 import { OcrServiceClusterProps } from './props';
 import { StaleSweepFunction } from './stale-sweep-function';
-import { allowHandlerToService, ServiceEndpoint } from './stream-trigger-wiring';
+import { allowHandlerToService, ServiceEndpoint, serviceCallerOptions } from './stream-trigger-wiring';
 import { Timings } from './validation';
 import { createHandler, Handler } from '../common/handler';
 import { acknowledgeNagFindings } from '../common/nag';
@@ -29,20 +29,17 @@ export interface SweepTarget {
  * The scheduled sweep behind the stream trigger: hands stale PENDING documents to the service again,
  * releases expired PROCESSING claims and counts the queue.
  */
-export function createSweep(scope: Construct, props: OcrServiceClusterProps, timings: Timings, endpoint: ServiceEndpoint, target: SweepTarget): Sweep {
+export function createSweep(
+  scope: Construct, props: OcrServiceClusterProps, timings: Timings, endpoint: ServiceEndpoint, target: SweepTarget,
+): Sweep {
+  const caller = serviceCallerOptions(props, timings, endpoint);
   const handler = createHandler(scope, 'Sweep', (s, i, p) => new StaleSweepFunction(s, i, p), {
+    ...caller,
     purpose: 'OCR service stale-work sweep',
     timeout: Duration.minutes(2),
     invocation: 'async',
-    architecture: props.architecture,
-    encryptionKey: props.encryptionKey,
-    logRetention: props.logRetention,
-    vpc: endpoint.vpc,
-    vpcSubnets: endpoint.workloadSubnets,
-    tracing: endpoint.tracing,
     environment: {
-      [OcrStreamHandlerEnvironment.SERVICE_URL]: endpoint.serviceUrl,
-      [OcrStreamHandlerEnvironment.HANDOFF_TIMEOUT_MS]: String(timings.handoffTimeout.toMilliseconds()),
+      ...caller.environment,
       [OcrStreamHandlerEnvironment.TABLE_NAME]: target.table.tableName,
       [OcrStreamHandlerEnvironment.STATUS_INDEX_NAME]: target.statusIndexName,
       [OcrStreamHandlerEnvironment.STALE_PENDING_SECONDS]: String((props.stalePendingAfter ?? Duration.minutes(10)).toSeconds()),
