@@ -164,7 +164,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     this.redirectListener = front.redirectListener;
     this.webAclAssociation = front.webAclAssociation;
 
-    // Result cache (storage.ts), reachable from the tasks only
+    // Security group of the tasks (network.ts); the result cache (storage.ts) admits only it
     this.serviceSecurityGroup = createServiceSecurityGroup(this, vpc);
     const cache = props.cache
       ? createCache(this, props.cache, { vpc, subnets: workloadSubnets, serviceSecurityGroup: this.serviceSecurityGroup }, props.encryptionKey)
@@ -232,9 +232,6 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     this.streamEventSource = trigger.eventSource;
 
     // Sweep (sweep-wiring.ts)
-    if (props.sweep === true && this.statusIndexName === undefined) {
-      check.fail('sweep', 'needs \'statusIndexName\' (an index of your table with partition key \'status\')');
-    }
     if ((props.sweep ?? true) && this.statusIndexName !== undefined) {
       const sweep = createSweep(this, props, timings, endpoint, {
         table: this.table,

@@ -103,6 +103,9 @@ export function validateProps(check: PropChecker, props: OcrServiceClusterProps)
       if (!/^[a-z]{3,}(_[a-z]+)*$/.test(language)) check.fail('ocrLanguages', `must hold tesseract language codes such as 'eng' or 'chi_sim', got '${language}'`);
     }
   }
+  if (props.sweep === true && props.table && props.statusIndexName === undefined) {
+    check.fail('sweep', 'needs \'statusIndexName\' (an index of your table with partition key \'status\')');
+  }
   for (const prefix of ['uploadsPrefix', 'resultsPrefix'] as const) {
     const value = props[prefix];
     if (value !== undefined && !/^[A-Za-z0-9!_.*'()\-/]+\/$/.test(value)) check.fail(prefix, `must be a non-empty S3 key prefix ending with '/', got '${value}'`);
