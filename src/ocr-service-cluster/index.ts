@@ -1,2 +1,3 @@
 export * from './contract';
+export * from './props';
 export * from './ocr-service-cluster';

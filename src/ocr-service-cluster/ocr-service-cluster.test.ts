@@ -19,7 +19,8 @@ import { OcrEngine, PdfRenderer, WORKER_DIRECTORY } from '../common/worker-image
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { OcrServiceApi, OcrServiceEnvironment } from './contract';
 import * as streamEvents from './fixtures/stream-events.json';
-import { OcrServiceCapacity, OcrServiceCluster, OcrServiceClusterProps } from './ocr-service-cluster';
+import { OcrServiceCluster } from './ocr-service-cluster';
+import { OcrServiceCapacity, OcrServiceClusterProps } from './props';
 
 const image = ecs.ContainerImage.fromRegistry('111111111111.dkr.ecr.us-east-1.amazonaws.com/ocr-worker:1.0.0');
 /** The sidecar from an ECR pull-through cache repository, as users would (the execution role then pulls from ECR). */
@@ -115,7 +116,7 @@ describe('OcrServiceCluster with defaults', () => {
       OCR_WORKERS: '1',
       OCR_DOC_TIMEOUT_SECONDS: '300',
       OCR_LANGUAGES: 'eng',
-      OCR_MAX_DOCUMENT_BYTES: String(50 * 1024 * 1024),
+      OCR_MAX_DOCUMENT_BYTES: String(100 * 1024 * 1024),
       OCR_METRICS_NAMESPACE: 'CdkOcrConstructs',
     });
     expect(env.OCR_TABLE_NAME).toEqual({ Ref: expect.stringMatching(/^OcrStatusTable/) });
@@ -271,8 +272,10 @@ describe('OcrServiceCluster with defaults', () => {
     expect(names.some((n) => n.includes('.secretsmanager'))).toBe(false);
   });
 
-  test('GIVEN defaults THEN the service log group keeps logs for 30 days', () => {
-    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  test('GIVEN defaults THEN the service and handler log groups keep logs for one year', () => {
+    const retentions = Object.values(template.findResources('AWS::Logs::LogGroup')).map((g: any) => g.Properties.RetentionInDays);
+    expect(retentions.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(retentions)).toEqual(new Set([365]));
   });
 
   test('GIVEN defaults THEN the table has the status index and the sweep runs every 5 minutes with exactly Query on it and UpdateItem', () => {
@@ -476,18 +479,21 @@ describe('OcrServiceCluster: bring your own', () => {
     });
   });
 
-  test('GIVEN alarmAction, no dashboard and no sweep THEN every alarm has the action and nothing else is created', () => {
+  test('GIVEN two alarmActions, no dashboard and no sweep THEN every alarm has both actions and nothing else is created', () => {
     const app = newTestApp({ nag: false });
     const stack = newTestStack(app);
     const topic = new sns.Topic(stack, 'Pager');
-    const ocr = new OcrServiceCluster(stack, 'Ocr', { image, alarmAction: new cloudwatch_actions.SnsAction(topic), dashboard: false, sweep: false });
+    const oncall = new sns.Topic(stack, 'OnCall');
+    const ocr = new OcrServiceCluster(stack, 'Ocr', {
+      image, alarmActions: [new cloudwatch_actions.SnsAction(topic), new cloudwatch_actions.SnsAction(oncall)], dashboard: false, sweep: false,
+    });
     const template = templateOf(app, stack);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
     template.resourceCountIs('AWS::Events::Rule', 0);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a: any) => a.Properties.AlarmDescription?.startsWith('OCR service:')) as any[];
     expect(alarms).toHaveLength(6);
     expect(ocr.alarms).toHaveLength(6);
-    expect(alarms.every((a) => a.Properties.AlarmActions?.length === 1)).toBe(true);
+    expect(alarms.every((a) => a.Properties.AlarmActions?.length === 2)).toBe(true);
   });
 
   test('GIVEN OIDC authentication on an internal HTTPS listener THEN the listener authenticates before forwarding', () => {
@@ -554,8 +560,8 @@ describe('OcrServiceCluster: bring your own', () => {
   });
 
   test('GIVEN the bundled worker image WHEN languages it has no data for are set THEN synth fails naming the prop (the service would not start)', () => {
-    expect(() => new OcrServiceCluster(newTestStack(new App()), 'Ocr', { languages: 'eng+deu' }))
-      .toThrow(/OcrServiceCluster 'Ocr': 'languages' lists 'deu', which the bundled worker image has no language data for \(it has: eng\); pass an 'image'/);
+    expect(() => new OcrServiceCluster(newTestStack(new App()), 'Ocr', { ocrLanguages: ['eng', 'deu'] }))
+      .toThrow(/OcrServiceCluster 'Ocr': 'ocrLanguages' lists 'deu', which the bundled worker image has no language data for \(it has: eng\); pass an 'image'/);
   });
 
   test('GIVEN ARM64 and the bundled worker WHEN synthesized THEN the image asset is linux/arm64 and the task runs on ARM64', () => {
@@ -687,10 +693,10 @@ describe('OcrServiceCluster: bring your own', () => {
     const stack = newTestStack(app);
     new OcrServiceCluster(stack, 'Ocr', {
       image,
-      cpu: 2048,
-      memoryLimitMiB: 8192,
+      vcpu: 2,
+      memory: Size.gibibytes(8),
       workersPerTask: 2,
-      languages: 'eng+deu',
+      ocrLanguages: ['eng', 'deu'],
       maxDocumentSize: Size.mebibytes(10),
       requestTimeout: Duration.seconds(20),
       deregistrationDelay: Duration.seconds(45),
@@ -741,13 +747,15 @@ describe('OcrServiceCluster: bad props fail at synth', () => {
     ['scale-in not below scale-out', () => ({ cpuScaleInPercent: 70 }), /'cpuScaleInPercent' \(70\) must be less than 'cpuScaleOutPercent' \(70\)/],
     ['scale-out above 100', () => ({ cpuScaleOutPercent: 101 }), /'cpuScaleOutPercent' must be an integer from 2 to 100, got 101/],
     ['requests per target 0', () => ({ requestsPerTargetPerMinute: 0 }), /'requestsPerTargetPerMinute' must be an integer from 1/],
-    ['cpu too small', () => ({ cpu: 128 }), /'cpu' must be one of 256, 512, 1024, 2048, 4096, 8192, 16384 CPU units \(Fargate task sizes\), got 128/],
-    ['memory too small', () => ({ memoryLimitMiB: 256 }), /'memoryLimitMiB' must be 2048-8192 MiB in steps of 1024 with 1 vCPU on Fargate, got 256 MiB/],
-    ['memory between Fargate\'s increments', () => ({ cpu: 2048, memoryLimitMiB: 5632 }), /'memoryLimitMiB' must be 4096-16384 MiB in steps of 1024 with 2 vCPU on Fargate, got 5632 MiB/],
-    ['0.25 vCPU with 1.5 GiB', () => ({ cpu: 256, memoryLimitMiB: 1536 }), /'memoryLimitMiB' must be 512, 1024 or 2048 MiB with 0.25 vCPU/],
+    ['vcpu not a Fargate size', () => ({ vcpu: 0.125 }), /'vcpu' must be one of 0.25, 0.5, 1, 2, 4, 8, 16 vCPU \(Fargate task sizes\), got 0.125/],
+    ['memory too small', () => ({ memory: Size.mebibytes(256) }), /'memory' must be 2048-8192 MiB in steps of 1024 with 1 vCPU on Fargate, got 256 MiB/],
+    ['memory between Fargate\'s increments', () => ({ vcpu: 2, memory: Size.mebibytes(5632) }), /'memory' must be 4096-16384 MiB in steps of 1024 with 2 vCPU on Fargate, got 5632 MiB/],
+    ['0.25 vCPU with 1.5 GiB', () => ({ vcpu: 0.25, memory: Size.mebibytes(1536) }), /'memory' must be 512, 1024 or 2048 MiB with 0.25 vCPU/],
     ['privileged port', () => ({ containerPort: 80 }), /'containerPort' must be an integer from 1024 to 65535, got 80/],
     ['zero workers', () => ({ workersPerTask: 0 }), /'workersPerTask' must be an integer from 1 to 64, got 0/],
-    ['bad languages', () => ({ languages: 'english, german' }), /'languages' must be tesseract language codes joined by '\+'/],
+    ['a language that is not a tesseract code', () => ({ ocrLanguages: ['eng', 'english, german'] }), /'ocrLanguages' must hold tesseract language codes such as 'eng' or 'chi_sim', got 'english, german'/],
+    ['an empty language', () => ({ ocrLanguages: ['eng', ''] }), /'ocrLanguages' must hold tesseract language codes such as 'eng' or 'chi_sim', got ''/],
+    ['no languages', () => ({ ocrLanguages: [] }), /'ocrLanguages' must list at least one tesseract language code/],
     ['prefix without slash', () => ({ uploadsPrefix: 'uploads' }), /'uploadsPrefix' must be a non-empty S3 key prefix ending with '\/'/],
     ['same prefixes', () => ({ uploadsPrefix: 'data/', resultsPrefix: 'data/' }), /'uploadsPrefix' must differ from 'resultsPrefix'/],
     ['batch size 0', () => ({ streamBatchSize: 0 }), /'streamBatchSize' must be an integer from 1 to 100, got 0/],

@@ -3,7 +3,8 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { sweep, SweepDependencies, sweepSettingsFromEnvironment } from './stale-sweep.lambda';
+import { sweep, SweepDependencies, sweepSettingsFromEnvironment } from './stale-sweep';
+import { handler } from './stale-sweep.lambda';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const NOW = new Date('2026-11-23T12:00:00.000Z');
@@ -23,7 +24,7 @@ function setup(fetchStatus = 202) {
     fetch: fetchImpl,
     serviceUrl: 'http://ocr.internal',
     timeoutMs: 1000,
-    log: (_level, message) => logs.push(message),
+    log: { info: (message) => logs.push(message), warn: (message) => logs.push(message), error: (message) => logs.push(message) },
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })),
     tableName: 'status',
     statusIndexName: 'status-index',
@@ -139,5 +140,23 @@ describe('stale sweep', () => {
     });
     expect(() => sweepSettingsFromEnvironment({ OCR_STATUS_INDEX_NAME: 'i' })).toThrow('OCR_TABLE_NAME must be set');
     expect(() => sweepSettingsFromEnvironment({ OCR_TABLE_NAME: 't', OCR_STATUS_INDEX_NAME: 'i', OCR_STALE_PENDING_SECONDS: '0' })).toThrow(/OCR_STALE_PENDING_SECONDS must be a positive integer/);
+  });
+
+  test('GIVEN the Lambda entry point configured by the environment WHEN invoked THEN it releases the expired claim and publishes the queue as EMF', async () => {
+    // The entry point runs on the real clock: an item updated just now is not stale yet.
+    answerQueries({ pending: [{ document_id: 'fresh', updated_at: new Date().toISOString() }], PROCESSING: [{ document_id: 'dead', lease_expires_at: 1 }] });
+    ddb.on(UpdateCommand).resolves({});
+    const env = { ...process.env };
+    const printed: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((line: string) => { printed.push(line); });
+    try {
+      Object.assign(process.env, { OCR_SERVICE_URL: 'http://ocr.internal', OCR_TABLE_NAME: 'status', OCR_STATUS_INDEX_NAME: 'status-index', OCR_METRICS_SERVICE: 'ocr-test' });
+      expect(await handler()).toEqual({ pendingDocuments: 1, stalePendingRedriven: 0, expiredClaimsReleased: 1, handoffFailures: 0 });
+    } finally {
+      log.mockRestore();
+      process.env = env;
+    }
+    expect(ddb.commandCalls(UpdateCommand)[0].args[0].input).toMatchObject({ TableName: 'status', Key: { document_id: 'dead' } });
+    expect(printed.map((line) => JSON.parse(line))).toContainEqual(expect.objectContaining({ Service: 'ocr-test', PendingDocuments: 1, ExpiredClaimsReleased: 1 }));
   });
 });

@@ -2,7 +2,9 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import * as events from './fixtures/stream-events.json';
-import { dependenciesFromEnvironment, handleStreamEvent, HandoffDependencies, isHandoffRecord, processRequestOf } from './stream-trigger.lambda';
+import { handleStreamEvent, HandoffDependencies, handoffSettingsFromEnvironment, isHandoffRecord, processRequestOf } from './stream-trigger';
+import { handler } from './stream-trigger.lambda';
+import type { LogSink } from '../common/powertools';
 
 const event = (name: keyof typeof events): DynamoDBStreamEvent => JSON.parse(JSON.stringify(events[name])) as DynamoDBStreamEvent;
 
@@ -31,13 +33,22 @@ function fakeFetch(script: Array<number | Error | 'hang'>) {
   return { calls, impl };
 }
 
+interface LogLine { level: 'INFO' | 'WARN' | 'ERROR'; message: string; fields: Record<string, unknown> }
+
+/** A LogSink that records every line. */
+function recordingLog(): { log: LogSink; logs: LogLine[] } {
+  const logs: LogLine[] = [];
+  const line = (level: LogLine['level']) => (message: string, fields?: Record<string, unknown>) => { logs.push({ level, message, fields: fields ?? {} }); };
+  return { log: { info: line('INFO'), warn: line('WARN'), error: line('ERROR') }, logs };
+}
+
 function deps(fetchImpl: typeof globalThis.fetch, timeoutMs = 1000) {
-  const logs: Array<{ level: string; message: string; fields: Record<string, unknown> }> = [];
+  const { log, logs } = recordingLog();
   const d: HandoffDependencies = {
     fetch: fetchImpl,
     serviceUrl: 'http://internal-ocr-123.us-east-1.elb.amazonaws.com',
     timeoutMs,
-    log: (level, message, fields) => logs.push({ level, message, fields }),
+    log,
   };
   return { d, logs };
 }
@@ -152,10 +163,8 @@ describe('stream trigger: hand-off outcomes', () => {
 });
 
 describe('stream trigger: configuration', () => {
-  const noFetch = (() => { throw new Error('not called'); }) as unknown as typeof globalThis.fetch;
-
   test('GIVEN a URL with a trailing slash WHEN read THEN the slash is dropped and the default timeout is 10 s', () => {
-    const d = dependenciesFromEnvironment({ OCR_SERVICE_URL: 'https://ocr.example.com/' }, noFetch);
+    const d = handoffSettingsFromEnvironment({ OCR_SERVICE_URL: 'https://ocr.example.com/' });
     expect(d.serviceUrl).toBe('https://ocr.example.com');
     expect(d.timeoutMs).toBe(10000);
   });
@@ -166,7 +175,7 @@ describe('stream trigger: configuration', () => {
     [{ OCR_SERVICE_URL: 'http://x', OCR_HANDOFF_TIMEOUT_MS: 'soon' }, /OCR_HANDOFF_TIMEOUT_MS must be an integer >= 100/],
     [{ OCR_SERVICE_URL: 'http://x', OCR_HANDOFF_TIMEOUT_MS: '5' }, /OCR_HANDOFF_TIMEOUT_MS must be an integer >= 100/],
   ])('GIVEN the environment %j WHEN read THEN it fails clearly', (env, message) => {
-    expect(() => dependenciesFromEnvironment(env, noFetch)).toThrow(message);
+    expect(() => handoffSettingsFromEnvironment(env)).toThrow(message);
   });
 });
 
@@ -202,17 +211,17 @@ describe('stream trigger: over real HTTP', () => {
     answers['doc-10'] = 202;
     answers['doc-11'] = 409;
     answers['doc-12'] = 503;
-    const realDeps = dependenciesFromEnvironment({ OCR_SERVICE_URL: baseUrl, OCR_HANDOFF_TIMEOUT_MS: '2000' }, globalThis.fetch);
-    const logs: string[] = [];
+    const settings = handoffSettingsFromEnvironment({ OCR_SERVICE_URL: baseUrl, OCR_HANDOFF_TIMEOUT_MS: '2000' });
+    const { log, logs } = recordingLog();
     const batch = event('batchOfThree');
-    const result = await handleStreamEvent(batch, { ...realDeps, log: (level, message) => logs.push(`${level} ${message}`) });
+    const result = await handleStreamEvent(batch, { ...settings, fetch: globalThis.fetch, log });
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: batch.Records[2].dynamodb!.SequenceNumber }] });
     expect(received.map((r) => [r.method, r.url, r.contentType, r.body.record.document_id])).toEqual([
       ['POST', '/process', 'application/json', 'doc-10'],
       ['POST', '/process', 'application/json', 'doc-11'],
       ['POST', '/process', 'application/json', 'doc-12'],
     ]);
-    expect(logs).toEqual([
+    expect(logs.map((l) => `${l.level} ${l.message}`)).toEqual([
       'INFO handed off',
       'INFO already claimed or finished by the service',
       'WARN the service could not take the record now; it will be retried',
@@ -221,8 +230,8 @@ describe('stream trigger: over real HTTP', () => {
 
   test('GIVEN a service that accepts the connection but never answers WHEN handed off THEN the call is aborted at the timeout and retried', async () => {
     answers['doc-1'] = 'hang';
-    const realDeps = dependenciesFromEnvironment({ OCR_SERVICE_URL: baseUrl, OCR_HANDOFF_TIMEOUT_MS: '200' }, globalThis.fetch);
-    const result = await handleStreamEvent(event('insertSeedPending'), { ...realDeps, log: () => undefined });
+    const settings = handoffSettingsFromEnvironment({ OCR_SERVICE_URL: baseUrl, OCR_HANDOFF_TIMEOUT_MS: '200' });
+    const result = await handleStreamEvent(event('insertSeedPending'), { ...settings, fetch: globalThis.fetch, log: recordingLog().log });
     expect(result.batchItemFailures).toHaveLength(1);
   });
 
@@ -231,8 +240,27 @@ describe('stream trigger: over real HTTP', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const realDeps = dependenciesFromEnvironment({ OCR_SERVICE_URL: `http://127.0.0.1:${port}` }, globalThis.fetch);
-    const result = await handleStreamEvent(event('insertSeedPending'), { ...realDeps, log: () => undefined });
+    const settings = handoffSettingsFromEnvironment({ OCR_SERVICE_URL: `http://127.0.0.1:${port}` });
+    const result = await handleStreamEvent(event('insertSeedPending'), { ...settings, fetch: globalThis.fetch, log: recordingLog().log });
     expect(result.batchItemFailures).toHaveLength(1);
+  });
+
+  test('GIVEN the Lambda entry point configured by the environment WHEN invoked THEN it hands the record to the service and logs structured JSON', async () => {
+    answers['doc-2'] = 202;
+    const before = received.length;
+    const env = { ...process.env };
+    const written: string[] = [];
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => { written.push(String(chunk)); return true; });
+    try {
+      process.env.OCR_SERVICE_URL = baseUrl;
+      process.env.OCR_HANDOFF_TIMEOUT_MS = '2000';
+      expect(await handler(event('insertUpperPending'))).toEqual({ batchItemFailures: [] });
+    } finally {
+      stdout.mockRestore();
+      process.env = env;
+    }
+    expect(received.slice(before).map((r) => r.body.record.document_id)).toEqual(['doc-2']);
+    const lines = written.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'INFO', message: 'handed off', documentId: 'doc-2', status: 202 }));
   });
 });
