@@ -9,13 +9,14 @@ import type { DocumentOptions, OcrEngineName, PdfRendererName } from './options.
 import { OcrPool } from './ocr.ts';
 import { processDocument } from './document.ts';
 import { popplerVersion } from './poppler.ts';
+import { EXIT, INTERNAL_ENV } from './contract.ts';
 
 interface ProcessMsg { type: 'process'; id: number; bytes: Uint8Array; mediaType: MediaType; options: DocumentOptions }
 
-const workers = Number(process.env.OCR_CHILD_WORKERS ?? '1');
-let languages = process.env.OCR_CHILD_LANGUAGES ?? 'eng';
-const ocrEngine = (process.env.OCR_CHILD_ENGINE ?? 'tesseract.js') as OcrEngineName; // validated by the parent
-const pdfRenderer = (process.env.OCR_CHILD_PDF_RENDERER ?? 'pdf.js') as PdfRendererName; // validated by the parent
+const workers = Number(process.env[INTERNAL_ENV.CHILD_WORKERS] ?? '1');
+let languages = process.env[INTERNAL_ENV.CHILD_LANGUAGES] ?? 'eng';
+const ocrEngine = (process.env[INTERNAL_ENV.CHILD_ENGINE] ?? 'tesseract.js') as OcrEngineName; // validated by the parent
+const pdfRenderer = (process.env[INTERNAL_ENV.CHILD_PDF_RENDERER] ?? 'pdf.js') as PdfRendererName; // validated by the parent
 let pool = new OcrPool(workers, languages, ocrEngine);
 
 function send(msg: unknown): void {
@@ -29,13 +30,13 @@ async function main(): Promise<void> {
     if (pdfRenderer === 'poppler') poppler = popplerVersion();
   } catch (err) {
     send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
-    process.exit(70);
+    process.exit(EXIT.UNEXPECTED);
   }
   try {
     await pool.warm();
   } catch (err) {
     send({ type: 'fatal', message: `OCR workers failed to start: ${err instanceof Error ? err.message : String(err)}` });
-    process.exit(70);
+    process.exit(EXIT.UNEXPECTED);
   }
   send({ type: 'ready', ocrVersion: pool.version, popplerVersion: poppler });
 }
@@ -94,6 +95,7 @@ process.on('disconnect', () => process.exit(0));
 // removes it when the child exits, unless the parent itself was killed (the child then exits here)
 process.on('exit', () => {
   pool.abort();
-  if (process.env.OCR_SCRATCH_DIR) rmSync(process.env.OCR_SCRATCH_DIR, { recursive: true, force: true });
+  const scratch = process.env[INTERNAL_ENV.SCRATCH_DIR];
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 void main();

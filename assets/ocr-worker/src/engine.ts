@@ -17,6 +17,7 @@ import { processes, readRss } from './proc.ts';
 import { makeChildScratch, removeOrphanedChildScratch } from './scratch.ts';
 import type { DocumentOutcome } from './document.ts';
 import { PAGE_SEPARATOR, SCHEMA_VERSION, type OcrResult } from './result.ts';
+import { INTERNAL_ENV } from './contract.ts';
 
 const require = createRequire(import.meta.url);
 export const WORKER_VERSION: string = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
@@ -257,8 +258,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [`--max-old-space-size=${heapMb}`, '--disable-warning=ExperimentalWarning'],
-      env: { ...process.env, OCR_CHILD_WORKERS: String(workersPerChild), OCR_CHILD_LANGUAGES: languages, OCR_CHILD_ENGINE: ocrEngine,
-        OCR_CHILD_PDF_RENDERER: pdfRenderer, OCR_SCRATCH_DIR: scratch },
+      env: { ...process.env, [INTERNAL_ENV.CHILD_WORKERS]: String(workersPerChild), [INTERNAL_ENV.CHILD_LANGUAGES]: languages, [INTERNAL_ENV.CHILD_ENGINE]: ocrEngine,
+        [INTERNAL_ENV.CHILD_PDF_RENDERER]: pdfRenderer, [INTERNAL_ENV.SCRATCH_DIR]: scratch },
     });
     // only the native backend and Poppler start processes of their own: otherwise the child is measured alone
     const rss = ocrEngine === 'tesseract' || pdfRenderer === 'poppler' ? groupRssReader(proc.pid!) : () => readRss(proc.pid!);
