@@ -12,21 +12,21 @@
 
 /** Read in both modes. */
 export const COMMON_ENV = {
-  /** OCR languages, tesseract codes joined by `+` (default `eng`). */
+  /** Default OCR languages, tesseract codes joined by `+` (default `eng`); service requests may choose among these only. */
   LANGUAGES: 'OCR_LANGUAGES',
-  /** OCR backend: `tesseract.js` (default) or `tesseract` (native Tesseract, which the image must contain). */
+  /** OCR backend: `tesseract.js` (default, the image's `ENV`) or `tesseract` (native Tesseract, the image built with `--build-arg OCR_ENGINE=tesseract`; see "OCR engines"). */
   OCR_ENGINE: 'OCR_ENGINE',
-  /** What draws the PDF pages that go to OCR: `pdf.js` or `poppler` (default with the native backend). */
+  /** What draws the PDF pages that go to OCR: `pdf.js` or `poppler` (pdftoppm; see "PDF renderer"); default `poppler` with `OCR_ENGINE=tesseract`, else `pdf.js`. */
   PDF_RENDERER: 'OCR_PDF_RENDERER',
-  /** OCR worker processes (pages or documents in parallel); default one per CPU of the cgroup limit. */
+  /** Tesseract workers: Batch mode, the pages of a document in parallel; service mode, bounded child processes, documents in parallel. Default: the cgroup's CPUs. */
   WORKERS: 'OCR_WORKERS',
   /** Per-document time bound, in seconds (default 300). */
   DOC_TIMEOUT_SECONDS: 'OCR_DOC_TIMEOUT_SECONDS',
-  /** Per-document memory bound of its process, in MiB (default 2048). */
+  /** Per-document memory bound, RSS of its process in MiB (default 2048). */
   DOC_MEMORY_MB: 'OCR_DOC_MEMORY_MB',
-  /** Largest document, in bytes; a larger one fails with `TOO_LARGE`. */
+  /** Largest document in bytes, `TOO_LARGE` above it (Batch mode: default 100 MiB, checked from ContentLength before download; service mode: default 50 MiB, 413). */
   MAX_DOCUMENT_BYTES: 'OCR_MAX_DOCUMENT_BYTES',
-  /** Namespace of the EMF metrics written to the log stream (default `CdkOcrConstructs`). */
+  /** CloudWatch namespace of the EMF metrics on stdout (default `CdkOcrConstructs`). */
   METRICS_NAMESPACE: 'OCR_METRICS_NAMESPACE',
   /** Value of the `Service` metric dimension (default `ocr-worker` in Batch mode, `ocr-service` in service mode). */
   METRICS_SERVICE: 'OCR_METRICS_SERVICE',
@@ -44,15 +44,15 @@ export const BATCH_ENV = {
   INPUT_BUCKET: 'OCR_INPUT_BUCKET',
   /** Bucket results, summaries and manifests live in (required). */
   OUTPUT_BUCKET: 'OCR_OUTPUT_BUCKET',
-  /** Key prefix of the job folders in the output bucket (default `results/`). */
+  /** Key prefix of the job folders in the output bucket (default `results/`; a missing trailing `/` is added). */
   OUTPUT_PREFIX: 'OCR_OUTPUT_PREFIX',
-  /** The job's id: its folder is `${OCR_OUTPUT_PREFIX}${OCR_JOB_ID}/` (required). */
+  /** The API's job id: the job's folder is `${OCR_OUTPUT_PREFIX}${OCR_JOB_ID}/` (required). */
   JOB_ID: 'OCR_JOB_ID',
   /** Key of the one document in the input bucket; exactly one of this and `OCR_MANIFEST_KEY`. */
   INPUT_KEY: 'OCR_INPUT_KEY',
   /** Key of the job's manifest in the output bucket; exactly one of this and `OCR_INPUT_KEY`. */
   MANIFEST_KEY: 'OCR_MANIFEST_KEY',
-  /** Resolution PDF pages are drawn at for OCR (default 300, at most 1200). */
+  /** Resolution PDF pages are drawn at for OCR (default 300; 50 to 1200). */
   DPI: 'OCR_DPI',
   /** Pages read per document; unset = all. */
   MAX_PAGES: 'OCR_MAX_PAGES',
@@ -62,21 +62,21 @@ export const BATCH_ENV = {
 export const SERVICE_ENV = {
   /** `service` in a container: listen on all interfaces. */
   MODE: 'OCR_MODE',
-  /** TCP port of the HTTP server (default 8000). */
+  /** TCP port of the HTTP server (default 8000; `0`: any free port, logged). */
   PORT: 'PORT',
-  /** Listen address (default 0.0.0.0 in a container, else 127.0.0.1). */
+  /** Listen address (default `0.0.0.0` with `OCR_MODE=service` or AWS storage, else `127.0.0.1`). */
   HOST: 'HOST',
   /** DynamoDB status table; with `OCR_DOCUMENTS_BUCKET`, AWS storage, without both local mode. */
   TABLE_NAME: 'OCR_TABLE_NAME',
   /** S3 bucket of uploaded documents and of results. */
   DOCUMENTS_BUCKET: 'OCR_DOCUMENTS_BUCKET',
-  /** Key prefix of documents uploaded through `POST /extract` (default `uploads/`). */
+  /** Key prefix of documents uploaded through `POST /extract`, `${prefix}${document_id}/${safe file name}` (default `uploads/`). */
   UPLOADS_PREFIX: 'OCR_UPLOADS_PREFIX',
-  /** Key prefix of result objects (default `results/`). */
+  /** Key prefix of result objects (default `results/`; see the result layout below). */
   RESULTS_PREFIX: 'OCR_RESULTS_PREFIX',
   /** Local mode: folder for status items, uploads and results; unset = memory only. */
   DATA_DIR: 'OCR_DATA_DIR',
-  /** Result cache endpoint, `rediss://host:port`; unset = no cache. */
+  /** Redis/Valkey result cache, `rediss://host:port` (TLS) or `redis://`; unset: a memory cache in local mode, none with AWS storage. */
   REDIS_URL: 'OCR_REDIS_URL',
   /** Result cache host, when `OCR_REDIS_URL` is unset. */
   REDIS_HOST: 'OCR_REDIS_HOST',
@@ -88,17 +88,17 @@ export const SERVICE_ENV = {
   REDIS_AUTH_TOKEN: 'OCR_REDIS_AUTH_TOKEN',
   /** Time-to-live of cache entries, in seconds (default 7 days). */
   CACHE_TTL_SECONDS: 'OCR_CACHE_TTL_SECONDS',
-  /** Upper bound on one HTTP request, in seconds (default 30). */
+  /** Bound on one HTTP request, body included, in seconds (default 30): 408 while the body is arriving, else 503; the socket is closed. */
   REQUEST_TIMEOUT_SECONDS: 'OCR_REQUEST_TIMEOUT_SECONDS',
   /** After SIGTERM, how long documents in flight may go on before they are handed back (default 100). */
   SHUTDOWN_GRACE_SECONDS: 'OCR_SHUTDOWN_GRACE_SECONDS',
-  /** How long a PROCESSING claim holds without renewal (default: document time bound + 60, at least 300). */
+  /** How long a PROCESSING claim holds, in seconds, renewed every third of it (default `max(OCR_DOC_TIMEOUT_SECONDS + 60, 300)`). */
   LEASE_SECONDS: 'OCR_LEASE_SECONDS',
   /** Claims per document before it is FAILED with `TOO_MANY_ATTEMPTS` (default 3). */
   MAX_ATTEMPTS: 'OCR_MAX_ATTEMPTS',
   /** Documents accepted but not finished per task; beyond it 503 + Retry-After (default 8 per worker). */
   MAX_QUEUED_DOCUMENTS: 'OCR_MAX_QUEUED_DOCUMENTS',
-  /** UDP address of the X-Ray daemon or collector; requests are traced to it. Unset = no tracing. */
+  /** X-Ray daemon or collector, `127.0.0.1:2000` or `udp:host:port tcp:host:port`: requests are traced to it (see "Tracing"). Unset: no tracing. */
   XRAY_DAEMON_ADDRESS: 'AWS_XRAY_DAEMON_ADDRESS',
 } as const;
 
@@ -136,7 +136,7 @@ export const DEBUG_ENV = {
 
 /** Set by the platform the container runs on, not by the library. */
 export const PLATFORM_ENV = {
-  /** AWS Batch array jobs: this child's index, which picks its share of the manifest. */
+  /** AWS Batch array jobs: child i processes manifest documents `[i*chunkSize, (i+1)*chunkSize)`; unset: all. */
   BATCH_JOB_ARRAY_INDEX: 'AWS_BATCH_JOB_ARRAY_INDEX',
   /** Amazon ECS: the task metadata endpoint (the service names its claims after its task). */
   ECS_CONTAINER_METADATA_URI_V4: 'ECS_CONTAINER_METADATA_URI_V4',
