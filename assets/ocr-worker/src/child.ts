@@ -4,14 +4,12 @@
  */
 import { rmSync } from 'node:fs';
 import { toErrorInfo } from './errors.ts';
-import type { MediaType } from './media.ts';
-import type { DocumentOptions, OcrEngineName, PdfRendererName } from './options.ts';
+import type { ChildMessage, ParentMessage } from './engine-messages.ts';
+import type { OcrEngineName, PdfRendererName } from './options.ts';
 import { OcrPool } from './ocr.ts';
 import { processDocument } from './document.ts';
 import { popplerVersion } from './poppler.ts';
 import { EXIT, INTERNAL_ENV } from './contract.ts';
-
-interface ProcessMsg { type: 'process'; id: number; bytes: Uint8Array; mediaType: MediaType; options: DocumentOptions }
 
 const workers = Number(process.env[INTERNAL_ENV.CHILD_WORKERS] ?? '1');
 let languages = process.env[INTERNAL_ENV.CHILD_LANGUAGES] ?? 'eng';
@@ -19,7 +17,7 @@ const ocrEngine = (process.env[INTERNAL_ENV.CHILD_ENGINE] ?? 'tesseract.js') as 
 const pdfRenderer = (process.env[INTERNAL_ENV.CHILD_PDF_RENDERER] ?? 'pdf.js') as PdfRendererName; // validated by the parent
 let pool = new OcrPool(workers, languages, ocrEngine);
 
-function send(msg: unknown): void {
+function send(msg: ChildMessage): void {
   if (process.send) process.send(msg);
 }
 
@@ -49,7 +47,7 @@ async function main(): Promise<void> {
  */
 let gate: Promise<void> = Promise.resolve();
 const running = new Set<Promise<void>>();
-process.on('message', (msg: ProcessMsg | { type: 'exit' }) => {
+process.on('message', (msg: ParentMessage) => {
   if (msg.type === 'exit') {
     void pool.close().finally(() => process.exit(0));
     return;
