@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { createEngine } from '../src/index.ts';
 import { cer } from '../src/cer.ts';
+import { PROGRAM_ENV } from '../src/contract.ts';
 import { decodeImageFrame, toTIFF, type GreyImage } from '../src/image.ts';
 import { openPdf, readTextLayer, renderPage, closePdf } from '../src/pdf.ts';
 import { decodeBarcodes } from '../src/qr.ts';
@@ -22,9 +23,9 @@ import { oneAhead } from '../src/one-ahead.ts';
 import { processes, procStat, readRss } from '../src/proc.ts';
 import type { OcrEngineName } from '../src/options.ts';
 import { languageDataDir, PACKAGE_ROOT } from '../src/paths.ts';
-import { ocrChildPids } from '../test/helpers/common.ts';
-import { multiPageTiff } from '../test/helpers/tiff.ts';
-import { placeOnPage } from '../test/helpers/generate.ts';
+import { ocrChildPids } from '../tools/processes.ts';
+import { multiPageTiff } from '../tools/tiff.ts';
+import { placeOnPage } from '../tools/generate.ts';
 
 /** A corpus folder with `qr/` photos (55 in the one the results were measured on); without it, the fixtures. */
 const CORPUS = process.env.OCR_CORPUS;
@@ -213,7 +214,7 @@ function nativeTessdata(): string {
 }
 
 /** One thread per tesseract process (its OpenMP would otherwise use every core). */
-const NATIVE_ENV = { ...process.env, OMP_THREAD_LIMIT: '1' };
+const NATIVE_ENV = { ...process.env, [PROGRAM_ENV.OMP_THREAD_LIMIT]: '1' };
 
 function nativeArgs(file: string, tessdata: string, extra: string[] = []): string[] {
   return [file, 'stdout', '--tessdata-dir', tessdata, '-l', 'eng', '--psm', '3', '--oem', '1', '--dpi', String(DPI), ...extra];

@@ -11,10 +11,11 @@ import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { COMMON_ENV, SERVICE_ENV } from '../src/contract.ts';
 import { PACKAGE_ROOT } from '../src/paths.ts';
 import { availableCpus } from '../src/options.ts';
-import { textPdf } from '../test/helpers/pdfwriter.ts';
-import { spawnProcess, whenReady } from '../test/service/process.ts';
+import { textPdf } from '../tools/pdfwriter.ts';
+import { spawnProcess, whenReady } from '../tools/processes.ts';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
@@ -26,7 +27,7 @@ const log = (s: string): void => { process.stderr.write(s + '\n'); };
 
 async function startService(): Promise<{ url: string; stop: () => Promise<number | null> }> {
   // The service's own defaults, but for the worker count and a short drain; no data directory (memory store).
-  const service = spawnProcess({ OCR_WORKERS: String(WORKERS), OCR_SHUTDOWN_GRACE_SECONDS: '5', OCR_DATA_DIR: '' });
+  const service = spawnProcess({ [COMMON_ENV.WORKERS]: String(WORKERS), [SERVICE_ENV.SHUTDOWN_GRACE_SECONDS]: '5', [SERVICE_ENV.DATA_DIR]: '' });
   const url = await whenReady(service);
   return { url, stop: async () => { service.proc.kill('SIGTERM'); return service.exit; } };
 }
