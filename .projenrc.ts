@@ -129,11 +129,11 @@ project.deps.addDependency('constructs@10.5.1', DependencyType.BUILD);
 project.gitignore.exclude('/assets/lambda/', 'cdk.out/', '/examples/**/cdk.out/', '/dist/');
 
 // The npm package: compiled library, handler bundles, the worker's source, lockfile and Dockerfile,
-// API.md and README — not examples, build tools, docs, the worker's node_modules, tests or benchmarks.
+// API.md and README — not examples, build tools, docs, the worker's node_modules, tests, benchmarks or dev tools.
 for (const pattern of [
   '/examples/', '/build-tools/', '/docs/', '/.ci/', 'cdk.out/', '*.tsbuildinfo',
   '/assets/ocr-worker/node_modules/', '/assets/ocr-worker/test/', '/assets/ocr-worker/bench/',
-  '/assets/ocr-worker/scratch/', '/assets/ocr-worker/dist/', '/assets/ocr-worker/.cache/',
+  '/assets/ocr-worker/scratch/', '/assets/ocr-worker/dist/', '/assets/ocr-worker/.cache/', '/assets/ocr-worker/tools/',
 ]) {
   project.addPackageIgnore(pattern);
 }
@@ -230,11 +230,10 @@ project.addTask('deploy:check', {
 });
 
 project.addTask('bench', {
-  description: 'Benchmark the OCR engine against native Tesseract and load-test the local service; writes README tables',
+  description: 'Benchmark the OCR engine against native Tesseract and load-test the local service; writes the results under assets/ocr-worker/bench/',
   steps: [
     { spawn: workerInstall.name },
     { exec: `npm --prefix ${WORKER} run bench` },
-    { exec: 'node build-tools/bench-readme.js' },
   ],
 });
 

@@ -5,16 +5,17 @@
  *   1. GET /health                                  (the load balancer's probe)
  *   2. POST /extract of one small PDF, repeated      (accept path; the cache answers repeats)
  *   3. distinct small PDFs end to end               (upload → SUCCEEDED through the engine)
- * Writes bench/service-results.json and bench/SERVICE-RESULTS.md. Loopback only.
+ * Writes bench/service-results.json and bench/SERVICE-RESULTS.md, nothing else. Loopback only.
  */
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { COMMON_ENV, SERVICE_ENV } from '../src/contract.ts';
 import { PACKAGE_ROOT } from '../src/paths.ts';
 import { availableCpus } from '../src/options.ts';
-import { textPdf } from '../test/helpers/pdfwriter.ts';
-import { spawnProcess, whenReady } from '../test/service/process.ts';
+import { textPdf } from '../tools/pdfwriter.ts';
+import { spawnProcess, whenReady } from '../tools/processes.ts';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
@@ -26,7 +27,7 @@ const log = (s: string): void => { process.stderr.write(s + '\n'); };
 
 async function startService(): Promise<{ url: string; stop: () => Promise<number | null> }> {
   // The service's own defaults, but for the worker count and a short drain; no data directory (memory store).
-  const service = spawnProcess({ OCR_WORKERS: String(WORKERS), OCR_SHUTDOWN_GRACE_SECONDS: '5', OCR_DATA_DIR: '' });
+  const service = spawnProcess({ [COMMON_ENV.WORKERS]: String(WORKERS), [SERVICE_ENV.SHUTDOWN_GRACE_SECONDS]: '5', [SERVICE_ENV.DATA_DIR]: '' });
   const url = await whenReady(service);
   return { url, stop: async () => { service.proc.kill('SIGTERM'); return service.exit; } };
 }
@@ -89,33 +90,35 @@ async function endToEnd(url: string): Promise<Record<string, number>> {
   };
 }
 
-const svc = await startService();
-log(`service at ${svc.url} (${WORKERS} workers); ${DURATION} s per run, ${CONNECTIONS} connections`);
-const health = await cannon({ url: `${svc.url}/health` });
-log(`/health: ${JSON.stringify(health)}`);
-const small = textPdf([['Invoice 4711', 'Total due: 99.50 EUR']]);
-const mp = multipart(small, 'small.pdf');
-// Offered at a fixed rate: unthrottled, the accept path outruns the per-task bound on documents
-// in flight (OCR_MAX_QUEUED_DOCUMENTS) and the service answers 503 BUSY by design (back-pressure).
-// one request first, so the run measures the steady state (the cache holds the document)
-await fetch(`${svc.url}/extract`, { method: 'POST', headers: { 'content-type': mp.contentType }, body: new Uint8Array(mp.body) });
-await new Promise((r) => setTimeout(r, 1000));
-const EXTRACT_RATE = Number(process.env.BENCH_SERVICE_EXTRACT_RATE ?? '1000');
-const extract = { ...await cannon({ url: `${svc.url}/extract`, method: 'POST', headers: { 'content-type': mp.contentType }, body: mp.body, connections: 4, overallRate: EXTRACT_RATE }), offeredRate: EXTRACT_RATE };
-log(`/extract (same small PDF): ${JSON.stringify(extract)}`);
-const e2e = await endToEnd(svc.url);
-log(`end to end: ${JSON.stringify(e2e)}`);
-const exitCode = await svc.stop();
+async function main(): Promise<void> {
+  const svc = await startService();
+  log(`service at ${svc.url} (${WORKERS} workers); ${DURATION} s per run, ${CONNECTIONS} connections`);
+  const health = await cannon({ url: `${svc.url}/health` });
+  log(`/health: ${JSON.stringify(health)}`);
+  const small = textPdf([['Invoice 4711', 'Total due: 99.50 EUR']]);
+  const mp = multipart(small, 'small.pdf');
+  // Offered at a fixed rate: unthrottled, the accept path outruns the per-task bound on documents
+  // in flight (OCR_MAX_QUEUED_DOCUMENTS) and the service answers 503 BUSY by design (back-pressure).
+  // one request first, so the run measures the steady state (the cache holds the document)
+  await fetch(`${svc.url}/extract`, { method: 'POST', headers: { 'content-type': mp.contentType }, body: new Uint8Array(mp.body) });
+  await new Promise((r) => setTimeout(r, 1000));
+  const EXTRACT_RATE = Number(process.env.BENCH_SERVICE_EXTRACT_RATE ?? '1000');
+  const extract = { ...await cannon({ url: `${svc.url}/extract`, method: 'POST', headers: { 'content-type': mp.contentType }, body: mp.body, connections: 4, overallRate: EXTRACT_RATE }), offeredRate: EXTRACT_RATE };
+  log(`/extract (same small PDF): ${JSON.stringify(extract)}`);
+  const e2e = await endToEnd(svc.url);
+  log(`end to end: ${JSON.stringify(e2e)}`);
+  const exitCode = await svc.stop();
 
-const results = {
-  generated: new Date().toISOString(),
-  machine: { cpus: os.availableParallelism(), node: process.version, workers: WORKERS },
-  health, extractSameDocument: { ...extract, documentBytes: small.length }, endToEndDistinctDocuments: e2e, serviceExitCode: exitCode,
-};
-writeFileSync(join(PACKAGE_ROOT, 'bench', 'service-results.json'), JSON.stringify(results, null, 2) + '\n');
-const md = `# Service load test
+  const results = {
+    generated: new Date().toISOString(),
+    machine: { cpus: os.availableParallelism(), node: process.version, workers: WORKERS },
+    health, extractSameDocument: { ...extract, documentBytes: small.length }, endToEndDistinctDocuments: e2e, serviceExitCode: exitCode,
+  };
+  writeFileSync(join(PACKAGE_ROOT, 'bench', 'service-results.json'), JSON.stringify(results, null, 2) + '\n');
+  const md = `# Service load test
 
-Generated by \`npm run bench:service\` (bench/service-bench.ts): the local service (\`src/service/main.ts\`,
+Written by \`npm run bench:service\` (bench/service-bench.ts; see "Benchmark" in ../README.md); the figures: [service-results.json](service-results.json).
+The local service (\`src/service/main.ts\`,
 memory storage, ${WORKERS} OCR workers) on loopback, ${results.machine.cpus} CPUs, Node ${process.version}; autocannon in a
 separate process from the service. ${new Date().toISOString().slice(0, 10)}.
 
@@ -128,7 +131,10 @@ End to end, distinct small PDFs (no cache hits), ${e2e.clients} clients, upload 
 ${e2e.documents} documents, **${e2e.documentsPerSecond} documents/s**, p50 ${e2e.p50Ms} ms, p99 ${e2e.p99Ms} ms, errors ${e2e.errors}.
 Service exit code after SIGTERM: ${exitCode}.
 `;
-writeFileSync(join(PACKAGE_ROOT, 'bench', 'SERVICE-RESULTS.md'), md);
-process.stdout.write(md);
-const failed = health.errors + health.non2xx + extract.errors + extract.non2xx + e2e.errors;
-if (failed > 0) { log(`errors: ${failed}`); process.exit(1); }
+  writeFileSync(join(PACKAGE_ROOT, 'bench', 'SERVICE-RESULTS.md'), md);
+  process.stdout.write(md);
+  const failed = health.errors + health.non2xx + extract.errors + extract.non2xx + e2e.errors;
+  if (failed > 0) { log(`errors: ${failed}`); process.exit(1); }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

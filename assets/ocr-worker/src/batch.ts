@@ -15,9 +15,9 @@ import { missingLanguageData } from './paths.ts';
 import { isAccessDenied, isNotFound } from './s3-errors.ts';
 import { availableCpus, DEFAULTS, parseBackendEnvironment, type DocumentOptions, type OcrEngineName, type PdfRendererName } from './options.ts';
 import type { OcrResult } from './result.ts';
+import { BATCH_ENV, batchResultKeys, batchSummaryKey, COMMON_ENV, EXIT, PLATFORM_ENV } from './contract.ts';
 
-/** 70 and 75 are sysexits.h's EX_SOFTWARE (internal software error) and EX_TEMPFAIL (try again later). */
-export const EXIT = { OK: 0, CONFIG: 1, UNEXPECTED: 70, INFRA: 75, SIGTERM: 143 } as const;
+export { EXIT };
 
 export interface BatchConfig {
   inputBucket: string;
@@ -80,34 +80,34 @@ export function parseConfig(env: NodeJS.ProcessEnv): BatchConfig {
     if (!v) throw new ConfigError(`${n} is required.`);
     return v;
   };
-  const inputKey = env.OCR_INPUT_KEY || null;
-  const manifestKey = env.OCR_MANIFEST_KEY || null;
+  const inputKey = env[BATCH_ENV.INPUT_KEY] || null;
+  const manifestKey = env[BATCH_ENV.MANIFEST_KEY] || null;
   if ((inputKey ? 1 : 0) + (manifestKey ? 1 : 0) !== 1) throw new ConfigError('Set exactly one of OCR_INPUT_KEY and OCR_MANIFEST_KEY.');
-  let prefix = env.OCR_OUTPUT_PREFIX ?? 'results/';
+  let prefix = env[BATCH_ENV.OUTPUT_PREFIX] ?? 'results/';
   if (prefix && !prefix.endsWith('/')) prefix += '/';
-  const languages = env.OCR_LANGUAGES || DEFAULTS.languages;
+  const languages = env[COMMON_ENV.LANGUAGES] || DEFAULTS.languages;
   if (!/^[A-Za-z_]+(\+[A-Za-z_]+)*$/.test(languages)) throw new ConfigError(`OCR_LANGUAGES must look like 'eng' or 'eng+deu', got '${languages}'.`);
-  const dpi = intEnv(env, 'OCR_DPI', DEFAULTS.dpi, 50)!;
+  const dpi = intEnv(env, BATCH_ENV.DPI, DEFAULTS.dpi, 50)!;
   if (dpi > 1200) throw new ConfigError('OCR_DPI must be <= 1200.');
-  const arrayIndex = intEnv(env, 'AWS_BATCH_JOB_ARRAY_INDEX', null, 0);
+  const arrayIndex = intEnv(env, PLATFORM_ENV.BATCH_JOB_ARRAY_INDEX, null, 0);
   let backend: ReturnType<typeof parseBackendEnvironment>;
   try { backend = parseBackendEnvironment(env); } catch (err) { throw new ConfigError((err as Error).message); }
   return {
-    inputBucket: need('OCR_INPUT_BUCKET'),
-    outputBucket: need('OCR_OUTPUT_BUCKET'),
+    inputBucket: need(BATCH_ENV.INPUT_BUCKET),
+    outputBucket: need(BATCH_ENV.OUTPUT_BUCKET),
     outputPrefix: prefix,
-    jobId: need('OCR_JOB_ID'),
+    jobId: need(BATCH_ENV.JOB_ID),
     inputKey,
     manifestKey,
     arrayIndex,
-    options: { languages, dpi, maxPages: intEnv(env, 'OCR_MAX_PAGES', null) },
-    workers: intEnv(env, 'OCR_WORKERS', null) ?? availableCpus(),
+    options: { languages, dpi, maxPages: intEnv(env, BATCH_ENV.MAX_PAGES, null) },
+    workers: intEnv(env, COMMON_ENV.WORKERS, null) ?? availableCpus(),
     ...backend,
-    timeoutSeconds: intEnv(env, 'OCR_DOC_TIMEOUT_SECONDS', DEFAULTS.timeoutSeconds)!,
-    memoryMb: intEnv(env, 'OCR_DOC_MEMORY_MB', DEFAULTS.memoryMb, 64)!,
-    maxDocumentBytes: intEnv(env, 'OCR_MAX_DOCUMENT_BYTES', DEFAULTS.maxDocumentBytes)!,
-    metricsNamespace: env.OCR_METRICS_NAMESPACE || 'CdkOcrConstructs',
-    metricsService: env.OCR_METRICS_SERVICE || 'ocr-worker',
+    timeoutSeconds: intEnv(env, COMMON_ENV.DOC_TIMEOUT_SECONDS, DEFAULTS.timeoutSeconds)!,
+    memoryMb: intEnv(env, COMMON_ENV.DOC_MEMORY_MB, DEFAULTS.memoryMb, 64)!,
+    maxDocumentBytes: intEnv(env, COMMON_ENV.MAX_DOCUMENT_BYTES, DEFAULTS.maxDocumentBytes)!,
+    metricsNamespace: env[COMMON_ENV.METRICS_NAMESPACE] || 'CdkOcrConstructs',
+    metricsService: env[COMMON_ENV.METRICS_SERVICE] || 'ocr-worker',
   };
 }
 
@@ -139,15 +139,12 @@ export function shareOf(total: number, chunkSize: number | undefined, arrayIndex
   return out;
 }
 
-export const pad5 = (n: number): string => String(n).padStart(5, '0');
-
 export function keysFor(cfg: Pick<BatchConfig, 'outputPrefix' | 'jobId'>, index: number): { json: string; txt: string } {
-  const base = `${cfg.outputPrefix}${cfg.jobId}/results/${pad5(index)}`;
-  return { json: `${base}.json`, txt: `${base}.txt` };
+  return batchResultKeys(cfg.outputPrefix, cfg.jobId, index);
 }
 
 export function summaryKey(cfg: Pick<BatchConfig, 'outputPrefix' | 'jobId'>, arrayIndex: number): string {
-  return `${cfg.outputPrefix}${cfg.jobId}/summaries/${pad5(arrayIndex)}.json`;
+  return batchSummaryKey(cfg.outputPrefix, cfg.jobId, arrayIndex);
 }
 
 export interface Logger { (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void }

@@ -4,21 +4,20 @@
  */
 import { rmSync } from 'node:fs';
 import { toErrorInfo } from './errors.ts';
-import type { MediaType } from './media.ts';
-import type { DocumentOptions, OcrEngineName, PdfRendererName } from './options.ts';
+import type { ChildMessage, ParentMessage } from './engine-messages.ts';
+import type { OcrEngineName, PdfRendererName } from './options.ts';
 import { OcrPool } from './ocr.ts';
 import { processDocument } from './document.ts';
 import { popplerVersion } from './poppler.ts';
+import { EXIT, INTERNAL_ENV } from './contract.ts';
 
-interface ProcessMsg { type: 'process'; id: number; bytes: Uint8Array; mediaType: MediaType; options: DocumentOptions }
-
-const workers = Number(process.env.OCR_CHILD_WORKERS ?? '1');
-let languages = process.env.OCR_CHILD_LANGUAGES ?? 'eng';
-const ocrEngine = (process.env.OCR_CHILD_ENGINE ?? 'tesseract.js') as OcrEngineName; // validated by the parent
-const pdfRenderer = (process.env.OCR_CHILD_PDF_RENDERER ?? 'pdf.js') as PdfRendererName; // validated by the parent
+const workers = Number(process.env[INTERNAL_ENV.CHILD_WORKERS] ?? '1');
+let languages = process.env[INTERNAL_ENV.CHILD_LANGUAGES] ?? 'eng';
+const ocrEngine = (process.env[INTERNAL_ENV.CHILD_ENGINE] ?? 'tesseract.js') as OcrEngineName; // validated by the parent
+const pdfRenderer = (process.env[INTERNAL_ENV.CHILD_PDF_RENDERER] ?? 'pdf.js') as PdfRendererName; // validated by the parent
 let pool = new OcrPool(workers, languages, ocrEngine);
 
-function send(msg: unknown): void {
+function send(msg: ChildMessage): void {
   if (process.send) process.send(msg);
 }
 
@@ -29,13 +28,13 @@ async function main(): Promise<void> {
     if (pdfRenderer === 'poppler') poppler = popplerVersion();
   } catch (err) {
     send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
-    process.exit(70);
+    process.exit(EXIT.UNEXPECTED);
   }
   try {
     await pool.warm();
   } catch (err) {
     send({ type: 'fatal', message: `OCR workers failed to start: ${err instanceof Error ? err.message : String(err)}` });
-    process.exit(70);
+    process.exit(EXIT.UNEXPECTED);
   }
   send({ type: 'ready', ocrVersion: pool.version, popplerVersion: poppler });
 }
@@ -48,7 +47,7 @@ async function main(): Promise<void> {
  */
 let gate: Promise<void> = Promise.resolve();
 const running = new Set<Promise<void>>();
-process.on('message', (msg: ProcessMsg | { type: 'exit' }) => {
+process.on('message', (msg: ParentMessage) => {
   if (msg.type === 'exit') {
     void pool.close().finally(() => process.exit(0));
     return;
@@ -94,6 +93,7 @@ process.on('disconnect', () => process.exit(0));
 // removes it when the child exits, unless the parent itself was killed (the child then exits here)
 process.on('exit', () => {
   pool.abort();
-  if (process.env.OCR_SCRATCH_DIR) rmSync(process.env.OCR_SCRATCH_DIR, { recursive: true, force: true });
+  const scratch = process.env[INTERNAL_ENV.SCRATCH_DIR];
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 void main();

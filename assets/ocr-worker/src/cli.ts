@@ -13,6 +13,7 @@ import { oneAhead } from './one-ahead.ts';
 import { DEFAULTS, parseOcrEngine, parsePageRange, parsePdfRenderer, type OcrEngineName, type PdfRendererName } from './options.ts';
 import { missingLanguageData } from './paths.ts';
 import type { OcrResult } from './result.ts';
+import { COMMON_ENV } from './contract.ts';
 
 const USAGE = `Usage: ocr [--lang eng+deu] [--dpi 300] [--max-pages N] [--pages 1-3,5] [--password X]
            [--timeout-seconds N] [--memory-mb N] [--workers N] [--no-qr]
@@ -64,9 +65,9 @@ async function main(): Promise<void> {
   let ocrEngine: OcrEngineName;
   let pdfRenderer: PdfRendererName;
   try {
-    ocrEngine = v['ocr-engine'] !== undefined ? parseOcrEngine(v['ocr-engine'], '--ocr-engine') : parseOcrEngine(process.env.OCR_ENGINE, 'OCR_ENGINE');
+    ocrEngine = v['ocr-engine'] !== undefined ? parseOcrEngine(v['ocr-engine'], '--ocr-engine') : parseOcrEngine(process.env[COMMON_ENV.OCR_ENGINE], COMMON_ENV.OCR_ENGINE);
     pdfRenderer = v['pdf-renderer'] !== undefined ? parsePdfRenderer(v['pdf-renderer'], '--pdf-renderer', ocrEngine)
-      : parsePdfRenderer(process.env.OCR_PDF_RENDERER, 'OCR_PDF_RENDERER', ocrEngine);
+      : parsePdfRenderer(process.env[COMMON_ENV.PDF_RENDERER], COMMON_ENV.PDF_RENDERER, ocrEngine);
   } catch (err) {
     usage((err as Error).message);
   }

@@ -37,6 +37,11 @@ export class OcrError extends Error {
   }
 }
 
+/** The engine could not do its job for reasons unrelated to a document (child cannot start...). */
+export class EngineInfrastructureError extends Error {
+  constructor(message: string) { super(message); this.name = 'EngineInfrastructureError'; }
+}
+
 export function toErrorInfo(err: unknown, fallback: ErrorCode = 'INTERNAL_ERROR'): ErrorInfo {
   if (err instanceof OcrError) return { code: err.code, message: err.message };
   const message = err instanceof Error ? err.message : String(err);

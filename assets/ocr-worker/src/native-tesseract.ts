@@ -17,9 +17,10 @@ import { gunzipSync } from 'node:zlib';
 import { OcrError } from './errors.ts';
 import { tiffHeader, toTIFF, type GreyImage } from './image.ts';
 import { scratchRoot } from './paths.ts';
+import { COMMON_ENV, PROGRAM_ENV } from './contract.ts';
 
 /** The command the native backend runs; a Debian `tesseract-ocr` install puts it on PATH. */
-export const NATIVE_TESSERACT_COMMAND = process.env.OCR_TESSERACT_COMMAND || 'tesseract';
+export const NATIVE_TESSERACT_COMMAND = process.env[COMMON_ENV.TESSERACT_COMMAND] || 'tesseract';
 
 let cachedVersion: string | null = null;
 
@@ -147,7 +148,7 @@ export class TesseractProcess {
   start(): void {
     if (this.proc) return;
     // OMP_THREAD_LIMIT=1: the pool runs one process per CPU; Tesseract's OpenMP would use them all
-    const p = spawn(NATIVE_TESSERACT_COMMAND, this.args, { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(NATIVE_TESSERACT_COMMAND, this.args, { env: { ...process.env, [PROGRAM_ENV.OMP_THREAD_LIMIT]: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc = p;
     this.given = 0;
     this.partialLine = '';

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import { COMMON_ENV } from './contract.ts';
 
 /** Per-document processing options (CLI flags, manifest options, service request options). */
 export interface DocumentOptions {
@@ -75,8 +76,8 @@ export function parsePdfRenderer(value: string | undefined, source: string, ocrE
  * Error naming the variable, which each caller turns into its own configuration error.
  */
 export function parseBackendEnvironment(env: NodeJS.ProcessEnv): { ocrEngine: OcrEngineName; pdfRenderer: PdfRendererName } {
-  const ocrEngine = parseOcrEngine(env.OCR_ENGINE, 'OCR_ENGINE');
-  return { ocrEngine, pdfRenderer: parsePdfRenderer(env.OCR_PDF_RENDERER, 'OCR_PDF_RENDERER', ocrEngine) };
+  const ocrEngine = parseOcrEngine(env[COMMON_ENV.OCR_ENGINE], COMMON_ENV.OCR_ENGINE);
+  return { ocrEngine, pdfRenderer: parsePdfRenderer(env[COMMON_ENV.PDF_RENDERER], COMMON_ENV.PDF_RENDERER, ocrEngine) };
 }
 
 export const DEFAULTS = {

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { COMMON_ENV, INTERNAL_ENV } from './contract.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -22,7 +23,8 @@ export const PDFJS_ICC_URL = join(pdfjsRoot, 'iccs') + '/';
  * (4.0.0_best_int = the LSTM integer model tesseract.js uses by default), or OCR_LANG_PATH.
  */
 export function languageDataDir(lang: string): string {
-  if (process.env.OCR_LANG_PATH) return process.env.OCR_LANG_PATH;
+  const langPath = process.env[COMMON_ENV.LANG_PATH];
+  if (langPath) return langPath;
   let pkg: string;
   try {
     pkg = dirname(require.resolve(`@tesseract.js-data/${lang}/package.json`));
@@ -42,8 +44,9 @@ export function missingLanguageData(languages: string): string | null {
     try { return !existsSync(join(languageDataDir(lang), `${lang}.traineddata.gz`)); } catch { return true; }
   });
   if (missing.length === 0) return null;
-  const where = process.env.OCR_LANG_PATH
-    ? `OCR_LANG_PATH (${process.env.OCR_LANG_PATH}) has no ${missing.map((l) => `${l}.traineddata.gz`).join(', ')}`
+  const langPath = process.env[COMMON_ENV.LANG_PATH];
+  const where = langPath
+    ? `${COMMON_ENV.LANG_PATH} (${langPath}) has no ${missing.map((l) => `${l}.traineddata.gz`).join(', ')}`
     : `install the npm package${missing.length > 1 ? 's' : ''} ${missing.map((l) => `@tesseract.js-data/${l}`).join(', ')} in the worker (its package.json, which the image installs)`;
   return `No language data for ${missing.map((l) => `'${l}'`).join(', ')} in this worker: ${where}.`;
 }
@@ -55,5 +58,5 @@ export function missingLanguageData(languages: string): string | null {
  * be there); TMPDIR when run on its own.
  */
 export function scratchRoot(): string {
-  return process.env.OCR_SCRATCH_DIR || os.tmpdir();
+  return process.env[INTERNAL_ENV.SCRATCH_DIR] || os.tmpdir();
 }

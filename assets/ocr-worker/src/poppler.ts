@@ -13,9 +13,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { OcrError } from './errors.ts';
 import { decodePNM, type GreyImage } from './image.ts';
+import { COMMON_ENV } from './contract.ts';
 
 /** The command run to render a page; a Debian `poppler-utils` install puts it on PATH. */
-export const PDFTOPPM_COMMAND = process.env.OCR_PDFTOPPM_COMMAND || 'pdftoppm';
+export const PDFTOPPM_COMMAND = process.env[COMMON_ENV.PDFTOPPM_COMMAND] || 'pdftoppm';
 
 /** "22.12.0" from `pdftoppm -v`; a clear error when the command is missing. */
 export function popplerVersion(): string {

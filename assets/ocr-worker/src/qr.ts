@@ -3,6 +3,7 @@ import type { GreyImage } from './image.ts';
 import { downscaleGrey, resizeGrey } from './image.ts';
 import { finderCandidates } from './finder-screen.ts';
 import { HYBRID_MIN_DIMENSION, hybridBinarize, type Bitmap } from './binarize.ts';
+import { DEBUG_ENV } from './contract.ts';
 
 const require = createRequire(import.meta.url);
 const ZX = require('@zxing/library');
@@ -332,7 +333,7 @@ export function decodeBarcodes(img: GreyImage, options: BarcodeOptions = {}): Ba
     for (const a of attempts) {
       const ta = performance.now();
       try { found = a.run(current, bitmaps); } catch { found = null; }
-      if (process.env.QR_DEBUG) process.stderr.write(`${a.name} ${(performance.now() - ta).toFixed(0)}ms\n`);
+      if (process.env[DEBUG_ENV.QR_DEBUG]) process.stderr.write(`${a.name} ${(performance.now() - ta).toFixed(0)}ms\n`);
       if (found) { by = a.name; break; }
     }
     if (!found) break;

@@ -5,8 +5,9 @@ import { createEngine, type Engine } from '../src/index.ts';
 import { decodeImageFrame, type GreyImage } from '../src/image.ts';
 import { closePdf, openPdf, renderPage } from '../src/pdf.ts';
 import { procStat } from '../src/proc.ts';
-import { assertValid, fixture, ocrChildPids } from './helpers/common.ts';
-import { multiPageTiff } from './helpers/tiff.ts';
+import { assertValid, fixture } from './helpers/common.ts';
+import { ocrChildPids } from '../tools/processes.ts';
+import { multiPageTiff } from '../tools/tiff.ts';
 import { bombPng, endlessPdf, hugePagePdf } from './hostile.ts';
 
 // 4 s per document, 900 MiB per document

@@ -6,8 +6,8 @@ import { createEngine, type Engine, type OcrResult } from '../src/index.ts';
 import { cer } from '../src/cer.ts';
 import { decodeImageFrame, rotateGrey } from '../src/image.ts';
 import { assertValid, fixture, FIXTURES } from './helpers/common.ts';
-import { imagePdf, textPdf } from './helpers/pdfwriter.ts';
-import { pgm, qrPage } from './helpers/generate.ts';
+import { imagePdf, textPdf } from '../tools/pdfwriter.ts';
+import { pgm, qrPage } from '../tools/generate.ts';
 
 let engine: Engine;
 const expectations = JSON.parse(readFileSync(join(FIXTURES, 'expectations.json'), 'utf8'));
@@ -156,7 +156,7 @@ describe('QR photos from the corpus (exact match)', () => {
 
 describe('multi-page TIFF', () => {
   test('every page is decoded and OCRed (page 2 upside down)', async () => {
-    const { multiPageTiff } = await import('./helpers/tiff.ts');
+    const { multiPageTiff } = await import('../tools/tiff.ts');
     const a = await decodeImageFrame(fixture('ocr/phototest.tif'), 'image/tiff', 0, 1e9);
     const b = await decodeImageFrame(fixture('ocr/eurotext.tif'), 'image/tiff', 0, 1e9);
     const r = await run(multiPageTiff([a, rotateGrey(b, 180), a]), 'three.tif', { pages: '1-2' });

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { PdfWriter } from './helpers/pdfwriter.ts';
+import { PdfWriter } from '../tools/pdfwriter.ts';
 
 /** One page of 20,000 x 20,000 pt (about 7 metres square) with a little text and a filled box. */
 export function hugePagePdf(): Buffer {

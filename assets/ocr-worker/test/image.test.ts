@@ -22,7 +22,7 @@ import { validateResult } from '../src/index.ts';
 import { cer } from '../src/cer.ts';
 import { decodeImageFrame } from '../src/image.ts';
 import { FIXTURES, PKG, fixture } from './helpers/common.ts';
-import { imagePdf } from './helpers/pdfwriter.ts';
+import { imagePdf } from '../tools/pdfwriter.ts';
 
 interface Instr { op: string; args: string; stage: number }
 

@@ -19,8 +19,8 @@ import { languageDataDir } from '../src/paths.ts';
 import { parseOcrEngine } from '../src/options.ts';
 import { processes, readRss } from '../src/proc.ts';
 import { assertValid, fixture } from './helpers/common.ts';
-import { pgm } from './helpers/generate.ts';
-import { multiPageTiff } from './helpers/tiff.ts';
+import { pgm } from '../tools/generate.ts';
+import { multiPageTiff } from '../tools/tiff.ts';
 
 let engine: Engine;
 

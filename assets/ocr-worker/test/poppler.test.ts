@@ -17,7 +17,7 @@ import { popplerVersion, renderWithPoppler } from '../src/poppler.ts';
 import { processes } from '../src/proc.ts';
 import { parseServiceConfig, ServiceConfigError } from '../src/service/config.ts';
 import { assertValid, FIXTURES, fixture } from './helpers/common.ts';
-import { imagePdf, PdfWriter } from './helpers/pdfwriter.ts';
+import { imagePdf, PdfWriter } from '../tools/pdfwriter.ts';
 
 const expectations = JSON.parse(readFileSync(join(FIXTURES, 'expectations.json'), 'utf8'));
 let engine: Engine;

@@ -9,7 +9,7 @@ import { decodeImageFrame, downscaleGrey, type GreyImage } from '../src/image.ts
 import { closePdf, openPdf, renderPage } from '../src/pdf.ts';
 import { decodeBarcodes } from '../src/qr.ts';
 import { fixture, FIXTURES } from './helpers/common.ts';
-import { placeOnPage, qrPage } from './helpers/generate.ts';
+import { placeOnPage, qrPage } from '../tools/generate.ts';
 
 const require = createRequire(import.meta.url);
 const ZX = require('@zxing/library');

@@ -14,6 +14,7 @@ import { RedisCache } from './redis-cache.ts';
 import { Tracer } from './xray.ts';
 import { claimOwner, OcrService, type DocumentEngine, type LogFn } from './service.ts';
 import { LocalDocumentStore, LocalResultStore, LocalStatusStore, MemoryCache, type Cache, type DocumentStore, type ResultStore, type StatusStore } from './stores.ts';
+import { PLATFORM_ENV } from '../contract.ts';
 
 export interface AppOverrides {
   engine?: DocumentEngine;
@@ -47,7 +48,7 @@ export function jsonLog(write: (line: string) => void = (l) => process.stdout.wr
 
 /** The ECS task ARN from the task metadata endpoint, when there is one (the base of the claim owner, see claimOwner). */
 export async function ecsTaskArn(env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const uri = env.ECS_CONTAINER_METADATA_URI_V4;
+  const uri = env[PLATFORM_ENV.ECS_CONTAINER_METADATA_URI_V4];
   if (!uri) return undefined;
   try {
     const res = await fetch(`${uri}/task`, { signal: AbortSignal.timeout(1000) });

@@ -7,6 +7,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { OcrResult } from '../result.ts';
 import { isAccessDenied, isNotFound } from '../s3-errors.ts';
+import { serviceResultKeys } from '../contract.ts';
 import {
   DocumentNotFoundError, DocumentTooLargeError, DocumentUnreadableError, epochSeconds, normalizeStatus, nowIso, safeFileName, tooManyAttemptsMessage,
   type ClaimOutcome, type ClaimRequest, type CompletionFields, type DocumentItem, type DocumentStore, type ResultStore, type StatusStore,
@@ -171,8 +172,7 @@ export class S3ResultStore implements ResultStore {
   constructor(s3: S3Client, bucket: string, prefix: string) { this.s3 = s3; this.bucket = bucket; this.prefix = prefix; }
 
   async put(documentId: string, result: OcrResult): Promise<{ resultKey: string; textKey: string }> {
-    const textKey = `${this.prefix}${documentId}/result.txt`;
-    const resultKey = `${this.prefix}${documentId}/result.json`;
+    const { json: resultKey, txt: textKey } = serviceResultKeys(this.prefix, documentId);
     await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: textKey, Body: result.text, ContentType: 'text/plain; charset=utf-8' }));
     await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: resultKey, Body: JSON.stringify(result), ContentType: 'application/json' }));
     return { resultKey, textKey };

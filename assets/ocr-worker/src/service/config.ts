@@ -6,6 +6,7 @@
 import { availableCpus, DEFAULTS, parseBackendEnvironment, type OcrEngineName, type PdfRendererName } from '../options.ts';
 import { missingLanguageData } from '../paths.ts';
 import { parseDaemonAddress } from './xray.ts';
+import { COMMON_ENV, SERVICE_ENV, SERVICE_MODE } from '../contract.ts';
 
 export class ServiceConfigError extends Error {
   constructor(message: string) { super(message); this.name = 'ServiceConfigError'; }
@@ -68,32 +69,32 @@ function prefix(env: NodeJS.ProcessEnv, name: string, def: string): string {
 }
 
 export function parseServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
-  const tableName = env.OCR_TABLE_NAME || null;
-  const documentsBucket = env.OCR_DOCUMENTS_BUCKET || null;
+  const tableName = env[SERVICE_ENV.TABLE_NAME] || null;
+  const documentsBucket = env[SERVICE_ENV.DOCUMENTS_BUCKET] || null;
   if ((tableName === null) !== (documentsBucket === null)) {
     throw new ServiceConfigError('Set both OCR_TABLE_NAME and OCR_DOCUMENTS_BUCKET (AWS storage) or neither (local mode).');
   }
-  const languages = env.OCR_LANGUAGES || DEFAULTS.languages;
+  const languages = env[COMMON_ENV.LANGUAGES] || DEFAULTS.languages;
   if (!/^[A-Za-z_]+(\+[A-Za-z_]+)*$/.test(languages)) throw new ServiceConfigError(`OCR_LANGUAGES must look like 'eng' or 'eng+deu', got '${languages}'.`);
   const noData = missingLanguageData(languages);
   if (noData) throw new ServiceConfigError(`OCR_LANGUAGES: ${noData}`);
-  const workers = int(env, 'OCR_WORKERS', availableCpus(), 1, 64);
+  const workers = int(env, COMMON_ENV.WORKERS, availableCpus(), 1, 64);
   let backend: ReturnType<typeof parseBackendEnvironment>;
   try { backend = parseBackendEnvironment(env); } catch (err) { throw new ServiceConfigError((err as Error).message); }
-  const requestTimeoutSeconds = int(env, 'OCR_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600);
-  const shutdownGraceSeconds = int(env, 'OCR_SHUTDOWN_GRACE_SECONDS', 100, 0, 3600);
-  const docTimeoutSeconds = int(env, 'OCR_DOC_TIMEOUT_SECONDS', DEFAULTS.timeoutSeconds, 1, 86400);
-  let redisUrl = env.OCR_REDIS_URL || null;
-  if (!redisUrl && env.OCR_REDIS_HOST) {
-    const tls = (env.OCR_REDIS_TLS ?? 'true').toLowerCase() !== 'false';
-    redisUrl = `${tls ? 'rediss' : 'redis'}://${env.OCR_REDIS_HOST}:${env.OCR_REDIS_PORT || '6379'}`;
+  const requestTimeoutSeconds = int(env, SERVICE_ENV.REQUEST_TIMEOUT_SECONDS, 30, 1, 3600);
+  const shutdownGraceSeconds = int(env, SERVICE_ENV.SHUTDOWN_GRACE_SECONDS, 100, 0, 3600);
+  const docTimeoutSeconds = int(env, COMMON_ENV.DOC_TIMEOUT_SECONDS, DEFAULTS.timeoutSeconds, 1, 86400);
+  let redisUrl = env[SERVICE_ENV.REDIS_URL] || null;
+  if (!redisUrl && env[SERVICE_ENV.REDIS_HOST]) {
+    const tls = (env[SERVICE_ENV.REDIS_TLS] ?? 'true').toLowerCase() !== 'false';
+    redisUrl = `${tls ? 'rediss' : 'redis'}://${env[SERVICE_ENV.REDIS_HOST]}:${env[SERVICE_ENV.REDIS_PORT] || '6379'}`;
   }
   if (redisUrl && !/^rediss?:\/\/[^/\s]+/.test(redisUrl)) throw new ServiceConfigError(`OCR_REDIS_URL must look like rediss://host:port, got '${redisUrl}'.`);
-  const xrayDaemonAddress = env.AWS_XRAY_DAEMON_ADDRESS?.trim() || null;
+  const xrayDaemonAddress = env[SERVICE_ENV.XRAY_DAEMON_ADDRESS]?.trim() || null;
   if (xrayDaemonAddress) {
     try { parseDaemonAddress(xrayDaemonAddress); } catch (err) { throw new ServiceConfigError((err as Error).message); }
   }
-  const inContainer = (env.OCR_MODE ?? '').toLowerCase() === 'service' || tableName !== null;
+  const inContainer = (env[SERVICE_ENV.MODE] ?? '').toLowerCase() === SERVICE_MODE.MODE_SERVICE || tableName !== null;
   const warnings: string[] = [];
   if (shutdownGraceSeconds >= SPOT_NOTICE_SECONDS) warnings.push(`OCR_SHUTDOWN_GRACE_SECONDS (${shutdownGraceSeconds}) should stay below Fargate Spot's ${SPOT_NOTICE_SECONDS} s notice, with room to hand documents back.`);
   if (requestTimeoutSeconds > shutdownGraceSeconds) warnings.push(`OCR_REQUEST_TIMEOUT_SECONDS (${requestTimeoutSeconds}) is above OCR_SHUTDOWN_GRACE_SECONDS (${shutdownGraceSeconds}): requests may outlive the drain.`);
@@ -101,28 +102,28 @@ export function parseServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     warnings,
     storage: tableName ? 'aws' : 'local',
     ...backend,
-    port: int(env, 'PORT', 8000, 0, 65535),
-    host: env.HOST || (inContainer ? '0.0.0.0' : '127.0.0.1'),
+    port: int(env, SERVICE_ENV.PORT, 8000, 0, 65535),
+    host: env[SERVICE_ENV.HOST] || (inContainer ? '0.0.0.0' : '127.0.0.1'),
     tableName,
     documentsBucket,
-    uploadsPrefix: prefix(env, 'OCR_UPLOADS_PREFIX', 'uploads/'),
-    resultsPrefix: prefix(env, 'OCR_RESULTS_PREFIX', 'results/'),
-    dataDir: env.OCR_DATA_DIR || null,
+    uploadsPrefix: prefix(env, SERVICE_ENV.UPLOADS_PREFIX, 'uploads/'),
+    resultsPrefix: prefix(env, SERVICE_ENV.RESULTS_PREFIX, 'results/'),
+    dataDir: env[SERVICE_ENV.DATA_DIR] || null,
     redisUrl,
-    redisAuthToken: env.OCR_REDIS_AUTH_TOKEN || null,
-    cacheTtlSeconds: int(env, 'OCR_CACHE_TTL_SECONDS', 7 * 24 * 3600, 1),
+    redisAuthToken: env[SERVICE_ENV.REDIS_AUTH_TOKEN] || null,
+    cacheTtlSeconds: int(env, SERVICE_ENV.CACHE_TTL_SECONDS, 7 * 24 * 3600, 1),
     requestTimeoutSeconds,
     shutdownGraceSeconds,
-    leaseSeconds: int(env, 'OCR_LEASE_SECONDS', Math.max(docTimeoutSeconds + 60, 300), 3),
-    maxAttempts: int(env, 'OCR_MAX_ATTEMPTS', 3, 1, 100),
-    maxDocumentBytes: int(env, 'OCR_MAX_DOCUMENT_BYTES', 50 * 1024 * 1024, 1),
+    leaseSeconds: int(env, SERVICE_ENV.LEASE_SECONDS, Math.max(docTimeoutSeconds + 60, 300), 3),
+    maxAttempts: int(env, SERVICE_ENV.MAX_ATTEMPTS, 3, 1, 100),
+    maxDocumentBytes: int(env, COMMON_ENV.MAX_DOCUMENT_BYTES, 50 * 1024 * 1024, 1),
     workers,
-    maxQueuedDocuments: int(env, 'OCR_MAX_QUEUED_DOCUMENTS', Math.max(8, workers * 8), 1),
+    maxQueuedDocuments: int(env, SERVICE_ENV.MAX_QUEUED_DOCUMENTS, Math.max(8, workers * 8), 1),
     docTimeoutSeconds,
-    docMemoryMb: int(env, 'OCR_DOC_MEMORY_MB', DEFAULTS.memoryMb, 64),
+    docMemoryMb: int(env, COMMON_ENV.DOC_MEMORY_MB, DEFAULTS.memoryMb, 64),
     languages,
-    metricsNamespace: env.OCR_METRICS_NAMESPACE || 'CdkOcrConstructs',
-    metricsService: env.OCR_METRICS_SERVICE || 'ocr-service',
+    metricsNamespace: env[COMMON_ENV.METRICS_NAMESPACE] || 'CdkOcrConstructs',
+    metricsService: env[COMMON_ENV.METRICS_SERVICE] || 'ocr-service',
     xrayDaemonAddress,
   };
 }

@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { textPdf } from '../helpers/pdfwriter.ts';
+import { textPdf } from '../../tools/pdfwriter.ts';
 import { abandonedPost, assertErrorBody, getJson, postJson, postRaw, upload, waitFinished } from './helpers.ts';
 import { removeService, scannedPdf, startService, type ServiceProcess } from './process.ts';
 

@@ -4,13 +4,14 @@
  * SIGKILL and restarts on the same data directory are the real thing. Listens on 127.0.0.1 only.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeImageFrame } from '../../src/image.ts';
-import { fixture, PKG } from '../helpers/common.ts';
-import { imagePdf, PdfWriter } from '../helpers/pdfwriter.ts';
+import { spawnProcess, whenReady, type SpawnedService } from '../../tools/processes.ts';
+import { fixture } from '../helpers/common.ts';
+import { imagePdf, PdfWriter } from '../../tools/pdfwriter.ts';
 
 export interface ServiceProcess {
   proc: ChildProcess;
@@ -27,48 +28,9 @@ export interface ServiceProcess {
 /** The settings the tests run the service with unless they say otherwise: one OCR worker, short requests. */
 const TEST_DEFAULTS = { OCR_WORKERS: '1', OCR_REQUEST_TIMEOUT_SECONDS: '5' };
 
-/**
- * Spawns the real entry point on a free loopback port, without waiting for it; its log lines are
- * collected into `lines`. Only `env` and the port settings are added to this process's environment
- * (the benchmark runs it with the service's own defaults).
- */
-export function spawnProcess(env: Record<string, string> = {}): { proc: ChildProcess; lines: any[]; exit: Promise<number | null>; stderr: () => string } {
-  const proc = spawn(join(PKG, 'node_modules', '.bin', 'node'), ['--disable-warning=ExperimentalWarning', join(PKG, 'src', 'service', 'main.ts')], {
-    cwd: PKG,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: any[] = [];
-  let buf = '';
-  let err = '';
-  proc.stdout!.on('data', (b: Buffer) => {
-    buf += b.toString();
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try { lines.push(JSON.parse(line)); } catch { continue; }
-    }
-  });
-  proc.stderr!.on('data', (b: Buffer) => { err = (err + b.toString()).slice(-8192); });
-  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  return { proc, lines, exit, stderr: () => err };
-}
-
 /** `spawnProcess` with the tests' defaults. */
-export function spawnService(env: Record<string, string> = {}): ReturnType<typeof spawnProcess> {
+export function spawnService(env: Record<string, string> = {}): SpawnedService {
   return spawnProcess({ ...TEST_DEFAULTS, ...env });
-}
-
-/** Resolves with the service's base URL once it listens and its OCR workers are warm; rejects if it exits first. */
-export function whenReady(service: Pick<ReturnType<typeof spawnProcess>, 'lines' | 'exit' | 'stderr'>): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const poll = setInterval(() => {
-      const listening = service.lines.find((l) => l.msg === 'listening');
-      if (listening && service.lines.some((l) => l.msg === 'ready')) { clearInterval(poll); resolve(`http://127.0.0.1:${listening.port}`); }
-    }, 20);
-    void service.exit.then((code) => { clearInterval(poll); reject(new Error(`service exited early (${code}): ${JSON.stringify(service.lines)} ${service.stderr()}`)); });
-  });
 }
 
 /** Starts the service on a free loopback port and waits for 'ready' (workers warm). A new data directory unless OCR_DATA_DIR is given. */

@@ -13,7 +13,7 @@ import type { App } from '../../src/service/app.ts';
 import { DynamoStatusStore } from '../../src/service/aws-stores.ts';
 import { RedisCache } from '../../src/service/redis-cache.ts';
 import { LocalDocumentStore, LocalResultStore } from '../../src/service/stores.ts';
-import { textPdf } from '../helpers/pdfwriter.ts';
+import { textPdf } from '../../tools/pdfwriter.ts';
 import { countingEngine, freePort, getJson, postJson, resultOf, startRedis, startTestApp, upload, waitFinished, type CountingEngine } from './helpers.ts';
 
 const require = createRequire(import.meta.url);

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processTag } from '../../src/scratch.ts';
 import { LocalDocumentStore, LocalStatusStore } from '../../src/service/stores.ts';
-import { ocrChildPids } from '../helpers/common.ts';
-import { textPdf } from '../helpers/pdfwriter.ts';
+import { ocrChildPids } from '../../tools/processes.ts';
+import { textPdf } from '../../tools/pdfwriter.ts';
 import { getJson, upload, waitFinished, waitStatus } from './helpers.ts';
 import { childScratchFolders, removeService, scannedPdf, startService, storedItem, type ServiceProcess } from './process.ts';
 

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { App } from '../../src/service/app.ts';
 import { DocumentNotFoundError, DocumentUnreadableError, LocalResultStore, LocalStatusStore, type DocumentStore } from '../../src/service/stores.ts';
-import { textPdf } from '../helpers/pdfwriter.ts';
+import { textPdf } from '../../tools/pdfwriter.ts';
 import { TEST_DIR } from '../helpers/common.ts';
 import { countingEngine, getJson, postJson, resultOf, startTestApp, waitFinished, waitStatus, type CountingEngine } from './helpers.ts';
 

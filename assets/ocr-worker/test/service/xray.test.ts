@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
-import { textPdf } from '../helpers/pdfwriter.ts';
+import { textPdf } from '../../tools/pdfwriter.ts';
 import type { App } from '../../src/service/app.ts';
 import { parseServiceConfig, ServiceConfigError } from '../../src/service/config.ts';
 import { DefaultSampler, newTraceId, parseDaemonAddress, parseTraceHeader, Tracer } from '../../src/service/xray.ts';

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { toPGM, type GreyImage } from '../../src/image.ts';
+import { toPGM, type GreyImage } from '../src/image.ts';
 
 const require = createRequire(import.meta.url);
 const ZX = require('@zxing/library');

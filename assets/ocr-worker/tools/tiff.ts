@@ -1,4 +1,4 @@
-import type { GreyImage } from '../../src/image.ts';
+import type { GreyImage } from '../src/image.ts';
 
 /** Writes an uncompressed 8-bit greyscale multi-page TIFF (little endian), one IFD per page. */
 export function multiPageTiff(pages: GreyImage[], dpi = 300): Buffer {
