@@ -24,12 +24,12 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { newTestApp, newTestStack } from './helpers/compliance';
-import { BatchOcrProcessor, BatchOcrProcessorProps } from '../src/batch-ocr-processor/batch-ocr-processor';
+import { BatchOcrProcessor, BatchOcrProcessorProps } from '../src/batch-ocr-processor';
 import { configFromEnv, submitJob } from '../src/batch-ocr-processor/jobs';
 import { WorkerBatchEnvironment, WorkerExitCode, workerManifestKey, WorkerResultLayout } from '../src/common/worker-contract';
 import { OcrEngine, PdfRenderer } from '../src/common/worker-image';
+import { OcrServiceCluster, OcrServiceClusterProps } from '../src/ocr-service-cluster';
 import { OcrServiceEnvironment } from '../src/ocr-service-cluster/contract';
-import { OcrServiceCluster, OcrServiceClusterProps } from '../src/ocr-service-cluster/ocr-service-cluster';
 
 const WORKER_ROOT = path.join(__dirname, '..', 'assets', 'ocr-worker');
 const WORKER_CONTRACT = path.join(WORKER_ROOT, 'src', 'contract.ts');

@@ -17,6 +17,7 @@ import { CONSTRUCT } from './validation';
 import { PropChecker } from '../common/errors';
 import { imagePullProblem, subnetsWithoutInternet } from '../common/image-pull';
 import { DEFAULT_DOCUMENT_TIMEOUT, DEFAULT_LOG_RETENTION, DEFAULT_MAX_DOCUMENT_SIZE, DEFAULT_OCR_LANGUAGES } from '../common/shared-props';
+import { WorkerBatchEnvironment, WorkerExitCode } from '../common/worker-contract';
 import { bundledImageLanguageProblem, bundledImageRendererProblem, bundledWorkerLanguages, defaultPdfRenderer, OcrEngine, PdfRenderer, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
 
 /** The worker image the jobs run and what the construct knows of it. */
@@ -159,19 +160,19 @@ export function createWorkerJob(
   // 512 MiB stay with the worker process; the documents processed at once share the rest (at least 512 MiB each).
   const documentMemoryMb = Math.max(512, Math.floor((memory.toMebibytes() - 512) / workers));
   const environment: { [name: string]: string } = {
-    OCR_INPUT_BUCKET: storage.inputBucket.bucketName,
-    OCR_OUTPUT_BUCKET: storage.outputBucket.bucketName,
-    OCR_OUTPUT_PREFIX: storage.outputPrefix,
-    OCR_LANGUAGES: (props.ocrLanguages ?? DEFAULT_OCR_LANGUAGES).join('+'),
-    OCR_DPI: String(props.ocrDpi ?? 300),
-    OCR_ENGINE: props.ocrEngine ?? OcrEngine.TESSERACT_JS,
-    OCR_PDF_RENDERER: image.pdfRenderer,
-    OCR_WORKERS: String(workers),
-    OCR_DOC_TIMEOUT_SECONDS: String((props.documentTimeout ?? DEFAULT_DOCUMENT_TIMEOUT).toSeconds()),
-    OCR_DOC_MEMORY_MB: String(documentMemoryMb),
-    OCR_MAX_DOCUMENT_BYTES: String((props.maxDocumentSize ?? DEFAULT_MAX_DOCUMENT_SIZE).toBytes()),
-    OCR_METRICS_NAMESPACE: metrics.namespace,
-    OCR_METRICS_SERVICE: metrics.service,
+    [WorkerBatchEnvironment.INPUT_BUCKET]: storage.inputBucket.bucketName,
+    [WorkerBatchEnvironment.OUTPUT_BUCKET]: storage.outputBucket.bucketName,
+    [WorkerBatchEnvironment.OUTPUT_PREFIX]: storage.outputPrefix,
+    [WorkerBatchEnvironment.LANGUAGES]: (props.ocrLanguages ?? DEFAULT_OCR_LANGUAGES).join('+'),
+    [WorkerBatchEnvironment.DPI]: String(props.ocrDpi ?? 300),
+    [WorkerBatchEnvironment.OCR_ENGINE]: props.ocrEngine ?? OcrEngine.TESSERACT_JS,
+    [WorkerBatchEnvironment.PDF_RENDERER]: image.pdfRenderer,
+    [WorkerBatchEnvironment.WORKERS]: String(workers),
+    [WorkerBatchEnvironment.DOC_TIMEOUT_SECONDS]: String((props.documentTimeout ?? DEFAULT_DOCUMENT_TIMEOUT).toSeconds()),
+    [WorkerBatchEnvironment.DOC_MEMORY_MB]: String(documentMemoryMb),
+    [WorkerBatchEnvironment.MAX_DOCUMENT_BYTES]: String((props.maxDocumentSize ?? DEFAULT_MAX_DOCUMENT_SIZE).toBytes()),
+    [WorkerBatchEnvironment.METRICS_NAMESPACE]: metrics.namespace,
+    [WorkerBatchEnvironment.METRICS_SERVICE]: metrics.service,
   };
   if (props.maxPagesPerDocument !== undefined) environment.OCR_MAX_PAGES = String(props.maxPagesPerDocument);
 
@@ -214,7 +215,7 @@ export function createWorkerJob(
       batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom({ onStatusReason: 'Your Spot Task was interrupted*' })),
       batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom({ onStatusReason: 'ResourceInitializationError*' })),
       batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom({ onReason: 'CannotPullContainerError*' })),
-      batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom({ onExitCode: '75' })),
+      batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom({ onExitCode: String(WorkerExitCode.INFRA) })),
       batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom({ onStatusReason: '*' })),
     ],
   });

@@ -16,6 +16,7 @@ import { UploadFunction } from './upload-function';
 import { createHandler, CreateHandlerOptions, Handler } from '../common/handler';
 import { allowEventBridgeToUseKey } from '../common/key-policy';
 import { DEFAULT_LOG_RETENTION } from '../common/shared-props';
+import { WorkerBatchEnvironment } from '../common/worker-contract';
 
 /** What the handlers are given: the resources they call and the settings they read. */
 export interface HandlerContext {
@@ -36,18 +37,18 @@ export function commonHandlerOptions(context: HandlerContext): Omit<CreateHandle
     POWERTOOLS_SERVICE_NAME: context.metricsService,
     METRICS_NAMESPACE: context.metricsNamespace,
     POWERTOOLS_METRICS_NAMESPACE: context.metricsNamespace,
-    OCR_INPUT_BUCKET: storage.inputBucket.bucketName,
-    OCR_OUTPUT_BUCKET: storage.outputBucket.bucketName,
-    OCR_OUTPUT_PREFIX: storage.outputPrefix,
+    [WorkerBatchEnvironment.INPUT_BUCKET]: storage.inputBucket.bucketName,
+    [WorkerBatchEnvironment.OUTPUT_BUCKET]: storage.outputBucket.bucketName,
+    [WorkerBatchEnvironment.OUTPUT_PREFIX]: storage.outputPrefix,
     JOB_TABLE_NAME: storage.jobTable.tableName,
     IDEMPOTENCY_TABLE_NAME: storage.idempotencyTable.tableName,
     JOB_QUEUE: context.jobQueueArn,
     JOB_DEFINITION_NAME: worker.jobDefinitionName,
     MAX_DOCUMENTS_PER_JOB: String(props.maxDocumentsPerJob ?? LIMITS.maxArrayChildren),
     DOCUMENTS_PER_CHILD: String(props.documentsPerChild ?? 1),
-    OCR_MAX_DOCUMENT_BYTES: worker.environment.OCR_MAX_DOCUMENT_BYTES,
-    OCR_LANGUAGES: worker.environment.OCR_LANGUAGES,
-    OCR_DPI: worker.environment.OCR_DPI,
+    [WorkerBatchEnvironment.MAX_DOCUMENT_BYTES]: worker.environment[WorkerBatchEnvironment.MAX_DOCUMENT_BYTES],
+    [WorkerBatchEnvironment.LANGUAGES]: worker.environment[WorkerBatchEnvironment.LANGUAGES],
+    [WorkerBatchEnvironment.DPI]: worker.environment[WorkerBatchEnvironment.DPI],
     RECORD_TTL_DAYS: String(props.outputBucket ? 0 : Math.ceil(storage.resultExpiration.toDays({ integral: false }))),
     PRESIGN_SECONDS: String((props.presignedUrlExpiry ?? Duration.minutes(15)).toSeconds()),
     UPLOAD_PREFIX: props.uploadPrefix ?? DEFAULTS.uploadPrefix,

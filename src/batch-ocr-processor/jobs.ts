@@ -13,6 +13,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCom
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { CallerAuth, LIMITS, OcrRequestOptions, planJob, RequestError, SubmitRequest } from './request';
+import { WorkerBatchEnvironment, workerManifestKey, workerSummariesPrefix } from '../common/worker-contract';
 
 /** Everything the handlers read from their environment. */
 export interface ProcessorConfig {
@@ -55,19 +56,19 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorCo
   };
   const num = (name: string, fallback: number): number => (env[name] ? Number(env[name]) : fallback);
   return {
-    inputBucket: need('OCR_INPUT_BUCKET'),
-    outputBucket: need('OCR_OUTPUT_BUCKET'),
+    inputBucket: need(WorkerBatchEnvironment.INPUT_BUCKET),
+    outputBucket: need(WorkerBatchEnvironment.OUTPUT_BUCKET),
     outputPrefix: env.OCR_OUTPUT_PREFIX ?? 'results/',
     jobTable: need('JOB_TABLE_NAME'),
     jobQueue: env.JOB_QUEUE ?? '',
     jobDefinitionName: env.JOB_DEFINITION_NAME ?? '',
     maxDocuments: num('MAX_DOCUMENTS_PER_JOB', LIMITS.maxArrayChildren),
     documentsPerChild: num('DOCUMENTS_PER_CHILD', 1),
-    maxDocumentBytes: num('OCR_MAX_DOCUMENT_BYTES', 0),
+    maxDocumentBytes: num(WorkerBatchEnvironment.MAX_DOCUMENT_BYTES, 0),
     availableLanguages: env.OCR_AVAILABLE_LANGUAGES ? env.OCR_AVAILABLE_LANGUAGES.split('+').filter((l) => l.length > 0) : undefined,
     defaultOptions: {
       languages: (env.OCR_LANGUAGES ?? 'eng').split('+').filter((l) => l.length > 0),
-      dpi: num('OCR_DPI', 300),
+      dpi: num(WorkerBatchEnvironment.DPI, 300),
       maxPages: env.OCR_MAX_PAGES ? Number(env.OCR_MAX_PAGES) : undefined,
     },
     recordTtlDays: num('RECORD_TTL_DAYS', 0),
@@ -254,19 +255,19 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
   const jobId = options.jobId ?? randomUUID();
   const jobName = jobNameOf(jobId);
   const shape = planJob(request.documents.length, config.documentsPerChild);
-  const env: { name: string; value: string }[] = [{ name: 'OCR_JOB_ID', value: jobId }];
+  const env: { name: string; value: string }[] = [{ name: WorkerBatchEnvironment.JOB_ID, value: jobId }];
   let manifestKey: string | undefined;
   let inputKey: string | undefined;
   // A password never goes into SubmitJob (DescribeJobs would show it): it travels in the manifest.
   if (shape.kind === 'single' && request.options.password === undefined) {
     inputKey = request.documents[0];
-    env.push({ name: 'OCR_INPUT_KEY', value: inputKey });
+    env.push({ name: WorkerBatchEnvironment.INPUT_KEY, value: inputKey });
     const o = request.options;
-    if (o.languages) env.push({ name: 'OCR_LANGUAGES', value: o.languages.join('+') });
-    if (o.dpi !== undefined) env.push({ name: 'OCR_DPI', value: String(o.dpi) });
-    if (o.maxPages !== undefined) env.push({ name: 'OCR_MAX_PAGES', value: String(o.maxPages) });
+    if (o.languages) env.push({ name: WorkerBatchEnvironment.LANGUAGES, value: o.languages.join('+') });
+    if (o.dpi !== undefined) env.push({ name: WorkerBatchEnvironment.DPI, value: String(o.dpi) });
+    if (o.maxPages !== undefined) env.push({ name: WorkerBatchEnvironment.MAX_PAGES, value: String(o.maxPages) });
   } else {
-    manifestKey = `${config.outputPrefix}${jobId}/manifest.json`;
+    manifestKey = workerManifestKey(config.outputPrefix, jobId);
     const manifest = {
       schemaVersion: 1,
       jobId,
@@ -286,7 +287,7 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
       Body: JSON.stringify(manifest),
       ContentType: 'application/json',
     }));
-    env.push({ name: 'OCR_MANIFEST_KEY', value: manifestKey });
+    env.push({ name: WorkerBatchEnvironment.MANIFEST_KEY, value: manifestKey });
   }
 
   const record: JobRecord = {
@@ -457,7 +458,9 @@ async function summaryKeysOf(s3: S3Client, config: ProcessorConfig, jobId: strin
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: config.outputBucket, Prefix: `${config.outputPrefix}${jobId}/summaries/`, ContinuationToken: token }));
+    const page = await s3.send(new ListObjectsV2Command({
+      Bucket: config.outputBucket, Prefix: workerSummariesPrefix(config.outputPrefix, jobId), ContinuationToken: token,
+    }));
     for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);

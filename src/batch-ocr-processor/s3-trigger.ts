@@ -6,8 +6,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { commonHandlerOptions, grantSubmitJob, HandlerContext } from './handlers';
 import { S3IngestFunction } from './s3-ingest-function';
-import { createHandler, Handler } from '../common/handler';
 import { createDeadLetterQueue } from '../common/dead-letter-queue';
+import { createHandler, Handler } from '../common/handler';
 
 /** The S3 trigger: objects created in the input bucket, batched in a queue, submitted as jobs. */
 export interface S3Trigger {

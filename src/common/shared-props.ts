@@ -29,7 +29,8 @@ export const DEFAULT_OCR_LANGUAGES = ['eng'];
 export interface OcrWorkerProps {
   /**
    * The worker image. It must implement the worker's container contract (the environment
-   * variables, exit codes and result objects in the worker's documentation).
+   * variables, exit codes and result objects in the worker's documentation) and work as the
+   * unprivileged user uid 1000, which the constructs run its containers as.
    * @default - built from the bundled worker (`assets/ocr-worker`) for `cpuArchitecture` and `ocrEngine`
    */
   readonly image?: ecs.ContainerImage;

@@ -103,7 +103,7 @@ export interface OcrServiceTracingOptions {
    */
   readonly cpu?: number;
   /**
-   * Memory reserved for the sidecar, in MiB.
+   * Memory of the sidecar, in MiB: its hard limit, taken from the task's memory (the service container gets the rest).
    * @default 256
    */
   readonly memoryLimitMiB?: number;

@@ -52,6 +52,11 @@ export interface OcrTask {
  * through the contract's environment), its log group, the optional tracing sidecar, and the task
  * role's access to the table and the bucket.
  */
+/** The unprivileged user every container of the task runs as. */
+const NON_ROOT_USER = '1000:1000';
+/** Memory of the tracing sidecar unless `tracing.memoryLimitMiB` says otherwise. */
+const TRACING_MEMORY_MIB = 256;
+
 export function createTask(scope: Construct, check: PropChecker, props: OcrServiceClusterProps, context: TaskContext): OcrTask {
   const { timings, port } = context;
   const logGroup = new logs.LogGroup(scope, 'ServiceLogGroup', {
@@ -96,10 +101,21 @@ export function createTask(scope: Construct, check: PropChecker, props: OcrServi
   };
   const secrets = { ...(props.secrets ?? {}), ...(context.cache?.secrets ?? {}) };
   const readonlyRoot = props.readonlyRootFilesystem ?? true;
+  // Each container gets a hard memory limit (the task's memory less the sidecar's), so a leak in one
+  // cannot starve the other; AWS Control Tower's CT.ECS.PR.7 requires one on every container.
+  const sidecarMemoryMiB = props.tracing ? props.tracing.memoryLimitMiB ?? TRACING_MEMORY_MIB : 0;
+  if (sidecarMemoryMiB >= taskSize.memoryMiB) {
+    check.fail('tracing', `memoryLimitMiB (${sidecarMemoryMiB}) must leave memory for the service container in the task's ${taskSize.memoryMiB} MiB`);
+  }
   const container = taskDefinition.addContainer(SERVICE_CONTAINER, {
     image: serviceImageOf(scope, check, props),
     command: props.command ?? (props.image ? undefined : OcrServiceApi.BUNDLED_IMAGE_COMMAND),
     essential: true,
+    // The worker image's unprivileged user (uid 1000, the node user of the Node base image); an
+    // image of yours must run as uid 1000 too (AWS Control Tower's CT.ECS.PR.3 refuses a task
+    // definition without a non-root user).
+    user: NON_ROOT_USER,
+    memoryLimitMiB: taskSize.memoryMiB - sidecarMemoryMiB,
     portMappings: [{ containerPort: port, name: 'http', protocol: ecs.Protocol.TCP }],
     environment: containerEnvironment,
     secrets: Object.keys(secrets).length > 0 ? secrets : undefined,
@@ -155,7 +171,10 @@ function addTracingSidecar(
     image: tracing.image,
     essential: false,
     cpu: tracing.cpu ?? 32,
-    memoryReservationMiB: tracing.memoryLimitMiB ?? 256,
+    memoryLimitMiB: tracing.memoryLimitMiB ?? TRACING_MEMORY_MIB,
+    // The daemon only listens on UDP 2000 and sends to X-Ray: it needs neither root nor a writable root filesystem.
+    user: NON_ROOT_USER,
+    readonlyRootFilesystem: true,
     portMappings: [{ containerPort: 2000, protocol: ecs.Protocol.UDP }],
     logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'tracing', logGroup, mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
   });
