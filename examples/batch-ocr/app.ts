@@ -5,12 +5,17 @@
  * CostOptimizedVpc (Fargate endpoints only, priced per AZ) + BatchOcrProcessor (API Gateway, submit and
  * status handlers, Batch array jobs, S3 in/out, dashboard and alarms) with its own ECR repository +
  * EcrBatchAutoUpdater (a push of `latest` registers a new job definition revision pinned by digest) +
- * JobCleanup (cancels stuck jobs, prunes old revisions) — their widgets on the processor's dashboard.
+ * JobCleanup (cancels stuck jobs, prunes old revisions) — their widgets on the processor's dashboard,
+ * their alarms on one SNS topic, everything encrypted with one customer-managed key.
  *
  * In your own app, import from 'cdk-ocr-constructs' instead of '../../src'.
  *   cd examples/batch-ocr && npx cdk synth
  */
 import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { BatchOcrProcessor, CostOptimizedVpc, EcrBatchAutoUpdater, JobCleanup } from '../../src';
 
 export function buildApp(app: App): void {
@@ -21,6 +26,28 @@ export function buildApp(app: App): void {
 
   const network = new CostOptimizedVpc(stack, 'Network', { maxAzs: 2 });
 
+  // Who hears the alarms: an SNS topic, encrypted with a key of the stack's own. CloudWatch alarms
+  // can publish to an encrypted topic only with a customer-managed key whose policy lets CloudWatch
+  // use it (SNS's AWS managed key does not). The same key encrypts the constructs' logs, buckets,
+  // tables and queues (`encryptionKey`). Subscribe your on-call address or pager to the topic.
+  const key = new kms.Key(stack, 'Key', { enableKeyRotation: true, description: 'Encrypts the OCR stack and its alarm topic' });
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+    actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+    resources: ['*'],
+    conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+  }));
+  // Only AWS services may create grants on the key (AWS Control Tower's CT.KMS.PR.3).
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:CreateGrant'],
+    resources: ['*'],
+    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+  }));
+  const alarmTopic = new sns.Topic(stack, 'Alarms', { masterKey: key, enforceSSL: true });
+  const alarmActions = [new cloudwatch_actions.SnsAction(alarmTopic)];
+
   const processor = new BatchOcrProcessor(stack, 'Ocr', {
     network,
     // The worker image lives in an ECR repository the processor creates (scan on push, lifecycle),
@@ -29,12 +56,16 @@ export function buildApp(app: App): void {
     imageTag: 'latest',
     maxvCpus: 32,
     resultExpiration: Duration.days(30),
+    encryptionKey: key,
+    alarmActions,
   });
 
   const updater = new EcrBatchAutoUpdater(stack, 'ImageUpdater', {
     repository: processor.repository!,
     jobDefinitions: [processor.jobDefinition],
     imageTags: ['latest'],
+    encryptionKey: key,
+    alarmActions,
   });
 
 
@@ -46,6 +77,8 @@ export function buildApp(app: App): void {
     jobDefinitions: [processor.jobDefinition],
     jobAgeThresholds: { runnable: Duration.hours(6), running: Duration.hours(4) },
     keepRevisions: 5,
+    encryptionKey: key,
+    alarmActions,
   });
 
   processor.dashboard?.addWidgets(...updater.dashboardWidgets(), ...cleanup.dashboardWidgets());
