@@ -43,7 +43,7 @@ export const DOCUMENTED_CONTROLS: ControlTowerControl[] = [
     id: 'CT.CLOUDWATCH.PR.1',
     requires: 'every alarm has an action',
     why: 'Where alarms go (a topic, a pager, a ticket system) is the user\'s choice; the alarms are created without actions and show in the console and on the dashboards.',
-    remedy: '`alarmActions` on every construct (e.g. `[new cloudwatch_actions.SnsAction(topic)]`); the examples pass an SNS topic.',
+    remedy: '`alarmActions` on every construct, e.g. the `alarmActions` of an `AlarmTopic` (an SNS topic encrypted with a key CloudWatch may use), as the examples do.',
   },
   {
     id: 'CT.CLOUDWATCH.PR.3',

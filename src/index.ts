@@ -8,3 +8,5 @@ export { OcrEngine, PdfRenderer } from './common/worker-image';
 export { PullThroughCacheImage } from './common/image-pull';
 export type { PullThroughCacheImageProps } from './common/image-pull';
 export type { HandlerProps, MonitoringProps, OcrWorkerProps } from './common/shared-props';
+export { AlarmTopic } from './common/alarm-topic';
+export type { AlarmTopicProps } from './common/alarm-topic';

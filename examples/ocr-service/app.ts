@@ -13,11 +13,7 @@
  *   cd examples/ocr-service && npx cdk synth
  */
 import { App, Stack } from 'aws-cdk-lib';
-import * as cloudwatch_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import { CostOptimizedVpc, OcrServiceCluster, PullThroughCacheImage } from '../../src';
+import { AlarmTopic, CostOptimizedVpc, OcrServiceCluster, PullThroughCacheImage } from '../../src';
 
 export function buildApp(app: App): void {
   const stack = new Stack(app, 'OcrService', {
@@ -27,27 +23,11 @@ export function buildApp(app: App): void {
 
   const network = new CostOptimizedVpc(stack, 'Network', { maxAzs: 2 });
 
-  // Who hears the alarms: an SNS topic, encrypted with a key of the stack's own. CloudWatch alarms
-  // can publish to an encrypted topic only with a customer-managed key whose policy lets CloudWatch
-  // use it (SNS's AWS managed key does not). The same key encrypts the constructs' logs, buckets,
-  // tables and queues (`encryptionKey`). Subscribe your on-call address or pager to the topic.
-  const key = new kms.Key(stack, 'Key', { enableKeyRotation: true, description: 'Encrypts the OCR stack and its alarm topic' });
-  key.addToResourcePolicy(new iam.PolicyStatement({
-    principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-    actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-    resources: ['*'],
-    conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-  }));
-  // Only AWS services may create grants on the key (AWS Control Tower's CT.KMS.PR.3).
-  key.addToResourcePolicy(new iam.PolicyStatement({
-    effect: iam.Effect.DENY,
-    principals: [new iam.AnyPrincipal()],
-    actions: ['kms:CreateGrant'],
-    resources: ['*'],
-    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-  }));
-  const alarmTopic = new sns.Topic(stack, 'Alarms', { masterKey: key, enforceSSL: true });
-  const alarmActions = [new cloudwatch_actions.SnsAction(alarmTopic)];
+  // Who hears the alarms: an SNS topic, encrypted with a key that CloudWatch may use (subscribe your
+  // on-call address to alarms.topic). The same key encrypts the constructs' logs, buckets, tables and queues.
+  const alarms = new AlarmTopic(stack, 'Alarms');
+  const key = alarms.encryptionKey;
+  const alarmActions = alarms.alarmActions;
 
   // The X-Ray daemon image through the account's ECR pull-through cache rule for public.ecr.aws
   // (prefix 'ecr-public'): tasks in private subnets without NAT reach ECR, not public registries.
