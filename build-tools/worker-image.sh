@@ -65,7 +65,6 @@ have_base() {
 make_rootfs() {
   command -v debootstrap >/dev/null 2>&1 || die "no base image $BASE could be pulled, and debootstrap (to make a stand-in) is not installed: apt-get install debootstrap"
   local work; work="$(mktemp -d)"
-  trap 'rm -rf "$work"' RETURN
   local fs="$work/rootfs"
   mkdir -p "$fs/etc/dpkg/dpkg.cfg.d"
   # what debian:bookworm-slim keeps out of every package it installs
@@ -114,6 +113,7 @@ EOF
   mkdir -p "$CACHE"
   tar -C "$fs" --numeric-owner -cf "$ROOTFS_TAR.part" .
   mv "$ROOTFS_TAR.part" "$ROOTFS_TAR"
+  rm -rf "$work"
 }
 
 import_standin() {
@@ -131,7 +131,7 @@ import_standin() {
 }
 
 if ! have_base; then
-  if [ "${WORKER_IMAGE_PULL:-1}" = 1 ] && timeout 120 buildah pull --quiet "$BASE_REF" >/dev/null 2>&1; then
+  if [ "${WORKER_IMAGE_PULL:-1}" = 1 ] && timeout 60 buildah pull --quiet "$BASE_REF" >/dev/null 2>&1; then
     log "pulled $BASE_REF"
   else
     import_standin
