@@ -175,7 +175,7 @@ test('build-tools/worker-image.sh builds both images (OCR_ENGINE=tesseract.js, t
   for (const engine of ENGINES) images[engine] = openImage(`${TAG_PREFIX}:${engine}`);
 });
 
-test('the image: official Node base of the worker\'s Node major, non-root user, VOLUME /tmp, Batch CMD, nothing but production files', () => {
+test('the image: the Node version the worker is tested on, non-root user, VOLUME /tmp, Batch CMD, nothing but production files', () => {
   const pkg = JSON.parse(readFileSync(join(PKG, 'package.json'), 'utf8'));
   const lock = JSON.parse(readFileSync(join(PKG, 'package-lock.json'), 'utf8'));
   for (const engine of ENGINES) {
