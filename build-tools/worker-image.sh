@@ -51,13 +51,16 @@ BASE_REF="docker.io/library/$BASE"
 STANDIN_LABEL="org.cdk-ocr-constructs.stand-in-node"
 
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/cdk-ocr-constructs"
-ROOTFS_TAR="$CACHE/node-$NODE_VERSION-bookworm-amd64.tar"
+# the stand-in's recipe (make_rootfs below): a new one makes a new root file system and base image
+STANDIN_RECIPE=2
+STANDIN_ID="$NODE_VERSION-r$STANDIN_RECIPE"
+ROOTFS_TAR="$CACHE/node-$STANDIN_ID-bookworm-amd64.tar"
 
 have_base() {
   local label
   label="$(buildah inspect --type image --format "{{index .OCIv1.Config.Labels \"$STANDIN_LABEL\"}}" "$BASE_REF" 2>/dev/null)" || return 1
   # the official image (no label), or the stand-in made for this Node version
-  [ -z "$label" ] || [ "$label" = "$NODE_VERSION" ] || [ "$label" = "<no value>" ]
+  [ -z "$label" ] || [ "$label" = "$STANDIN_ID" ] || [ "$label" = "<no value>" ]
 }
 
 # A Debian 12 root filesystem laid out like node:N-bookworm-slim (see the official Dockerfiles):
@@ -75,6 +78,22 @@ make_rootfs() {
   log "debootstrap bookworm (once; cached in $CACHE)"
   debootstrap --variant=minbase bookworm "$fs" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 \
     || { tail -20 "$work/debootstrap.log" >&2; die "debootstrap failed"; }
+  # debootstrap unpacks its first packages without dpkg's excludes: remove those paths as
+  # debian:bookworm-slim does, and configure apt as its images do (no .deb archives or package caches
+  # left in a layer by a Dockerfile's apt-get install, no translations)
+  find "$fs/usr/share/doc" -mindepth 2 ! -name copyright ! -type d -delete
+  find "$fs/usr/share/doc" -mindepth 1 -type d -empty -delete
+  rm -rf "$fs/usr/share/man/"* "$fs/usr/share/groff/"* "$fs/usr/share/info/"* "$fs/usr/share/lintian/"* \
+    "$fs/usr/share/linda/"* "$fs/usr/share/locale/"*
+  cat > "$fs/etc/apt/apt.conf.d/docker-clean" <<'EOF'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+EOF
+  echo 'Acquire::Languages "none";' > "$fs/etc/apt/apt.conf.d/docker-no-languages"
+  echo 'Acquire::GzipIndexes "true";' > "$fs/etc/apt/apt.conf.d/docker-gzip-indexes"
+  echo 'Apt::AutoRemove::SuggestsImportant "false";' > "$fs/etc/apt/apt.conf.d/docker-autoremove-suggests"
   rm -f "$fs/etc/apt/sources.list"
   cat > "$fs/etc/apt/sources.list.d/debian.sources" <<'EOF'
 Types: deb
@@ -125,7 +144,7 @@ import_standin() {
     --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --env NODE_VERSION="$NODE_VERSION" \
     --env NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \
-    --label "$STANDIN_LABEL=$NODE_VERSION" \
+    --label "$STANDIN_LABEL=$STANDIN_ID" \
     --cmd node "$ctr"
   buildah commit --quiet --rm "$ctr" "$BASE_REF" >/dev/null
 }
