@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the OCR worker image (assets/ocr-worker/Dockerfile) with buildah, no Docker engine needed.
 #
-#   build-tools/worker-image.sh [--engine tesseract.js|tesseract]... [--file DOCKERFILE] [--tag-prefix NAME]
+#   build-tools/worker-image.sh [--engine tesseract.js|tesseract]... [--file DOCKERFILE] [--tag-prefix NAME] [--sizes]
 #
 # Builds one image per OCR engine (default: both), tagged NAME:ENGINE (default NAME: localhost/ocr-worker),
 # for linux/amd64, with buildah's layer cache (a rebuild with unchanged inputs takes seconds).
+# --sizes: then prints each image's layers, gzip-compressed (as a registry stores them) and unpacked.
 #
 # The base image named in the Dockerfile's FROM (node:N-bookworm-slim) is used when it is in buildah's
 # store or can be pulled. Where no registry is reachable, a stand-in is made once and stored under the
@@ -21,12 +22,14 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORKER="$ROOT/assets/ocr-worker"
 DOCKERFILE="$WORKER/Dockerfile"
 PREFIX="localhost/ocr-worker"
+SIZES=0
 ENGINES=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --engine) ENGINES+=("$2"); shift 2 ;;
     --file) DOCKERFILE="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
     --tag-prefix) PREFIX="$2"; shift 2 ;;
+    --sizes) SIZES=1; shift ;;
     *) echo "worker-image: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -163,3 +166,32 @@ for engine in "${ENGINES[@]}"; do
   buildah bud --isolation chroot --pull=never --layers --platform linux/amd64 \
     --build-arg "OCR_ENGINE=$engine" -f "$DOCKERFILE" -t "$PREFIX:$engine" "$WORKER" >&2
 done
+
+# --- sizes: the layers as a registry stores them (pushed to an OCI layout, gzip) --------------------
+if [ "$SIZES" = 1 ]; then
+  out="$(mktemp -d)"
+  base_layers="$(buildah inspect --type image --format '{{len .OCIv1.RootFS.DiffIDs}}' "$BASE_REF")"
+  for engine in "${ENGINES[@]}"; do
+    buildah push --quiet "$PREFIX:$engine" "oci:$out/$engine" >/dev/null
+    node - "$out/$engine" "$PREFIX:$engine" "$base_layers" <<'EOF'
+const fs = require('fs'), path = require('path'), zlib = require('zlib');
+const [dir, name, baseLayers] = process.argv.slice(2);
+const blob = (d) => path.join(dir, 'blobs', ...d.split(':'));
+const index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json')));
+const manifest = JSON.parse(fs.readFileSync(blob(index.manifests[0].digest)));
+const history = JSON.parse(fs.readFileSync(blob(manifest.config.digest))).history.filter((h) => !h.empty_layer);
+const mb = (n) => (n / 1e6).toFixed(1).padStart(7) + ' MB';
+let base = [0, 0], own = [0, 0];
+console.log(`${name}\n  compressed   unpacked  layer`);
+manifest.layers.forEach((l, i) => {
+  const unpacked = zlib.gunzipSync(fs.readFileSync(blob(l.digest))).length;
+  const sum = i < Number(baseLayers) ? base : own;
+  sum[0] += l.size; sum[1] += unpacked;
+  const by = i < Number(baseLayers) ? '(base image)' : (history[i]?.created_by ?? '').replace(/^\/bin\/sh -c (#\(nop\) )?/, '').replace(/(dir|file):[0-9a-f]{64} in /, '').replace(/\s+/g, ' ').slice(0, 90);
+  console.log(`  ${mb(l.size)} ${mb(unpacked)}  ${by}`);
+});
+console.log(`  ${mb(base[0])} ${mb(base[1])}  the base image\n  ${mb(own[0])} ${mb(own[1])}  the worker's own layers\n  ${mb(base[0] + own[0])} ${mb(base[1] + own[1])}  the image\n`);
+EOF
+  done
+  rm -rf "$out"
+fi
