@@ -153,6 +153,9 @@ import_standin() {
 }
 
 if ! have_base; then
+  # a stand-in of another Node version or recipe goes first (a pull would return it as it is)
+  buildah rmi --force "$BASE_REF" >/dev/null 2>&1 || true
+  # WORKER_IMAGE_PULL=0: use the stand-in even where the official image could be pulled
   if [ "${WORKER_IMAGE_PULL:-1}" = 1 ] && timeout 60 buildah pull --quiet "$BASE_REF" >/dev/null 2>&1; then
     log "pulled $BASE_REF"
   else
