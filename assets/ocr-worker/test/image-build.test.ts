@@ -349,7 +349,7 @@ for (const engine of ENGINES) {
   });
 }
 
-test('a broken Dockerfile fails: a COPY of a missing or ignored path, a failing RUN step, an unknown OCR_ENGINE, a wrong CMD', { timeout: 20 * 60_000 }, async () => {
+test('a broken Dockerfile fails: a COPY of a missing or ignored path, a failing RUN step, another Node major, no lockfile, an unknown OCR_ENGINE, a wrong CMD', { timeout: 20 * 60_000 }, async () => {
   const dockerfile = readFileSync(join(PKG, 'Dockerfile'), 'utf8');
   const variant = (name: string, from: string | RegExp, to: string): string => {
     const text = dockerfile.replace(from, to);
@@ -362,6 +362,7 @@ test('a broken Dockerfile fails: a COPY of a missing or ignored path, a failing 
     ['copy-missing', ['--file', variant('copy-missing', 'COPY bin ./bin', 'COPY bin-missing ./bin')], /building at STEP "COPY bin-missing \.\/bin".*no such file or directory/],
     ['copy-ignored', ['--file', variant('copy-ignored', 'COPY bin ./bin', 'COPY bin ./bin\nCOPY test ./test')], /building at STEP "COPY test \.\/test".*filtered out using .*\.dockerignore/],
     ['run-fails', ['--file', variant('run-fails', 'COPY bin ./bin', 'COPY bin ./bin\nRUN test -x bin/no-such-command')], /building at STEP "RUN test -x bin\/no-such-command": exit status 1/],
+    ['node-major', ['--file', variant('node-major', /node:24-bookworm-slim/g, 'node:22-bookworm-slim')], /base node:22-bookworm-slim is Node 22 but the worker pins node 24\./],
     ['no-npm-lockfile', ['--file', variant('no-npm-lockfile', 'COPY package.json package-lock.json ./', 'COPY package.json ./')], /npm error[\s\S]*building at STEP "RUN npm ci /],
   ];
   for (const [name, args, why] of failures) {
