@@ -202,6 +202,9 @@ test('the image: the Node version the worker is tested on, non-root user, VOLUME
     const cores = readdirSync(join(app, 'node_modules/tesseract.js-core')).filter((f) => f.startsWith('tesseract-core')).sort();
     assert.deepEqual(cores, ['tesseract-core-relaxedsimd-lstm.js', 'tesseract-core-relaxedsimd-lstm.wasm', 'tesseract-core-relaxedsimd.js', 'tesseract-core-relaxedsimd.wasm']);
     assert.ok(existsSync(join(app, 'node_modules/@tesseract.js-data/eng/4.0.0_best_int/eng.traineddata.gz')), 'English language data in the image');
+    // what is never loaded is not shipped: one build of ZXing (the CLI, Batch and service tests load it)
+    assert.deepEqual(readdirSync(join(app, 'node_modules/@zxing/library')).filter((f) => statSync(join(app, 'node_modules/@zxing/library', f)).isDirectory()), ['cjs']);
+    assert.deepEqual(['legacy/web', 'legacy/image_decoders', 'build', 'web'].filter((d) => existsSync(join(app, 'node_modules/pdfjs-dist', d))), []);
     // the native engine's image has Debian's Tesseract and Poppler; the default one has neither
     assert.equal(existsSync(join(img.root, 'usr/bin/tesseract')), engine === 'tesseract');
     assert.equal(existsSync(join(img.root, 'usr/bin/pdftoppm')), engine === 'tesseract');
