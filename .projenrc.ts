@@ -164,6 +164,13 @@ const workerTest = project.addTask('worker:test', {
 });
 workerTest.prependSpawn(workerInstall);
 project.testTask.spawn(workerTest);
+// The worker's container image, built with buildah (no Docker engine): both OCR engines, linux/amd64.
+// The worker tests build it through this script too (test/image-build.test.ts) and run it.
+project.addTask('worker:image', {
+  description: 'Build the OCR worker image with buildah (both OCR engines; options: --engine E, --file DOCKERFILE, --tag-prefix NAME)',
+  exec: 'build-tools/worker-image.sh',
+  receiveArgs: true,
+});
 
 // The local commands install the worker on first use only, so that later runs start at once.
 const installWorkerOnce = { exec: `[ -x ${WORKER}/node_modules/.bin/node ] || npm ci --prefix ${WORKER} --no-audit --no-fund` };

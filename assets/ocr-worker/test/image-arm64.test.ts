@@ -1,16 +1,12 @@
 /**
- * The image cannot be built here (no Docker engine), so this test does what the image would do:
- * applies .dockerignore to the build context, checks every COPY source, performs the Dockerfile's
- * RUN steps (npm ci ...) into a clean staging folder, assembles the final stage's /app, and runs a
- * smoke test from there on the Node major named in FROM, as a non-root user, with the application
- * mounted read-only, only a temp folder writable, and no network (unshare -n).
- *
- * It does so twice: for linux/amd64 on this machine's Node, and for linux/arm64 (the image the
- * constructs build for `cpuArchitecture: ARM64`) with npm resolving the arm64 binaries and the
- * official arm64 Node binary running under qemu user emulation (binfmt_misc; .ci/run sets it up).
- * And a third time for the image built with OCR_ENGINE=tesseract (native Tesseract): its apt-get step
- * cannot run into a folder, so the test checks that the packages it installs are installed on this
- * machine, a Debian 12 like the image's base, and the smoke test uses them from /usr/bin.
+ * The linux/arm64 image (what the constructs build for `cpuArchitecture: ARM64`). The amd64 images are
+ * built with buildah and run in test/image-build.test.ts; an arm64 build would need an arm64 base
+ * image and run its RUN steps under emulation, so for arm64 this test performs the Dockerfile's steps
+ * itself: applies .dockerignore to the build context, checks every COPY source, runs the RUN steps
+ * (npm ci ...) into a clean staging folder with npm resolving the arm64 binaries, assembles the final
+ * stage's /app, and runs a smoke test from there on the official arm64 Node binary of the same
+ * version under qemu user emulation (binfmt_misc; .ci/run sets it up): as a non-root user, the
+ * application mounted read-only, only a temp folder writable, no network (unshare -n).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -82,7 +78,6 @@ function elfMachine(file: string): number {
   assert.equal(b.subarray(0, 4).toString('latin1'), '\x7fELF', `${file} is an ELF binary`);
   return b.readUInt16LE(18);
 }
-const EM_X86_64 = 62;
 const EM_AARCH64 = 183;
 
 /**
@@ -98,14 +93,9 @@ function stageImage(work: string, npmPlatform: Record<string, string> = {}, buil
   // A cache of the staged build's own: the Dockerfile ends with `npm cache clean --force`, which must
   // not wipe the developer's (or CI's) shared npm cache, nor race other npm processes using it.
   const env = { ...process.env, PATH: `${nodeBin}:${process.env.PATH}`, npm_config_update_notifier: 'false', npm_config_cache: join(work, 'npm-cache'), ...npmPlatform };
-  const aptLog = join(work, 'apt-get.log');
   for (const ins of instrs) {
     const dir = stageDirs[ins.stage];
     if (ins.op === 'ARG') Object.assign(env, buildArg(ins.args, buildArgs));
-    if (ins.op === 'RUN' && /\bapt-get\b/.test(ins.args)) {
-      runAptStep(ins.args, env, work, aptLog);
-      continue;
-    }
     if (ins.op === 'WORKDIR') assert.equal(ins.args, '/app', 'this test maps WORKDIR /app to the stage folder');
     if (ins.op === 'COPY') {
       const parts = ins.args.split(/\s+/);
@@ -137,41 +127,12 @@ function stageImage(work: string, npmPlatform: Record<string, string> = {}, buil
     if (ins.op === 'RUN') execFileSync('sh', ['-c', ins.args], { cwd: dir, env, stdio: 'pipe', timeout: 240_000 });
   }
   const app = stageDirs[FINAL];
-  const aptInstalls = existsSync(aptLog) ? readFileSync(aptLog, 'utf8') : '';
-  assert.equal(/\binstall\b.*\btesseract-ocr\b/.test(aptInstalls), buildArgs.OCR_ENGINE === 'tesseract', `apt-get calls: ${aptInstalls || 'none'}`);
-  assert.equal(/\binstall\b.*\bpoppler-utils\b/.test(aptInstalls), buildArgs.OCR_ENGINE === 'tesseract', `apt-get calls: ${aptInstalls || 'none'}`);
   assert.ok(!existsSync(join(app, 'node_modules/node')), 'no dev dependencies in the image');
   assert.ok(existsSync(join(app, 'node_modules/@tesseract.js-data/eng/4.0.0_best_int/eng.traineddata.gz')));
   // only the relaxed-SIMD Tesseract builds are kept (the smoke test proves one of them loads)
   const cores = readdirSync(join(app, 'node_modules/tesseract.js-core')).filter((f) => f.startsWith('tesseract-core')).sort();
   assert.deepEqual(cores, ['tesseract-core-relaxedsimd-lstm.js', 'tesseract-core-relaxedsimd-lstm.wasm', 'tesseract-core-relaxedsimd.js', 'tesseract-core-relaxedsimd.wasm']);
   return app;
-}
-
-/**
- * A RUN step that calls apt-get: run with apt-get and rm replaced by recorders (nothing is installed
- * or deleted on this machine), then every package it installs must be installed here already, on a
- * Debian release the same as the image's base (bookworm), so that the smoke test runs what the image
- * would hold.
- */
-function runAptStep(script: string, env: Record<string, string | undefined>, work: string, aptLog: string): void {
-  const shims = join(work, 'apt-shims');
-  mkdirSync(shims, { recursive: true });
-  for (const cmd of ['apt-get', 'rm']) {
-    writeFileSync(join(shims, cmd), `#!/bin/sh\necho "${cmd} $*" >> "${aptLog}"\n`, { mode: 0o755 });
-  }
-  execFileSync('sh', ['-c', script], { cwd: work, env: { ...env, PATH: `${shims}:${env.PATH}` }, stdio: 'pipe' });
-  const installs = (existsSync(aptLog) ? readFileSync(aptLog, 'utf8') : '').split('\n').filter((l) => /^apt-get .*\binstall\b/.test(l));
-  if (installs.length === 0) return;
-  const base = DOCKERFILE.stages[FINAL].image;
-  const release = /VERSION_CODENAME=(\w+)/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1];
-  assert.ok(base.includes(`-${release}`), `this machine (Debian ${release}) must be the release of the image's base ${base}`);
-  for (const line of installs) {
-    for (const pkg of line.split(/\s+/).slice(2).filter((w) => !w.startsWith('-') && w !== 'install')) {
-      const st = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
-      assert.equal(st.stdout, 'install ok installed', `Debian package ${pkg}, which the image installs, must be installed here (.ci/run installs it)`);
-    }
-  }
 }
 
 /** An `ARG NAME[=default]` line's value: the build argument given, else its default. */
@@ -265,34 +226,6 @@ function withWorkFolder(fn: (work: string) => void): void {
   try { fn(work); } finally { rmSync(work, { recursive: true, force: true }); }
 }
 
-test('Dockerfile: multi-stage, one supported Node LTS, non-root, VOLUME /tmp, Batch CMD, a lean build context', () => {
-  const { instrs, stages } = DOCKERFILE;
-  assert.ok(stages.length >= 2, 'multi-stage');
-  const majors = stages.filter((s) => s.image.startsWith('node:')).map((s) => /^node:(\d+)/.exec(s.image)?.[1]);
-  assert.equal(majors.length, stages.length, 'every stage is an official node image');
-  assert.ok(majors.every((m) => m === majors[0]));
-  const major = majors[0]!;
-  assert.ok(['22', '24', '26'].includes(major), `Node ${major} is not a supported LTS`);
-  assert.equal(process.version.split('.')[0], `v${major}`, 'tests run on the Node major of the image');
-  const user = instrs.filter((i) => i.op === 'USER' && i.stage === FINAL).pop()?.args;
-  assert.ok(user && !['root', '0'].includes(user), 'runs as a non-root user');
-  // the constructs mount a task volume at /tmp under a read-only root: Fargate gives it the image's
-  // mode only when the image declares the path a VOLUME (else root 0755, unwritable for the user)
-  const volumes = instrs.filter((i) => i.op === 'VOLUME' && i.stage === FINAL).map((i) => i.args);
-  assert.ok(volumes.some((v) => /(^|[\s"[])\/tmp(["\],\s]|$)/.test(v)), `the final stage declares VOLUME /tmp (found: ${JSON.stringify(volumes)})`);
-  assert.ok(instrs.some((i) => i.op === 'CMD' && i.stage === FINAL && i.args.includes('src/batch.ts')));
-  const ctx = contextFiles(PKG, IGNORED);
-  assert.ok(!ctx.some((f) => f.startsWith('node_modules/') || f.startsWith('test/')), 'node_modules and tests stay out of the context');
-});
-
-test('linux/amd64: staged install, read-only non-root offline smoke test', { timeout: 300_000 }, () => {
-  withWorkFolder((work) => {
-    const app = stageImage(work);
-    assert.equal(elfMachine(join(app, 'node_modules/@napi-rs/canvas-linux-x64-gnu/skia.linux-x64-gnu.node')), EM_X86_64);
-    smokeTest(work, app, process.execPath);
-  });
-});
-
 test('linux/arm64 (cpuArchitecture ARM64): the install takes the arm64 binaries, and the smoke test passes on arm64 Node under emulation', { timeout: 600_000 }, () => {
   withWorkFolder((work) => {
     const app = stageImage(work, { npm_config_cpu: 'arm64', npm_config_os: 'linux', npm_config_libc: 'glibc' });
@@ -310,16 +243,4 @@ test('linux/arm64 (cpuArchitecture ARM64): the install takes the arm64 binaries,
       'this machine cannot run arm64 binaries: install qemu-user-static and the arm64 C/C++ runtime (libc6:arm64, libstdc++6:arm64) and register qemu-aarch64 with binfmt_misc, as .ci/run does' + (arch.error ? ` (${arch.error.message})` : ''));
     smokeTest(work, app, armNode);
   });
-});
-
-test('OCR_ENGINE=tesseract (native Tesseract): the image\'s apt packages, then the same smoke test on them', { timeout: 300_000 }, () => {
-  withWorkFolder((work) => {
-    const app = stageImage(work, {}, { OCR_ENGINE: 'tesseract' });
-    smokeTest(work, app, process.execPath, { OCR_ENGINE: 'tesseract' });
-  });
-  // an unknown engine stops the build at that step
-  const step = DOCKERFILE.instrs.find((i) => i.op === 'RUN' && /\bapt-get\b/.test(i.args))!;
-  const bad = spawnSync('sh', ['-c', step.args], { env: { ...process.env, OCR_ENGINE: 'ocrad' }, encoding: 'utf8' });
-  assert.notEqual(bad.status, 0);
-  assert.match(bad.stderr, /OCR_ENGINE must be tesseract.js or tesseract, got 'ocrad'/);
 });
