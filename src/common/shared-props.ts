@@ -59,8 +59,8 @@ export interface OcrWorkerProps {
    * Tesseract languages the worker reads by default (`OCR_LANGUAGES`), e.g. `['eng', 'deu']`. The
    * bundled image is built with the language data of each (the npm package `@tesseract.js-data/<code>`,
    * installed at build time through its `OCR_LANGUAGES` build argument) and of `eng`
-   * (`BatchOcrProcessor` requests may name any of these). A code with no such package (a typo such as `'ger'`) fails at synth. With your
-   * own image, its worker must have the data of each language.
+   * (`BatchOcrProcessor` requests may name any of these). A code with no such package (a typo such as
+   * `'ger'`) fails at synth. With your own image, its worker must have the data of each language.
    * @default ['eng']
    */
   readonly ocrLanguages?: string[];
