@@ -472,7 +472,8 @@ describe('BatchOcrProcessor options', () => {
       const stack = newTestStack(app);
       new BatchOcrProcessor(stack, 'Ocr', { ocrLanguages });
       const manifest = JSON.parse(fs.readFileSync(path.join(app.synth().directory, `${stack.artifactId}.assets.json`), 'utf8'));
-      const buildArgs = (Object.values(manifest.dockerImages) as { source: { dockerBuildArgs?: Record<string, string> } }[]).map((i) => i.source.dockerBuildArgs);
+      const buildArgs = (Object.values(manifest.dockerImages) as { source: { dockerBuildArgs?: Record<string, string> } }[])
+        .map((i) => i.source.dockerBuildArgs);
       const submit = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
         .find((fn: any) => fn.Properties.Environment?.Variables?.JOB_DEFINITION_NAME && fn.Properties.Environment.Variables.UPLOAD_PREFIX) as any;
       return { buildArgs, available: submit.Properties.Environment.Variables.OCR_AVAILABLE_LANGUAGES };

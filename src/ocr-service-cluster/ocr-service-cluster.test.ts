@@ -565,7 +565,8 @@ describe('OcrServiceCluster: bring your own', () => {
       const stack = newTestStack(app);
       new OcrServiceCluster(stack, 'Ocr', { ocrLanguages });
       const manifest = JSON.parse(fs.readFileSync(path.join(app.synth().directory, `${stack.artifactId}.assets.json`), 'utf8'));
-      return (Object.values(manifest.dockerImages) as { source: { dockerBuildArgs?: Record<string, string> } }[]).map((i) => i.source.dockerBuildArgs);
+      return (Object.values(manifest.dockerImages) as { source: { dockerBuildArgs?: Record<string, string> } }[])
+        .map((i) => i.source.dockerBuildArgs);
     };
     expect(buildArgs()).toEqual([{ OCR_ENGINE: 'tesseract.js' }]);
     expect(buildArgs(['eng', 'deu'])).toEqual([{ OCR_ENGINE: 'tesseract.js', OCR_LANGUAGES: 'deu+eng' }]);
