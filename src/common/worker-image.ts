@@ -140,7 +140,8 @@ export function workerImagePlatform(cpuArchitecture?: ecs.CpuArchitecture): Plat
 export function workerImageAsset(scope: Construct, id: string, options: WorkerImageOptions = {}): ecr_assets.DockerImageAsset {
   const directory = options.directory ?? WORKER_DIRECTORY;
   const languages = bundledImageLanguages(options.languages, directory);
-  // the Dockerfile's default holds the worker's own languages: no argument then, the same asset as ever
+  // the Dockerfile's default holds the worker's own languages: no argument then, so that listing only
+  // those builds the very image (and asset) of the default props
   const sameAsDefault = languages.join('+') === bundledWorkerLanguages(directory).join('+');
   return new ecr_assets.DockerImageAsset(scope, id, {
     directory,
