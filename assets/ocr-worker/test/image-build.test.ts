@@ -387,33 +387,36 @@ test('a broken Dockerfile fails: a COPY of a missing or ignored path, a failing 
   }
 });
 
-test('OCR_LANGUAGES=eng+deu: the image holds the German model (nothing fetched at run time) and the CLI reads with eng+deu; a bad code fails the build', { timeout: 30 * 60_000 }, () => {
+test('OCR_LANGUAGES=eng+deu: both images hold the German model (nothing fetched at run time) and the CLI reads with eng+deu and deu; a bad code fails the build', { timeout: 30 * 60_000 }, () => {
   const pkg = JSON.parse(readFileSync(join(PKG, 'package.json'), 'utf8'));
-  const built = build(['--engine', 'tesseract.js', '--languages', 'eng+deu', '--tag-prefix', `${TAG_PREFIX}-deu`]);
+  const built = build(['--languages', 'eng+deu', '--tag-prefix', `${TAG_PREFIX}-deu`]);
   assert.equal(built.status, 0, built.stderr.slice(-4000));
-  const img = openImage(`${TAG_PREFIX}-deu:tesseract.js`);
-  const data = join(img.root, img.workdir, 'node_modules/@tesseract.js-data');
-  assert.deepEqual(readdirSync(data).sort(), ['deu', 'eng']);
-  for (const lang of ['deu', 'eng']) {
-    // the version the worker pins for eng, and only the model the worker reads (4.0.0 is removed)
-    assert.equal(JSON.parse(readFileSync(join(data, lang, 'package.json'), 'utf8')).version, pkg.dependencies['@tesseract.js-data/eng']);
-    assert.deepEqual(readdirSync(join(data, lang)).filter((f) => statSync(join(data, lang, f)).isDirectory()), ['4.0.0_best_int']);
-    assert.ok(existsSync(join(data, lang, `4.0.0_best_int/${lang}.traineddata.gz`)));
-  }
   // eurotext.tif has a German line; in the sandbox (no network) the German model comes from the image
   const inputs = { 'eurotext.tif': join(FIXTURES, 'ocr/eurotext.tif') };
-  const r = runInImage(img, ['bin/ocr', '--lang', 'eng+deu', '/tmp/in/eurotext.tif'], {}, inputs);
-  assert.equal(r.status, 0, r.stderr);
-  const result = JSON.parse(r.stdout.trim());
-  assert.deepEqual(validateResult(result), []);
-  assert.deepEqual(result.engine.languages, ['eng', 'deu']);
-  assert.ok(cer(result.text, readFileSync(join(FIXTURES, 'ocr/eurotext.txt'), 'utf8')) < 0.05, result.text);
-  // German alone: the German model reads the umlaut that the English one takes for 'ii'
-  const german = runInImage(img, ['bin/ocr', '--lang', 'deu', '/tmp/in/eurotext.tif'], {}, inputs);
-  assert.equal(german.status, 0, german.stderr);
-  const deu = JSON.parse(german.stdout.trim());
-  assert.deepEqual(deu.engine.languages, ['deu']);
-  assert.match(deu.text, /braune Fuchs springt\s+über den faulen Hund/, deu.text);
+  for (const engine of ENGINES) {
+    const img = openImage(`${TAG_PREFIX}-deu:${engine}`);
+    const data = join(img.root, img.workdir, 'node_modules/@tesseract.js-data');
+    assert.deepEqual(readdirSync(data).sort(), ['deu', 'eng']);
+    for (const lang of ['deu', 'eng']) {
+      // the version the worker pins for eng, and only the model the worker reads (4.0.0 is removed)
+      assert.equal(JSON.parse(readFileSync(join(data, lang, 'package.json'), 'utf8')).version, pkg.dependencies['@tesseract.js-data/eng']);
+      assert.deepEqual(readdirSync(join(data, lang)).filter((f) => statSync(join(data, lang, f)).isDirectory()), ['4.0.0_best_int']);
+      assert.ok(existsSync(join(data, lang, `4.0.0_best_int/${lang}.traineddata.gz`)));
+    }
+    const r = runInImage(img, ['bin/ocr', '--lang', 'eng+deu', '/tmp/in/eurotext.tif'], {}, inputs);
+    assert.equal(r.status, 0, r.stderr);
+    const result = JSON.parse(r.stdout.trim());
+    assert.deepEqual(validateResult(result), []);
+    assert.equal(result.engine.ocr, engine);
+    assert.deepEqual(result.engine.languages, ['eng', 'deu']);
+    assert.ok(cer(result.text, readFileSync(join(FIXTURES, 'ocr/eurotext.txt'), 'utf8')) < 0.05, result.text);
+    // German alone: the German model reads the umlaut that the English one takes for 'ii'
+    const german = runInImage(img, ['bin/ocr', '--lang', 'deu', '/tmp/in/eurotext.tif'], {}, inputs);
+    assert.equal(german.status, 0, german.stderr);
+    const deu = JSON.parse(german.stdout.trim());
+    assert.deepEqual(deu.engine.languages, ['deu']);
+    assert.match(deu.text, /braune Fuchs springt\s+über den faulen Hund/, deu.text);
+  }
   // the default image (cached from the first test's build) has no German data: refused before any work
   assert.equal(build(['--engine', 'tesseract.js', '--tag-prefix', TAG_PREFIX]).status, 0);
   const without = runInImage(openImage(`${TAG_PREFIX}:tesseract.js`), ['bin/ocr', '--lang', 'eng+deu', '/tmp/in/eurotext.tif'], {}, inputs);
@@ -423,5 +426,5 @@ test('OCR_LANGUAGES=eng+deu: the image holds the German model (nothing fetched a
   const bad = build(['--engine', 'tesseract.js', '--languages', 'eng+de-u', '--tag-prefix', 'localhost/ocr-worker-broken-languages']);
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /OCR_LANGUAGES must hold tesseract language codes \(a-z and _, such as eng or chi_sim\) separated by '\+' or spaces, got 'de-u' in 'eng\+de-u'/);
-  spawnSync('buildah', ['rmi', '--force', `${TAG_PREFIX}-deu:tesseract.js`, 'localhost/ocr-worker-broken-languages:tesseract.js'], { stdio: 'ignore' });
+  spawnSync('buildah', ['rmi', '--force', ...ENGINES.map((e) => `${TAG_PREFIX}-deu:${e}`), 'localhost/ocr-worker-broken-languages:tesseract.js'], { stdio: 'ignore' });
 });
