@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds the OCR worker image (assets/ocr-worker/Dockerfile) with buildah, no Docker engine needed.
 #
-#   build-tools/worker-image.sh [--engine tesseract.js|tesseract]... [--file DOCKERFILE] [--tag-prefix NAME] [--sizes]
+#   build-tools/worker-image.sh [--engine tesseract.js|tesseract]... [--languages eng+deu] [--file DOCKERFILE] [--tag-prefix NAME] [--sizes]
 #
 # Builds one image per OCR engine (default: both), tagged NAME:ENGINE (default NAME: localhost/ocr-worker),
 # for linux/amd64, with buildah's layer cache (a rebuild with unchanged inputs takes seconds).
+# --languages: the OCR languages the image holds (Docker build argument OCR_LANGUAGES; the Dockerfile's
+# default, eng, when not given).
 # --sizes: then prints each image's layers, gzip-compressed (as a registry stores them) and unpacked.
 #
 # The base image named in the Dockerfile's FROM (node:N-bookworm-slim) is used when it is in buildah's
@@ -24,9 +26,11 @@ DOCKERFILE="$WORKER/Dockerfile"
 PREFIX="localhost/ocr-worker"
 SIZES=0
 ENGINES=()
+LANGUAGE_ARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --engine) ENGINES+=("$2"); shift 2 ;;
+    --languages) LANGUAGE_ARGS=(--build-arg "OCR_LANGUAGES=$2"); shift 2 ;;
     --file) DOCKERFILE="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
     --tag-prefix) PREFIX="$2"; shift 2 ;;
     --sizes) SIZES=1; shift ;;
@@ -165,9 +169,9 @@ fi
 
 # --- the worker image, one per OCR engine --------------------------------------------------------
 for engine in "${ENGINES[@]}"; do
-  log "building $PREFIX:$engine (OCR_ENGINE=$engine, linux/amd64) from $DOCKERFILE"
+  log "building $PREFIX:$engine (OCR_ENGINE=$engine ${LANGUAGE_ARGS[1]:-}, linux/amd64) from $DOCKERFILE"
   buildah bud --isolation chroot --pull=never --layers --platform linux/amd64 \
-    --build-arg "OCR_ENGINE=$engine" -f "$DOCKERFILE" -t "$PREFIX:$engine" "$WORKER" >&2
+    --build-arg "OCR_ENGINE=$engine" "${LANGUAGE_ARGS[@]}" -f "$DOCKERFILE" -t "$PREFIX:$engine" "$WORKER" >&2
 done
 
 # --- sizes: the layers as a registry stores them (pushed to an OCI layout, gzip) --------------------

@@ -464,21 +464,36 @@ describe('BatchOcrProcessor options', () => {
     }
   });
 
-  test('GIVEN the bundled worker image WHEN languages are set THEN the submit handler knows the image\'s languages, and one it lacks fails at synth', () => {
+  test('GIVEN the bundled worker image WHEN ocrLanguages add a language THEN the image is built with them (OCR_LANGUAGES) and the submit handler accepts them', () => {
     expect(fs.existsSync(path.join(WORKER_DIRECTORY, 'Dockerfile'))).toBe(true);
     expect(bundledWorkerLanguages()).toEqual(['eng']); // the worker's @tesseract.js-data dependencies
-    const stack = newTestStack(new App());
-    new BatchOcrProcessor(stack, 'Ocr', { ocrLanguages: ['eng'] });
-    const submit = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
-      .find((fn: any) => fn.Properties.Environment?.Variables?.JOB_DEFINITION_NAME && fn.Properties.Environment.Variables.UPLOAD_PREFIX) as any;
-    expect(submit.Properties.Environment.Variables.OCR_AVAILABLE_LANGUAGES).toBe('eng');
-    expect(() => new BatchOcrProcessor(newTestStack(new App()), 'Ocr', { ocrLanguages: ['eng', 'deu'] }))
-      .toThrow(/BatchOcrProcessor 'Ocr': 'ocrLanguages' lists 'deu', which the bundled worker image has no language data for \(it has: eng\); pass an 'image' or 'repository'/);
-    // with your own image its languages are yours to know: nothing is assumed
-    const own = template({ ocrLanguages: ['eng', 'deu'] }).t;
+    const built = (ocrLanguages?: string[]) => {
+      const app = newTestApp();
+      const stack = newTestStack(app);
+      new BatchOcrProcessor(stack, 'Ocr', { ocrLanguages });
+      const manifest = JSON.parse(fs.readFileSync(path.join(app.synth().directory, `${stack.artifactId}.assets.json`), 'utf8'));
+      const buildArgs = (Object.values(manifest.dockerImages) as { source: { dockerBuildArgs?: Record<string, string> } }[])
+        .map((i) => i.source.dockerBuildArgs);
+      const submit = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
+        .find((fn: any) => fn.Properties.Environment?.Variables?.JOB_DEFINITION_NAME && fn.Properties.Environment.Variables.UPLOAD_PREFIX) as any;
+      return { buildArgs, available: submit.Properties.Environment.Variables.OCR_AVAILABLE_LANGUAGES };
+    };
+    // the default (and eng alone) is the Dockerfile's default: no build argument, the same asset as ever
+    expect(built()).toEqual({ buildArgs: [{ OCR_ENGINE: 'tesseract.js' }], available: 'eng' });
+    expect(built(['eng'])).toEqual({ buildArgs: [{ OCR_ENGINE: 'tesseract.js' }], available: 'eng' });
+    expect(built(['eng', 'deu'])).toEqual({ buildArgs: [{ OCR_ENGINE: 'tesseract.js', OCR_LANGUAGES: 'deu+eng' }], available: 'deu+eng' });
+    // eng, the worker's default, is always kept; one set of languages is one image in any order
+    expect(built(['fra', 'chi_sim'])).toEqual({ buildArgs: [{ OCR_ENGINE: 'tesseract.js', OCR_LANGUAGES: 'chi_sim+eng+fra' }], available: 'chi_sim+eng+fra' });
+    // with your own image its languages are yours to know: nothing is assumed or checked
+    const own = template({ ocrLanguages: ['eng', 'deu', 'xyz'] }).t;
     for (const fn of Object.values(own.findResources('AWS::Lambda::Function')) as any[]) {
       expect(fn.Properties.Environment?.Variables?.OCR_AVAILABLE_LANGUAGES).toBeUndefined();
     }
+  });
+
+  test('GIVEN the bundled worker image WHEN ocrLanguages names a code with no tesseract data package THEN synth fails naming the construct and prop', () => {
+    expect(() => new BatchOcrProcessor(newTestStack(new App()), 'Ocr', { ocrLanguages: ['eng', 'due'] }))
+      .toThrow(/BatchOcrProcessor 'Ocr': 'ocrLanguages' lists 'due', for which no tesseract language data package exists \(npm @tesseract.js-data\/<code>\), so the bundled worker image cannot hold it; use tesseract language codes such as 'eng', 'deu'.*or pass an 'image' or 'repository'/);
   });
 
   test('GIVEN ARM64 and the bundled worker WHEN synthesized THEN the image asset is built for linux/arm64 and the jobs run on ARM64', () => {

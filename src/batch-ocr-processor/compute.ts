@@ -18,7 +18,7 @@ import { PropChecker } from '../common/errors';
 import { imagePullProblem, subnetsWithoutInternet } from '../common/image-pull';
 import { DEFAULT_DOCUMENT_TIMEOUT, DEFAULT_LOG_RETENTION, DEFAULT_MAX_DOCUMENT_SIZE, DEFAULT_OCR_LANGUAGES } from '../common/shared-props';
 import { WorkerBatchEnvironment, WorkerExitCode } from '../common/worker-contract';
-import { bundledImageLanguageProblem, bundledImageRendererProblem, bundledWorkerLanguages, defaultPdfRenderer, OcrEngine, PdfRenderer, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
+import { bundledImageLanguageProblem, bundledImageLanguages, bundledImageRendererProblem, defaultPdfRenderer, OcrEngine, PdfRenderer, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
 
 /** The worker image the jobs run and what the construct knows of it. */
 export interface WorkerImage {
@@ -61,12 +61,14 @@ export function createWorkerImage(scope: Construct, props: BatchOcrProcessorProp
   if (!fs.existsSync(path.join(WORKER_DIRECTORY, 'Dockerfile'))) {
     check.fail('image', `has no default: the bundled worker (${WORKER_DIRECTORY}/Dockerfile) is missing from this installation; pass 'image', 'repository' or 'createRepository'`);
   }
-  const languages = bundledWorkerLanguages();
-  const problem = bundledImageLanguageProblem(props.ocrLanguages ?? DEFAULT_OCR_LANGUAGES, languages, "an 'image' or 'repository'");
+  const ocrLanguages = props.ocrLanguages ?? DEFAULT_OCR_LANGUAGES;
+  const problem = bundledImageLanguageProblem(ocrLanguages, "an 'image' or 'repository'");
   if (problem) check.fail('ocrLanguages', problem);
   const rendererProblem = bundledImageRendererProblem(pdfRenderer, props.ocrEngine, "an 'image' or 'repository'");
   if (rendererProblem) check.fail('pdfRenderer', rendererProblem);
-  const imageAsset = workerImageAsset(scope, 'WorkerImage', { cpuArchitecture: props.cpuArchitecture, ocrEngine: props.ocrEngine });
+  // the image holds the languages asked for (and eng): requests may name any of them
+  const languages = bundledImageLanguages(ocrLanguages);
+  const imageAsset = workerImageAsset(scope, 'WorkerImage', { cpuArchitecture: props.cpuArchitecture, ocrEngine: props.ocrEngine, languages: ocrLanguages });
   return { image: ecs.ContainerImage.fromDockerImageAsset(imageAsset), imageAsset, languages, pdfRenderer };
 }
 

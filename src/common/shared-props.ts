@@ -19,7 +19,7 @@ export const DEFAULT_MAX_DOCUMENT_SIZE = Size.mebibytes(100);
 /** Time bound of one document unless `documentTimeout` says otherwise. */
 export const DEFAULT_DOCUMENT_TIMEOUT = Duration.minutes(5);
 
-/** Tesseract languages of the bundled worker image. */
+/** Tesseract languages the worker reads unless `ocrLanguages` says otherwise (the bundled image always has them). */
 export const DEFAULT_OCR_LANGUAGES = ['eng'];
 
 /**
@@ -56,9 +56,11 @@ export interface OcrWorkerProps {
    */
   readonly pdfRenderer?: PdfRenderer;
   /**
-   * Tesseract languages the worker reads by default (`OCR_LANGUAGES`), e.g. `['eng', 'deu']`. With the
-   * bundled image, only languages it has data for (`eng`; others fail at synth); other languages need
-   * an image whose worker has their `@tesseract.js-data` packages.
+   * Tesseract languages the worker reads by default (`OCR_LANGUAGES`), e.g. `['eng', 'deu']`. The
+   * bundled image is built with the language data of each (the npm package `@tesseract.js-data/<code>`,
+   * installed at build time through its `OCR_LANGUAGES` build argument) and of `eng`
+   * (`BatchOcrProcessor` requests may name any of these). A code with no such package (a typo such as
+   * `'ger'`) fails at synth. With your own image, its worker must have the data of each language.
    * @default ['eng']
    */
   readonly ocrLanguages?: string[];

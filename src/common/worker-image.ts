@@ -4,6 +4,7 @@ import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecr_assets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
+import { TESSERACT_DATA_LANGUAGES } from './tesseract-languages';
 
 /**
  * The bundled OCR worker (assets/ocr-worker). The same relative path works from src/ (ts-jest)
@@ -75,11 +76,18 @@ export interface WorkerImageOptions {
    * @default OcrEngine.TESSERACT_JS
    */
   readonly ocrEngine?: OcrEngine;
+  /**
+   * The OCR languages the image holds data for, besides the worker's own `eng` (Docker build argument
+   * OCR_LANGUAGES, passed only when they add a language, so the default image stays the same asset).
+   * Codes from `TESSERACT_DATA_LANGUAGES`; see `bundledImageLanguageProblem`.
+   * @default - `eng` only
+   */
+  readonly languages?: string[];
 }
 
 /**
- * The OCR languages the bundled worker image has data for: the worker's `@tesseract.js-data/<lang>`
- * dependencies, which its Dockerfile installs (nothing is downloaded at run time).
+ * The worker's own OCR languages: its `@tesseract.js-data/<lang>` dependencies (`eng`, its default
+ * language), which every bundled image holds.
  */
 export function bundledWorkerLanguages(directory: string = WORKER_DIRECTORY): string[] {
   const manifest = JSON.parse(fs.readFileSync(path.join(directory, 'package.json'), 'utf8'));
@@ -90,13 +98,24 @@ export function bundledWorkerLanguages(directory: string = WORKER_DIRECTORY): st
 }
 
 /**
- * Why a construct building the bundled image cannot take these languages (the image has no data for
- * some of them), or null; `instead` names the props that bring another image.
+ * The OCR languages of the bundled image built for `languages`: those and the worker's own, sorted
+ * and without repeats, so that one set of languages is one image (and one asset hash) in any order.
  */
-export function bundledImageLanguageProblem(languages: readonly string[], imageLanguages: readonly string[], instead: string): string | null {
-  const missing = languages.filter((l) => !imageLanguages.includes(l));
-  if (missing.length === 0) return null;
-  return `lists ${missing.map((l) => `'${l}'`).join(', ')}, which the bundled worker image has no language data for (it has: ${imageLanguages.join(', ')}); pass ${instead} whose worker has the @tesseract.js-data package of each language`;
+export function bundledImageLanguages(languages: readonly string[] = [], directory: string = WORKER_DIRECTORY): string[] {
+  return [...new Set([...bundledWorkerLanguages(directory), ...languages])].sort();
+}
+
+/**
+ * Why a construct building the bundled image cannot take these languages, or null: the image installs
+ * the npm package `@tesseract.js-data/<code>` of each, and some have none (a typo, or a language
+ * tesseract has no model for), which would otherwise fail only the image build. `instead` names the
+ * props that bring another image.
+ */
+export function bundledImageLanguageProblem(languages: readonly string[], instead: string): string | null {
+  const unknown = languages.filter((l) => !TESSERACT_DATA_LANGUAGES.includes(l));
+  if (unknown.length === 0) return null;
+  return `lists ${unknown.map((l) => `'${l}'`).join(', ')}, for which no tesseract language data package exists (npm @tesseract.js-data/<code>), so the bundled worker image cannot hold it; `
+    + `use tesseract language codes such as 'eng', 'deu', 'fra' or 'chi_sim', or pass ${instead} whose worker has data for it`;
 }
 
 /**
@@ -119,10 +138,18 @@ export function workerImagePlatform(cpuArchitecture?: ecs.CpuArchitecture): Plat
  * build context and platform, never time-based.
  */
 export function workerImageAsset(scope: Construct, id: string, options: WorkerImageOptions = {}): ecr_assets.DockerImageAsset {
+  const directory = options.directory ?? WORKER_DIRECTORY;
+  const languages = bundledImageLanguages(options.languages, directory);
+  // the Dockerfile's default holds the worker's own languages: no argument then, so that listing only
+  // those builds the very image (and asset) of the default props
+  const sameAsDefault = languages.join('+') === bundledWorkerLanguages(directory).join('+');
   return new ecr_assets.DockerImageAsset(scope, id, {
-    directory: options.directory ?? WORKER_DIRECTORY,
+    directory,
     platform: workerImagePlatform(options.cpuArchitecture),
-    buildArgs: { OCR_ENGINE: options.ocrEngine ?? OcrEngine.TESSERACT_JS },
+    buildArgs: {
+      OCR_ENGINE: options.ocrEngine ?? OcrEngine.TESSERACT_JS,
+      ...(sameAsDefault ? {} : { OCR_LANGUAGES: languages.join('+') }),
+    },
     exclude: ['node_modules', 'test', 'bench', 'scratch', '**/*.test.ts'],
   });
 }

@@ -559,9 +559,22 @@ describe('OcrServiceCluster: bring your own', () => {
     }
   });
 
-  test('GIVEN the bundled worker image WHEN languages it has no data for are set THEN synth fails naming the prop (the service would not start)', () => {
-    expect(() => new OcrServiceCluster(newTestStack(new App()), 'Ocr', { ocrLanguages: ['eng', 'deu'] }))
-      .toThrow(/OcrServiceCluster 'Ocr': 'ocrLanguages' lists 'deu', which the bundled worker image has no language data for \(it has: eng\); pass an 'image'/);
+  test('GIVEN the bundled worker image WHEN ocrLanguages add a language THEN the image is built with them (OCR_LANGUAGES); none by default', () => {
+    const buildArgs = (ocrLanguages?: string[]) => {
+      const app = newTestApp();
+      const stack = newTestStack(app);
+      new OcrServiceCluster(stack, 'Ocr', { ocrLanguages });
+      const manifest = JSON.parse(fs.readFileSync(path.join(app.synth().directory, `${stack.artifactId}.assets.json`), 'utf8'));
+      return (Object.values(manifest.dockerImages) as { source: { dockerBuildArgs?: Record<string, string> } }[])
+        .map((i) => i.source.dockerBuildArgs);
+    };
+    expect(buildArgs()).toEqual([{ OCR_ENGINE: 'tesseract.js' }]);
+    expect(buildArgs(['eng', 'deu'])).toEqual([{ OCR_ENGINE: 'tesseract.js', OCR_LANGUAGES: 'deu+eng' }]);
+  });
+
+  test('GIVEN the bundled worker image WHEN ocrLanguages names a code with no tesseract data package THEN synth fails naming the prop (the image build would fail)', () => {
+    expect(() => new OcrServiceCluster(newTestStack(new App()), 'Ocr', { ocrLanguages: ['eng', 'germ'] }))
+      .toThrow(/OcrServiceCluster 'Ocr': 'ocrLanguages' lists 'germ', for which no tesseract language data package exists .*or pass an 'image' whose worker has data for it/);
   });
 
   test('GIVEN ARM64 and the bundled worker WHEN synthesized THEN the image asset is linux/arm64 and the task runs on ARM64', () => {

@@ -16,7 +16,7 @@ import { taskSizeOf, Timings } from './validation';
 import { PropChecker } from '../common/errors';
 import { imagePullProblem, subnetsWithoutInternet } from '../common/image-pull';
 import { DEFAULT_LOG_RETENTION, DEFAULT_MAX_DOCUMENT_SIZE, DEFAULT_OCR_LANGUAGES } from '../common/shared-props';
-import { bundledImageLanguageProblem, bundledImageRendererProblem, bundledWorkerLanguages, defaultPdfRenderer, OcrEngine, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
+import { bundledImageLanguageProblem, bundledImageRendererProblem, defaultPdfRenderer, OcrEngine, WORKER_DIRECTORY, workerImageAsset } from '../common/worker-image';
 
 /** Name of the service container: the target group routes to it. */
 const SERVICE_CONTAINER = 'Service';
@@ -155,12 +155,14 @@ function serviceImageOf(scope: Construct, check: PropChecker, props: OcrServiceC
   if (!fs.existsSync(path.join(WORKER_DIRECTORY, 'Dockerfile'))) {
     check.fail('image', `is required: the bundled OCR worker (${WORKER_DIRECTORY}) is not in this installation`);
   }
-  // The service refuses to start with a language it has no data for: say so at synth, not in a crash loop.
-  const languageProblem = bundledImageLanguageProblem(props.ocrLanguages ?? DEFAULT_OCR_LANGUAGES, bundledWorkerLanguages(), "an 'image'");
+  // The image is built with the languages asked for; one without a data package would fail only the
+  // image build (at deploy): say so at synth.
+  const ocrLanguages = props.ocrLanguages ?? DEFAULT_OCR_LANGUAGES;
+  const languageProblem = bundledImageLanguageProblem(ocrLanguages, "an 'image'");
   if (languageProblem) check.fail('ocrLanguages', languageProblem);
   const rendererProblem = bundledImageRendererProblem(props.pdfRenderer ?? defaultPdfRenderer(props.ocrEngine), props.ocrEngine, "an 'image'");
   if (rendererProblem) check.fail('pdfRenderer', rendererProblem);
-  return ecs.ContainerImage.fromDockerImageAsset(workerImageAsset(scope, 'WorkerImage', { cpuArchitecture: props.cpuArchitecture, ocrEngine: props.ocrEngine }));
+  return ecs.ContainerImage.fromDockerImageAsset(workerImageAsset(scope, 'WorkerImage', { cpuArchitecture: props.cpuArchitecture, ocrEngine: props.ocrEngine, languages: ocrLanguages }));
 }
 
 /** The X-Ray daemon (or a collector on UDP 2000) beside the service container, and the task role's right to send traces. */

@@ -5,7 +5,7 @@ import { OcrError } from './errors.ts';
 import { downscaleGrey, rotateGrey, toTIFF, type GreyImage } from './image.ts';
 import { NativeTesseract } from './native-tesseract.ts';
 import type { OcrEngineName } from './options.ts';
-import { languageDataDir } from './paths.ts';
+import { languageDataDir, languageDataFolder } from './paths.ts';
 
 const require = createRequire(import.meta.url);
 const Tesseract = require('tesseract.js');
@@ -64,14 +64,11 @@ export class OcrPool {
 
   private async start(timeoutMs: number): Promise<void> {
     const langs = this.languages.split('+').filter(Boolean);
-    const dirs = new Set<string>();
     for (const l of langs) {
       const dir = languageDataDir(l);
       if (!existsSync(join(dir, `${l}.traineddata.gz`))) throw new OcrError('INTERNAL_ERROR', `Language data for '${l}' not found in ${dir}.`);
-      dirs.add(dir);
     }
-    if (dirs.size > 1) throw new OcrError('INTERNAL_ERROR', 'All language data must be in one folder (set OCR_LANG_PATH).');
-    const langPath = [...dirs][0];
+    const langPath = languageDataFolder(langs);
     if (this.engine === 'tesseract') {
       const native = new NativeTesseract(langs, langPath);
       this.native = native;

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -32,6 +33,30 @@ export function languageDataDir(lang: string): string {
     throw new Error(`No language data for '${lang}': install the npm package @tesseract.js-data/${lang}.`);
   }
   return join(pkg, '4.0.0_best_int');
+}
+
+/**
+ * One folder holding <lang>.traineddata.gz of every language in `langs`: tesseract.js reads all of a
+ * worker's languages from one langPath. That is the data's own folder when they share one
+ * (OCR_LANG_PATH, or one language); with one npm package per language (an image built with several
+ * languages) it is a folder in TMPDIR, the one place the worker may write, of links to each package's
+ * file, named after the files linked so that concurrent processes make and share the same one.
+ */
+export function languageDataFolder(langs: readonly string[]): string {
+  const files = langs.map((lang) => join(languageDataDir(lang), `${lang}.traineddata.gz`));
+  const dirs = [...new Set(files.map((file) => dirname(file)))];
+  if (dirs.length === 1) return dirs[0];
+  const stamp = createHash('sha256').update(files.join('\n')).digest('hex').slice(0, 16);
+  const dir = join(os.tmpdir(), `ocr-langdata-${process.getuid?.() ?? 'user'}`, stamp);
+  mkdirSync(dir, { recursive: true });
+  langs.forEach((lang, i) => {
+    try {
+      symlinkSync(files[i], join(dir, `${lang}.traineddata.gz`));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  });
+  return dir;
 }
 
 /**

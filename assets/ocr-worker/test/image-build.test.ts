@@ -22,7 +22,7 @@ import { validateResult } from '../src/index.ts';
 import { cer } from '../src/cer.ts';
 import { decodeImageFrame } from '../src/image.ts';
 import { FIXTURES, PKG, fixture } from './helpers/common.ts';
-import { imagePdf } from './helpers/pdfwriter.ts';
+import { imagePdf } from '../tools/pdfwriter.ts';
 
 const REPO = join(PKG, '..', '..');
 const BUILD = join(REPO, 'build-tools', 'worker-image.sh');
@@ -385,4 +385,46 @@ test('a broken Dockerfile fails: a COPY of a missing or ignored path, a failing 
   for (const name of [...failures.map(([n]) => n), 'engine', 'cmd']) {
     spawnSync('buildah', ['rmi', '--force', ...['tesseract.js', 'ocrad'].map((t) => `localhost/ocr-worker-broken-${name}:${t}`)], { stdio: 'ignore' });
   }
+});
+
+test('OCR_LANGUAGES=eng+deu: both images hold the German model (nothing fetched at run time) and the CLI reads with eng+deu and deu; a bad code fails the build', { timeout: 30 * 60_000 }, () => {
+  const pkg = JSON.parse(readFileSync(join(PKG, 'package.json'), 'utf8'));
+  const built = build(['--languages', 'eng+deu', '--tag-prefix', `${TAG_PREFIX}-deu`]);
+  assert.equal(built.status, 0, built.stderr.slice(-4000));
+  // eurotext.tif has a German line; in the sandbox (no network) the German model comes from the image
+  const inputs = { 'eurotext.tif': join(FIXTURES, 'ocr/eurotext.tif') };
+  for (const engine of ENGINES) {
+    const img = openImage(`${TAG_PREFIX}-deu:${engine}`);
+    const data = join(img.root, img.workdir, 'node_modules/@tesseract.js-data');
+    assert.deepEqual(readdirSync(data).sort(), ['deu', 'eng']);
+    for (const lang of ['deu', 'eng']) {
+      // the version the worker pins for eng, and only the model the worker reads (4.0.0 is removed)
+      assert.equal(JSON.parse(readFileSync(join(data, lang, 'package.json'), 'utf8')).version, pkg.dependencies['@tesseract.js-data/eng']);
+      assert.deepEqual(readdirSync(join(data, lang)).filter((f) => statSync(join(data, lang, f)).isDirectory()), ['4.0.0_best_int']);
+      assert.ok(existsSync(join(data, lang, `4.0.0_best_int/${lang}.traineddata.gz`)));
+    }
+    const r = runInImage(img, ['bin/ocr', '--lang', 'eng+deu', '/tmp/in/eurotext.tif'], {}, inputs);
+    assert.equal(r.status, 0, r.stderr);
+    const result = JSON.parse(r.stdout.trim());
+    assert.deepEqual(validateResult(result), []);
+    assert.equal(result.engine.ocr, engine);
+    assert.deepEqual(result.engine.languages, ['eng', 'deu']);
+    assert.ok(cer(result.text, readFileSync(join(FIXTURES, 'ocr/eurotext.txt'), 'utf8')) < 0.05, result.text);
+    // German alone: the German model reads the umlaut that the English one takes for 'ii'
+    const german = runInImage(img, ['bin/ocr', '--lang', 'deu', '/tmp/in/eurotext.tif'], {}, inputs);
+    assert.equal(german.status, 0, german.stderr);
+    const deu = JSON.parse(german.stdout.trim());
+    assert.deepEqual(deu.engine.languages, ['deu']);
+    assert.match(deu.text, /braune Fuchs springt\s+über den faulen Hund/, deu.text);
+  }
+  // the default image (cached from the first test's build) has no German data: refused before any work
+  assert.equal(build(['--engine', 'tesseract.js', '--tag-prefix', TAG_PREFIX]).status, 0);
+  const without = runInImage(openImage(`${TAG_PREFIX}:tesseract.js`), ['bin/ocr', '--lang', 'eng+deu', '/tmp/in/eurotext.tif'], {}, inputs);
+  assert.equal(without.status, 2, without.stdout + without.stderr);
+  assert.match(without.stderr, /No language data for 'deu'/);
+  // a language argument that is not tesseract codes stops the build at the languages step, naming it
+  const bad = build(['--engine', 'tesseract.js', '--languages', 'eng+de-u', '--tag-prefix', 'localhost/ocr-worker-broken-languages']);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /OCR_LANGUAGES must hold tesseract language codes \(a-z and _, such as eng or chi_sim\) separated by '\+' or spaces, got 'de-u' in 'eng\+de-u'/);
+  spawnSync('buildah', ['rmi', '--force', ...ENGINES.map((e) => `${TAG_PREFIX}-deu:${e}`), 'localhost/ocr-worker-broken-languages:tesseract.js'], { stdio: 'ignore' });
 });

@@ -4,6 +4,7 @@ import { detectMediaType, ERROR_CODES, parsePageRange, validateResult, available
 import { selectPages } from '../src/options.ts';
 import { judgeTextLayer } from '../src/textlayer.ts';
 import { cer } from '../src/cer.ts';
+import { languageDataDir, languageDataFolder } from '../src/paths.ts';
 import { memoryVerdict } from '../src/engine.ts';
 import { decodeImageFrame, downscaleGrey, rgbaToGrey, rotateGrey, toTIFF } from '../src/image.ts';
 import { fixture } from './helpers/common.ts';
@@ -145,4 +146,9 @@ test('the OCR page file: an uncompressed TIFF that a TIFF reader decodes to the 
       assert.equal(ifd.t282, undefined, 'no resolution when the DPI is unknown (tesseract estimates it)');
     }
   }
+});
+
+test('languageDataFolder: languages whose data share a folder are read from it, nothing is linked (several packages: the image test)', () => {
+  assert.equal(languageDataFolder(['eng']), languageDataDir('eng'));
+  assert.equal(languageDataFolder(['eng', 'eng']), languageDataDir('eng'));
 });
