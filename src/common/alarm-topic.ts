@@ -1,11 +1,9 @@
-import { Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatch_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { limitGrantsToAwsServices } from './key-policy';
+import { allowCloudWatchAlarmsToUseKey, limitGrantsToAwsServices } from './key-policy';
 
 /** Props of an `AlarmTopic`. */
 export interface AlarmTopicProps {
@@ -34,13 +32,7 @@ export class AlarmTopic extends Construct {
   constructor(scope: Construct, id: string, props: AlarmTopicProps = {}) {
     super(scope, id);
     this.encryptionKey = props.encryptionKey ?? this.createKey();
-    this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'AllowCloudWatchAlarmsToPublish',
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      resources: ['*'],
-      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-    }));
+    allowCloudWatchAlarmsToUseKey(this, this.encryptionKey);
     this.topic = new sns.Topic(this, 'Topic', { masterKey: this.encryptionKey, enforceSSL: true });
     this.alarmActions = [new cloudwatch_actions.SnsAction(this.topic)];
   }

@@ -95,6 +95,22 @@ export function allowEventBridgeToUseKey(scope: Construct, key: kms.IKey): void 
 }
 
 /**
+ * Let CloudWatch alarms of this account publish to an SNS topic encrypted with `key`. Without it the
+ * alarm fires but its notification is never delivered. Limited to alarms of this account.
+ *
+ * @see https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html (compatibility with event sources from AWS services)
+ */
+export function allowCloudWatchAlarmsToUseKey(scope: Construct, key: kms.IKey): void {
+  allowServiceToUseKey(scope, key, {
+    sid: 'AllowCloudWatchAlarmsToPublish',
+    service: 'cloudwatch.amazonaws.com',
+    actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+    conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(scope).account } },
+    without: 'CloudWatch alarms cannot publish to topics encrypted with it, and their notifications are lost,',
+  });
+}
+
+/**
  * Deny `kms:CreateGrant` on a key the library creates unless the grant is for an AWS resource or the
  * caller is an AWS service: services that encrypt for the workload (CloudWatch Logs, or EBS and RDS
  * through grants) keep working, while nobody can hand the key to an arbitrary principal through a
