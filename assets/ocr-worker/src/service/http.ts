@@ -1,5 +1,5 @@
 /**
- * The HTTP API on node:http (no framework: six routes). Bodies are streamed and size-limited
+ * The HTTP API on node:http (no framework: seven routes). Bodies are streamed and size-limited
  * (busboy for multipart); a request that is not fully received within OCR_REQUEST_TIMEOUT_SECONDS
  * gets 408 and its socket is closed, so a slow client only holds its own socket, never an OCR worker.
  *
@@ -8,10 +8,14 @@
  *   GET  /check-status/{id}  status summary          GET /status/{id}  the same
  *   GET  /result/{id}        result JSON (200) | not ready (202)
  *   GET  /health             200 { status: 'ok', workers } when warm and not shutting down, else 503
+ *   POST /                   with X-Amz-Target: Textract.*: Amazon Textract's text detection (../textract/)
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import busboy from 'busboy';
 import { parseRequestOptions, ServiceError, type OcrService } from './service.ts';
+import { SYNC_DOCUMENT_LIMIT_BYTES, TextractApi } from '../textract/operations.ts';
+import { operationOf, TEXTRACT_CONTENT_TYPE, TextractError } from '../textract/protocol.ts';
 import type { Tracer } from './xray.ts';
 
 const JSON_BODY_LIMIT = 64 * 1024;
@@ -40,6 +44,21 @@ function sendError(res: ServerResponse, err: ServiceError, closeConnection = fal
   send(res, err.status, { error: err.error, message: err.message }, errorHeaders(err, closeConnection));
 }
 
+function writeTextractHead(res: ServerResponse, status: number, data: string, headers: Record<string, string>): void {
+  res.writeHead(status, { 'content-type': TEXTRACT_CONTENT_TYPE, 'content-length': String(Buffer.byteLength(data)), 'x-amzn-requestid': randomUUID(), ...headers });
+}
+
+function textractErrorHeaders(err: TextractError): Record<string, string> {
+  return { 'x-amzn-errortype': err.type };
+}
+
+function sendTextractError(res: ServerResponse, err: TextractError): void {
+  if (res.headersSent) return;
+  const data = JSON.stringify(err.body());
+  writeTextractHead(res, err.status, data, textractErrorHeaders(err));
+  res.end(data);
+}
+
 /**
  * Refuses a request whose body is still arriving (too large, malformed, refused before it was read).
  * The answer is written at once, complete by its Content-Length, with `Connection: close`. Closing
@@ -49,11 +68,12 @@ function sendError(res: ServerResponse, err: ServiceError, closeConnection = fal
  * Beyond `drainLimit` reading stops: a client that has the answer drops the connection itself, and
  * the request bound (createHttpServer) closes it for one that does not.
  */
-function refuseBeforeBody(req: IncomingMessage, res: ServerResponse, err: ServiceError, drainLimit: number): void {
+function refuseBeforeBody(req: IncomingMessage, res: ServerResponse, err: ServiceError | TextractError, drainLimit: number): void {
   // a client that dropped the connection gets no answer
   if (res.headersSent || req.destroyed) return;
-  const data = JSON.stringify({ error: err.error, message: err.message });
-  writeJsonHead(res, err.status, data, errorHeaders(err, true));
+  const data = JSON.stringify(err instanceof TextractError ? err.body() : { error: err.error, message: err.message });
+  if (err instanceof TextractError) writeTextractHead(res, err.status, data, { ...textractErrorHeaders(err), connection: 'close' });
+  else writeJsonHead(res, err.status, data, errorHeaders(err, true));
   res.write(data);
   let drained = 0;
   const close = (): void => {
@@ -222,6 +242,33 @@ async function processRecord(service: OcrService, req: IncomingMessage, res: Ser
   send(res, out.httpStatus, out.body);
 }
 
+/** Base64 makes a document a third larger; room for the JSON around it. */
+const TEXTRACT_BODY_LIMIT = Math.ceil((SYNC_DOCUMENT_LIMIT_BYTES * 4) / 3) + JSON_BODY_LIMIT;
+
+/** `POST /` with `X-Amz-Target: Textract.*`: Textract's text detection, its errors in Textract's shape. */
+async function textract(service: OcrService, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const operation = operationOf(req.headers['x-amz-target'] as string);
+    const type = mediaTypeOf(req);
+    if (type !== TEXTRACT_CONTENT_TYPE && type !== 'application/json') {
+      throw new TextractError('InvalidParameterException', `Textract requests are ${TEXTRACT_CONTENT_TYPE}, not '${type || 'none'}'.`);
+    }
+    const body = await readBody(req, TEXTRACT_BODY_LIMIT).catch((err: unknown) => {
+      throw err instanceof ServiceError && err.status === 413 ? new TextractError('DocumentTooLargeException', err.message) : err;
+    });
+    let parsed: unknown;
+    try { parsed = JSON.parse(body.toString('utf8')); } catch { parsed = undefined; }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new TextractError('InvalidParameterException', 'The body must be a JSON object.');
+    const answer = JSON.stringify(await new TextractApi(service).call(operation, parsed as Record<string, unknown>));
+    writeTextractHead(res, 200, answer, {});
+    res.end(answer);
+  } catch (err) {
+    if (err instanceof TextractError) throw err;
+    if (err instanceof ServiceError) throw new TextractError(err.status >= 500 ? 'InternalServerError' : 'InvalidParameterException', err.message);
+    throw err;
+  }
+}
+
 const ID_ROUTE = /^\/(check-status|status|result)\/([^/]+)$/;
 
 async function route(service: OcrService, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -231,6 +278,10 @@ async function route(service: OcrService, req: IncomingMessage, res: ServerRespo
     if (method !== 'GET' && method !== 'HEAD') throw new ServiceError(405, 'METHOD_NOT_ALLOWED', 'Use GET /health.');
     if (service.isHealthy()) send(res, 200, { status: 'ok', workers: service.config.workers, inFlight: service.inFlight });
     else send(res, 503, { status: service.state === 'starting' ? 'starting' : 'shutting-down', workers: service.config.workers }, { 'retry-after': '5' });
+    return;
+  }
+  if (path === '/' && method === 'POST' && typeof req.headers['x-amz-target'] === 'string') {
+    await textract(service, req, res);
     return;
   }
   if (path === '/extract' || path === '/process') {
@@ -287,18 +338,21 @@ export function createHttpServer(service: OcrService, opts: HttpServerOptions = 
     req.on('error', (err) => log('info', 'request stream failed', { method: req.method, url: req.url, error: err.message }));
     res.on('error', (err) => log('info', 'response stream failed', { method: req.method, url: req.url, error: err.message }));
     if (service.state === 'draining' || service.state === 'stopped') res.setHeader('connection', 'close');
-    const refuse = (err: ServiceError): void => {
+    const refuse = (err: ServiceError | TextractError): void => {
       // req.complete: the whole request has arrived (Node drops an unread rest and keeps the connection)
-      if (req.complete) sendError(res, err);
-      else refuseBeforeBody(req, res, err, drainLimit);
+      if (!req.complete) refuseBeforeBody(req, res, err, drainLimit);
+      else if (err instanceof TextractError) sendTextractError(res, err);
+      else sendError(res, err);
     };
     route(service, req, res).catch((err: unknown) => {
-      if (err instanceof ServiceError) {
+      if (err instanceof ServiceError || err instanceof TextractError) {
         refuse(err);
         return;
       }
       log('error', 'request failed', { method: req.method, url: req.url, error: err instanceof Error ? err.stack : String(err) });
-      refuse(new ServiceError(500, 'INTERNAL_ERROR', 'The request failed; see the service log.'));
+      refuse(req.headers['x-amz-target'] !== undefined
+        ? new TextractError('InternalServerError', 'The request failed; see the service log.')
+        : new ServiceError(500, 'INTERNAL_ERROR', 'The request failed; see the service log.'));
     });
   };
   const server = createServer({ connectionsCheckingInterval: 1000 }, tracer ? (req, res) => tracer.traceRequest(req, res, () => handle(req, res)) : handle);

@@ -247,6 +247,23 @@ export class OcrService {
     return this.stateValue === 'ready';
   }
 
+  /**
+   * Waits until this task has finished the document (its result recorded, or handed back), for at
+   * most `timeoutMs`; false when it is still running then. A document this task is not running
+   * is settled already.
+   */
+  async whenSettled(documentId: string, timeoutMs: number): Promise<boolean> {
+    const job = this.jobs.get(documentId);
+    if (!job) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), Math.max(0, timeoutMs)); });
+    try {
+      return await Promise.race([job.done.then(() => true, () => true), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** 200 on /health only when warm and not shutting down. */
   isHealthy(): boolean {
     return this.stateValue === 'ready' && this.engine.isReady();
