@@ -103,6 +103,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-eventbridge',
     '@aws-sdk/client-s3',
     '@aws-sdk/client-sqs',
+    // Amazon Textract's client: the docs' snippets and the Textract-compatible API's tests use it.
+    '@aws-sdk/client-textract',
     '@aws-sdk/lib-dynamodb',
     '@aws-sdk/s3-request-presigner',
     '@aws-lambda-powertools/logger',

@@ -197,6 +197,8 @@ export class OcrService {
   }
 
   get state(): ServiceState { return this.stateValue; }
+  /** The bucket the service stores uploads in and reads documents from (`local` in local mode). */
+  get documentsBucket(): string { return this.documents.uploadBucket; }
   get inFlight(): number { return this.jobs.size; }
 
   /**

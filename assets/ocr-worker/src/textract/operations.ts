@@ -39,6 +39,17 @@ function s3ObjectOf(v: unknown, field: string): S3ObjectRef {
   return { Bucket, Name };
 }
 
+/**
+ * Textract reads objects its caller may read; the service reads with its own role, so it reads only
+ * its documents bucket for Textract's callers, whoever they are.
+ */
+function readableObject(service: OcrService, object: S3ObjectRef, field: string): S3ObjectRef {
+  if (object.Bucket !== service.documentsBucket) {
+    throw new TextractError('InvalidS3ObjectException', `${field}.Bucket '${object.Bucket}' is not readable here: use the service's documents bucket '${service.documentsBucket}'.`);
+  }
+  return object;
+}
+
 /** Engine error codes as Textract names them (what Textract answers for the same document). */
 export function textractErrorOf(code: string, message: string): TextractError {
   switch (code) {
@@ -136,7 +147,7 @@ export class TextractApi {
       }
       ({ document_id: documentId } = await this.service.submitUpload({ bytes, fileName: 'document', options }));
     } else {
-      const object = s3ObjectOf(doc.S3Object, 'Document.S3Object');
+      const object = readableObject(this.service, s3ObjectOf(doc.S3Object, 'Document.S3Object'), 'Document.S3Object');
       ({ document_id: documentId } = await this.service.submitObject({ bucket: object.Bucket, key: object.Name, options }));
     }
     const settled = await this.service.whenSettled(documentId, (this.service.config.requestTimeoutSeconds - 2) * 1000);
@@ -159,7 +170,7 @@ export class TextractApi {
   private async startDocumentTextDetection(body: Json): Promise<Json> {
     const location = body.DocumentLocation;
     if (!isObject(location)) throw invalidParameter('DocumentLocation with S3Object is required.');
-    const object = s3ObjectOf(location.S3Object, 'DocumentLocation.S3Object');
+    const object = readableObject(this.service, s3ObjectOf(location.S3Object, 'DocumentLocation.S3Object'), 'DocumentLocation.S3Object');
     const token = body.ClientRequestToken;
     if (token !== undefined && (typeof token !== 'string' || !TOKEN_PATTERN.test(token))) {
       throw invalidParameter('ClientRequestToken must be 1-64 letters, digits, - or _.');
