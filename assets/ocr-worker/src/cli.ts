@@ -16,11 +16,12 @@ import type { OcrResult } from './result.ts';
 import { COMMON_ENV } from './contract.ts';
 
 const USAGE = `Usage: ocr [--lang eng+deu] [--dpi 300] [--max-pages N] [--pages 1-3,5] [--password X]
-           [--timeout-seconds N] [--memory-mb N] [--workers N] [--no-qr]
+           [--timeout-seconds N] [--memory-mb N] [--workers N] [--no-qr] [--no-geometry]
            [--ocr-engine tesseract.js|tesseract] [--pdf-renderer pdf.js|poppler] FILE...
 --ocr-engine: tesseract.js (default; or OCR_ENGINE), tesseract = native Tesseract (Debian tesseract-ocr).
 --pdf-renderer: what draws PDF pages for OCR (or OCR_PDF_RENDERER): pdf.js, or poppler = pdftoppm
   (Debian poppler-utils); default poppler with --ocr-engine tesseract, else pdf.js.
+--no-geometry: leave each page's words and lines (with their boxes) out of the result: text only.
 Prints one JSON result per document on stdout (JSON lines), progress on stderr.
 Exit status: 0 all documents SUCCEEDED, 1 any FAILED, 2 usage error.`;
 
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
       options: {
         lang: { type: 'string' }, dpi: { type: 'string' }, 'max-pages': { type: 'string' }, pages: { type: 'string' },
         password: { type: 'string' }, 'timeout-seconds': { type: 'string' }, 'memory-mb': { type: 'string' },
-        workers: { type: 'string' }, 'ocr-engine': { type: 'string' }, 'pdf-renderer': { type: 'string' }, 'no-qr': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        workers: { type: 'string' }, 'ocr-engine': { type: 'string' }, 'pdf-renderer': { type: 'string' }, 'no-qr': { type: 'boolean' }, 'no-geometry': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (err) {
@@ -80,7 +81,8 @@ async function main(): Promise<void> {
     workers: posInt('workers', v.workers),
     timeoutSeconds: posInt('timeout-seconds', v['timeout-seconds']),
     memoryMb: posInt('memory-mb', v['memory-mb']),
-    defaults: { dpi, maxPages: posInt('max-pages', v['max-pages']), pages: v.pages, password: v.password, qr: v['no-qr'] ? false : undefined },
+    defaults: { dpi, maxPages: posInt('max-pages', v['max-pages']), pages: v.pages, password: v.password, qr: v['no-qr'] ? false : undefined,
+      geometry: v['no-geometry'] ? false : undefined },
     onProgress: (name, done, total, pageNumber) => process.stderr.write(`  ${name}: page ${pageNumber} done (${done}/${total})\n`),
   });
   const stop = (): void => { void engine.close().finally(() => process.exit(143)); };

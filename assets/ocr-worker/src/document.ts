@@ -37,10 +37,11 @@ function emptyPage(pageNumber: number): PageResult {
 async function ocrImagePage(pool: OcrPool, page: PageResult, img: GreyImage, dpi: number | undefined, opts: DocumentOptions): Promise<void> {
   const qr = opts.qr === false ? [] : decodeBarcodes(img, { formats: opts.barcodeFormats });
   page.qrCodes = qr.map((h) => ({ text: h.text, format: h.format }));
-  const r = await pool.recognize(img, dpi, opts.autoOrient !== false);
+  const r = await pool.recognize(img, dpi, opts.autoOrient !== false, opts.geometry !== false);
   page.text = r.text.replace(/\s+$/, '');
   page.confidence = Math.round(r.confidence * 10) / 10;
   page.rotation = r.rotation;
+  if (r.geometry) { page.words = r.geometry.words; page.lines = r.geometry.lines; }
 }
 
 let popplerFiles = 0;
@@ -98,12 +99,13 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
         const t0 = performance.now();
         let needOcr = true;
         try {
-          const tl = await readTextLayer(h, page.pageNumber);
+          const tl = await readTextLayer(h, page.pageNumber, opts.geometry !== false && !opts.forceOcr);
           page.textLayer = { used: tl.verdict.good, reason: tl.verdict.reason, chars: tl.verdict.chars, badRatio: tl.verdict.badRatio };
           if (tl.verdict.good && !opts.forceOcr) {
             needOcr = false;
             page.method = 'text-layer';
             page.text = tl.text;
+            if (tl.geometry) { page.words = tl.geometry.words; page.lines = tl.geometry.lines; }
           }
         } catch (err) {
           page.error = toErrorInfo(err, 'PAGE_FAILED');

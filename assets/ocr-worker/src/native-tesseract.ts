@@ -15,6 +15,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { OcrError } from './errors.ts';
+import { wordsFromTsv, type PixelWord } from './geometry.ts';
 import { tiffHeader, toTIFF, type GreyImage } from './image.ts';
 import { scratchRoot } from './paths.ts';
 import { COMMON_ENV, PROGRAM_ENV } from './contract.ts';
@@ -99,6 +100,14 @@ export function readTsv(tsv: string): { text: string; confidence: number } {
   return { text: previous ? text + '\n' : '', confidence: n === 0 ? 0 : Math.round(sum / n) };
 }
 
+/** What one recognition gives: the text, its mean word confidence and the words with their pixel boxes. */
+export interface Recognition { text: string; confidence: number; words: PixelWord[] }
+
+/** Text, confidence (readTsv) and words (wordsFromTsv) of one page's TSV. */
+export function readRecognition(tsv: string): Recognition {
+  return { ...readTsv(tsv), words: wordsFromTsv(tsv) };
+}
+
 /** Writes a whole buffer (writeSync may write less than asked; it does not loop as writeFileSync does). */
 function writeAll(fd: number, part: Uint8Array): void {
   for (let off = 0; off < part.byteLength;) off += writeSync(fd, part, off);
@@ -125,7 +134,7 @@ export class TesseractProcess {
   private proc: ChildProcess | null = null;
   /** Files given to the current process, markers included: the page_num of the last one. */
   private given = 0;
-  private waiting: { page: number; marker: number; rows: string[]; resolve: (r: { text: string; confidence: number }) => void; reject: (e: Error) => void } | null = null;
+  private waiting: { page: number; marker: number; rows: string[]; resolve: (r: Recognition) => void; reject: (e: Error) => void } | null = null;
   private partialLine = '';
   private stderrTail = '';
 
@@ -163,8 +172,8 @@ export class TesseractProcess {
     p.on('close', (code, signal) => this.ended(p, `tesseract exited (code ${code}, signal ${signal}): ${this.stderrTail.trim().split('\n').slice(-3).join(' ')}`));
   }
 
-  /** Text and confidence of the page in `file` (a TIFF: its resolution is the page's DPI). */
-  recognize(file: string): Promise<{ text: string; confidence: number }> {
+  /** Text, confidence and words of the page in `file` (a TIFF: its resolution is the page's DPI). */
+  recognize(file: string): Promise<Recognition> {
     if (this.waiting) return Promise.reject(new OcrError('INTERNAL_ERROR', 'a tesseract process was given a second page at once'));
     if (this.proc && this.given >= 2 * this.pagesPerProcess) this.stop();
     this.start();
@@ -188,7 +197,7 @@ export class TesseractProcess {
       if (pageNum === w.page) w.rows.push(line);
       else if (pageNum === w.marker) {
         this.waiting = null;
-        w.resolve(readTsv(w.rows.join('\n')));
+        w.resolve(readRecognition(w.rows.join('\n')));
         return; // what follows in this chunk is the marker's own output
       }
     }
@@ -232,7 +241,8 @@ export class NativeTesseract {
     this.scratch = mkdtempSync(join(scratchRoot(), 'ocr-pages-'));
     this.endOfPageFile = join(this.scratch, 'end-of-page.tif');
     writeFileSync(this.endOfPageFile, toTIFF({ width: 1, height: 1, data: new Uint8Array([255]) }, 300));
-    // no --dpi: each page file carries its own resolution; the TSV alone (text and confidences, see readTsv)
+    // no --dpi: each page file carries its own resolution; the TSV alone (text, confidences and word
+    // boxes, see readRecognition)
     this.args = ['-', 'stdout', '--tessdata-dir', tessdata, '-l', languages.join('+'), '--psm', '3', '--oem', '1',
       '-c', 'stream_filelist=true', '-c', 'tessedit_create_txt=0', '-c', 'tessedit_create_tsv=1'];
   }
@@ -246,7 +256,7 @@ export class NativeTesseract {
   }
 
   /** OCR of one greyscale page on `proc`: page segmentation 3, LSTM only, one thread. */
-  async recognize(proc: TesseractProcess, img: GreyImage, dpi: number | undefined): Promise<{ text: string; confidence: number }> {
+  async recognize(proc: TesseractProcess, img: GreyImage, dpi: number | undefined): Promise<Recognition> {
     // a file, not a pipe: tesseract reads images from stdin a character at a time (measured: 6-10 %
     // more time per A4 page); header and pixels written as they are, not concatenated into one more copy
     const file = join(this.scratch, `page-${this.files++}.tif`);

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { OcrError } from './errors.ts';
 import { downscaleGrey, rotateGrey, toTIFF, type GreyImage } from './image.ts';
-import { NativeTesseract } from './native-tesseract.ts';
+import { ocrGeometry, wordsFromTsv, type PageGeometry } from './geometry.ts';
+import { NativeTesseract, type Recognition } from './native-tesseract.ts';
 import type { OcrEngineName } from './options.ts';
 import { languageDataDir, languageDataFolder } from './paths.ts';
 
@@ -16,6 +17,8 @@ export interface OcrText {
   text: string;
   confidence: number; // 0..100, tesseract's mean word confidence
   rotation: number; // degrees clockwise applied to the page before the final recognition
+  /** Words and lines on the page as given (before any rotation), when asked for. */
+  geometry?: PageGeometry;
 }
 
 /**
@@ -107,7 +110,12 @@ export class OcrPool {
     else s.busy = false;
   }
 
-  private async recognizeOnce(img: GreyImage, dpi: number | undefined): Promise<{ text: string; confidence: number }> {
+  /**
+   * One recognition of `img`. The words (Tesseract's TSV, in pixels of `img`) are always there with
+   * the native backend, whose one output is the TSV; tesseract.js is asked for its TSV only when
+   * `words` is set (it costs about as much as the text output).
+   */
+  private async recognizeOnce(img: GreyImage, dpi: number | undefined, words: boolean): Promise<Recognition> {
     await this.warm();
     const slot = await this.acquire();
     try {
@@ -115,8 +123,8 @@ export class OcrPool {
       const params: Record<string, string> = {};
       if (dpi) params.user_defined_dpi = String(Math.round(dpi));
       // a TIFF: tesseract.js' Leptonica reads it faster than a PGM (image.ts, tiffHeader)
-      const { data } = await slot.worker.recognize(toTIFF(img, dpi), params, { text: true });
-      return { text: String(data.text ?? ''), confidence: Number(data.confidence ?? 0) };
+      const { data } = await slot.worker.recognize(toTIFF(img, dpi), params, { text: true, tsv: words });
+      return { text: String(data.text ?? ''), confidence: Number(data.confidence ?? 0), words: words ? wordsFromTsv(String(data.tsv ?? '')) : [] };
     } catch (err) {
       if (err instanceof OcrError) throw err;
       throw new OcrError('OCR_FAILED', `tesseract failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -125,23 +133,34 @@ export class OcrPool {
     }
   }
 
-  /** Recognises a page, correcting pages scanned sideways or upside down. */
-  async recognize(img: GreyImage, dpi?: number, autoOrient = true): Promise<OcrText> {
-    const first = await this.recognizeOnce(img, dpi);
+  /**
+   * Recognises a page, correcting pages scanned sideways or upside down. With `geometry`, the result
+   * holds the page's words and lines, their boxes on `img` as given (rotation undone).
+   */
+  async recognize(img: GreyImage, dpi?: number, autoOrient = true, geometry = false): Promise<OcrText> {
+    const done = (r: Recognition, rotation: number): OcrText => {
+      const turned = rotation % 180 !== 0;
+      const out: OcrText = { text: r.text, confidence: r.confidence, rotation };
+      // the words' boxes are on the image Tesseract read: `img` turned by `rotation`
+      if (geometry) out.geometry = ocrGeometry(r.words, rotation, turned ? img.height : img.width, turned ? img.width : img.height);
+      return out;
+    };
+    const first = await this.recognizeOnce(img, dpi, geometry);
     // nothing text-like at all (a photo, a blank page): turning it will not help
     if (!autoOrient || first.confidence >= ORIENTATION.RETRY_BELOW_CONFIDENCE || first.text.replace(/\s+/g, '').length < ORIENTATION.MIN_CHARS) {
-      return { ...first, rotation: 0 };
+      return done(first, 0);
     }
     // try the other three orientations on a half-size copy (cheaper), keep the clear winner
     const small = Math.max(img.width, img.height) > 1600 ? downscaleGrey(img, 2) : img;
     const scale = small === img ? 1 : 2;
     const trials = await Promise.all([90, 180, 270].map(async (deg) => ({
-      deg, r: await this.recognizeOnce(rotateGrey(small, deg), dpi ? dpi / scale : undefined),
+      deg, r: await this.recognizeOnce(rotateGrey(small, deg), dpi ? dpi / scale : undefined, geometry && small === img),
     })));
     const best = trials.reduce((a, b) => (b.r.confidence > a.r.confidence ? b : a));
-    if (best.r.confidence < first.confidence + ORIENTATION.MIN_GAIN || best.r.text.trim().length === 0) return { ...first, rotation: 0 };
-    const final = scale === 1 ? best.r : await this.recognizeOnce(rotateGrey(img, best.deg), dpi);
-    return { ...final, rotation: best.deg };
+    if (best.r.confidence < first.confidence + ORIENTATION.MIN_GAIN || best.r.text.trim().length === 0) return done(first, 0);
+    // a trial on the full-size image is final; one on the half-size copy is read again at full size
+    const final = scale === 1 ? best.r : await this.recognizeOnce(rotateGrey(img, best.deg), dpi, geometry);
+    return done(final, best.deg);
   }
 
   /** Kills native Tesseract processes still running (synchronous: for the child's exit handler). */

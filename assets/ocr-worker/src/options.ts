@@ -26,6 +26,8 @@ export interface DocumentOptions {
   forceOcr?: boolean;
   /** Also render text-layer pages to look for QR codes on them (slower). Default false. */
   qrOnTextPages?: boolean;
+  /** Give each page its words and lines with their boxes (`words`, `lines`). Default true; false for text only. */
+  geometry?: boolean;
 }
 
 /**

@@ -3,7 +3,9 @@ import { OcrError } from './errors.ts';
 import { rgbaToGrey, type GreyImage } from './image.ts';
 import { PDFJS_CMAP_URL, PDFJS_ICC_URL, PDFJS_STANDARD_FONTS_URL, PDFJS_WASM_URL } from './paths.ts';
 import { renderWithPoppler } from './poppler.ts';
+import type { PageGeometry } from './geometry.ts';
 import { judgeTextLayer, type TextLayerVerdict } from './textlayer.ts';
+import { textLayerGeometry } from './textlayer-geometry.ts';
 
 // pdf.js legacy build (the one meant for Node); loaded lazily so image-only work never pays for it
 let pdfjsPromise: Promise<any> | null = null;
@@ -56,6 +58,8 @@ export interface TextLayerRead {
   verdict: TextLayerVerdict;
   widthPt: number;
   heightPt: number;
+  /** Its words and lines (when asked for and the page has text). */
+  geometry?: PageGeometry;
 }
 
 /** Builds reading-order text from pdf.js text items (one line per EOL). */
@@ -78,7 +82,7 @@ async function pageHasImages(page: any, lib: any): Promise<boolean> {
   return ops.fnArray.some((fn: number) => imageOps.has(fn));
 }
 
-export async function readTextLayer(h: PdfHandle, pageNumber: number): Promise<TextLayerRead> {
+export async function readTextLayer(h: PdfHandle, pageNumber: number, geometry = false): Promise<TextLayerRead> {
   const lib = await pdfjs();
   let page;
   try {
@@ -88,11 +92,15 @@ export async function readTextLayer(h: PdfHandle, pageNumber: number): Promise<T
   }
   const vp = page.getViewport({ scale: 1 });
   let text = '';
+  let words: PageGeometry | undefined;
   try {
     const tc = await page.getTextContent();
     text = itemsToText(tc.items);
+    // the viewport at scale 1 is the crop box with the page's /Rotate applied: the page as seen
+    if (geometry) words = textLayerGeometry(tc.items, tc.styles ?? {}, vp);
   } catch {
     text = '';
+    words = undefined;
   }
   let verdict = judgeTextLayer(text, false);
   // criterion 4 needs the operator list: only looked at when the text is short
@@ -102,7 +110,7 @@ export async function readTextLayer(h: PdfHandle, pageNumber: number): Promise<T
     verdict = judgeTextLayer(text, images);
   }
   page.cleanup();
-  return { text, verdict, widthPt: vp.width, heightPt: vp.height };
+  return { text, verdict, widthPt: vp.width, heightPt: vp.height, ...(words ? { geometry: words } : {}) };
 }
 
 export interface Rendered {

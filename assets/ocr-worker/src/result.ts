@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ErrorInfo } from './errors.ts';
+import type { Line, Word } from './geometry.ts';
 import type { OcrEngineName, PdfRendererName } from './options.ts';
 import { RESULT_SCHEMA_PATH } from './paths.ts';
 
-export const SCHEMA_VERSION = '1.0';
+/** 1.1 added each page's `words` and `lines` (geometry). */
+export const SCHEMA_VERSION = '1.1';
 
 export interface QrCode { text: string; format: string }
 
@@ -23,6 +25,13 @@ export interface PageResult {
   renderer?: PdfRendererName;
   /** Degrees clockwise the page was turned before recognition (auto-orientation). */
   rotation?: number;
+  /**
+   * The page's words in reading order, each with its box normalized to the page as seen (0..1 from
+   * the top-left corner); absent when geometry was not asked for (option `geometry: false`).
+   */
+  words?: Word[];
+  /** The page's lines: their text, mean confidence, box and the indices of their words in `words`. */
+  lines?: Line[];
   /** Why the text layer was or was not used (PDF pages). */
   textLayer?: { used: boolean; reason: string; chars: number; badRatio: number };
 }
@@ -67,6 +76,28 @@ export function validateResult(result: unknown): string[] {
     const ajv = new Ajv({ allErrors: true, strict: false });
     validator = ajv.compile(resultSchema());
   }
-  if (validator!(result)) return [];
-  return ((validator!.errors ?? []) as Array<{ instancePath: string; message: string }>).map((e) => `${e.instancePath || '/'} ${e.message}`);
+  if (!validator!(result)) {
+    return ((validator!.errors ?? []) as Array<{ instancePath: string; message: string }>).map((e) => `${e.instancePath || '/'} ${e.message}`);
+  }
+  return geometryProblems(result as OcrResult);
+}
+
+/**
+ * What the schema cannot say about a page's geometry: every line's words are indices into the page's
+ * words, in order, each word in exactly one line, and no box reaches past the page.
+ */
+function geometryProblems(result: OcrResult): string[] {
+  const problems: string[] = [];
+  result.pages.forEach((p, pi) => {
+    if (!p.words && !p.lines) return;
+    const at = `/pages/${pi}`;
+    if (!p.words || !p.lines) { problems.push(`${at} has ${p.words ? 'words but no lines' : 'lines but no words'}`); return; }
+    const all = p.lines.flatMap((l) => l.words);
+    if (all.length !== p.words.length || all.some((w, i) => w !== i)) problems.push(`${at}/lines do not list each of the page's ${p.words.length} words once, in order`);
+    [...p.words, ...p.lines].forEach((x, i) => {
+      const b = x.bbox;
+      if (b.left + b.width > 1.0001 || b.top + b.height > 1.0001) problems.push(`${at} box ${i} reaches past the page`);
+    });
+  });
+  return problems;
 }
