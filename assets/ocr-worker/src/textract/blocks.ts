@@ -7,20 +7,19 @@
  * job (each page of GetDocumentTextDetection's pagination) names a block the same way.
  */
 import { createHash } from 'node:crypto';
+import type { BoundingBox as Box, Word } from '../geometry.ts';
+import type { PageResult } from '../result.ts';
 
-export interface Box { left: number; top: number; width: number; height: number }
-export interface WordGeometry { text: string; confidence: number | null; bbox: Box }
-export interface LineGeometry { text: string; confidence: number | null; bbox: Box; words: number[] }
 /** What of a result page the blocks are made from. */
-export interface GeometryPage { pageNumber: number; words?: WordGeometry[]; lines?: LineGeometry[] }
+type GeometryPage = Pick<PageResult, 'pageNumber' | 'words' | 'lines'>;
 
-export interface BoundingBox { Width: number; Height: number; Left: number; Top: number }
+export interface BlockBoundingBox { Width: number; Height: number; Left: number; Top: number }
 export interface Point { X: number; Y: number }
 export interface Block {
   BlockType: 'PAGE' | 'LINE' | 'WORD';
   Id: string;
   Page: number;
-  Geometry: { BoundingBox: BoundingBox; Polygon: Point[] };
+  Geometry: { BoundingBox: BlockBoundingBox; Polygon: Point[] };
   Confidence?: number;
   Text?: string;
   TextType?: 'PRINTED';
@@ -47,14 +46,6 @@ function geometry(b: Box): Block['Geometry'] {
   };
 }
 
-/**
- * Text from a PDF's text layer carries no recognition confidence (the result says null): the
- * characters are the document's own, so Textract's scale gets its top value.
- */
-function confidence(c: number | null): number {
-  return c ?? 100;
-}
-
 /** The blocks of one page, PAGE first, then each LINE followed by its WORDs (Textract's order). */
 export function pageBlocks(jobId: string, page: GeometryPage): Block[] {
   const words = page.words ?? [];
@@ -68,9 +59,8 @@ export function pageBlocks(jobId: string, page: GeometryPage): Block[] {
     children.forEach((w) => inLine.add(w));
     lineBlocks.push({
       BlockType: 'LINE', Id: id('line', i), Page: page.pageNumber, Geometry: geometry(line.bbox),
-      Confidence: confidence(line.confidence), Text: line.text,
+      Confidence: line.confidence, Text: line.text,
       ...(children.length > 0 ? { Relationships: [{ Type: 'CHILD' as const, Ids: children.map((w) => wordIds[w]) }] } : {}),
-      // the line's words follow it
     });
     for (const w of children) lineBlocks.push(wordBlock(words[w], wordIds[w], page.pageNumber));
   }
@@ -84,10 +74,10 @@ export function pageBlocks(jobId: string, page: GeometryPage): Block[] {
   return [pageBlock, ...lineBlocks, ...loose];
 }
 
-function wordBlock(word: WordGeometry, id: string, page: number): Block {
+function wordBlock(word: Word, id: string, page: number): Block {
   return {
     BlockType: 'WORD', Id: id, Page: page, Geometry: geometry(word.bbox),
-    Confidence: confidence(word.confidence), Text: word.text, TextType: 'PRINTED',
+    Confidence: word.confidence, Text: word.text, TextType: 'PRINTED',
   };
 }
 

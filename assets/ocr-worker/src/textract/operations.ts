@@ -10,7 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { OcrResult } from '../result.ts';
 import { ServiceError, type OcrService } from '../service/service.ts';
 import { normalizeStatus } from '../service/stores.ts';
-import { documentBlocks, type Block, type GeometryPage } from './blocks.ts';
+import { documentBlocks, type Block } from './blocks.ts';
 import { invalidParameter, TextractError } from './protocol.ts';
 
 /** Textract's size limit for documents of its synchronous operations (Amazon Textract quotas: 10 MB). */
@@ -162,7 +162,7 @@ export class TextractApi {
     if (page?.error) throw textractErrorOf(page.error.code, page.error.message);
     return {
       DocumentMetadata: { Pages: 1 },
-      Blocks: documentBlocks(documentId, result.pages as GeometryPage[]),
+      Blocks: documentBlocks(documentId, result.pages),
       DetectDocumentTextModelVersion: modelVersion(result),
     };
   }
@@ -220,7 +220,7 @@ export class TextractApi {
     if (result.status === 'FAILED') {
       return { JobStatus: 'FAILED', StatusMessage: `${result.error?.code ?? 'FAILED'}: ${result.error?.message ?? ''}`, DocumentMetadata: { Pages: result.pageCount } };
     }
-    const blocks: Block[] = documentBlocks(jobId, result.pages as GeometryPage[]);
+    const blocks: Block[] = documentBlocks(jobId, result.pages);
     const slice = blocks.slice(offset, offset + pageSize);
     const more = offset + pageSize < blocks.length;
     const pageWarnings = warnings(result);
