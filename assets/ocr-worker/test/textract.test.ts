@@ -5,6 +5,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +20,7 @@ import type { App } from '../src/service/app.ts';
 import type { OcrResult } from '../src/result.ts';
 import { countingEngine, getJson, startTestApp, upload, waitFinished, type CountingEngine } from './service/helpers.ts';
 
+const execFileAsync = promisify(execFile);
 let engine: CountingEngine;
 let app: App;
 let client: TextractClient;
@@ -240,6 +243,19 @@ describe('StartDocumentTextDetection and GetDocumentTextDetection', () => {
       assert.equal((await textractError(client.send(new StartDocumentTextDetectionCommand(input as never)))).name, 'InvalidParameterException', JSON.stringify(input));
     }
     assert.equal(app.service.counters.accepted, before);
+  });
+});
+
+describe('the example client (examples/ocr-service/textract-client.ts)', () => {
+  test('GIVEN the service URL and a file, or an object of its documents bucket THEN it prints the lines the engine reads', async () => {
+    const example = join(import.meta.dirname, '..', '..', '..', 'examples', 'ocr-service', 'textract-client.ts');
+    // asynchronous: the service answering the example runs in this process
+    const run = async (document: string): Promise<string> => (await execFileAsync(process.execPath, ['--disable-warning=ExperimentalWarning', example, app.url, document], {
+      encoding: 'utf8', timeout: 120_000, env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'example', AWS_REGION: 'us-east-1' },
+    })).stdout;
+    const expected = (r: OcrResult): string => r.pages.flatMap((p) => (p.lines ?? []).map((l) => l.text)).join('\n') + '\n';
+    assert.equal(await run(join(import.meta.dirname, 'fixtures', FILES.scan)), expected(await engineResult(FILES.scan)));
+    assert.equal(await run('s3://local/basicapi.pdf'), expected(await engineResult(FILES.threePages)));
   });
 });
 
