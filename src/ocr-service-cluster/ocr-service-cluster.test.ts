@@ -631,8 +631,8 @@ describe('OcrServiceCluster: bring your own', () => {
     new OcrServiceCluster(stack, 'Ocr', { ocrEngine: OcrEngine.NATIVE_TESSERACT });
     const manifest = JSON.parse(fs.readFileSync(path.join(app.synth().directory, `${stack.artifactId}.assets.json`), 'utf8'));
     // the worker's build arguments (the tracing collector has none)
-    expect((Object.values(manifest.dockerImages) as { source: { dockerBuildArgs?: Record<string, string> } }[]).map((i) => i.source.dockerBuildArgs).filter(Boolean))
-      .toEqual([{ OCR_ENGINE: 'tesseract' }]);
+    const images = Object.values(manifest.dockerImages) as { source: { dockerBuildArgs?: Record<string, string> } }[];
+    expect(images.map((i) => i.source.dockerBuildArgs).filter(Boolean)).toEqual([{ OCR_ENGINE: 'tesseract' }]);
     templateOf(app, stack).hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: Match.arrayWith([Match.objectLike({
         Environment: Match.arrayWith([{ Name: 'OCR_ENGINE', Value: 'tesseract' }, { Name: 'OCR_PDF_RENDERER', Value: 'poppler' }]),

@@ -11,7 +11,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { OcrServiceApi, OcrServiceEnvironment } from './contract';
 import { OcrServiceCapacity, OcrServiceClusterProps } from './props';
-import { addTracingCollector, collectorMemoryMiB, OTLP_TRACES_ENDPOINT, tracingEnabled } from './tracing';
+import { addTracingCollector, collectorImageProblem, collectorMemoryMiB, OTLP_TRACES_ENDPOINT, tracingEnabled } from './tracing';
 import { taskSizeOf, Timings } from './validation';
 import { PropChecker } from '../common/errors';
 import { imagePullProblem, subnetsWithoutInternet } from '../common/image-pull';
@@ -133,9 +133,8 @@ export function createTask(scope: Construct, check: PropChecker, props: OcrServi
     container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
   }
   const tracingContainer = tracingEnabled(props) ? addTracingCollector(scope, taskDefinition, props, logGroup) : undefined;
-  if (tracingContainer && /(^|\/)(amazon\/)?aws-xray-daemon(:|@|$)|\/xray\/aws-xray-daemon(:|@|$)/.test(tracingContainer.imageName)) {
-    check.fail('tracing.image', 'is the X-Ray daemon, which does not receive OpenTelemetry (OTLP): use the ADOT collector image (the default), e.g. aws-observability/aws-otel-collector through your pull-through cache');
-  }
+  const collectorProblem = tracingContainer ? collectorImageProblem(tracingContainer.imageName) : undefined;
+  if (collectorProblem) check.fail('tracing.image', collectorProblem);
   // Every image of the task must be pullable from the workload subnets as configured.
   const withoutInternet = subnetsWithoutInternet(context.vpc, context.workloadSubnets);
   const images: [string, ecs.ContainerDefinition | undefined][] = [['image', container], ['tracing.image', tracingContainer]];

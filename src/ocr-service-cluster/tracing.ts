@@ -52,6 +52,16 @@ export function collectorConfig(region: string): string {
 }
 
 /**
+ * Why an image cannot be the collector, or undefined. The X-Ray daemon, the sidecar of earlier
+ * versions, receives X-Ray segments over UDP only, not OTLP: with it the service's spans would be lost.
+ */
+export function collectorImageProblem(imageName: string): string | undefined {
+  return /aws-xray-daemon(:|@|$)/.test(imageName)
+    ? 'is the X-Ray daemon, which does not receive OpenTelemetry (OTLP): use the ADOT collector image (the default), e.g. aws-observability/aws-otel-collector through your pull-through cache'
+    : undefined;
+}
+
+/**
  * The ADOT collector beside the service container, and the task role's right to send segments.
  * Non-essential: a collector that stops costs traces, never the service.
  */
