@@ -228,6 +228,30 @@ describe('the service traced to an OTLP collector', () => {
     assert.deepEqual(receiver.spans.filter((s) => s.traceId === dropped), []);
   });
 
+  test('GIVEN a header with a parent but no decision (Sampled=? or none) WHEN the local rule samples THEN the span keeps trace and parent; WHEN it does not THEN nothing is exported', async () => {
+    localDecision = SamplingDecision.RECORD_AND_SAMPLED;
+    try {
+      for (const suffix of ['', ';Sampled=?']) {
+        const kept = newOtelTraceId();
+        const res = await fetch(`${app.url}/health`, { headers: { 'x-amzn-trace-id': `Root=${xrayTraceId(kept)};Parent=${ALB_PARENT}${suffix}` } });
+        await res.json();
+        assert.match(res.headers.get('x-amzn-trace-id') ?? '', /;Sampled=1$/);
+        const [span] = await spansOf(kept, 1);
+        assert.equal(span.parentSpanId, ALB_PARENT, `parent kept with '${suffix}'`);
+      }
+    } finally {
+      localDecision = SamplingDecision.NOT_RECORD;
+    }
+    const dropped = newOtelTraceId();
+    const res = await fetch(`${app.url}/health`, { headers: { 'x-amzn-trace-id': `Root=${xrayTraceId(dropped)};Parent=${ALB_PARENT};Sampled=?` } });
+    await res.json();
+    assert.match(res.headers.get('x-amzn-trace-id') ?? '', /;Sampled=0$/);
+    const marker = newOtelTraceId();
+    await fetch(`${app.url}/health`, { headers: { 'x-amzn-trace-id': `Root=${xrayTraceId(marker)};Parent=${ALB_PARENT};Sampled=1` } }).then((r) => r.json());
+    await spansOf(marker, 1);
+    assert.deepEqual(receiver.spans.filter((s) => s.traceId === dropped), []);
+  });
+
   test('GIVEN a refused request (4xx) WHEN answered THEN its SERVER span carries the status and is not an error', async () => {
     const refused = newOtelTraceId();
     const bad = await fetch(`${app.url}/extract`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-amzn-trace-id': `Root=${xrayTraceId(refused)};Parent=${ALB_PARENT};Sampled=1` }, body: '{"key": 42}' });
