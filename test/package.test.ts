@@ -74,6 +74,10 @@ describe('the npm package', () => {
     expect(worker.filter((f) => /\/(node_modules|test|bench|scratch)\//.test(f))).toEqual([]);
   });
 
+  test('GIVEN npm pack THEN the tracing collector\'s Dockerfile ships (OcrServiceCluster builds its default collector image from it)', () => {
+    expect(pack.files.map((f) => f.path)).toContain('assets/otel-collector/Dockerfile');
+  });
+
   test('GIVEN npm pack THEN the package stays small (about 1.3 MB packed today; no node_modules or fixtures can slip in)', () => {
     expect(pack.size).toBeLessThan(5 * 1024 * 1024);
   });

@@ -175,7 +175,8 @@ describe('(a) what the constructs set, the worker declares', () => {
     ['defaults', () => ({})],
     ['cache on', () => ({ cache: { replicas: 1 } })],
     ['native engine', () => ({ ocrEngine: OcrEngine.NATIVE_TESSERACT })],
-    ['tracing', (stack) => ({ tracing: { image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'XRay', 'ecr-public/xray/aws-xray-daemon'), '3.3') } })],
+    ['tracing off', () => ({ tracing: { enabled: false } })],
+    ['tracing to a collector from ECR', (stack) => ({ tracing: { image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'Collector', 'ecr-public/aws-observability/aws-otel-collector'), 'v0.49.0') } })],
   ];
   test.each(serviceConfigurations)('GIVEN OcrServiceCluster (%s) WHEN synthesized THEN every variable and secret of the worker container is declared on both sides', (_, props) => {
     const names = workerContainerNames((stack) => new OcrServiceCluster(stack, 'Ocr', { image, ...props(stack) }));

@@ -4,10 +4,11 @@
  * OcrServiceCluster in a CostOptimizedVpc: an internal ALB (health checks on /health, least outstanding
  * requests), Fargate tasks with Container Insights and CPU / request-count autoscaling (1..3, 2 desired),
  * a documents bucket, a DynamoDB status table whose stream triggers processing of new PENDING records,
- * a Valkey cache (encrypted in transit and at rest, reachable only from the service), an X-Ray daemon
- * sidecar pulled through the account's ECR pull-through cache (private subnets cannot reach public
- * registries; the cache rule for public.ecr.aws must exist), dashboard and alarms on an SNS topic,
- * everything encrypted with one customer-managed key.
+ * a Valkey cache (encrypted in transit and at rest, reachable only from the service), tracing to
+ * X-Ray with OpenTelemetry through an AWS Distro for OpenTelemetry (ADOT) collector sidecar pulled
+ * through the account's ECR pull-through cache (private subnets cannot reach public registries; the
+ * cache rule for public.ecr.aws must exist), dashboard and alarms on an SNS topic, everything
+ * encrypted with one customer-managed key.
  *
  * In your own app, import from 'cdk-ocr-constructs' instead of '../../src'.
  *   cd examples/ocr-service && npx cdk synth
@@ -29,11 +30,12 @@ export function buildApp(app: App): void {
   const key = alarms.encryptionKey;
   const alarmActions = alarms.alarmActions;
 
-  // The X-Ray daemon image through the account's ECR pull-through cache rule for public.ecr.aws
-  // (prefix 'ecr-public'): tasks in private subnets without NAT reach ECR, not public registries.
-  // The execution role gets what a pull through the cache needs; the rule, and one first pull of the
-  // image from a network with internet access, are account prerequisites (docs/account-prerequisites.md).
-  const xrayDaemon = PullThroughCacheImage.fromCache({ ecrRepositoryPrefix: 'ecr-public', upstreamRepository: 'xray/aws-xray-daemon', tag: '3.x' });
+  // Tracing is on by default. Here the collector image comes through the account's ECR pull-through
+  // cache rule for public.ecr.aws (prefix 'ecr-public') instead of being built at deploy: tasks in
+  // private subnets without NAT reach ECR, not public registries. The execution role gets what a pull
+  // through the cache needs; the rule, and one first pull of the image from a network with internet
+  // access, are account prerequisites (docs/account-prerequisites.md).
+  const collector = PullThroughCacheImage.fromCache({ ecrRepositoryPrefix: 'ecr-public', upstreamRepository: 'aws-observability/aws-otel-collector', tag: 'v0.49.0' });
 
   new OcrServiceCluster(stack, 'Ocr', {
     network,
@@ -41,7 +43,7 @@ export function buildApp(app: App): void {
     maxCapacity: 3,
     desiredCount: 2,
     cache: {},
-    tracing: { image: xrayDaemon },
+    tracing: { image: collector },
     encryptionKey: key,
     alarmActions,
   });

@@ -48,9 +48,9 @@ describe('PullThroughCacheImage', () => {
     const s = stack();
     const taskDefinition = new ecs.FargateTaskDefinition(s, 'Task');
     const container = taskDefinition.addContainer('Sidecar', {
-      image: PullThroughCacheImage.fromCache({ ecrRepositoryPrefix: 'ecr-public', upstreamRepository: 'xray/aws-xray-daemon', tag: '3.x' }),
+      image: PullThroughCacheImage.fromCache({ ecrRepositoryPrefix: 'ecr-public', upstreamRepository: 'aws-observability/aws-otel-collector', tag: 'v0.49.0' }),
     });
-    expect(s.resolve(container.imageName)).toEqual({ 'Fn::Join': ['', ['111111111111.dkr.ecr.us-east-1.', { Ref: 'AWS::URLSuffix' }, '/ecr-public/xray/aws-xray-daemon:3.x']] });
+    expect(s.resolve(container.imageName)).toEqual({ 'Fn::Join': ['', ['111111111111.dkr.ecr.us-east-1.', { Ref: 'AWS::URLSuffix' }, '/ecr-public/aws-observability/aws-otel-collector:v0.49.0']] });
     Template.fromStack(s).hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp('TaskExecutionRole') }],
       PolicyDocument: {
@@ -58,7 +58,7 @@ describe('PullThroughCacheImage', () => {
           {
             Effect: 'Allow',
             Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage', 'ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'],
-            Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:us-east-1:111111111111:repository/ecr-public/xray/aws-xray-daemon']] },
+            Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:us-east-1:111111111111:repository/ecr-public/aws-observability/aws-otel-collector']] },
           },
           { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
         ]),
@@ -69,21 +69,21 @@ describe('PullThroughCacheImage', () => {
   test('GIVEN a cached image THEN synth warns that its first pull needs a network with internet access', () => {
     const s = stack();
     new ecs.FargateTaskDefinition(s, 'Task').addContainer('Sidecar', {
-      image: PullThroughCacheImage.fromCache({ ecrRepositoryPrefix: 'ecr-public', upstreamRepository: 'xray/aws-xray-daemon', tag: '3.x' }),
+      image: PullThroughCacheImage.fromCache({ ecrRepositoryPrefix: 'ecr-public', upstreamRepository: 'aws-observability/aws-otel-collector', tag: 'v0.49.0' }),
     });
-    Annotations.fromStack(s).hasWarning('*', Match.stringLikeRegexp('ecr-public/xray/aws-xray-daemon:3.x comes through an ECR pull-through cache. Its first pull must come from a network with internet access'));
+    Annotations.fromStack(s).hasWarning('*', Match.stringLikeRegexp('ecr-public/aws-observability/aws-otel-collector:v0.49.0 comes through an ECR pull-through cache. Its first pull must come from a network with internet access'));
   });
 
   test('GIVEN a prefix that is no repository name THEN it fails naming both props', () => {
     expect(() => PullThroughCacheImage.fromCache({ ecrRepositoryPrefix: 'ECR Public', upstreamRepository: 'x' })).toThrow(/'ecrRepositoryPrefix' and 'upstreamRepository' must be lower-case ECR repository names/);
   });
 
-  test('GIVEN the ocr-service example THEN its tracing sidecar is pulled through the cache with the permissions a first pull needs', () => {
+  test('GIVEN the ocr-service example THEN its tracing collector is pulled through the cache with the permissions a first pull needs', () => {
     const app = new App();
     loadExample('ocr-service')(app);
     const template = app.synth().stacks[0].template as { Resources: Record<string, { Type: string; Properties: any }> };
     const policies = Object.values(template.Resources).filter((r) => r.Type === 'AWS::IAM::Policy').map((r) => JSON.stringify(r.Properties));
-    const execution = policies.find((p) => p.includes('ecr-public/xray/aws-xray-daemon'));
+    const execution = policies.find((p) => p.includes('ecr-public/aws-observability/aws-otel-collector'));
     expect(execution).toContain('ecr:BatchImportUpstreamImage');
     expect(execution).toContain('ecr:CreateRepository');
   });
@@ -94,7 +94,7 @@ describe('images the workload subnets cannot pull fail at synth', () => {
     const s = stack();
     expect(() => new OcrServiceCluster(s, 'Ocr', {
       image: ecs.ContainerImage.fromRegistry(ECR_IMAGE),
-      tracing: { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/xray/aws-xray-daemon:3.x') },
+      tracing: { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0') },
     })).toThrow(/OcrServiceCluster 'Ocr': 'tracing.image' is pulled from public\.ecr\.aws/);
   });
 

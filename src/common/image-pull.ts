@@ -12,7 +12,7 @@ export interface PullThroughCacheImageProps {
    * Region (one rule per prefix).
    */
   readonly ecrRepositoryPrefix: string;
-  /** The repository in the upstream registry, e.g. `xray/aws-xray-daemon`. */
+  /** The repository in the upstream registry, e.g. `aws-observability/aws-otel-collector`. */
   readonly upstreamRepository: string;
   /**
    * Image tag.

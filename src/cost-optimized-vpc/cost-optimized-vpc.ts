@@ -65,7 +65,7 @@ export interface CostOptimizedVpcProps {
   readonly ecsExec?: boolean;
   /** Session Manager on EC2 instances (adds ssm, ssmmessages, ec2messages). @default false */
   readonly sessionManager?: boolean;
-  /** A sidecar sends X-Ray traces (adds xray). @default false */
+  /** Traces go to X-Ray from inside the VPC: an OpenTelemetry collector sidecar, or in-VPC Lambda functions with active tracing (adds xray). @default false */
   readonly xrayTracing?: boolean;
   /** Tasks reference Secrets Manager secrets (adds secretsmanager). @default false */
   readonly secretsManager?: boolean;

@@ -76,7 +76,7 @@ export function endpointsForWorkload(needs: WorkloadNeeds): EndpointRequirement[
     add('ssmmessages', 'Session Manager sessions');
     add('ec2messages', 'Session Manager on EC2 instances');
   }
-  if (needs.xray) add('xray', 'X-Ray traces from a daemon or collector sidecar');
+  if (needs.xray) add('xray', 'X-Ray traces from an OpenTelemetry collector (PutTraceSegments) and Lambda active tracing');
   if (needs.secretsManager) add('secretsmanager', 'secrets injected into tasks');
   if (needs.ssmParameters) add('ssm', 'SSM parameters injected into tasks');
   if (needs.batchApi) add('batch', 'AWS Batch API calls from inside the VPC');

@@ -66,8 +66,8 @@ export class OcrServiceEnvironment {
   public static readonly METRICS_NAMESPACE = 'OCR_METRICS_NAMESPACE';
   /** Value of the `Service` metric dimension. */
   public static readonly METRICS_SERVICE = 'OCR_METRICS_SERVICE';
-  /** Local UDP address of the X-Ray daemon / collector sidecar, when tracing is on. */
-  public static readonly XRAY_DAEMON_ADDRESS = 'AWS_XRAY_DAEMON_ADDRESS';
+  /** OTLP/HTTP traces URL of the collector sidecar (`http://127.0.0.1:4318/v1/traces`), when tracing is on. */
+  public static readonly OTLP_TRACES_ENDPOINT = 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT';
 }
 
 /** Environment variables of the stream handler. */

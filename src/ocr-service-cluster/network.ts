@@ -4,6 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { OcrServiceCapacity, OcrServiceClusterProps } from './props';
+import { tracingEnabled } from './tracing';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 
 /** Where the construct runs: its VPC, the subnets of its tasks and in-VPC handlers. */
@@ -37,13 +38,13 @@ export function placeInNetwork(scope: Construct, props: OcrServiceClusterProps):
   const workloadSubnets = props.vpcSubnets ?? network?.workloadSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
   if (network) {
     const endpoints = ['ecr.api', 'ecr.dkr', 'logs', 's3', 'dynamodb'];
-    if (props.tracing) endpoints.push('xray');
+    if (tracingEnabled(props)) endpoints.push('xray');
     if (props.secrets || props.cache) endpoints.push('secretsmanager');
     network.requireEndpoints(endpoints);
   }
   // In a CostOptimizedVpc (no route out) traces reach X-Ray only through its endpoint, which is
-  // there with `tracing`.
-  return { vpc, createdNetwork, workloadSubnets, inVpcHandlersCanTrace: !network || props.tracing !== undefined };
+  // there while tracing is on.
+  return { vpc, createdNetwork, workloadSubnets, inVpcHandlersCanTrace: !network || tracingEnabled(props) };
 }
 
 /** The `cluster` you passed (with Fargate Spot when `capacity` needs it), else a new one with Container Insights. */

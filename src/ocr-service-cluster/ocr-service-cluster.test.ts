@@ -21,10 +21,11 @@ import { OcrServiceApi, OcrServiceEnvironment } from './contract';
 import * as streamEvents from './fixtures/stream-events.json';
 import { OcrServiceCluster } from './ocr-service-cluster';
 import { OcrServiceCapacity, OcrServiceClusterProps } from './props';
+import { COLLECTOR_DIRECTORY } from './tracing';
 
 const image = ecs.ContainerImage.fromRegistry('111111111111.dkr.ecr.us-east-1.amazonaws.com/ocr-worker:1.0.0');
-/** The sidecar from an ECR pull-through cache repository, as users would (the execution role then pulls from ECR). */
-const xrayImage = (stack: Stack) => ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'XRay', 'ecr-public/xray/aws-xray-daemon'), '3.3');
+/** The collector from an ECR pull-through cache repository, as users would (the execution role then pulls from ECR). */
+const collectorImage = (stack: Stack) => ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'Collector', 'ecr-public/aws-observability/aws-otel-collector'), 'v0.49.0');
 const certificateArn = 'arn:aws:acm:us-east-1:111111111111:certificate/11111111-2222-3333-4444-555555555555';
 
 function templateOf(app: App, stack: Stack): Template {
@@ -46,7 +47,7 @@ function fullProps(stack: Stack): OcrServiceClusterProps {
     network: new CostOptimizedVpc(stack, 'Network', { maxAzs: 2 }),
     encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }),
     cache: { replicas: 1 },
-    tracing: { image: xrayImage(stack) },
+    tracing: { image: collectorImage(stack), memoryLimitMiB: 512 },
     secrets: { OCR_API_KEY: ecs.Secret.fromSecretsManager(secretsmanager.Secret.fromSecretNameV2(stack, 'ApiKey', 'ocr/api-key')) },
     capacity: OcrServiceCapacity.SPOT_WITH_ON_DEMAND_BASE,
     internetFacing: true,
@@ -246,12 +247,12 @@ describe('OcrServiceCluster with defaults', () => {
     expect(invoked).toEqual(['insertSeedPending', 'insertUpperPending', 'insertWithoutFileType', 'modifyHandBack']);
   });
 
-  test('GIVEN defaults THEN the trigger runs in the VPC, calls the internal load balancer by its DNS name, and does not trace (no X-Ray endpoint)', () => {
+  test('GIVEN defaults THEN the trigger runs in the VPC, calls the internal load balancer by its DNS name, and traces actively (tracing is on, the X-Ray endpoint is there)', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
-      TracingConfig: Match.absent(),
+      TracingConfig: { Mode: 'Active' },
       Environment: {
         Variables: Match.objectLike({
           OCR_SERVICE_URL: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [Match.stringLikeRegexp('^OcrLoadBalancer'), 'DNSName'] }]] },
@@ -268,8 +269,39 @@ describe('OcrServiceCluster with defaults', () => {
     for (const service of ['ecr.api', 'ecr.dkr', 'logs', 's3', 'dynamodb']) {
       expect(names.some((n) => n.includes(`.${service}`))).toBe(true);
     }
-    expect(names.some((n) => n.includes('.xray'))).toBe(false);
+    expect(names.some((n) => n.includes('.xray'))).toBe(true);
     expect(names.some((n) => n.includes('.secretsmanager'))).toBe(false);
+  });
+
+  test('GIVEN defaults THEN tracing is on: the ADOT collector beside the service, built from the bundled Dockerfile into an image asset, receiving OTLP on the loopback interface and exporting to X-Ray', () => {
+    const [taskDef] = Object.values(template.findResources('AWS::ECS::TaskDefinition')) as any[];
+    const collector = taskDef.Properties.ContainerDefinitions.find((c: any) => c.Name === 'Tracing');
+    const service = taskDef.Properties.ContainerDefinitions.find((c: any) => c.Name === 'Service');
+    expect(service.Environment).toContainEqual({ Name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', Value: 'http://127.0.0.1:4318/v1/traces' });
+    // Control Tower CT.ECS.PR.3/6/7: non-root, read-only root filesystem, hard memory limit; nothing listens beyond the task
+    expect(collector).toMatchObject({ Essential: false, User: '1000:1000', ReadonlyRootFilesystem: true, Memory: 256, Cpu: 32 });
+    expect(collector.PortMappings).toBeUndefined();
+    expect(service.Memory + collector.Memory).toBe(Number(taskDef.Properties.Memory));
+    // the image: the CDK asset repository (built at deploy from assets/otel-collector), not a public registry
+    expect(JSON.stringify(collector.Image)).toContain('cdk-hnb659fds-container-assets');
+    expect(fs.readFileSync(path.join(COLLECTOR_DIRECTORY, 'Dockerfile'), 'utf8')).toMatch(/^FROM public\.ecr\.aws\/aws-observability\/aws-otel-collector:v\d+\.\d+\.\d+$/m);
+    const env = Object.fromEntries(collector.Environment.map((e: any) => [e.Name, e.Value]));
+    expect(env.GOMEMLIMIT).toBe('204MiB');
+    const config = JSON.parse(env.AOT_CONFIG_CONTENT);
+    expect(config).toEqual({
+      receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:4318' } } } },
+      processors: { batch: {} },
+      exporters: { awsxray: { region: 'us-east-1', indexed_attributes: ['ocr.document_id', 'ocr.status', 'ocr.error_code'] } },
+      service: { pipelines: { traces: { receivers: ['otlp'], processors: ['batch'], exporters: ['awsxray'] } } },
+    });
+    expect(collector.LogConfiguration.Options['awslogs-stream-prefix']).toBe('tracing');
+  });
+
+  test('GIVEN defaults THEN the task role may put trace segments and nothing else of X-Ray', () => {
+    const actions = (Object.values(template.findResources('AWS::IAM::Policy')) as any[])
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('OcrTaskDefinitionTaskRole'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((st: any) => [st.Action].flat()));
+    expect(actions.filter((a: string) => a.startsWith('xray:'))).toEqual(['xray:PutTraceSegments']);
   });
 
   test('GIVEN defaults THEN the service and handler log groups keep logs for one year', () => {
@@ -352,12 +384,16 @@ describe('OcrServiceCluster with every option', () => {
     expect(service.Secrets.map((s: any) => s.Name).sort()).toEqual(['OCR_API_KEY', 'OCR_REDIS_AUTH_TOKEN']);
   });
 
-  test('GIVEN tracing THEN a non-essential sidecar listens on UDP 2000 and the service knows its address', () => {
+  test('GIVEN tracing with a collector from ECR THEN that image is pulled by the execution role from its repository, and the collector gets the memory asked for', () => {
     const [taskDef] = Object.values(template.findResources('AWS::ECS::TaskDefinition')) as any[];
-    const sidecar = taskDef.Properties.ContainerDefinitions.find((c: any) => c.Name === 'Tracing');
-    expect(sidecar).toMatchObject({ Essential: false, PortMappings: [{ ContainerPort: 2000, Protocol: 'udp' }] });
-    const service = taskDef.Properties.ContainerDefinitions.find((c: any) => c.Name === 'Service');
-    expect(service.Environment).toContainEqual({ Name: 'AWS_XRAY_DAEMON_ADDRESS', Value: '127.0.0.1:2000' });
+    const collector = taskDef.Properties.ContainerDefinitions.find((c: any) => c.Name === 'Tracing');
+    expect(JSON.stringify(collector.Image)).toContain('ecr-public/aws-observability/aws-otel-collector:v0.49.0');
+    expect(collector.Memory).toBe(512);
+    expect(collector.Environment).toContainEqual({ Name: 'GOMEMLIMIT', Value: '409MiB' });
+    const execution = (Object.values(template.findResources('AWS::IAM::Policy')) as any[])
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('ExecutionRole'))
+      .map((p) => JSON.stringify(p.Properties.PolicyDocument));
+    expect(execution.some((d) => d.includes('repository/ecr-public/aws-observability/aws-otel-collector') && d.includes('ecr:BatchGetImage'))).toBe(true);
   });
 
   test('GIVEN tracing, secrets and cache in a CostOptimizedVpc THEN the xray and secretsmanager endpoints are required', () => {
@@ -584,7 +620,8 @@ describe('OcrServiceCluster: bring your own', () => {
     new OcrServiceCluster(stack, 'Ocr', { cpuArchitecture: ecs.CpuArchitecture.ARM64 });
     const assembly = app.synth();
     const manifest = JSON.parse(fs.readFileSync(path.join(assembly.directory, `${stack.artifactId}.assets.json`), 'utf8'));
-    expect((Object.values(manifest.dockerImages) as { source: { platform?: string } }[]).map((i) => i.source.platform)).toEqual(['linux/arm64']);
+    // the worker and the tracing collector, both for the tasks' CPU
+    expect((Object.values(manifest.dockerImages) as { source: { platform?: string } }[]).map((i) => i.source.platform)).toEqual(['linux/arm64', 'linux/arm64']);
     templateOf(app, stack).hasResourceProperties('AWS::ECS::TaskDefinition', { RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' } });
   });
 
@@ -593,8 +630,9 @@ describe('OcrServiceCluster: bring your own', () => {
     const stack = newTestStack(app);
     new OcrServiceCluster(stack, 'Ocr', { ocrEngine: OcrEngine.NATIVE_TESSERACT });
     const manifest = JSON.parse(fs.readFileSync(path.join(app.synth().directory, `${stack.artifactId}.assets.json`), 'utf8'));
-    expect((Object.values(manifest.dockerImages) as { source: { dockerBuildArgs?: Record<string, string> } }[]).map((i) => i.source.dockerBuildArgs))
-      .toEqual([{ OCR_ENGINE: 'tesseract' }]);
+    // the worker's build arguments (the tracing collector has none)
+    const images = Object.values(manifest.dockerImages) as { source: { dockerBuildArgs?: Record<string, string> } }[];
+    expect(images.map((i) => i.source.dockerBuildArgs).filter(Boolean)).toEqual([{ OCR_ENGINE: 'tesseract' }]);
     templateOf(app, stack).hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: Match.arrayWith([Match.objectLike({
         Environment: Match.arrayWith([{ Name: 'OCR_ENGINE', Value: 'tesseract' }, { Name: 'OCR_PDF_RENDERER', Value: 'poppler' }]),
@@ -816,5 +854,37 @@ describe('OcrServiceCluster: bad props fail at synth', () => {
   test('GIVEN the contract names WHEN listed THEN every environment variable name is unique', () => {
     const names = Object.entries(OcrServiceEnvironment).filter(([k]) => k !== 'MODE_SERVICE').map(([, v]) => v);
     expect(new Set(names).size).toBe(names.length);
+  });
+});
+
+describe('OcrServiceCluster: tracing', () => {
+  test('GIVEN tracing turned off in a CostOptimizedVpc THEN no collector, no OTLP endpoint for the service, no xray endpoint, and the in-VPC handlers do not trace', () => {
+    const app = newTestApp();
+    const stack = newTestStack(app);
+    const ocr = new OcrServiceCluster(stack, 'Ocr', { image, tracing: { enabled: false } });
+    expect(ocr.tracingContainer).toBeUndefined();
+    expect(ocr.containerEnvironment.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT).toBeUndefined();
+    const template = templateOf(app, stack);
+    const [taskDef] = Object.values(template.findResources('AWS::ECS::TaskDefinition')) as any[];
+    expect(taskDef.Properties.ContainerDefinitions.map((c: any) => c.Name)).toEqual(['Service']);
+    const names = (Object.values(template.findResources('AWS::EC2::VPCEndpoint')) as any[]).map((e) => JSON.stringify(e.Properties.ServiceName));
+    expect(names.some((n) => n.includes('.xray'))).toBe(false);
+    const inVpc = (Object.values(template.findResources('AWS::Lambda::Function')) as any[]).filter((f) => f.Properties.VpcConfig);
+    expect(inVpc.length).toBeGreaterThan(0);
+    for (const fn of inVpc) expect(fn.Properties.TracingConfig).toBeUndefined();
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('xray:');
+  });
+
+  test('GIVEN the X-Ray daemon as the tracing image THEN synth fails naming tracing.image (the daemon does not receive OTLP)', () => {
+    const stack = newTestStack(new App());
+    const daemon = ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'XRay', 'ecr-public/xray/aws-xray-daemon'), '3.x');
+    expect(() => new OcrServiceCluster(stack, 'Ocr', { image, tracing: { image: daemon } }))
+      .toThrow(/OcrServiceCluster 'Ocr': 'tracing.image' is the X-Ray daemon, which does not receive OpenTelemetry/);
+  });
+
+  test('GIVEN a collector from public.ecr.aws in a CostOptimizedVpc THEN synth fails naming tracing.image', () => {
+    const stack = newTestStack(new App());
+    expect(() => new OcrServiceCluster(stack, 'Ocr', { image, tracing: { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0') } }))
+      .toThrow(/OcrServiceCluster 'Ocr': 'tracing.image' is pulled from public\.ecr\.aws/);
   });
 });

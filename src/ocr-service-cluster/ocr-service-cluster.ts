@@ -35,8 +35,8 @@ const CONSTRUCT_TYPE = 'OcrServiceCluster';
 /**
  * The OCR engine as an always-on HTTP service: an ECS Fargate service behind an Application Load
  * Balancer, with a DynamoDB status table whose stream hands new PENDING documents to the service,
- * an S3 documents bucket, an optional Valkey cache and tracing sidecar, autoscaling, alarms and a
- * dashboard.
+ * an S3 documents bucket, an optional Valkey cache, an OpenTelemetry collector sidecar tracing to
+ * X-Ray, autoscaling, alarms and a dashboard.
  */
 export class OcrServiceCluster extends Construct implements ec2.IConnectable {
   /** Where Lambda writes stream batches it gave up on (inside the documents bucket). */
@@ -52,7 +52,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
   public readonly taskDefinition: ecs.FargateTaskDefinition;
   /** The OCR service container. */
   public readonly container: ecs.ContainerDefinition;
-  /** The tracing sidecar, with `tracing`. */
+  /** The tracing collector (ADOT), unless `tracing.enabled` is false. */
   public readonly tracingContainer?: ecs.ContainerDefinition;
   /** The ECS Fargate service running the OCR tasks in the workload subnets, with circuit-breaker rollback. */
   public readonly service: ecs.FargateService;

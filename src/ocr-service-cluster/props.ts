@@ -88,22 +88,39 @@ export interface OcrServiceCacheOptions {
   readonly snapshotRetentionDays?: number;
 }
 
-/** A tracing sidecar (AWS X-Ray daemon or an OpenTelemetry collector listening on UDP 2000). */
+/**
+ * Tracing: the service traces each request with OpenTelemetry and exports the spans over OTLP/HTTP
+ * to an AWS Distro for OpenTelemetry (ADOT) collector beside it, which sends them to AWS X-Ray
+ * (`PutTraceSegments`, through the VPC's `xray` endpoint).
+ *
+ * @see https://aws-otel.github.io/docs/setup/ecs
+ * @see https://docs.aws.amazon.com/xray/latest/devguide/xray-sdk-migration.html
+ */
 export interface OcrServiceTracingOptions {
   /**
-   * The sidecar image, from a registry the VPC reaches without NAT: your ECR repository or an ECR
-   * pull-through cache of `public.ecr.aws/xray/aws-xray-daemon` (`PullThroughCacheImage.fromCache()`,
-   * pulled once from a network with internet access first). Public registries are not reachable from
-   * private subnets without NAT.
+   * Whether the tasks trace to X-Ray. Off: no collector, and the in-VPC handlers of a CostOptimizedVpc
+   * the construct uses do not trace either (their traces would need the `xray` endpoint).
+   * @default true
    */
-  readonly image: ecs.ContainerImage;
+  readonly enabled?: boolean;
   /**
-   * CPU units reserved for the sidecar.
+   * The collector image: an ADOT collector (it must have the `otlp` receiver and `awsxray` exporter,
+   * as ADOT's image has), from a registry the tasks reach. In private subnets without NAT that is ECR:
+   * your repository, or `PullThroughCacheImage.fromCache({ ecrRepositoryPrefix: 'ecr-public',
+   * upstreamRepository: 'aws-observability/aws-otel-collector', tag: 'v0.49.0' })` through your
+   * account's pull-through cache rule for public.ecr.aws. Not the X-Ray daemon: it does not receive OTLP.
+   * @default - ADOT collector v0.49.0 from public.ecr.aws, built into a container image asset at
+   * deploy (like the bundled worker) and so pulled from the CDK asset repository in your account's ECR
+   */
+  readonly image?: ecs.ContainerImage;
+  /**
+   * CPU units reserved for the collector.
    * @default 32
    */
   readonly cpu?: number;
   /**
-   * Memory of the sidecar, in MiB: its hard limit, taken from the task's memory (the service container gets the rest).
+   * Memory of the collector, in MiB: its hard limit, taken from the task's memory (the service
+   * container gets the rest). The collector's Go runtime is told to stay within 80 % of it.
    * @default 256
    */
   readonly memoryLimitMiB?: number;
@@ -392,8 +409,8 @@ export interface OcrServiceClusterProps extends OcrWorkerProps, MonitoringProps,
 
   // ----- Operations -----
   /**
-   * Tracing sidecar.
-   * @default - no sidecar
+   * Tracing of every request to AWS X-Ray, with OpenTelemetry and a collector sidecar.
+   * @default - on, with the ADOT collector image built at deploy
    */
   readonly tracing?: OcrServiceTracingOptions;
   /**

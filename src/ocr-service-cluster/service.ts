@@ -6,12 +6,12 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { OcrServiceApi, OcrServiceEnvironment } from './contract';
 import { OcrServiceCapacity, OcrServiceClusterProps } from './props';
+import { addTracingCollector, collectorImageProblem, collectorMemoryMiB, OTLP_TRACES_ENDPOINT, tracingEnabled } from './tracing';
 import { taskSizeOf, Timings } from './validation';
 import { PropChecker } from '../common/errors';
 import { imagePullProblem, subnetsWithoutInternet } from '../common/image-pull';
@@ -49,13 +49,11 @@ export interface OcrTask {
 
 /**
  * The Fargate task definition: the service container (the worker image in service mode, configured
- * through the contract's environment), its log group, the optional tracing sidecar, and the task
+ * through the contract's environment), its log group, the tracing collector, and the task
  * role's access to the table and the bucket.
  */
 /** The unprivileged user every container of the task runs as. */
 const NON_ROOT_USER = '1000:1000';
-/** Memory of the tracing sidecar unless `tracing.memoryLimitMiB` says otherwise. */
-const TRACING_MEMORY_MIB = 256;
 
 export function createTask(scope: Construct, check: PropChecker, props: OcrServiceClusterProps, context: TaskContext): OcrTask {
   const { timings, port } = context;
@@ -97,13 +95,13 @@ export function createTask(scope: Construct, check: PropChecker, props: OcrServi
     [OcrServiceEnvironment.METRICS_NAMESPACE]: context.metricsNamespace,
     [OcrServiceEnvironment.METRICS_SERVICE]: context.metricsServiceName,
     ...(context.cache?.environment ?? {}),
-    ...(props.tracing ? { [OcrServiceEnvironment.XRAY_DAEMON_ADDRESS]: '127.0.0.1:2000' } : {}),
+    ...(tracingEnabled(props) ? { [OcrServiceEnvironment.OTLP_TRACES_ENDPOINT]: OTLP_TRACES_ENDPOINT } : {}),
   };
   const secrets = { ...(props.secrets ?? {}), ...(context.cache?.secrets ?? {}) };
   const readonlyRoot = props.readonlyRootFilesystem ?? true;
   // Each container gets a hard memory limit (the task's memory less the sidecar's), so a leak in one
   // cannot starve the other; AWS Control Tower's CT.ECS.PR.7 requires one on every container.
-  const sidecarMemoryMiB = props.tracing ? props.tracing.memoryLimitMiB ?? TRACING_MEMORY_MIB : 0;
+  const sidecarMemoryMiB = collectorMemoryMiB(props);
   if (sidecarMemoryMiB >= taskSize.memoryMiB) {
     check.fail('tracing', `memoryLimitMiB (${sidecarMemoryMiB}) must leave memory for the service container in the task's ${taskSize.memoryMiB} MiB`);
   }
@@ -134,7 +132,9 @@ export function createTask(scope: Construct, check: PropChecker, props: OcrServi
     taskDefinition.addVolume({ name: 'tmp' });
     container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
   }
-  const tracingContainer = props.tracing ? addTracingSidecar(taskDefinition, props.tracing, logGroup) : undefined;
+  const tracingContainer = tracingEnabled(props) ? addTracingCollector(scope, taskDefinition, props, logGroup) : undefined;
+  const collectorProblem = tracingContainer ? collectorImageProblem(tracingContainer.imageName) : undefined;
+  if (collectorProblem) check.fail('tracing.image', collectorProblem);
   // Every image of the task must be pullable from the workload subnets as configured.
   const withoutInternet = subnetsWithoutInternet(context.vpc, context.workloadSubnets);
   const images: [string, ecs.ContainerDefinition | undefined][] = [['image', container], ['tracing.image', tracingContainer]];
@@ -163,28 +163,6 @@ function serviceImageOf(scope: Construct, check: PropChecker, props: OcrServiceC
   const rendererProblem = bundledImageRendererProblem(props.pdfRenderer ?? defaultPdfRenderer(props.ocrEngine), props.ocrEngine, "an 'image'");
   if (rendererProblem) check.fail('pdfRenderer', rendererProblem);
   return ecs.ContainerImage.fromDockerImageAsset(workerImageAsset(scope, 'WorkerImage', { cpuArchitecture: props.cpuArchitecture, ocrEngine: props.ocrEngine, languages: ocrLanguages }));
-}
-
-/** The X-Ray daemon (or a collector on UDP 2000) beside the service container, and the task role's right to send traces. */
-function addTracingSidecar(
-  taskDefinition: ecs.FargateTaskDefinition, tracing: NonNullable<OcrServiceClusterProps['tracing']>, logGroup: logs.ILogGroup,
-): ecs.ContainerDefinition {
-  const container = taskDefinition.addContainer('Tracing', {
-    image: tracing.image,
-    essential: false,
-    cpu: tracing.cpu ?? 32,
-    memoryLimitMiB: tracing.memoryLimitMiB ?? TRACING_MEMORY_MIB,
-    // The daemon only listens on UDP 2000 and sends to X-Ray: it needs neither root nor a writable root filesystem.
-    user: NON_ROOT_USER,
-    readonlyRootFilesystem: true,
-    portMappings: [{ containerPort: 2000, protocol: ecs.Protocol.UDP }],
-    logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'tracing', logGroup, mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
-  });
-  taskDefinition.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets', 'xray:GetSamplingStatisticSummaries'],
-    resources: ['*'],
-  }));
-  return container;
 }
 
 /** Where the service runs and whom it serves. */

@@ -98,8 +98,8 @@ export const SERVICE_ENV = {
   MAX_ATTEMPTS: 'OCR_MAX_ATTEMPTS',
   /** Documents accepted but not finished per task; beyond it 503 + Retry-After (default 8 per worker). */
   MAX_QUEUED_DOCUMENTS: 'OCR_MAX_QUEUED_DOCUMENTS',
-  /** X-Ray daemon or collector, `127.0.0.1:2000` or `udp:host:port tcp:host:port`: requests are traced to it (see "Tracing"). Unset: no tracing. */
-  XRAY_DAEMON_ADDRESS: 'AWS_XRAY_DAEMON_ADDRESS',
+  /** OTLP/HTTP traces URL of an OpenTelemetry collector, e.g. `http://127.0.0.1:4318/v1/traces`: requests are traced to it (see "Tracing"). Unset: no tracing. */
+  OTLP_TRACES_ENDPOINT: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
 } as const;
 
 /** The value of `OCR_MODE` that runs the HTTP service. */

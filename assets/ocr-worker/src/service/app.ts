@@ -11,7 +11,7 @@ import { DynamoStatusStore, S3DocumentStore, S3ResultStore } from './aws-stores.
 import type { ServiceConfig } from './config.ts';
 import { createHttpServer } from './http.ts';
 import { RedisCache } from './redis-cache.ts';
-import { Tracer } from './xray.ts';
+import { Tracing } from './tracing.ts';
 import { claimOwner, OcrService, type DocumentEngine, type LogFn } from './service.ts';
 import { LocalDocumentStore, LocalResultStore, LocalStatusStore, MemoryCache, type Cache, type DocumentStore, type ResultStore, type StatusStore } from './stores.ts';
 import { PLATFORM_ENV } from '../contract.ts';
@@ -26,8 +26,8 @@ export interface AppOverrides {
   owner?: string;
   log?: LogFn;
   metrics?: (line: string) => void;
-  /** Replaces the tracer made from AWS_XRAY_DAEMON_ADDRESS (tests); null disables tracing. */
-  tracer?: Tracer | null;
+  /** Replaces the tracing made from OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (tests); null disables tracing. */
+  tracing?: Tracing | null;
 }
 
 export interface App {
@@ -97,21 +97,21 @@ export async function startApp(config: ServiceConfig, overrides: AppOverrides = 
     maxDocumentBytes: config.maxDocumentBytes,
     onChildLog: (line) => log('info', 'ocr child', { line }),
   });
-  const tracer = overrides.tracer !== undefined ? overrides.tracer ?? undefined
-    : config.xrayDaemonAddress ? new Tracer({ daemonAddress: config.xrayDaemonAddress, serviceName: config.metricsService }) : undefined;
+  const tracing = overrides.tracing !== undefined ? overrides.tracing ?? undefined
+    : config.otlpTracesEndpoint ? new Tracing({ endpoint: config.otlpTracesEndpoint, serviceName: config.metricsService }) : undefined;
   const service = new OcrService({
-    config, engine, status, results, documents, cache, log, tracer,
+    config, engine, status, results, documents, cache, log, tracing,
     owner: overrides.owner ?? claimOwner(await ecsTaskArn(process.env)),
     metrics: overrides.metrics ?? ((line) => process.stdout.write(line + '\n')),
   });
-  const server = createHttpServer(service, { log, tracer });
+  const server = createHttpServer(service, { log, tracing });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => { server.off('error', reject); resolve(); });
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  log('info', 'listening', { port, host: config.host, owner: service.owner, storage: config.storage, cache: cache ? (config.redisUrl ? 'redis' : 'memory') : 'none', workers: config.workers, tracing: config.xrayDaemonAddress ?? 'off' });
+  log('info', 'listening', { port, host: config.host, owner: service.owner, storage: config.storage, cache: cache ? (config.redisUrl ? 'redis' : 'memory') : 'none', workers: config.workers, tracing: config.otlpTracesEndpoint ?? 'off' });
   // listen first, warm second: /health answers 503 while the OCR workers start
   const ready = service.start().then(() => log('info', 'ready', { workers: config.workers }));
   let stopping: Promise<{ finished: number; handedBack: number }> | null = null;
@@ -125,7 +125,8 @@ export async function startApp(config: ServiceConfig, overrides: AppOverrides = 
         server.close(() => { clearTimeout(force); resolve(); });
         server.closeIdleConnections();
       });
-      tracer?.close();
+      // the spans of the last documents go out before the process ends
+      await tracing?.shutdown().catch((err: Error) => log('warn', 'trace export at shutdown failed', { error: err.message }));
       log('info', 'stopped', outcome);
       return outcome;
     })();

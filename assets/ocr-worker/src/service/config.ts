@@ -5,7 +5,6 @@
  */
 import { availableCpus, DEFAULTS, parseBackendEnvironment, type OcrEngineName, type PdfRendererName } from '../options.ts';
 import { missingLanguageData } from '../paths.ts';
-import { parseDaemonAddress } from './xray.ts';
 import { COMMON_ENV, SERVICE_ENV, SERVICE_MODE } from '../contract.ts';
 
 export class ServiceConfigError extends Error {
@@ -44,8 +43,8 @@ export interface ServiceConfig {
   languages: string;
   metricsNamespace: string;
   metricsService: string;
-  /** AWS_XRAY_DAEMON_ADDRESS (set by OcrServiceCluster with `tracing`): requests are traced to it; null = no tracing. */
-  xrayDaemonAddress: string | null;
+  /** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (set by OcrServiceCluster with `tracing`): requests are traced to this collector; null = no tracing. */
+  otlpTracesEndpoint: string | null;
   /** Settings that work but do not fit Fargate Spot's two-minute notice (logged at start). */
   warnings: string[];
 }
@@ -90,9 +89,9 @@ export function parseServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     redisUrl = `${tls ? 'rediss' : 'redis'}://${env[SERVICE_ENV.REDIS_HOST]}:${env[SERVICE_ENV.REDIS_PORT] || '6379'}`;
   }
   if (redisUrl && !/^rediss?:\/\/[^/\s]+/.test(redisUrl)) throw new ServiceConfigError(`OCR_REDIS_URL must look like rediss://host:port, got '${redisUrl}'.`);
-  const xrayDaemonAddress = env[SERVICE_ENV.XRAY_DAEMON_ADDRESS]?.trim() || null;
-  if (xrayDaemonAddress) {
-    try { parseDaemonAddress(xrayDaemonAddress); } catch (err) { throw new ServiceConfigError((err as Error).message); }
+  const otlpTracesEndpoint = env[SERVICE_ENV.OTLP_TRACES_ENDPOINT]?.trim() || null;
+  if (otlpTracesEndpoint && !URL.canParse(otlpTracesEndpoint) || otlpTracesEndpoint && !/^https?:$/.test(new URL(otlpTracesEndpoint).protocol)) {
+    throw new ServiceConfigError(`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL such as http://127.0.0.1:4318/v1/traces, got '${otlpTracesEndpoint}'.`);
   }
   const inContainer = (env[SERVICE_ENV.MODE] ?? '').toLowerCase() === SERVICE_MODE.MODE_SERVICE || tableName !== null;
   const warnings: string[] = [];
@@ -124,6 +123,6 @@ export function parseServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     languages,
     metricsNamespace: env[COMMON_ENV.METRICS_NAMESPACE] || 'CdkOcrConstructs',
     metricsService: env[COMMON_ENV.METRICS_SERVICE] || 'ocr-service',
-    xrayDaemonAddress,
+    otlpTracesEndpoint,
   };
 }

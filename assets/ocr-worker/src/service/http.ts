@@ -16,7 +16,7 @@ import busboy from 'busboy';
 import { parseRequestOptions, ServiceError, type OcrService } from './service.ts';
 import { SYNC_DOCUMENT_LIMIT_BYTES, TextractApi } from '../textract/operations.ts';
 import { operationOf, TEXTRACT_CONTENT_TYPE, TextractError } from '../textract/protocol.ts';
-import type { Tracer } from './xray.ts';
+import type { Tracing } from './tracing.ts';
 
 const JSON_BODY_LIMIT = 64 * 1024;
 /** Room for multipart headers and fields around the file itself. */
@@ -308,8 +308,8 @@ async function route(service: OcrService, req: IncomingMessage, res: ServerRespo
 
 export interface HttpServerOptions {
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
-  /** X-Ray: a segment per request, and the request's context for the work it starts. */
-  tracer?: Tracer;
+  /** OpenTelemetry: a SERVER span per request, the parent of the work it starts. */
+  tracing?: Tracing;
 }
 
 export function createHttpServer(service: OcrService, opts: HttpServerOptions = {}): Server {
@@ -318,7 +318,7 @@ export function createHttpServer(service: OcrService, opts: HttpServerOptions = 
   // a refused body is read and dropped up to the size of the largest request the service accepts
   const drainLimit = service.config.maxDocumentBytes + MULTIPART_OVERHEAD;
   // check request deadlines every second (Node's default is every 30 s)
-  const tracer = opts.tracer;
+  const tracing = opts.tracing;
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     // bound on our own handling too (a stalled store call): 503 and close the socket
     const timer = setTimeout(() => {
@@ -355,7 +355,7 @@ export function createHttpServer(service: OcrService, opts: HttpServerOptions = 
         : new ServiceError(500, 'INTERNAL_ERROR', 'The request failed; see the service log.'));
     });
   };
-  const server = createServer({ connectionsCheckingInterval: 1000 }, tracer ? (req, res) => tracer.traceRequest(req, res, () => handle(req, res)) : handle);
+  const server = createServer({ connectionsCheckingInterval: 1000 }, tracing ? (req, res) => tracing.traceRequest(req, res, () => handle(req, res)) : handle);
   // Node answers 408 and closes the socket when the whole request (body included) takes longer
   server.requestTimeout = requestTimeoutMs;
   server.headersTimeout = Math.min(requestTimeoutMs, 20_000);

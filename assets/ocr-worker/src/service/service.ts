@@ -11,7 +11,7 @@ import { OcrError, type ErrorCode } from '../errors.ts';
 import { detectMediaType } from '../media.ts';
 import { defaultPdfRenderer, parsePageRange, type DocumentOptions, type OcrEngineName, type PdfRendererName } from '../options.ts';
 import type { OcrResult } from '../result.ts';
-import type { Tracer } from './xray.ts';
+import type { SpanOutcome, Tracing } from './tracing.ts';
 import type { ServiceConfig } from './config.ts';
 import {
   DocumentNotFoundError, DocumentTooLargeError, DocumentUnreadableError, epochSeconds, normalizeStatus,
@@ -50,8 +50,8 @@ export interface ServiceDeps {
   log?: LogFn;
   /** EMF metric lines (stdout in production). */
   metrics?: (line: string) => void;
-  /** X-Ray tracing (with a tracing sidecar): the background work of a request as its subsegments. */
-  tracer?: Tracer;
+  /** OpenTelemetry tracing (with a collector sidecar): the background work of a request as its child spans. */
+  tracing?: Tracing;
 }
 
 /**
@@ -170,7 +170,7 @@ export class OcrService {
   private readonly cache: Cache | null;
   private readonly log: LogFn;
   private readonly metrics: (line: string) => void;
-  private readonly tracer: Tracer | undefined;
+  private readonly tracing: Tracing | undefined;
   private readonly jobs = new Map<string, Job>();
   /** Engine runs in progress by cache key (single flight for identical documents). */
   private readonly running = new Map<string, Promise<OcrResult>>();
@@ -188,12 +188,12 @@ export class OcrService {
     this.owner = deps.owner ?? claimOwner();
     this.log = deps.log ?? (() => undefined);
     this.metrics = deps.metrics ?? (() => undefined);
-    this.tracer = deps.tracer;
+    this.tracing = deps.tracing;
   }
 
-  /** Runs `fn` as an X-Ray subsegment of the current request's trace (when tracing is on). */
-  private traced<T>(name: string, fn: () => Promise<T>, annotate?: (value: T) => Record<string, string | number | boolean>): Promise<T> {
-    return this.tracer ? this.tracer.subsegment(name, fn, { annotate }) : fn();
+  /** Runs `fn` as a child span of the current request's span (when tracing is on). */
+  private traced<T>(name: string, fn: () => Promise<T>, outcome?: (value: T) => SpanOutcome): Promise<T> {
+    return this.tracing ? this.tracing.span(name, fn, outcome) : fn();
   }
 
   get state(): ServiceState { return this.stateValue; }
@@ -372,8 +372,8 @@ export class OcrService {
     this.counters.accepted++;
     const job: Job = { documentId, handedBack: false, done: Promise.resolve() };
     this.jobs.set(documentId, job);
-    // started inside the request's trace context: the job's subsegments join that trace
-    job.done = this.traced('process document', () => this.runJob(job, name, options, bytes), () => ({ document_id: documentId }))
+    // started inside the request's trace context: the job's spans join that trace
+    job.done = this.traced('process document', () => this.runJob(job, name, options, bytes), () => ({ attributes: { 'ocr.document_id': documentId } }))
       .finally(() => { this.jobs.delete(documentId); });
   }
 
@@ -393,7 +393,7 @@ export class OcrService {
       if (!bytes) {
         const item = await this.status.get(documentId);
         try {
-          bytes = await this.traced('read document', () => this.documents.get(item!.bucket!, item!.key!, this.config.maxDocumentBytes), (b) => ({ bytes: b.length }));
+          bytes = await this.traced('read document', () => this.documents.get(item!.bucket!, item!.key!, this.config.maxDocumentBytes), (b) => ({ attributes: { 'ocr.document_bytes': b.length } }));
         } catch (err) {
           if (err instanceof DocumentNotFoundError) result = failedResult(name, { code: 'INPUT_NOT_FOUND', message: err.message }, languages);
           else if (err instanceof DocumentUnreadableError) result = failedResult(name, { code: 'INPUT_UNREADABLE', message: err.message }, languages);
@@ -417,7 +417,9 @@ export class OcrService {
           if (this.cache) this.counters.cacheMisses++;
           const input = bytes;
           const run = this.traced('ocr', () => this.engine.process(input, { name, options }), (r) => ({
-            status: r.status, page_count: r.pageCount, ...(r.error ? { error_code: r.error.code } : {}),
+            attributes: { 'ocr.status': r.status, 'ocr.page_count': r.pageCount, ...(r.error ? { 'ocr.error_code': r.error.code } : {}) },
+            // a document the engine could not read: the span says so, the service goes on
+            error: r.error ? `${r.error.code}: ${r.error.message.slice(0, 500)}` : undefined,
           }));
           this.running.set(key, run);
           try {
