@@ -548,11 +548,16 @@ describe('BatchOcrProcessor options', () => {
       .toThrow(/BatchOcrProcessor 'Ocr': 'pdfRenderer' is PdfRenderer.POPPLER, which the bundled worker image contains only when built for ocrEngine OcrEngine.NATIVE_TESSERACT/);
   });
 
-  test('GIVEN ARM64 on Fargate Spot WHEN synthesized THEN it fails naming cpuArchitecture (Spot runs X86_64 only)', () => {
+  test('GIVEN ARM64 on Fargate Spot WHEN synthesized THEN the jobs run on ARM64 in a Fargate Spot compute environment', () => {
     for (const props of [{}, { spot: true }, { onDemandOverflow: true }]) {
       const stack = newTestStack(new App());
-      expect(() => new BatchOcrProcessor(stack, 'Ocr', { image, cpuArchitecture: ecs.CpuArchitecture.ARM64, ...props }))
-        .toThrow(/BatchOcrProcessor 'Ocr': 'cpuArchitecture' ARM64 needs 'spot: false': Fargate Spot runs X86_64 Linux tasks only/);
+      new BatchOcrProcessor(stack, 'Ocr', { image, cpuArchitecture: ecs.CpuArchitecture.ARM64, ...props });
+      const t = Template.fromStack(stack);
+      const def = Object.values(t.findResources('AWS::Batch::JobDefinition'))[0].Properties;
+      expect(def.ContainerProperties.RuntimePlatform.CpuArchitecture).toBe('ARM64');
+      // Fargate platform version 1.4.0 (LATEST): what Fargate Spot needs for ARM64 tasks
+      expect(def.ContainerProperties.FargatePlatformConfiguration).toEqual({ PlatformVersion: 'LATEST' });
+      t.hasResourceProperties('AWS::Batch::ComputeEnvironment', { ComputeResources: Match.objectLike({ Type: 'FARGATE_SPOT' }) });
     }
   });
 });

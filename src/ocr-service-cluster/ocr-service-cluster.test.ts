@@ -610,11 +610,13 @@ describe('OcrServiceCluster: bring your own', () => {
       .toThrow(/OcrServiceCluster 'Ocr': 'pdfRenderer' is PdfRenderer.POPPLER, which the bundled worker image contains only when built for ocrEngine OcrEngine.NATIVE_TESSERACT/);
   });
 
-  test('GIVEN ARM64 with Fargate Spot capacity WHEN constructed THEN it fails naming cpuArchitecture', () => {
+  test('GIVEN ARM64 with Fargate Spot capacity WHEN constructed THEN the ARM64 task runs on FARGATE_SPOT', () => {
     for (const capacity of [OcrServiceCapacity.SPOT, OcrServiceCapacity.SPOT_WITH_ON_DEMAND_BASE]) {
       const stack = newTestStack(new App());
-      expect(() => new OcrServiceCluster(stack, 'Ocr', { image, cpuArchitecture: ecs.CpuArchitecture.ARM64, capacity }))
-        .toThrow(/OcrServiceCluster 'Ocr': 'cpuArchitecture' ARM64 needs 'capacity: ON_DEMAND': Fargate Spot runs X86_64 Linux tasks only/);
+      new OcrServiceCluster(stack, 'Ocr', { image, cpuArchitecture: ecs.CpuArchitecture.ARM64, capacity });
+      const t = Template.fromStack(stack);
+      t.hasResourceProperties('AWS::ECS::TaskDefinition', { RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' } });
+      t.hasResourceProperties('AWS::ECS::Service', { CapacityProviderStrategy: Match.arrayWith([Match.objectLike({ CapacityProvider: 'FARGATE_SPOT' })]) });
     }
   });
 
