@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Names } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, Names } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -219,6 +219,15 @@ export class BatchOcrProcessor extends Construct {
     new CfnOutput(this, 'JobQueueArn', { value: this.jobQueue.jobQueueArn });
     new CfnOutput(this, 'JobDefinitionName', { value: this.jobDefinitionName });
     new CfnOutput(this, 'WorkerLogGroupName', { value: this.workerLogGroup.logGroupName });
+    // The estimate at synth, when every resource it counts exists (see estimateMonthlyCost).
+    new CfnOutput(this, 'MonthlyFixedCostEstimateUsd', {
+      description: 'Estimated fixed monthly cost in USD before any document (network it created, keys, alarms, dashboard)',
+      value: Lazy.string({ produce: () => this.estimateMonthlyCost().fixedMonthlyUsd.toFixed(2) }),
+    });
+    new CfnOutput(this, 'CostPer1000OnePageScansEstimateUsd', {
+      description: 'Estimated all-in cost in USD of 1,000 one-page scans, tasks shared, on this configuration\'s capacity (Spot or on-demand)',
+      value: Lazy.string({ produce: () => { const e = this.estimateMonthlyCost().perThousandDocuments[0]; return ((this.props.spot ?? true) ? e.allInSpotUsd : e.allInUsd).toFixed(3); } }),
+    });
   }
 
   /**
