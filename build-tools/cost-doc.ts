@@ -56,7 +56,13 @@ export function exampleFixedCost(name: string): { items: CostLineItem[]; totalUs
   for (const s of services) {
     for (const i of s.estimateMonthlyCost().lineItems.filter((l) => l.unit === 'task-hours')) items.push({ ...i, item: `${s.node.id}: ${i.item}` });
   }
-  items.push(...fixedResourceLineItems(app, networks));
+  // every other construct at the top of each stack, each under its own name
+  for (const stack of app.node.children) {
+    for (const child of stack.node.children) {
+      if (networks.includes(child as CostOptimizedVpc)) continue;
+      for (const i of fixedResourceLineItems(child, networks)) items.push({ ...i, item: `${child.node.id}: ${i.item}` });
+    }
+  }
   return { items, totalUsd: Math.round(items.reduce((sum, i) => sum + i.monthlyUsd, 0) * 100) / 100 };
 }
 

@@ -23,7 +23,10 @@ describe('generated cost figures', () => {
   test('GIVEN the batch-ocr example THEN its fixed cost counts the network with its flow-log key, the alarm topic\'s key, every alarm and the dashboard', () => {
     const { items, totalUsd } = exampleFixedCost('batch-ocr');
     const names = items.map((i) => i.item);
-    expect(names).toEqual(expect.arrayContaining(['Network: KMS customer-managed keys x 1', 'KMS customer-managed keys x 1', 'CloudWatch dashboards x 1']));
+    expect(names).toEqual(expect.arrayContaining(['Network: KMS customer-managed keys x 1', 'Alarms: KMS customer-managed keys x 1', 'Ocr: CloudWatch dashboards x 1']));
+    // the updater's and the cleanup's alarms, each under its construct
+    expect(names.some((n) => n.startsWith('ImageUpdater: CloudWatch alarms'))).toBe(true);
+    expect(names.some((n) => n.startsWith('Cleanup: CloudWatch alarms'))).toBe(true);
     expect(totalUsd).toBeCloseTo(items.reduce((s, i) => s + i.monthlyUsd, 0), 2);
   });
 });
