@@ -15,7 +15,7 @@ import { exampleNames, loadExample } from './nag-acknowledgements';
 import { BatchOcrCostEstimate, BatchOcrProcessor, BatchOcrProcessorProps } from '../src/batch-ocr-processor';
 import { documentCostOptions } from '../src/batch-ocr-processor/cost';
 import {
-  ASSUMED_IMAGE_PULL_MEGABYTES_PER_SECOND, costPer1000Documents, DEFAULT_MAX_DOCUMENTS_PER_CHILD, DEFAULT_TARGET_BYTES_PER_CHILD, DOCUMENT_SHAPES,
+  ASSUMED_IMAGE_PULL_MEGABYTES_PER_SECOND, DEFAULT_MAX_DOCUMENTS_PER_CHILD, DEFAULT_TARGET_BYTES_PER_CHILD, DOCUMENT_SHAPES,
   DocumentCostEstimate, FARGATE_MINIMUM_BILLED_SECONDS, REQUEST_PRICE_DATE, taskOverhead,
 } from '../src/batch-ocr-processor/document-cost';
 import { MEASURED_IMAGE, MEASURED_START_UNTIL_FIRST_PAGE_SECONDS } from '../src/batch-ocr-processor/measurements';
@@ -178,7 +178,7 @@ export function renderCostDoc(): string {
     `The default OcrServiceCluster costs ${usd(service.fixedMonthlyUsd)} a month before any document, ${usd(extraFixed)} more than the default`,
     'BatchOcrProcessor; a document then adds only its requests (assumed equal to Batch\'s) while its task keeps up, about',
     `${count(capacity)} scanned pages a month. Against one-page scans on Batch with Fargate Spot, the warm worker is cheaper above`,
-    `**${count(packedBreakEven)} documents a month** when Batch packs them${packedBreakEven > capacity ? ` — more than its task can OCR, so at its default size it never is` : ''},`,
+    `**${count(packedBreakEven)} documents a month** when Batch packs them${packedBreakEven > capacity ? ' — more than its task can OCR, so at its default size it never is' : ''},`,
     `and above **${count(aloneBreakEven)} documents a month** against documents that each run alone in a Batch task${aloneBreakEven > capacity ? ' (also beyond its capacity)' : ''}.`,
     'Choose it for latency (no task start per request), not for price.', '');
 

@@ -226,7 +226,12 @@ export class BatchOcrProcessor extends Construct {
     });
     new CfnOutput(this, 'CostPer1000OnePageScansEstimateUsd', {
       description: 'Estimated all-in cost in USD of 1,000 one-page scans, tasks shared, on this configuration\'s capacity (Spot or on-demand)',
-      value: Lazy.string({ produce: () => { const e = this.estimateMonthlyCost().perThousandDocuments[0]; return ((this.props.spot ?? true) ? e.allInSpotUsd : e.allInUsd).toFixed(3); } }),
+      value: Lazy.string({
+        produce: () => {
+          const onePageScans = this.estimateMonthlyCost().perThousandDocuments[0];
+          return ((this.props.spot ?? true) ? onePageScans.allInSpotUsd : onePageScans.allInUsd).toFixed(3);
+        },
+      }),
     });
   }
 

@@ -26,7 +26,8 @@ export function documentCostOptions(props: BatchOcrProcessorProps): DocumentCost
     ephemeralStorageGib: props.ephemeralStorage?.toGibibytes(),
     arm64: isArm64(props.cpuArchitecture),
     nativeTesseract,
-    pagesPerVcpuSecond: props.pagesPerVcpuSecond ?? (nativeTesseract ? DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT : DEFAULT_PAGES_PER_VCPU_SECOND),
+    pagesPerVcpuSecond: props.pagesPerVcpuSecond
+      ?? (nativeTesseract ? DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT : DEFAULT_PAGES_PER_VCPU_SECOND),
     // the packer's props (targetBytesPerChild, maxDocumentsPerChild) default to these
     targetBytesPerChild: DEFAULT_TARGET_BYTES_PER_CHILD,
     maxDocumentsPerChild: DEFAULT_MAX_DOCUMENTS_PER_CHILD,
@@ -43,7 +44,9 @@ export function volumeBreakEven(fixedMonthlyUsd: number, estimate: DocumentCostE
   return {
     shape: estimate.shape.name,
     fixedEqualsPerDocumentCostAtDocumentsPerMonth: Math.round(fixedMonthlyUsd / perDocument),
-    textractCheaperBelowDocumentsPerMonth: textractPerDocument > perDocument ? Math.round(fixedMonthlyUsd / (textractPerDocument - perDocument)) : undefined,
+    textractCheaperBelowDocumentsPerMonth: textractPerDocument > perDocument
+      ? Math.round(fixedMonthlyUsd / (textractPerDocument - perDocument))
+      : undefined,
   };
 }
 
@@ -74,7 +77,9 @@ export function estimateProcessorCost(scope: Construct, props: BatchOcrProcessor
     fixedMonthlyUsd: fixed,
     lineItems: items,
     network,
-    perThousandPages: costPer1000Pages({ vcpu: options.vcpu, memoryGib: options.memoryGib, arm64: options.arm64, pagesPerVcpuSecond: options.pagesPerVcpuSecond }),
+    perThousandPages: costPer1000Pages({
+      vcpu: options.vcpu, memoryGib: options.memoryGib, arm64: options.arm64, pagesPerVcpuSecond: options.pagesPerVcpuSecond,
+    }),
     perThousandDocuments,
     onePageScanAlone: costPer1000Documents(DOCUMENT_SHAPES[0], { ...options, documentsPerTask: 1 }),
     taskOverhead: taskOverhead(options),

@@ -45,7 +45,11 @@ describe('task overhead, from the measurement files', () => {
 
   test('GIVEN bench/startup-results.json THEN the start-up is the median of its runs, per engine, and the history holds every run', () => {
     const startup = bench('startup-results.json');
-    const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = Math.floor(s.length / 2); return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+    const median = (xs: number[]) => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      const m = Math.floor(sorted.length / 2);
+      return sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+    };
     for (const [nativeTesseract, engine] of [[false, 'tesseract.js'], [true, 'tesseract']] as const) {
       const runs: number[] = startup.engines[engine].runsMs;
       expect(runs.length).toBeGreaterThanOrEqual(3);
@@ -94,7 +98,8 @@ describe('costPer1000Documents', () => {
     const results = bench('results.json');
     const e = costPer1000Documents(BORN_DIGITAL, DEFAULTS);
     const overhead = taskOverhead({});
-    const expected = overhead.pullSeconds + overhead.startUntilFirstPageSeconds + e.documentsPerTask * 100 * results.textLayer.cpu.textLayerSecondsPerPage / 2;
+    const pagesSeconds = e.documentsPerTask * 100 * results.textLayer.cpu.textLayerSecondsPerPage / 2;
+    const expected = overhead.pullSeconds + overhead.startUntilFirstPageSeconds + pagesSeconds;
     expect(e.taskSeconds).toBeCloseTo(expected, 1);
     expect(e.textractUsd).toBe(150);
   });
@@ -102,12 +107,14 @@ describe('costPer1000Documents', () => {
   test('GIVEN the request counts THEN the requests of 1,000 documents follow the prices', () => {
     const e = costPer1000Documents(ONE_PAGE, DEFAULTS);
     const p = REQUEST_PRICES;
-    const perDocument = REQUESTS_PER_DOCUMENT.apiRequests * p.apiGatewayPerMillion / 1e6 + REQUESTS_PER_DOCUMENT.lambdaInvocations * p.lambdaPerMillion / 1e6
-      + REQUESTS_PER_DOCUMENT.lambdaGbSeconds * p.lambdaArmGbSecond + REQUESTS_PER_DOCUMENT.s3Puts * p.s3PutPer1000 / 1000 + REQUESTS_PER_DOCUMENT.s3Gets * p.s3GetPer1000 / 1000
-      + REQUESTS_PER_DOCUMENT.dynamoDbWrites * p.dynamoDbWritePerMillion / 1e6 + REQUESTS_PER_DOCUMENT.dynamoDbReads * p.dynamoDbReadPerMillion / 1e6
-      + REQUESTS_PER_DOCUMENT.logBytes / 1e9 * p.logsIngestionPerGb;
-    const perTask = REQUESTS_PER_TASK.lambdaInvocations * p.lambdaPerMillion / 1e6 + REQUESTS_PER_TASK.lambdaGbSeconds * p.lambdaArmGbSecond
-      + REQUESTS_PER_TASK.s3Puts * p.s3PutPer1000 / 1000 + REQUESTS_PER_TASK.s3Gets * p.s3GetPer1000 / 1000 + REQUESTS_PER_TASK.dynamoDbWrites * p.dynamoDbWritePerMillion / 1e6;
+    const d = REQUESTS_PER_DOCUMENT;
+    const t = REQUESTS_PER_TASK;
+    const perDocument = d.apiRequests * p.apiGatewayPerMillion / 1e6 + d.lambdaInvocations * p.lambdaPerMillion / 1e6
+      + d.lambdaGbSeconds * p.lambdaArmGbSecond + d.s3Puts * p.s3PutPer1000 / 1000 + d.s3Gets * p.s3GetPer1000 / 1000
+      + d.dynamoDbWrites * p.dynamoDbWritePerMillion / 1e6 + d.dynamoDbReads * p.dynamoDbReadPerMillion / 1e6
+      + d.logBytes / 1e9 * p.logsIngestionPerGb;
+    const perTask = t.lambdaInvocations * p.lambdaPerMillion / 1e6 + t.lambdaGbSeconds * p.lambdaArmGbSecond
+      + t.s3Puts * p.s3PutPer1000 / 1000 + t.s3Gets * p.s3GetPer1000 / 1000 + t.dynamoDbWrites * p.dynamoDbWritePerMillion / 1e6;
     expect(e.requestsUsd).toBeCloseTo(1000 * perDocument + (1000 / 268) * perTask, 4);
   });
 

@@ -14,11 +14,11 @@
  * measurement files (image sizes, start-up benchmark, engine benchmark); prices and assumptions are
  * below, each with its source and date.
  */
+import { MEASURED_IMAGE, MEASURED_START_UNTIL_FIRST_PAGE_SECONDS, MEASURED_TEXT_LAYER_CPU_SECONDS_PER_PAGE } from './measurements';
 import {
   DEFAULT_PAGES_PER_VCPU_SECOND, DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT, FARGATE_ARM_GB_HOUR_USD, FARGATE_ARM_VCPU_HOUR_USD,
   FARGATE_GB_HOUR_USD, FARGATE_PRICE_DATE, FARGATE_VCPU_HOUR_USD, TEXTRACT_DETECT_TEXT_PER_1000_PAGES_USD, TYPICAL_FARGATE_SPOT_DISCOUNT,
 } from './pricing';
-import { MEASURED_IMAGE, MEASURED_START_UNTIL_FIRST_PAGE_SECONDS, MEASURED_TEXT_LAYER_CPU_SECONDS_PER_PAGE } from './measurements';
 
 // ---------- packing: how many documents share a task ----------
 
@@ -31,7 +31,11 @@ export const DEFAULT_MAX_DOCUMENTS_PER_CHILD = 1000;
  * Documents of `documentBytes` bytes that one array child takes: documents until their bytes reach
  * the target (a larger document gets a child of its own), at most `maxDocumentsPerChild`.
  */
-export function documentsPerTask(documentBytes: number, targetBytesPerChild = DEFAULT_TARGET_BYTES_PER_CHILD, maxDocumentsPerChild = DEFAULT_MAX_DOCUMENTS_PER_CHILD): number {
+export function documentsPerTask(
+  documentBytes: number,
+  targetBytesPerChild = DEFAULT_TARGET_BYTES_PER_CHILD,
+  maxDocumentsPerChild = DEFAULT_MAX_DOCUMENTS_PER_CHILD,
+): number {
   if (!(documentBytes > 0)) throw new Error(`documentBytes must be > 0, got ${documentBytes}`);
   if (!(targetBytesPerChild > 0)) throw new Error(`targetBytesPerChild must be > 0, got ${targetBytesPerChild}`);
   if (!(Number.isInteger(maxDocumentsPerChild) && maxDocumentsPerChild >= 1)) throw new Error(`maxDocumentsPerChild must be a whole number >= 1, got ${maxDocumentsPerChild}`);
@@ -123,8 +127,20 @@ export const REQUESTS_PER_TASK = {
   dynamoDbWrites: 3,
 };
 
-/** Request costs, USD, of one document's requests (`perDocument`) and one task's (`perTask`). */
-function requestCostUsd(r: { apiRequests?: number; lambdaInvocations: number; lambdaGbSeconds: number; s3Puts: number; s3Gets: number; dynamoDbWrites: number; dynamoDbReads?: number; logBytes?: number }): number {
+/** Requests to price: REQUESTS_PER_DOCUMENT or REQUESTS_PER_TASK. */
+interface RequestCounts {
+  readonly apiRequests?: number;
+  readonly lambdaInvocations: number;
+  readonly lambdaGbSeconds: number;
+  readonly s3Puts: number;
+  readonly s3Gets: number;
+  readonly dynamoDbWrites: number;
+  readonly dynamoDbReads?: number;
+  readonly logBytes?: number;
+}
+
+/** What `r` costs, USD. */
+function requestCostUsd(r: RequestCounts): number {
   const p = REQUEST_PRICES;
   return (r.apiRequests ?? 0) * p.apiGatewayPerMillion / 1e6
     + r.lambdaInvocations * p.lambdaPerMillion / 1e6 + r.lambdaGbSeconds * p.lambdaArmGbSecond
@@ -235,7 +251,8 @@ export function taskOverhead(options: Pick<DocumentCostOptions, 'nativeTesseract
   const rate = options.pullMegabytesPerSecond ?? ASSUMED_IMAGE_PULL_MEGABYTES_PER_SECOND;
   if (!(rate > 0)) throw new Error(`pullMegabytesPerSecond must be > 0, got ${rate}`);
   const native = options.nativeTesseract ?? false;
-  const bytes = MEASURED_IMAGE.baseImageCompressedBytes + (native ? MEASURED_IMAGE.nativeTesseractLayersCompressedBytes : MEASURED_IMAGE.tesseractJsLayersCompressedBytes);
+  const ownLayers = native ? MEASURED_IMAGE.nativeTesseractLayersCompressedBytes : MEASURED_IMAGE.tesseractJsLayersCompressedBytes;
+  const bytes = MEASURED_IMAGE.baseImageCompressedBytes + ownLayers;
   const megabytes = bytes / 1e6;
   const pull = megabytes / rate;
   const start = native ? MEASURED_START_UNTIL_FIRST_PAGE_SECONDS.nativeTesseract : MEASURED_START_UNTIL_FIRST_PAGE_SECONDS.tesseractJs;
@@ -268,7 +285,8 @@ export function costPer1000Documents(shape: DocumentShape, options: DocumentCost
   const discount = options.spotDiscount ?? TYPICAL_FARGATE_SPOT_DISCOUNT;
   if (!(discount >= 0 && discount < 1)) throw new Error(`spotDiscount must be from 0 to below 1, got ${discount}`);
   if (!(Number.isInteger(shape.pages) && shape.pages >= 1)) throw new Error(`pages must be a whole number >= 1, got ${shape.pages}`);
-  const rate = options.pagesPerVcpuSecond ?? (options.nativeTesseract ? DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT : DEFAULT_PAGES_PER_VCPU_SECOND);
+  const rate = options.pagesPerVcpuSecond
+    ?? (options.nativeTesseract ? DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT : DEFAULT_PAGES_PER_VCPU_SECOND);
   if (!(rate > 0)) throw new Error(`pagesPerVcpuSecond must be > 0, got ${rate}`);
   const perTask = options.documentsPerTask ?? documentsPerTask(shape.bytes, options.targetBytesPerChild, options.maxDocumentsPerChild);
   if (!(Number.isInteger(perTask) && perTask >= 1)) throw new Error(`documentsPerTask must be a whole number >= 1, got ${perTask}`);
