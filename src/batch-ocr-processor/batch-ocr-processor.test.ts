@@ -609,6 +609,10 @@ describe('BatchOcrProcessor methods', () => {
       { item: 'CloudWatch dashboards x 1', quantity: 1, unit: 'dashboard-months', unitPriceUsd: 3, monthlyUsd: 3 },
     ]);
     expect(estimate.fixedMonthlyUsd).toBeCloseTo(44.8 + 3 + alarms * 0.1, 2);
+    // the stack outputs carry the same figures (Spot by default)
+    const outputs = Object.entries(t.findOutputs('*')).map(([id, o]) => [id, o.Value]);
+    expect(outputs).toContainEqual([expect.stringMatching(/^OcrMonthlyFixedCostEstimateUsd/), estimate.fixedMonthlyUsd.toFixed(2)]);
+    expect(outputs).toContainEqual([expect.stringMatching(/^OcrCostPer1000OnePageScansEstimateUsd/), estimate.perThousandDocuments[0].allInSpotUsd.toFixed(3)]);
     // 2 vCPU, 4 GiB at the benchmark's median 0.23 pages/vCPU-s: 1,000 pages = 2,174 task-seconds.
     const hours = 1000 / (2 * 0.23) / 3600;
     expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(hours * (2 * FARGATE_VCPU_HOUR_USD + 4 * FARGATE_GB_HOUR_USD), 4);
