@@ -19,15 +19,16 @@ export const MEASURED_IMAGE = {
 
 /**
  * A fresh worker process from its start until the result of a one-page scan, seconds: the median of
- * the runs of `npm run bench:startup` (assets/ocr-worker/bench/startup-results.json, 2026-12-03, AMD EPYC, 2 vCPUs).
+ * the 15 runs of `npm run bench:startup` on record (assets/ocr-worker/bench/startup-history.jsonl, 3 benchmark runs,
+ * the latest 2026-12-03 on AMD EPYC, 2 vCPUs).
  */
 export const MEASURED_START_UNTIL_FIRST_PAGE_SECONDS = {
   /** The date of the runs. */
   date: '2026-12-03',
   /** tesseract.js. */
-  tesseractJs: 3.883,
+  tesseractJs: 3.966,
   /** Native Tesseract. */
-  nativeTesseract: 3.732,
+  nativeTesseract: 3.509,
 };
 
 /**

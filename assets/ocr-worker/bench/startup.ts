@@ -6,7 +6,7 @@
  * worker) on a one-page scanned document and times from the spawn until its result line: process
  * start, module loading, engine warm-up (WebAssembly or the native process, language data) and one
  * page of OCR. That is what every new task pays before its first result, once its image is pulled.
- * The constructs' cost estimate takes `startUntilFirstPageSeconds` from bench/startup-results.json
+ * The constructs' cost estimate takes the median of every run on record in bench/startup-history.jsonl
  * (through src/batch-ocr-processor/measurements.ts, generated from it and checked by a test).
  * Writes bench/startup-results.json (this run) and appends a line to bench/startup-history.jsonl;
  * nothing outside bench/.
