@@ -206,8 +206,12 @@ project.gitignore.exclude('.jsii.tabl.json');
 
 // --- Documentation generated from code (between markers in docs/; tests check they are current). ---
 project.addTask('docs:cost', {
-  description: 'Regenerate the network cost table in docs/cost-optimized-vpc.md from NetworkPricing',
-  exec: 'ts-node --transpile-only build-tools/cost-table.ts',
+  description: 'Regenerate the cost estimate\'s measured inputs (from the worker\'s bench/ files), the network cost table in docs/cost-optimized-vpc.md and docs/cost.md',
+  steps: [
+    { exec: 'ts-node --transpile-only build-tools/measurements.ts' },
+    { exec: 'ts-node --transpile-only build-tools/cost-table.ts' },
+    { exec: 'ts-node --transpile-only build-tools/cost-doc.ts' },
+  ],
 });
 
 project.addTask('docs:nag', {

@@ -7,7 +7,9 @@
 # for linux/amd64, with buildah's layer cache (a rebuild with unchanged inputs takes seconds).
 # --languages: the OCR languages the image holds (Docker build argument OCR_LANGUAGES; the Dockerfile's
 # default, eng, when not given).
-# --sizes: then prints each image's layers, gzip-compressed (as a registry stores them) and unpacked.
+# --sizes: then prints each image's layers, gzip-compressed (as a registry stores them) and unpacked,
+# and writes the totals to assets/ocr-worker/bench/image-sizes.json (read by the constructs' cost
+# estimate: a task's image pull time follows the compressed size).
 #
 # The base image named in the Dockerfile's FROM (node:N-bookworm-slim) is used when it is in buildah's
 # store or can be pulled. Where no registry is reachable, a stand-in is made once and stored under the
@@ -177,12 +179,15 @@ done
 # --- sizes: the layers as a registry stores them (pushed to an OCI layout, gzip) --------------------
 if [ "$SIZES" = 1 ]; then
   out="$(mktemp -d)"
+  sizes_json="$WORKER/bench/image-sizes.json"
+  base_label="$(buildah inspect --type image --format "{{index .OCIv1.Config.Labels \"$STANDIN_LABEL\"}}" "$BASE_REF" 2>/dev/null || true)"
+  [ "$base_label" = "<no value>" ] && base_label=""
   base_layers="$(buildah inspect --type image --format '{{len .OCIv1.RootFS.DiffIDs}}' "$BASE_REF")"
   for engine in "${ENGINES[@]}"; do
     buildah push --quiet "$PREFIX:$engine" "oci:$out/$engine" >/dev/null
-    node - "$out/$engine" "$PREFIX:$engine" "$base_layers" <<'EOF'
+    node - "$out/$engine" "$PREFIX:$engine" "$base_layers" "$sizes_json" "$engine" "$BASE" "$base_label" <<'EOF'
 const fs = require('fs'), path = require('path'), zlib = require('zlib');
-const [dir, name, baseLayers] = process.argv.slice(2);
+const [dir, name, baseLayers, sizesJson, engine, baseName, standIn] = process.argv.slice(2);
 const blob = (d) => path.join(dir, 'blobs', ...d.split(':'));
 const index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json')));
 const manifest = JSON.parse(fs.readFileSync(blob(index.manifests[0].digest)));
@@ -198,6 +203,14 @@ manifest.layers.forEach((l, i) => {
   console.log(`  ${mb(l.size)} ${mb(unpacked)}  ${by}`);
 });
 console.log(`  ${mb(base[0])} ${mb(base[1])}  the base image\n  ${mb(own[0])} ${mb(own[1])}  the worker's own layers\n  ${mb(base[0] + own[0])} ${mb(base[1] + own[1])}  the image\n`);
+// the totals, one entry per engine, in the file the cost estimate reads (other engines' entries kept)
+const sizes = fs.existsSync(sizesJson) ? JSON.parse(fs.readFileSync(sizesJson, 'utf8')) : { engines: {} };
+sizes.date = new Date().toISOString().slice(0, 10);
+sizes.platform = 'linux/amd64';
+sizes.compression = 'gzip';
+sizes.baseImage = { name: baseName, standIn: standIn !== '', compressedBytes: base[0], unpackedBytes: base[1] };
+sizes.engines = { ...sizes.engines, [engine]: { ownLayersCompressedBytes: own[0], ownLayersUnpackedBytes: own[1], imageCompressedBytes: base[0] + own[0], imageUnpackedBytes: base[1] + own[1] } };
+fs.writeFileSync(sizesJson, JSON.stringify(sizes, null, 2) + '\n');
 EOF
   done
   rm -rf "$out"

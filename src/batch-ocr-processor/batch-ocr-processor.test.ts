@@ -548,11 +548,16 @@ describe('BatchOcrProcessor options', () => {
       .toThrow(/BatchOcrProcessor 'Ocr': 'pdfRenderer' is PdfRenderer.POPPLER, which the bundled worker image contains only when built for ocrEngine OcrEngine.NATIVE_TESSERACT/);
   });
 
-  test('GIVEN ARM64 on Fargate Spot WHEN synthesized THEN it fails naming cpuArchitecture (Spot runs X86_64 only)', () => {
+  test('GIVEN ARM64 on Fargate Spot WHEN synthesized THEN the jobs run on ARM64 in a Fargate Spot compute environment', () => {
     for (const props of [{}, { spot: true }, { onDemandOverflow: true }]) {
       const stack = newTestStack(new App());
-      expect(() => new BatchOcrProcessor(stack, 'Ocr', { image, cpuArchitecture: ecs.CpuArchitecture.ARM64, ...props }))
-        .toThrow(/BatchOcrProcessor 'Ocr': 'cpuArchitecture' ARM64 needs 'spot: false': Fargate Spot runs X86_64 Linux tasks only/);
+      new BatchOcrProcessor(stack, 'Ocr', { image, cpuArchitecture: ecs.CpuArchitecture.ARM64, ...props });
+      const t = Template.fromStack(stack);
+      const def = Object.values(t.findResources('AWS::Batch::JobDefinition'))[0].Properties;
+      expect(def.ContainerProperties.RuntimePlatform.CpuArchitecture).toBe('ARM64');
+      // Fargate platform version 1.4.0 (LATEST): what Fargate Spot needs for ARM64 tasks
+      expect(def.ContainerProperties.FargatePlatformConfiguration).toEqual({ PlatformVersion: 'LATEST' });
+      t.hasResourceProperties('AWS::Batch::ComputeEnvironment', { ComputeResources: Match.objectLike({ Type: 'FARGATE_SPOT' }) });
     }
   });
 });
@@ -594,9 +599,20 @@ describe('BatchOcrProcessor methods', () => {
     const estimate = ocr.estimateMonthlyCost();
     expect(estimate.network).toBeDefined();
     expect(estimate.network!.fixedMonthlyUsd).toBe(ocr.network!.estimateMonthlyCost().fixedMonthlyUsd);
-    // 3 interface endpoints (ecr.api, ecr.dkr, logs) x 2 AZ x 730 h x $0.01 = $43.80, + dashboard $3 + 3 alarms $0.30.
-    expect(estimate.network!.fixedMonthlyUsd).toBeCloseTo(43.8, 2);
-    expect(estimate.fixedMonthlyUsd).toBeCloseTo(47.1, 2);
+    // 3 interface endpoints (ecr.api, ecr.dkr, logs) x 2 AZ x 730 h x $0.01 = $43.80 + the flow-log key $1,
+    // + the dashboard $3 and the 3 alarms $0.30 found among the processor's resources.
+    expect(estimate.network!.fixedMonthlyUsd).toBeCloseTo(44.8, 2);
+    const t = Template.fromStack(Stack.of(ocr));
+    const alarms = Object.keys(t.findResources('AWS::CloudWatch::Alarm')).length;
+    expect(estimate.lineItems).toEqual([
+      { item: `CloudWatch alarms x ${alarms} (standard resolution)`, quantity: alarms, unit: 'alarm-months', unitPriceUsd: 0.1, monthlyUsd: Math.round(alarms * 10) / 100 },
+      { item: 'CloudWatch dashboards x 1', quantity: 1, unit: 'dashboard-months', unitPriceUsd: 3, monthlyUsd: 3 },
+    ]);
+    expect(estimate.fixedMonthlyUsd).toBeCloseTo(44.8 + 3 + alarms * 0.1, 2);
+    // the stack outputs carry the same figures (Spot by default)
+    const outputs = Object.entries(t.findOutputs('*')).map(([id, o]) => [id, o.Value]);
+    expect(outputs).toContainEqual([expect.stringMatching(/^OcrMonthlyFixedCostEstimateUsd/), estimate.fixedMonthlyUsd.toFixed(2)]);
+    expect(outputs).toContainEqual([expect.stringMatching(/^OcrCostPer1000OnePageScansEstimateUsd/), estimate.perThousandDocuments[0].allInSpotUsd.toFixed(3)]);
     // 2 vCPU, 4 GiB at the benchmark's median 0.23 pages/vCPU-s: 1,000 pages = 2,174 task-seconds.
     const hours = 1000 / (2 * 0.23) / 3600;
     expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(hours * (2 * FARGATE_VCPU_HOUR_USD + 4 * FARGATE_GB_HOUR_USD), 4);
@@ -631,15 +647,16 @@ describe('BatchOcrProcessor methods', () => {
     expect(own.perThousandPages.pagesPerVcpuSecond).toBe(0.3);
   });
 
-  test('GIVEN ARM64 WHEN costed THEN Fargate Linux/ARM rates, no Spot figure below on-demand, and a note saying why', () => {
-    const { ocr } = template({ cpuArchitecture: ecs.CpuArchitecture.ARM64, spot: false });
+  test('GIVEN ARM64 WHEN costed THEN Fargate Linux/ARM rates on demand and on Spot, and a note on the unmeasured throughput', () => {
+    const { ocr } = template({ cpuArchitecture: ecs.CpuArchitecture.ARM64 });
     const estimate = ocr.estimateMonthlyCost();
     const hours = 1000 / (2 * DEFAULT_PAGES_PER_VCPU_SECOND) / 3600;
     expect(estimate.perThousandPages.cpuArchitecture).toBe('ARM64');
     expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(hours * (2 * FARGATE_ARM_VCPU_HOUR_USD + 4 * FARGATE_ARM_GB_HOUR_USD), 4);
     expect(estimate.perThousandPages.fargateUsd).toBeCloseTo(0.0477, 4);
-    expect(estimate.perThousandPages.fargateSpotUsd).toBe(estimate.perThousandPages.fargateUsd);
-    expect(estimate.notes.join(' ')).toMatch(/Linux\/ARM rates and run on-demand \(Fargate Spot runs X86_64 only\)/);
+    expect(estimate.perThousandPages.fargateSpotUsd).toBeCloseTo(estimate.perThousandPages.fargateUsd * 0.3, 4);
+    expect(estimate.perThousandDocuments.every((d) => d.cpuArchitecture === 'ARM64' && d.fargateSpotUsd < d.fargateUsd)).toBe(true);
+    expect(estimate.notes.join(' ')).toMatch(/Linux\/ARM rates; the throughput and start-up assumed are the x86 benchmark's/);
     expect(template({}).ocr.estimateMonthlyCost().perThousandPages.cpuArchitecture).toBe('X86_64');
   });
 

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Names } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, Names } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -219,6 +219,20 @@ export class BatchOcrProcessor extends Construct {
     new CfnOutput(this, 'JobQueueArn', { value: this.jobQueue.jobQueueArn });
     new CfnOutput(this, 'JobDefinitionName', { value: this.jobDefinitionName });
     new CfnOutput(this, 'WorkerLogGroupName', { value: this.workerLogGroup.logGroupName });
+    // The estimate at synth, when every resource it counts exists (see estimateMonthlyCost).
+    new CfnOutput(this, 'MonthlyFixedCostEstimateUsd', {
+      description: 'Estimated fixed monthly cost in USD before any document (network it created, keys, alarms, dashboard)',
+      value: Lazy.string({ produce: () => this.estimateMonthlyCost().fixedMonthlyUsd.toFixed(2) }),
+    });
+    new CfnOutput(this, 'CostPer1000OnePageScansEstimateUsd', {
+      description: 'Estimated all-in cost in USD of 1,000 one-page scans, tasks shared, on this configuration\'s capacity (Spot or on-demand)',
+      value: Lazy.string({
+        produce: () => {
+          const onePageScans = this.estimateMonthlyCost().perThousandDocuments[0];
+          return ((this.props.spot ?? true) ? onePageScans.allInSpotUsd : onePageScans.allInUsd).toFixed(3);
+        },
+      }),
+    });
   }
 
   /**
@@ -299,15 +313,12 @@ export class BatchOcrProcessor extends Construct {
   }
 
   /**
-   * Fixed monthly cost of this configuration (network endpoints of the CostOptimizedVpc it created,
-   * dashboard, alarms, KMS-free) and the cost per 1,000 pages on Fargate and Fargate Spot.
+   * Fixed monthly cost of this configuration (the CostOptimizedVpc it created, with its endpoints and
+   * flow-log key; every KMS key, alarm and dashboard it created) and the all-in cost of 1,000
+   * documents of three shapes and of 1,000 pages on Fargate and Fargate Spot, next to Textract.
    */
   public estimateMonthlyCost(): BatchOcrCostEstimate {
-    return estimateProcessorCost(this, this.props, {
-      // Only a network this construct created is priced here.
-      ownNetwork: this.props.network ? undefined : this.network,
-      hasDashboard: this.dashboard !== undefined,
-      alarmCount: 3,
-    });
+    // Only a network this construct created is priced here.
+    return estimateProcessorCost(this, this.props, { ownNetwork: this.props.network ? undefined : this.network });
   }
 }

@@ -63,8 +63,8 @@ export interface PageCostOptions {
   /** Fargate Spot discount as a fraction of on-demand. @default 0.7 */
   readonly spotDiscount?: number;
   /**
-   * Price ARM64 (Graviton) tasks: Linux/ARM rates, and no Spot (Fargate Spot runs X86_64 only), so
-   * `fargateSpotUsd` equals `fargateUsd`.
+   * Price ARM64 (Graviton) tasks at Fargate Linux/ARM rates, on demand and on Spot (Fargate Spot runs
+   * Linux ARM64 tasks on platform version 1.4.0 or later).
    * @default false
    */
   readonly arm64?: boolean;
@@ -82,7 +82,7 @@ export interface PageCostEstimate {
   readonly taskHoursPer1000Pages: number;
   /** 1,000 pages on Fargate on-demand, USD. */
   readonly fargateUsd: number;
-  /** 1,000 pages on Fargate Spot at `spotDiscount`, USD (ARM64: the on-demand figure, as Spot does not run ARM64). */
+  /** 1,000 pages on Fargate Spot at `spotDiscount`, USD. */
   readonly fargateSpotUsd: number;
   /** CPU architecture priced: `X86_64` or `ARM64`. */
   readonly cpuArchitecture: string;
@@ -97,7 +97,9 @@ export interface PageCostEstimate {
 const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 
 /**
- * Cost per 1,000 pages on Fargate and Fargate Spot from the worker's throughput. Pages run in
+ * OCR time of 1,000 pages on Fargate and Fargate Spot from the worker's throughput: what long
+ * documents cost per page, without a task's start-up or requests (see `costPer1000Documents` in
+ * document-cost.ts for the all-in cost of a document). Pages run in
  * parallel across the task's vCPUs, so a task processes `vcpu * pagesPerVcpuSecond` pages per second
  * and memory is billed for the same time.
  */
@@ -118,7 +120,7 @@ export function costPer1000Pages(options: PageCostOptions): PageCostEstimate {
     pagesPerVcpuSecond: rate,
     taskHoursPer1000Pages: round4(taskHours),
     fargateUsd: round4(onDemand),
-    fargateSpotUsd: round4(arm64 ? onDemand : onDemand * (1 - discount)),
+    fargateSpotUsd: round4(onDemand * (1 - discount)),
     cpuArchitecture: arm64 ? 'ARM64' : 'X86_64',
     spotDiscount: discount,
     textractUsd: TEXTRACT_DETECT_TEXT_PER_1000_PAGES_USD,

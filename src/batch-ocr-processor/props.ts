@@ -5,6 +5,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { ApiGatewayCloudWatchRole } from './api-logging-role';
+import { DocumentCostEstimate, TaskOverheadEstimate } from './document-cost';
 import { PageCostEstimate } from './pricing';
 import { HandlerProps, MonitoringProps, OcrWorkerProps } from '../common/shared-props';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
@@ -194,21 +195,46 @@ export interface BatchOcrProcessorProps extends OcrWorkerProps, MonitoringProps,
   readonly pagesPerVcpuSecond?: number;
 }
 
-/** Fixed monthly cost and per-page cost of a BatchOcrProcessor. */
+/** Where a fixed monthly cost stops mattering, and where Textract is cheaper, for one document shape. */
+export interface VolumeBreakEven {
+  /** The document shape, e.g. `1-page scan`. */
+  readonly shape: string;
+  /** Documents per month at which the fixed monthly cost equals their all-in per-document cost. */
+  readonly fixedEqualsPerDocumentCostAtDocumentsPerMonth: number;
+  /**
+   * Documents per month below which Amazon Textract DetectDocumentText (no fixed cost) is cheaper
+   * than this configuration, fixed cost included.
+   * @default - undefined when Textract costs less per document at any volume
+   */
+  readonly textractCheaperBelowDocumentsPerMonth?: number;
+}
+
+/** Fixed monthly cost and the all-in cost per document and per page of a BatchOcrProcessor. */
 export interface BatchOcrCostEstimate {
   /** Region whose prices were used. */
   readonly region: string;
   /** What the configuration costs each month with no documents (network fixed part + lineItems). */
   readonly fixedMonthlyUsd: number;
-  /** This construct's own fixed items (dashboard, alarms); the network's are in `network`. */
+  /**
+   * This construct's own fixed items, found among the resources it created: KMS keys, alarms,
+   * dashboards, secrets. The network's are in `network`.
+   */
   readonly lineItems: CostLineItem[];
   /**
    * The network part, when the construct created its CostOptimizedVpc.
    * @default - undefined when the network is shared or the user's
    */
   readonly network?: NetworkCostEstimate;
-  /** Cost of 1,000 pages on Fargate, Fargate Spot and Textract. */
+  /** OCR time of 1,000 scanned pages in long documents on Fargate, Fargate Spot and Textract (no task overhead, no requests). */
   readonly perThousandPages: PageCostEstimate;
-  /** What the figures include and leave out. */
+  /** 1,000 documents of each shape (1-page scans, 10-page scans, 100-page born-digital PDFs), all in: tasks shared as the packer shares them, overhead and requests included. */
+  readonly perThousandDocuments: DocumentCostEstimate[];
+  /** 1,000 one-page scans that each run alone in a task (not gathered): what packing saves. */
+  readonly onePageScanAlone: DocumentCostEstimate;
+  /** What each task costs before its first document: image pull and worker start-up. */
+  readonly taskOverhead: TaskOverheadEstimate;
+  /** For each shape: the volume at which the fixed cost equals the per-document cost, and below which Textract is cheaper. */
+  readonly breakEven: VolumeBreakEven[];
+  /** What the figures include, assume and leave out. */
   readonly notes: string[];
 }

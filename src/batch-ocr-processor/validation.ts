@@ -3,7 +3,6 @@ import { ApiAuthorization, BatchOcrProcessorProps } from './props';
 import { LIMITS } from './request';
 import { PropChecker } from '../common/errors';
 import { fargateSizeProblem } from '../common/fargate-sizes';
-import { isArm64 } from '../common/worker-image';
 
 /** The construct's name in synth errors. */
 export const CONSTRUCT = 'BatchOcrProcessor';
@@ -20,8 +19,6 @@ export function validateProps(id: string, props: BatchOcrProcessorProps): void {
   check.check(imageSources.length <= 1, imageSources[1] as string ?? 'image', `cannot be combined with '${imageSources[0]}' (give one image source)`);
   check.check(!(props.imageTag && !props.repository && !props.createRepository), 'imageTag', "needs 'repository' or 'createRepository'");
   check.check(!(props.onDemandOverflow && props.spot === false), 'onDemandOverflow', "only applies with 'spot' (the first compute environment is already on-demand)");
-  check.check(!(isArm64(props.cpuArchitecture) && props.spot !== false), 'cpuArchitecture',
-    "ARM64 needs 'spot: false': Fargate Spot runs X86_64 Linux tasks only, and an ARM64 job on a Spot-only job queue blocks it");
   check.integerInRange('maxvCpus', props.maxvCpus, 1, 10_000);
   const vcpu = props.vcpu ?? 2;
   const memoryMiB = (props.memory ?? Size.gibibytes(4)).toMebibytes();

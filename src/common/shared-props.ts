@@ -36,8 +36,8 @@ export interface OcrWorkerProps {
   readonly image?: ecs.ContainerImage;
   /**
    * CPU architecture of the worker's tasks; the bundled image is built for it. ARM64 (Graviton) is
-   * about 20% cheaper per vCPU-hour on Fargate but runs on on-demand capacity only (Fargate Spot takes
-   * X86_64 Linux tasks only), so ARM64 needs Spot turned off.
+   * about 20% cheaper per vCPU-hour on Fargate, on demand and on Fargate Spot (which runs Linux ARM64
+   * tasks on platform version 1.4.0 or later, the version the constructs use).
    * @default ecs.CpuArchitecture.X86_64
    */
   readonly cpuArchitecture?: ecs.CpuArchitecture;

@@ -1,6 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CostOptimizedVpc, CostOptimizedVpcProps, EndpointPlacement } from './cost-optimized-vpc';
 import { EgressMode } from './pricing';
@@ -96,8 +97,20 @@ describe('CostOptimizedVpc placement', () => {
       expect(ep.Properties.SubnetIds).toHaveLength(1);
     }
     const fixed = (n: CostOptimizedVpc) => n.estimateMonthlyCost(0).fixedMonthlyUsd;
-    expect(fixed(every.net)).toBeCloseTo(43.8, 2); // 3 endpoints x 2 AZ x 730 h x $0.01
-    expect(fixed(single.net)).toBeCloseTo(21.9, 2);
+    // 3 endpoints x 2 AZ x 730 h x $0.01, + $1 for the flow-log KMS key the construct created
+    expect(fixed(every.net)).toBeCloseTo(43.8 + 1, 2);
+    expect(fixed(single.net)).toBeCloseTo(21.9 + 1, 2);
+  });
+
+  test('GIVEN flow logs WHEN costed THEN the flow-log key the construct created is a line item, and a key of the caller\'s is not', () => {
+    const own = build({ maxAzs: 2 }).net.estimateMonthlyCost(0);
+    expect(own.lineItems).toContainEqual({ item: 'KMS customer-managed keys x 1', quantity: 1, unit: 'key-months', unitPriceUsd: 1, monthlyUsd: 1 });
+    expect(own.totalMonthlyUsd).toBeCloseTo(own.fixedMonthlyUsd, 2);
+    const stack = new Stack(new App(), 'Keyed', { env: { account: '111111111111', region: 'us-east-1' } });
+    const key = new kms.Key(stack, 'CallersKey');
+    const theirs = new CostOptimizedVpc(stack, 'Net', { maxAzs: 2, encryptionKey: key }).estimateMonthlyCost(0);
+    expect(theirs.lineItems.map((i) => i.item)).not.toContain('KMS customer-managed keys x 1');
+    expect(theirs.fixedMonthlyUsd).toBeCloseTo(43.8, 2);
   });
 });
 
@@ -200,7 +213,7 @@ describe('CostOptimizedVpc security settings', () => {
 
   test('GIVEN the estimate THEN it is a stack output', () => {
     const t = build().template();
-    t.hasOutput('*', { Value: '43.90' }); // 43.80 fixed + 10 GB x $0.01 through endpoints
+    t.hasOutput('*', { Value: '44.90' }); // 43.80 fixed + the flow-log key $1 + 10 GB x $0.01 through endpoints
   });
 });
 

@@ -9,6 +9,7 @@ import { ExplicitSubnetCidrs, cidrContains, cidrsOverlap, parseCidr } from './ci
 import { EndpointRequirement, endpointsForWorkload, GATEWAY_SERVICES, knownInterfaceServices } from './endpoints';
 import { EgressMode, NetworkCostEstimate, NetworkPricing } from './pricing';
 import { PropChecker } from '../common/errors';
+import { fixedResourceLineItems } from '../common/fixed-costs';
 import { allowCloudWatchLogsToUseKey, limitGrantsToAwsServices } from '../common/key-policy';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
 import { DEFAULT_LOG_RETENTION } from '../common/shared-props';
@@ -298,10 +299,12 @@ export class CostOptimizedVpc extends Construct {
 
   /**
    * What this configuration costs per month: interface endpoints per AZ, NAT if any, at
-   * `gbPerMonth` of traffic. See `NetworkPricing` for the price table and its date.
+   * `gbPerMonth` of traffic, and the customer-managed KMS key of the flow logs when this construct
+   * created it. See `NetworkPricing` for the price table and its date. Flow-log ingestion is billed
+   * per GB of logs and is not included.
    */
   public estimateMonthlyCost(gbPerMonth?: number): NetworkCostEstimate {
-    return NetworkPricing.estimate({
+    const network = NetworkPricing.estimate({
       region: this.costRegion(),
       interfaceEndpoints: this.interfaceEndpointServices,
       endpointAzs: this.endpointAzCount,
@@ -309,6 +312,16 @@ export class CostOptimizedVpc extends Construct {
       natGateways: this.natCount,
       gbProcessedPerMonth: gbPerMonth ?? this.props.estimatedGbPerMonth ?? 10,
     });
+    // the keys (and any other fixed items) among the resources this construct created
+    const own = fixedResourceLineItems(this);
+    const ownUsd = own.reduce((sum, i) => sum + i.monthlyUsd, 0);
+    const cents = (x: number) => Math.round(x * 100) / 100;
+    return {
+      ...network,
+      lineItems: [...network.lineItems, ...own],
+      fixedMonthlyUsd: cents(network.fixedMonthlyUsd + ownUsd),
+      totalMonthlyUsd: cents(network.totalMonthlyUsd + ownUsd),
+    };
   }
 
   private costRegion(): string {

@@ -15,6 +15,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { newTestApp, newTestStack, synthCompliant } from '../../test/helpers/compliance';
+import { DEFAULT_PAGES_PER_VCPU_SECOND, FARGATE_GB_HOUR_USD, FARGATE_VCPU_HOUR_USD } from '../batch-ocr-processor/pricing';
 import { OcrEngine, PdfRenderer, WORKER_DIRECTORY } from '../common/worker-image';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { OcrServiceApi, OcrServiceEnvironment } from './contract';
@@ -648,11 +649,13 @@ describe('OcrServiceCluster: bring your own', () => {
       .toThrow(/OcrServiceCluster 'Ocr': 'pdfRenderer' is PdfRenderer.POPPLER, which the bundled worker image contains only when built for ocrEngine OcrEngine.NATIVE_TESSERACT/);
   });
 
-  test('GIVEN ARM64 with Fargate Spot capacity WHEN constructed THEN it fails naming cpuArchitecture', () => {
+  test('GIVEN ARM64 with Fargate Spot capacity WHEN constructed THEN the ARM64 task runs on FARGATE_SPOT', () => {
     for (const capacity of [OcrServiceCapacity.SPOT, OcrServiceCapacity.SPOT_WITH_ON_DEMAND_BASE]) {
       const stack = newTestStack(new App());
-      expect(() => new OcrServiceCluster(stack, 'Ocr', { image, cpuArchitecture: ecs.CpuArchitecture.ARM64, capacity }))
-        .toThrow(/OcrServiceCluster 'Ocr': 'cpuArchitecture' ARM64 needs 'capacity: ON_DEMAND': Fargate Spot runs X86_64 Linux tasks only/);
+      new OcrServiceCluster(stack, 'Ocr', { image, cpuArchitecture: ecs.CpuArchitecture.ARM64, capacity });
+      const t = Template.fromStack(stack);
+      t.hasResourceProperties('AWS::ECS::TaskDefinition', { RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' } });
+      t.hasResourceProperties('AWS::ECS::Service', { CapacityProviderStrategy: Match.arrayWith([Match.objectLike({ CapacityProvider: 'FARGATE_SPOT' })]) });
     }
   });
 
@@ -886,5 +889,37 @@ describe('OcrServiceCluster: tracing', () => {
     const stack = newTestStack(new App());
     expect(() => new OcrServiceCluster(stack, 'Ocr', { image, tracing: { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0') } }))
       .toThrow(/OcrServiceCluster 'Ocr': 'tracing.image' is pulled from public\.ecr\.aws/);
+  });
+});
+
+describe('OcrServiceCluster cost estimate (the worker kept warm)', () => {
+  const taskHour = (vcpu: number, gib: number) => vcpu * FARGATE_VCPU_HOUR_USD + gib * FARGATE_GB_HOUR_USD;
+
+  test('GIVEN the defaults WHEN costed THEN one on-demand task all month, the load balancer, every alarm and the dashboard, and its own network with the flow-log key', () => {
+    const stack = newTestStack(new App());
+    const ocr = new OcrServiceCluster(stack, 'Ocr', { image });
+    const estimate = ocr.estimateMonthlyCost();
+    const items = Object.fromEntries(estimate.lineItems.map((i) => [i.item, i]));
+    expect(items['Fargate tasks x 1 on demand (1 vCPU, 3 GiB, X86_64), running all month'].monthlyUsd).toBeCloseTo(730 * taskHour(1, 3), 2);
+    expect(items['Application Load Balancers x 1 (LCUs per use, not included)'].monthlyUsd).toBe(16.43);
+    const alarms = Object.keys(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')).length;
+    expect(alarms).toBeGreaterThanOrEqual(ocr.alarms.length);
+    expect(items[`CloudWatch alarms x ${alarms} (standard resolution)`].monthlyUsd).toBeCloseTo(alarms * 0.1, 2);
+    expect(items['CloudWatch dashboards x 1'].monthlyUsd).toBe(3);
+    expect(estimate.network!.lineItems.map((i) => i.item)).toContain('KMS customer-managed keys x 1');
+    const sum = estimate.lineItems.reduce((s, i) => s + i.monthlyUsd, 0) + estimate.network!.fixedMonthlyUsd;
+    expect(estimate.fixedMonthlyUsd).toBeCloseTo(sum, 2);
+    // 1 task x 1 vCPU x 0.23 pages per vCPU-second x 730 h
+    expect(estimate.scannedPagesPerMonthAtMinCapacity).toBe(Math.round(DEFAULT_PAGES_PER_VCPU_SECOND * 730 * 3600));
+  });
+
+  test('GIVEN Spot capacity, two minimum tasks and a cache WHEN costed THEN one on-demand base, one Spot task and the Valkey nodes', () => {
+    const stack = newTestStack(new App());
+    const ocr = new OcrServiceCluster(stack, 'Ocr', { image, capacity: OcrServiceCapacity.SPOT_WITH_ON_DEMAND_BASE, minCapacity: 2, cache: {} });
+    const items = Object.fromEntries(ocr.estimateMonthlyCost().lineItems.map((i) => [i.item, i]));
+    expect(items['Fargate tasks x 1 on demand (1 vCPU, 3 GiB, X86_64), running all month'].monthlyUsd).toBeCloseTo(730 * taskHour(1, 3), 2);
+    expect(items['Fargate Spot tasks x 1 (1 vCPU, 3 GiB, X86_64, at a typical 70% discount), running all month'].monthlyUsd).toBeCloseTo(730 * taskHour(1, 3) * 0.3, 2);
+    // the default cache: a primary and one replica of cache.t4g.micro
+    expect(items['ElastiCache (Valkey) cache.t4g.micro nodes x 2'].quantity).toBe(1460);
   });
 });

@@ -18,15 +18,16 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { acknowledgeServiceFindings } from './compliance';
 import { OcrServiceApi, OcrServiceEnvironment, OcrServiceMetrics } from './contract';
+import { estimateServiceCost, ServiceCostInputs } from './cost';
 import { createLoadBalancer } from './load-balancer';
 import { clusterOf, createServiceSecurityGroup, placeInNetwork, serviceDiscoveryOf } from './network';
 import { createAlarms, createDashboard } from './observability';
-import { OcrServiceClusterProps } from './props';
+import { OcrServiceCapacity, OcrServiceClusterProps, OcrServiceCostEstimate } from './props';
 import { createService, createTask } from './service';
 import { createAccessLogsBucket, createCache, DEFAULT_STATUS_INDEX, documentsBucketOf, statusTableOf } from './storage';
 import { createStreamTrigger, FAILED_HANDOFFS_PREFIX, ServiceEndpoint, serviceUrlOf } from './stream-trigger-wiring';
 import { createSweep } from './sweep-wiring';
-import { validateProps } from './validation';
+import { taskSizeOf, validateProps } from './validation';
 import { PropChecker } from '../common/errors';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 
@@ -132,6 +133,9 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
   /** Environment of the service container (the contract; secrets excluded). */
   public readonly containerEnvironment: { [key: string]: string };
 
+  /** What the cost estimate needs from the props. */
+  private readonly costInputs: ServiceCostInputs;
+
   constructor(scope: Construct, id: string, props: OcrServiceClusterProps = {}) {
     super(scope, id);
     const check = new PropChecker(CONSTRUCT_TYPE, id);
@@ -148,6 +152,15 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     this.vpc = vpc;
     this.network = placement.createdNetwork;
     this.cluster = clusterOf(this, props, vpc);
+    this.costInputs = {
+      vcpu: taskSizeOf(props).vcpu,
+      memoryGib: taskSizeOf(props).memoryMiB / 1024,
+      minCapacity: timings.minCapacity,
+      capacity: props.capacity ?? OcrServiceCapacity.ON_DEMAND,
+      cpuArchitecture: props.cpuArchitecture,
+      ocrEngine: props.ocrEngine,
+      ownNetwork: placement.createdNetwork,
+    };
 
     // Documents, status and access logs (storage.ts)
     this.accessLogsBucket = createAccessLogsBucket(this, removalPolicy);
@@ -268,6 +281,15 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
 
     // cdk-nag acknowledgements that depend on every grant above (compliance.ts)
     acknowledgeServiceFindings(this, !!props.encryptionKey);
+  }
+
+  /**
+   * Fixed monthly cost of this configuration: its minimum tasks running all month, the load balancer,
+   * cache nodes, every KMS key, alarm, dashboard and secret it created, and the CostOptimizedVpc it
+   * created. This is the worker kept warm: documents add only their requests while the tasks keep up.
+   */
+  public estimateMonthlyCost(): OcrServiceCostEstimate {
+    return estimateServiceCost(this, this.costInputs);
   }
 
   /** Let a producer submit documents: upload under the uploads prefix and insert a PENDING item. */

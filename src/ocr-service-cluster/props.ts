@@ -8,6 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { HandlerProps, MonitoringProps, OcrWorkerProps } from '../common/shared-props';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
+import { CostLineItem, NetworkCostEstimate } from '../cost-optimized-vpc/pricing';
 
 /** Where the service's tasks run. */
 export enum OcrServiceCapacity {
@@ -439,4 +440,23 @@ export interface OcrServiceClusterProps extends OcrWorkerProps, MonitoringProps,
    * @default 100
    */
   readonly pendingDocumentsAlarmThreshold?: number;
+}
+
+/** Fixed monthly cost of an OcrServiceCluster: the worker kept warm. */
+export interface OcrServiceCostEstimate {
+  /** Region whose prices were used. */
+  readonly region: string;
+  /** What the configuration costs each month with no documents: its minimum tasks running, load balancer, cache, keys, alarms, dashboard and its own network. */
+  readonly fixedMonthlyUsd: number;
+  /** The service's own fixed items: the tasks running all month, the load balancer, cache nodes, KMS keys, alarms, dashboards, secrets, web ACLs. */
+  readonly lineItems: CostLineItem[];
+  /**
+   * The network part, when the construct created its CostOptimizedVpc.
+   * @default - undefined when the network is shared or the user's
+   */
+  readonly network?: NetworkCostEstimate;
+  /** Scanned pages the minimum tasks OCR in a month at the benchmark's throughput: above it, more tasks run and cost more. */
+  readonly scannedPagesPerMonthAtMinCapacity: number;
+  /** What the figures include, assume and leave out. */
+  readonly notes: string[];
 }

@@ -1,10 +1,9 @@
 import { Duration, Size, Token } from 'aws-cdk-lib';
 import { OcrServiceEnvironment } from './contract';
-import { OcrServiceCapacity, OcrServiceClusterProps } from './props';
+import { OcrServiceClusterProps } from './props';
 import { PropChecker } from '../common/errors';
 import { fargateSizeProblem } from '../common/fargate-sizes';
 import { DEFAULT_DOCUMENT_TIMEOUT } from '../common/shared-props';
-import { isArm64 } from '../common/worker-image';
 
 /** The Fargate task size: `vcpu` and `memory` with their defaults (1 vCPU, 3 GiB). */
 export function taskSizeOf(props: OcrServiceClusterProps): { readonly vcpu: number; readonly memoryMiB: number } {
@@ -31,9 +30,6 @@ export interface Timings {
 /** Every prop rule that does not need the constructed resources; returns the checked timings. */
 export function validateProps(check: PropChecker, props: OcrServiceClusterProps): Timings {
   if (props.network && props.vpc) check.fail('vpc', 'and \'network\' are mutually exclusive');
-  if (isArm64(props.cpuArchitecture) && (props.capacity ?? OcrServiceCapacity.ON_DEMAND) !== OcrServiceCapacity.ON_DEMAND) {
-    check.fail('cpuArchitecture', "ARM64 needs 'capacity: ON_DEMAND': Fargate Spot runs X86_64 Linux tasks only");
-  }
   const vpcIdsKnown = props.cluster && props.vpc && !Token.isUnresolved(props.vpc.vpcId) && !Token.isUnresolved(props.cluster.vpc.vpcId);
   if (vpcIdsKnown && props.cluster!.vpc.vpcId !== props.vpc!.vpcId) {
     check.fail('cluster', 'must be in \'vpc\'');
