@@ -381,7 +381,8 @@ describe('BatchOcrProcessor options', () => {
       documentTimeout: Duration.minutes(2),
       maxDocumentSize: Size.kibibytes(1),
       maxDocumentsPerJob: 50_000,
-      documentsPerChild: 10,
+      targetBytesPerChild: Size.mebibytes(16),
+      maxDocumentsPerChild: 10,
       outputPrefix: 'ocr/',
       uploadPrefix: 'in/',
       resultExpiration: Duration.days(7),
@@ -402,7 +403,7 @@ describe('BatchOcrProcessor options', () => {
     const env = Object.fromEntries(def.ContainerProperties.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
     expect(env).toMatchObject({ OCR_WORKERS: '3', OCR_LANGUAGES: 'eng+deu', OCR_DPI: '200', OCR_MAX_PAGES: '50', OCR_DOC_TIMEOUT_SECONDS: '120', OCR_MAX_DOCUMENT_BYTES: '1024', OCR_OUTPUT_PREFIX: 'ocr/', OCR_METRICS_NAMESPACE: 'MyOcr', OCR_DOC_MEMORY_MB: '2560' });
     t.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ MAX_DOCUMENTS_PER_JOB: '50000', DOCUMENTS_PER_CHILD: '10', RECORD_TTL_DAYS: '7', PRESIGN_SECONDS: '300', UPLOAD_PREFIX: 'in/', OCR_OUTPUT_PREFIX: 'ocr/' }) },
+      Environment: { Variables: Match.objectLike({ MAX_DOCUMENTS_PER_JOB: '50000', TARGET_BYTES_PER_CHILD: '16777216', MAX_DOCUMENTS_PER_CHILD: '10', RECORD_TTL_DAYS: '7', PRESIGN_SECONDS: '300', UPLOAD_PREFIX: 'in/', OCR_OUTPUT_PREFIX: 'ocr/' }) },
     });
     t.hasResourceProperties('AWS::Batch::JobQueue', { JobStateTimeLimitActions: Match.arrayWith([Match.objectLike({ MaxTimeSeconds: 14_400 }), Match.objectLike({ MaxTimeSeconds: 900 })]) });
     t.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })] });
@@ -686,7 +687,9 @@ describe('BatchOcrProcessor bad props', () => {
     ['maxDocumentSize above S3\'s largest object', () => ({ maxDocumentSize: Size.tebibytes(6) }), /'maxDocumentSize' must be a whole number of bytes from 1 to 5497558138880 \(5 TiB\), got 6597069766656/],
     ['maxDocumentSize in part bytes', () => ({ maxDocumentSize: Size.kibibytes(0.5001) }), /'maxDocumentSize' must be a whole number of bytes/],
     ['maxDocumentsPerJob 200000', () => ({ maxDocumentsPerJob: 200_000 }), /'maxDocumentsPerJob' must be an integer from 1 to 100000, got 200000/],
-    ['documentsPerChild 0', () => ({ documentsPerChild: 0 }), /'documentsPerChild' must be an integer from 1 to 1000, got 0/],
+    ['maxDocumentsPerChild 0', () => ({ maxDocumentsPerChild: 0 }), /BatchOcrProcessor '\w+': 'maxDocumentsPerChild' must be an integer from 1 to 10000, got 0/],
+    ['targetBytesPerChild below 1 MiB', () => ({ targetBytesPerChild: Size.kibibytes(512) }), /BatchOcrProcessor '\w+': 'targetBytesPerChild' must be a whole number of bytes from 1048576 \(1 MiB\) to 107374182400 \(100 GiB\), got 524288/],
+    ['targetBytesPerChild above 100 GiB', () => ({ targetBytesPerChild: Size.gibibytes(101) }), /'targetBytesPerChild' must be a whole number of bytes from 1048576/],
     ['no languages', () => ({ ocrLanguages: [] }), /'ocrLanguages' must list 1 to 5 languages/],
     ['a bad language', () => ({ ocrLanguages: ['English'] }), /'ocrLanguages' has 'English', not a tesseract language code/],
     ['outputPrefix without slash', () => ({ outputPrefix: 'results' }), /'outputPrefix' must be a relative prefix ending with '\/', got 'results'/],

@@ -12,8 +12,13 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { CallerAuth, LIMITS, OcrRequestOptions, planJob, RequestError, SubmitRequest } from './request';
+import { JobPlan, planJob } from './packing';
+import { CallerAuth, LIMITS, OcrRequestOptions, RequestError, SubmitRequest } from './request';
 import { WorkerBatchEnvironment, workerManifestKey, workerSummariesPrefix } from '../common/worker-contract';
+
+/** The construct's defaults of `targetBytesPerChild` (64 MiB) and `maxDocumentsPerChild`. */
+export const DEFAULT_TARGET_BYTES_PER_CHILD = 64 * 1024 * 1024;
+export const DEFAULT_MAX_DOCUMENTS_PER_CHILD = 1000;
 
 /** Everything the handlers read from their environment. */
 export interface ProcessorConfig {
@@ -26,7 +31,10 @@ export interface ProcessorConfig {
   /** Job definition NAME (no revision): Batch runs its latest ACTIVE revision. */
   readonly jobDefinitionName: string;
   readonly maxDocuments: number;
-  readonly documentsPerChild: number;
+  /** Bytes of input an array child takes before the next child starts (see packDocuments). */
+  readonly targetBytesPerChild: number;
+  /** Most documents per array child. */
+  readonly maxDocumentsPerChild: number;
   /** Largest input object accepted, bytes (0 = no limit). */
   readonly maxDocumentBytes: number;
   readonly defaultOptions: OcrRequestOptions;
@@ -63,7 +71,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorCo
     jobQueue: env.JOB_QUEUE ?? '',
     jobDefinitionName: env.JOB_DEFINITION_NAME ?? '',
     maxDocuments: num('MAX_DOCUMENTS_PER_JOB', LIMITS.maxArrayChildren),
-    documentsPerChild: num('DOCUMENTS_PER_CHILD', 1),
+    targetBytesPerChild: num('TARGET_BYTES_PER_CHILD', DEFAULT_TARGET_BYTES_PER_CHILD),
+    maxDocumentsPerChild: num('MAX_DOCUMENTS_PER_CHILD', DEFAULT_MAX_DOCUMENTS_PER_CHILD),
     maxDocumentBytes: num(WorkerBatchEnvironment.MAX_DOCUMENT_BYTES, 0),
     availableLanguages: env.OCR_AVAILABLE_LANGUAGES ? env.OCR_AVAILABLE_LANGUAGES.split('+').filter((l) => l.length > 0) : undefined,
     defaultOptions: {
@@ -109,14 +118,17 @@ const REPAIRABLE = 'SUBMIT_FAILED';
 /** Per-state counts of an array job's children, as Batch reports them (DescribeJobs' arrayProperties.statusSummary). */
 export interface ChildStates { [state: string]: number }
 
+/** Where a job came from: the API, the S3 trigger, or the gathering of single-document requests. */
+export type JobSource = 'api' | 's3' | 'gathered';
+
 export interface JobRecord {
   readonly jobId: string;
   readonly jobName: string;
   readonly state: JobState;
   readonly documentCount: number;
+  /** Array children (1 for a plain job). */
   readonly children: number;
-  readonly chunkSize: number;
-  readonly source: 'api' | 's3';
+  readonly source: JobSource;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly batchJobId?: string;
@@ -182,11 +194,14 @@ export const MAX_LIST_PAGES = 200;
 
 /**
  * Check that every key exists in the input bucket (and is not too large) before anything is
- * submitted. Short lists: one HeadObject per key. Long lists: list the keys' common prefix.
+ * submitted, and return their sizes in bytes, in order (what the documents are packed into array
+ * children by). Short lists: one HeadObject per key. Long lists: list the keys' common prefix.
  */
-export async function checkDocumentsExist(s3: S3Client, config: ProcessorConfig, documents: string[]): Promise<void> {
+export async function checkDocumentsExist(s3: S3Client, config: ProcessorConfig, documents: string[]): Promise<number[]> {
   const problems: string[] = [];
-  const checkSize = (key: string, size: number | undefined): void => {
+  const sizes: number[] = new Array(documents.length).fill(config.targetBytesPerChild);
+  const checkSize = (key: string, size: number | undefined, index: number): void => {
+    if (size !== undefined) sizes[index] = size;
     if (config.maxDocumentBytes > 0 && size !== undefined && size > config.maxDocumentBytes) {
       problems.push(`'${key}' is ${size} bytes; the limit is ${config.maxDocumentBytes}`);
     }
@@ -208,15 +223,15 @@ export async function checkDocumentsExist(s3: S3Client, config: ProcessorConfig,
     if (token) listed = undefined; // the prefix holds too much to list: fall back to HEAD requests
   }
   if (listed) {
-    for (const key of documents) {
-      if (!listed.has(key)) missing.push(key);
-      else checkSize(key, listed.get(key));
-    }
+    documents.forEach((key, i) => {
+      if (!listed!.has(key)) missing.push(key);
+      else checkSize(key, listed!.get(key), i);
+    });
   } else {
-    await mapLimit(documents, 16, async (key) => {
+    await mapLimit(documents, 16, async (key, i) => {
       try {
         const head = await s3.send(new HeadObjectCommand({ Bucket: config.inputBucket, Key: key }));
-        checkSize(key, head.ContentLength);
+        checkSize(key, head.ContentLength, i);
       } catch (error) {
         if (isNotFound(error)) missing.push(key);
         else throw error;
@@ -230,6 +245,16 @@ export async function checkDocumentsExist(s3: S3Client, config: ProcessorConfig,
   if (problems.length > 0) {
     throw new RequestError(400, 'DOCUMENT_REJECTED', `${problems.length} document(s) rejected: ${problems.slice(0, 5).join('; ')}`);
   }
+  return sizes;
+}
+
+/**
+ * The Batch job for these documents: packed into array children by their sizes. A size that is not
+ * known counts as the whole target, so that document gets a child of its own.
+ */
+export function planFor(config: Pick<ProcessorConfig, 'targetBytesPerChild' | 'maxDocumentsPerChild'>, documentCount: number, sizes?: readonly (number | undefined)[]): JobPlan {
+  const known = Array.from({ length: documentCount }, (_, i) => sizes?.[i] ?? config.targetBytesPerChild);
+  return planJob(known, { targetBytesPerChild: config.targetBytesPerChild, maxDocumentsPerChild: config.maxDocumentsPerChild });
 }
 
 export function jobNameOf(jobId: string): string {
@@ -245,16 +270,28 @@ function isThrottling(error: unknown): boolean {
   return e?.name === 'TooManyRequestsException' || e?.name === 'ThrottlingException' || e?.$metadata?.httpStatusCode === 429;
 }
 
+/** How submitJob is called: where the job comes from, and what is known of its documents. */
+export interface SubmitOptions {
+  readonly source: JobSource;
+  readonly statusBaseUrl?: string;
+  readonly now?: Date;
+  readonly jobId?: string;
+  readonly owner?: string;
+  /** The documents' sizes in bytes, in order (from checkDocumentsExist or the S3 events); unknown ones get a child each. */
+  readonly sizes?: readonly (number | undefined)[];
+}
+
 /**
- * Submit one OCR job for validated documents: write the manifest (lists travel in S3, not in the
- * SubmitJob payload, which is capped at 30 KiB), create the job record, then SubmitJob by job
- * definition NAME so the newest ACTIVE revision runs.
+ * Submit one OCR job for validated documents: pack them into array children by their sizes, write
+ * the manifest (lists travel in S3, not in the SubmitJob payload, which is capped at 30 KiB), create
+ * the job record, then SubmitJob by job definition NAME so the newest ACTIVE revision runs.
  */
-export async function submitJob(clients: Clients, config: ProcessorConfig, request: SubmitRequest, options: { source: 'api' | 's3'; statusBaseUrl?: string; now?: Date; jobId?: string; owner?: string }): Promise<SubmitResult> {
+export async function submitJob(clients: Clients, config: ProcessorConfig, request: SubmitRequest, options: SubmitOptions): Promise<SubmitResult> {
   const now = options.now ?? new Date();
   const jobId = options.jobId ?? randomUUID();
   const jobName = jobNameOf(jobId);
-  const shape = planJob(request.documents.length, config.documentsPerChild);
+  const shape = planFor(config, request.documents.length, options.sizes);
+  const arraySize = shape.kind === 'array' ? shape.shares.length : 0;
   const env: { name: string; value: string }[] = [{ name: WorkerBatchEnvironment.JOB_ID, value: jobId }];
   let manifestKey: string | undefined;
   let inputKey: string | undefined;
@@ -272,7 +309,8 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
       schemaVersion: 1,
       jobId,
       documents: request.documents.map((key) => ({ key })),
-      chunkSize: shape.chunkSize,
+      // Child i of an array job processes documents [first, first + count) of children[i].
+      children: shape.shares,
       // The worker's manifest options: languages as tesseract's 'eng+deu' string.
       options: {
         languages: (request.options.languages ?? ['eng']).join('+'),
@@ -295,8 +333,7 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     jobName,
     state: 'SUBMITTING',
     documentCount: request.documents.length,
-    children: shape.children,
-    chunkSize: shape.chunkSize,
+    children: shape.shares.length,
     source: options.source,
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
@@ -323,7 +360,7 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     jobQueue: config.jobQueue,
     jobDefinition: config.jobDefinitionName,
     containerOverrides: { environment: env },
-    ...(shape.kind === 'array' ? { arrayProperties: { size: shape.children } } : {}),
+    ...(arraySize > 0 ? { arrayProperties: { size: arraySize } } : {}),
   };
   let found: JobSummary | undefined;
   let batchJobId: string | undefined;
@@ -368,7 +405,7 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     jobId,
     jobName,
     documentCount: request.documents.length,
-    arraySize: shape.kind === 'array' ? shape.children : 0,
+    arraySize,
     statusUrl: `${options.statusBaseUrl ?? ''}/jobs/${jobId}`,
     timestamp: now.toISOString(),
   };

@@ -101,8 +101,22 @@ export interface BatchOcrProcessorProps extends OcrWorkerProps, MonitoringProps,
   readonly maxPagesPerDocument?: number;
   /** Documents per request (1-100000). Above 10,000 a job is chunked (several documents per array child). @default 10000 */
   readonly maxDocumentsPerJob?: number;
-  /** Documents per array child (1-1000). @default 1 */
-  readonly documentsPerChild?: number;
+  /**
+   * Bytes of input one array child takes before the next child starts (1 MiB to 100 GiB). A job's
+   * documents are shared out among its children in submit order by their sizes in S3, so that each
+   * Fargate task, billed from its image pull with a one-minute minimum, reads enough to be worth
+   * starting; a document larger than this gets a child of its own. When a job would need more than
+   * Batch's 10,000 children, the target grows until it fits.
+   * @default Size.mebibytes(64)
+   */
+  readonly targetBytesPerChild?: Size;
+  /**
+   * Most documents one array child reads, however small they are (1-10000), so that a child of many
+   * tiny documents does not run for hours; raised when a job would need more than 10,000 children.
+   * `1` gives every document a task of its own.
+   * @default 1000
+   */
+  readonly maxDocumentsPerChild?: number;
 
   // ---------- data ----------
   /** Bucket the documents are read from. @default - a secure bucket is created */

@@ -257,29 +257,6 @@ export function validateUploadRequest(body: { [key: string]: unknown }, inputBuc
   return { key, contentType };
 }
 
-/** How a list of documents maps onto a Batch job. */
-export interface JobShape {
-  /** 'single': one document, plain job with OCR_INPUT_KEY. 'manifest': plain job over a manifest. 'array': array job. */
-  readonly kind: 'single' | 'manifest' | 'array';
-  /** Documents per array child (the manifest's chunkSize). */
-  readonly chunkSize: number;
-  /** Array size (children), or 1 for a plain job. */
-  readonly children: number;
-}
-
-/**
- * One child per document (or per `documentsPerChild`), up to Batch's 10,000 children; longer lists
- * are chunked so that they still fit in one array job.
- */
-export function planJob(documentCount: number, documentsPerChild: number): JobShape {
-  if (documentCount < 1) throw new Error('planJob: no documents');
-  if (documentCount === 1) return { kind: 'single', chunkSize: 1, children: 1 };
-  const chunkSize = Math.max(documentsPerChild, Math.ceil(documentCount / LIMITS.maxArrayChildren));
-  const children = Math.ceil(documentCount / chunkSize);
-  if (children === 1) return { kind: 'manifest', chunkSize, children: 1 };
-  return { kind: 'array', chunkSize, children };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Access: who may name which keys of the input bucket
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
+import { MAX_ARRAY_CHILDREN } from './packing';
 import { ApiAuthorization, BatchOcrProcessorProps } from './props';
 import { LIMITS } from './request';
 import { PropChecker } from '../common/errors';
@@ -48,7 +49,15 @@ export function validateProps(id: string, props: BatchOcrProcessorProps): void {
     }
   }
   check.integerInRange('maxDocumentsPerJob', props.maxDocumentsPerJob, 1, LIMITS.maxDocumentsPerJobCeiling);
-  check.integerInRange('documentsPerChild', props.documentsPerChild, 1, 1000);
+  if (props.targetBytesPerChild) {
+    const bytes = props.targetBytesPerChild.toBytes({ rounding: SizeRoundingBehavior.NONE });
+    const low = Size.mebibytes(1).toBytes();
+    const high = Size.gibibytes(100).toBytes();
+    if (!Token.isUnresolved(bytes)) {
+      check.check(Number.isInteger(bytes) && bytes >= low && bytes <= high, 'targetBytesPerChild', `must be a whole number of bytes from ${low} (1 MiB) to ${high} (100 GiB), got ${bytes}`);
+    }
+  }
+  check.integerInRange('maxDocumentsPerChild', props.maxDocumentsPerChild, 1, MAX_ARRAY_CHILDREN);
   if (props.ocrLanguages) {
     check.check(props.ocrLanguages.length >= 1 && props.ocrLanguages.length <= LIMITS.maxLanguages, 'ocrLanguages', `must list 1 to ${LIMITS.maxLanguages} languages`);
     for (const l of props.ocrLanguages) check.check(/^[a-z]{3,}(_[a-z]+)*$/.test(l), 'ocrLanguages', `has '${l}', not a tesseract language code such as 'eng'`);
