@@ -2,10 +2,11 @@
  * API Gateway and event-source adapters of BatchOcrProcessor's handlers: routing, error mapping to
  * one JSON error shape, idempotency. The `*.lambda.ts` files only wire clients and Powertools.
  */
-import { createHash } from 'crypto';
+import { createHash, randomUUID } from 'crypto';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { enqueueDocument } from './gather';
 import {
   checkDocumentsExist, Clients, createUploadUrl, getJobStatus, ProcessorConfig, recordStateChange,
   BatchJobStateChange, submitJob, SubmitResult,
@@ -139,6 +140,15 @@ interface IdempotentSubmit {
   readonly statusBaseUrl?: string;
 }
 
+/**
+ * A request of one document joins the next gathered job, when the construct gathers; one with a
+ * password is submitted on its own, so that the password travels only in its manifest.
+ */
+function gathers(deps: HandlerDeps, request: SubmitRequest): boolean {
+  return deps.config.gatherQueueUrl !== undefined && deps.clients.sqs !== undefined
+    && request.documents.length === 1 && request.options.password === undefined;
+}
+
 /** `POST /jobs`. */
 export function createSubmitHandler(deps: HandlerDeps): ApiHandler {
   const log = deps.log ?? silent;
@@ -147,6 +157,14 @@ export function createSubmitHandler(deps: HandlerDeps): ApiHandler {
   // reuses the id, and submitJob finds the job Batch may have accepted instead of starting a second one.
   const run = async (request: SubmitRequest, owner: string, statusBaseUrl?: string, jobId?: string): Promise<SubmitResult> => {
     const sizes = await checkDocumentsExist(deps.clients.s3, deps.config, request.documents);
+    if (gathers(deps, request)) {
+      const queued = await enqueueDocument({ ddb: deps.clients.ddb, sqs: deps.clients.sqs! }, deps.config, {
+        key: request.documents[0], size: sizes[0], options: request.options, source: 'api', owner, jobId: jobId ?? randomUUID(), statusBaseUrl,
+      });
+      metrics.count('DocumentsQueued', 1);
+      log.info('Document queued for gathering', { jobId: queued.jobId });
+      return queued;
+    }
     const result = await submitJob(deps.clients, deps.config, request, { source: 'api', statusBaseUrl, owner, jobId, sizes });
     metrics.count('JobsSubmitted', 1);
     metrics.count('DocumentsSubmitted', request.documents.length);

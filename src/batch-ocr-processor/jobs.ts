@@ -9,12 +9,16 @@
 import { randomUUID } from 'crypto';
 import { BatchClient, DescribeJobsCommand, JobSummary, ListJobsCommand, SubmitJobCommand, SubmitJobCommandInput } from '@aws-sdk/client-batch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { JobPlan, planJob } from './packing';
 import { CallerAuth, LIMITS, OcrRequestOptions, RequestError, SubmitRequest } from './request';
-import { WorkerBatchEnvironment, workerManifestKey, workerSummariesPrefix } from '../common/worker-contract';
+import { WorkerBatchEnvironment, workerManifestKey, workerSummariesPrefix, workerSummaryKey } from '../common/worker-contract';
+
+/** Receives of a queued request before the gathering queue gives up on it (its redrive policy). */
+export const GATHER_MAX_RECEIVE_COUNT = 5;
 
 /** The construct's defaults of `targetBytesPerChild` (64 MiB) and `maxDocumentsPerChild`. */
 export const DEFAULT_TARGET_BYTES_PER_CHILD = 64 * 1024 * 1024;
@@ -54,6 +58,10 @@ export interface ProcessorConfig {
   readonly callerScopedInput?: boolean;
   /** Origins whose browsers may read the API's responses (CORS). @default - none */
   readonly corsAllowOrigins?: string[];
+  /** The queue single-document requests are gathered in; unset: every request is a job of its own. */
+  readonly gatherQueueUrl?: string;
+  /** Receives of a gathered request before the queue moves it to its dead-letter queue. */
+  readonly gatherMaxReceiveCount: number;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorConfig {
@@ -89,6 +97,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorCo
     allowedInputPrefixes: env.ALLOWED_INPUT_PREFIXES ? JSON.parse(env.ALLOWED_INPUT_PREFIXES) as string[] : [],
     callerScopedInput: env.CALLER_SCOPED_INPUT === 'true',
     corsAllowOrigins: env.CORS_ALLOW_ORIGINS ? JSON.parse(env.CORS_ALLOW_ORIGINS) as string[] : undefined,
+    gatherQueueUrl: env.GATHER_QUEUE_URL || undefined,
+    gatherMaxReceiveCount: num('GATHER_MAX_RECEIVE_COUNT', GATHER_MAX_RECEIVE_COUNT),
   };
 }
 
@@ -97,13 +107,16 @@ export interface Clients {
   readonly batch: BatchClient;
   readonly ddb: DynamoDBDocumentClient;
   readonly events: EventBridgeClient;
+  /** Only the handlers that queue documents for gathering have one. */
+  readonly sqs?: SQSClient;
 }
 
 /**
- * Job states of our record. SUBMIT_FAILED: SubmitJob reported a failure; the others mirror Batch (for
- * an array job, its children: see recordStateChange).
+ * Job states of our record. GATHERING: a single-document request waiting for its gathered job.
+ * SUBMIT_FAILED: SubmitJob reported a failure; the others mirror Batch (for an array job, its
+ * children: see recordStateChange).
  */
-export type JobState = 'SUBMITTING' | 'SUBMIT_FAILED' | 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+export type JobState = 'GATHERING' | 'SUBMITTING' | 'SUBMIT_FAILED' | 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 /** Batch's final states. */
 const FINAL: readonly string[] = ['SUCCEEDED', 'FAILED'];
 /** The states a job moves through before a final one, in order. */
@@ -145,6 +158,10 @@ export interface JobRecord {
   readonly childStatesAt?: string;
   /** Who submitted the job: the API caller's id, or SYSTEM_OWNER for the S3 trigger. Only the owner reads it through the API. */
   readonly owner?: string;
+  /** A gathered request: the job its document was submitted in, the document's index in that job and the child that reads it. */
+  readonly gatheredInto?: string;
+  readonly documentIndex?: number;
+  readonly childIndex?: number;
 }
 
 /** What the API returns for a submitted job (what a client needs next). */
@@ -536,6 +553,7 @@ export async function getJobStatus(clients: Pick<Clients, 's3' | 'ddb'>, config:
   if (!record) return undefined;
   // Another caller's job is "not found", like a job that does not exist: its existence is not revealed.
   if (options.owner !== undefined && record.owner !== options.owner) return undefined;
+  if (record.gatheredInto !== undefined) return gatheredStatus(clients, config, record);
 
   let counts: JobCounts;
   let summaries: WorkerSummary[];
@@ -595,6 +613,53 @@ export async function getJobStatus(clients: Pick<Clients, 's3' | 'ddb'>, config:
     resultsAvailable: summariesRead > 0,
     childStates: record.childStates,
     childStatesAt: record.childStatesAt,
+  };
+}
+
+/**
+ * A gathered request's status: the state of the job it was submitted in, and its own document's
+ * outcome from the summary of the child that read it. Nothing of the other requests in that job
+ * (their keys, outcomes or child states) is shown.
+ */
+async function gatheredStatus(clients: Pick<Clients, 's3' | 'ddb'>, config: ProcessorConfig, record: JobRecord): Promise<JobStatus> {
+  const got = await clients.ddb.send(new GetCommand({ TableName: config.jobTable, Key: { jobId: record.gatheredInto }, ConsistentRead: true }));
+  const shared = got.Item as JobRecord | undefined;
+  let summary: WorkerSummary | undefined;
+  try {
+    summary = await readSummary(clients.s3, config, workerSummaryKey(config.outputPrefix, record.gatheredInto!, record.childIndex ?? 0));
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  const d = summary?.documents?.find((x) => x.index === record.documentIndex);
+  const documents: DocumentOutcome[] = d ? [{
+    index: 0,
+    key: record.inputKey ?? d.key,
+    status: d.status,
+    errorCode: d.errorCode ?? null,
+    pageCount: d.pageCount,
+    resultUrl: d.resultKey ? await presign(clients.s3, config, d.resultKey) : undefined,
+    textUrl: d.textKey ? await presign(clients.s3, config, d.textKey) : undefined,
+  }] : [];
+  const counts = { succeeded: d?.status === 'SUCCEEDED' ? 1 : 0, failed: d && d.status !== 'SUCCEEDED' ? 1 : 0, pending: d ? 0 : 1, byErrorCode: {} as { [code: string]: number } };
+  if (d && d.status !== 'SUCCEEDED') counts.byErrorCode[d.errorCode ?? 'INTERNAL_ERROR'] = 1;
+  // Once its document has a result, the request is done, whatever the rest of the job is doing.
+  const state = d ? 'SUCCEEDED' : shared?.state ?? record.state;
+  return {
+    jobId: record.jobId,
+    jobName: record.jobName,
+    state,
+    statusReason: d ? undefined : shared?.statusReason,
+    createdAt: record.createdAt,
+    updatedAt: shared && shared.updatedAt > record.updatedAt ? shared.updatedAt : record.updatedAt,
+    startedAt: shared?.startedAt,
+    stoppedAt: d ? shared?.stoppedAt : undefined,
+    documentCount: 1,
+    counts,
+    countsComplete: true,
+    documents,
+    documentsTruncated: false,
+    summariesRead: summary ? 1 : 0,
+    resultsAvailable: d !== undefined,
   };
 }
 

@@ -34,6 +34,29 @@ export interface S3TriggerOptions {
 }
 
 /**
+ * Gathering of requests that name one document: instead of a Batch job each, they wait in a queue
+ * for a short window and are submitted together as one job, packed into array children like any
+ * list (`targetBytesPerChild`). Each request keeps its own job id and `GET /jobs/{jobId}` status,
+ * which shows its own document only. A request with a `password` is never gathered.
+ */
+export interface DocumentGathering {
+  /** Gather single-document requests; `false` submits each as a job of its own at once. @default true */
+  readonly enabled?: boolean;
+  /**
+   * Longest a request waits for others before its job is submitted (1-300 s; the SQS event
+   * source's batching window). It adds at most this much to a document's latency.
+   * @default Duration.seconds(30)
+   */
+  readonly window?: Duration;
+  /**
+   * Most requests in one gathered job (1-10000, and at most `maxDocumentsPerJob`; the SQS event
+   * source's batch size): the job is submitted as soon as this many wait, before the window ends.
+   * @default 1000
+   */
+  readonly maxDocuments?: number;
+}
+
+/**
  * Props of a BatchOcrProcessor. The worker's image and engine (`OcrWorkerProps`), logs and alarms
  * (`MonitoringProps`) and the handlers' instruction set (`HandlerProps`) are the props every
  * construct of the library shares.
@@ -191,6 +214,13 @@ export interface BatchOcrProcessorProps extends OcrWorkerProps, MonitoringProps,
   // ---------- S3 trigger, handlers, operations ----------
   /** Submit objects created in the input bucket automatically (via EventBridge and SQS). @default - off */
   readonly s3Trigger?: S3TriggerOptions;
+  /**
+   * Gather `POST /jobs` requests that name one document into shared Batch jobs (see
+   * `DocumentGathering`), so that a stream of small documents shares Fargate tasks, each billed for
+   * at least a minute, instead of starting one per document.
+   * @default - on: a 30-second window, up to 1,000 documents per job
+   */
+  readonly gathering?: DocumentGathering;
   /**
    * Run the handlers in the processor's VPC, in the tasks' subnets; with the construct's own
    * network, the endpoints they call are added to it.

@@ -266,6 +266,8 @@ export function validateUploadRequest(body: { [key: string]: unknown }, inputBuc
  * ids are upper-case letters and digits, Cognito subs are UUIDs), so no API caller owns these jobs.
  */
 export const SYSTEM_OWNER = 'system:s3-trigger';
+/** Owner of the jobs single-document requests are gathered into: no caller; each request has its own record. */
+export const GATHERING_OWNER = 'system:gathering';
 
 /** How API callers authenticate (the construct's `authorization`): where their id comes from. */
 export type CallerAuth = 'IAM' | 'COGNITO';
@@ -293,7 +295,7 @@ export function callerIdFrom(auth: CallerAuth, requestContext: {
   if (typeof raw !== 'string') return undefined;
   const roleSession = /^(AROA[A-Z0-9]+):/.exec(raw);
   const id = roleSession ? roleSession[1] : raw;
-  return /^[A-Za-z0-9_.@=,+:-]{1,128}$/.test(id) && id !== SYSTEM_OWNER ? id : undefined;
+  return /^[A-Za-z0-9_.@=,+:-]{1,128}$/.test(id) && !id.startsWith('system:') ? id : undefined;
 }
 
 /** What a caller may name in `POST /jobs` (the construct's `allowedInputPrefixes` and `callerScopedInput`). */

@@ -94,5 +94,13 @@ export function validateProps(id: string, props: BatchOcrProcessorProps): void {
     if (props.s3Trigger.maxBatchingWindow) check.integerInRange('s3Trigger.maxBatchingWindow', props.s3Trigger.maxBatchingWindow.toSeconds(), 0, 300);
     check.check(!((props.s3Trigger.batchSize ?? 100) > 10 && props.s3Trigger.maxBatchingWindow?.toSeconds() === 0), 's3Trigger.maxBatchingWindow', 'must be at least 1 second when batchSize is above 10 (an SQS event source rule)');
   }
+  if (props.gathering) {
+    const maxDocuments = Math.min(10_000, props.maxDocumentsPerJob ?? LIMITS.maxArrayChildren);
+    check.integerInRange('gathering.maxDocuments', props.gathering.maxDocuments, 1, maxDocuments);
+    // Lambda's SQS event sources: a batching window of 0-300 s; batches above 10 need one of at least 1 s.
+    if (props.gathering.window) check.integerInRange('gathering.window', props.gathering.window.toSeconds(), 1, 300);
+    const gathers = props.gathering.enabled ?? true;
+    check.check(gathers || (props.gathering.window === undefined && props.gathering.maxDocuments === undefined), 'gathering', "has 'window' or 'maxDocuments' with 'enabled: false'");
+  }
   check.numberInRange('pagesPerVcpuSecond', props.pagesPerVcpuSecond, 0.001, 1000);
 }
