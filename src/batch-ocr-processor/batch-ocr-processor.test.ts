@@ -247,7 +247,8 @@ describe('BatchOcrProcessor with defaults', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'JobsFailed', Namespace: 'CdkOcrConstructs', Dimensions: [{ Name: 'service', Value: ocr.metricsService }] });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5XXError', Namespace: 'AWS/ApiGateway' });
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    t.resourceCountIs('AWS::SQS::Queue', 1); // the state handler's DLQ only: no S3 trigger by default
+    // the state handler's DLQ and the gathering queue with its DLQ: no S3 trigger by default
+    t.resourceCountIs('AWS::SQS::Queue', 3);
   });
 
   test('GIVEN defaults WHEN synthesized THEN outputs name the API URL, buckets, queue, job definition and log group', () => {
@@ -418,13 +419,13 @@ describe('BatchOcrProcessor options', () => {
       removalPolicy: RemovalPolicy.DESTROY,
       pagesPerVcpuSecond: 1,
     });
-    // the four handlers and the handler of the API Gateway account-role custom resource
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['x86_64'] }, 5);
+    // the five handlers and the handler of the API Gateway account-role custom resource
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['x86_64'] }, 6);
     t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'] }, 0);
     // Every log group of the processor (the network's flow logs keep their own retention).
     const groups = Object.entries(t.findResources('AWS::Logs::LogGroup')).filter(([id]) => !id.startsWith('OcrNetwork'));
-    // worker, API access, four handlers, and the API Gateway account-role custom resource's two
-    expect(groups).toHaveLength(8);
+    // worker, API access, five handlers, and the API Gateway account-role custom resource's two
+    expect(groups).toHaveLength(9);
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(30);
     for (const table of Object.values(t.findResources('AWS::DynamoDB::Table'))) expect(table.DeletionPolicy).toBe('Delete');
     for (const bucket of Object.values(t.findResources('AWS::S3::Bucket'))) expect(bucket.DeletionPolicy).toBe('Delete');
@@ -435,9 +436,9 @@ describe('BatchOcrProcessor options', () => {
 
   test('GIVEN the defaults WHEN synthesized THEN handlers run on ARM64 outside the VPC with X-Ray', () => {
     const { t } = template({});
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'] }, 5);
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'] }, 6);
     const handlers = Object.values(t.findResources('AWS::Lambda::Function')).filter((fn) => String(fn.Properties.Description).startsWith('cdk-ocr-constructs:'));
-    expect(handlers).toHaveLength(5);
+    expect(handlers).toHaveLength(6);
     for (const fn of handlers) {
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
       expect(fn.Properties.VpcConfig).toBeUndefined();
