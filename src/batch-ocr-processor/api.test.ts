@@ -200,7 +200,8 @@ describe('POST /jobs (submit handler)', () => {
     const result = await ingest({ Records: [event('a.pdf', 50 * MiB, 'm1'), event('b.pdf', 50 * MiB, 'm2'), event('c.pdf', MiB, 'm3')] } as any);
     expect(result.batchItemFailures).toEqual([]);
     expect(m.batch.commandCalls(SubmitJobCommand)[0].args[0].input.arrayProperties).toEqual({ size: 2 });
-    expect(JSON.parse(m.s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string).children).toEqual([{ first: 0, count: 1 }, { first: 1, count: 2 }]);
+    const manifest = JSON.parse(m.s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string);
+    expect(manifest.children).toEqual([{ first: 0, count: 1 }, { first: 1, count: 2 }]);
   });
 
   test('GIVEN a password WHEN one document is submitted THEN the password travels in the manifest, never in SubmitJob', async () => {

@@ -17,12 +17,12 @@ import { Construct } from 'constructs';
 import { acknowledgeProcessorFindings } from './compliance';
 import { createCompute, createWorkerImage, createWorkerJob } from './compute';
 import { estimateProcessorCost } from './cost';
+import { createGathering } from './gathering';
 import { createHandlers, HandlerContext } from './handlers';
 import { createNetwork } from './network';
 import { createAlarms, createDashboard } from './observability';
 import { BatchOcrCostEstimate, BatchOcrProcessorProps } from './props';
 import { createRestApi } from './rest-api';
-import { createGathering } from './gathering';
 import { createS3Trigger } from './s3-trigger';
 import { createStorage } from './storage';
 import { validateProps } from './validation';
@@ -194,7 +194,8 @@ export class BatchOcrProcessor extends Construct {
     this.gatherQueue = gathering?.queue;
     this.gatherDeadLetterQueue = gathering?.deadLetterQueue;
     const allHandlers = [
-      handlers.submit, handlers.status, handlers.upload, handlers.jobState, ...(trigger ? [trigger.ingest] : []), ...(gathering ? [gathering.gather] : []),
+      handlers.submit, handlers.status, handlers.upload, handlers.jobState,
+      ...(trigger ? [trigger.ingest] : []), ...(gathering ? [gathering.gather] : []),
     ];
 
     // REST API: methods, authorization, gateway responses, logging, usage plan, WAF.

@@ -107,12 +107,16 @@ describe('the gatherer: one job per window of queued requests', () => {
   let states: Map<string, string>;
   const log = { info: () => undefined, warn: () => undefined };
   const counted: { [name: string]: number } = {};
-  const deps = (config = gatherConfig()) => ({ clients: m.clients, config, jobIdOf: deterministicJobId, log, count: (n: string, v: number) => { counted[n] = (counted[n] ?? 0) + v; } });
+  const count = (n: string, v: number) => { counted[n] = (counted[n] ?? 0) + v; };
+  const deps = (config = gatherConfig()) => ({ clients: m.clients, config, jobIdOf: deterministicJobId, log, count });
 
   beforeEach(() => {
     m = mockedClients();
     states = new Map(Array.from({ length: 10 }, (_, i) => [requestId(i), 'GATHERING']));
-    m.ddb.on(GetCommand).callsFake((input: { Key: { jobId: string } }) => ({ Item: states.has(input.Key.jobId) ? { jobId: input.Key.jobId, state: states.get(input.Key.jobId) } : undefined }));
+    m.ddb.on(GetCommand).callsFake((input: { Key: { jobId: string } }) => {
+      const jobId = input.Key.jobId;
+      return { Item: states.has(jobId) ? { jobId, state: states.get(jobId) } : undefined };
+    });
     m.ddb.on(PutCommand).resolves({});
     m.ddb.on(UpdateCommand).resolves({});
     m.s3.on(PutObjectCommand).resolves({});
@@ -237,12 +241,31 @@ describe('GET /jobs/{jobId} of a gathered request: its own document only', () =>
   let m: MockedClients;
   const at = '2026-11-23T00:00:00.000Z';
   const request: JobRecord = {
-    jobId: mine, jobName: `ocr-${mine}`, state: 'SUBMITTED', documentCount: 1, children: 1, source: 'api', createdAt: at, updatedAt: at,
-    inputKey: `uploads/${ALICE}/mine.pdf`, owner: ALICE, gatheredInto: sharedJobId, documentIndex: 3, childIndex: 1,
+    jobId: mine,
+    jobName: `ocr-${mine}`,
+    state: 'SUBMITTED',
+    documentCount: 1,
+    children: 1,
+    source: 'api',
+    createdAt: at,
+    updatedAt: at,
+    inputKey: `uploads/${ALICE}/mine.pdf`,
+    owner: ALICE,
+    gatheredInto: sharedJobId,
+    documentIndex: 3,
+    childIndex: 1,
   };
   const shared: JobRecord = {
-    jobId: sharedJobId, jobName: `ocr-${sharedJobId}`, state: 'RUNNING', documentCount: 5, children: 2, source: 'gathered', createdAt: at, updatedAt: '2026-11-23T00:01:00.000Z',
-    owner: GATHERING_OWNER, childStates: { RUNNING: 1, SUCCEEDED: 1 },
+    jobId: sharedJobId,
+    jobName: `ocr-${sharedJobId}`,
+    state: 'RUNNING',
+    documentCount: 5,
+    children: 2,
+    source: 'gathered',
+    createdAt: at,
+    updatedAt: '2026-11-23T00:01:00.000Z',
+    owner: GATHERING_OWNER,
+    childStates: { RUNNING: 1, SUCCEEDED: 1 },
   };
   const summaryKey = `results/${sharedJobId}/summaries/00001.json`;
   const summary = {
@@ -255,11 +278,13 @@ describe('GET /jobs/{jobId} of a gathered request: its own document only', () =>
 
   beforeEach(() => {
     m = mockedClients();
-    m.ddb.on(GetCommand).callsFake((input: { Key: { jobId: string } }) => ({ Item: input.Key.jobId === mine ? request : input.Key.jobId === sharedJobId ? shared : undefined }));
+    const records: { [jobId: string]: JobRecord } = { [mine]: request, [sharedJobId]: shared };
+    m.ddb.on(GetCommand).callsFake((input: { Key: { jobId: string } }) => ({ Item: records[input.Key.jobId] }));
   });
 
   test('GIVEN its document has a result WHEN the owner asks THEN SUCCEEDED with that document alone, none of the others', async () => {
-    m.s3.on(GetObjectCommand, { Bucket: OUTPUT_BUCKET, Key: summaryKey }).resolves({ Body: { transformToString: async () => JSON.stringify(summary) } } as any);
+    const summaryObject = { Body: { transformToString: async () => JSON.stringify(summary) } } as any;
+    m.s3.on(GetObjectCommand, { Bucket: OUTPUT_BUCKET, Key: summaryKey }).resolves(summaryObject);
     const status = createStatusHandler({ clients: m.clients, config: gatherConfig() });
     const result = await status(apiEvent({ httpMethod: 'GET', path: `/jobs/${mine}`, pathParameters: { jobId: mine } }));
     expect(result.statusCode).toBe(200);

@@ -169,7 +169,8 @@ export function createGatherHandler(deps: GatherDeps): (event: SQSEvent) => Prom
     const waiting: Queued[] = [];
     for (const queued of byJob.values()) {
       try {
-        const got = await clients.ddb.send(new GetCommand({ TableName: config.jobTable, Key: { jobId: queued.message.jobId }, ConsistentRead: true }));
+        const key = { jobId: queued.message.jobId };
+        const got = await clients.ddb.send(new GetCommand({ TableName: config.jobTable, Key: key, ConsistentRead: true }));
         const state = (got.Item as JobRecord | undefined)?.state;
         if (state === 'GATHERING') waiting.push(queued);
         else log.info('Dropping a request that is not waiting', { jobId: queued.message.jobId, state });

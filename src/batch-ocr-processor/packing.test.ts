@@ -39,7 +39,8 @@ describe('packDocuments', () => {
 
   test('zero-byte documents count towards the document cap only', () => {
     const sizes = Array.from({ length: 5 }, () => 0);
-    expect(packDocuments(sizes, { ...options, maxDocumentsPerChild: 2 })).toEqual([{ first: 0, count: 2 }, { first: 2, count: 2 }, { first: 4, count: 1 }]);
+    const shares = packDocuments(sizes, { ...options, maxDocumentsPerChild: 2 });
+    expect(shares).toEqual([{ first: 0, count: 2 }, { first: 2, count: 2 }, { first: 4, count: 1 }]);
     expect(packDocuments(sizes, options)).toEqual([{ first: 0, count: 5 }]);
   });
 

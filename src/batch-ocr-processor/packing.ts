@@ -102,7 +102,7 @@ export function childOf(shares: readonly ChildShare[], index: number): number {
   let low = 0;
   let high = shares.length - 1;
   while (low <= high) {
-    const mid = (low + high) >> 1;
+    const mid = Math.floor((low + high) / 2);
     const share = shares[mid];
     if (index < share.first) high = mid - 1;
     else if (index >= share.first + share.count) low = mid + 1;
