@@ -11,9 +11,12 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { Clients, JobRecord, jobNameOf, planFor, ProcessorConfig, submitJob, SubmitResult } from './jobs';
+import { Clients, JobRecord, jobNameOf, mapLimit, planFor, ProcessorConfig, submitJob, SubmitResult } from './jobs';
 import { childOf } from './packing';
 import { GATHERING_OWNER, OcrRequestOptions } from './request';
+
+/** DynamoDB requests in flight at once per window. */
+const PARALLEL_REQUESTS = 16;
 
 /** The message of one queued request. */
 export interface GatherMessage {
@@ -167,7 +170,8 @@ export function createGatherHandler(deps: GatherDeps): (event: SQSEvent) => Prom
       if (!byJob.has(message.jobId)) byJob.set(message.jobId, { record, message });
     }
     const waiting: Queued[] = [];
-    for (const queued of byJob.values()) {
+    // DynamoDB reads and writes per request, a few in parallel: a window may hold thousands.
+    await mapLimit([...byJob.values()], PARALLEL_REQUESTS, async (queued) => {
       try {
         const key = { jobId: queued.message.jobId };
         const got = await clients.ddb.send(new GetCommand({ TableName: config.jobTable, Key: key, ConsistentRead: true }));
@@ -178,8 +182,10 @@ export function createGatherHandler(deps: GatherDeps): (event: SQSEvent) => Prom
         log.warn('Could not read a request; returning it to the queue', { jobId: queued.message.jobId, reason: (error as Error).message });
         failures.push(queued.record.messageId);
       }
-    }
+    });
     const groups = new Map<string, Queued[]>();
+    // In message order, whatever order the reads finished in: a redelivered window is the same job.
+    waiting.sort((a, b) => a.record.messageId.localeCompare(b.record.messageId));
     for (const queued of waiting) {
       const key = optionsKey(queued.message.options);
       groups.set(key, [...(groups.get(key) ?? []), queued]);
@@ -219,7 +225,7 @@ async function submitGroup(deps: GatherDeps, group: Queued[]): Promise<string[]>
   const plan = planFor(config, documents.length, sizes);
   const retry: string[] = [];
   const now = new Date().toISOString();
-  for (const [index, q] of group.entries()) {
+  await mapLimit(group, PARALLEL_REQUESTS, async (q, index) => {
     try {
       await clients.ddb.send(new UpdateCommand({
         TableName: config.jobTable,
@@ -236,6 +242,6 @@ async function submitGroup(deps: GatherDeps, group: Queued[]): Promise<string[]>
       // may then be read twice, once in a job no request points at.
       if (!isConditionFailed(error)) retry.push(q.record.messageId);
     }
-  }
+  });
   return retry;
 }
