@@ -6,6 +6,7 @@
  * aws-sdk-client-mock instances.
  */
 import { SubmitJobCommand } from '@aws-sdk/client-batch';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -13,7 +14,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createStatusHandler, createSubmitHandler, deterministicJobId } from './api';
 import { createGatherHandler, enqueueDocument, GatherMessage } from './gather';
-import type { JobRecord, ProcessorConfig } from './jobs';
+import { JobRecord, ProcessorConfig, recordStateChange } from './jobs';
 import { GATHERING_OWNER } from './request';
 import { ALICE, apiEvent, body, MockedClients, mockedClients, OUTPUT_BUCKET, testConfig } from '../../test/helpers/batch-ocr-api';
 
@@ -149,6 +150,11 @@ describe('the gatherer: one job per window of queued requests', () => {
     expect([...linked.keys()].sort()).toEqual([requestId(0), requestId(1), requestId(2)]);
     for (const n of [0, 1, 2]) expect(linked.get(requestId(n))).toMatchObject({ ':shared': sharedJobId, ':index': n, ':child': 0, ':submitted': 'SUBMITTED', ':gathering': 'GATHERING' });
     expect(counted.DocumentsSubmitted).toBeGreaterThanOrEqual(3);
+    // The shared job lists its requests, for their completion events.
+    const listed = m.ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input).find((i) => i.ExpressionAttributeValues?.[':linked'] !== undefined)!;
+    expect(listed.Key).toEqual({ jobId: sharedJobId });
+    expect(listed.UpdateExpression).toBe('SET gatheredRequests = list_append(if_not_exists(gatheredRequests, :none), :linked)');
+    expect(listed.ExpressionAttributeValues![':linked']).toEqual([0, 1, 2].map((n) => ({ jobId: requestId(n), documentIndex: n })));
   });
 
   test('GIVEN large documents WHEN gathered THEN they are packed into an array job and each record names its child', async () => {
@@ -310,6 +316,38 @@ describe('GET /jobs/{jobId} of a gathered request: its own document only', () =>
     const bob = { identity: { caller: 'AIDABOB0000000000000001' } };
     expect((await status(apiEvent({ httpMethod: 'GET', path: `/jobs/${mine}`, pathParameters: { jobId: mine }, requestContext: bob as any }))).statusCode).toBe(404);
     expect((await status(apiEvent({ httpMethod: 'GET', path: `/jobs/${sharedJobId}`, pathParameters: { jobId: sharedJobId } }))).statusCode).toBe(404);
+  });
+});
+
+describe('a gathered job that finishes: an event for each request', () => {
+  test('GIVEN a gathered job WHEN Batch reports it finished THEN one event for the job and one per request with its own document', async () => {
+    const m = mockedClients();
+    const sharedJobId = '11111111-2222-4333-8444-555555555555';
+    const requests = Array.from({ length: 12 }, (_, i) => ({ jobId: requestId(i), documentIndex: i }));
+    const summaries: { [key: string]: unknown } = {
+      [`results/${sharedJobId}/summaries/00000.json`]: {
+        documents: Array.from({ length: 11 }, (_, i) => ({ index: i, key: `d${i}.pdf`, status: i === 4 ? 'FAILED' : 'SUCCEEDED', errorCode: i === 4 ? 'INVALID_PDF' : null, resultKey: `results/${sharedJobId}/results/${String(i).padStart(5, '0')}.json` })),
+        counts: { succeeded: 10, failed: 1, byErrorCode: { INVALID_PDF: 1 } },
+      },
+    };
+    m.s3.on(ListObjectsV2Command).resolves({ Contents: Object.keys(summaries).map((Key) => ({ Key })) });
+    const objectOf = (key: string) => ({ Body: { transformToString: async () => JSON.stringify(summaries[key]) } });
+    m.s3.on(GetObjectCommand).callsFake((input: { Key: string }) => objectOf(input.Key));
+    m.ddb.on(UpdateCommand).resolves({ Attributes: { jobId: sharedJobId, state: 'SUCCEEDED', gatheredRequests: requests } });
+    m.events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+    const outcome = await recordStateChange(m.clients, gatherConfig(), { jobId: 'batch-9', jobName: `ocr-${sharedJobId}`, status: 'SUCCEEDED' });
+    expect(outcome).toBe('updated');
+    expect(m.ddb.commandCalls(UpdateCommand)[0].args[0].input.ReturnValues).toBe('ALL_NEW');
+    const calls = m.events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries!);
+    // the job's own event, then 12 request events in calls of at most 10 entries
+    expect(calls.map((entries) => entries.length)).toEqual([1, 10, 2]);
+    const details = calls.slice(1).flat().map((e) => JSON.parse(e.Detail!));
+    expect(details.map((d) => d.jobId)).toEqual(requests.map((r) => r.jobId));
+    expect(details[0]).toMatchObject({ state: 'SUCCEEDED', gatheredInto: sharedJobId, counts: { succeeded: 1, failed: 0 }, resultKey: `results/${sharedJobId}/results/00000.json` });
+    expect(details[4]).toMatchObject({ state: 'SUCCEEDED', counts: { succeeded: 0, failed: 1, byErrorCode: { INVALID_PDF: 1 } } });
+    // no result for the last document: the request did not get one
+    expect(details[11]).toMatchObject({ state: 'FAILED', counts: { succeeded: 0, failed: 0 } });
+    expect(calls[1][0]).toMatchObject({ DetailType: 'OCR Job Completed', Source: 'cdk-ocr-constructs' });
   });
 });
 

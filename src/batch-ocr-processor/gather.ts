@@ -11,7 +11,7 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { Clients, JobRecord, jobNameOf, mapLimit, planFor, ProcessorConfig, submitJob, SubmitResult } from './jobs';
+import { Clients, GatheredRequest, JobRecord, jobNameOf, mapLimit, planFor, ProcessorConfig, submitJob, SubmitResult } from './jobs';
 import { childOf } from './packing';
 import { GATHERING_OWNER, OcrRequestOptions } from './request';
 
@@ -224,6 +224,7 @@ async function submitGroup(deps: GatherDeps, group: Queued[]): Promise<string[]>
   }
   const plan = planFor(config, documents.length, sizes);
   const retry: string[] = [];
+  const linked: GatheredRequest[] = [];
   const now = new Date().toISOString();
   await mapLimit(group, PARALLEL_REQUESTS, async (q, index) => {
     try {
@@ -237,11 +238,22 @@ async function submitGroup(deps: GatherDeps, group: Queued[]): Promise<string[]>
           ':submitted': 'SUBMITTED', ':gathering': 'GATHERING', ':shared': sharedJobId, ':index': index, ':child': childOf(plan.shares, index), ':now': now,
         },
       }));
+      linked.push({ jobId: q.message.jobId, documentIndex: index });
     } catch (error) {
       // Linked already (a repeated message): nothing to do. Else retry the request; its document
       // may then be read twice, once in a job no request points at.
       if (!isConditionFailed(error)) retry.push(q.record.messageId);
     }
   });
+  // The job tells each request when it finishes (the state handler reads this list); a redelivered
+  // window links nothing new, so nothing is listed twice. Without the list, GET still answers.
+  if (linked.length > 0) {
+    await clients.ddb.send(new UpdateCommand({
+      TableName: config.jobTable,
+      Key: { jobId: sharedJobId },
+      UpdateExpression: 'SET gatheredRequests = list_append(if_not_exists(gatheredRequests, :none), :linked)',
+      ExpressionAttributeValues: { ':none': [], ':linked': linked.sort((a, b) => a.documentIndex - b.documentIndex) },
+    })).catch((error: unknown) => log.warn('Could not list the requests on the gathered job', { jobId: sharedJobId, reason: (error as Error).message }));
+  }
   return retry;
 }

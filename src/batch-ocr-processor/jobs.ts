@@ -134,6 +134,12 @@ export interface ChildStates { [state: string]: number }
 /** Where a job came from: the API, the S3 trigger, or the gathering of single-document requests. */
 export type JobSource = 'api' | 's3' | 'gathered';
 
+/** A request whose document a gathered job holds. */
+export interface GatheredRequest {
+  readonly jobId: string;
+  readonly documentIndex: number;
+}
+
 export interface JobRecord {
   readonly jobId: string;
   readonly jobName: string;
@@ -158,6 +164,8 @@ export interface JobRecord {
   readonly childStatesAt?: string;
   /** Who submitted the job: the API caller's id, or SYSTEM_OWNER for the S3 trigger. Only the owner reads it through the API. */
   readonly owner?: string;
+  /** A gathered job: the requests whose documents it holds, each told when it finishes. */
+  readonly gatheredRequests?: GatheredRequest[];
   /** A gathered request: the job its document was submitted in, the document's index in that job and the child that reads it. */
   readonly gatheredInto?: string;
   readonly documentIndex?: number;
@@ -762,15 +770,17 @@ export async function recordStateChange(clients: Pick<Clients, 's3' | 'ddb' | 'e
   const aggregate = final ? await aggregateSummaries(clients.s3, config, jobId) : undefined;
   if (aggregate) { sets.push('#counts = :counts'); names['#counts'] = 'counts'; values[':counts'] = aggregate.counts; }
   allowedFrom.forEach((s, i) => { values[`:from${i}`] = s; });
+  let updated: JobRecord | undefined;
   try {
-    await clients.ddb.send(new UpdateCommand({
+    updated = (await clients.ddb.send(new UpdateCommand({
       TableName: config.jobTable,
       Key: { jobId },
       UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
       ConditionExpression: `attribute_exists(jobId) AND #state IN (${allowedFrom.map((_, i) => `:from${i}`).join(', ')})`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
-    }));
+      ReturnValues: 'ALL_NEW',
+    })))?.Attributes as JobRecord | undefined;
   } catch (error) {
     if (isConditionFailed(error)) return 'ignored';
     throw error;
@@ -793,8 +803,44 @@ export async function recordStateChange(clients: Pick<Clients, 's3' | 'ddb' | 'e
         }),
       }],
     }));
+    if (updated?.gatheredRequests && aggregate) await announceGatheredRequests(clients, config, jobId, updated.gatheredRequests, aggregate.summaries);
   }
   return 'updated';
+}
+
+/**
+ * A gathered job finished: an `OCR Job Completed` event for each request in it, under the
+ * request's own job id, with its one document's outcome (PutEvents takes 10 entries per call).
+ */
+async function announceGatheredRequests(
+  clients: Pick<Clients, 'events'>, config: ProcessorConfig, sharedJobId: string,
+  requests: readonly GatheredRequest[], summaries: readonly WorkerSummary[],
+): Promise<void> {
+  const outcomes = new Map<number, NonNullable<WorkerSummary['documents']>[number]>();
+  for (const summary of summaries) for (const d of summary.documents ?? []) outcomes.set(d.index, d);
+  const entries = requests.map((request) => {
+    const d = outcomes.get(request.documentIndex);
+    const failed = d !== undefined && d.status !== 'SUCCEEDED';
+    return {
+      Source: config.eventSource,
+      DetailType: 'OCR Job Completed',
+      EventBusName: config.eventBusName,
+      Detail: JSON.stringify({
+        jobId: request.jobId,
+        jobName: jobNameOf(request.jobId),
+        // The request's own outcome: its document has a result, or the job ended without one.
+        state: d ? 'SUCCEEDED' : 'FAILED',
+        gatheredInto: sharedJobId,
+        counts: { succeeded: d && !failed ? 1 : 0, failed: failed ? 1 : 0, byErrorCode: failed ? { [d.errorCode ?? 'INTERNAL_ERROR']: 1 } : {} },
+        resultsBucket: config.outputBucket,
+        resultKey: d?.resultKey,
+        textKey: d?.textKey,
+      }),
+    };
+  });
+  for (let i = 0; i < entries.length; i += 10) {
+    await clients.events.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
+  }
 }
 
 function isConditionFailed(error: unknown): boolean {
