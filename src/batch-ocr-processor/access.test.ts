@@ -100,7 +100,7 @@ describe('jobs belong to their caller', () => {
     expect(m.ddb.commandCalls(PutCommand)[0].args[0].input.Item).toMatchObject({ source: 's3', owner: SYSTEM_OWNER });
   });
 
-  const record = { jobId, jobName: `ocr-${jobId}`, state: 'SUCCEEDED', documentCount: 1, children: 1, chunkSize: 1, source: 'api', createdAt: 'x', updatedAt: 'x', counts: { succeeded: 1, failed: 0, byErrorCode: {} } };
+  const record = { jobId, jobName: `ocr-${jobId}`, state: 'SUCCEEDED', documentCount: 1, children: 1, source: 'api', createdAt: 'x', updatedAt: 'x', counts: { succeeded: 1, failed: 0, byErrorCode: {} } };
   const summary = { documents: [{ index: 0, key: 'a.pdf', status: 'SUCCEEDED', resultKey: `results/${jobId}/results/00000.json` }], counts: { succeeded: 1, failed: 0 } };
   function withRecord(owner: string | undefined): MockedClients {
     const m = mockedClients();

@@ -117,7 +117,7 @@ describe('POST /jobs (submit handler)', () => {
       schemaVersion: 1,
       jobId: reply.jobId,
       documents: [{ key: 'a.pdf' }, { key: 'b.pdf' }],
-      chunkSize: 1,
+      children: [{ first: 0, count: 1 }, { first: 1, count: 1 }],
       options: { languages: 'eng', dpi: 300, maxPages: null, password: null },
     });
   });
@@ -134,7 +134,8 @@ describe('POST /jobs (submit handler)', () => {
     expect(m.s3.commandCalls(ListObjectsV2Command)).toHaveLength(10);
     const manifest = JSON.parse(m.s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string);
     expect(manifest.documents).toHaveLength(10_000);
-    expect(manifest.chunkSize).toBe(1);
+    expect(manifest.children).toHaveLength(10_000);
+    expect(manifest.children[9999]).toEqual({ first: 9999, count: 1 });
   });
 
   test('GIVEN 10,001 documents and the default maxDocumentsPerJob WHEN submitted THEN 400 TOO_MANY_DOCUMENTS and nothing submitted', async () => {
@@ -155,7 +156,52 @@ describe('POST /jobs (submit handler)', () => {
     const result = await submit(apiEvent({ json: { documents: keys } }));
     expect(result.statusCode).toBe(202);
     expect(m.batch.commandCalls(SubmitJobCommand)[0].args[0].input.arrayProperties).toEqual({ size: 5001 });
-    expect(JSON.parse(m.s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string).chunkSize).toBe(2);
+    const children = JSON.parse(m.s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string).children;
+    expect(children).toHaveLength(5001);
+    expect(children[0]).toEqual({ first: 0, count: 2 });
+    expect(children[5000]).toEqual({ first: 10_000, count: 1 });
+  });
+
+  test('GIVEN documents of known sizes WHEN submitted with packing THEN children take their share by bytes (HEAD sizes)', async () => {
+    const MiB = 1024 * 1024;
+    const sizes: { [key: string]: number } = { 'a.pdf': 30 * MiB, 'b.pdf': 30 * MiB, 'c.pdf': 100 * MiB, 'd.pdf': MiB, 'e.pdf': MiB };
+    m.s3.on(HeadObjectCommand).callsFake((input: { Key: string }) => ({ ContentLength: sizes[input.Key] }));
+    const submit = createSubmitHandler(submitDeps(m, { targetBytesPerChild: 64 * MiB, maxDocumentsPerChild: 1000 }));
+    const result = await submit(apiEvent({ json: { documents: Object.keys(sizes) } }));
+    expect(result.statusCode).toBe(202);
+    expect(body(result).arraySize).toBe(3);
+    expect(m.batch.commandCalls(SubmitJobCommand)[0].args[0].input.arrayProperties).toEqual({ size: 3 });
+    const manifest = JSON.parse(m.s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string);
+    // a and b fit 64 MiB; c is larger than the target and runs alone; d and e share the last child
+    expect(manifest.children).toEqual([{ first: 0, count: 2 }, { first: 2, count: 1 }, { first: 3, count: 2 }]);
+    expect(m.ddb.commandCalls(PutCommand)[0].args[0].input.Item).toMatchObject({ documentCount: 5, children: 3 });
+  });
+
+  test('GIVEN 500 small documents WHEN submitted with packing THEN one plain job over the manifest, no array (sizes from the listing)', async () => {
+    const keys = keysOf(500);
+    allKeysExist(m, keys);
+    const submit = createSubmitHandler(submitDeps(m, { maxDocumentsPerChild: 1000 }));
+    const result = await submit(apiEvent({ json: { documents: keys } }));
+    expect(result.statusCode).toBe(202);
+    expect(body(result).arraySize).toBe(0);
+    const input = m.batch.commandCalls(SubmitJobCommand)[0].args[0].input;
+    expect(input.arrayProperties).toBeUndefined();
+    expect(input.containerOverrides?.environment?.map((e) => e.name)).toEqual(['OCR_JOB_ID', 'OCR_MANIFEST_KEY']);
+    expect(JSON.parse(m.s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string).children).toEqual([{ first: 0, count: 500 }]);
+  });
+
+  test('GIVEN S3 events with object sizes WHEN ingested THEN the job is packed by those sizes', async () => {
+    const MiB = 1024 * 1024;
+    const event = (key: string, size: number, id: string) => ({
+      messageId: id,
+      body: JSON.stringify({ 'source': 'aws.s3', 'detail-type': 'Object Created', 'detail': { bucket: { name: INPUT_BUCKET }, object: { key, size } } }),
+    });
+    const ingest = createS3IngestHandler({ clients: m.clients, config: testConfig({ maxDocumentsPerChild: 1000 }) });
+    const result = await ingest({ Records: [event('a.pdf', 50 * MiB, 'm1'), event('b.pdf', 50 * MiB, 'm2'), event('c.pdf', MiB, 'm3')] } as any);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(m.batch.commandCalls(SubmitJobCommand)[0].args[0].input.arrayProperties).toEqual({ size: 2 });
+    const manifest = JSON.parse(m.s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string);
+    expect(manifest.children).toEqual([{ first: 0, count: 1 }, { first: 1, count: 2 }]);
   });
 
   test('GIVEN a password WHEN one document is submitted THEN the password travels in the manifest, never in SubmitJob', async () => {
@@ -430,7 +476,6 @@ describe('GET /jobs/{jobId} (status handler)', () => {
     state: 'SUCCEEDED',
     documentCount: 3,
     children: 2,
-    chunkSize: 2,
     source: 'api',
     owner: ALICE,
     createdAt: '2026-11-23T00:00:00.000Z',
@@ -490,7 +535,7 @@ describe('GET /jobs/{jobId} (status handler)', () => {
 
   test('GIVEN a finished 10,000-child job with stored counts WHEN read THEN counts come from the record and only the first summaries are read', async () => {
     const counts = { succeeded: 9_990, failed: 10, byErrorCode: { INVALID_PDF: 10 } };
-    m.ddb.on(GetCommand).resolves({ Item: { ...record, documentCount: 10_000, children: 10_000, chunkSize: 1, counts } });
+    m.ddb.on(GetCommand).resolves({ Item: { ...record, documentCount: 10_000, children: 10_000, counts } });
     const keys = Array.from({ length: 10_000 }, (_, i) => `results/${jobId}/summaries/${String(i).padStart(5, '0')}.json`);
     m.s3.on(ListObjectsV2Command).callsFake((input: { ContinuationToken?: string }) => {
       const start = Number(input.ContinuationToken ?? 0);

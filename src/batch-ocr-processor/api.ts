@@ -2,10 +2,11 @@
  * API Gateway and event-source adapters of BatchOcrProcessor's handlers: routing, error mapping to
  * one JSON error shape, idempotency. The `*.lambda.ts` files only wire clients and Powertools.
  */
-import { createHash } from 'crypto';
+import { createHash, randomUUID } from 'crypto';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { enqueueDocument } from './gather';
 import {
   checkDocumentsExist, Clients, createUploadUrl, getJobStatus, ProcessorConfig, recordStateChange,
   BatchJobStateChange, submitJob, SubmitResult,
@@ -139,6 +140,15 @@ interface IdempotentSubmit {
   readonly statusBaseUrl?: string;
 }
 
+/**
+ * A request of one document joins the next gathered job, when the construct gathers; one with a
+ * password is submitted on its own, so that the password travels only in its manifest.
+ */
+function gathers(deps: HandlerDeps, request: SubmitRequest): boolean {
+  return deps.config.gatherQueueUrl !== undefined && deps.clients.sqs !== undefined
+    && request.documents.length === 1 && request.options.password === undefined;
+}
+
 /** `POST /jobs`. */
 export function createSubmitHandler(deps: HandlerDeps): ApiHandler {
   const log = deps.log ?? silent;
@@ -146,8 +156,16 @@ export function createSubmitHandler(deps: HandlerDeps): ApiHandler {
   // With an Idempotency-Key the job id follows from it, so a retry after an ambiguous SubmitJob failure
   // reuses the id, and submitJob finds the job Batch may have accepted instead of starting a second one.
   const run = async (request: SubmitRequest, owner: string, statusBaseUrl?: string, jobId?: string): Promise<SubmitResult> => {
-    await checkDocumentsExist(deps.clients.s3, deps.config, request.documents);
-    const result = await submitJob(deps.clients, deps.config, request, { source: 'api', statusBaseUrl, owner, jobId });
+    const sizes = await checkDocumentsExist(deps.clients.s3, deps.config, request.documents);
+    if (gathers(deps, request)) {
+      const queued = await enqueueDocument({ ddb: deps.clients.ddb, sqs: deps.clients.sqs! }, deps.config, {
+        key: request.documents[0], size: sizes[0], options: request.options, source: 'api', owner, jobId: jobId ?? randomUUID(), statusBaseUrl,
+      });
+      metrics.count('DocumentsQueued', 1);
+      log.info('Document queued for gathering', { jobId: queued.jobId });
+      return queued;
+    }
+    const result = await submitJob(deps.clients, deps.config, request, { source: 'api', statusBaseUrl, owner, jobId, sizes });
     metrics.count('JobsSubmitted', 1);
     metrics.count('DocumentsSubmitted', request.documents.length);
     log.info('Job submitted', { jobId: result.jobId, documents: result.documentCount, arraySize: result.arraySize });
@@ -264,6 +282,7 @@ export function createS3IngestHandler(deps: HandlerDeps): (event: SQSEvent) => P
   const metrics = deps.metrics ?? noMetrics;
   return async (event) => {
     const keys: string[] = [];
+    const sizes: (number | undefined)[] = [];
     for (const message of event.Records) {
       let objects: { bucket?: string; key?: string; size?: number }[] = [];
       try {
@@ -281,7 +300,10 @@ export function createS3IngestHandler(deps: HandlerDeps): (event: SQSEvent) => P
             throw new RequestError(400, 'DOCUMENT_REJECTED', `'${key}' is ${o.size} bytes; the limit is ${deps.config.maxDocumentBytes}`);
           }
           if (o.size === 0) throw new RequestError(400, 'DOCUMENT_REJECTED', `'${key}' is empty`);
-          if (!keys.includes(key)) keys.push(key);
+          if (!keys.includes(key)) {
+            keys.push(key);
+            sizes.push(o.size);
+          }
         } catch (error) {
           metrics.count('RequestsRejected', 1, { Code: (error as RequestError).code ?? 'INVALID' });
           log.warn('Skipping an object that fails validation', { key, reason: (error as Error).message });
@@ -292,7 +314,7 @@ export function createS3IngestHandler(deps: HandlerDeps): (event: SQSEvent) => P
     // The batch size of the event source is at most maxDocuments, so one job holds the batch.
     const jobId = deterministicJobId(event.Records.map((m) => m.messageId));
     try {
-      const result = await submitJob(deps.clients, deps.config, { documents: keys, options: deps.config.defaultOptions }, { source: 's3', jobId, owner: SYSTEM_OWNER });
+      const result = await submitJob(deps.clients, deps.config, { documents: keys, options: deps.config.defaultOptions }, { source: 's3', jobId, owner: SYSTEM_OWNER, sizes });
       metrics.count('JobsSubmitted', 1);
       metrics.count('DocumentsSubmitted', keys.length);
       log.info('Job submitted from S3 events', { jobId: result.jobId, documents: keys.length });

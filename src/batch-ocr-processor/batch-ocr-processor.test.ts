@@ -247,7 +247,8 @@ describe('BatchOcrProcessor with defaults', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'JobsFailed', Namespace: 'CdkOcrConstructs', Dimensions: [{ Name: 'service', Value: ocr.metricsService }] });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5XXError', Namespace: 'AWS/ApiGateway' });
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    t.resourceCountIs('AWS::SQS::Queue', 1); // the state handler's DLQ only: no S3 trigger by default
+    // the state handler's DLQ and the gathering queue with its DLQ: no S3 trigger by default
+    t.resourceCountIs('AWS::SQS::Queue', 3);
   });
 
   test('GIVEN defaults WHEN synthesized THEN outputs name the API URL, buckets, queue, job definition and log group', () => {
@@ -381,7 +382,8 @@ describe('BatchOcrProcessor options', () => {
       documentTimeout: Duration.minutes(2),
       maxDocumentSize: Size.kibibytes(1),
       maxDocumentsPerJob: 50_000,
-      documentsPerChild: 10,
+      targetBytesPerChild: Size.mebibytes(16),
+      maxDocumentsPerChild: 10,
       outputPrefix: 'ocr/',
       uploadPrefix: 'in/',
       resultExpiration: Duration.days(7),
@@ -402,7 +404,7 @@ describe('BatchOcrProcessor options', () => {
     const env = Object.fromEntries(def.ContainerProperties.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
     expect(env).toMatchObject({ OCR_WORKERS: '3', OCR_LANGUAGES: 'eng+deu', OCR_DPI: '200', OCR_MAX_PAGES: '50', OCR_DOC_TIMEOUT_SECONDS: '120', OCR_MAX_DOCUMENT_BYTES: '1024', OCR_OUTPUT_PREFIX: 'ocr/', OCR_METRICS_NAMESPACE: 'MyOcr', OCR_DOC_MEMORY_MB: '2560' });
     t.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ MAX_DOCUMENTS_PER_JOB: '50000', DOCUMENTS_PER_CHILD: '10', RECORD_TTL_DAYS: '7', PRESIGN_SECONDS: '300', UPLOAD_PREFIX: 'in/', OCR_OUTPUT_PREFIX: 'ocr/' }) },
+      Environment: { Variables: Match.objectLike({ MAX_DOCUMENTS_PER_JOB: '50000', TARGET_BYTES_PER_CHILD: '16777216', MAX_DOCUMENTS_PER_CHILD: '10', RECORD_TTL_DAYS: '7', PRESIGN_SECONDS: '300', UPLOAD_PREFIX: 'in/', OCR_OUTPUT_PREFIX: 'ocr/' }) },
     });
     t.hasResourceProperties('AWS::Batch::JobQueue', { JobStateTimeLimitActions: Match.arrayWith([Match.objectLike({ MaxTimeSeconds: 14_400 }), Match.objectLike({ MaxTimeSeconds: 900 })]) });
     t.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })] });
@@ -417,13 +419,13 @@ describe('BatchOcrProcessor options', () => {
       removalPolicy: RemovalPolicy.DESTROY,
       pagesPerVcpuSecond: 1,
     });
-    // the four handlers and the handler of the API Gateway account-role custom resource
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['x86_64'] }, 5);
+    // the five handlers and the handler of the API Gateway account-role custom resource
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['x86_64'] }, 6);
     t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'] }, 0);
     // Every log group of the processor (the network's flow logs keep their own retention).
     const groups = Object.entries(t.findResources('AWS::Logs::LogGroup')).filter(([id]) => !id.startsWith('OcrNetwork'));
-    // worker, API access, four handlers, and the API Gateway account-role custom resource's two
-    expect(groups).toHaveLength(8);
+    // worker, API access, five handlers, and the API Gateway account-role custom resource's two
+    expect(groups).toHaveLength(9);
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(30);
     for (const table of Object.values(t.findResources('AWS::DynamoDB::Table'))) expect(table.DeletionPolicy).toBe('Delete');
     for (const bucket of Object.values(t.findResources('AWS::S3::Bucket'))) expect(bucket.DeletionPolicy).toBe('Delete');
@@ -434,9 +436,9 @@ describe('BatchOcrProcessor options', () => {
 
   test('GIVEN the defaults WHEN synthesized THEN handlers run on ARM64 outside the VPC with X-Ray', () => {
     const { t } = template({});
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'] }, 5);
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'] }, 6);
     const handlers = Object.values(t.findResources('AWS::Lambda::Function')).filter((fn) => String(fn.Properties.Description).startsWith('cdk-ocr-constructs:'));
-    expect(handlers).toHaveLength(5);
+    expect(handlers).toHaveLength(6);
     for (const fn of handlers) {
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
       expect(fn.Properties.VpcConfig).toBeUndefined();
@@ -703,7 +705,9 @@ describe('BatchOcrProcessor bad props', () => {
     ['maxDocumentSize above S3\'s largest object', () => ({ maxDocumentSize: Size.tebibytes(6) }), /'maxDocumentSize' must be a whole number of bytes from 1 to 5497558138880 \(5 TiB\), got 6597069766656/],
     ['maxDocumentSize in part bytes', () => ({ maxDocumentSize: Size.kibibytes(0.5001) }), /'maxDocumentSize' must be a whole number of bytes/],
     ['maxDocumentsPerJob 200000', () => ({ maxDocumentsPerJob: 200_000 }), /'maxDocumentsPerJob' must be an integer from 1 to 100000, got 200000/],
-    ['documentsPerChild 0', () => ({ documentsPerChild: 0 }), /'documentsPerChild' must be an integer from 1 to 1000, got 0/],
+    ['maxDocumentsPerChild 0', () => ({ maxDocumentsPerChild: 0 }), /BatchOcrProcessor '\w+': 'maxDocumentsPerChild' must be an integer from 1 to 10000, got 0/],
+    ['targetBytesPerChild below 1 MiB', () => ({ targetBytesPerChild: Size.kibibytes(512) }), /BatchOcrProcessor '\w+': 'targetBytesPerChild' must be a whole number of bytes from 1048576 \(1 MiB\) to 107374182400 \(100 GiB\), got 524288/],
+    ['targetBytesPerChild above 100 GiB', () => ({ targetBytesPerChild: Size.gibibytes(101) }), /'targetBytesPerChild' must be a whole number of bytes from 1048576/],
     ['no languages', () => ({ ocrLanguages: [] }), /'ocrLanguages' must list 1 to 5 languages/],
     ['a bad language', () => ({ ocrLanguages: ['English'] }), /'ocrLanguages' has 'English', not a tesseract language code/],
     ['outputPrefix without slash', () => ({ outputPrefix: 'results' }), /'outputPrefix' must be a relative prefix ending with '\/', got 'results'/],

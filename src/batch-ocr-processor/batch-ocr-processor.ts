@@ -17,6 +17,7 @@ import { Construct } from 'constructs';
 import { acknowledgeProcessorFindings } from './compliance';
 import { createCompute, createWorkerImage, createWorkerJob } from './compute';
 import { estimateProcessorCost } from './cost';
+import { createGathering } from './gathering';
 import { createHandlers, HandlerContext } from './handlers';
 import { createNetwork } from './network';
 import { createAlarms, createDashboard } from './observability';
@@ -108,6 +109,12 @@ export class BatchOcrProcessor extends Construct {
   public readonly ingestDeadLetterQueue?: sqs.Queue;
   /** EventBridge rule for objects created in the input bucket (with `s3Trigger`). */
   public readonly ingestRule?: events.Rule;
+  /** The handler that submits gathered single-document requests as one job (unless `gathering.enabled` is false). */
+  public readonly gatherFunction?: lambda.Function;
+  /** The queue single-document requests wait in for their gathered job (unless `gathering.enabled` is false). */
+  public readonly gatherQueue?: sqs.Queue;
+  /** Dead-letter queue of `gatherQueue`. */
+  public readonly gatherDeadLetterQueue?: sqs.Queue;
   /** The CloudWatch dashboard (unless `dashboard: false`). */
   public readonly dashboard?: cloudwatch.Dashboard;
   /** Alarm: a Batch job FAILED. */
@@ -182,7 +189,14 @@ export class BatchOcrProcessor extends Construct {
     this.ingestQueue = trigger?.queue;
     this.ingestDeadLetterQueue = trigger?.deadLetterQueue;
     this.ingestRule = trigger?.rule;
-    const allHandlers = [handlers.submit, handlers.status, handlers.upload, handlers.jobState, ...(trigger ? [trigger.ingest] : [])];
+    const gathering = createGathering(this, context, handlers.submit);
+    this.gatherFunction = gathering?.gather.function;
+    this.gatherQueue = gathering?.queue;
+    this.gatherDeadLetterQueue = gathering?.deadLetterQueue;
+    const allHandlers = [
+      handlers.submit, handlers.status, handlers.upload, handlers.jobState,
+      ...(trigger ? [trigger.ingest] : []), ...(gathering ? [gathering.gather] : []),
+    ];
 
     // REST API: methods, authorization, gateway responses, logging, usage plan, WAF.
     const api = createRestApi(this, props, handlers);
@@ -207,6 +221,7 @@ export class BatchOcrProcessor extends Construct {
       worker,
       handlers,
       ingest: trigger?.ingest,
+      gather: gathering?.gather,
       allHandlers,
       api: this.api,
       apiAccessLogGroup: this.apiAccessLogGroup,

@@ -20,6 +20,8 @@ export interface ComplianceSubjects {
   readonly handlers: ProcessorHandlers;
   /** The S3 trigger's handler, with `s3Trigger`. */
   readonly ingest?: Handler;
+  /** The gathering handler, unless gathering is off. */
+  readonly gather?: Handler;
   readonly api: apigw.RestApi;
   readonly apiAccessLogGroup: logs.ILogGroup;
   readonly alarms: cloudwatch.Alarm[];
@@ -65,6 +67,7 @@ export function acknowledgeProcessorFindings(scope: Construct, props: BatchOcrPr
   acknowledgeWildcards(worker.jobRole, 'OCR worker job role');
   acknowledgeWildcards(handlers.jobState.role, 'OCR job state recorder');
   if (subjects.ingest) acknowledgeWildcards(subjects.ingest.role, 'OCR S3 ingest handler');
+  if (subjects.gather) acknowledgeWildcards(subjects.gather.role, 'OCR request gathering handler');
 
   acknowledgeApiFindings(subjects.api, props);
 

@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { WorkerImage, WorkerJob } from './compute';
 import { DEFAULTS } from './defaults';
 import { JobStateFunction } from './job-state-function';
+import { DEFAULT_MAX_DOCUMENTS_PER_CHILD, DEFAULT_TARGET_BYTES_PER_CHILD } from './jobs';
 import { ProcessorNetwork } from './network';
 import { ApiAuthorization, BatchOcrProcessorProps } from './props';
 import { LIMITS } from './request';
@@ -45,7 +46,8 @@ export function commonHandlerOptions(context: HandlerContext): Omit<CreateHandle
     JOB_QUEUE: context.jobQueueArn,
     JOB_DEFINITION_NAME: worker.jobDefinitionName,
     MAX_DOCUMENTS_PER_JOB: String(props.maxDocumentsPerJob ?? LIMITS.maxArrayChildren),
-    DOCUMENTS_PER_CHILD: String(props.documentsPerChild ?? 1),
+    TARGET_BYTES_PER_CHILD: String(props.targetBytesPerChild?.toBytes() ?? DEFAULT_TARGET_BYTES_PER_CHILD),
+    MAX_DOCUMENTS_PER_CHILD: String(props.maxDocumentsPerChild ?? DEFAULT_MAX_DOCUMENTS_PER_CHILD),
     [WorkerBatchEnvironment.MAX_DOCUMENT_BYTES]: worker.environment[WorkerBatchEnvironment.MAX_DOCUMENT_BYTES],
     [WorkerBatchEnvironment.LANGUAGES]: worker.environment[WorkerBatchEnvironment.LANGUAGES],
     [WorkerBatchEnvironment.DPI]: worker.environment[WorkerBatchEnvironment.DPI],

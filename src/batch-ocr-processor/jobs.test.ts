@@ -35,7 +35,7 @@ const conditionFailed = () => Object.assign(new Error('The conditional request f
 /** A record as submitJob writes it, in the given state. */
 function record(state: JobRecord['state'], extra: Partial<JobRecord> = {}): JobRecord {
   const at = '2026-11-23T00:00:00.000Z';
-  return { jobId, jobName, state, documentCount: 4, children: 4, chunkSize: 1, source: 's3', createdAt: at, updatedAt: at, ...extra };
+  return { jobId, jobName, state, documentCount: 4, children: 4, source: 's3', createdAt: at, updatedAt: at, ...extra };
 }
 
 describe('submitJob: at most one Batch job per request', () => {

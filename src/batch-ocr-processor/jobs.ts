@@ -10,10 +10,19 @@ import { randomUUID } from 'crypto';
 import { BatchClient, DescribeJobsCommand, JobSummary, ListJobsCommand, SubmitJobCommand, SubmitJobCommandInput } from '@aws-sdk/client-batch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { CallerAuth, LIMITS, OcrRequestOptions, planJob, RequestError, SubmitRequest } from './request';
-import { WorkerBatchEnvironment, workerManifestKey, workerSummariesPrefix } from '../common/worker-contract';
+import { JobPlan, planJob } from './packing';
+import { CallerAuth, LIMITS, OcrRequestOptions, RequestError, SubmitRequest } from './request';
+import { WorkerBatchEnvironment, workerManifestKey, workerSummariesPrefix, workerSummaryKey } from '../common/worker-contract';
+
+/** Receives of a queued request before the gathering queue gives up on it (its redrive policy). */
+export const GATHER_MAX_RECEIVE_COUNT = 5;
+
+/** The construct's defaults of `targetBytesPerChild` (64 MiB) and `maxDocumentsPerChild`. */
+export const DEFAULT_TARGET_BYTES_PER_CHILD = 64 * 1024 * 1024;
+export const DEFAULT_MAX_DOCUMENTS_PER_CHILD = 1000;
 
 /** Everything the handlers read from their environment. */
 export interface ProcessorConfig {
@@ -26,7 +35,10 @@ export interface ProcessorConfig {
   /** Job definition NAME (no revision): Batch runs its latest ACTIVE revision. */
   readonly jobDefinitionName: string;
   readonly maxDocuments: number;
-  readonly documentsPerChild: number;
+  /** Bytes of input an array child takes before the next child starts (see packDocuments). */
+  readonly targetBytesPerChild: number;
+  /** Most documents per array child. */
+  readonly maxDocumentsPerChild: number;
   /** Largest input object accepted, bytes (0 = no limit). */
   readonly maxDocumentBytes: number;
   readonly defaultOptions: OcrRequestOptions;
@@ -46,6 +58,10 @@ export interface ProcessorConfig {
   readonly callerScopedInput?: boolean;
   /** Origins whose browsers may read the API's responses (CORS). @default - none */
   readonly corsAllowOrigins?: string[];
+  /** The queue single-document requests are gathered in; unset: every request is a job of its own. */
+  readonly gatherQueueUrl?: string;
+  /** Receives of a gathered request before the queue moves it to its dead-letter queue. */
+  readonly gatherMaxReceiveCount: number;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorConfig {
@@ -63,7 +79,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorCo
     jobQueue: env.JOB_QUEUE ?? '',
     jobDefinitionName: env.JOB_DEFINITION_NAME ?? '',
     maxDocuments: num('MAX_DOCUMENTS_PER_JOB', LIMITS.maxArrayChildren),
-    documentsPerChild: num('DOCUMENTS_PER_CHILD', 1),
+    targetBytesPerChild: num('TARGET_BYTES_PER_CHILD', DEFAULT_TARGET_BYTES_PER_CHILD),
+    maxDocumentsPerChild: num('MAX_DOCUMENTS_PER_CHILD', DEFAULT_MAX_DOCUMENTS_PER_CHILD),
     maxDocumentBytes: num(WorkerBatchEnvironment.MAX_DOCUMENT_BYTES, 0),
     availableLanguages: env.OCR_AVAILABLE_LANGUAGES ? env.OCR_AVAILABLE_LANGUAGES.split('+').filter((l) => l.length > 0) : undefined,
     defaultOptions: {
@@ -80,6 +97,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorCo
     allowedInputPrefixes: env.ALLOWED_INPUT_PREFIXES ? JSON.parse(env.ALLOWED_INPUT_PREFIXES) as string[] : [],
     callerScopedInput: env.CALLER_SCOPED_INPUT === 'true',
     corsAllowOrigins: env.CORS_ALLOW_ORIGINS ? JSON.parse(env.CORS_ALLOW_ORIGINS) as string[] : undefined,
+    gatherQueueUrl: env.GATHER_QUEUE_URL || undefined,
+    gatherMaxReceiveCount: num('GATHER_MAX_RECEIVE_COUNT', GATHER_MAX_RECEIVE_COUNT),
   };
 }
 
@@ -88,13 +107,16 @@ export interface Clients {
   readonly batch: BatchClient;
   readonly ddb: DynamoDBDocumentClient;
   readonly events: EventBridgeClient;
+  /** Only the handlers that queue documents for gathering have one. */
+  readonly sqs?: SQSClient;
 }
 
 /**
- * Job states of our record. SUBMIT_FAILED: SubmitJob reported a failure; the others mirror Batch (for
- * an array job, its children: see recordStateChange).
+ * Job states of our record. GATHERING: a single-document request waiting for its gathered job.
+ * SUBMIT_FAILED: SubmitJob reported a failure; the others mirror Batch (for an array job, its
+ * children: see recordStateChange).
  */
-export type JobState = 'SUBMITTING' | 'SUBMIT_FAILED' | 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+export type JobState = 'GATHERING' | 'SUBMITTING' | 'SUBMIT_FAILED' | 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 /** Batch's final states. */
 const FINAL: readonly string[] = ['SUCCEEDED', 'FAILED'];
 /** The states a job moves through before a final one, in order. */
@@ -109,14 +131,23 @@ const REPAIRABLE = 'SUBMIT_FAILED';
 /** Per-state counts of an array job's children, as Batch reports them (DescribeJobs' arrayProperties.statusSummary). */
 export interface ChildStates { [state: string]: number }
 
+/** Where a job came from: the API, the S3 trigger, or the gathering of single-document requests. */
+export type JobSource = 'api' | 's3' | 'gathered';
+
+/** A request whose document a gathered job holds. */
+export interface GatheredRequest {
+  readonly jobId: string;
+  readonly documentIndex: number;
+}
+
 export interface JobRecord {
   readonly jobId: string;
   readonly jobName: string;
   readonly state: JobState;
   readonly documentCount: number;
+  /** Array children (1 for a plain job). */
   readonly children: number;
-  readonly chunkSize: number;
-  readonly source: 'api' | 's3';
+  readonly source: JobSource;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly batchJobId?: string;
@@ -133,6 +164,12 @@ export interface JobRecord {
   readonly childStatesAt?: string;
   /** Who submitted the job: the API caller's id, or SYSTEM_OWNER for the S3 trigger. Only the owner reads it through the API. */
   readonly owner?: string;
+  /** A gathered job: the requests whose documents it holds, each told when it finishes. */
+  readonly gatheredRequests?: GatheredRequest[];
+  /** A gathered request: the job its document was submitted in, the document's index in that job and the child that reads it. */
+  readonly gatheredInto?: string;
+  readonly documentIndex?: number;
+  readonly childIndex?: number;
 }
 
 /** What the API returns for a submitted job (what a client needs next). */
@@ -148,7 +185,7 @@ export interface SubmitResult {
 }
 
 /** Bounded parallelism for S3 checks: fast for large lists without tripping S3's request rates. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -182,11 +219,14 @@ export const MAX_LIST_PAGES = 200;
 
 /**
  * Check that every key exists in the input bucket (and is not too large) before anything is
- * submitted. Short lists: one HeadObject per key. Long lists: list the keys' common prefix.
+ * submitted, and return their sizes in bytes, in order (what the documents are packed into array
+ * children by). Short lists: one HeadObject per key. Long lists: list the keys' common prefix.
  */
-export async function checkDocumentsExist(s3: S3Client, config: ProcessorConfig, documents: string[]): Promise<void> {
+export async function checkDocumentsExist(s3: S3Client, config: ProcessorConfig, documents: string[]): Promise<number[]> {
   const problems: string[] = [];
-  const checkSize = (key: string, size: number | undefined): void => {
+  const sizes: number[] = new Array(documents.length).fill(config.targetBytesPerChild);
+  const checkSize = (key: string, size: number | undefined, index: number): void => {
+    if (size !== undefined) sizes[index] = size;
     if (config.maxDocumentBytes > 0 && size !== undefined && size > config.maxDocumentBytes) {
       problems.push(`'${key}' is ${size} bytes; the limit is ${config.maxDocumentBytes}`);
     }
@@ -208,15 +248,15 @@ export async function checkDocumentsExist(s3: S3Client, config: ProcessorConfig,
     if (token) listed = undefined; // the prefix holds too much to list: fall back to HEAD requests
   }
   if (listed) {
-    for (const key of documents) {
-      if (!listed.has(key)) missing.push(key);
-      else checkSize(key, listed.get(key));
-    }
+    documents.forEach((key, i) => {
+      if (!listed!.has(key)) missing.push(key);
+      else checkSize(key, listed!.get(key), i);
+    });
   } else {
-    await mapLimit(documents, 16, async (key) => {
+    await mapLimit(documents, 16, async (key, i) => {
       try {
         const head = await s3.send(new HeadObjectCommand({ Bucket: config.inputBucket, Key: key }));
-        checkSize(key, head.ContentLength);
+        checkSize(key, head.ContentLength, i);
       } catch (error) {
         if (isNotFound(error)) missing.push(key);
         else throw error;
@@ -230,6 +270,16 @@ export async function checkDocumentsExist(s3: S3Client, config: ProcessorConfig,
   if (problems.length > 0) {
     throw new RequestError(400, 'DOCUMENT_REJECTED', `${problems.length} document(s) rejected: ${problems.slice(0, 5).join('; ')}`);
   }
+  return sizes;
+}
+
+/**
+ * The Batch job for these documents: packed into array children by their sizes. A size that is not
+ * known counts as the whole target, so that document gets a child of its own.
+ */
+export function planFor(config: Pick<ProcessorConfig, 'targetBytesPerChild' | 'maxDocumentsPerChild'>, documentCount: number, sizes?: readonly (number | undefined)[]): JobPlan {
+  const known = Array.from({ length: documentCount }, (_, i) => sizes?.[i] ?? config.targetBytesPerChild);
+  return planJob(known, { targetBytesPerChild: config.targetBytesPerChild, maxDocumentsPerChild: config.maxDocumentsPerChild });
 }
 
 export function jobNameOf(jobId: string): string {
@@ -245,16 +295,28 @@ function isThrottling(error: unknown): boolean {
   return e?.name === 'TooManyRequestsException' || e?.name === 'ThrottlingException' || e?.$metadata?.httpStatusCode === 429;
 }
 
+/** How submitJob is called: where the job comes from, and what is known of its documents. */
+export interface SubmitOptions {
+  readonly source: JobSource;
+  readonly statusBaseUrl?: string;
+  readonly now?: Date;
+  readonly jobId?: string;
+  readonly owner?: string;
+  /** The documents' sizes in bytes, in order (from checkDocumentsExist or the S3 events); unknown ones get a child each. */
+  readonly sizes?: readonly (number | undefined)[];
+}
+
 /**
- * Submit one OCR job for validated documents: write the manifest (lists travel in S3, not in the
- * SubmitJob payload, which is capped at 30 KiB), create the job record, then SubmitJob by job
- * definition NAME so the newest ACTIVE revision runs.
+ * Submit one OCR job for validated documents: pack them into array children by their sizes, write
+ * the manifest (lists travel in S3, not in the SubmitJob payload, which is capped at 30 KiB), create
+ * the job record, then SubmitJob by job definition NAME so the newest ACTIVE revision runs.
  */
-export async function submitJob(clients: Clients, config: ProcessorConfig, request: SubmitRequest, options: { source: 'api' | 's3'; statusBaseUrl?: string; now?: Date; jobId?: string; owner?: string }): Promise<SubmitResult> {
+export async function submitJob(clients: Clients, config: ProcessorConfig, request: SubmitRequest, options: SubmitOptions): Promise<SubmitResult> {
   const now = options.now ?? new Date();
   const jobId = options.jobId ?? randomUUID();
   const jobName = jobNameOf(jobId);
-  const shape = planJob(request.documents.length, config.documentsPerChild);
+  const shape = planFor(config, request.documents.length, options.sizes);
+  const arraySize = shape.kind === 'array' ? shape.shares.length : 0;
   const env: { name: string; value: string }[] = [{ name: WorkerBatchEnvironment.JOB_ID, value: jobId }];
   let manifestKey: string | undefined;
   let inputKey: string | undefined;
@@ -272,7 +334,8 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
       schemaVersion: 1,
       jobId,
       documents: request.documents.map((key) => ({ key })),
-      chunkSize: shape.chunkSize,
+      // Child i of an array job processes documents [first, first + count) of children[i].
+      children: shape.shares,
       // The worker's manifest options: languages as tesseract's 'eng+deu' string.
       options: {
         languages: (request.options.languages ?? ['eng']).join('+'),
@@ -295,8 +358,7 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     jobName,
     state: 'SUBMITTING',
     documentCount: request.documents.length,
-    children: shape.children,
-    chunkSize: shape.chunkSize,
+    children: shape.shares.length,
     source: options.source,
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
@@ -323,7 +385,7 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     jobQueue: config.jobQueue,
     jobDefinition: config.jobDefinitionName,
     containerOverrides: { environment: env },
-    ...(shape.kind === 'array' ? { arrayProperties: { size: shape.children } } : {}),
+    ...(arraySize > 0 ? { arrayProperties: { size: arraySize } } : {}),
   };
   let found: JobSummary | undefined;
   let batchJobId: string | undefined;
@@ -368,7 +430,7 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     jobId,
     jobName,
     documentCount: request.documents.length,
-    arraySize: shape.kind === 'array' ? shape.children : 0,
+    arraySize,
     statusUrl: `${options.statusBaseUrl ?? ''}/jobs/${jobId}`,
     timestamp: now.toISOString(),
   };
@@ -499,6 +561,7 @@ export async function getJobStatus(clients: Pick<Clients, 's3' | 'ddb'>, config:
   if (!record) return undefined;
   // Another caller's job is "not found", like a job that does not exist: its existence is not revealed.
   if (options.owner !== undefined && record.owner !== options.owner) return undefined;
+  if (record.gatheredInto !== undefined) return gatheredStatus(clients, config, record);
 
   let counts: JobCounts;
   let summaries: WorkerSummary[];
@@ -558,6 +621,53 @@ export async function getJobStatus(clients: Pick<Clients, 's3' | 'ddb'>, config:
     resultsAvailable: summariesRead > 0,
     childStates: record.childStates,
     childStatesAt: record.childStatesAt,
+  };
+}
+
+/**
+ * A gathered request's status: the state of the job it was submitted in, and its own document's
+ * outcome from the summary of the child that read it. Nothing of the other requests in that job
+ * (their keys, outcomes or child states) is shown.
+ */
+async function gatheredStatus(clients: Pick<Clients, 's3' | 'ddb'>, config: ProcessorConfig, record: JobRecord): Promise<JobStatus> {
+  const got = await clients.ddb.send(new GetCommand({ TableName: config.jobTable, Key: { jobId: record.gatheredInto }, ConsistentRead: true }));
+  const shared = got.Item as JobRecord | undefined;
+  let summary: WorkerSummary | undefined;
+  try {
+    summary = await readSummary(clients.s3, config, workerSummaryKey(config.outputPrefix, record.gatheredInto!, record.childIndex ?? 0));
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  const d = summary?.documents?.find((x) => x.index === record.documentIndex);
+  const documents: DocumentOutcome[] = d ? [{
+    index: 0,
+    key: record.inputKey ?? d.key,
+    status: d.status,
+    errorCode: d.errorCode ?? null,
+    pageCount: d.pageCount,
+    resultUrl: d.resultKey ? await presign(clients.s3, config, d.resultKey) : undefined,
+    textUrl: d.textKey ? await presign(clients.s3, config, d.textKey) : undefined,
+  }] : [];
+  const counts = { succeeded: d?.status === 'SUCCEEDED' ? 1 : 0, failed: d && d.status !== 'SUCCEEDED' ? 1 : 0, pending: d ? 0 : 1, byErrorCode: {} as { [code: string]: number } };
+  if (d && d.status !== 'SUCCEEDED') counts.byErrorCode[d.errorCode ?? 'INTERNAL_ERROR'] = 1;
+  // Once its document has a result, the request is done, whatever the rest of the job is doing.
+  const state = d ? 'SUCCEEDED' : shared?.state ?? record.state;
+  return {
+    jobId: record.jobId,
+    jobName: record.jobName,
+    state,
+    statusReason: d ? undefined : shared?.statusReason,
+    createdAt: record.createdAt,
+    updatedAt: shared && shared.updatedAt > record.updatedAt ? shared.updatedAt : record.updatedAt,
+    startedAt: shared?.startedAt,
+    stoppedAt: d ? shared?.stoppedAt : undefined,
+    documentCount: 1,
+    counts,
+    countsComplete: true,
+    documents,
+    documentsTruncated: false,
+    summariesRead: summary ? 1 : 0,
+    resultsAvailable: d !== undefined,
   };
 }
 
@@ -660,15 +770,17 @@ export async function recordStateChange(clients: Pick<Clients, 's3' | 'ddb' | 'e
   const aggregate = final ? await aggregateSummaries(clients.s3, config, jobId) : undefined;
   if (aggregate) { sets.push('#counts = :counts'); names['#counts'] = 'counts'; values[':counts'] = aggregate.counts; }
   allowedFrom.forEach((s, i) => { values[`:from${i}`] = s; });
+  let updated: JobRecord | undefined;
   try {
-    await clients.ddb.send(new UpdateCommand({
+    updated = (await clients.ddb.send(new UpdateCommand({
       TableName: config.jobTable,
       Key: { jobId },
       UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
       ConditionExpression: `attribute_exists(jobId) AND #state IN (${allowedFrom.map((_, i) => `:from${i}`).join(', ')})`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
-    }));
+      ReturnValues: 'ALL_NEW',
+    })))?.Attributes as JobRecord | undefined;
   } catch (error) {
     if (isConditionFailed(error)) return 'ignored';
     throw error;
@@ -691,8 +803,44 @@ export async function recordStateChange(clients: Pick<Clients, 's3' | 'ddb' | 'e
         }),
       }],
     }));
+    if (updated?.gatheredRequests && aggregate) await announceGatheredRequests(clients, config, jobId, updated.gatheredRequests, aggregate.summaries);
   }
   return 'updated';
+}
+
+/**
+ * A gathered job finished: an `OCR Job Completed` event for each request in it, under the
+ * request's own job id, with its one document's outcome (PutEvents takes 10 entries per call).
+ */
+async function announceGatheredRequests(
+  clients: Pick<Clients, 'events'>, config: ProcessorConfig, sharedJobId: string,
+  requests: readonly GatheredRequest[], summaries: readonly WorkerSummary[],
+): Promise<void> {
+  const outcomes = new Map<number, NonNullable<WorkerSummary['documents']>[number]>();
+  for (const summary of summaries) for (const d of summary.documents ?? []) outcomes.set(d.index, d);
+  const entries = requests.map((request) => {
+    const d = outcomes.get(request.documentIndex);
+    const failed = d !== undefined && d.status !== 'SUCCEEDED';
+    return {
+      Source: config.eventSource,
+      DetailType: 'OCR Job Completed',
+      EventBusName: config.eventBusName,
+      Detail: JSON.stringify({
+        jobId: request.jobId,
+        jobName: jobNameOf(request.jobId),
+        // The request's own outcome: its document has a result, or the job ended without one.
+        state: d ? 'SUCCEEDED' : 'FAILED',
+        gatheredInto: sharedJobId,
+        counts: { succeeded: d && !failed ? 1 : 0, failed: failed ? 1 : 0, byErrorCode: failed ? { [d.errorCode ?? 'INTERNAL_ERROR']: 1 } : {} },
+        resultsBucket: config.outputBucket,
+        resultKey: d?.resultKey,
+        textKey: d?.textKey,
+      }),
+    };
+  });
+  for (let i = 0; i < entries.length; i += 10) {
+    await clients.events.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
+  }
 }
 
 function isConditionFailed(error: unknown): boolean {

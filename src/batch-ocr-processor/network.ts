@@ -26,6 +26,8 @@ export function createNetwork(scope: Construct, props: BatchOcrProcessorProps): 
   if (props.handlersInVpc) {
     const services = ['batch', 'dynamodb', 's3', 'events', 'xray', 'logs'];
     if (props.encryptionKey) services.push('kms');
+    // The submit handler queues single-document requests for gathering.
+    if (props.gathering?.enabled ?? true) services.push('sqs');
     network.requireEndpoints(services, 'BatchOcrProcessor handlers in the VPC');
   }
   return { network, vpc: network.vpc, subnets: network.workloadSubnets };

@@ -35,6 +35,29 @@ export interface S3TriggerOptions {
 }
 
 /**
+ * Gathering of requests that name one document: instead of a Batch job each, they wait in a queue
+ * for a short window and are submitted together as one job, packed into array children like any
+ * list (`targetBytesPerChild`). Each request keeps its own job id and `GET /jobs/{jobId}` status,
+ * which shows its own document only. A request with a `password` is never gathered.
+ */
+export interface DocumentGathering {
+  /** Gather single-document requests; `false` submits each as a job of its own at once. @default true */
+  readonly enabled?: boolean;
+  /**
+   * Longest a request waits for others before its job is submitted (1-300 s; the SQS event
+   * source's batching window). It adds at most this much to a document's latency.
+   * @default Duration.seconds(30)
+   */
+  readonly window?: Duration;
+  /**
+   * Most requests in one gathered job (1-10000, and at most `maxDocumentsPerJob`; the SQS event
+   * source's batch size): the job is submitted as soon as this many wait, before the window ends.
+   * @default 1000
+   */
+  readonly maxDocuments?: number;
+}
+
+/**
  * Props of a BatchOcrProcessor. The worker's image and engine (`OcrWorkerProps`), logs and alarms
  * (`MonitoringProps`) and the handlers' instruction set (`HandlerProps`) are the props every
  * construct of the library shares.
@@ -102,8 +125,22 @@ export interface BatchOcrProcessorProps extends OcrWorkerProps, MonitoringProps,
   readonly maxPagesPerDocument?: number;
   /** Documents per request (1-100000). Above 10,000 a job is chunked (several documents per array child). @default 10000 */
   readonly maxDocumentsPerJob?: number;
-  /** Documents per array child (1-1000). @default 1 */
-  readonly documentsPerChild?: number;
+  /**
+   * Bytes of input one array child takes before the next child starts (1 MiB to 100 GiB). A job's
+   * documents are shared out among its children in submit order by their sizes in S3, so that each
+   * Fargate task, billed from its image pull with a one-minute minimum, reads enough to be worth
+   * starting; a document larger than this gets a child of its own. When a job would need more than
+   * Batch's 10,000 children, the target grows until it fits.
+   * @default Size.mebibytes(64)
+   */
+  readonly targetBytesPerChild?: Size;
+  /**
+   * Most documents one array child reads, however small they are (1-10000), so that a child of many
+   * tiny documents does not run for hours; raised when a job would need more than 10,000 children.
+   * `1` gives every document a task of its own.
+   * @default 1000
+   */
+  readonly maxDocumentsPerChild?: number;
 
   // ---------- data ----------
   /** Bucket the documents are read from. @default - a secure bucket is created */
@@ -178,6 +215,13 @@ export interface BatchOcrProcessorProps extends OcrWorkerProps, MonitoringProps,
   // ---------- S3 trigger, handlers, operations ----------
   /** Submit objects created in the input bucket automatically (via EventBridge and SQS). @default - off */
   readonly s3Trigger?: S3TriggerOptions;
+  /**
+   * Gather `POST /jobs` requests that name one document into shared Batch jobs (see
+   * `DocumentGathering`), so that a stream of small documents shares Fargate tasks, each billed for
+   * at least a minute, instead of starting one per document.
+   * @default - on: a 30-second window, up to 1,000 documents per job
+   */
+  readonly gathering?: DocumentGathering;
   /**
    * Run the handlers in the processor's VPC, in the tasks' subnets; with the construct's own
    * network, the endpoints they call are added to it.

@@ -257,29 +257,6 @@ export function validateUploadRequest(body: { [key: string]: unknown }, inputBuc
   return { key, contentType };
 }
 
-/** How a list of documents maps onto a Batch job. */
-export interface JobShape {
-  /** 'single': one document, plain job with OCR_INPUT_KEY. 'manifest': plain job over a manifest. 'array': array job. */
-  readonly kind: 'single' | 'manifest' | 'array';
-  /** Documents per array child (the manifest's chunkSize). */
-  readonly chunkSize: number;
-  /** Array size (children), or 1 for a plain job. */
-  readonly children: number;
-}
-
-/**
- * One child per document (or per `documentsPerChild`), up to Batch's 10,000 children; longer lists
- * are chunked so that they still fit in one array job.
- */
-export function planJob(documentCount: number, documentsPerChild: number): JobShape {
-  if (documentCount < 1) throw new Error('planJob: no documents');
-  if (documentCount === 1) return { kind: 'single', chunkSize: 1, children: 1 };
-  const chunkSize = Math.max(documentsPerChild, Math.ceil(documentCount / LIMITS.maxArrayChildren));
-  const children = Math.ceil(documentCount / chunkSize);
-  if (children === 1) return { kind: 'manifest', chunkSize, children: 1 };
-  return { kind: 'array', chunkSize, children };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Access: who may name which keys of the input bucket
 // ---------------------------------------------------------------------------------------------
@@ -289,6 +266,8 @@ export function planJob(documentCount: number, documentsPerChild: number): JobSh
  * ids are upper-case letters and digits, Cognito subs are UUIDs), so no API caller owns these jobs.
  */
 export const SYSTEM_OWNER = 'system:s3-trigger';
+/** Owner of the jobs single-document requests are gathered into: no caller; each request has its own record. */
+export const GATHERING_OWNER = 'system:gathering';
 
 /** How API callers authenticate (the construct's `authorization`): where their id comes from. */
 export type CallerAuth = 'IAM' | 'COGNITO';
@@ -316,7 +295,7 @@ export function callerIdFrom(auth: CallerAuth, requestContext: {
   if (typeof raw !== 'string') return undefined;
   const roleSession = /^(AROA[A-Z0-9]+):/.exec(raw);
   const id = roleSession ? roleSession[1] : raw;
-  return /^[A-Za-z0-9_.@=,+:-]{1,128}$/.test(id) && id !== SYSTEM_OWNER ? id : undefined;
+  return /^[A-Za-z0-9_.@=,+:-]{1,128}$/.test(id) && !id.startsWith('system:') ? id : undefined;
 }
 
 /** What a caller may name in `POST /jobs` (the construct's `allowedInputPrefixes` and `callerScopedInput`). */

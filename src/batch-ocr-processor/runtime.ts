@@ -8,6 +8,7 @@ import { BatchClient } from '@aws-sdk/client-batch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { HandlerDeps, MetricSink } from './api';
 import { configFromEnv } from './jobs';
@@ -41,6 +42,7 @@ export function runtimeDeps(): HandlerDeps {
       batch: new BatchClient({ ...clientConfig, maxAttempts: 1 }),
       ddb,
       events: new EventBridgeClient(clientConfig),
+      sqs: new SQSClient(clientConfig),
     },
     config: configFromEnv(),
     log: logger,

@@ -1,4 +1,5 @@
 import { Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
+import { MAX_ARRAY_CHILDREN } from './packing';
 import { ApiAuthorization, BatchOcrProcessorProps } from './props';
 import { LIMITS } from './request';
 import { PropChecker } from '../common/errors';
@@ -45,7 +46,15 @@ export function validateProps(id: string, props: BatchOcrProcessorProps): void {
     }
   }
   check.integerInRange('maxDocumentsPerJob', props.maxDocumentsPerJob, 1, LIMITS.maxDocumentsPerJobCeiling);
-  check.integerInRange('documentsPerChild', props.documentsPerChild, 1, 1000);
+  if (props.targetBytesPerChild) {
+    const bytes = props.targetBytesPerChild.toBytes({ rounding: SizeRoundingBehavior.NONE });
+    const low = Size.mebibytes(1).toBytes();
+    const high = Size.gibibytes(100).toBytes();
+    if (!Token.isUnresolved(bytes)) {
+      check.check(Number.isInteger(bytes) && bytes >= low && bytes <= high, 'targetBytesPerChild', `must be a whole number of bytes from ${low} (1 MiB) to ${high} (100 GiB), got ${bytes}`);
+    }
+  }
+  check.integerInRange('maxDocumentsPerChild', props.maxDocumentsPerChild, 1, MAX_ARRAY_CHILDREN);
   if (props.ocrLanguages) {
     check.check(props.ocrLanguages.length >= 1 && props.ocrLanguages.length <= LIMITS.maxLanguages, 'ocrLanguages', `must list 1 to ${LIMITS.maxLanguages} languages`);
     for (const l of props.ocrLanguages) check.check(/^[a-z]{3,}(_[a-z]+)*$/.test(l), 'ocrLanguages', `has '${l}', not a tesseract language code such as 'eng'`);
@@ -81,6 +90,14 @@ export function validateProps(id: string, props: BatchOcrProcessorProps): void {
     check.integerInRange('s3Trigger.batchSize', props.s3Trigger.batchSize, 1, Math.min(10_000, props.maxDocumentsPerJob ?? LIMITS.maxArrayChildren));
     if (props.s3Trigger.maxBatchingWindow) check.integerInRange('s3Trigger.maxBatchingWindow', props.s3Trigger.maxBatchingWindow.toSeconds(), 0, 300);
     check.check(!((props.s3Trigger.batchSize ?? 100) > 10 && props.s3Trigger.maxBatchingWindow?.toSeconds() === 0), 's3Trigger.maxBatchingWindow', 'must be at least 1 second when batchSize is above 10 (an SQS event source rule)');
+  }
+  if (props.gathering) {
+    const maxDocuments = Math.min(10_000, props.maxDocumentsPerJob ?? LIMITS.maxArrayChildren);
+    check.integerInRange('gathering.maxDocuments', props.gathering.maxDocuments, 1, maxDocuments);
+    // Lambda's SQS event sources: a batching window of 0-300 s; batches above 10 need one of at least 1 s.
+    if (props.gathering.window) check.integerInRange('gathering.window', props.gathering.window.toSeconds(), 1, 300);
+    const gathers = props.gathering.enabled ?? true;
+    check.check(gathers || (props.gathering.window === undefined && props.gathering.maxDocuments === undefined), 'gathering', "has 'window' or 'maxDocuments' with 'enabled: false'");
   }
   check.numberInRange('pagesPerVcpuSecond', props.pagesPerVcpuSecond, 0.001, 1000);
 }

@@ -84,3 +84,8 @@ export function workerManifestKey(outputPrefix: string, jobId: string): string {
 export function workerSummariesPrefix(outputPrefix: string, jobId: string): string {
   return `${workerJobFolder(outputPrefix, jobId)}${WorkerResultLayout.SUMMARIES_FOLDER}`;
 }
+
+/** Key of one array child's summary (`NNNNN.json`, its zero-padded array index; 0 for a plain job). */
+export function workerSummaryKey(outputPrefix: string, jobId: string, arrayIndex: number): string {
+  return `${workerSummariesPrefix(outputPrefix, jobId)}${String(arrayIndex).padStart(WorkerResultLayout.INDEX_DIGITS, '0')}.json`;
+}

@@ -35,7 +35,10 @@ export function testConfig(overrides: Partial<ProcessorConfig> = {}): ProcessorC
     jobQueue: 'arn:aws:batch:us-east-1:111111111111:job-queue/ocr',
     jobDefinitionName: 'ocr-worker',
     maxDocuments: 10_000,
-    documentsPerChild: 1,
+    // One document per child unless a test packs: the tests of array jobs below count children by documents.
+    targetBytesPerChild: 64 * 1024 * 1024,
+    maxDocumentsPerChild: 1,
+    gatherMaxReceiveCount: 5,
     maxDocumentBytes: 100 * 1024 * 1024,
     defaultOptions: { languages: ['eng'], dpi: 300 },
     recordTtlDays: 90,

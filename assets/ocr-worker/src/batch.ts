@@ -111,10 +111,16 @@ export function parseConfig(env: NodeJS.ProcessEnv): BatchConfig {
   };
 }
 
+/** One array child's share of the manifest: documents `[first, first + count)`. */
+export interface ChildShare { first: number; count: number }
+
 export interface Manifest {
   schemaVersion: 1;
   jobId?: string;
   documents: Array<{ key: string }>;
+  /** Array jobs: child i processes `children[i]` (its share, sized by the documents' bytes when submitted). */
+  children?: ChildShare[];
+  /** Manifests written before `children`: child i processes `[i*chunkSize, (i+1)*chunkSize)`. */
   chunkSize?: number;
   options?: { languages?: string; dpi?: number; maxPages?: number | null; password?: string | null };
 }
@@ -127,16 +133,32 @@ export function parseManifest(text: string): Manifest {
     throw new ConfigError('Manifest documents must be an array of { "key": "..." }.');
   }
   if (m.chunkSize !== undefined && !(Number.isInteger(m.chunkSize) && m.chunkSize >= 1)) throw new ConfigError('Manifest chunkSize must be an integer >= 1.');
+  if (m.children !== undefined) {
+    if (!Array.isArray(m.children)) throw new ConfigError('Manifest children must be an array of { "first": i, "count": n }.');
+    m.children.forEach((c: any, i: number) => {
+      const valid = c && Number.isInteger(c.first) && Number.isInteger(c.count) && c.first >= 0 && c.count >= 1 && c.first + c.count <= m.documents.length;
+      if (!valid) throw new ConfigError(`Manifest children[${i}] must be { "first": i, "count": n } within the ${m.documents.length} documents, got ${JSON.stringify(c)}.`);
+    });
+  }
   return m as Manifest;
 }
 
-/** Zero-based manifest indexes this child processes. */
-export function shareOf(total: number, chunkSize: number | undefined, arrayIndex: number | null): number[] {
-  if (arrayIndex === null) return Array.from({ length: total }, (_, i) => i);
-  const size = chunkSize ?? 1;
-  const out: number[] = [];
-  for (let i = arrayIndex * size; i < Math.min(total, (arrayIndex + 1) * size); i++) out.push(i);
-  return out;
+/**
+ * Zero-based manifest indexes this child processes: all of them without an array index (a plain
+ * job), else the child's share from `children`, or from `chunkSize` in manifests written before it.
+ */
+export function shareOf(manifest: Pick<Manifest, 'documents' | 'children' | 'chunkSize'>, arrayIndex: number | null): number[] {
+  const total = manifest.documents.length;
+  const range = (first: number, end: number): number[] => Array.from({ length: Math.max(0, end - first) }, (_, i) => first + i);
+  if (arrayIndex === null) return range(0, total);
+  if (manifest.children) {
+    const share = manifest.children[arrayIndex];
+    // the array is sized from this list when submitted: a child without a share means they disagree
+    if (!share) throw new ConfigError(`Array index ${arrayIndex} has no share in the manifest (${manifest.children.length} children).`);
+    return range(share.first, share.first + share.count);
+  }
+  const size = manifest.chunkSize ?? 1;
+  return range(arrayIndex * size, Math.min(total, (arrayIndex + 1) * size));
 }
 
 export function keysFor(cfg: Pick<BatchConfig, 'outputPrefix' | 'jobId'>, index: number): { json: string; txt: string } {
@@ -228,7 +250,7 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
         ...(mo.maxPages !== undefined ? { maxPages: mo.maxPages } : {}),
         ...(mo.password ? { password: mo.password } : {}),
       };
-      docs = shareOf(m.documents.length, m.chunkSize, cfg.arrayIndex).map((i) => ({ index: i, key: m.documents[i].key }));
+      docs = shareOf(m, cfg.arrayIndex).map((i) => ({ index: i, key: m.documents[i].key }));
     }
     // the job's languages (its environment, or the manifest's request) must all be in the image: no retry adds them
     const noData = missingLanguageData(options.languages ?? DEFAULTS.languages);

@@ -136,7 +136,7 @@ export const DEBUG_ENV = {
 
 /** Set by the platform the container runs on, not by the library. */
 export const PLATFORM_ENV = {
-  /** AWS Batch array jobs: child i processes manifest documents `[i*chunkSize, (i+1)*chunkSize)`; unset: all. */
+  /** AWS Batch array jobs: child i processes its share of the manifest, `children[i]` (documents `[first, first + count)`); unset: all. */
   BATCH_JOB_ARRAY_INDEX: 'AWS_BATCH_JOB_ARRAY_INDEX',
   /** Amazon ECS: the task metadata endpoint (the service names its claims after its task). */
   ECS_CONTAINER_METADATA_URI_V4: 'ECS_CONTAINER_METADATA_URI_V4',

@@ -41,12 +41,39 @@ function fakeS3(objects: Record<string, Buffer | string>, opts: { failGet?: bool
 const baseEnv = { OCR_INPUT_BUCKET: 'in', OCR_OUTPUT_BUCKET: 'out', OCR_JOB_ID: 'job-1', OCR_WORKERS: '1', OCR_DOC_TIMEOUT_SECONDS: '60' };
 const quiet = () => undefined;
 
-test('manifest share by array index', () => {
-  assert.deepEqual(shareOf(5, 2, 1), [2, 3]);
-  assert.deepEqual(shareOf(5, 2, 2), [4]);
-  assert.deepEqual(shareOf(5, 2, null), [0, 1, 2, 3, 4]);
+const fiveDocuments = Array.from({ length: 5 }, (_, i) => ({ key: `d${i}.pdf` }));
+
+test('manifest share by array index: the child\'s entry of children, uneven shares', () => {
+  const manifest = { documents: fiveDocuments, children: [{ first: 0, count: 3 }, { first: 3, count: 1 }, { first: 4, count: 1 }] };
+  assert.deepEqual(shareOf(manifest, 0), [0, 1, 2]);
+  assert.deepEqual(shareOf(manifest, 1), [3]);
+  assert.deepEqual(shareOf(manifest, 2), [4]);
+  assert.deepEqual(shareOf(manifest, null), [0, 1, 2, 3, 4], 'a plain job over a manifest reads every document');
+  assert.throws(() => shareOf(manifest, 3), /Array index 3 has no share in the manifest \(3 children\)/);
   assert.deepEqual(keysFor({ outputPrefix: 'results/', jobId: 'j' }, 7), { json: 'results/j/results/00007.json', txt: 'results/j/results/00007.txt' });
   assert.equal(summaryKey({ outputPrefix: 'p/', jobId: 'j' }, 3), 'p/j/summaries/00003.json');
+});
+
+test('manifests written with chunkSize are still read: child i takes [i*chunkSize, (i+1)*chunkSize)', () => {
+  assert.deepEqual(shareOf({ documents: fiveDocuments, chunkSize: 2 }, 1), [2, 3]);
+  assert.deepEqual(shareOf({ documents: fiveDocuments, chunkSize: 2 }, 2), [4]);
+  assert.deepEqual(shareOf({ documents: fiveDocuments }, 4), [4], 'no chunkSize: one document per child');
+  assert.deepEqual(shareOf({ documents: fiveDocuments, chunkSize: 2 }, null), [0, 1, 2, 3, 4]);
+});
+
+test('a manifest whose children do not fit its documents is a configuration error: exit 1, nothing written', async () => {
+  for (const children of [[{ first: 0, count: 3 }], [{ first: 0, count: 0 }], [{ first: -1, count: 1 }], 'all'] as unknown[]) {
+    const manifest = { schemaVersion: 1, jobId: 'job-c', documents: [{ key: 'a.pdf' }, { key: 'b.pdf' }], children };
+    const s3 = fakeS3({ 'out/m/job-c.json': JSON.stringify(manifest) });
+    const logged: string[] = [];
+    try {
+      const code = await runBatch({ ...baseEnv, OCR_JOB_ID: 'job-c', OCR_MANIFEST_KEY: 'm/job-c.json', AWS_BATCH_JOB_ARRAY_INDEX: '0' },
+        { s3: s3.client, log: (_l, m, f) => logged.push(`${m} ${JSON.stringify(f ?? {})}`), metrics: quiet });
+      assert.equal(code, 1, JSON.stringify(children));
+      assert.deepEqual(s3.puts, []);
+      assert.match(logged.join('\n'), /Manifest children/);
+    } finally { s3.mock.restore(); }
+  }
 });
 
 test('a job asking for languages the image has no data for is a configuration error: exit 1 (no retry), nothing written', async () => {
@@ -86,7 +113,8 @@ test('single document: result JSON + text, then the summary last; exit 0', async
 
 test('manifest child: its share only, bad documents are FAILED results, exit 0', async () => {
   const manifest = {
-    schemaVersion: 1, jobId: 'job-2', chunkSize: 2,
+    schemaVersion: 1, jobId: 'job-2',
+    children: [{ first: 0, count: 2 }, { first: 2, count: 2 }, { first: 4, count: 2 }],
     documents: [{ key: 'a.pdf' }, { key: 'b.pdf' }, { key: 'bad.pdf' }, { key: 'missing.pdf' }, { key: 'denied.pdf' }, { key: 'f.pdf' }],
     options: { languages: 'eng', dpi: 200, maxPages: 5, password: null },
   };
