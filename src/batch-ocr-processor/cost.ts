@@ -28,9 +28,8 @@ export function documentCostOptions(props: BatchOcrProcessorProps): DocumentCost
     nativeTesseract,
     pagesPerVcpuSecond: props.pagesPerVcpuSecond
       ?? (nativeTesseract ? DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT : DEFAULT_PAGES_PER_VCPU_SECOND),
-    // the packer's props (targetBytesPerChild, maxDocumentsPerChild) default to these
-    targetBytesPerChild: DEFAULT_TARGET_BYTES_PER_CHILD,
-    maxDocumentsPerChild: DEFAULT_MAX_DOCUMENTS_PER_CHILD,
+    targetBytesPerChild: props.targetBytesPerChild?.toBytes() ?? DEFAULT_TARGET_BYTES_PER_CHILD,
+    maxDocumentsPerChild: props.maxDocumentsPerChild ?? DEFAULT_MAX_DOCUMENTS_PER_CHILD,
   };
 }
 

@@ -23,7 +23,7 @@ describe('documentsPerTask (the packer: bytes to a target, at most a cap)', () =
 
   test('GIVEN bad inputs THEN clear errors', () => {
     expect(() => documentsPerTask(0)).toThrow(/documentBytes must be > 0/);
-    expect(() => documentsPerTask(1, 0)).toThrow(/targetBytesPerChild must be > 0/);
+    expect(() => documentsPerTask(1, 0)).toThrow(/targetBytesPerChild must be a positive number/);
     expect(() => documentsPerTask(1, 10, 0.5)).toThrow(/maxDocumentsPerChild must be a whole number >= 1/);
   });
 });

@@ -19,17 +19,16 @@ import {
   DEFAULT_PAGES_PER_VCPU_SECOND, DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT, FARGATE_ARM_GB_HOUR_USD, FARGATE_ARM_VCPU_HOUR_USD,
   FARGATE_GB_HOUR_USD, FARGATE_PRICE_DATE, FARGATE_VCPU_HOUR_USD, TEXTRACT_DETECT_TEXT_PER_1000_PAGES_USD, TYPICAL_FARGATE_SPOT_DISCOUNT,
 } from './pricing';
+import { DEFAULT_MAX_DOCUMENTS_PER_CHILD, DEFAULT_TARGET_BYTES_PER_CHILD, MAX_ARRAY_CHILDREN, packDocuments } from './packing';
 
 // ---------- packing: how many documents share a task ----------
 
-/** The packer's default target of document bytes per array child (`targetBytesPerChild`): 64 MiB. */
-export const DEFAULT_TARGET_BYTES_PER_CHILD = 64 * 1024 * 1024;
-/** The packer's default cap of documents per array child (`maxDocumentsPerChild`). */
-export const DEFAULT_MAX_DOCUMENTS_PER_CHILD = 1000;
+export { DEFAULT_MAX_DOCUMENTS_PER_CHILD, DEFAULT_TARGET_BYTES_PER_CHILD };
 
 /**
- * Documents of `documentBytes` bytes that one array child takes: documents until their bytes reach
- * the target (a larger document gets a child of its own), at most `maxDocumentsPerChild`.
+ * Documents of `documentBytes` bytes that one array child takes, as the submit handler's packer
+ * shares them out: documents until their bytes reach the target (a larger document gets a child of
+ * its own), at most `maxDocumentsPerChild`.
  */
 export function documentsPerTask(
   documentBytes: number,
@@ -37,9 +36,10 @@ export function documentsPerTask(
   maxDocumentsPerChild = DEFAULT_MAX_DOCUMENTS_PER_CHILD,
 ): number {
   if (!(documentBytes > 0)) throw new Error(`documentBytes must be > 0, got ${documentBytes}`);
-  if (!(targetBytesPerChild > 0)) throw new Error(`targetBytesPerChild must be > 0, got ${targetBytesPerChild}`);
   if (!(Number.isInteger(maxDocumentsPerChild) && maxDocumentsPerChild >= 1)) throw new Error(`maxDocumentsPerChild must be a whole number >= 1, got ${maxDocumentsPerChild}`);
-  return Math.min(maxDocumentsPerChild, Math.max(1, Math.floor(targetBytesPerChild / documentBytes)));
+  // a job long enough that its first child is full
+  const job = new Array<number>(maxDocumentsPerChild + 1).fill(documentBytes);
+  return packDocuments(job, { targetBytesPerChild, maxDocumentsPerChild, maxChildren: MAX_ARRAY_CHILDREN })[0].count;
 }
 
 // ---------- task overhead ----------

@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { WorkerImage, WorkerJob } from './compute';
 import { DEFAULTS } from './defaults';
 import { JobStateFunction } from './job-state-function';
-import { DEFAULT_MAX_DOCUMENTS_PER_CHILD, DEFAULT_TARGET_BYTES_PER_CHILD } from './jobs';
+import { DEFAULT_MAX_DOCUMENTS_PER_CHILD, DEFAULT_TARGET_BYTES_PER_CHILD } from './packing';
 import { ProcessorNetwork } from './network';
 import { ApiAuthorization, BatchOcrProcessorProps } from './props';
 import { LIMITS } from './request';

@@ -13,16 +13,12 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCom
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { JobPlan, planJob } from './packing';
+import { DEFAULT_MAX_DOCUMENTS_PER_CHILD, DEFAULT_TARGET_BYTES_PER_CHILD, JobPlan, planJob } from './packing';
 import { CallerAuth, LIMITS, OcrRequestOptions, RequestError, SubmitRequest } from './request';
 import { WorkerBatchEnvironment, workerManifestKey, workerSummariesPrefix, workerSummaryKey } from '../common/worker-contract';
 
 /** Receives of a queued request before the gathering queue gives up on it (its redrive policy). */
 export const GATHER_MAX_RECEIVE_COUNT = 5;
-
-/** The construct's defaults of `targetBytesPerChild` (64 MiB) and `maxDocumentsPerChild`. */
-export const DEFAULT_TARGET_BYTES_PER_CHILD = 64 * 1024 * 1024;
-export const DEFAULT_MAX_DOCUMENTS_PER_CHILD = 1000;
 
 /** Everything the handlers read from their environment. */
 export interface ProcessorConfig {

@@ -11,6 +11,10 @@
 /** Batch array jobs have 2 to 10,000 children (AWS Batch User Guide, "Array jobs"). */
 export const MAX_ARRAY_CHILDREN = 10_000;
 
+/** The construct's defaults of `targetBytesPerChild` (64 MiB) and `maxDocumentsPerChild`. */
+export const DEFAULT_TARGET_BYTES_PER_CHILD = 64 * 1024 * 1024;
+export const DEFAULT_MAX_DOCUMENTS_PER_CHILD = 1000;
+
 /** One child's share of the manifest: documents `[first, first + count)`, in submit order. */
 export interface ChildShare {
   readonly first: number;
