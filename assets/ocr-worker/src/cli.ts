@@ -4,10 +4,11 @@
  * One JSON result per line on stdout; progress on stderr. Exit 0 if all SUCCEEDED, 1 if any FAILED,
  * 2 on usage error.
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine, failedResult } from './engine.ts';
+import { outputBytes } from './engine-result.ts';
 import { OcrError, type ErrorInfo } from './errors.ts';
 import { oneAhead } from './one-ahead.ts';
 import { DEFAULTS, parseOcrEngine, parsePageRange, parsePdfRenderer, type OcrEngineName, type PdfRendererName } from './options.ts';
@@ -17,10 +18,13 @@ import { COMMON_ENV } from './contract.ts';
 
 const USAGE = `Usage: ocr [--lang eng+deu] [--dpi 300] [--max-pages N] [--pages 1-3,5] [--password X]
            [--timeout-seconds N] [--memory-mb N] [--workers N] [--no-qr] [--no-geometry]
+           [--searchable-pdf DIR]
            [--ocr-engine tesseract.js|tesseract] [--pdf-renderer pdf.js|poppler] FILE...
 --ocr-engine: tesseract.js (default; or OCR_ENGINE), tesseract = native Tesseract (Debian tesseract-ocr).
 --pdf-renderer: what draws PDF pages for OCR (or OCR_PDF_RENDERER): pdf.js, or poppler = pdftoppm
   (Debian poppler-utils); default poppler with --ocr-engine tesseract, else pdf.js.
+--searchable-pdf DIR: also write DIR/<FILE name without extension>.pdf, the document with an invisible
+  text layer where its words are (a PDF: the original with the layer added on its OCR'd pages).
 --no-geometry: leave each page's words and lines (with their boxes) out of the result: text only.
 Prints one JSON result per document on stdout (JSON lines), progress on stderr.
 Exit status: 0 all documents SUCCEEDED, 1 any FAILED, 2 usage error.`;
@@ -42,6 +46,24 @@ function readError(file: string, err: NodeJS.ErrnoException): ErrorInfo {
   return { code: 'INPUT_UNREADABLE', message: `${file} cannot be read: ${err.message}` };
 }
 
+/**
+ * Writes a document's searchable PDF to DIR/<its name without extension>.pdf; a file that cannot be
+ * written is reported in the result's outputs (OUTPUT_FAILED), the result itself printed as usual.
+ */
+async function writeSearchablePdf(result: OcrResult, dir: string, file: string): Promise<void> {
+  const bytes = outputBytes(result, 'pdf');
+  const entry = result.outputs?.find((o) => o.format === 'pdf');
+  if (!bytes || !entry) return;
+  const target = join(dir, `${basename(file, extname(file))}.pdf`);
+  try {
+    await writeFile(target, bytes);
+    process.stderr.write(`  ${file}: searchable PDF ${target}\n`);
+  } catch (err) {
+    entry.error = { code: 'OUTPUT_FAILED', message: `${target} cannot be written: ${(err as Error).message}` };
+    delete entry.bytes;
+  }
+}
+
 async function main(): Promise<void> {
   let parsed;
   try {
@@ -50,7 +72,7 @@ async function main(): Promise<void> {
       options: {
         lang: { type: 'string' }, dpi: { type: 'string' }, 'max-pages': { type: 'string' }, pages: { type: 'string' },
         password: { type: 'string' }, 'timeout-seconds': { type: 'string' }, 'memory-mb': { type: 'string' },
-        workers: { type: 'string' }, 'ocr-engine': { type: 'string' }, 'pdf-renderer': { type: 'string' }, 'no-qr': { type: 'boolean' }, 'no-geometry': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        workers: { type: 'string' }, 'ocr-engine': { type: 'string' }, 'pdf-renderer': { type: 'string' }, 'no-qr': { type: 'boolean' }, 'no-geometry': { type: 'boolean' }, 'searchable-pdf': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (err) {
@@ -74,6 +96,11 @@ async function main(): Promise<void> {
   }
   const dpi = posInt('dpi', v.dpi);
   if (dpi !== undefined && (dpi < 50 || dpi > 1200)) usage('--dpi must be between 50 and 1200');
+  const pdfDir = v['searchable-pdf'] !== undefined ? resolve(process.cwd(), v['searchable-pdf']) : null;
+  if (pdfDir !== null && !v['searchable-pdf']) usage('--searchable-pdf needs a directory');
+  if (pdfDir) {
+    try { await mkdir(pdfDir, { recursive: true }); } catch (err) { usage(`--searchable-pdf: cannot create ${pdfDir}: ${(err as Error).message}`); }
+  }
   const engine = createEngine({
     languages: v.lang,
     ocrEngine,
@@ -82,7 +109,7 @@ async function main(): Promise<void> {
     timeoutSeconds: posInt('timeout-seconds', v['timeout-seconds']),
     memoryMb: posInt('memory-mb', v['memory-mb']),
     defaults: { dpi, maxPages: posInt('max-pages', v['max-pages']), pages: v.pages, password: v.password, qr: v['no-qr'] ? false : undefined,
-      geometry: v['no-geometry'] ? false : undefined },
+      geometry: v['no-geometry'] ? false : undefined, outputs: pdfDir ? ['json', 'pdf'] : undefined },
     onProgress: (name, done, total, pageNumber) => process.stderr.write(`  ${name}: page ${pageNumber} done (${done}/${total})\n`),
   });
   const stop = (): void => { void engine.close().finally(() => process.exit(143)); };
@@ -100,7 +127,9 @@ async function main(): Promise<void> {
       // a file that cannot be read still gets its line, so that every FILE has one result
       return failedResult(files[i], readError(files[i], err as NodeJS.ErrnoException), v.lang ?? DEFAULTS.languages);
     }
-    return engine.process(bytes, { name: files[i] });
+    const result = await engine.process(bytes, { name: files[i] });
+    if (pdfDir) await writeSearchablePdf(result, pdfDir, files[i]);
+    return result;
   };
   try {
     let i = 0;

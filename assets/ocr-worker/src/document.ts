@@ -7,17 +7,46 @@ import { join } from 'node:path';
 import { OcrError, toErrorInfo, type ErrorInfo } from './errors.ts';
 import { countImageFrames, decodeImageFrame, type GreyImage } from './image.ts';
 import type { MediaType } from './media.ts';
-import { DEFAULTS, selectPages, type DocumentOptions, type PdfRendererName } from './options.ts';
+import { DEFAULTS, MAX_OUTPUT_BYTES, selectPages, type DocumentOptions, type PdfRendererName } from './options.ts';
 import { scratchRoot } from './paths.ts';
 import { closePdf, openPdf, readTextLayer, renderPage } from './pdf.ts';
 import { decodeBarcodes } from './qr.ts';
 import type { OcrPool } from './ocr.ts';
 import type { PageResult } from './result.ts';
+import { searchablePdf } from './searchable-pdf.ts';
 
 export interface DocumentOutcome {
   pageCount: number;
   pages: PageResult[];
   error: ErrorInfo | null;
+  /** The outputs asked for besides the JSON result: written (their bytes) or failed (their error). */
+  outputs?: DocumentOutput[];
+}
+
+/** One output of a document besides its JSON result. */
+export interface DocumentOutput { format: 'pdf' | 'hocr'; bytes?: Uint8Array; error: ErrorInfo | null }
+
+/** Whether pages need their words: asked for, or needed by an output made from them. */
+function wantsGeometry(opts: DocumentOptions): boolean {
+  return opts.geometry !== false || (opts.outputs ?? []).some((f) => f === 'pdf' || f === 'hocr');
+}
+
+/**
+ * Writes the outputs asked for besides the JSON result, from the processed pages; then drops the
+ * pages' words if only the outputs needed them. An output that cannot be written gets a classified
+ * error: the JSON result comes either way.
+ */
+async function finishOutputs(bytes: Uint8Array, mediaType: MediaType, opts: DocumentOptions, outcome: DocumentOutcome): Promise<DocumentOutcome> {
+  const outputs: DocumentOutput[] = [];
+  if (opts.outputs?.includes('pdf')) {
+    try {
+      outputs.push({ format: 'pdf', bytes: await searchablePdf(bytes, mediaType, outcome.pages.filter((p) => !p.error), MAX_OUTPUT_BYTES, opts.password), error: null });
+    } catch (err) {
+      outputs.push({ format: 'pdf', error: toErrorInfo(err, 'OUTPUT_FAILED') });
+    }
+  }
+  if (opts.geometry === false) for (const p of outcome.pages) { delete p.words; delete p.lines; }
+  return outputs.length > 0 ? { ...outcome, outputs } : outcome;
 }
 
 export type Progress = (done: number, total: number, pageNumber: number) => void;
@@ -37,7 +66,7 @@ function emptyPage(pageNumber: number): PageResult {
 async function ocrImagePage(pool: OcrPool, page: PageResult, img: GreyImage, dpi: number | undefined, opts: DocumentOptions): Promise<void> {
   const qr = opts.qr === false ? [] : decodeBarcodes(img, { formats: opts.barcodeFormats });
   page.qrCodes = qr.map((h) => ({ text: h.text, format: h.format }));
-  const r = await pool.recognize(img, dpi, opts.autoOrient !== false, opts.geometry !== false);
+  const r = await pool.recognize(img, dpi, opts.autoOrient !== false, wantsGeometry(opts));
   page.text = r.text.replace(/\s+$/, '');
   page.confidence = Math.round(r.confidence * 10) / 10;
   page.rotation = r.rotation;
@@ -99,7 +128,7 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
         const t0 = performance.now();
         let needOcr = true;
         try {
-          const tl = await readTextLayer(h, page.pageNumber, opts.geometry !== false && !opts.forceOcr);
+          const tl = await readTextLayer(h, page.pageNumber, wantsGeometry(opts) && !opts.forceOcr);
           page.textLayer = { used: tl.verdict.good, reason: tl.verdict.reason, chars: tl.verdict.chars, badRatio: tl.verdict.badRatio };
           if (tl.verdict.good && !opts.forceOcr) {
             needOcr = false;
@@ -141,7 +170,7 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
       }
       onAllDispatched();
       await Promise.all(tasks);
-      return { pageCount: h.numPages, pages, error: null };
+      return await finishOutputs(bytes, mediaType, opts, { pageCount: h.numPages, pages, error: null });
     } finally {
       if (popplerFile) rmSync(popplerFile, { force: true });
       await closePdf(h);
@@ -172,5 +201,5 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
   }
   onAllDispatched();
   await Promise.all(tasks);
-  return { pageCount: frames, pages, error: null };
+  return finishOutputs(bytes, mediaType, opts, { pageCount: frames, pages, error: null });
 }
