@@ -14,6 +14,8 @@ import { decodeBarcodes } from './qr.ts';
 import type { OcrPool } from './ocr.ts';
 import type { PageResult } from './result.ts';
 import { searchablePdf } from './searchable-pdf.ts';
+import { toHocr, type PagePixels } from './hocr.ts';
+import { WORKER_VERSION } from './engine-result.ts';
 
 export interface DocumentOutcome {
   pageCount: number;
@@ -36,8 +38,15 @@ function wantsGeometry(opts: DocumentOptions): boolean {
  * pages' words if only the outputs needed them. An output that cannot be written gets a classified
  * error: the JSON result comes either way.
  */
-async function finishOutputs(bytes: Uint8Array, mediaType: MediaType, opts: DocumentOptions, outcome: DocumentOutcome): Promise<DocumentOutcome> {
+async function finishOutputs(bytes: Uint8Array, mediaType: MediaType, opts: DocumentOptions, outcome: DocumentOutcome,
+  sizes: ReadonlyMap<number, PagePixels>): Promise<DocumentOutcome> {
   const outputs: DocumentOutput[] = [];
+  if (opts.outputs?.includes('hocr')) {
+    const hocr = Buffer.from(toHocr(outcome.pages, sizes, `ocr-worker ${WORKER_VERSION}`, (opts.languages ?? DEFAULTS.languages).split('+')), 'utf8');
+    outputs.push(hocr.byteLength > MAX_OUTPUT_BYTES
+      ? { format: 'hocr', error: { code: 'OUTPUT_FAILED', message: `The hOCR would be ${hocr.byteLength} bytes, above the limit of ${MAX_OUTPUT_BYTES} bytes.` } }
+      : { format: 'hocr', bytes: new Uint8Array(hocr.buffer, hocr.byteOffset, hocr.byteLength), error: null });
+  }
   if (opts.outputs?.includes('pdf')) {
     try {
       outputs.push({ format: 'pdf', bytes: await searchablePdf(bytes, mediaType, outcome.pages.filter((p) => !p.error), MAX_OUTPUT_BYTES, opts.password), error: null });
@@ -89,6 +98,8 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
   const inflight = new Semaphore(pool.size + 1);
   const tasks: Array<Promise<void>> = [];
   const pages: PageResult[] = [];
+  // each page's size in pixels as read (hOCR coordinates)
+  const sizes = new Map<number, PagePixels>();
   let done = 0;
 
   const run = (page: PageResult, t0: number, work: () => Promise<void>): void => {
@@ -134,6 +145,7 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
             needOcr = false;
             page.method = 'text-layer';
             page.text = tl.text;
+            sizes.set(page.pageNumber, { width: Math.round((tl.widthPt * dpi) / 72), height: Math.round((tl.heightPt * dpi) / 72) });
             if (tl.geometry) { page.words = tl.geometry.words; page.lines = tl.geometry.lines; }
           }
         } catch (err) {
@@ -166,11 +178,12 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
         page.dpi = rendered.dpi;
         page.renderer = rendered.renderer;
         const img = rendered.image;
+        sizes.set(page.pageNumber, { width: img.width, height: img.height });
         run(page, t0, () => ocrImagePage(pool, page, img, rendered.dpi, opts));
       }
       onAllDispatched();
       await Promise.all(tasks);
-      return await finishOutputs(bytes, mediaType, opts, { pageCount: h.numPages, pages, error: null });
+      return await finishOutputs(bytes, mediaType, opts, { pageCount: h.numPages, pages, error: null }, sizes);
     } finally {
       if (popplerFile) rmSync(popplerFile, { force: true });
       await closePdf(h);
@@ -197,9 +210,10 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
       continue;
     }
     const frame = img;
+    sizes.set(page.pageNumber, { width: frame.width, height: frame.height });
     run(page, t0, () => ocrImagePage(pool, page, frame, undefined, opts));
   }
   onAllDispatched();
   await Promise.all(tasks);
-  return finishOutputs(bytes, mediaType, opts, { pageCount: frames, pages, error: null });
+  return finishOutputs(bytes, mediaType, opts, { pageCount: frames, pages, error: null }, sizes);
 }
