@@ -41,18 +41,18 @@ function wantsGeometry(opts: DocumentOptions): boolean {
 async function finishOutputs(bytes: Uint8Array, mediaType: MediaType, opts: DocumentOptions, outcome: DocumentOutcome,
   sizes: ReadonlyMap<number, PagePixels>): Promise<DocumentOutcome> {
   const outputs: DocumentOutput[] = [];
-  if (opts.outputs?.includes('hocr')) {
-    const hocr = Buffer.from(toHocr(outcome.pages, sizes, `ocr-worker ${WORKER_VERSION}`, (opts.languages ?? DEFAULTS.languages).split('+')), 'utf8');
-    outputs.push(hocr.byteLength > MAX_OUTPUT_BYTES
-      ? { format: 'hocr', error: { code: 'OUTPUT_FAILED', message: `The hOCR would be ${hocr.byteLength} bytes, above the limit of ${MAX_OUTPUT_BYTES} bytes.` } }
-      : { format: 'hocr', bytes: new Uint8Array(hocr.buffer, hocr.byteOffset, hocr.byteLength), error: null });
-  }
   if (opts.outputs?.includes('pdf')) {
     try {
       outputs.push({ format: 'pdf', bytes: await searchablePdf(bytes, mediaType, outcome.pages.filter((p) => !p.error), MAX_OUTPUT_BYTES, opts.password), error: null });
     } catch (err) {
       outputs.push({ format: 'pdf', error: toErrorInfo(err, 'OUTPUT_FAILED') });
     }
+  }
+  if (opts.outputs?.includes('hocr')) {
+    const hocr = Buffer.from(toHocr(outcome.pages, sizes, `ocr-worker ${WORKER_VERSION}`, (opts.languages ?? DEFAULTS.languages).split('+')), 'utf8');
+    outputs.push(hocr.byteLength > MAX_OUTPUT_BYTES
+      ? { format: 'hocr', error: { code: 'OUTPUT_FAILED', message: `The hOCR would be ${hocr.byteLength} bytes, above the limit of ${MAX_OUTPUT_BYTES} bytes.` } }
+      : { format: 'hocr', bytes: new Uint8Array(hocr.buffer, hocr.byteOffset, hocr.byteLength), error: null });
   }
   if (opts.geometry === false) for (const p of outcome.pages) { delete p.words; delete p.lines; }
   return outputs.length > 0 ? { ...outcome, outputs } : outcome;

@@ -39,6 +39,9 @@ export interface DocumentOptions {
 export type OutputFormat = 'json' | 'pdf' | 'hocr';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['json', 'pdf', 'hocr'];
 
+/** Media types of the outputs besides the JSON result. */
+export const OUTPUT_CONTENT_TYPES = { pdf: 'application/pdf', hocr: 'application/xhtml+xml; charset=utf-8' } as const;
+
 /** Upper bound on a searchable PDF or hOCR output of one document: past it, the output fails with OUTPUT_FAILED. */
 export const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
 
