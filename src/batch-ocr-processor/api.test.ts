@@ -469,8 +469,16 @@ describe('GET /jobs/{jobId} (status handler)', () => {
     jobId,
     arrayIndex: 0,
     documents: [
-      { index: 0, key: 'a.pdf', status: 'SUCCEEDED', errorCode: null, resultKey: `results/${jobId}/results/00000.json`, textKey: `results/${jobId}/results/00000.txt`, pageCount: 2,
-        outputKeys: { pdf: `results/${jobId}/results/00000.pdf` } },
+      {
+        index: 0,
+        key: 'a.pdf',
+        status: 'SUCCEEDED',
+        errorCode: null,
+        resultKey: `results/${jobId}/results/00000.json`,
+        textKey: `results/${jobId}/results/00000.txt`,
+        pageCount: 2,
+        outputKeys: { pdf: `results/${jobId}/results/00000.pdf` },
+      },
       { index: 1, key: 'bad.pdf', status: 'FAILED', errorCode: 'INVALID_PDF', resultKey: `results/${jobId}/results/00001.json`, pageCount: 0 },
     ],
     counts: { succeeded: 1, failed: 1, byErrorCode: { INVALID_PDF: 1 } },

@@ -429,8 +429,16 @@ export interface JobStatus {
 }
 
 interface WorkerSummary {
-  documents?: { index: number; key: string; status: string; errorCode?: string | null; resultKey?: string; textKey?: string; pageCount?: number;
-    outputKeys?: { pdf?: string; hocr?: string } }[];
+  documents?: {
+    index: number;
+    key: string;
+    status: string;
+    errorCode?: string | null;
+    resultKey?: string;
+    textKey?: string;
+    pageCount?: number;
+    outputKeys?: { pdf?: string; hocr?: string };
+  }[];
   counts?: { succeeded?: number; failed?: number; byErrorCode?: { [code: string]: number } };
 }
 
