@@ -122,6 +122,33 @@ describe('POST /jobs (submit handler)', () => {
     });
   });
 
+  test('GIVEN options outputs and geometry WHEN one document is submitted THEN they travel in the manifest, which the worker reads them from', async () => {
+    allKeysExist(m, ['a.pdf']);
+    const submit = createSubmitHandler(submitDeps(m));
+    const result = await submit(apiEvent({ json: { document: 'a.pdf', options: { outputs: ['json', 'pdf', 'hocr'], geometry: false } } }));
+    expect(result.statusCode).toBe(202);
+    const reply = body(result);
+    expect(m.batch.commandCalls(SubmitJobCommand)[0].args[0].input.containerOverrides?.environment).toEqual([
+      { name: 'OCR_JOB_ID', value: reply.jobId },
+      { name: 'OCR_MANIFEST_KEY', value: `results/${reply.jobId}/manifest.json` },
+    ]);
+    const manifest = JSON.parse(m.s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string);
+    expect(manifest.options).toEqual({ languages: 'eng', dpi: 300, maxPages: null, password: null, outputs: ['json', 'pdf', 'hocr'], geometry: false });
+  });
+
+  test.each([
+    ['an unknown format', { outputs: ['json', 'docx'] }, /options.outputs must be a non-empty array out of 'json', 'pdf', 'hocr'/],
+    ['no format', { outputs: [] }, /options.outputs must be a non-empty array/],
+    ['geometry not a boolean', { geometry: 'no' }, /options.geometry must be true or false/],
+  ])('GIVEN %s in options WHEN submitted THEN 400 with the reason, nothing submitted', async (_name, options, reason) => {
+    allKeysExist(m, ['a.pdf']);
+    const submit = createSubmitHandler(submitDeps(m));
+    const result = await submit(apiEvent({ json: { document: 'a.pdf', options } }));
+    expect(result.statusCode).toBe(400);
+    expect(body(result).message).toMatch(reason);
+    expect(m.batch.commandCalls(SubmitJobCommand)).toHaveLength(0);
+  });
+
   test('GIVEN 10,000 documents WHEN submitted THEN one array job of 10,000 children, checked by listing (no HEAD per key)', async () => {
     const keys = keysOf(10_000);
     allKeysExist(m, keys);
@@ -487,7 +514,16 @@ describe('GET /jobs/{jobId} (status handler)', () => {
     jobId,
     arrayIndex: 0,
     documents: [
-      { index: 0, key: 'a.pdf', status: 'SUCCEEDED', errorCode: null, resultKey: `results/${jobId}/results/00000.json`, textKey: `results/${jobId}/results/00000.txt`, pageCount: 2 },
+      {
+        index: 0,
+        key: 'a.pdf',
+        status: 'SUCCEEDED',
+        errorCode: null,
+        resultKey: `results/${jobId}/results/00000.json`,
+        textKey: `results/${jobId}/results/00000.txt`,
+        pageCount: 2,
+        outputKeys: { pdf: `results/${jobId}/results/00000.pdf` },
+      },
       { index: 1, key: 'bad.pdf', status: 'FAILED', errorCode: 'INVALID_PDF', resultKey: `results/${jobId}/results/00001.json`, pageCount: 0 },
     ],
     counts: { succeeded: 1, failed: 1, byErrorCode: { INVALID_PDF: 1 } },
@@ -526,6 +562,9 @@ describe('GET /jobs/{jobId} (status handler)', () => {
     ]);
     expect(reply.documents[0].resultUrl).toMatch(new RegExp(`^https://${OUTPUT_BUCKET}\\.s3\\.us-east-1\\.amazonaws\\.com/results/${jobId}/results/00000\\.json\\?.*X-Amz-Expires=900`));
     expect(reply.documents[0].textUrl).toContain('00000.txt');
+    // every output the worker wrote for the document (options.outputs), pre-signed like its result
+    expect(reply.documents[0].outputUrls.pdf).toMatch(new RegExp(`^https://${OUTPUT_BUCKET}\\.s3\\.us-east-1\\.amazonaws\\.com/results/${jobId}/results/00000\\.pdf\\?.*X-Amz-Expires=900`));
+    expect(reply.documents[1].outputUrls).toBeUndefined();
     // Never Batch's job status or history: no Batch call at all, and nothing written.
     expect(m.batch.calls()).toHaveLength(0);
     expect(m.ddb.commandCalls(UpdateCommand)).toHaveLength(0);

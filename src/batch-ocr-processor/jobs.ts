@@ -317,7 +317,8 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
   let manifestKey: string | undefined;
   let inputKey: string | undefined;
   // A password never goes into SubmitJob (DescribeJobs would show it): it travels in the manifest.
-  if (shape.kind === 'single' && request.options.password === undefined) {
+  // So do `outputs` and `geometry`, which the worker reads from the manifest only.
+  if (shape.kind === 'single' && request.options.password === undefined && request.options.outputs === undefined && request.options.geometry === undefined) {
     inputKey = request.documents[0];
     env.push({ name: WorkerBatchEnvironment.INPUT_KEY, value: inputKey });
     const o = request.options;
@@ -338,6 +339,8 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
         dpi: request.options.dpi ?? 300,
         maxPages: request.options.maxPages ?? null,
         password: request.options.password ?? null,
+        ...(request.options.outputs ? { outputs: request.options.outputs } : {}),
+        ...(request.options.geometry !== undefined ? { geometry: request.options.geometry } : {}),
       },
     };
     await clients.s3.send(new PutObjectCommand({
@@ -456,6 +459,8 @@ export interface DocumentOutcome {
   readonly errorCode?: string | null;
   readonly resultUrl?: string;
   readonly textUrl?: string;
+  /** The searchable PDF and hOCR asked for with `options.outputs`, where written (pre-signed like resultUrl). */
+  readonly outputUrls?: { readonly pdf?: string; readonly hocr?: string };
   readonly pageCount?: number;
 }
 
@@ -482,7 +487,16 @@ export interface JobStatus {
 }
 
 interface WorkerSummary {
-  documents?: { index: number; key: string; status: string; errorCode?: string | null; resultKey?: string; textKey?: string; pageCount?: number }[];
+  documents?: {
+    index: number;
+    key: string;
+    status: string;
+    errorCode?: string | null;
+    resultKey?: string;
+    textKey?: string;
+    pageCount?: number;
+    outputKeys?: { pdf?: string; hocr?: string };
+  }[];
   counts?: { succeeded?: number; failed?: number; byErrorCode?: { [code: string]: number } };
 }
 
@@ -594,6 +608,9 @@ export async function getJobStatus(clients: Pick<Clients, 's3' | 'ddb'>, config:
         pageCount: d.pageCount,
         resultUrl: d.resultKey ? await presign(clients.s3, config, d.resultKey) : undefined,
         textUrl: d.textKey ? await presign(clients.s3, config, d.textKey) : undefined,
+        outputUrls: d.outputKeys ? Object.fromEntries(await Promise.all(Object.entries(d.outputKeys)
+          .filter(([format, key]) => (format === 'pdf' || format === 'hocr') && typeof key === 'string')
+          .map(async ([format, key]) => [format, await presign(clients.s3, config, key!)]))) : undefined,
       });
     }
   }

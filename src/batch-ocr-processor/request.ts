@@ -35,7 +35,15 @@ export interface OcrRequestOptions {
   readonly dpi?: number;
   readonly maxPages?: number;
   readonly password?: string;
+  /** What each document gets besides its JSON result: `pdf` a searchable PDF, `hocr` hOCR (default `['json']`). */
+  readonly outputs?: OutputFormat[];
+  /** Word and line boxes in the JSON result (default true). */
+  readonly geometry?: boolean;
 }
+
+/** The worker's outputs per document (its JSON result always). */
+export type OutputFormat = 'json' | 'pdf' | 'hocr';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['json', 'pdf', 'hocr'];
 
 /** A validated submit request. */
 export interface SubmitRequest {
@@ -78,6 +86,8 @@ export function submitRequestSchema(maxDocuments: number): { [key: string]: unkn
           dpi: { type: 'integer', minimum: LIMITS.minDpi, maximum: LIMITS.maxDpi },
           maxPages: { type: 'integer', minimum: 1, maximum: LIMITS.maxPagesCeiling },
           password: { type: 'string', minLength: 1, maxLength: LIMITS.maxPasswordLength },
+          outputs: { type: 'array', minItems: 1, maxItems: OUTPUT_FORMATS.length, uniqueItems: true, items: { type: 'string', enum: [...OUTPUT_FORMATS] } },
+          geometry: { type: 'boolean' },
         },
       },
     },
@@ -173,7 +183,7 @@ function checkOptions(value: unknown, defaults: OcrRequestOptions, availableLang
   if (value === undefined) return defaults;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) invalid('options must be an object');
   const o = value as { [key: string]: unknown };
-  const known = ['languages', 'dpi', 'maxPages', 'password'];
+  const known = ['languages', 'dpi', 'maxPages', 'password', 'outputs', 'geometry'];
   const unknown = Object.keys(o).filter((k) => !known.includes(k));
   if (unknown.length > 0) invalid(`Unknown option(s): ${unknown.join(', ')} (known: ${known.join(', ')})`);
   let languages = defaults.languages;
@@ -204,7 +214,16 @@ function checkOptions(value: unknown, defaults: OcrRequestOptions, availableLang
     if (o.password.length > LIMITS.maxPasswordLength) invalid(`options.password is longer than ${LIMITS.maxPasswordLength} characters`);
     password = o.password;
   }
-  return { languages, dpi, maxPages, password };
+  let outputs = defaults.outputs;
+  if (o.outputs !== undefined) {
+    if (!Array.isArray(o.outputs) || o.outputs.length === 0 || !o.outputs.every((f) => (OUTPUT_FORMATS as readonly unknown[]).includes(f))) {
+      invalid(`options.outputs must be a non-empty array out of ${OUTPUT_FORMATS.map((f) => `'${f}'`).join(', ')}`);
+    }
+    outputs = [...new Set(o.outputs as OutputFormat[])];
+  }
+  if (o.geometry !== undefined && typeof o.geometry !== 'boolean') invalid('options.geometry must be true or false');
+  const geometry = (o.geometry as boolean | undefined) ?? defaults.geometry;
+  return { languages, dpi, maxPages, password, ...(outputs ? { outputs } : {}), ...(geometry !== undefined ? { geometry } : {}) };
 }
 
 /**

@@ -13,9 +13,10 @@ import { createEngine, EngineInfrastructureError, failedResult, type Engine, typ
 import { oneAhead } from './one-ahead.ts';
 import { missingLanguageData } from './paths.ts';
 import { isAccessDenied, isNotFound } from './s3-errors.ts';
-import { availableCpus, DEFAULTS, parseBackendEnvironment, type DocumentOptions, type OcrEngineName, type PdfRendererName } from './options.ts';
+import { availableCpus, DEFAULTS, parseBackendEnvironment, OUTPUT_CONTENT_TYPES, parseOutputs, type DocumentOptions, type OcrEngineName, type OutputFormat, type PdfRendererName } from './options.ts';
+import { outputBytes } from './engine-result.ts';
 import type { OcrResult } from './result.ts';
-import { BATCH_ENV, batchResultKeys, batchSummaryKey, COMMON_ENV, EXIT, PLATFORM_ENV } from './contract.ts';
+import { BATCH_ENV, batchOutputKey, batchResultKeys, batchSummaryKey, COMMON_ENV, EXIT, PLATFORM_ENV } from './contract.ts';
 
 export { EXIT };
 
@@ -122,7 +123,7 @@ export interface Manifest {
   children?: ChildShare[];
   /** Manifests written before `children`: child i processes `[i*chunkSize, (i+1)*chunkSize)`. */
   chunkSize?: number;
-  options?: { languages?: string; dpi?: number; maxPages?: number | null; password?: string | null };
+  options?: { languages?: string; dpi?: number; maxPages?: number | null; password?: string | null; outputs?: OutputFormat[]; geometry?: boolean };
 }
 
 export function parseManifest(text: string): Manifest {
@@ -140,6 +141,10 @@ export function parseManifest(text: string): Manifest {
       if (!valid) throw new ConfigError(`Manifest children[${i}] must be { "first": i, "count": n } within the ${m.documents.length} documents, got ${JSON.stringify(c)}.`);
     });
   }
+  if (m.options?.outputs !== undefined) {
+    try { parseOutputs(m.options.outputs, 'Manifest options.outputs'); } catch (err) { throw new ConfigError((err as Error).message); }
+  }
+  if (m.options?.geometry !== undefined && typeof m.options.geometry !== 'boolean') throw new ConfigError('Manifest options.geometry must be true or false.');
   return m as Manifest;
 }
 
@@ -249,6 +254,8 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
         ...(mo.dpi ? { dpi: mo.dpi } : {}),
         ...(mo.maxPages !== undefined ? { maxPages: mo.maxPages } : {}),
         ...(mo.password ? { password: mo.password } : {}),
+        ...(mo.outputs ? { outputs: parseOutputs(mo.outputs, 'Manifest options.outputs') } : {}),
+        ...(mo.geometry !== undefined ? { geometry: mo.geometry } : {}),
       };
       docs = shareOf(m, cfg.arrayIndex).map((i) => ({ index: i, key: m.documents[i].key }));
     }
@@ -309,8 +316,12 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
       if (stop.stopped) return EXIT.SIGTERM; // a document cut short by SIGTERM is not a result
       if (!written) {
         try {
-          // .txt first, .json last: the .json's presence means the document is complete
+          // .txt and the other outputs first, .json last: the .json's presence means the document is complete
           await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: keys.txt, Body: r.text, ContentType: 'text/plain; charset=utf-8' }));
+          for (const format of ['pdf', 'hocr'] as const) {
+            const body = outputBytes(r, format);
+            if (body) await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: batchOutputKey(cfg.outputPrefix, cfg.jobId, d.index, format), Body: body, ContentType: OUTPUT_CONTENT_TYPES[format] }));
+          }
           await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: keys.json, Body: JSON.stringify(r), ContentType: 'application/json' }));
         } catch (err) {
           throw s3Failure(`Cannot write results for document ${d.index}`, err);
@@ -323,7 +334,11 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
         const code = r.error?.code ?? 'INTERNAL_ERROR';
         counts.byErrorCode[code] = (counts.byErrorCode[code] ?? 0) + 1;
       }
-      summaryDocs.push({ index: d.index, key: d.key, status: r.status, errorCode: r.error?.code ?? null, resultKey: keys.json, textKey: keys.txt, pageCount: r.pageCount });
+      // every output asked for, by format: its key when it was written (see the result's outputs for why one was not)
+      const outputKeys = Object.fromEntries((r.outputs ?? []).filter((o) => o.error === null && o.bytes !== undefined)
+        .map((o) => [o.format, batchOutputKey(cfg.outputPrefix, cfg.jobId, d.index, o.format)]));
+      summaryDocs.push({ index: d.index, key: d.key, status: r.status, errorCode: r.error?.code ?? null, resultKey: keys.json, textKey: keys.txt, pageCount: r.pageCount,
+        ...(r.outputs ? { outputKeys } : {}) });
       log(r.status === 'SUCCEEDED' ? 'info' : 'warn', 'document done', { index: d.index, key: d.key, status: r.status, errorCode: r.error?.code ?? null, pages: r.pages.length, durationMs: r.durationMs });
     }
     if (stop.stopped) return EXIT.SIGTERM;

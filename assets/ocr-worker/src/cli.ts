@@ -4,10 +4,11 @@
  * One JSON result per line on stdout; progress on stderr. Exit 0 if all SUCCEEDED, 1 if any FAILED,
  * 2 on usage error.
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine, failedResult } from './engine.ts';
+import { outputBytes } from './engine-result.ts';
 import { OcrError, type ErrorInfo } from './errors.ts';
 import { oneAhead } from './one-ahead.ts';
 import { DEFAULTS, parseOcrEngine, parsePageRange, parsePdfRenderer, type OcrEngineName, type PdfRendererName } from './options.ts';
@@ -17,10 +18,14 @@ import { COMMON_ENV } from './contract.ts';
 
 const USAGE = `Usage: ocr [--lang eng+deu] [--dpi 300] [--max-pages N] [--pages 1-3,5] [--password X]
            [--timeout-seconds N] [--memory-mb N] [--workers N] [--no-qr] [--no-geometry]
+           [--searchable-pdf DIR] [--hocr DIR]
            [--ocr-engine tesseract.js|tesseract] [--pdf-renderer pdf.js|poppler] FILE...
 --ocr-engine: tesseract.js (default; or OCR_ENGINE), tesseract = native Tesseract (Debian tesseract-ocr).
 --pdf-renderer: what draws PDF pages for OCR (or OCR_PDF_RENDERER): pdf.js, or poppler = pdftoppm
   (Debian poppler-utils); default poppler with --ocr-engine tesseract, else pdf.js.
+--searchable-pdf DIR: also write DIR/<FILE name without extension>.pdf, the document with an invisible
+  text layer where its words are (a PDF: the original with the layer added on its OCR'd pages).
+--hocr DIR: also write DIR/<FILE name without extension>.hocr, the words and lines as hOCR.
 --no-geometry: leave each page's words and lines (with their boxes) out of the result: text only.
 Prints one JSON result per document on stdout (JSON lines), progress on stderr.
 Exit status: 0 all documents SUCCEEDED, 1 any FAILED, 2 usage error.`;
@@ -42,6 +47,25 @@ function readError(file: string, err: NodeJS.ErrnoException): ErrorInfo {
   return { code: 'INPUT_UNREADABLE', message: `${file} cannot be read: ${err.message}` };
 }
 
+/**
+ * Writes a document's searchable PDF or hOCR to DIR/<its name without extension>.pdf or .hocr; a file
+ * that cannot be written is reported in the result's outputs (OUTPUT_FAILED), the result itself
+ * printed as usual.
+ */
+async function writeOutput(result: OcrResult, format: 'pdf' | 'hocr', dir: string, file: string): Promise<void> {
+  const bytes = outputBytes(result, format);
+  const entry = result.outputs?.find((o) => o.format === format);
+  if (!bytes || !entry) return;
+  const target = join(dir, `${basename(file, extname(file))}.${format}`);
+  try {
+    await writeFile(target, bytes);
+    process.stderr.write(`  ${file}: ${format} ${target}\n`);
+  } catch (err) {
+    entry.error = { code: 'OUTPUT_FAILED', message: `${target} cannot be written: ${(err as Error).message}` };
+    delete entry.bytes;
+  }
+}
+
 async function main(): Promise<void> {
   let parsed;
   try {
@@ -50,7 +74,7 @@ async function main(): Promise<void> {
       options: {
         lang: { type: 'string' }, dpi: { type: 'string' }, 'max-pages': { type: 'string' }, pages: { type: 'string' },
         password: { type: 'string' }, 'timeout-seconds': { type: 'string' }, 'memory-mb': { type: 'string' },
-        workers: { type: 'string' }, 'ocr-engine': { type: 'string' }, 'pdf-renderer': { type: 'string' }, 'no-qr': { type: 'boolean' }, 'no-geometry': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        workers: { type: 'string' }, 'ocr-engine': { type: 'string' }, 'pdf-renderer': { type: 'string' }, 'no-qr': { type: 'boolean' }, 'no-geometry': { type: 'boolean' }, 'searchable-pdf': { type: 'string' }, hocr: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (err) {
@@ -74,6 +98,14 @@ async function main(): Promise<void> {
   }
   const dpi = posInt('dpi', v.dpi);
   if (dpi !== undefined && (dpi < 50 || dpi > 1200)) usage('--dpi must be between 50 and 1200');
+  const pdfDir = v['searchable-pdf'] !== undefined ? resolve(process.cwd(), v['searchable-pdf']) : null;
+  if (pdfDir !== null && !v['searchable-pdf']) usage('--searchable-pdf needs a directory');
+  const hocrDir = v.hocr !== undefined ? resolve(process.cwd(), v.hocr) : null;
+  if (hocrDir !== null && !v.hocr) usage('--hocr needs a directory');
+  for (const [flag, dir] of [['--searchable-pdf', pdfDir], ['--hocr', hocrDir]] as const) {
+    if (!dir) continue;
+    try { await mkdir(dir, { recursive: true }); } catch (err) { usage(`${flag}: cannot create ${dir}: ${(err as Error).message}`); }
+  }
   const engine = createEngine({
     languages: v.lang,
     ocrEngine,
@@ -82,7 +114,7 @@ async function main(): Promise<void> {
     timeoutSeconds: posInt('timeout-seconds', v['timeout-seconds']),
     memoryMb: posInt('memory-mb', v['memory-mb']),
     defaults: { dpi, maxPages: posInt('max-pages', v['max-pages']), pages: v.pages, password: v.password, qr: v['no-qr'] ? false : undefined,
-      geometry: v['no-geometry'] ? false : undefined },
+      geometry: v['no-geometry'] ? false : undefined, outputs: pdfDir || hocrDir ? ['json', ...(pdfDir ? ['pdf' as const] : []), ...(hocrDir ? ['hocr' as const] : [])] : undefined },
     onProgress: (name, done, total, pageNumber) => process.stderr.write(`  ${name}: page ${pageNumber} done (${done}/${total})\n`),
   });
   const stop = (): void => { void engine.close().finally(() => process.exit(143)); };
@@ -100,7 +132,10 @@ async function main(): Promise<void> {
       // a file that cannot be read still gets its line, so that every FILE has one result
       return failedResult(files[i], readError(files[i], err as NodeJS.ErrnoException), v.lang ?? DEFAULTS.languages);
     }
-    return engine.process(bytes, { name: files[i] });
+    const result = await engine.process(bytes, { name: files[i] });
+    if (pdfDir) await writeOutput(result, 'pdf', pdfDir, files[i]);
+    if (hocrDir) await writeOutput(result, 'hocr', hocrDir, files[i]);
+    return result;
   };
   try {
     let i = 0;

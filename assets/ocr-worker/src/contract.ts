@@ -162,9 +162,11 @@ export const EXIT = {
 /**
  * Where the results are. Batch mode, in the output bucket under `${OCR_OUTPUT_PREFIX}${OCR_JOB_ID}/`:
  * `manifest.json` (written by the submitter), `results/NNNNN.json` and `.txt` per document (NNNNN its
- * zero-padded index in the manifest; the `.json` is written last, so it marks the document complete)
+ * zero-padded index in the manifest; the `.json` is written last, so it marks the document complete;
+ * `results/NNNNN.pdf` and `.hocr` beside it, written before it, when the job's `outputs` ask for them)
  * and `summaries/NNNNN.json` per array child (NNNNN its array index), written when the child finished.
- * Service mode, in the documents bucket: `${OCR_RESULTS_PREFIX}${document_id}/result.json` and `.txt`.
+ * Service mode, in the documents bucket: `${OCR_RESULTS_PREFIX}${document_id}/result.json` and `.txt`
+ * (and `result.pdf`, `result.hocr` when the request's `outputs` ask for them).
  */
 export const RESULT_LAYOUT = {
   /** The job's manifest, in the job folder. */
@@ -192,6 +194,14 @@ export function jobFolder(outputPrefix: string, jobId: string): string {
 export function batchResultKeys(outputPrefix: string, jobId: string, index: number): { json: string; txt: string } {
   const base = `${jobFolder(outputPrefix, jobId)}${RESULT_LAYOUT.RESULTS_FOLDER}${padIndex(index)}`;
   return { json: `${base}.json`, txt: `${base}.txt` };
+}
+
+/**
+ * Key of one document's output besides its JSON result in a Batch job (job option `outputs`): the
+ * searchable PDF (`NNNNN.pdf`) or hOCR (`NNNNN.hocr`), beside `NNNNN.json`, written before it.
+ */
+export function batchOutputKey(outputPrefix: string, jobId: string, index: number, format: 'pdf' | 'hocr'): string {
+  return `${jobFolder(outputPrefix, jobId)}${RESULT_LAYOUT.RESULTS_FOLDER}${padIndex(index)}.${format}`;
 }
 
 /** Key of one array child's summary in a Batch job. */

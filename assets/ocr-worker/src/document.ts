@@ -7,17 +7,55 @@ import { join } from 'node:path';
 import { OcrError, toErrorInfo, type ErrorInfo } from './errors.ts';
 import { countImageFrames, decodeImageFrame, type GreyImage } from './image.ts';
 import type { MediaType } from './media.ts';
-import { DEFAULTS, selectPages, type DocumentOptions, type PdfRendererName } from './options.ts';
+import { DEFAULTS, MAX_OUTPUT_BYTES, selectPages, type DocumentOptions, type PdfRendererName } from './options.ts';
 import { scratchRoot } from './paths.ts';
 import { closePdf, openPdf, readTextLayer, renderPage } from './pdf.ts';
 import { decodeBarcodes } from './qr.ts';
 import type { OcrPool } from './ocr.ts';
 import type { PageResult } from './result.ts';
+import { searchablePdf } from './searchable-pdf.ts';
+import { toHocr, type PagePixels } from './hocr.ts';
+import { WORKER_VERSION } from './engine-result.ts';
 
 export interface DocumentOutcome {
   pageCount: number;
   pages: PageResult[];
   error: ErrorInfo | null;
+  /** The outputs asked for besides the JSON result: written (their bytes) or failed (their error). */
+  outputs?: DocumentOutput[];
+}
+
+/** One output of a document besides its JSON result. */
+export interface DocumentOutput { format: 'pdf' | 'hocr'; bytes?: Uint8Array; error: ErrorInfo | null }
+
+/** Whether pages need their words: asked for, or needed by an output made from them. */
+function wantsGeometry(opts: DocumentOptions): boolean {
+  return opts.geometry !== false || (opts.outputs ?? []).some((f) => f === 'pdf' || f === 'hocr');
+}
+
+/**
+ * Writes the outputs asked for besides the JSON result, from the processed pages; then drops the
+ * pages' words if only the outputs needed them. An output that cannot be written gets a classified
+ * error: the JSON result comes either way.
+ */
+async function finishOutputs(bytes: Uint8Array, mediaType: MediaType, opts: DocumentOptions, outcome: DocumentOutcome,
+  sizes: ReadonlyMap<number, PagePixels>): Promise<DocumentOutcome> {
+  const outputs: DocumentOutput[] = [];
+  if (opts.outputs?.includes('pdf')) {
+    try {
+      outputs.push({ format: 'pdf', bytes: await searchablePdf(bytes, mediaType, outcome.pages.filter((p) => !p.error), MAX_OUTPUT_BYTES, opts.password), error: null });
+    } catch (err) {
+      outputs.push({ format: 'pdf', error: toErrorInfo(err, 'OUTPUT_FAILED') });
+    }
+  }
+  if (opts.outputs?.includes('hocr')) {
+    const hocr = Buffer.from(toHocr(outcome.pages, sizes, `ocr-worker ${WORKER_VERSION}`, (opts.languages ?? DEFAULTS.languages).split('+')), 'utf8');
+    outputs.push(hocr.byteLength > MAX_OUTPUT_BYTES
+      ? { format: 'hocr', error: { code: 'OUTPUT_FAILED', message: `The hOCR would be ${hocr.byteLength} bytes, above the limit of ${MAX_OUTPUT_BYTES} bytes.` } }
+      : { format: 'hocr', bytes: new Uint8Array(hocr.buffer, hocr.byteOffset, hocr.byteLength), error: null });
+  }
+  if (opts.geometry === false) for (const p of outcome.pages) { delete p.words; delete p.lines; }
+  return outputs.length > 0 ? { ...outcome, outputs } : outcome;
 }
 
 export type Progress = (done: number, total: number, pageNumber: number) => void;
@@ -37,7 +75,7 @@ function emptyPage(pageNumber: number): PageResult {
 async function ocrImagePage(pool: OcrPool, page: PageResult, img: GreyImage, dpi: number | undefined, opts: DocumentOptions): Promise<void> {
   const qr = opts.qr === false ? [] : decodeBarcodes(img, { formats: opts.barcodeFormats });
   page.qrCodes = qr.map((h) => ({ text: h.text, format: h.format }));
-  const r = await pool.recognize(img, dpi, opts.autoOrient !== false, opts.geometry !== false);
+  const r = await pool.recognize(img, dpi, opts.autoOrient !== false, wantsGeometry(opts));
   page.text = r.text.replace(/\s+$/, '');
   page.confidence = Math.round(r.confidence * 10) / 10;
   page.rotation = r.rotation;
@@ -60,6 +98,8 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
   const inflight = new Semaphore(pool.size + 1);
   const tasks: Array<Promise<void>> = [];
   const pages: PageResult[] = [];
+  // each page's size in pixels as read (hOCR coordinates)
+  const sizes = new Map<number, PagePixels>();
   let done = 0;
 
   const run = (page: PageResult, t0: number, work: () => Promise<void>): void => {
@@ -99,12 +139,13 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
         const t0 = performance.now();
         let needOcr = true;
         try {
-          const tl = await readTextLayer(h, page.pageNumber, opts.geometry !== false && !opts.forceOcr);
+          const tl = await readTextLayer(h, page.pageNumber, wantsGeometry(opts) && !opts.forceOcr);
           page.textLayer = { used: tl.verdict.good, reason: tl.verdict.reason, chars: tl.verdict.chars, badRatio: tl.verdict.badRatio };
           if (tl.verdict.good && !opts.forceOcr) {
             needOcr = false;
             page.method = 'text-layer';
             page.text = tl.text;
+            sizes.set(page.pageNumber, { width: Math.round((tl.widthPt * dpi) / 72), height: Math.round((tl.heightPt * dpi) / 72) });
             if (tl.geometry) { page.words = tl.geometry.words; page.lines = tl.geometry.lines; }
           }
         } catch (err) {
@@ -137,11 +178,12 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
         page.dpi = rendered.dpi;
         page.renderer = rendered.renderer;
         const img = rendered.image;
+        sizes.set(page.pageNumber, { width: img.width, height: img.height });
         run(page, t0, () => ocrImagePage(pool, page, img, rendered.dpi, opts));
       }
       onAllDispatched();
       await Promise.all(tasks);
-      return { pageCount: h.numPages, pages, error: null };
+      return await finishOutputs(bytes, mediaType, opts, { pageCount: h.numPages, pages, error: null }, sizes);
     } finally {
       if (popplerFile) rmSync(popplerFile, { force: true });
       await closePdf(h);
@@ -168,9 +210,10 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
       continue;
     }
     const frame = img;
+    sizes.set(page.pageNumber, { width: frame.width, height: frame.height });
     run(page, t0, () => ocrImagePage(pool, page, frame, undefined, opts));
   }
   onAllDispatched();
   await Promise.all(tasks);
-  return { pageCount: frames, pages, error: null };
+  return finishOutputs(bytes, mediaType, opts, { pageCount: frames, pages, error: null }, sizes);
 }

@@ -52,6 +52,17 @@ export function pendingResult(bytes: Uint8Array, source: string, languages: stri
   };
 }
 
+/**
+ * The bytes of each output a result's document got besides the JSON (searchable PDF, hOCR), held
+ * beside the result object rather than in it: the result is JSON, stored and sent as such.
+ */
+const outputBytesByResult = new WeakMap<OcrResult, Partial<Record<'pdf' | 'hocr', Uint8Array>>>();
+
+/** The bytes of a result's output `format` (undefined when it was not asked for or failed: see result.outputs). */
+export function outputBytes(result: OcrResult, format: 'pdf' | 'hocr'): Uint8Array | undefined {
+  return outputBytesByResult.get(result)?.[format];
+}
+
 /** Versions the OCR children reported when they became ready. */
 export interface ChildVersions { tesseract?: string; poppler?: string }
 
@@ -71,6 +82,14 @@ export function assembleResult(result: OcrResult, run: RunOutcome, versions: Chi
   result.pageCount = o.pageCount;
   result.pages = o.pages;
   result.text = o.pages.filter((p) => !p.error).map((p) => p.text).join(PAGE_SEPARATOR);
+  if (o.outputs) {
+    const held: Partial<Record<'pdf' | 'hocr', Uint8Array>> = {};
+    result.outputs = o.outputs.map((x) => {
+      if (x.bytes) held[x.format] = x.bytes;
+      return { format: x.format, ...(x.bytes ? { bytes: x.bytes.byteLength } : {}), error: x.error };
+    });
+    outputBytesByResult.set(result, held);
+  }
   result.qrCodes = o.pages.flatMap((p) => p.qrCodes.map((q) => ({ pageNumber: p.pageNumber, text: q.text, format: q.format })));
   const good = o.pages.filter((p) => !p.error);
   if (good.length > 0) {

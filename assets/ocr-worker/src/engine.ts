@@ -165,6 +165,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // otherwise a document queued behind a long one would show that one's time as its own
     let queuedMs = 0;
     const done = (): OcrResult => {
+      // every output asked for is listed: one the document never got (it could not be read) with why
+      const asked = (opts.outputs ?? []).filter((f): f is 'pdf' | 'hocr' => f !== 'json');
+      const missing = asked.filter((f) => !result.outputs?.some((o) => o.format === f));
+      if (missing.length > 0) {
+        result.outputs = [...(result.outputs ?? []), ...missing.map((format) => ({ format, error: { code: 'OUTPUT_FAILED' as const,
+          message: `No ${format} output: the document could not be read${result.error ? ` (${result.error.code})` : ''}.` } }))];
+      }
       result.durationMs = Math.round(performance.now() - t0 - queuedMs);
       result.queuedMs = Math.round(queuedMs);
       return result;

@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'TIMEOUT', // the document exceeded its time limit; its child process was killed
   'RESOURCE_LIMIT', // the document exceeded its memory limit; its child process was killed
   'WORKER_CRASHED', // the child process died for a reason not attributed to a limit
+  'OUTPUT_REFUSED', // an output other than the JSON result was asked for and is refused (a searchable copy of an encrypted PDF)
+  'OUTPUT_FAILED', // an output other than the JSON result (searchable PDF, hOCR) could not be written
   'INTERNAL_ERROR', // a bug: anything not classified above
 ] as const;
 

@@ -28,6 +28,29 @@ export interface DocumentOptions {
   qrOnTextPages?: boolean;
   /** Give each page its words and lines with their boxes (`words`, `lines`). Default true; false for text only. */
   geometry?: boolean;
+  /**
+   * What to write besides the JSON result: 'pdf' a searchable PDF, 'hocr' an hOCR page. Default
+   * ['json']. Both are made from the word geometry (computed for them even with `geometry: false`).
+   */
+  outputs?: OutputFormat[];
+}
+
+/** The outputs a document can have: its JSON result (always), a searchable PDF, hOCR. */
+export type OutputFormat = 'json' | 'pdf' | 'hocr';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['json', 'pdf', 'hocr'];
+
+/** Media types of the outputs besides the JSON result. */
+export const OUTPUT_CONTENT_TYPES = { pdf: 'application/pdf', hocr: 'application/xhtml+xml; charset=utf-8' } as const;
+
+/** Upper bound on a searchable PDF or hOCR output of one document: past it, the output fails with OUTPUT_FAILED. */
+export const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
+
+/** `outputs` checked: a non-empty list of known formats; throws a plain Error naming `source`. */
+export function parseOutputs(value: unknown, source: string): OutputFormat[] {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && (OUTPUT_FORMATS as readonly string[]).includes(v))) {
+    throw new Error(`${source} must be a non-empty list out of ${OUTPUT_FORMATS.map((f) => `'${f}'`).join(', ')}.`);
+  }
+  return [...new Set(value as OutputFormat[])];
 }
 
 /**

@@ -57,6 +57,8 @@ export interface OcrResult {
   queuedMs?: number;
   /** Peak resident memory of the child process while it held this document. */
   peakRssBytes?: number;
+  /** The outputs asked for besides this result (option `outputs`): written (their size) or with the error that kept them from being written. */
+  outputs?: Array<{ format: 'pdf' | 'hocr'; bytes?: number; error: ErrorInfo | null }>;
 }
 
 /** Page texts are joined with a form feed line, like pdftotext. */

@@ -111,6 +111,38 @@ test('single document: result JSON + text, then the summary last; exit 0', async
   } finally { s3.mock.restore(); }
 });
 
+test('job option outputs: the searchable PDF and hOCR beside each JSON, written before it, listed in the summary; a refused PDF is in the result', async () => {
+  const manifest = { schemaVersion: 1, jobId: 'job-out', documents: [{ key: 'scan.tif' }, { key: 'locked.pdf' }], options: { outputs: ['json', 'pdf', 'hocr'], geometry: false } };
+  const s3 = fakeS3({ 'out/m/job-out.json': JSON.stringify(manifest), 'in/scan.tif': fixture('ocr/phototest.tif'), 'in/locked.pdf': fixture('pdf/empty_protected.pdf') });
+  try {
+    const code = await runBatch({ ...baseEnv, OCR_JOB_ID: 'job-out', OCR_MANIFEST_KEY: 'm/job-out.json' }, { s3: s3.client, log: quiet, metrics: () => undefined });
+    assert.equal(code, 0);
+    const base = 'results/job-out/results/';
+    assert.deepEqual(s3.puts, [`${base}00000.txt`, `${base}00000.pdf`, `${base}00000.hocr`, `${base}00000.json`, `${base}00001.txt`, `${base}00001.hocr`, `${base}00001.json`,
+      'results/job-out/summaries/00000.json']);
+    const scan = JSON.parse(s3.store.get(`out/${base}00000.json`)!.toString());
+    assert.deepEqual(validateResult(scan), []);
+    assert.equal(scan.pages[0].words, undefined, 'geometry: false keeps the words out of the JSON');
+    assert.deepEqual(scan.outputs.map((o: any) => [o.format, o.error, o.bytes]), [['pdf', null, s3.store.get(`out/${base}00000.pdf`)!.length], ['hocr', null, s3.store.get(`out/${base}00000.hocr`)!.length]]);
+    assert.equal(s3.store.get(`out/${base}00000.pdf`)!.subarray(0, 5).toString(), '%PDF-');
+    assert.match(s3.store.get(`out/${base}00000.hocr`)!.toString(), /class="ocrx_word"[^>]*>This</);
+    const locked = JSON.parse(s3.store.get(`out/${base}00001.json`)!.toString());
+    assert.equal(locked.status, 'SUCCEEDED');
+    assert.equal(locked.outputs.find((o: any) => o.format === 'pdf').error.code, 'OUTPUT_REFUSED');
+    const sum = JSON.parse(s3.store.get('out/results/job-out/summaries/00000.json')!.toString());
+    assert.deepEqual(sum.documents.map((d: any) => d.outputKeys), [{ pdf: `${base}00000.pdf`, hocr: `${base}00000.hocr` }, { hocr: `${base}00001.hocr` }]);
+  } finally { s3.mock.restore(); }
+});
+
+test('job option outputs with an unknown format is a configuration error: exit 1, nothing written', async () => {
+  const manifest = { schemaVersion: 1, jobId: 'job-bad', documents: [{ key: 'a.pdf' }], options: { outputs: ['json', 'docx'] } };
+  const s3 = fakeS3({ 'out/m/job-bad.json': JSON.stringify(manifest), 'in/a.pdf': fixture('pdf/two_paragraphs.pdf') });
+  try {
+    assert.equal(await runBatch({ ...baseEnv, OCR_JOB_ID: 'job-bad', OCR_MANIFEST_KEY: 'm/job-bad.json' }, { s3: s3.client, log: quiet, metrics: () => undefined }), 1);
+    assert.deepEqual(s3.puts, []);
+  } finally { s3.mock.restore(); }
+});
+
 test('manifest child: its share only, bad documents are FAILED results, exit 0', async () => {
   const manifest = {
     schemaVersion: 1, jobId: 'job-2',

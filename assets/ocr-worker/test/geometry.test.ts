@@ -60,6 +60,12 @@ function tesseractWords(img: GreyImage): RefWord[] {
   return wordsFromTsv(tsv).map((w) => ({ text: w.text, bbox: normalizeBox(w.left, w.top, w.width, w.height, img.width, img.height) }));
 }
 
+/** A page's /Rotate, as pdfinfo reports it. */
+function pageRotation(file: string, n: number): number {
+  const info = execFileSync('pdfinfo', ['-f', String(n), '-l', String(n), file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return Number(new RegExp(`Page\\s+${n} rot:\\s+(\\d+)`).exec(info)?.[1] ?? 0);
+}
+
 /** Poppler's words on page `n` of a PDF file, normalized to the page as seen (its /Rotate applied). */
 function pdftotextWords(file: string, n: number): RefWord[] {
   const html = execFileSync('pdftotext', ['-bbox', '-f', String(n), '-l', String(n), file, '-'], { encoding: 'utf8' });
@@ -69,8 +75,8 @@ function pdftotextWords(file: string, n: number): RefWord[] {
     x0: Number(m[1]), y0: Number(m[2]), x1: Number(m[3]), y1: Number(m[4]),
     text: m[5].replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'"),
   }));
-  // pdftotext gives the unrotated page's size with coordinates on the rotated page
-  if (words.some((x) => x.x1 > w + 1)) [w, h] = [h, w];
+  // pdftotext gives the unrotated page's size with coordinates on the page as seen
+  if (pageRotation(file, n) % 180 !== 0) [w, h] = [h, w];
   return words.map((x) => ({ text: x.text, bbox: normalizeBox(x.x0, x.y0, x.x1 - x.x0, x.y1 - x.y0, w, h) }));
 }
 

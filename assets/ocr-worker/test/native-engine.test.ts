@@ -13,7 +13,7 @@ import { createEngine, type Engine, type OcrResult } from '../src/index.ts';
 import { groupRssReader } from '../src/engine.ts';
 import { cer } from '../src/cer.ts';
 import { decodeImageFrame, rotateGrey, type GreyImage } from '../src/image.ts';
-import { NATIVE_TESSERACT_COMMAND, NativeTesseract, prepareTessdata, readTsv } from '../src/native-tesseract.ts';
+import { NATIVE_TESSERACT_COMMAND, NativeTesseract, prepareTessdata, readRecognition, readTsv } from '../src/native-tesseract.ts';
 import { closePdf, openPdf, renderPage } from '../src/pdf.ts';
 import { languageDataDir } from '../src/paths.ts';
 import { parseOcrEngine } from '../src/options.ts';
@@ -256,10 +256,11 @@ describe('warm tesseract processes', () => {
       const pid = proc.pid;
       for (const [i, { image, dpi }] of (await corpusPages()).entries()) {
         writeFileSync(join(work, `${i}.pgm`), pgm(image));
-        const fresh = readTsv(execFileSync(NATIVE_TESSERACT_COMMAND, [join(work, `${i}.pgm`), 'stdout', '--tessdata-dir', tessdata, '--psm', '3', '--oem', '1',
+        const fresh = readRecognition(execFileSync(NATIVE_TESSERACT_COMMAND, [join(work, `${i}.pgm`), 'stdout', '--tessdata-dir', tessdata, '--psm', '3', '--oem', '1',
           ...(dpi ? ['--dpi', String(dpi)] : []), '-c', 'tessedit_create_txt=0', '-c', 'tessedit_create_tsv=1'],
         { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
         assert.ok(fresh.text.length > 100, `page ${i} has text`);
+        // text, confidence and every word's box
         assert.deepEqual(await native.recognize(proc, image, dpi), fresh, `page ${i} at ${dpi ?? 'no'} dpi`);
       }
       assert.equal(proc.pid, pid, 'one process read every page');

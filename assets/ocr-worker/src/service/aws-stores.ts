@@ -8,8 +8,9 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@
 import type { OcrResult } from '../result.ts';
 import { isAccessDenied, isNotFound } from '../s3-errors.ts';
 import { serviceResultKeys } from '../contract.ts';
+import { OUTPUT_CONTENT_TYPES } from '../options.ts';
 import {
-  DocumentNotFoundError, DocumentTooLargeError, DocumentUnreadableError, epochSeconds, normalizeStatus, nowIso, safeFileName, tooManyAttemptsMessage,
+  DocumentNotFoundError, DocumentTooLargeError, DocumentUnreadableError, epochSeconds, normalizeStatus, nowIso, outputKeyOf, safeFileName, tooManyAttemptsMessage,
   type ClaimOutcome, type ClaimRequest, type CompletionFields, type DocumentItem, type DocumentStore, type ResultStore, type StatusStore,
 } from './stores.ts';
 
@@ -182,6 +183,22 @@ export class S3ResultStore implements ResultStore {
     try {
       const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: resultKey }));
       return JSON.parse(await out.Body!.transformToString('utf8'));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async putOutput(documentId: string, format: 'pdf' | 'hocr', bytes: Uint8Array): Promise<string> {
+    const key = outputKeyOf(serviceResultKeys(this.prefix, documentId).json, format);
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ContentType: OUTPUT_CONTENT_TYPES[format] }));
+    return key;
+  }
+
+  async getOutput(resultKey: string, format: 'pdf' | 'hocr'): Promise<Uint8Array | undefined> {
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: outputKeyOf(resultKey, format) }));
+      return await out.Body!.transformToByteArray();
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;

@@ -6,7 +6,7 @@
  *   POST /extract            multipart (file + optional document_id, options) or JSON { bucket?, key, document_id?, options? } → 202
  *   POST /process            { record: { document_id, bucket, key, status, file_type } } (stream hand-off) → 202 | 200
  *   GET  /check-status/{id}  status summary          GET /status/{id}  the same
- *   GET  /result/{id}        result JSON (200) | not ready (202)
+ *   GET  /result/{id}        result JSON (200) | not ready (202); ?format=pdf|hocr the searchable PDF or hOCR asked for with option outputs
  *   GET  /health             200 { status: 'ok', workers } when warm and not shutting down, else 503
  *   POST /                   with X-Amz-Target: Textract.*: Amazon Textract's text detection (../textract/)
  */
@@ -195,7 +195,7 @@ function optionsFromFields(fields: Record<string, string>, languages: string) {
     try { raw = JSON.parse(fields.options); } catch { throw new ServiceError(400, 'INVALID_OPTIONS', "Field 'options' must be a JSON object."); }
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ServiceError(400, 'INVALID_OPTIONS', "Field 'options' must be a JSON object.");
   }
-  for (const [field, option] of [['languages', 'languages'], ['dpi', 'dpi'], ['pages', 'pages'], ['max_pages', 'maxPages'], ['maxPages', 'maxPages'], ['force_ocr', 'forceOcr'], ['forceOcr', 'forceOcr']] as const) {
+  for (const [field, option] of [['languages', 'languages'], ['dpi', 'dpi'], ['pages', 'pages'], ['max_pages', 'maxPages'], ['maxPages', 'maxPages'], ['force_ocr', 'forceOcr'], ['forceOcr', 'forceOcr'], ['outputs', 'outputs'], ['geometry', 'geometry']] as const) {
     if (fields[field] !== undefined) raw[option] = fields[field];
   }
   return parseRequestOptions(raw, languages);
@@ -296,7 +296,14 @@ async function route(service: OcrService, req: IncomingMessage, res: ServerRespo
     let id: string;
     try { id = decodeURIComponent(m[2]); } catch { throw new ServiceError(400, 'INVALID_DOCUMENT_ID', 'The document id is not valid URL encoding.'); }
     if (m[1] === 'result') {
-      const out = await service.getResult(id);
+      const format = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('format') ?? 'json';
+      if (format !== 'json' && format !== 'pdf' && format !== 'hocr') throw new ServiceError(400, 'INVALID_FORMAT', `format must be json, pdf or hocr, got '${format}'.`);
+      const out = await service.getResult(id, format);
+      if (out.bytes) {
+        res.writeHead(200, { 'content-type': out.contentType!, 'content-length': String(out.bytes.byteLength), 'cache-control': 'no-store' });
+        res.end(out.bytes);
+        return;
+      }
       send(res, out.httpStatus, out.body, out.httpStatus === 202 ? { 'retry-after': '2' } : {});
     } else {
       send(res, 200, await service.getStatus(id));

@@ -9,7 +9,8 @@ import { emfLine } from '../batch.ts';
 import { failedResult, sha256, WORKER_VERSION, type Engine } from '../engine.ts';
 import { OcrError, type ErrorCode } from '../errors.ts';
 import { detectMediaType } from '../media.ts';
-import { defaultPdfRenderer, parsePageRange, type DocumentOptions, type OcrEngineName, type PdfRendererName } from '../options.ts';
+import { outputBytes } from '../engine-result.ts';
+import { defaultPdfRenderer, OUTPUT_CONTENT_TYPES, parseOutputs, parsePageRange, type DocumentOptions, type OcrEngineName, type PdfRendererName } from '../options.ts';
 import type { OcrResult } from '../result.ts';
 import type { SpanOutcome, Tracing } from './tracing.ts';
 import type { ServiceConfig } from './config.ts';
@@ -76,7 +77,7 @@ export function checkDocumentId(id: unknown): string {
 }
 
 /** Options a request may set. Passwords are not accepted: they would have to be stored for a hand-back. */
-const OPTION_KEYS = new Set(['languages', 'dpi', 'pages', 'maxPages', 'forceOcr', 'qr']);
+const OPTION_KEYS = new Set(['languages', 'dpi', 'pages', 'maxPages', 'forceOcr', 'qr', 'geometry', 'outputs']);
 
 export function parseRequestOptions(raw: unknown, allowedLanguages: string): DocumentOptions {
   if (raw === undefined || raw === null) return {};
@@ -108,7 +109,12 @@ export function parseRequestOptions(raw: unknown, allowedLanguages: string): Doc
     try { parsePageRange(o.pages); } catch (err) { throw new ServiceError(400, 'INVALID_OPTIONS', (err as Error).message); }
     out.pages = o.pages;
   }
-  for (const k of ['forceOcr', 'qr'] as const) {
+  if (o.outputs !== undefined) {
+    // a list, or (a multipart field) its names separated by commas
+    const list = typeof o.outputs === 'string' ? o.outputs.split(',').map((x) => x.trim()) : o.outputs;
+    try { out.outputs = parseOutputs(list, 'outputs'); } catch (err) { throw new ServiceError(400, 'INVALID_OPTIONS', (err as Error).message); }
+  }
+  for (const k of ['forceOcr', 'qr', 'geometry'] as const) {
     if (o[k] === undefined) continue;
     const v = o[k] === 'true' ? true : o[k] === 'false' ? false : o[k];
     if (typeof v !== 'boolean') throw new ServiceError(400, 'INVALID_OPTIONS', `${k} must be true or false.`);
@@ -402,10 +408,13 @@ export class OcrService {
         }
       }
       let key: string | null = null;
+      // the cache and single flight share result JSON only: a document that asks for a searchable PDF
+      // or hOCR runs the engine itself, which makes them
+      const extraOutputs = (options.outputs ?? []).some((f) => f !== 'json');
       if (!result && bytes) {
         key = cacheKey(sha256(bytes), languages, options, this.config.ocrEngine, this.config.pdfRenderer);
-        const cached = this.cache ? await this.cache.get(key) : undefined;
-        const running = this.running.get(key);
+        const cached = this.cache && !extraOutputs ? await this.cache.get(key) : undefined;
+        const running = extraOutputs ? undefined : this.running.get(key);
         if (cached || running) {
           // same content, engine and options: from the cache, or from the identical document this
           // task is processing right now (single flight: N identical uploads cost one OCR run)
@@ -421,18 +430,23 @@ export class OcrService {
             // a document the engine could not read: the span says so, the service goes on
             error: r.error ? `${r.error.code}: ${r.error.message.slice(0, 500)}` : undefined,
           }));
-          this.running.set(key, run);
+          if (!extraOutputs) this.running.set(key, run);
           try {
             result = await run;
           } finally {
-            this.running.delete(key);
+            if (!extraOutputs) this.running.delete(key);
           }
           this.counters.processed++;
         }
         if (this.cache) this.metrics(this.cacheMetric(cacheHit));
       }
       if (job.handedBack) return; // shutdown gave it to another task; the engine's answer is dropped
-      if (this.cache && key && !cacheHit && !NOT_CACHED.has(result!.error?.code ?? '')) await this.cache.set(key, result!, this.config.cacheTtlSeconds);
+      if (this.cache && key && !cacheHit && !extraOutputs && !NOT_CACHED.has(result!.error?.code ?? '')) await this.cache.set(key, result!, this.config.cacheTtlSeconds);
+      // the outputs first, the result last: a recorded result's outputs are there
+      for (const format of ['pdf', 'hocr'] as const) {
+        const out = outputBytes(result!, format);
+        if (out) await this.traced(`store ${format}`, () => this.results.putOutput(documentId, format, out));
+      }
       const { resultKey, textKey } = await this.traced('store result', () => this.results.put(documentId, result!));
       const fields: CompletionFields = {
         result_key: resultKey, text_key: textKey, page_count: result!.pageCount, text_length: result!.text.length,
@@ -496,7 +510,7 @@ export class OcrService {
    * GET /result/{id}: the engine's result JSON when finished. Not ready → 202 with the status;
    * FAILED before the engine ran (no result) → 409 with the error.
    */
-  async getResult(documentId: string): Promise<{ httpStatus: number; body: unknown }> {
+  async getResult(documentId: string, format: 'json' | 'pdf' | 'hocr' = 'json'): Promise<{ httpStatus: number; body: unknown; bytes?: Uint8Array; contentType?: string }> {
     const item = await this.getItem(documentId);
     const status = normalizeStatus(item.status);
     if (status === 'PENDING' || status === 'PROCESSING') {
@@ -507,7 +521,13 @@ export class OcrService {
     }
     const result = await this.results.get(item.result_key);
     if (!result) throw new ServiceError(500, 'RESULT_MISSING', `The result of '${documentId}' is recorded but cannot be read.`);
-    return { httpStatus: 200, body: result };
+    if (format === 'json') return { httpStatus: 200, body: result };
+    const entry = result.outputs?.find((o) => o.format === format);
+    if (!entry) throw new ServiceError(404, 'NO_SUCH_OUTPUT', `Document '${documentId}' was not asked for a ${format} output (option outputs).`);
+    if (entry.error) throw new ServiceError(409, entry.error.code, `Document '${documentId}' has no ${format} output: ${entry.error.message}`);
+    const bytes = await this.results.getOutput(item.result_key, format);
+    if (!bytes) throw new ServiceError(500, 'RESULT_MISSING', `The ${format} output of '${documentId}' is recorded but cannot be read.`);
+    return { httpStatus: 200, body: null, bytes, contentType: OUTPUT_CONTENT_TYPES[format] };
   }
 
   /**

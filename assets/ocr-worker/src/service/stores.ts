@@ -112,6 +112,15 @@ export interface StatusStore {
 export interface ResultStore {
   put(documentId: string, result: OcrResult): Promise<{ resultKey: string; textKey: string }>;
   get(resultKey: string): Promise<OcrResult | undefined>;
+  /** Stores an output besides the result (searchable PDF, hOCR) beside it: `result.pdf`, `result.hocr`. Before put. */
+  putOutput(documentId: string, format: 'pdf' | 'hocr', bytes: Uint8Array): Promise<string>;
+  /** An output stored with putOutput, by the key of the result it belongs to. */
+  getOutput(resultKey: string, format: 'pdf' | 'hocr'): Promise<Uint8Array | undefined>;
+}
+
+/** The key of a result's output beside its `result.json`. */
+export function outputKeyOf(resultKey: string, format: 'pdf' | 'hocr'): string {
+  return resultKey.replace(/result\.json$/, `result.${format}`);
 }
 
 /** Document bytes: uploads are stored before they are processed, so a hand-back can find them. */
@@ -314,6 +323,24 @@ export class LocalResultStore implements ResultStore {
     }
     const s = this.mem.get(resultKey);
     return s === undefined ? undefined : JSON.parse(s);
+  }
+
+  private readonly outputs = new Map<string, Uint8Array>();
+
+  async putOutput(documentId: string, format: 'pdf' | 'hocr', bytes: Uint8Array): Promise<string> {
+    const key = outputKeyOf(`${this.prefix}${encodeURIComponent(documentId)}/result.json`, format);
+    if (this.dataDir) writeAtomic(join(this.dataDir, key), bytes);
+    else this.outputs.set(key, bytes);
+    return key;
+  }
+
+  async getOutput(resultKey: string, format: 'pdf' | 'hocr'): Promise<Uint8Array | undefined> {
+    const key = outputKeyOf(resultKey, format);
+    if (this.dataDir) {
+      const p = join(this.dataDir, key);
+      return existsSync(p) ? readFileSync(p) : undefined;
+    }
+    return this.outputs.get(key);
   }
 }
 

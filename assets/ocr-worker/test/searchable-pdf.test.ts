@@ -1,0 +1,211 @@
+/**
+ * Searchable PDFs: what Poppler reads back from them (pdftotext: the result's text, CER <= 2 %;
+ * pdftotext -bbox: each word where the result's box says), what they keep of the input (a PDF's pages
+ * and images untouched, an image at its own pixels), and the classified errors when none can be written.
+ * Needs Debian's poppler-utils (pdftotext, pdfimages, pdfinfo) and tesseract-ocr (the CLI test uses
+ * the native backend).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCanvas, type Canvas } from '@napi-rs/canvas';
+import { PDFDocument, degrees } from 'pdf-lib';
+import { createEngine, outputBytes, type Engine, type OcrResult, type PageResult } from '../src/index.ts';
+import { cer } from '../src/cer.ts';
+import { iou, normalizeBox, type BoundingBox } from '../src/geometry.ts';
+import { decodeImageFrame, type GreyImage } from '../src/image.ts';
+import { searchablePdf } from '../src/searchable-pdf.ts';
+import { assertValid, fixture, PKG } from './helpers/common.ts';
+import { multiPageTiff } from '../tools/tiff.ts';
+
+let scratch: string;
+let engine: Engine;
+let phototest: GreyImage;
+let eurotext: GreyImage;
+
+function greyCanvas(img: GreyImage): Canvas {
+  const canvas = createCanvas(img.width, img.height);
+  const ctx = canvas.getContext('2d');
+  const data = ctx.createImageData(img.width, img.height);
+  for (let i = 0; i < img.data.length; i++) { data.data[4 * i] = data.data[4 * i + 1] = data.data[4 * i + 2] = img.data[i]; data.data[4 * i + 3] = 255; }
+  ctx.putImageData(data, 0, 0);
+  return canvas;
+}
+
+const greyToPng = (img: GreyImage): Buffer => greyCanvas(img).encodeSync('png');
+const greyToJpeg = (img: GreyImage): Buffer => greyCanvas(img).encodeSync('jpeg', 95);
+
+/** Processes a document asking for its searchable PDF; writes it to the scratch folder. */
+async function withPdf(bytes: Uint8Array, name: string, options = {}): Promise<{ result: OcrResult; file: string | null }> {
+  const result = await engine.process(bytes, { name, options: { outputs: ['json', 'pdf'], ...options } });
+  assertValid(result);
+  const pdf = outputBytes(result, 'pdf');
+  if (!pdf) return { result, file: null };
+  const file = join(scratch, `${name}.out.pdf`);
+  writeFileSync(file, pdf);
+  return { result, file };
+}
+
+function pdftotext(file: string, page: number): string {
+  return execFileSync('pdftotext', ['-f', String(page), '-l', String(page), file, '-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+}
+
+/** A page's /Rotate, as pdfinfo reports it. */
+function pageRotation(file: string, n: number): number {
+  const info = execFileSync('pdfinfo', ['-f', String(n), '-l', String(n), file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return Number(new RegExp(`Page\\s+${n} rot:\\s+(\\d+)`).exec(info)?.[1] ?? 0);
+}
+
+/** Poppler's words on a page, normalized to the page as seen. */
+function bboxWords(file: string, page: number): Array<{ text: string; bbox: BoundingBox }> {
+  const html = execFileSync('pdftotext', ['-bbox', '-f', String(page), '-l', String(page), file, '-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const size = /<page width="([\d.]+)" height="([\d.]+)"/.exec(html)!;
+  let w = Number(size[1]), h = Number(size[2]);
+  const words = [...html.matchAll(/<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">([^<]*)<\/word>/g)]
+    .map((m) => ({ x0: Number(m[1]), y0: Number(m[2]), x1: Number(m[3]), y1: Number(m[4]), text: m[5].replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'") }));
+  if (pageRotation(file, page) % 180 !== 0) [w, h] = [h, w]; // pdftotext gives the unrotated size, coordinates on the page as seen
+  return words.map((x) => ({ text: x.text, bbox: normalizeBox(x.x0, x.y0, x.x1 - x.x0, x.y1 - x.y0, w, h) }));
+}
+
+/**
+ * The searchable PDF's page reads back as the result's page: text within CER 2 %, and at least 95 %
+ * of the words Poppler finds on it overlap the result's box for that word (same text, IoU >= 0.5).
+ */
+function assertReadsBack(file: string, outPage: number, page: PageResult): void {
+  const text = pdftotext(file, outPage);
+  const c = cer(text, page.text);
+  console.log(`# searchable PDF page ${outPage}: CER ${(c * 100).toFixed(2)} % over ${page.text.length} characters`);
+  assert.ok(c <= 0.02, `CER ${c} reading back page ${outPage}: ${text.slice(0, 200)}`);
+  const found = bboxWords(file, outPage);
+  const words = page.words!;
+  const placed = found.filter((f) => words.some((w) => w.text === f.text && iou(w.bbox, f.bbox) >= 0.5)).length;
+  console.log(`# searchable PDF page ${outPage}: ${placed}/${found.length} words where the result's boxes are`);
+  assert.ok(found.length > 0 && placed / found.length >= 0.95, `${placed}/${found.length} words in place`);
+}
+
+before(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'searchable-pdf-test-'));
+  engine = createEngine({ workers: 1, timeoutSeconds: 180 });
+  phototest = await decodeImageFrame(fixture('ocr/phototest.tif'), 'image/tiff', 0, 1e9);
+  eurotext = await decodeImageFrame(fixture('ocr/eurotext.tif'), 'image/tiff', 0, 1e9);
+});
+after(async () => {
+  await engine.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('image inputs: one page per image, the image at its own pixels, the text over it', () => {
+  test('TIFF, PNG and JPEG', async () => {
+    for (const [name, bytes] of [['phototest.tif', fixture('ocr/phototest.tif')], ['eurotext.png', greyToPng(eurotext)], ['phototest.jpg', greyToJpeg(phototest)]] as const) {
+      const { result, file } = await withPdf(bytes, name);
+      assert.deepEqual(result.outputs, [{ format: 'pdf', bytes: readFileSync(file!).length, error: null }]);
+      assertReadsBack(file!, 1, result.pages[0]);
+      // the image as it was: its pixel size, one image on the one page
+      const images = execFileSync('pdfimages', ['-list', file!], { encoding: 'utf8' }).split('\n').slice(2).filter(Boolean);
+      const img = name.startsWith('eurotext') ? eurotext : phototest;
+      assert.equal(images.length, 1, name);
+      assert.deepEqual(images[0].trim().split(/\s+/).slice(3, 5).map(Number), [img.width, img.height], name);
+    }
+  });
+
+  test('a multi-page TIFF: one page per frame, each sized by its resolution', async () => {
+    const tiff = multiPageTiff([phototest, eurotext], 200);
+    const { result, file } = await withPdf(tiff, 'two-pages.tif');
+    const info = execFileSync('pdfinfo', ['-f', '1', '-l', '2', file!], { encoding: 'utf8' });
+    assert.match(info, /Pages:\s+2/);
+    // 200 dpi: a pixel is 72/200 pt
+    const sizes = [...info.matchAll(/Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    assert.deepEqual(sizes.map(([w, h]) => [Math.round(w * 200 / 72), Math.round(h * 200 / 72)]), [[phototest.width, phototest.height], [eurotext.width, eurotext.height]]);
+    assertReadsBack(file!, 1, result.pages[0]);
+    assertReadsBack(file!, 2, result.pages[1]);
+  });
+});
+
+describe('PDF inputs: the original with a text layer on its OCR\'d pages', () => {
+  test('scanned pages (one with /Rotate 90) gain the text; a born-digital page and every image stay as they were', async () => {
+    // a PDF made of two scans (the second page turned 90 degrees by /Rotate) and a born-digital page
+    const doc = await PDFDocument.create();
+    for (const [img, rotate] of [[phototest, 0], [eurotext, 90]] as const) {
+      const png = await doc.embedPng(greyToPng(img));
+      const page = doc.addPage([img.width * 72 / 300, img.height * 72 / 300]);
+      page.drawImage(png, { x: 0, y: 0, width: page.getWidth(), height: page.getHeight() });
+      page.setRotation(degrees(rotate));
+    }
+    const [born] = await doc.copyPages(await PDFDocument.load(fixture('pdf/two_paragraphs.pdf')), [0]);
+    doc.addPage(born);
+    const input = await doc.save();
+    const inputFile = join(scratch, 'mixed.pdf');
+    writeFileSync(inputFile, input);
+
+    const { result, file } = await withPdf(input, 'mixed.pdf');
+    assert.deepEqual(result.pages.map((p) => p.method), ['ocr', 'ocr', 'text-layer']);
+    assertReadsBack(file!, 1, result.pages[0]);
+    assertReadsBack(file!, 2, result.pages[1]);
+    // the born-digital page reads as before; the images are the same images, not re-rasterized
+    assert.equal(pdftotext(file!, 3), pdftotext(inputFile, 3));
+    const list = (f: string): string[] => execFileSync('pdfimages', ['-list', f], { encoding: 'utf8' }).split('\n').slice(2).filter(Boolean)
+      .map((l) => l.trim().split(/\s+/).filter((_, i) => i !== 10 && i !== 11).join(' ')); // without object numbers
+    assert.deepEqual(list(file!), list(inputFile));
+    assert.match(execFileSync('pdfinfo', [file!], { encoding: 'utf8' }), /Pages:\s+3/);
+    const added = readFileSync(file!).length - input.length;
+    console.log(`# searchable PDF of a 3-page PDF: ${input.length} -> ${readFileSync(file!).length} bytes`);
+    assert.ok(added < 20_000, `the text layer added ${added} bytes`);
+  });
+
+  test('an encrypted PDF: the JSON result, and the searchable PDF refused (OUTPUT_REFUSED)', async () => {
+    const { result, file } = await withPdf(fixture('pdf/empty_protected.pdf'), 'empty_protected.pdf');
+    assert.equal(result.status, 'SUCCEEDED');
+    assert.equal(file, null);
+    assert.equal(result.outputs![0].error!.code, 'OUTPUT_REFUSED');
+  });
+
+  test('a document that cannot be read: its JSON result says why, and why it has no searchable PDF', async () => {
+    const { result, file } = await withPdf(fixture('pdf/bug1020226.pdf'), 'bug1020226.pdf');
+    assert.equal(result.status, 'FAILED');
+    assert.equal(file, null);
+    assert.equal(result.outputs![0].error!.code, 'OUTPUT_FAILED');
+    assert.match(result.outputs![0].error!.message, /INVALID_PDF/);
+  });
+
+  test('geometry: false with a searchable PDF: the PDF has the text, the JSON result no words', async () => {
+    const { result, file } = await withPdf(greyToPng(phototest), 'nogeometry.png', { geometry: false });
+    assert.equal(result.pages[0].words, undefined);
+    assert.ok(cer(pdftotext(file!, 1), result.pages[0].text) <= 0.02);
+  });
+});
+
+describe('the text layer', () => {
+  test('text in any script is selectable: Greek, Cyrillic, CJK, Arabic read back as written', async () => {
+    const texts = ['Ελληνικά', 'Кириллица', '日本語の文章', 'مرحبا', 'naïve', 'ﬁrst'];
+    const page: PageResult = {
+      pageNumber: 1, method: 'ocr', text: texts.join('\n'), confidence: 90, qrCodes: [], error: null, durationMs: 0,
+      words: texts.map((text, i) => ({ text, confidence: 90, bbox: { left: 0.1, top: 0.1 + i * 0.12, width: 0.5, height: 0.08 } })),
+      lines: texts.map((text, i) => ({ text, confidence: 90, bbox: { left: 0.1, top: 0.1 + i * 0.12, width: 0.5, height: 0.08 }, words: [i] })),
+    };
+    const file = join(scratch, 'scripts.pdf');
+    writeFileSync(file, await searchablePdf(greyToPng(phototest), 'image/png', [page], 10_000_000));
+    // Poppler marks a right-to-left run with bidi embedding characters (U+202A-U+202E), not part of the text
+    const back = pdftotext(file, 1).replace(/[\u202a-\u202e]/g, '').split('\n').map((l) => l.trim()).filter(Boolean);
+    assert.deepEqual(back.map((l) => l.normalize('NFKC')), texts.map((t) => t.normalize('NFKC')));
+    const fonts = execFileSync('pdffonts', [file], { encoding: 'utf8' });
+    assert.match(fonts.split('\n')[2], /Identity-H\s+yes\s+no\s+yes/, 'embedded, with a ToUnicode map');
+  });
+
+  test('an output larger than its bound fails with OUTPUT_FAILED', async () => {
+    await assert.rejects(searchablePdf(greyToPng(phototest), 'image/png', [], 1000), (err: any) => err.code === 'OUTPUT_FAILED' && /above the limit/.test(err.message));
+  });
+});
+
+test('bin/ocr --searchable-pdf DIR writes DIR/<name without extension>.pdf beside the JSON lines', () => {
+  const dir = join(scratch, 'cli-out');
+  const r = spawnSync(join(PKG, 'bin', 'ocr'), ['--workers', '1', '--ocr-engine', 'tesseract', '--searchable-pdf', dir, join(PKG, 'samples', 'scanned-page.tif')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const result = JSON.parse(r.stdout.trim()) as OcrResult;
+  const file = join(dir, 'scanned-page.pdf');
+  assert.ok(existsSync(file));
+  assert.equal(result.outputs![0].bytes, readFileSync(file).length);
+  assertReadsBack(file, 1, result.pages[0]);
+});
