@@ -1,13 +1,14 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Duration } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { GatherFunction } from './gather-function';
-import { commonHandlerOptions, grantSubmitJob, HandlerContext } from './handlers';
+import { commonHandlerOptions, HandlerContext } from './handlers';
 import { GATHER_MAX_RECEIVE_COUNT } from './jobs';
+import { createPolledQueue } from './polled-queue';
 import { LIMITS } from './request';
-import { createDeadLetterQueue } from '../common/dead-letter-queue';
 import { createHandler, Handler } from '../common/handler';
+
+const GATHER_HANDLER_TIMEOUT = Duration.seconds(120);
 
 /** Defaults of `gathering`: a window short next to a Fargate task's start, and jobs of up to 1,000 documents. */
 export const GATHERING_DEFAULTS = { window: Duration.seconds(30), maxDocuments: 1000 } as const;
@@ -31,35 +32,21 @@ export interface Gathering {
  * ReportBatchItemFailures so that only the failed requests come back.
  */
 export function createGathering(scope: Construct, context: HandlerContext, submit: Handler): Gathering | undefined {
-  const { props, storage } = context;
+  const { props } = context;
   if (props.gathering?.enabled === false) return undefined;
-  const key = props.encryptionKey;
   const gather = createHandler(scope, 'Gather', (s, i, p) => new GatherFunction(s, i, p), {
-    ...commonHandlerOptions(context), purpose: 'OCR request gathering', timeout: Duration.seconds(120), memorySize: 512, invocation: 'poll',
-  });
-  const deadLetterQueue = createDeadLetterQueue(scope, 'GatherDeadLetterQueue', {
-    deadLetterOf: 'the OCR request gathering queue', encryptionKey: key, removalPolicy: RemovalPolicy.DESTROY,
-  });
-  const queue = new sqs.Queue(scope, 'GatherQueue', {
-    encryption: key ? sqs.QueueEncryption.KMS : sqs.QueueEncryption.SQS_MANAGED,
-    encryptionMasterKey: key,
-    enforceSSL: true,
-    removalPolicy: RemovalPolicy.DESTROY,
-    // At least six times the handler timeout, as Lambda recommends for SQS event sources, plus the window.
-    visibilityTimeout: Duration.seconds(6 * 120 + 300),
-    deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: GATHER_MAX_RECEIVE_COUNT },
+    ...commonHandlerOptions(context), purpose: 'OCR request gathering', timeout: GATHER_HANDLER_TIMEOUT, memorySize: 512, invocation: 'poll',
   });
   const maxDocuments = props.gathering?.maxDocuments
     ?? Math.min(GATHERING_DEFAULTS.maxDocuments, props.maxDocumentsPerJob ?? LIMITS.maxArrayChildren);
-  gather.function.addEventSource(new lambdaEventSources.SqsEventSource(queue, {
+  const { queue, deadLetterQueue } = createPolledQueue(scope, 'Gather', gather, context, {
+    holds: 'the OCR request gathering queue',
+    handlerTimeout: GATHER_HANDLER_TIMEOUT,
+    batchingWindow: props.gathering?.window ?? GATHERING_DEFAULTS.window,
+    maxReceiveCount: GATHER_MAX_RECEIVE_COUNT,
     batchSize: maxDocuments,
-    maxBatchingWindow: props.gathering?.window ?? GATHERING_DEFAULTS.window,
-    reportBatchItemFailures: true,
-  }));
+  });
   gather.function.addEnvironment('GATHER_MAX_RECEIVE_COUNT', String(GATHER_MAX_RECEIVE_COUNT));
-  grantSubmitJob(scope, gather.role, context);
-  storage.jobTable.grantReadWriteData(gather.role);
-  storage.outputBucket.grantPut(gather.role, `${storage.outputPrefix}*`);
   queue.grantSendMessages(submit.role);
   submit.function.addEnvironment('GATHER_QUEUE_URL', queue.queueUrl);
   return { gather, queue, deadLetterQueue };

@@ -1,13 +1,14 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { commonHandlerOptions, grantSubmitJob, HandlerContext } from './handlers';
+import { commonHandlerOptions, HandlerContext } from './handlers';
+import { createPolledQueue } from './polled-queue';
 import { S3IngestFunction } from './s3-ingest-function';
-import { createDeadLetterQueue } from '../common/dead-letter-queue';
 import { createHandler, Handler } from '../common/handler';
+
+const INGEST_HANDLER_TIMEOUT = Duration.seconds(60);
 
 /** The S3 trigger: objects created in the input bucket, batched in a queue, submitted as jobs. */
 export interface S3Trigger {
@@ -26,21 +27,15 @@ export function createS3Trigger(scope: Construct, context: HandlerContext): S3Tr
   const { props, storage } = context;
   const trigger = props.s3Trigger;
   if (!trigger) return undefined;
-  const key = props.encryptionKey;
   const ingest = createHandler(scope, 'S3Ingest', (s, i, p) => new S3IngestFunction(s, i, p), {
-    ...commonHandlerOptions(context), purpose: 'OCR S3 ingest', timeout: Duration.seconds(60), memorySize: 512, invocation: 'poll',
+    ...commonHandlerOptions(context), purpose: 'OCR S3 ingest', timeout: INGEST_HANDLER_TIMEOUT, memorySize: 512, invocation: 'poll',
   });
-  const deadLetterQueue = createDeadLetterQueue(scope, 'IngestDeadLetterQueue', {
-    deadLetterOf: 'the OCR S3 ingest queue', encryptionKey: key, removalPolicy: RemovalPolicy.DESTROY,
-  });
-  const queue = new sqs.Queue(scope, 'IngestQueue', {
-    encryption: key ? sqs.QueueEncryption.KMS : sqs.QueueEncryption.SQS_MANAGED,
-    encryptionMasterKey: key,
-    enforceSSL: true,
-    removalPolicy: RemovalPolicy.DESTROY,
-    // Six times the handler timeout, as Lambda recommends for SQS event sources.
-    visibilityTimeout: Duration.seconds(360),
-    deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: 5 },
+  const { queue, deadLetterQueue } = createPolledQueue(scope, 'Ingest', ingest, context, {
+    holds: 'the OCR S3 ingest queue',
+    handlerTimeout: INGEST_HANDLER_TIMEOUT,
+    batchingWindow: trigger.maxBatchingWindow ?? Duration.seconds(60),
+    maxReceiveCount: 5,
+    batchSize: trigger.batchSize ?? 100,
   });
   const keyFilter = trigger.prefix && trigger.suffix
     ? events.Match.wildcard(`${trigger.prefix}*${trigger.suffix}`)
@@ -57,13 +52,5 @@ export function createS3Trigger(scope: Construct, context: HandlerContext): S3Tr
     },
   });
   rule.addTarget(new targets.SqsQueue(queue));
-  ingest.function.addEventSource(new lambdaEventSources.SqsEventSource(queue, {
-    batchSize: trigger.batchSize ?? 100,
-    maxBatchingWindow: trigger.maxBatchingWindow ?? Duration.seconds(60),
-    reportBatchItemFailures: true,
-  }));
-  grantSubmitJob(scope, ingest.role, context);
-  storage.jobTable.grantReadWriteData(ingest.role);
-  storage.outputBucket.grantPut(ingest.role, `${storage.outputPrefix}*`);
   return { ingest, queue, deadLetterQueue, rule };
 }

@@ -130,6 +130,21 @@ describe('the service traced to an OTLP collector', () => {
     }
   }
 
+  /**
+   * A request whose header `headerOf(root)` leaves the decision to the local rule, while it says no:
+   * answered Sampled=0 and nothing exported (a sampled request after it is, so the exporter ran).
+   */
+  async function assertNotSampledNorExported(headerOf: (root: string) => string): Promise<void> {
+    const dropped = newOtelTraceId();
+    const res = await fetch(`${app.url}/health`, { headers: { 'x-amzn-trace-id': headerOf(xrayTraceId(dropped)) } });
+    await res.json();
+    assert.match(res.headers.get('x-amzn-trace-id') ?? '', /;Sampled=0$/);
+    const marker = newOtelTraceId();
+    await fetch(`${app.url}/health`, { headers: { 'x-amzn-trace-id': `Root=${xrayTraceId(marker)};Parent=${ALB_PARENT};Sampled=1` } }).then((r) => r.json());
+    await spansOf(marker, 1);
+    assert.deepEqual(receiver.spans.filter((s) => s.traceId === dropped), []);
+  }
+
   /** POST /extract naming a stored object, with an ALB-style trace header. */
   async function extractStored(documentId: string, bytes: Uint8Array, traceHeader: string): Promise<Response> {
     const { key } = await documents.putUpload(`${documentId}-source`, 'input.pdf', bytes);
@@ -218,14 +233,7 @@ describe('the service traced to an OTLP collector', () => {
     } finally {
       localDecision = SamplingDecision.NOT_RECORD;
     }
-    const dropped = newOtelTraceId();
-    const res = await fetch(`${app.url}/health`, { headers: { 'x-amzn-trace-id': `Root=${xrayTraceId(dropped)}` } });
-    await res.json();
-    assert.match(res.headers.get('x-amzn-trace-id') ?? '', /;Sampled=0$/);
-    const marker = newOtelTraceId();
-    await fetch(`${app.url}/health`, { headers: { 'x-amzn-trace-id': `Root=${xrayTraceId(marker)};Parent=${ALB_PARENT};Sampled=1` } }).then((r) => r.json());
-    await spansOf(marker, 1);
-    assert.deepEqual(receiver.spans.filter((s) => s.traceId === dropped), []);
+    await assertNotSampledNorExported((root) => `Root=${root}`);
   });
 
   test('GIVEN a header with a parent but no decision (Sampled=? or none) WHEN the local rule samples THEN the span keeps trace and parent; WHEN it does not THEN nothing is exported', async () => {
@@ -242,14 +250,7 @@ describe('the service traced to an OTLP collector', () => {
     } finally {
       localDecision = SamplingDecision.NOT_RECORD;
     }
-    const dropped = newOtelTraceId();
-    const res = await fetch(`${app.url}/health`, { headers: { 'x-amzn-trace-id': `Root=${xrayTraceId(dropped)};Parent=${ALB_PARENT};Sampled=?` } });
-    await res.json();
-    assert.match(res.headers.get('x-amzn-trace-id') ?? '', /;Sampled=0$/);
-    const marker = newOtelTraceId();
-    await fetch(`${app.url}/health`, { headers: { 'x-amzn-trace-id': `Root=${xrayTraceId(marker)};Parent=${ALB_PARENT};Sampled=1` } }).then((r) => r.json());
-    await spansOf(marker, 1);
-    assert.deepEqual(receiver.spans.filter((s) => s.traceId === dropped), []);
+    await assertNotSampledNorExported((root) => `Root=${root};Parent=${ALB_PARENT};Sampled=?`);
   });
 
   test('GIVEN a refused request (4xx) WHEN answered THEN its SERVER span carries the status and is not an error', async () => {
