@@ -1,8 +1,8 @@
 /**
  * Writes the Batch API's Textract fixtures (test/fixtures/textract/ of the library): runs the
  * worker's Batch function on a real scan with job option outputs ['json', 'textract'] against an
- * in-memory S3, and keeps the document's JSON result and its `.textract.json` as the worker wrote
- * them. Run again when the engine or the blocks change:
+ * in-memory S3, and keeps the scan's JSON result and `.textract.json`, and the `.textract.json` of
+ * a document that is not there (FAILED), as the worker wrote them. Run again when the engine or the blocks change:
  *
  *   node --disable-warning=ExperimentalWarning tools/textract-fixture.ts
  */
@@ -15,7 +15,7 @@ import { runBatch } from '../src/batch.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '..', '..', '..', 'test', 'fixtures', 'textract');
 const jobId = 'fixture-job';
-const manifest = { schemaVersion: 1, jobId, documents: [{ key: 'phototest.tif' }], options: { outputs: ['json', 'textract'], geometry: true } };
+const manifest = { schemaVersion: 1, jobId, documents: [{ key: 'phototest.tif' }, { key: 'missing.tif' }], options: { outputs: ['json', 'textract'], geometry: true } };
 const store = new Map<string, Buffer>([
   ['out/m.json', Buffer.from(JSON.stringify(manifest))],
   ['in/phototest.tif', readFileSync(join(here, '..', 'test', 'fixtures', 'ocr', 'phototest.tif'))],
@@ -40,4 +40,5 @@ mkdirSync(out, { recursive: true });
 const pretty = (key: string): string => `${JSON.stringify(JSON.parse(store.get(`out/results/${jobId}/results/${key}`)!.toString()), null, 1)}\n`;
 writeFileSync(join(out, 'phototest.result.json'), pretty('00000.json'));
 writeFileSync(join(out, 'phototest.textract.json'), pretty('00000.textract.json'));
+writeFileSync(join(out, 'missing.textract.json'), pretty('00001.textract.json'));
 console.log(`wrote ${out}`);
