@@ -64,6 +64,7 @@ export function acknowledgeProcessorFindings(scope: Construct, props: BatchOcrPr
   acknowledgeWildcards(handlers.submit.role, 'OCR submit handler');
   acknowledgeWildcards(handlers.status.role, 'OCR status handler');
   acknowledgeWildcards(handlers.upload.role, 'OCR upload handler');
+  if (handlers.textract) acknowledgeWildcards(handlers.textract.role, 'OCR Textract-compatible API handler');
   acknowledgeWildcards(worker.jobRole, 'OCR worker job role');
   acknowledgeWildcards(handlers.jobState.role, 'OCR job state recorder');
   if (subjects.ingest) acknowledgeWildcards(subjects.ingest.role, 'OCR S3 ingest handler');

@@ -30,7 +30,7 @@ export interface Gathering {
  * every batch within the 6 MB invocation payload (a request's message is at most about 1.5 KB), and
  * ReportBatchItemFailures so that only the failed requests come back.
  */
-export function createGathering(scope: Construct, context: HandlerContext, submit: Handler): Gathering | undefined {
+export function createGathering(scope: Construct, context: HandlerContext, submit: Handler, textract?: Handler): Gathering | undefined {
   const { props, storage } = context;
   if (props.gathering?.enabled === false) return undefined;
   const key = props.encryptionKey;
@@ -60,7 +60,10 @@ export function createGathering(scope: Construct, context: HandlerContext, submi
   grantSubmitJob(scope, gather.role, context);
   storage.jobTable.grantReadWriteData(gather.role);
   storage.outputBucket.grantPut(gather.role, `${storage.outputPrefix}*`);
-  queue.grantSendMessages(submit.role);
-  submit.function.addEnvironment('GATHER_QUEUE_URL', queue.queueUrl);
+  // The front doors that take one document at a time queue it.
+  for (const entry of [submit, ...(textract ? [textract] : [])]) {
+    queue.grantSendMessages(entry.role);
+    entry.function.addEnvironment('GATHER_QUEUE_URL', queue.queueUrl);
+  }
   return { gather, queue, deadLetterQueue };
 }
