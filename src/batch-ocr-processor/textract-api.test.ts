@@ -201,19 +201,21 @@ describe('Textract\'s API with the real Textract client', () => {
 
   test('GIVEN signingName execute-api WHEN the client sends THEN the request is SigV4-signed for API Gateway, and verifies with the caller\'s key', async () => {
     await listen(testConfig({ gatherQueueUrl: QUEUE_URL, allowedInputPrefixes: ['shared/'] }));
-    await alice.send(new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object: { Bucket: INPUT_BUCKET, Name: DOC } } }));
+    // The endpoint is the API's stage URL, as the ApiUrl output gives it: the client posts to the stage's root.
+    const staged = client(`${url}/v1/`, 'AKIDALICE');
+    await staged.send(new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object: { Bucket: INPUT_BUCKET, Name: DOC } } }));
     const req = seen[0];
     const authorization = String(req.headers.authorization);
     expect(authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDALICE\/\d{8}\/us-east-1\/execute-api\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/);
     expect(req.headers['x-amz-target']).toBe('Textract.StartDocumentTextDetection');
     expect(req.headers['content-type']).toBe('application/x-amz-json-1.1');
     expect(req.method).toBe('POST');
-    expect(req.url).toBe('/');
+    expect(req.url).toBe('/v1/');
     // Sign the same request again for execute-api with Alice's key: the same signature, as API Gateway computes it.
     const signed = /SignedHeaders=([^,]+)/.exec(authorization)![1].split(';');
     const { hostname, port } = new URL(url);
     const request = {
-      method: 'POST', protocol: 'http:', hostname, port: Number(port), path: '/', body: seen.bodies![0],
+      method: 'POST', protocol: 'http:', hostname, port: Number(port), path: '/v1/', body: seen.bodies![0],
       headers: Object.fromEntries(signed.map((h) => [h, String(req.headers[h])])), query: {},
     };
     const amzDate = String(req.headers['x-amz-date']);
