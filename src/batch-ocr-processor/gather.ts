@@ -82,7 +82,10 @@ export async function enqueueDocument(
   }));
   const { languages, dpi, maxPages, outputs, geometry } = request.options;
   const message: GatherMessage = {
-    version: 1, jobId: request.jobId, key: request.key, size: request.size,
+    version: 1,
+    jobId: request.jobId,
+    key: request.key,
+    size: request.size,
     options: { languages, dpi, maxPages, ...(outputs ? { outputs } : {}), ...(geometry !== undefined ? { geometry } : {}) },
   };
   try {
@@ -132,7 +135,8 @@ export function parseGatherMessage(body: string): GatherMessage | undefined {
 
 /** Requests that can share a job: the manifest's options hold for every document of a job. */
 function optionsKey(options: GatherMessage['options']): string {
-  return JSON.stringify([options.languages ?? null, options.dpi ?? null, options.maxPages ?? null, options.outputs ?? null, options.geometry ?? null]);
+  const { languages, dpi, maxPages, outputs, geometry } = options;
+  return JSON.stringify([languages ?? null, dpi ?? null, maxPages ?? null, outputs ?? null, geometry ?? null]);
 }
 
 /** A UUID-shaped id from the message ids, so that a redelivered group maps to the same shared job. */

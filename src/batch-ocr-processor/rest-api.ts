@@ -88,7 +88,8 @@ export function createRestApi(scope: Construct, props: BatchOcrProcessorProps, h
   });
   if (handlers.textract) {
     // Amazon Textract's API (AWS JSON 1.1: POST / with X-Amz-Target): its clients sign with SigV4 for
-    // execute-api, so this method is IAM-authorized whatever the others use. The handler validates
+    // execute-api (API Gateway developer guide, "Control access to a REST API with IAM permissions"),
+    // so this method is IAM-authorized whatever the others use. The handler validates
     // the body as Textract does and answers in Textract's error shape.
     api.root.addMethod('POST', new apigw.LambdaIntegration(handlers.textract.function), {
       authorizationType: apigw.AuthorizationType.IAM, apiKeyRequired: props.apiKeyRequired,

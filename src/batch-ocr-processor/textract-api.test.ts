@@ -22,15 +22,15 @@ import {
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { TextractDocument } from 'amazon-textract-response-parser';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { TextractDocument } from 'amazon-textract-response-parser';
 import { deterministicJobId } from './api';
 import { createGatherHandler } from './gather';
 import { ProcessorConfig } from './jobs';
 import { createTextractHandler, textractJobId } from './textract-api';
-import { workerManifestKey, workerSummaryKey } from '../common/worker-contract';
 import { ALICE, INPUT_BUCKET, mockedClients, MockedClients, OUTPUT_BUCKET, testConfig } from '../../test/helpers/batch-ocr-api';
+import { workerManifestKey, workerSummaryKey } from '../common/worker-contract';
 
 const BOB = 'AIDABOB00000000000002';
 /** Each caller's access key, and the IAM unique id API Gateway reports for it. */
@@ -92,7 +92,8 @@ function inMemoryAws(m: MockedClients) {
 }
 
 /** API Gateway's part: the signed request as the proxy event, the caller named by the request's access key. */
-function apiGatewayServer(handle: (event: APIGatewayProxyEvent) => Promise<{ statusCode: number; headers?: any; body: string }>, seen: IncomingMessage[] & { bodies?: string[] }) {
+type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<{ statusCode: number; headers?: any; body: string }>;
+function apiGatewayServer(handle: ProxyHandler, seen: IncomingMessage[] & { bodies?: string[] }) {
   seen.bodies = [];
   return createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -103,9 +104,17 @@ function apiGatewayServer(handle: (event: APIGatewayProxyEvent) => Promise<{ sta
       seen.bodies!.push(body);
       const accessKey = /Credential=([^/]+)\//.exec(String(req.headers.authorization))?.[1] ?? '';
       const event = {
-        body, headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])), multiValueHeaders: {},
-        httpMethod: req.method!, isBase64Encoded: false, path: req.url!, pathParameters: null, queryStringParameters: null,
-        multiValueQueryStringParameters: null, stageVariables: null, resource: '/',
+        body,
+        headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+        multiValueHeaders: {},
+        httpMethod: req.method!,
+        isBase64Encoded: false,
+        path: req.url!,
+        pathParameters: null,
+        queryStringParameters: null,
+        multiValueQueryStringParameters: null,
+        stageVariables: null,
+        resource: '/',
         requestContext: { requestId: `req-${seen.length}`, identity: { caller: KEYS[accessKey]?.caller ?? null } },
       } as unknown as APIGatewayProxyEvent;
       void handle(event).then((out) => {
@@ -120,12 +129,19 @@ function client(url: string, accessKeyId: string, extra: Partial<TextractClientC
   // The processor's API instead of Textract: its URL, and SigV4 for API Gateway (execute-api). The
   // client takes signingName, which its TypeScript config type does not list: hence the intersection.
   const config: TextractClientConfig & { signingName?: string } = {
-    endpoint: url, region: 'us-east-1', maxAttempts: 1,
+    endpoint: url,
+    region: 'us-east-1',
+    maxAttempts: 1,
     credentials: { accessKeyId, secretAccessKey: KEYS[accessKeyId].secretAccessKey },
     signingName: 'execute-api',
     ...extra,
   };
   return new TextractClient(config);
+}
+
+/** StartDocumentTextDetection for a key of the input bucket. */
+function startDoc(name: string): StartDocumentTextDetectionCommand {
+  return new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object: { Bucket: INPUT_BUCKET, Name: name } } });
 }
 
 async function textractError(promise: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
@@ -177,7 +193,8 @@ describe('Textract\'s API with the real Textract client', () => {
   /** The gatherer's window: every queued message so far, submitted as one job the way the construct does. */
   async function gatherWindow(): Promise<string> {
     const records = sqs.commandCalls(SendMessageCommand).map((c, i) => ({ messageId: `msg-${i}`, body: c.args[0].input.MessageBody, attributes: { ApproximateReceiveCount: '1' } }));
-    const gather = createGatherHandler({ clients: m.clients, config, jobIdOf: deterministicJobId, log: { info: () => undefined, warn: () => undefined }, count: () => undefined });
+    const log = { info: () => undefined, warn: () => undefined };
+    const gather = createGatherHandler({ clients: m.clients, config, jobIdOf: deterministicJobId, log, count: () => undefined });
     expect(await gather({ Records: records } as any)).toEqual({ batchItemFailures: [] });
     return deterministicJobId(records.map((r) => r.messageId));
   }
@@ -215,8 +232,14 @@ describe('Textract\'s API with the real Textract client', () => {
     const signed = /SignedHeaders=([^,]+)/.exec(authorization)![1].split(';');
     const { hostname, port } = new URL(url);
     const request = {
-      method: 'POST', protocol: 'http:', hostname, port: Number(port), path: '/v1/', body: seen.bodies![0],
-      headers: Object.fromEntries(signed.map((h) => [h, String(req.headers[h])])), query: {},
+      method: 'POST',
+      protocol: 'http:',
+      hostname,
+      port: Number(port),
+      path: '/v1/',
+      body: seen.bodies![0],
+      headers: Object.fromEntries(signed.map((h) => [h, String(req.headers[h])])),
+      query: {},
     };
     const amzDate = String(req.headers['x-amz-date']);
     const signingDate = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
@@ -234,7 +257,7 @@ describe('Textract\'s API with the real Textract client', () => {
     beforeEach(() => listen(testConfig({ gatherQueueUrl: QUEUE_URL, allowedInputPrefixes: ['shared/'] })));
 
     test('GIVEN a document WHEN Start THEN a JobId, the document queued for gathering with the Textract output asked for', async () => {
-      const { JobId } = await alice.send(new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object: { Bucket: INPUT_BUCKET, Name: DOC } } }));
+      const { JobId } = await alice.send(startDoc(DOC));
       expect(JobId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       expect(aws.table.get(JobId!)).toMatchObject({ state: 'GATHERING', owner: ALICE, inputKey: DOC, documentCount: 1 });
       const queued = JSON.parse(sqs.commandCalls(SendMessageCommand)[0].args[0].input.MessageBody!);
@@ -267,7 +290,7 @@ describe('Textract\'s API with the real Textract client', () => {
     });
 
     test('GIVEN a started job WHEN Get THEN IN_PROGRESS until the worker wrote it, then SUCCEEDED with the worker\'s lines and words, paged by MaxResults and NextToken', async () => {
-      const { JobId } = await alice.send(new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object: { Bucket: INPUT_BUCKET, Name: DOC } } }));
+      const { JobId } = await alice.send(startDoc(DOC));
       expect(await alice.send(new GetDocumentTextDetectionCommand({ JobId }))).toMatchObject({ JobStatus: 'IN_PROGRESS' });
       const batchJobId = await gatherWindow();
       expect(await alice.send(new GetDocumentTextDetectionCommand({ JobId }))).toMatchObject({ JobStatus: 'IN_PROGRESS' });
@@ -301,7 +324,7 @@ describe('Textract\'s API with the real Textract client', () => {
     });
 
     test('GIVEN the job failed WHEN Get THEN FAILED with the reason as StatusMessage', async () => {
-      const { JobId } = await alice.send(new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object: { Bucket: INPUT_BUCKET, Name: DOC } } }));
+      const { JobId } = await alice.send(startDoc(DOC));
       const batchJobId = await gatherWindow();
       aws.table.set(batchJobId, { ...aws.table.get(batchJobId), state: 'FAILED', statusReason: 'Essential container in task exited' });
       const out = await alice.send(new GetDocumentTextDetectionCommand({ JobId }));
@@ -311,7 +334,7 @@ describe('Textract\'s API with the real Textract client', () => {
     });
 
     test('GIVEN the document failed in the worker WHEN Get THEN FAILED with the worker\'s StatusMessage', async () => {
-      const { JobId } = await alice.send(new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object: { Bucket: INPUT_BUCKET, Name: DOC } } }));
+      const { JobId } = await alice.send(startDoc(DOC));
       const batchJobId = await gatherWindow();
       // The worker's response for a document that was gone when the job read it.
       workerWrote(batchJobId, FAILED_FIXTURE);
@@ -322,7 +345,7 @@ describe('Textract\'s API with the real Textract client', () => {
     });
 
     test('GIVEN Alice\'s job WHEN Bob asks for it, or anyone for an unknown id THEN InvalidJobIdException', async () => {
-      const { JobId } = await alice.send(new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object: { Bucket: INPUT_BUCKET, Name: DOC } } }));
+      const { JobId } = await alice.send(startDoc(DOC));
       expect(await textractError(bob.send(new GetDocumentTextDetectionCommand({ JobId })))).toMatchObject({ name: 'InvalidJobIdException', status: 400 });
       expect(await textractError(alice.send(new GetDocumentTextDetectionCommand({ JobId: '00000000-0000-4000-8000-000000000000' })))).toMatchObject({ name: 'InvalidJobIdException' });
       expect(await textractError(alice.send(new GetDocumentTextDetectionCommand({ JobId: 'not-a-job' })))).toMatchObject({ name: 'InvalidJobIdException' });
@@ -330,7 +353,8 @@ describe('Textract\'s API with the real Textract client', () => {
     });
 
     test('GIVEN a document Textract could not read here WHEN Start THEN Textract\'s error, nothing queued', async () => {
-      const start = (c: TextractClient, S3Object: any, extra: any = {}) => c.send(new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object }, ...extra }));
+      const start = (c: TextractClient, S3Object: any, extra: any = {}) =>
+        c.send(new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object }, ...extra }));
       expect(await textractError(start(alice, { Bucket: 'someone-elses-bucket', Name: DOC }))).toMatchObject({ name: 'InvalidS3ObjectException', status: 400 });
       expect(await textractError(start(alice, { Bucket: INPUT_BUCKET, Name: 'shared/missing.tif' }))).toMatchObject({ name: 'InvalidS3ObjectException', status: 400 });
       // Outside the prefixes callers may name, and another caller's uploads.

@@ -193,7 +193,8 @@ function isNotFound(error: unknown): boolean {
 /** The document a job was started for: its record's input key, or the first document of its manifest. */
 async function documentOfJob(deps: HandlerDeps, record: JobRecord): Promise<string | undefined> {
   if (record.inputKey !== undefined) return record.inputKey;
-  const manifest = await readJson(deps, record.manifestKey ?? workerManifestKey(deps.config.outputPrefix, record.jobId)) as { documents?: { key?: string }[] };
+  const manifestKey = record.manifestKey ?? workerManifestKey(deps.config.outputPrefix, record.jobId);
+  const manifest = await readJson(deps, manifestKey) as { documents?: { key?: string }[] };
   return manifest.documents?.[0]?.key;
 }
 
@@ -267,7 +268,8 @@ async function get(deps: HandlerDeps, owner: string, body: Json): Promise<Json> 
   let document: SummaryDocument | undefined;
   if (batchJobId !== undefined) {
     try {
-      const summary = await readJson(deps, workerSummaryKey(deps.config.outputPrefix, batchJobId, record.childIndex ?? 0)) as { documents?: SummaryDocument[] };
+      const summaryKey = workerSummaryKey(deps.config.outputPrefix, batchJobId, record.childIndex ?? 0);
+      const summary = await readJson(deps, summaryKey) as { documents?: SummaryDocument[] };
       document = summary.documents?.find((d) => d.index === (record.documentIndex ?? 0));
     } catch (error) {
       if (!isNotFound(error)) throw error;
