@@ -331,6 +331,11 @@ describe('Textract\'s API with the real Textract client', () => {
       expect(out.JobStatus).toBe('FAILED');
       expect(out.StatusMessage).toBe('FAILED: Essential container in task exited');
       expect(out.Blocks).toBeUndefined();
+      // A request the queue gave up on (its gathered job could not be submitted) failed too.
+      const queued = await alice.send(startDoc('shared/other.tif'));
+      aws.table.set(queued.JobId!, { ...aws.table.get(queued.JobId!), state: 'SUBMIT_FAILED', statusReason: 'The gathered job could not be submitted: throttled' });
+      expect(await alice.send(new GetDocumentTextDetectionCommand({ JobId: queued.JobId })))
+        .toMatchObject({ JobStatus: 'FAILED', StatusMessage: 'SUBMIT_FAILED: The gathered job could not be submitted: throttled' });
     });
 
     test('GIVEN the document failed in the worker WHEN Get THEN FAILED with the worker\'s StatusMessage', async () => {

@@ -279,7 +279,8 @@ async function get(deps: HandlerDeps, owner: string, body: Json): Promise<Json> 
     const state = record.state === 'SUBMIT_FAILED' ? record.state : shared?.state ?? record.state;
     if (state === 'FAILED' || state === 'SUBMIT_FAILED' || state === 'SUCCEEDED') {
       const reason = (record.state === 'SUBMIT_FAILED' ? record.statusReason : shared?.statusReason) ?? 'the job ended without a result for the document';
-      return { JobStatus: 'FAILED', StatusMessage: `${state}: ${reason}` };
+      // A job that succeeded without this document's result still failed for this caller.
+      return { JobStatus: 'FAILED', StatusMessage: state === 'SUCCEEDED' ? reason : `${state}: ${reason}` };
     }
     return { JobStatus: 'IN_PROGRESS' };
   }
