@@ -105,6 +105,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-sqs',
     // Amazon Textract's client: the docs' snippets and the Textract-compatible API's tests use it.
     '@aws-sdk/client-textract',
+    // AWS's parser of Textract responses: the Textract-compatible API's tests read its answers with it.
+    'amazon-textract-response-parser@0.4.3',
     '@aws-sdk/lib-dynamodb',
     '@aws-sdk/s3-request-presigner',
     '@aws-lambda-powertools/logger',

@@ -268,7 +268,8 @@ describe('BatchOcrProcessor access props', () => {
 
   test('GIVEN apiKeyRequired WHEN synthesized THEN the key meters callers on top of IAM authentication', () => {
     const t = synth({ apiKeyRequired: true });
-    t.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'AWS_IAM', ApiKeyRequired: true }, 3);
+    // POST /jobs, GET /jobs/{jobId}, POST /uploads and Textract's POST /
+    t.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'AWS_IAM', ApiKeyRequired: true }, 4);
     t.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'NONE', HttpMethod: Match.not('OPTIONS') }, 0);
     t.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
   });

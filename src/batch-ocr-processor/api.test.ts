@@ -522,7 +522,7 @@ describe('GET /jobs/{jobId} (status handler)', () => {
         resultKey: `results/${jobId}/results/00000.json`,
         textKey: `results/${jobId}/results/00000.txt`,
         pageCount: 2,
-        outputKeys: { pdf: `results/${jobId}/results/00000.pdf` },
+        outputKeys: { pdf: `results/${jobId}/results/00000.pdf`, textract: `results/${jobId}/results/00000.textract.json` },
       },
       { index: 1, key: 'bad.pdf', status: 'FAILED', errorCode: 'INVALID_PDF', resultKey: `results/${jobId}/results/00001.json`, pageCount: 0 },
     ],
@@ -564,6 +564,7 @@ describe('GET /jobs/{jobId} (status handler)', () => {
     expect(reply.documents[0].textUrl).toContain('00000.txt');
     // every output the worker wrote for the document (options.outputs), pre-signed like its result
     expect(reply.documents[0].outputUrls.pdf).toMatch(new RegExp(`^https://${OUTPUT_BUCKET}\\.s3\\.us-east-1\\.amazonaws\\.com/results/${jobId}/results/00000\\.pdf\\?.*X-Amz-Expires=900`));
+    expect(reply.documents[0].outputUrls.textract).toMatch(new RegExp(`/results/${jobId}/results/00000\\.textract\\.json\\?.*X-Amz-Expires=900`));
     expect(reply.documents[1].outputUrls).toBeUndefined();
     // Never Batch's job status or history: no Batch call at all, and nothing written.
     expect(m.batch.calls()).toHaveLength(0);

@@ -211,7 +211,8 @@ describe('BatchOcrProcessor with defaults', () => {
   test('GIVEN defaults WHEN synthesized THEN a regional API with IAM auth, validation, access and execution logs, X-Ray, throttling and no AWS::ApiGateway::Account (the account\'s role is set only where missing)', () => {
     t.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
     t.resourceCountIs('AWS::ApiGateway::Account', 0);
-    t.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'AWS_IAM' }, 3);
+    // POST /jobs, GET /jobs/{jobId}, POST /uploads and Textract's POST /
+    t.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'AWS_IAM' }, 4);
     t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', RequestValidatorId: Match.anyValue(), RequestModels: { 'application/json': Match.anyValue() } });
     t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', RequestParameters: { 'method.request.path.jobId': true } });
     t.hasResourceProperties('AWS::ApiGateway::Stage', {
@@ -282,7 +283,7 @@ describe('BatchOcrProcessor options', () => {
     t.resourceCountIs('AWS::ApiGateway::Account', 1);
     t.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: [Match.objectLike({ LoggingLevel: 'ERROR' })] });
     // API keys meter callers on top of IAM authentication; they never replace it.
-    t.resourcePropertiesCountIs('AWS::ApiGateway::Method', { ApiKeyRequired: true, AuthorizationType: 'AWS_IAM' }, 3);
+    t.resourcePropertiesCountIs('AWS::ApiGateway::Method', { ApiKeyRequired: true, AuthorizationType: 'AWS_IAM' }, 4);
     t.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
     t.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
     t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'OPTIONS' });
@@ -419,13 +420,13 @@ describe('BatchOcrProcessor options', () => {
       removalPolicy: RemovalPolicy.DESTROY,
       pagesPerVcpuSecond: 1,
     });
-    // the five handlers and the handler of the API Gateway account-role custom resource
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['x86_64'] }, 6);
+    // the six handlers and the handler of the API Gateway account-role custom resource
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['x86_64'] }, 7);
     t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'] }, 0);
     // Every log group of the processor (the network's flow logs keep their own retention).
     const groups = Object.entries(t.findResources('AWS::Logs::LogGroup')).filter(([id]) => !id.startsWith('OcrNetwork'));
-    // worker, API access, five handlers, and the API Gateway account-role custom resource's two
-    expect(groups).toHaveLength(9);
+    // worker, API access, six handlers, and the API Gateway account-role custom resource's two
+    expect(groups).toHaveLength(10);
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(30);
     for (const table of Object.values(t.findResources('AWS::DynamoDB::Table'))) expect(table.DeletionPolicy).toBe('Delete');
     for (const bucket of Object.values(t.findResources('AWS::S3::Bucket'))) expect(bucket.DeletionPolicy).toBe('Delete');
@@ -436,9 +437,9 @@ describe('BatchOcrProcessor options', () => {
 
   test('GIVEN the defaults WHEN synthesized THEN handlers run on ARM64 outside the VPC with X-Ray', () => {
     const { t } = template({});
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'] }, 6);
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'] }, 7);
     const handlers = Object.values(t.findResources('AWS::Lambda::Function')).filter((fn) => String(fn.Properties.Description).startsWith('cdk-ocr-constructs:'));
-    expect(handlers).toHaveLength(6);
+    expect(handlers).toHaveLength(7);
     for (const fn of handlers) {
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
       expect(fn.Properties.VpcConfig).toBeUndefined();

@@ -99,6 +99,11 @@ export class BatchOcrProcessor extends Construct {
   public readonly uploadFunction: lambda.Function;
   /** Handler of the queue's Batch job state changes. */
   public readonly jobStateFunction: lambda.Function;
+  /**
+   * Handler of Amazon Textract's StartDocumentTextDetection and GetDocumentTextDetection at the API's
+   * root (`POST /`), with IAM authorization (not with `ApiAuthorization.COGNITO`).
+   */
+  public readonly textractApiFunction?: lambda.Function;
   /** EventBridge rule for the queue's Batch job state changes. */
   public readonly jobStateRule: events.Rule;
   /** Handler of the S3 trigger (with `s3Trigger`). */
@@ -183,18 +188,20 @@ export class BatchOcrProcessor extends Construct {
     this.statusFunction = handlers.status.function;
     this.uploadFunction = handlers.upload.function;
     this.jobStateFunction = handlers.jobState.function;
+    this.textractApiFunction = handlers.textract?.function;
     this.jobStateRule = handlers.jobStateRule;
     const trigger = createS3Trigger(this, context);
     this.ingestFunction = trigger?.ingest.function;
     this.ingestQueue = trigger?.queue;
     this.ingestDeadLetterQueue = trigger?.deadLetterQueue;
     this.ingestRule = trigger?.rule;
-    const gathering = createGathering(this, context, handlers.submit);
+    const gathering = createGathering(this, context, handlers.submit, handlers.textract);
     this.gatherFunction = gathering?.gather.function;
     this.gatherQueue = gathering?.queue;
     this.gatherDeadLetterQueue = gathering?.deadLetterQueue;
     const allHandlers = [
       handlers.submit, handlers.status, handlers.upload, handlers.jobState,
+      ...(handlers.textract ? [handlers.textract] : []),
       ...(trigger ? [trigger.ingest] : []), ...(gathering ? [gathering.gather] : []),
     ];
 

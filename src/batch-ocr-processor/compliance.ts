@@ -52,18 +52,27 @@ export function acknowledgeProcessorFindings(scope: Construct, props: BatchOcrPr
   }
 
   const findings = wildcardFindings(scope, props, storage, worker);
-  const acknowledgeWildcards = (role: iam.Role, purpose: string) => {
+  const acknowledgeWildcards = (role: iam.Role, purpose: string, reason?: string) => {
     const policy = role.node.tryFindChild('DefaultPolicy');
     if (!policy) return;
     acknowledgeNagFindings(policy, [{
       ruleId: 'AwsSolutions-IAM5',
-      reason: `The ${purpose} reads or writes objects by key in one bucket or under one prefix, submits to every revision of one job definition and uses the key of those objects; each wildcard is bounded by those resources. Resource * is only for X-Ray PutTraceSegments/PutTelemetryRecords and Batch ListJobs/DescribeJobs (read-only), which have no resource-level permissions.`,
+      reason: reason ?? `The ${purpose} reads or writes objects by key in one bucket or under one prefix, submits to every revision of one job definition and uses the key of those objects; each wildcard is bounded by those resources. Resource * is only for X-Ray PutTraceSegments/PutTelemetryRecords and Batch ListJobs/DescribeJobs (read-only), which have no resource-level permissions.`,
       findings: [...findings, ...(role === worker.jobRole ? [] : ['Resource::*'])],
     }]);
   };
   acknowledgeWildcards(handlers.submit.role, 'OCR submit handler');
   acknowledgeWildcards(handlers.status.role, 'OCR status handler');
   acknowledgeWildcards(handlers.upload.role, 'OCR upload handler');
+  if (handlers.textract) {
+    const submits = props.gathering?.enabled === false
+      ? ' Without gathering it also writes job manifests under the output prefix and submits to every revision of the one job definition (ListJobs on Resource *, which has no resource-level permissions).'
+      : '';
+    acknowledgeWildcards(handlers.textract.role, 'OCR Textract-compatible API handler',
+      'The Textract-compatible API handler may read only the input keys callers may name (their upload folder and allowedInputPrefixes; it checks they exist) and the '
+      + 'results of its jobs under the output prefix (their summaries and Textract responses), with the key of those objects; each wildcard '
+      + `is bounded by that bucket and prefix. Resource * is only for X-Ray PutTraceSegments/PutTelemetryRecords, which have no resource-level permissions.${submits}`);
+  }
   acknowledgeWildcards(worker.jobRole, 'OCR worker job role');
   acknowledgeWildcards(handlers.jobState.role, 'OCR job state recorder');
   if (subjects.ingest) acknowledgeWildcards(subjects.ingest.role, 'OCR S3 ingest handler');

@@ -80,8 +80,14 @@ export async function enqueueDocument(
     ExpressionAttributeNames: { '#state': 'state' },
     ExpressionAttributeValues: { ':gathering': 'GATHERING', ':submitFailed': 'SUBMIT_FAILED' },
   }));
-  const { languages, dpi, maxPages } = request.options;
-  const message: GatherMessage = { version: 1, jobId: request.jobId, key: request.key, size: request.size, options: { languages, dpi, maxPages } };
+  const { languages, dpi, maxPages, outputs, geometry } = request.options;
+  const message: GatherMessage = {
+    version: 1,
+    jobId: request.jobId,
+    key: request.key,
+    size: request.size,
+    options: { languages, dpi, maxPages, ...(outputs ? { outputs } : {}), ...(geometry !== undefined ? { geometry } : {}) },
+  };
   try {
     await clients.sqs.send(new SendMessageCommand({ QueueUrl: config.gatherQueueUrl, MessageBody: JSON.stringify(message) }));
   } catch (error) {
@@ -129,7 +135,8 @@ export function parseGatherMessage(body: string): GatherMessage | undefined {
 
 /** Requests that can share a job: the manifest's options hold for every document of a job. */
 function optionsKey(options: GatherMessage['options']): string {
-  return JSON.stringify([options.languages ?? null, options.dpi ?? null, options.maxPages ?? null]);
+  const { languages, dpi, maxPages, outputs, geometry } = options;
+  return JSON.stringify([languages ?? null, dpi ?? null, maxPages ?? null, outputs ?? null, geometry ?? null]);
 }
 
 /** A UUID-shaped id from the message ids, so that a redelivered group maps to the same shared job. */

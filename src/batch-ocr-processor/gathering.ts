@@ -31,7 +31,7 @@ export interface Gathering {
  * every batch within the 6 MB invocation payload (a request's message is at most about 1.5 KB), and
  * ReportBatchItemFailures so that only the failed requests come back.
  */
-export function createGathering(scope: Construct, context: HandlerContext, submit: Handler): Gathering | undefined {
+export function createGathering(scope: Construct, context: HandlerContext, submit: Handler, textract?: Handler): Gathering | undefined {
   const { props } = context;
   if (props.gathering?.enabled === false) return undefined;
   const gather = createHandler(scope, 'Gather', (s, i, p) => new GatherFunction(s, i, p), {
@@ -47,7 +47,10 @@ export function createGathering(scope: Construct, context: HandlerContext, submi
     batchSize: maxDocuments,
   });
   gather.function.addEnvironment('GATHER_MAX_RECEIVE_COUNT', String(GATHER_MAX_RECEIVE_COUNT));
-  queue.grantSendMessages(submit.role);
-  submit.function.addEnvironment('GATHER_QUEUE_URL', queue.queueUrl);
+  // The front doors that take one document at a time queue it.
+  for (const entry of [submit, ...(textract ? [textract] : [])]) {
+    queue.grantSendMessages(entry.role);
+    entry.function.addEnvironment('GATHER_QUEUE_URL', queue.queueUrl);
+  }
   return { gather, queue, deadLetterQueue };
 }

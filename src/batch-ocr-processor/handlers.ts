@@ -6,13 +6,14 @@ import { Construct } from 'constructs';
 import { WorkerImage, WorkerJob } from './compute';
 import { DEFAULTS } from './defaults';
 import { JobStateFunction } from './job-state-function';
-import { DEFAULT_MAX_DOCUMENTS_PER_CHILD, DEFAULT_TARGET_BYTES_PER_CHILD } from './packing';
 import { ProcessorNetwork } from './network';
+import { DEFAULT_MAX_DOCUMENTS_PER_CHILD, DEFAULT_TARGET_BYTES_PER_CHILD } from './packing';
 import { ApiAuthorization, BatchOcrProcessorProps } from './props';
 import { LIMITS } from './request';
 import { StatusFunction } from './status-function';
 import { ProcessorStorage } from './storage';
 import { SubmitFunction } from './submit-function';
+import { TextractApiFunction } from './textract-api-function';
 import { UploadFunction } from './upload-function';
 import { createHandler, CreateHandlerOptions, Handler } from '../common/handler';
 import { allowEventBridgeToUseKey } from '../common/key-policy';
@@ -82,11 +83,14 @@ export interface ProcessorHandlers {
   readonly upload: Handler;
   readonly jobState: Handler;
   readonly jobStateRule: events.Rule;
+  /** Amazon Textract's API at the API's root (IAM authorization only: Textract's clients sign with SigV4). */
+  readonly textract?: Handler;
 }
 
 /**
- * The submit, status and upload handlers of the API and the job state recorder with its
- * EventBridge rule ('JobStateRule'), each with the permissions it needs and no more.
+ * The submit, status and upload handlers of the API, Amazon Textract's API ('TextractApi', with IAM
+ * authorization) and the job state recorder with its EventBridge rule ('JobStateRule'), each with
+ * the permissions it needs and no more.
  */
 export function createHandlers(scope: Construct, context: HandlerContext): ProcessorHandlers {
   const { props, storage } = context;
@@ -105,6 +109,13 @@ export function createHandlers(scope: Construct, context: HandlerContext): Proce
     ...common, purpose: 'OCR job state recorder', timeout: Duration.minutes(5), memorySize: 512, invocation: 'async',
   });
 
+  // Textract's clients sign requests with SigV4; Cognito callers have no AWS credentials to sign with.
+  const textract = (props.authorization ?? ApiAuthorization.IAM) === ApiAuthorization.IAM
+    ? createHandler(scope, 'TextractApi', (s, i, p) => new TextractApiFunction(s, i, p), {
+      ...common, purpose: 'Amazon Textract-compatible API', timeout: Duration.seconds(29), memorySize: 512, invocation: 'sync',
+    })
+    : undefined;
+
   const uploadPrefix = props.uploadPrefix ?? DEFAULTS.uploadPrefix;
   const results = `${storage.outputPrefix}*`;
   grantSubmitJob(scope, submit.role, context);
@@ -116,6 +127,17 @@ export function createHandlers(scope: Construct, context: HandlerContext): Proce
   storage.jobTable.grantReadData(status.role);
   storage.outputBucket.grantRead(status.role, results);
   storage.inputBucket.grantPut(upload.role, `${uploadPrefix}*`);
+  if (textract) {
+    // Start checks (HEAD) what callers may name and records the job; Get reads the job's summary and
+    // its Textract output. Submitting to Batch (and writing the manifest) is added without gathering.
+    for (const prefix of [uploadPrefix, ...(props.allowedInputPrefixes ?? [])]) storage.inputBucket.grantRead(textract.role, `${prefix}*`);
+    storage.jobTable.grantReadWriteData(textract.role);
+    storage.outputBucket.grantRead(textract.role, results);
+    if (props.gathering?.enabled === false) {
+      grantSubmitJob(scope, textract.role, context);
+      storage.outputBucket.grantPut(textract.role, results);
+    }
+  }
   storage.jobTable.grantReadWriteData(jobState.role);
   storage.outputBucket.grantRead(jobState.role, results);
   // An array job's progress is its parent's arrayProperties.statusSummary. DescribeJobs has no
@@ -133,7 +155,7 @@ export function createHandlers(scope: Construct, context: HandlerContext): Proce
   jobStateRule.addTarget(new targets.LambdaFunction(jobState.function, { retryAttempts: 4, deadLetterQueue: jobState.deadLetterQueue }));
   // EventBridge itself writes to the rule's dead-letter queue (and, with s3Trigger, to the ingest queue).
   if (props.encryptionKey) allowEventBridgeToUseKey(scope, props.encryptionKey);
-  return { submit, status, upload, jobState, jobStateRule };
+  return { submit, status, upload, jobState, jobStateRule, textract };
 }
 
 /**

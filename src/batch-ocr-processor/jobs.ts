@@ -459,8 +459,8 @@ export interface DocumentOutcome {
   readonly errorCode?: string | null;
   readonly resultUrl?: string;
   readonly textUrl?: string;
-  /** The searchable PDF and hOCR asked for with `options.outputs`, where written (pre-signed like resultUrl). */
-  readonly outputUrls?: { readonly pdf?: string; readonly hocr?: string };
+  /** The searchable PDF, hOCR and Textract response asked for with `options.outputs`, where written (pre-signed like resultUrl). */
+  readonly outputUrls?: { readonly pdf?: string; readonly hocr?: string; readonly textract?: string };
   readonly pageCount?: number;
 }
 
@@ -495,7 +495,7 @@ interface WorkerSummary {
     resultKey?: string;
     textKey?: string;
     pageCount?: number;
-    outputKeys?: { pdf?: string; hocr?: string };
+    outputKeys?: { pdf?: string; hocr?: string; textract?: string };
   }[];
   counts?: { succeeded?: number; failed?: number; byErrorCode?: { [code: string]: number } };
 }
@@ -609,7 +609,7 @@ export async function getJobStatus(clients: Pick<Clients, 's3' | 'ddb'>, config:
         resultUrl: d.resultKey ? await presign(clients.s3, config, d.resultKey) : undefined,
         textUrl: d.textKey ? await presign(clients.s3, config, d.textKey) : undefined,
         outputUrls: d.outputKeys ? Object.fromEntries(await Promise.all(Object.entries(d.outputKeys)
-          .filter(([format, key]) => (format === 'pdf' || format === 'hocr') && typeof key === 'string')
+          .filter(([format, key]) => (format === 'pdf' || format === 'hocr' || format === 'textract') && typeof key === 'string')
           .map(async ([format, key]) => [format, await presign(clients.s3, config, key!)]))) : undefined,
       });
     }

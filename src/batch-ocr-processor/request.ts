@@ -35,15 +35,18 @@ export interface OcrRequestOptions {
   readonly dpi?: number;
   readonly maxPages?: number;
   readonly password?: string;
-  /** What each document gets besides its JSON result: `pdf` a searchable PDF, `hocr` hOCR (default `['json']`). */
+  /**
+   * What each document gets besides its JSON result: `pdf` a searchable PDF, `hocr` hOCR, `textract`
+   * Amazon Textract's GetDocumentTextDetection response for it (default `['json']`).
+   */
   readonly outputs?: OutputFormat[];
   /** Word and line boxes in the JSON result (default true). */
   readonly geometry?: boolean;
 }
 
 /** The worker's outputs per document (its JSON result always). */
-export type OutputFormat = 'json' | 'pdf' | 'hocr';
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['json', 'pdf', 'hocr'];
+export type OutputFormat = 'json' | 'pdf' | 'hocr' | 'textract';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['json', 'pdf', 'hocr', 'textract'];
 
 /** A validated submit request. */
 export interface SubmitRequest {

@@ -24,7 +24,7 @@ export interface ProcessorApi {
 
 /**
  * The REST API ('Api', stage v1): `POST /jobs`, `GET /jobs/{jobId}` and `POST /uploads` with request
- * validation, the chosen authorization, error responses in the handlers' shape, access logs, the
+ * validation, Amazon Textract's API at `POST /` (IAM authorization only), the chosen authorization, error responses in the handlers' shape, access logs, the
  * account's logging role, and optionally CORS, a private endpoint, a usage plan and a WAF web ACL.
  */
 export function createRestApi(scope: Construct, props: BatchOcrProcessorProps, handlers: ProcessorHandlers): ProcessorApi {
@@ -86,6 +86,15 @@ export function createRestApi(scope: Construct, props: BatchOcrProcessorProps, h
   api.root.addResource('uploads').addMethod('POST', new apigw.LambdaIntegration(handlers.upload.function), {
     ...methodAuth, requestValidator: validator, requestModels: { 'application/json': uploadModel },
   });
+  if (handlers.textract) {
+    // Amazon Textract's API (AWS JSON 1.1: POST / with X-Amz-Target): its clients sign with SigV4 for
+    // execute-api (API Gateway developer guide, "Control access to a REST API with IAM permissions"),
+    // so this method is IAM-authorized whatever the others use. The handler validates
+    // the body as Textract does and answers in Textract's error shape.
+    api.root.addMethod('POST', new apigw.LambdaIntegration(handlers.textract.function), {
+      authorizationType: apigw.AuthorizationType.IAM, apiKeyRequired: props.apiKeyRequired,
+    });
+  }
 
   let usagePlan: apigw.UsagePlan | undefined;
   let apiKey: apigw.IApiKey | undefined;

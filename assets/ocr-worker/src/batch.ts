@@ -13,8 +13,9 @@ import { createEngine, EngineInfrastructureError, failedResult, type Engine, typ
 import { oneAhead } from './one-ahead.ts';
 import { missingLanguageData } from './paths.ts';
 import { isAccessDenied, isNotFound } from './s3-errors.ts';
-import { availableCpus, DEFAULTS, parseBackendEnvironment, OUTPUT_CONTENT_TYPES, parseOutputs, type DocumentOptions, type OcrEngineName, type OutputFormat, type PdfRendererName } from './options.ts';
+import { availableCpus, DEFAULTS, parseBackendEnvironment, OUTPUT_CONTENT_TYPES, OUTPUT_FORMATS, parseOutputs, type DocumentOptions, type OcrEngineName, type OutputFormat, type PdfRendererName } from './options.ts';
 import { outputBytes } from './engine-result.ts';
+import { textractResponse } from './textract/response.ts';
 import type { OcrResult } from './result.ts';
 import { BATCH_ENV, batchOutputKey, batchResultKeys, batchSummaryKey, COMMON_ENV, EXIT, PLATFORM_ENV } from './contract.ts';
 
@@ -123,7 +124,24 @@ export interface Manifest {
   children?: ChildShare[];
   /** Manifests written before `children`: child i processes `[i*chunkSize, (i+1)*chunkSize)`. */
   chunkSize?: number;
-  options?: { languages?: string; dpi?: number; maxPages?: number | null; password?: string | null; outputs?: OutputFormat[]; geometry?: boolean };
+  options?: { languages?: string; dpi?: number; maxPages?: number | null; password?: string | null; outputs?: BatchOutputFormat[]; geometry?: boolean };
+}
+
+/**
+ * A Batch job's outputs: the engine's (`json`, `pdf`, `hocr`) and `textract`, Amazon Textract's
+ * GetDocumentTextDetection response for the document (`NNNNN.textract.json`), made from the JSON
+ * result by the worker, so that whoever answers Textract's API for the job only reads it.
+ */
+export type BatchOutputFormat = OutputFormat | 'textract';
+export const BATCH_OUTPUT_FORMATS: readonly BatchOutputFormat[] = [...OUTPUT_FORMATS, 'textract'];
+
+/** `outputs` of a manifest: the engine's formats (the JSON result at least) and whether `textract` is asked for. */
+export function parseBatchOutputs(value: unknown): { engine: OutputFormat[]; textract: boolean } {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && (BATCH_OUTPUT_FORMATS as readonly string[]).includes(v))) {
+    throw new ConfigError(`Manifest options.outputs must be a non-empty list out of ${BATCH_OUTPUT_FORMATS.map((f) => `'${f}'`).join(', ')}.`);
+  }
+  const engine = (value as BatchOutputFormat[]).filter((f): f is OutputFormat => f !== 'textract');
+  return { engine: parseOutputs(engine.length > 0 ? engine : ['json'], 'Manifest options.outputs'), textract: value.includes('textract') };
 }
 
 export function parseManifest(text: string): Manifest {
@@ -142,7 +160,7 @@ export function parseManifest(text: string): Manifest {
     });
   }
   if (m.options?.outputs !== undefined) {
-    try { parseOutputs(m.options.outputs, 'Manifest options.outputs'); } catch (err) { throw new ConfigError((err as Error).message); }
+    parseBatchOutputs(m.options.outputs);
   }
   if (m.options?.geometry !== undefined && typeof m.options.geometry !== 'boolean') throw new ConfigError('Manifest options.geometry must be true or false.');
   return m as Manifest;
@@ -235,6 +253,8 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
     // 1. the documents of this child
     let docs: Array<{ index: number; key: string }>;
     let options: DocumentOptions = { ...cfg.options };
+    // job option outputs 'textract': each document's GetDocumentTextDetection response beside its JSON
+    let textractOutput = false;
     if (cfg.inputKey) {
       docs = [{ index: 0, key: cfg.inputKey }];
     } else {
@@ -254,9 +274,10 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
         ...(mo.dpi ? { dpi: mo.dpi } : {}),
         ...(mo.maxPages !== undefined ? { maxPages: mo.maxPages } : {}),
         ...(mo.password ? { password: mo.password } : {}),
-        ...(mo.outputs ? { outputs: parseOutputs(mo.outputs, 'Manifest options.outputs') } : {}),
+        ...(mo.outputs ? { outputs: parseBatchOutputs(mo.outputs).engine } : {}),
         ...(mo.geometry !== undefined ? { geometry: mo.geometry } : {}),
       };
+      textractOutput = mo.outputs ? parseBatchOutputs(mo.outputs).textract : false;
       docs = shareOf(m, cfg.arrayIndex).map((i) => ({ index: i, key: m.documents[i].key }));
     }
     // the job's languages (its environment, or the manifest's request) must all be in the image: no retry adds them
@@ -322,6 +343,10 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
             const body = outputBytes(r, format);
             if (body) await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: batchOutputKey(cfg.outputPrefix, cfg.jobId, d.index, format), Body: body, ContentType: OUTPUT_CONTENT_TYPES[format] }));
           }
+          if (textractOutput) {
+            const response = textractResponse(r, `${cfg.jobId}/${d.index}`);
+            await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: batchOutputKey(cfg.outputPrefix, cfg.jobId, d.index, 'textract'), Body: JSON.stringify(response), ContentType: 'application/json' }));
+          }
           await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: keys.json, Body: JSON.stringify(r), ContentType: 'application/json' }));
         } catch (err) {
           throw s3Failure(`Cannot write results for document ${d.index}`, err);
@@ -337,8 +362,9 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
       // every output asked for, by format: its key when it was written (see the result's outputs for why one was not)
       const outputKeys = Object.fromEntries((r.outputs ?? []).filter((o) => o.error === null && o.bytes !== undefined)
         .map((o) => [o.format, batchOutputKey(cfg.outputPrefix, cfg.jobId, d.index, o.format)]));
+      if (textractOutput) outputKeys.textract = batchOutputKey(cfg.outputPrefix, cfg.jobId, d.index, 'textract');
       summaryDocs.push({ index: d.index, key: d.key, status: r.status, errorCode: r.error?.code ?? null, resultKey: keys.json, textKey: keys.txt, pageCount: r.pageCount,
-        ...(r.outputs ? { outputKeys } : {}) });
+        ...(r.outputs || textractOutput ? { outputKeys } : {}) });
       log(r.status === 'SUCCEEDED' ? 'info' : 'warn', 'document done', { index: d.index, key: d.key, status: r.status, errorCode: r.error?.code ?? null, pages: r.pages.length, durationMs: r.durationMs });
     }
     if (stop.stopped) return EXIT.SIGTERM;

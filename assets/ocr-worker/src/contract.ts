@@ -198,10 +198,12 @@ export function batchResultKeys(outputPrefix: string, jobId: string, index: numb
 
 /**
  * Key of one document's output besides its JSON result in a Batch job (job option `outputs`): the
- * searchable PDF (`NNNNN.pdf`) or hOCR (`NNNNN.hocr`), beside `NNNNN.json`, written before it.
+ * searchable PDF (`NNNNN.pdf`), hOCR (`NNNNN.hocr`) or Amazon Textract's GetDocumentTextDetection
+ * response (`NNNNN.textract.json`), beside `NNNNN.json`, written before it.
  */
-export function batchOutputKey(outputPrefix: string, jobId: string, index: number, format: 'pdf' | 'hocr'): string {
-  return `${jobFolder(outputPrefix, jobId)}${RESULT_LAYOUT.RESULTS_FOLDER}${padIndex(index)}.${format}`;
+export function batchOutputKey(outputPrefix: string, jobId: string, index: number, format: 'pdf' | 'hocr' | 'textract'): string {
+  const extension = format === 'textract' ? 'textract.json' : format;
+  return `${jobFolder(outputPrefix, jobId)}${RESULT_LAYOUT.RESULTS_FOLDER}${padIndex(index)}.${extension}`;
 }
 
 /** Key of one array child's summary in a Batch job. */

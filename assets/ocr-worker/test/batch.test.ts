@@ -8,6 +8,7 @@ import { EXIT, isTransient, runBatch, shareOf, keysFor, summaryKey } from '../sr
 import type { Engine } from '../src/engine.ts';
 import { validateResult } from '../src/index.ts';
 import { fixture, PKG } from './helpers/common.ts';
+import { TextractDocument } from 'amazon-textract-response-parser';
 
 /** An in-memory S3 behind aws-sdk-client-mock. */
 function fakeS3(objects: Record<string, Buffer | string>, opts: { failGet?: boolean; onPut?: (key: string) => void } = {}) {
@@ -131,6 +132,36 @@ test('job option outputs: the searchable PDF and hOCR beside each JSON, written 
     assert.equal(locked.outputs.find((o: any) => o.format === 'pdf').error.code, 'OUTPUT_REFUSED');
     const sum = JSON.parse(s3.store.get('out/results/job-out/summaries/00000.json')!.toString());
     assert.deepEqual(sum.documents.map((d: any) => d.outputKeys), [{ pdf: `${base}00000.pdf`, hocr: `${base}00000.hocr` }, { hocr: `${base}00001.hocr` }]);
+  } finally { s3.mock.restore(); }
+});
+
+test('job option outputs textract: Textract\'s GetDocumentTextDetection response beside each JSON, read by AWS\'s parser as the engine\'s lines and words; a FAILED document\'s response says why', async () => {
+  const manifest = { schemaVersion: 1, jobId: 'job-tx', documents: [{ key: 'scan.tif' }, { key: 'missing.pdf' }], options: { outputs: ['json', 'textract'], geometry: true } };
+  const s3 = fakeS3({ 'out/m/job-tx.json': JSON.stringify(manifest), 'in/scan.tif': fixture('ocr/phototest.tif') });
+  try {
+    const code = await runBatch({ ...baseEnv, OCR_JOB_ID: 'job-tx', OCR_MANIFEST_KEY: 'm/job-tx.json' }, { s3: s3.client, log: quiet, metrics: () => undefined });
+    assert.equal(code, 0);
+    const base = 'results/job-tx/results/';
+    assert.deepEqual(s3.puts, [`${base}00000.txt`, `${base}00000.textract.json`, `${base}00000.json`, `${base}00001.txt`, `${base}00001.textract.json`, `${base}00001.json`,
+      'results/job-tx/summaries/00000.json'], 'the .textract.json before the .json, which marks the document complete');
+    const result = JSON.parse(s3.store.get(`out/${base}00000.json`)!.toString());
+    const response = JSON.parse(s3.store.get(`out/${base}00000.textract.json`)!.toString());
+    assert.equal(response.JobStatus, 'SUCCEEDED');
+    assert.deepEqual(response.DocumentMetadata, { Pages: 1 });
+    assert.equal(response.DetectDocumentTextModelVersion, result.engine.version);
+    assert.equal(response.NextToken, undefined, 'the whole response: every block');
+    const doc = new TextractDocument(response);
+    const lines = doc.pageNumber(1).listLines();
+    const engineLines = result.pages[0].lines.map((l: { text: string }) => l.text);
+    assert.ok(engineLines.length > 5, 'the engine reads the scan\'s lines');
+    assert.deepEqual(lines.map((l) => l.text), engineLines);
+    assert.deepEqual(lines.flatMap((l) => l.listWords().map((w) => w.text)), result.pages[0].words.map((w: { text: string }) => w.text));
+    const failed = JSON.parse(s3.store.get(`out/${base}00001.textract.json`)!.toString());
+    assert.equal(failed.JobStatus, 'FAILED');
+    assert.match(failed.StatusMessage, /^INPUT_NOT_FOUND: /);
+    assert.deepEqual(failed.Blocks, []);
+    const sum = JSON.parse(s3.store.get('out/results/job-tx/summaries/00000.json')!.toString());
+    assert.deepEqual(sum.documents.map((d: any) => d.outputKeys), [{ textract: `${base}00000.textract.json` }, { textract: `${base}00001.textract.json` }]);
   } finally { s3.mock.restore(); }
 });
 

@@ -10,8 +10,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { OcrResult } from '../result.ts';
 import { ServiceError, type OcrService } from '../service/service.ts';
 import { normalizeStatus } from '../service/stores.ts';
-import { documentBlocks, type Block } from './blocks.ts';
+import { documentBlocks } from './blocks.ts';
 import { invalidParameter, TextractError } from './protocol.ts';
+import { textractResponse } from './response.ts';
 
 /** Textract's size limit for documents of its synchronous operations (Amazon Textract quotas: 10 MB). */
 export const SYNC_DOCUMENT_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -96,20 +97,6 @@ function offsetOf(token: unknown, jobId: string): number {
   throw invalidParameter('NextToken is not a token this job returned.');
 }
 
-function modelVersion(result: OcrResult): string {
-  return result.engine.version;
-}
-
-/** Pages that failed inside a finished document: Textract's PARTIAL_SUCCESS with its Warnings. */
-function warnings(result: OcrResult): Array<{ ErrorCode: string; Pages: number[] }> {
-  const byCode = new Map<string, number[]>();
-  for (const p of result.pages) {
-    if (!p.error) continue;
-    byCode.set(p.error.code, [...byCode.get(p.error.code) ?? [], p.pageNumber]);
-  }
-  return [...byCode].map(([ErrorCode, Pages]) => ({ ErrorCode, Pages }));
-}
-
 export class TextractApi {
   private readonly service: OcrService;
 
@@ -163,7 +150,7 @@ export class TextractApi {
     return {
       DocumentMetadata: { Pages: 1 },
       Blocks: documentBlocks(documentId, result.pages),
-      DetectDocumentTextModelVersion: modelVersion(result),
+      DetectDocumentTextModelVersion: result.engine.version,
     };
   }
 
@@ -217,20 +204,17 @@ export class TextractApi {
     if (!result) {
       return { JobStatus: 'FAILED', StatusMessage: `${item.error_code ?? 'FAILED'}: ${item.error_message ?? 'the document could not be read'}` };
     }
-    if (result.status === 'FAILED') {
-      return { JobStatus: 'FAILED', StatusMessage: `${result.error?.code ?? 'FAILED'}: ${result.error?.message ?? ''}`, DocumentMetadata: { Pages: result.pageCount } };
+    // the whole response, then the page of blocks this call asked for
+    const whole = textractResponse(result, jobId);
+    if (whole.JobStatus === 'FAILED') {
+      const { Blocks: _none, DetectDocumentTextModelVersion: _version, ...failed } = whole;
+      return { ...failed };
     }
-    const blocks: Block[] = documentBlocks(jobId, result.pages);
-    const slice = blocks.slice(offset, offset + pageSize);
-    const more = offset + pageSize < blocks.length;
-    const pageWarnings = warnings(result);
+    const more = offset + pageSize < whole.Blocks.length;
     return {
-      JobStatus: pageWarnings.length > 0 ? 'PARTIAL_SUCCESS' : 'SUCCEEDED',
-      DocumentMetadata: { Pages: result.pageCount },
-      Blocks: slice,
+      ...whole,
+      Blocks: whole.Blocks.slice(offset, offset + pageSize),
       ...(more ? { NextToken: nextToken(jobId, offset + pageSize) } : {}),
-      ...(pageWarnings.length > 0 ? { Warnings: pageWarnings } : {}),
-      DetectDocumentTextModelVersion: modelVersion(result),
     };
   }
 

@@ -1,0 +1,301 @@
+/**
+ * Amazon Textract's asynchronous text detection on the processor's API: `POST /` with
+ * `X-Amz-Target: Textract.StartDocumentTextDetection` or `Textract.GetDocumentTextDetection`, in
+ * Textract's wire protocol (AWS JSON 1.1, errors as `{ "__type", "message" }`), so that code written
+ * for Textract runs against the processor by changing its client's endpoint and signing name.
+ *
+ * Start submits one document like `POST /jobs` does (joining the next gathered job when the
+ * construct gathers), asking the worker for the `textract` output: the whole GetDocumentTextDetection
+ * response for the document, which Get only reads and pages. Shapes follow `@aws-sdk/client-textract`'s
+ * model; statuses follow the Textract API reference (client faults 400, server faults 500).
+ */
+import { createHash, randomUUID } from 'crypto';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { HandlerDeps } from './api';
+import { enqueueDocument } from './gather';
+import { checkDocumentsExist, JobRecord, submitJob } from './jobs';
+import { callerIdFrom, checkDocumentAccess, checkKey, header, OcrRequestOptions, RequestError } from './request';
+import { workerManifestKey, workerSummaryKey } from '../common/worker-contract';
+
+export const TEXTRACT_CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+/** The error types these operations answer with (`@aws-sdk/client-textract`'s model). */
+export type TextractErrorType =
+  | 'AccessDeniedException'
+  | 'IdempotentParameterMismatchException'
+  | 'InternalServerError'
+  | 'InvalidJobIdException'
+  | 'InvalidParameterException'
+  | 'InvalidS3ObjectException'
+  | 'ThrottlingException'
+  | 'UnknownOperationException';
+
+/** Server faults answer 500, client faults 400 (Textract API reference, "Common Errors" and each operation's errors). */
+const SERVER_FAULTS: readonly TextractErrorType[] = ['InternalServerError', 'ThrottlingException'];
+
+export class TextractError extends Error {
+  constructor(readonly type: TextractErrorType, message: string) {
+    super(message);
+    this.name = type;
+  }
+
+  get statusCode(): number {
+    return SERVER_FAULTS.includes(this.type) ? 500 : 400;
+  }
+}
+
+/** What the worker asks for a Textract job: the JSON result and the Textract response, with word and line geometry. */
+export const TEXTRACT_JOB_OPTIONS: Pick<OcrRequestOptions, 'outputs' | 'geometry'> = { outputs: ['json', 'textract'], geometry: true };
+
+/** GetDocumentTextDetection's page size: at most 1,000 blocks per call, and 1,000 by default. */
+export const MAX_RESULTS_LIMIT = 1000;
+/** Textract's patterns for ClientRequestToken and JobId (1-64 characters) and JobTag (1-1024). */
+const TOKEN_PATTERN = /^[a-zA-Z0-9-_]{1,64}$/;
+const JOB_TAG_PATTERN = /^[a-zA-Z0-9_.\-:]{1,1024}$/;
+/** The body of a Start or Get request is small; anything larger is not one. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+type Json = { [key: string]: unknown };
+
+function isObject(v: unknown): v is Json {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
+function invalidParameter(message: string): TextractError {
+  return new TextractError('InvalidParameterException', message);
+}
+
+/** A job id from the caller and its ClientRequestToken: the same token from the same caller names the same job. */
+export function textractJobId(owner: string, token: string): string {
+  const h = createHash('sha256').update(`textract\n${owner}\n${token}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** NextToken: opaque to the client; here the job and the offset of the next block. */
+function nextToken(jobId: string, offset: number): string {
+  return Buffer.from(JSON.stringify({ j: jobId, o: offset })).toString('base64url');
+}
+
+function offsetOf(token: unknown, jobId: string): number {
+  if (token === undefined) return 0;
+  if (typeof token === 'string' && token.length <= 255) {
+    try {
+      const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { j?: unknown; o?: unknown };
+      if (parsed.j === jobId && Number.isInteger(parsed.o) && (parsed.o as number) >= 0) return parsed.o as number;
+    } catch { /* not one of ours */ }
+  }
+  throw invalidParameter('NextToken is not a token this job returned.');
+}
+
+function bodyOf(event: APIGatewayProxyEvent): Json {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw invalidParameter(`The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw invalidParameter('The request body is not JSON.');
+  }
+  if (!isObject(body)) throw invalidParameter('The request body must be a JSON object.');
+  return body;
+}
+
+function respond(statusCode: number, body: unknown, requestId: string | undefined, headers: { [name: string]: string } = {}): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'Content-Type': TEXTRACT_CONTENT_TYPE, 'Cache-Control': 'no-store', ...(requestId ? { 'x-amzn-RequestId': requestId } : {}), ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** The processor's own refusals, as Textract names them. */
+function asTextractError(error: unknown): unknown {
+  if (!(error instanceof RequestError)) return error;
+  if (error.statusCode === 503 || error.statusCode === 429) return new TextractError('ThrottlingException', error.message);
+  if (error.code === 'DOCUMENT_NOT_FOUND' || error.code === 'DOCUMENT_NOT_ALLOWED' || error.code === 'DOCUMENT_REJECTED') {
+    return new TextractError('InvalidS3ObjectException', error.message);
+  }
+  if (error.statusCode === 403) return new TextractError('AccessDeniedException', error.message);
+  if (error.statusCode >= 500) return new TextractError('InternalServerError', error.message);
+  return invalidParameter(error.message);
+}
+
+/** `POST /`: Textract's StartDocumentTextDetection and GetDocumentTextDetection. */
+export function createTextractHandler(deps: HandlerDeps): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  const log = deps.log;
+  return async (event) => {
+    const requestId = event.requestContext?.requestId;
+    try {
+      const owner = callerIdFrom(deps.config.callerAuth ?? 'IAM', event.requestContext);
+      if (owner === undefined) throw new TextractError('AccessDeniedException', 'The request carries no authenticated caller identity.');
+      const target = header(event.headers, 'x-amz-target') ?? '';
+      switch (target) {
+        case 'Textract.StartDocumentTextDetection':
+          return respond(200, await start(deps, owner, bodyOf(event)), requestId);
+        case 'Textract.GetDocumentTextDetection':
+          return respond(200, await get(deps, owner, bodyOf(event)), requestId);
+        default:
+          throw new TextractError('UnknownOperationException',
+            `This API answers Textract.StartDocumentTextDetection and Textract.GetDocumentTextDetection; not '${target}'.`);
+      }
+    } catch (caught) {
+      const error = asTextractError(caught);
+      if (error instanceof TextractError) {
+        return respond(error.statusCode, { __type: error.type, message: error.message }, requestId, { 'x-amzn-ErrorType': error.type });
+      }
+      log?.error('Unhandled error', { error });
+      return respond(500, { __type: 'InternalServerError', message: 'Internal error; see the handler logs for this request id.' }, requestId,
+        { 'x-amzn-ErrorType': 'InternalServerError' });
+    }
+  };
+}
+
+/** `DocumentLocation.S3Object` as Textract requires it, in the input bucket and open to the caller. */
+function documentKeyOf(deps: HandlerDeps, owner: string, location: unknown): string {
+  if (!isObject(location) || !isObject(location.S3Object)) throw invalidParameter('DocumentLocation with S3Object is required.');
+  const { Bucket, Name, Version } = location.S3Object;
+  if (typeof Bucket !== 'string' || Bucket.length < 1 || Bucket.length > 255) throw invalidParameter('DocumentLocation.S3Object.Bucket must be a bucket name (1-255 characters).');
+  if (typeof Name !== 'string' || Name.length < 1 || Name.length > 1024) throw invalidParameter('DocumentLocation.S3Object.Name must be an object key (1-1024 characters).');
+  if (Version !== undefined) throw invalidParameter('DocumentLocation.S3Object.Version is not supported here: the object\'s current version is read.');
+  if (Bucket !== deps.config.inputBucket) {
+    throw new TextractError('InvalidS3ObjectException', `DocumentLocation.S3Object.Bucket '${Bucket}' is not readable here: use the input bucket '${deps.config.inputBucket}'.`);
+  }
+  const key = checkKey(Name, 'DocumentLocation.S3Object.Name', deps.config.inputBucket);
+  // The caller's access rules of POST /jobs: its own uploads and the allowed prefixes.
+  checkDocumentAccess([key], {
+    uploadPrefix: deps.config.uploadPrefix,
+    allowedInputPrefixes: deps.config.allowedInputPrefixes ?? [],
+    callerScoped: deps.config.callerScopedInput ?? false,
+  }, owner);
+  return key;
+}
+
+async function readRecord(deps: HandlerDeps, jobId: string): Promise<JobRecord | undefined> {
+  const got = await deps.clients.ddb.send(new GetCommand({ TableName: deps.config.jobTable, Key: { jobId }, ConsistentRead: true }));
+  return got.Item as JobRecord | undefined;
+}
+
+async function readJson(deps: HandlerDeps, key: string): Promise<unknown> {
+  const obj = await deps.clients.s3.send(new GetObjectCommand({ Bucket: deps.config.outputBucket, Key: key }));
+  return JSON.parse(await obj.Body!.transformToString());
+}
+
+function isNotFound(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+}
+
+/** The document a job was started for: its record's input key, or the first document of its manifest. */
+async function documentOfJob(deps: HandlerDeps, record: JobRecord): Promise<string | undefined> {
+  if (record.inputKey !== undefined) return record.inputKey;
+  const manifestKey = record.manifestKey ?? workerManifestKey(deps.config.outputPrefix, record.jobId);
+  const manifest = await readJson(deps, manifestKey) as { documents?: { key?: string }[] };
+  return manifest.documents?.[0]?.key;
+}
+
+async function start(deps: HandlerDeps, owner: string, body: Json): Promise<Json> {
+  const key = documentKeyOf(deps, owner, body.DocumentLocation);
+  const token = body.ClientRequestToken;
+  if (token !== undefined && (typeof token !== 'string' || !TOKEN_PATTERN.test(token))) {
+    throw invalidParameter('ClientRequestToken must be 1-64 letters, digits, - or _.');
+  }
+  if (body.JobTag !== undefined && (typeof body.JobTag !== 'string' || !JOB_TAG_PATTERN.test(body.JobTag))) {
+    throw invalidParameter('JobTag must be 1-1024 letters, digits, _ . - or :.');
+  }
+  for (const field of ['NotificationChannel', 'OutputConfig', 'KMSKeyId'] as const) {
+    if (body[field] !== undefined) {
+      throw invalidParameter(`${field} is not supported by this API: read the results with GetDocumentTextDetection.`);
+    }
+  }
+  const jobId = typeof token === 'string' ? textractJobId(owner, token) : randomUUID();
+  if (typeof token === 'string') {
+    // Textract's idempotency: the same token returns the same job, for the same document only.
+    const previous = await readRecord(deps, jobId);
+    if (previous && previous.state !== 'SUBMIT_FAILED') {
+      if (await documentOfJob(deps, previous) !== key) {
+        throw new TextractError('IdempotentParameterMismatchException', 'ClientRequestToken was used before with another DocumentLocation.');
+      }
+      return { JobId: jobId };
+    }
+  }
+  const sizes = await checkDocumentsExist(deps.clients.s3, deps.config, [key]);
+  const options: OcrRequestOptions = { ...deps.config.defaultOptions, ...TEXTRACT_JOB_OPTIONS };
+  try {
+    if (deps.config.gatherQueueUrl !== undefined && deps.clients.sqs !== undefined) {
+      await enqueueDocument({ ddb: deps.clients.ddb, sqs: deps.clients.sqs }, deps.config, { key, size: sizes[0], options, source: 'api', owner, jobId });
+      deps.metrics?.count('DocumentsQueued', 1);
+    } else {
+      await submitJob(deps.clients, deps.config, { documents: [key], options }, { source: 'api', owner, jobId, sizes });
+      deps.metrics?.count('JobsSubmitted', 1);
+      deps.metrics?.count('DocumentsSubmitted', 1);
+    }
+  } catch (error) {
+    // A retry racing the first call with the same token: that call's job is this one.
+    if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+    const record = await readRecord(deps, jobId);
+    if (!record || await documentOfJob(deps, record) !== key) {
+      throw new TextractError('IdempotentParameterMismatchException', 'ClientRequestToken was used before with another DocumentLocation.');
+    }
+  }
+  deps.log?.info('Textract job started', { jobId });
+  return { JobId: jobId };
+}
+
+interface SummaryDocument {
+  index: number;
+  status: string;
+  outputKeys?: { textract?: string };
+}
+
+async function get(deps: HandlerDeps, owner: string, body: Json): Promise<Json> {
+  const jobId = body.JobId;
+  if (typeof jobId !== 'string' || !TOKEN_PATTERN.test(jobId)) throw invalidParameter('JobId must be 1-64 letters, digits, - or _.');
+  const max = body.MaxResults;
+  if (max !== undefined && (!Number.isInteger(max) || (max as number) < 1)) throw invalidParameter('MaxResults must be a positive integer.');
+  const pageSize = Math.min((max as number | undefined) ?? MAX_RESULTS_LIMIT, MAX_RESULTS_LIMIT);
+  const record = JOB_ID.test(jobId) ? await readRecord(deps, jobId) : undefined;
+  // Another caller's job answers as one that does not exist; so does a job of several documents.
+  if (!record || record.owner !== owner || record.documentCount !== 1) throw new TextractError('InvalidJobIdException', `No text detection job with id '${jobId}'.`);
+  const offset = offsetOf(body.NextToken, jobId);
+
+  const batchJobId = record.gatheredInto ?? (record.state === 'GATHERING' ? undefined : record.jobId);
+  const shared = record.gatheredInto !== undefined ? await readRecord(deps, record.gatheredInto) : record;
+  let document: SummaryDocument | undefined;
+  if (batchJobId !== undefined) {
+    try {
+      const summaryKey = workerSummaryKey(deps.config.outputPrefix, batchJobId, record.childIndex ?? 0);
+      const summary = await readJson(deps, summaryKey) as { documents?: SummaryDocument[] };
+      document = summary.documents?.find((d) => d.index === (record.documentIndex ?? 0));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+  if (!document) {
+    const state = record.state === 'SUBMIT_FAILED' ? record.state : shared?.state ?? record.state;
+    if (state === 'FAILED' || state === 'SUBMIT_FAILED' || state === 'SUCCEEDED') {
+      const reason = (record.state === 'SUBMIT_FAILED' ? record.statusReason : shared?.statusReason) ?? 'the job ended without a result for the document';
+      // A job that succeeded without this document's result still failed for this caller.
+      return { JobStatus: 'FAILED', StatusMessage: state === 'SUCCEEDED' ? reason : `${state}: ${reason}` };
+    }
+    return { JobStatus: 'IN_PROGRESS' };
+  }
+  const textractKey = document.outputKeys?.textract;
+  if (!textractKey) throw new TextractError('InvalidJobIdException', `Job '${jobId}' was not started with StartDocumentTextDetection.`);
+  const whole = await readJson(deps, textractKey) as Json & { Blocks?: unknown[] };
+  const blocks = whole.Blocks ?? [];
+  if (whole.JobStatus === 'FAILED') {
+    const { Blocks: _none, ...failed } = whole;
+    return failed;
+  }
+  const more = offset + pageSize < blocks.length;
+  return {
+    ...whole,
+    Blocks: blocks.slice(offset, offset + pageSize),
+    ...(more ? { NextToken: nextToken(jobId, offset + pageSize) } : {}),
+  };
+}
