@@ -3,9 +3,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { GatherFunction } from './gather-function';
 import { commonHandlerOptions, HandlerContext } from './handlers';
-import { GATHER_MAX_RECEIVE_COUNT } from './jobs';
 import { createPolledQueue } from './polled-queue';
-import { LIMITS } from './request';
+import { GATHER_MAX_RECEIVE_COUNT, LIMITS } from './request';
 import { createHandler, Handler } from '../common/handler';
 
 const GATHER_HANDLER_TIMEOUT = Duration.seconds(120);

@@ -14,11 +14,9 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { DEFAULT_MAX_DOCUMENTS_PER_CHILD, DEFAULT_TARGET_BYTES_PER_CHILD, JobPlan, planJob } from './packing';
-import { CallerAuth, LIMITS, OcrRequestOptions, RequestError, SubmitRequest } from './request';
+import { CallerAuth, GATHER_MAX_RECEIVE_COUNT, LIMITS, OcrRequestOptions, RequestError, SubmitRequest } from './request';
 import { WorkerBatchEnvironment, workerManifestKey, workerSummariesPrefix, workerSummaryKey } from '../common/worker-contract';
 
-/** Receives of a queued request before the gathering queue gives up on it (its redrive policy). */
-export const GATHER_MAX_RECEIVE_COUNT = 5;
 
 /** Everything the handlers read from their environment. */
 export interface ProcessorConfig {

@@ -7,6 +7,9 @@
  * tests share one definition.
  */
 
+/** Receives of a queued request before the gathering queue gives up on it (its redrive policy). */
+export const GATHER_MAX_RECEIVE_COUNT = 5;
+
 /** Hard limits of the contract. */
 export const LIMITS = {
   /** S3 object keys are at most 1,024 bytes of UTF-8. */
