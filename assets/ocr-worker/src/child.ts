@@ -73,9 +73,11 @@ process.on('message', (msg: ParentMessage) => {
         pool = new OcrPool(workers, languages, ocrEngine);
         await pool.warm();
       }
-      const outcome = await processDocument(msg.bytes, msg.mediaType, opts, pool, (done, total, pageNumber) => {
-        send({ type: 'progress', id: msg.id, done, total, pageNumber });
-      }, onAllDispatched, pdfRenderer);
+      const outcome = await processDocument(msg.bytes, msg.mediaType, opts, pool, {
+        progress: (done, total, pageNumber) => send({ type: 'progress', id: msg.id, done, total, pageNumber }),
+        onAllDispatched,
+        onPagesRead: (pagesRead) => send({ type: 'pages-read', id: msg.id, outcome: pagesRead }),
+      }, pdfRenderer);
       send({ type: 'done', id: msg.id, outcome });
     } catch (err) {
       send({ type: 'error', id: msg.id, error: toErrorInfo(err) });

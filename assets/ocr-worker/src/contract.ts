@@ -120,6 +120,8 @@ export const INTERNAL_ENV = {
   CHILD_PDF_RENDERER: 'OCR_CHILD_PDF_RENDERER',
   /** The child's own scratch folder, removed when it exits. */
   SCRATCH_DIR: 'OCR_SCRATCH_DIR',
+  /** Tests only: milliseconds the child waits before writing a document's outputs (searchable PDF, hOCR). */
+  TEST_OUTPUT_STALL_MS: 'OCR_TEST_OUTPUT_STALL_MS',
 } as const;
 
 /** Set by the worker for the programs it runs. */

@@ -16,6 +16,7 @@ import type { PageResult } from './result.ts';
 import { searchablePdf } from './searchable-pdf.ts';
 import { toHocr, type PagePixels } from './hocr.ts';
 import { WORKER_VERSION } from './engine-result.ts';
+import { INTERNAL_ENV } from './contract.ts';
 
 export interface DocumentOutcome {
   pageCount: number;
@@ -28,9 +29,14 @@ export interface DocumentOutcome {
 /** One output of a document besides its JSON result. */
 export interface DocumentOutput { format: 'pdf' | 'hocr'; bytes?: Uint8Array; error: ErrorInfo | null }
 
+/** Whether outputs besides the JSON result were asked for. */
+export function wantsOutputs(opts: DocumentOptions): boolean {
+  return (opts.outputs ?? []).some((f) => f === 'pdf' || f === 'hocr');
+}
+
 /** Whether pages need their words: asked for, or needed by an output made from them. */
 function wantsGeometry(opts: DocumentOptions): boolean {
-  return opts.geometry !== false || (opts.outputs ?? []).some((f) => f === 'pdf' || f === 'hocr');
+  return opts.geometry !== false || wantsOutputs(opts);
 }
 
 /**
@@ -39,7 +45,12 @@ function wantsGeometry(opts: DocumentOptions): boolean {
  * error: the JSON result comes either way.
  */
 async function finishOutputs(bytes: Uint8Array, mediaType: MediaType, opts: DocumentOptions, outcome: DocumentOutcome,
-  sizes: ReadonlyMap<number, PagePixels>): Promise<DocumentOutcome> {
+  sizes: ReadonlyMap<number, PagePixels>, hooks: DocumentHooks): Promise<DocumentOutcome> {
+  if (wantsOutputs(opts)) {
+    // the JSON result as it will be, in case writing the outputs overruns the document's bounds
+    hooks.onPagesRead?.({ ...outcome, pages: opts.geometry === false ? outcome.pages.map(({ words, lines, ...page }) => page) : outcome.pages });
+    await stallForTest();
+  }
   const outputs: DocumentOutput[] = [];
   if (opts.outputs?.includes('pdf')) {
     try {
@@ -59,6 +70,29 @@ async function finishOutputs(bytes: Uint8Array, mediaType: MediaType, opts: Docu
 }
 
 export type Progress = (done: number, total: number, pageNumber: number) => void;
+
+/** What the caller of processDocument hears while a document is read. */
+export interface DocumentHooks {
+  /** One more page is done. */
+  progress: Progress;
+  /**
+   * Every page has been read or handed to the OCR pool (only OCR of the last pages is left): the
+   * child then starts the next document, so that the pool's workers never wait at a document boundary.
+   */
+  onAllDispatched?: () => void;
+  /** The pages are read and the outputs besides the JSON result are about to be written (only when asked for). */
+  onPagesRead?: (outcome: DocumentOutcome) => void;
+}
+
+/**
+ * Fault injection for the engine's tests: with INTERNAL_ENV.TEST_OUTPUT_STALL_MS set, writing a
+ * document's outputs first waits that long, so that a test can make the output step overrun the
+ * document's time limit deterministically. Never set in an image or by the service.
+ */
+async function stallForTest(): Promise<void> {
+  const ms = Number(process.env[INTERNAL_ENV.TEST_OUTPUT_STALL_MS] ?? 0);
+  if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 class Semaphore {
   private n: number;
@@ -84,14 +118,11 @@ async function ocrImagePage(pool: OcrPool, page: PageResult, img: GreyImage, dpi
 
 let popplerFiles = 0;
 
-/**
- * `onAllDispatched` is called once every page has been read or handed to the OCR pool (only OCR
- * of the last pages is left): the child then starts the next document, so that the pool's workers
- * never wait at a document boundary. `renderer` draws the PDF pages that are rendered (see
- * PdfRendererName).
- */
-export async function processDocument(bytes: Uint8Array, mediaType: MediaType, opts: DocumentOptions, pool: OcrPool, progress: Progress,
-  onAllDispatched: () => void = () => undefined, renderer: PdfRendererName = 'pdf.js'): Promise<DocumentOutcome> {
+/** Reads one document; `renderer` draws the PDF pages that are rendered (see PdfRendererName). */
+export async function processDocument(bytes: Uint8Array, mediaType: MediaType, opts: DocumentOptions, pool: OcrPool, hooks: DocumentHooks,
+  renderer: PdfRendererName = 'pdf.js'): Promise<DocumentOutcome> {
+  const { progress } = hooks;
+  const onAllDispatched = hooks.onAllDispatched ?? (() => undefined);
   const dpi = opts.dpi ?? DEFAULTS.dpi;
   const maxPixels = opts.maxPagePixels ?? DEFAULTS.maxPagePixels;
   // at most pool.size pages wait for OCR at any time (+1 being prepared): bounds memory
@@ -183,7 +214,7 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
       }
       onAllDispatched();
       await Promise.all(tasks);
-      return await finishOutputs(bytes, mediaType, opts, { pageCount: h.numPages, pages, error: null }, sizes);
+      return await finishOutputs(bytes, mediaType, opts, { pageCount: h.numPages, pages, error: null }, sizes, hooks);
     } finally {
       if (popplerFile) rmSync(popplerFile, { force: true });
       await closePdf(h);
@@ -215,5 +246,5 @@ export async function processDocument(bytes: Uint8Array, mediaType: MediaType, o
   }
   onAllDispatched();
   await Promise.all(tasks);
-  return finishOutputs(bytes, mediaType, opts, { pageCount: frames, pages, error: null }, sizes);
+  return finishOutputs(bytes, mediaType, opts, { pageCount: frames, pages, error: null }, sizes, hooks);
 }

@@ -177,6 +177,18 @@ export interface RunContext {
   onProgress: (done: number, total: number, pageNumber: number) => void;
 }
 
+/**
+ * The outcome of a document whose pages were read but whose process was stopped (or died) while
+ * writing its other outputs: the JSON result stands, and each output asked for fails with why.
+ */
+export function withOutputsFailed(pagesRead: DocumentOutcome, opts: DocumentOptions, cause: ErrorInfo): DocumentOutcome {
+  const formats = (opts.outputs ?? []).filter((f): f is 'pdf' | 'hocr' => f === 'pdf' || f === 'hocr');
+  return {
+    ...pagesRead,
+    outputs: formats.map((format) => ({ format, error: { code: 'OUTPUT_FAILED', message: `Writing the ${format} output failed (${cause.code}): ${cause.message}` } })),
+  };
+}
+
 /** Runs one document (`id`) in a warm child under its time and memory bounds. */
 export function runInChild(c: Child, id: number, bytes: Uint8Array, mediaType: MediaType, opts: DocumentOptions, ctx: RunContext): Promise<RunOutcome> {
   const { timeoutMs, memoryBytes } = ctx;
@@ -195,10 +207,16 @@ export function runInChild(c: Child, id: number, bytes: Uint8Array, mediaType: M
       c.proc.off('exit', onExit);
       resolve({ ...v, peakRss });
     };
+    // the JSON result, once the child has read the pages and is writing the other outputs
+    let pagesRead: DocumentOutcome | undefined;
+    /** The document overran or its process died: it fails, unless only its other outputs were left to write. */
+    const fail = (error: ErrorInfo): void => {
+      finish(pagesRead ? { outcome: withOutputsFailed(pagesRead, opts, error) } : { error });
+    };
     const timer = setTimeout(() => {
       if (killedForAnother()) return; // dying for another reason; its exit settles this run
       ctx.kill(id);
-      finish({ error: { code: 'TIMEOUT', message: `Document exceeded its time limit of ${timeoutMs / 1000} s; its process was stopped.` } });
+      fail({ code: 'TIMEOUT', message: `Document exceeded its time limit of ${timeoutMs / 1000} s; its process was stopped.` });
     }, timeoutMs);
     const poll = setInterval(() => {
       const rss = c.rss();
@@ -208,13 +226,14 @@ export function runInChild(c: Child, id: number, bytes: Uint8Array, mediaType: M
       if (verdict === 'within') return;
       ctx.kill(verdict === 'rerun-alone' ? 'shared' : id);
       if (verdict === 'rerun-alone') finish({ rerun: true });
-      else finish({ error: { code: 'RESOURCE_LIMIT', message: `Document exceeded its memory limit of ${Math.round(memoryBytes / 1048576)} MiB (RSS ${Math.round(rss / 1048576)} MiB); its process was stopped.` } });
+      else fail({ code: 'RESOURCE_LIMIT', message: `Document exceeded its memory limit of ${Math.round(memoryBytes / 1048576)} MiB (RSS ${Math.round(rss / 1048576)} MiB); its process was stopped.` });
     }, 50);
     const onMsg = (m: ChildMessage): void => {
       if (!isDocumentMessage(m) || m.id !== id) return;
       switch (m.type) {
         case 'progress': ctx.onProgress(m.done, m.total, m.pageNumber); break;
         case 'dispatched': ctx.onDispatched(); break;
+        case 'pages-read': pagesRead = m.outcome; break;
         case 'done': finish({ outcome: m.outcome }); break;
         case 'error': finish({ error: m.error }); break;
       }
@@ -228,9 +247,9 @@ export function runInChild(c: Child, id: number, bytes: Uint8Array, mediaType: M
       }
       const oom = /heap out of memory|Allocation failed|RangeError: Array buffer allocation failed|out of memory/i.test(c.stderrTail);
       if (oom || signal === 'SIGABRT' || code === 134) {
-        finish({ error: { code: 'RESOURCE_LIMIT', message: `Document exhausted the memory of its process (code ${code}, signal ${signal}).` } });
+        fail({ code: 'RESOURCE_LIMIT', message: `Document exhausted the memory of its process (code ${code}, signal ${signal}).` });
       } else {
-        finish({ error: { code: 'WORKER_CRASHED', message: `The document's process died (code ${code}, signal ${signal}).` } });
+        fail({ code: 'WORKER_CRASHED', message: `The document's process died (code ${code}, signal ${signal}).` });
       }
     };
     c.proc.on('message', onMsg);

@@ -21,12 +21,18 @@ export interface FatalMessage { type: 'fatal'; message: string }
 export interface ProgressMessage { type: 'progress'; id: number; done: number; total: number; pageNumber: number }
 /** Child -> parent: document `id` has handed all its pages to the OCR pool; a next document may join the child. */
 export interface DispatchedMessage { type: 'dispatched'; id: number }
+/**
+ * Child -> parent: document `id`'s pages are read and its other outputs (searchable PDF, hOCR) are
+ * being written. Sent only when such outputs were asked for: if writing them overruns the
+ * document's bounds, the parent still has the JSON result. `outcome` has no `outputs`.
+ */
+export interface PagesReadMessage { type: 'pages-read'; id: number; outcome: DocumentOutcome }
 /** Child -> parent: document `id` is read. */
 export interface DoneMessage { type: 'done'; id: number; outcome: DocumentOutcome }
 /** Child -> parent: document `id` failed as a whole. */
 export interface ErrorMessage { type: 'error'; id: number; error: ErrorInfo }
 /** The child's messages about one document. */
-export type DocumentMessage = ProgressMessage | DispatchedMessage | DoneMessage | ErrorMessage;
+export type DocumentMessage = ProgressMessage | DispatchedMessage | PagesReadMessage | DoneMessage | ErrorMessage;
 export type ChildMessage = ReadyMessage | FatalMessage | DocumentMessage;
 
 export function isDocumentMessage(m: ChildMessage | null | undefined): m is DocumentMessage {

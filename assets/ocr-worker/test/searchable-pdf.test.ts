@@ -18,6 +18,7 @@ import { cer } from '../src/cer.ts';
 import { iou, normalizeBox, type BoundingBox } from '../src/geometry.ts';
 import { decodeImageFrame, type GreyImage } from '../src/image.ts';
 import { searchablePdf } from '../src/searchable-pdf.ts';
+import { INTERNAL_ENV } from '../src/contract.ts';
 import { assertValid, fixture, PKG } from './helpers/common.ts';
 import { multiPageTiff } from '../tools/tiff.ts';
 
@@ -196,6 +197,36 @@ describe('the text layer', () => {
 
   test('an output larger than its bound fails with OUTPUT_FAILED', async () => {
     await assert.rejects(searchablePdf(greyToPng(phototest), 'image/png', [], 1000), (err: any) => err.code === 'OUTPUT_FAILED' && /above the limit/.test(err.message));
+  });
+});
+
+describe('writing the outputs is bounded like the rest of the document', () => {
+  test('GIVEN writing the outputs overruns the time limit WHEN the process is stopped THEN the JSON result stands and each output fails with why', async () => {
+    // the child stalls before writing the outputs (fault injection): the pages are read in well under
+    // the limit (a text-layer PDF), the outputs never come before it
+    process.env[INTERNAL_ENV.TEST_OUTPUT_STALL_MS] = '600000';
+    const stalled = createEngine({ workers: 1, timeoutSeconds: 15 });
+    try {
+      await stalled.warm(); // the child takes the environment when it starts
+      delete process.env[INTERNAL_ENV.TEST_OUTPUT_STALL_MS];
+      const reference = await engine.process(fixture('pdf/two_paragraphs.pdf'), { name: 'two_paragraphs.pdf', options: { geometry: false } });
+      const r = await stalled.process(fixture('pdf/two_paragraphs.pdf'), { name: 'two_paragraphs.pdf', options: { outputs: ['json', 'pdf', 'hocr'], geometry: false } });
+      assertValid(r);
+      assert.equal(r.status, 'SUCCEEDED');
+      assert.equal(r.error, null);
+      assert.equal(r.text, reference.text);
+      assert.deepEqual(r.pages.map((p) => ({ ...p, durationMs: 0 })), reference.pages.map((p) => ({ ...p, durationMs: 0 })));
+      assert.equal(r.pages[0].words, undefined, 'geometry: false holds for the kept result too');
+      assert.deepEqual(r.outputs?.map((o) => [o.format, o.error?.code, o.bytes]), [['pdf', 'OUTPUT_FAILED', undefined], ['hocr', 'OUTPUT_FAILED', undefined]]);
+      for (const o of r.outputs!) assert.match(o.error!.message, /TIMEOUT.*time limit of 15 s/);
+      assert.equal(outputBytes(r, 'pdf'), undefined);
+      // the stopped process is replaced: the next document is read as usual
+      const next = await stalled.process(fixture('ocr/phototest.tif'), { name: 'phototest.tif' });
+      assert.equal(next.status, 'SUCCEEDED');
+    } finally {
+      delete process.env[INTERNAL_ENV.TEST_OUTPUT_STALL_MS];
+      await stalled.close();
+    }
   });
 });
 
