@@ -8,13 +8,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { PDFDocument } from 'pdf-lib';
-import { createCanvas } from '@napi-rs/canvas';
 import { decodeImageFrame, type GreyImage } from '../src/image.ts';
 import { OcrPool } from '../src/ocr.ts';
 import { closePdf, openPdf, readTextLayer } from '../src/pdf.ts';
 import type { PageResult } from '../src/result.ts';
 import { searchablePdf } from '../src/searchable-pdf.ts';
 import { PACKAGE_ROOT } from '../src/paths.ts';
+import { greyToPng } from '../tools/grey-canvas.ts';
 
 const FIXTURES = join(PACKAGE_ROOT, 'test', 'fixtures');
 const ROUNDS = 3;
@@ -33,15 +33,6 @@ async function measure<T>(work: () => Promise<T>): Promise<{ ms: number; value: 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
-}
-
-function png(img: GreyImage): Buffer {
-  const canvas = createCanvas(img.width, img.height);
-  const ctx = canvas.getContext('2d');
-  const data = ctx.createImageData(img.width, img.height);
-  for (let i = 0; i < img.data.length; i++) { data.data[4 * i] = data.data[4 * i + 1] = data.data[4 * i + 2] = img.data[i]; data.data[4 * i + 3] = 255; }
-  ctx.putImageData(data, 0, 0);
-  return canvas.encodeSync('png');
 }
 
 const pageJsonBytes = (p: Partial<PageResult>): number => Buffer.byteLength(JSON.stringify(p));
@@ -102,7 +93,7 @@ async function main(): Promise<void> {
   // 3. searchable PDF: a scanned PDF (the two scans as PNG pages) gains its text layer; each scan as an image input
   const doc = await PDFDocument.create();
   for (const p of ocrPages) {
-    const image = await doc.embedPng(png(p.img));
+    const image = await doc.embedPng(greyToPng(p.img));
     const page = doc.addPage([p.img.width * 72 / 300, p.img.height * 72 / 300]);
     page.drawImage(image, { x: 0, y: 0, width: page.getWidth(), height: page.getHeight() });
   }

@@ -8,6 +8,7 @@ import { decodeImageFrame, rotateGrey } from '../src/image.ts';
 import { assertValid, fixture, FIXTURES } from './helpers/common.ts';
 import { imagePdf, textPdf } from '../tools/pdfwriter.ts';
 import { pgm, qrPage } from '../tools/generate.ts';
+import { greyCanvas } from '../tools/grey-canvas.ts';
 
 let engine: Engine;
 const expectations = JSON.parse(readFileSync(join(FIXTURES, 'expectations.json'), 'utf8'));
@@ -113,13 +114,7 @@ describe('generated documents', () => {
     assert.ok(r.qrCodes.every((q) => q.format === 'QR_CODE' && q.pageNumber === 1));
   });
   test('JPEG, WebP and PNG versions of a scan are detected from their content and read', async () => {
-    const { createCanvas } = await import('@napi-rs/canvas');
-    const img = await decodeImageFrame(fixture('ocr/phototest.tif'), 'image/tiff', 0, 1e9);
-    const canvas = createCanvas(img.width, img.height);
-    const ctx = canvas.getContext('2d');
-    const data = ctx.createImageData(img.width, img.height);
-    for (let i = 0; i < img.data.length; i++) { data.data[4 * i] = data.data[4 * i + 1] = data.data[4 * i + 2] = img.data[i]; data.data[4 * i + 3] = 255; }
-    ctx.putImageData(data, 0, 0);
+    const canvas = greyCanvas(await decodeImageFrame(fixture('ocr/phototest.tif'), 'image/tiff', 0, 1e9));
     for (const [fmt, type] of [['jpeg', 'image/jpeg'], ['webp', 'image/webp'], ['png', 'image/png']] as const) {
       const bytes = await canvas.encode(fmt as any, 90 as any);
       const r = await run(bytes, `scan.${fmt === 'jpeg' ? 'pdf' : 'bin'}`); // misleading names on purpose

@@ -11,7 +11,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCanvas, type Canvas } from '@napi-rs/canvas';
 import { PDFDocument, degrees } from 'pdf-lib';
 import { createEngine, outputBytes, type Engine, type OcrResult, type PageResult } from '../src/index.ts';
 import { cer } from '../src/cer.ts';
@@ -21,23 +20,12 @@ import { searchablePdf } from '../src/searchable-pdf.ts';
 import { INTERNAL_ENV } from '../src/contract.ts';
 import { assertValid, fixture, PKG } from './helpers/common.ts';
 import { multiPageTiff } from '../tools/tiff.ts';
+import { greyToJpeg, greyToPng } from '../tools/grey-canvas.ts';
 
 let scratch: string;
 let engine: Engine;
 let phototest: GreyImage;
 let eurotext: GreyImage;
-
-function greyCanvas(img: GreyImage): Canvas {
-  const canvas = createCanvas(img.width, img.height);
-  const ctx = canvas.getContext('2d');
-  const data = ctx.createImageData(img.width, img.height);
-  for (let i = 0; i < img.data.length; i++) { data.data[4 * i] = data.data[4 * i + 1] = data.data[4 * i + 2] = img.data[i]; data.data[4 * i + 3] = 255; }
-  ctx.putImageData(data, 0, 0);
-  return canvas;
-}
-
-const greyToPng = (img: GreyImage): Buffer => greyCanvas(img).encodeSync('png');
-const greyToJpeg = (img: GreyImage): Buffer => greyCanvas(img).encodeSync('jpeg', 95);
 
 /** Processes a document asking for its searchable PDF; writes it to the scratch folder. */
 async function withPdf(bytes: Uint8Array, name: string, options = {}): Promise<{ result: OcrResult; file: string | null }> {

@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCanvas } from '@napi-rs/canvas';
+import { greyCanvas } from './grey-canvas.ts';
 import { createEngine } from '../src/index.ts';
 import { decodeImageFrame, rotateGrey, toPGM } from '../src/image.ts';
 import { detectMediaType } from '../src/media.ts';
@@ -29,14 +29,8 @@ await engine.close();
 const p = result.pages[0];
 if (!p?.words) throw new Error(`no words: ${JSON.stringify(result.error ?? p?.error)}`);
 
-const canvas = createCanvas(given.width, given.height);
+const canvas = greyCanvas(given);
 const ctx = canvas.getContext('2d');
-const pixels = ctx.createImageData(given.width, given.height);
-for (let i = 0; i < given.data.length; i++) {
-  pixels.data[4 * i] = pixels.data[4 * i + 1] = pixels.data[4 * i + 2] = given.data[i];
-  pixels.data[4 * i + 3] = 255;
-}
-ctx.putImageData(pixels, 0, 0);
 const box = (b: { left: number; top: number; width: number; height: number }, pad = 0): [number, number, number, number] =>
   [b.left * given.width - pad, b.top * given.height - pad, b.width * given.width + 2 * pad, b.height * given.height + 2 * pad];
 ctx.lineWidth = 2;
