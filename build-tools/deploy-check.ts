@@ -179,7 +179,8 @@ async function checkServiceTable(outputs: { [stack: string]: { [key: string]: st
 }
 
 async function checkExample(example: string, args: DeployCheckArgs, region: string): Promise<void> {
-  const outputsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-check-')), 'outputs.json');
+  const outputsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-check-'));
+  const outputsFile = path.join(outputsDir, 'outputs.json');
   process.stderr.write(`== examples/${example}: deploying\n`);
   cdk(example, ['deploy', '--all', '--require-approval', 'never', '--outputs-file', outputsFile]);
   try {
@@ -190,6 +191,7 @@ async function checkExample(example: string, args: DeployCheckArgs, region: stri
     if (missing.length > 0) throw new Error(`the result text lacks ${missing.join(', ')}: ${text.slice(0, 300)}`);
     process.stderr.write(`== examples/${example}: the sample came back with its text\n`);
   } finally {
+    fs.rmSync(outputsDir, { recursive: true, force: true });
     if (args.keep) {
       process.stderr.write(`== examples/${example}: kept (--keep); destroy it with: cd examples/${example} && npx cdk destroy --all\n`);
     } else {
