@@ -42,6 +42,8 @@ export interface App {
   /** The bound port (PORT=0 picks a free one). */
   port: number;
   url: string;
+  /** Textract's NotificationChannel and OutputConfig (undefined when the document store writes no objects). */
+  textractDeliveries?: TextractDeliveries;
   /** Resolves when the engine is warm (health 200). */
   ready: Promise<void>;
   /** Graceful stop: drain documents (grace), hand back the rest, close the server. */
@@ -164,5 +166,5 @@ export async function startApp(config: ServiceConfig, overrides: AppOverrides = 
     })();
     return stopping;
   };
-  return { service, server, port, url, ready, stop };
+  return { service, server, port, url, ready, stop, textractDeliveries };
 }
