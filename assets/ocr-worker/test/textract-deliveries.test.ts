@@ -8,12 +8,16 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import {
   GetDocumentTextDetectionCommand, StartDocumentTextDetectionCommand, TextractClient,
   type Block, type GetDocumentTextDetectionCommandOutput, type StartDocumentTextDetectionCommandInput,
 } from '@aws-sdk/client-textract';
+import { mockClient } from 'aws-sdk-client-mock';
 import type { App } from '../src/service/app.ts';
+import { S3DocumentStore } from '../src/service/aws-stores.ts';
+import { TextractDeliveries } from '../src/textract/completion.ts';
 import { allAnswerPages, MAX_RESULTS_LIMIT, type FinishedAnswer } from '../src/textract/paging.ts';
 import { countingEngine, startTestApp, type CountingEngine } from './service/helpers.ts';
 import { startSnsStandIn, type SnsStandIn } from './helpers/sns-standin.ts';
@@ -207,5 +211,24 @@ describe('output pages', () => {
     assert.deepEqual(pages.map((p) => p.Blocks.length), [1000, 1000, 500]);
     assert.deepEqual(pages.flatMap((p) => p.Blocks.map((b) => b.Id)), blocks.map((b) => b.Id));
     assert.deepEqual(pages.map((p) => p.NextToken !== undefined), [true, true, false]);
+  });
+});
+
+describe('with AWS storage', () => {
+  const destinations = { notificationTopics: [], outputBuckets: ['textract-out'], documentsBucket: 'docs', resultsPrefix: 'results/' };
+  const options = { api: 'StartDocumentTextDetection' as const, output: { bucket: 'textract-out', prefix: 'textract_output' } };
+
+  test('GIVEN S3 refuses the access check object WHEN Start is checked THEN AccessDeniedException; a missing bucket → InvalidParameterException', async () => {
+    const s3 = mockClient(S3Client);
+    const deliveries = new TextractDeliveries({ destinations, writer: new S3DocumentStore(s3 as unknown as S3Client, 'docs', 'uploads/'), metricsNamespace: 'N', metricsService: 'S' });
+    s3.on(PutObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    await assert.rejects(deliveries.checkOutputAccess('job-1', options), (err: Error & { type?: string }) => err.type === 'AccessDeniedException' && /s3:PutObject/.test(err.message));
+    s3.on(PutObjectCommand).rejects(Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket', $metadata: { httpStatusCode: 404 } }));
+    await assert.rejects(deliveries.checkOutputAccess('job-1', options), (err: Error & { type?: string }) => err.type === 'InvalidParameterException');
+    s3.on(PutObjectCommand).resolves({});
+    await deliveries.checkOutputAccess('job-1', options);
+    const put = s3.commandCalls(PutObjectCommand).at(-1)!.args[0].input;
+    assert.deepEqual({ Bucket: put.Bucket, Key: put.Key }, { Bucket: 'textract-out', Key: 'textract_output/job-1/.s3_access_check' });
+    s3.restore();
   });
 });
