@@ -19,7 +19,8 @@ import type { App } from '../src/service/app.ts';
 import { S3DocumentStore } from '../src/service/aws-stores.ts';
 import { TextractDeliveries } from '../src/textract/completion.ts';
 import { allAnswerPages, MAX_RESULTS_LIMIT, type FinishedAnswer } from '../src/textract/paging.ts';
-import { countingEngine, startTestApp, type CountingEngine } from './service/helpers.ts';
+import { LocalStatusStore } from '../src/service/stores.ts';
+import { countingEngine, postJson, startTestApp, type CountingEngine } from './service/helpers.ts';
 import { startSnsStandIn, type SnsStandIn } from './helpers/sns-standin.ts';
 
 const TOPIC = 'arn:aws:sns:us-east-1:111122223333:textract-done';
@@ -33,6 +34,7 @@ let sns: SnsStandIn;
 let app: App;
 let client: TextractClient;
 let dataDir: string;
+let status: LocalStatusStore;
 const metricLines: string[] = [];
 
 before(async () => {
@@ -45,7 +47,7 @@ before(async () => {
   sns.failing.add(FAILING_TOPIC);
   app = await startTestApp(
     { OCR_WORKERS: '2', OCR_DATA_DIR: dataDir, OCR_REQUEST_TIMEOUT_SECONDS: '60', OCR_TEXTRACT_NOTIFICATION_TOPICS: `${TOPIC},${FAILING_TOPIC}` },
-    { engine, sns: new SNSClient({ endpoint: sns.url, region: 'us-east-1', credentials, maxAttempts: 1 }), metrics: (line) => metricLines.push(line) },
+    { engine, status: status = new LocalStatusStore(dataDir), sns: new SNSClient({ endpoint: sns.url, region: 'us-east-1', credentials, maxAttempts: 1 }), metrics: (line) => metricLines.push(line) },
   );
   client = new TextractClient({ endpoint: app.url, region: 'us-east-1', maxAttempts: 1, credentials });
 });
@@ -123,6 +125,20 @@ describe('NotificationChannel', () => {
     assert.equal(messages[0].Status, 'FAILED');
     assert.equal('JobTag' in messages[0], false);
     assert.deepEqual(messages[0].DocumentLocation, { S3ObjectName: 'REDHAT-1531897-0.pdf', S3Bucket: 'local' });
+  });
+
+  test('GIVEN a job that used up its attempts WHEN it is claimed again THEN it ends FAILED without a result and its message says FAILED', async () => {
+    const jobId = 'job-out-of-attempts';
+    await status.create({
+      document_id: jobId, status: 'PENDING', attempts: 3, bucket: 'local', key: 'basicapi.pdf',
+      textract_job: JSON.stringify({ api: 'StartDocumentTextDetection', jobTag: 'retried', snsTopicArn: TOPIC }),
+    });
+    const out = await postJson(`${app.url}/process`, { record: { document_id: jobId } });
+    assert.equal(out.status, 422);
+    assert.equal((await client.send(new GetDocumentTextDetectionCommand({ JobId: jobId }))).JobStatus, 'FAILED');
+    const messages = messagesOf(jobId);
+    assert.equal(messages.length, 1);
+    assert.deepEqual([messages[0].Status, messages[0].JobTag], ['FAILED', 'retried']);
   });
 
   test('GIVEN a topic the service may not publish to, or a RoleArn that is no role WHEN Start THEN InvalidParameterException and no job', async () => {
