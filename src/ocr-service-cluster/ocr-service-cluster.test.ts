@@ -947,8 +947,8 @@ describe('OcrServiceCluster: Textract\'s NotificationChannel and OutputConfig', 
 
   test('GIVEN textractNotificationTopics THEN the task role may publish to exactly those topics and use their key for it, and nothing else of SNS', () => {
     const statements = taskRoleStatements();
-    const sns = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('sns:')));
-    expect(sns).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'sns:Publish', Resource: topicArn })]);
+    const snsStatements = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('sns:')));
+    expect(snsStatements).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'sns:Publish', Resource: topicArn })]);
     const topicKey = statements.filter((st) => JSON.stringify(st.Resource) === JSON.stringify(topicKeyArn));
     expect(topicKey.map(actionsOf).flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
   });
