@@ -166,8 +166,8 @@ function textractDestinationsEnvironment(props: OcrServiceClusterProps): { [key:
  * Publishing to the allowed topics and writing the allowed buckets' objects, nothing more. An
  * encrypted topic needs its publisher to have kms:GenerateDataKey and kms:Decrypt on its key (Amazon
  * SNS Developer Guide, "Managing Amazon SNS encryption keys"); a PutObject into a bucket whose default
- * encryption is SSE-KMS needs kms:GenerateDataKey on its key (Amazon S3 User Guide, "Using server-side
- * encryption with AWS KMS keys").
+ * encryption is SSE-KMS needs kms:GenerateDataKey on its key, kms:Decrypt only for multipart parts,
+ * which single-request pages do not use (AWS re:Post Knowledge Center, "s3-large-file-encryption-kms-key").
  */
 function grantTextractDestinations(role: iam.IRole, props: OcrServiceClusterProps): void {
   const topics = props.textractNotificationTopics ?? [];
