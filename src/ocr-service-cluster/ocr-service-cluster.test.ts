@@ -972,6 +972,17 @@ describe('OcrServiceCluster: Textract\'s NotificationChannel and OutputConfig', 
     expect(endpoints.some((n) => n.includes('.sns'))).toBe(true);
   });
 
+  test('GIVEN textractNotificationTopics in the created network WHEN costed THEN the SNS endpoint is priced with the others', () => {
+    const app = newTestApp({ nag: false });
+    const stack = newTestStack(app);
+    const withTopic = new OcrServiceCluster(stack, 'Ocr', { image, textractNotificationTopics: [sns.Topic.fromTopicArn(stack, 'T', topicArn)] });
+    const without = new OcrServiceCluster(stack, 'Plain', { image });
+    const endpointsLine = (ocr: OcrServiceCluster) => ocr.estimateMonthlyCost().network!.lineItems.find((i) => i.item.startsWith('Interface endpoints'))!;
+    expect(endpointsLine(withTopic).item).toMatch(/\bsns\b/);
+    expect(endpointsLine(without).item).not.toMatch(/\bsns\b/);
+    expect(endpointsLine(withTopic).monthlyUsd).toBeGreaterThan(endpointsLine(without).monthlyUsd);
+  });
+
   test('GIVEN neither prop THEN the service gets neither variable, and the task role no SNS action', () => {
     const app = newTestApp({ nag: false });
     const stack = newTestStack(app);
