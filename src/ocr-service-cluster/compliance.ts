@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { OcrServiceEnvironment } from './contract';
 import type { OcrServiceCluster } from './ocr-service-cluster';
 import { FAILED_HANDOFFS_PREFIX } from './stream-trigger-wiring';
@@ -17,7 +18,7 @@ function pullsFromEcr(taskDefinition: ecs.TaskDefinition): boolean {
  * By-design findings on the task, its roles, the stream trigger's role and the log groups, each with
  * its reason. Called last: the findings depend on every grant the construct made.
  */
-export function acknowledgeServiceFindings(ocr: OcrServiceCluster, customerKey: boolean): void {
+export function acknowledgeServiceFindings(ocr: OcrServiceCluster, customerKey: boolean, textractOutputBuckets: s3.IBucket[]): void {
   const taskDefinition = ocr.taskDefinition.node.defaultChild as ecs.CfnTaskDefinition;
   acknowledgeNagFindings(taskDefinition, [{
     ruleId: 'AwsSolutions-ECS2',
@@ -36,12 +37,16 @@ export function acknowledgeServiceFindings(ocr: OcrServiceCluster, customerKey: 
       nagResourceFinding(ocr, bucket.arnForObjects(`${ocr.containerEnvironment[OcrServiceEnvironment.RESULTS_PREFIX]}*`)),
       // grantReadWriteData covers the table's indexes (the status index).
       nagResourceFinding(ocr, `${ocr.table.tableArn}/index/*`),
+      // Textract's OutputConfig: pages under any prefix the caller names, each key holding its own job's id
+      ...textractOutputBuckets.map((b) => nagResourceFinding(ocr, b.arnForObjects('*'))),
     ];
     if (bucket.encryptionKey || ocr.table.encryptionKey) findings.push('Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*');
     if (ocr.tracingContainer) findings.push('Resource::*');
     acknowledgeNagFindings(taskPolicy, [{
       ruleId: 'AwsSolutions-IAM5',
-      reason: 'The OCR service reads documents at any key its producers name (their records carry their own key) and writes only under its uploads and results prefixes; it queries the indexes of its own status table; wildcard actions are the S3 read and multipart-upload families; X-Ray actions support no resource.',
+      reason: 'The OCR service reads documents at any key its producers name (their records carry their own key) and writes only under its uploads and results prefixes'
+        + (textractOutputBuckets.length > 0 ? ', and in the Textract output buckets it was given under the prefix a caller names, each key holding the caller\'s own job id' : '')
+        + '; it queries the indexes of its own status table; wildcard actions are the S3 read and multipart-upload families; X-Ray actions support no resource.',
       findings,
     }]);
   }

@@ -66,6 +66,10 @@ export class OcrServiceEnvironment {
   public static readonly METRICS_NAMESPACE = 'OCR_METRICS_NAMESPACE';
   /** Value of the `Service` metric dimension. */
   public static readonly METRICS_SERVICE = 'OCR_METRICS_SERVICE';
+  /** Comma-separated ARNs of the SNS topics a Textract Start's `NotificationChannel` may name (`textractNotificationTopics`). */
+  public static readonly TEXTRACT_NOTIFICATION_TOPICS = 'OCR_TEXTRACT_NOTIFICATION_TOPICS';
+  /** Comma-separated buckets a Textract Start's `OutputConfig` may name besides the documents bucket (`textractOutputBuckets`). */
+  public static readonly TEXTRACT_OUTPUT_BUCKETS = 'OCR_TEXTRACT_OUTPUT_BUCKETS';
   /** OTLP/HTTP traces URL of the collector sidecar (`http://127.0.0.1:4318/v1/traces`), when tracing is on. */
   public static readonly OTLP_TRACES_ENDPOINT = 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT';
 }

@@ -40,6 +40,8 @@ export function placeInNetwork(scope: Construct, props: OcrServiceClusterProps):
     const endpoints = ['ecr.api', 'ecr.dkr', 'logs', 's3', 'dynamodb'];
     if (tracingEnabled(props)) endpoints.push('xray');
     if (props.secrets || props.cache) endpoints.push('secretsmanager');
+    // Textract's completion messages go to SNS from the tasks
+    if ((props.textractNotificationTopics ?? []).length > 0) endpoints.push('sns');
     network.requireEndpoints(endpoints);
   }
   // In a CostOptimizedVpc (no route out) traces reach X-Ray only through its endpoint, which is

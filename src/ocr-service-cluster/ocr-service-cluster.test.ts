@@ -841,6 +841,12 @@ describe('OcrServiceCluster: bad props fail at synth', () => {
     ['cache replicas above 5', () => ({ cache: { replicas: 6 } }), /'cache.replicas' must be an integer from 0 to 5, got 6/],
     ['secret overriding the contract', (s) => ({ secrets: { OCR_TABLE_NAME: ecs.Secret.fromSecretsManager(secretsmanager.Secret.fromSecretNameV2(s, 'X', 'x')) } }), /'secrets' must not set the contract variable 'OCR_TABLE_NAME'/],
     ['environment overriding the contract', () => ({ environment: { PORT: '9000' } }), /'environment' must not set the contract variable 'PORT'/],
+    ['a notification topic in another region', (s) => ({ textractNotificationTopics: [sns.Topic.fromTopicArn(s, 'T', 'arn:aws:sns:eu-west-1:111111111111:done')] }),
+      /OcrServiceCluster 'Ocr': 'textractNotificationTopics' must be topics in the stack's region \(us-east-1\): the service publishes from there, got a topic in eu-west-1/],
+    ['a FIFO notification topic', (s) => ({ textractNotificationTopics: [sns.Topic.fromTopicArn(s, 'T', 'arn:aws:sns:us-east-1:111111111111:done.fifo')] }),
+      /OcrServiceCluster 'Ocr': 'textractNotificationTopics' must be standard topics/],
+    ['an output bucket named twice', (s) => ({ textractOutputBuckets: [s3.Bucket.fromBucketName(s, 'B1', 'out'), s3.Bucket.fromBucketName(s, 'B2', 'out')] }),
+      /OcrServiceCluster 'Ocr': 'textractOutputBuckets' names bucket 'out' twice/],
   ];
   test.each(cases)('GIVEN %s WHEN constructed THEN it throws a message naming the prop', (_name, props, message) => {
     const app = new App();
@@ -921,5 +927,70 @@ describe('OcrServiceCluster cost estimate (the worker kept warm)', () => {
     expect(items['Fargate Spot tasks x 1 (1 vCPU, 3 GiB, X86_64, at a typical 70% discount), running all month'].monthlyUsd).toBeCloseTo(730 * taskHour(1, 3) * 0.3, 2);
     // the default cache: a primary and one replica of cache.t4g.micro
     expect(items['ElastiCache (Valkey) cache.t4g.micro nodes x 2'].quantity).toBe(1460);
+  });
+});
+
+describe('OcrServiceCluster: Textract\'s NotificationChannel and OutputConfig', () => {
+  const topicArn = 'arn:aws:sns:us-east-1:111111111111:textract-done';
+  const topicKeyArn = 'arn:aws:kms:us-east-1:111111111111:key/11111111-2222-3333-4444-555555555555';
+  const bucketKeyArn = 'arn:aws:kms:us-east-1:111111111111:key/66666666-7777-8888-9999-000000000000';
+  const { template } = compliantTemplate((stack) => {
+    new OcrServiceCluster(stack, 'Ocr', {
+      image,
+      textractNotificationTopics: [sns.Topic.fromTopicAttributes(stack, 'Done', { topicArn, keyArn: topicKeyArn })],
+      textractOutputBuckets: [s3.Bucket.fromBucketAttributes(stack, 'Out', { bucketName: 'textract-out', encryptionKey: kms.Key.fromKeyArn(stack, 'OutKey', bucketKeyArn) })],
+    });
+  });
+  const taskRoleStatements = (): any[] => Object.entries(template.findResources('AWS::IAM::Policy'))
+    .filter(([id]) => id.startsWith('OcrTaskDefinitionTaskRoleDefaultPolicy')).flatMap(([, p]: any) => p.Properties.PolicyDocument.Statement);
+  const actionsOf = (statement: any): string[] => [statement.Action].flat();
+
+  test('GIVEN textractNotificationTopics THEN the task role may publish to exactly those topics and use their key for it, and nothing else of SNS', () => {
+    const statements = taskRoleStatements();
+    const snsStatements = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('sns:')));
+    expect(snsStatements).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'sns:Publish', Resource: topicArn })]);
+    const topicKey = statements.filter((st) => JSON.stringify(st.Resource) === JSON.stringify(topicKeyArn));
+    expect(topicKey.map(actionsOf).flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+  });
+
+  test('GIVEN textractOutputBuckets THEN the task role may put objects in exactly those buckets and generate data keys with their key', () => {
+    const statements = taskRoleStatements();
+    const puts = statements.filter((st) => JSON.stringify(st.Resource).includes('textract-out'));
+    expect(puts).toHaveLength(1);
+    expect(puts[0].Action).toBe('s3:PutObject');
+    expect(JSON.stringify(puts[0].Resource)).toMatch(/:s3:::textract-out\/\*"/);
+    const bucketKey = statements.filter((st) => JSON.stringify(st.Resource) === JSON.stringify(bucketKeyArn));
+    expect(bucketKey.map(actionsOf).flat()).toEqual(['kms:GenerateDataKey']);
+  });
+
+  test('GIVEN both props THEN the service is told the allowed topics and buckets, and the created network gets the SNS endpoint', () => {
+    const container = (Object.values(template.findResources('AWS::ECS::TaskDefinition'))[0] as any).Properties.ContainerDefinitions[0];
+    const env = Object.fromEntries(container.Environment.map((e: any) => [e.Name, e.Value]));
+    expect(JSON.stringify(env[OcrServiceEnvironment.TEXTRACT_NOTIFICATION_TOPICS])).toContain(topicArn);
+    expect(JSON.stringify(env[OcrServiceEnvironment.TEXTRACT_OUTPUT_BUCKETS])).toContain('textract-out');
+    const endpoints = Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map((e: any) => JSON.stringify(e.Properties.ServiceName));
+    expect(endpoints.some((n) => n.includes('.sns'))).toBe(true);
+  });
+
+  test('GIVEN textractNotificationTopics in the created network WHEN costed THEN the SNS endpoint is priced with the others', () => {
+    const app = newTestApp({ nag: false });
+    const stack = newTestStack(app);
+    const withTopic = new OcrServiceCluster(stack, 'Ocr', { image, textractNotificationTopics: [sns.Topic.fromTopicArn(stack, 'T', topicArn)] });
+    const without = new OcrServiceCluster(stack, 'Plain', { image });
+    const endpointsLine = (ocr: OcrServiceCluster) => ocr.estimateMonthlyCost().network!.lineItems.find((i) => i.item.startsWith('Interface endpoints'))!;
+    expect(endpointsLine(withTopic).item).toMatch(/\bsns\b/);
+    expect(endpointsLine(without).item).not.toMatch(/\bsns\b/);
+    expect(endpointsLine(withTopic).monthlyUsd).toBeGreaterThan(endpointsLine(without).monthlyUsd);
+  });
+
+  test('GIVEN neither prop THEN the service gets neither variable, and the task role no SNS action', () => {
+    const app = newTestApp({ nag: false });
+    const stack = newTestStack(app);
+    new OcrServiceCluster(stack, 'Ocr', { image });
+    const plain = templateOf(app, stack);
+    const text = JSON.stringify(plain.toJSON());
+    expect(text).not.toContain(OcrServiceEnvironment.TEXTRACT_NOTIFICATION_TOPICS);
+    expect(text).not.toContain(OcrServiceEnvironment.TEXTRACT_OUTPUT_BUCKETS);
+    expect(text).not.toContain('sns:Publish');
   });
 });

@@ -280,7 +280,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     new CfnOutput(this, 'StatusTableName', { value: this.table.tableName, description: 'Status table: a PENDING item names a document to OCR' });
 
     // cdk-nag acknowledgements that depend on every grant above (compliance.ts)
-    acknowledgeServiceFindings(this, !!props.encryptionKey);
+    acknowledgeServiceFindings(this, !!props.encryptionKey, props.textractOutputBuckets ?? []);
   }
 
   /**

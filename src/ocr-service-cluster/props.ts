@@ -6,6 +6,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { HandlerProps, MonitoringProps, OcrWorkerProps } from '../common/shared-props';
 import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { CostLineItem, NetworkCostEstimate } from '../cost-optimized-vpc/pricing';
@@ -357,6 +358,29 @@ export interface OcrServiceClusterProps extends OcrWorkerProps, MonitoringProps,
    * @default 'results/'
    */
   readonly resultsPrefix?: string;
+  /**
+   * SNS topics a `StartDocumentTextDetection` may name in `NotificationChannel` (the service's
+   * Amazon Textract API): when the job ends, the service publishes Textract's completion message
+   * (`JobId`, `Status`, `API`, `JobTag`, `Timestamp`, `DocumentLocation`) to the topic. The service
+   * publishes with its task role, which is granted `sns:Publish` on exactly these topics (and
+   * `kms:GenerateDataKey` and `kms:Decrypt` on the key of an encrypted topic); the request's
+   * `RoleArn` is checked for shape only. A Start naming any other topic is refused with
+   * InvalidParameterException. Standard topics in the stack's region; in a CostOptimizedVpc the
+   * construct adds the SNS interface endpoint.
+   * @default - none: a Start with `NotificationChannel` is refused
+   */
+  readonly textractNotificationTopics?: sns.ITopic[];
+  /**
+   * Buckets a `StartDocumentTextDetection` may name in `OutputConfig` besides the documents bucket:
+   * when the job ends, the service writes its `GetDocumentTextDetection` pages to
+   * `s3://bucket/{S3Prefix}/{JobId}/1`, `/2`, ... as Amazon Textract does. The task role is granted
+   * `s3:PutObject` on the objects of exactly these buckets (and `kms:GenerateDataKey` on a bucket's
+   * key when the bucket has one). In the documents bucket the service writes only under
+   * `resultsPrefix`, so there `S3Prefix` must begin with it. Any other bucket is refused with
+   * AccessDeniedException.
+   * @default - none: only the documents bucket, under `resultsPrefix`
+   */
+  readonly textractOutputBuckets?: s3.IBucket[];
   /**
    * The Valkey result cache; pass `{}` for the defaults.
    * @default - no cache

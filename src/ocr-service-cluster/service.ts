@@ -1,11 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -95,6 +96,7 @@ export function createTask(scope: Construct, check: PropChecker, props: OcrServi
     [OcrServiceEnvironment.METRICS_NAMESPACE]: context.metricsNamespace,
     [OcrServiceEnvironment.METRICS_SERVICE]: context.metricsServiceName,
     ...(context.cache?.environment ?? {}),
+    ...textractDestinationsEnvironment(props),
     ...(tracingEnabled(props) ? { [OcrServiceEnvironment.OTLP_TRACES_ENDPOINT]: OTLP_TRACES_ENDPOINT } : {}),
   };
   const secrets = { ...(props.secrets ?? {}), ...(context.cache?.secrets ?? {}) };
@@ -146,7 +148,38 @@ export function createTask(scope: Construct, check: PropChecker, props: OcrServi
   context.documentsBucket.grantRead(taskDefinition.taskRole);
   context.documentsBucket.grantPut(taskDefinition.taskRole, `${context.uploadsPrefix}*`);
   context.documentsBucket.grantPut(taskDefinition.taskRole, `${context.resultsPrefix}*`);
+  grantTextractDestinations(taskDefinition.taskRole, props);
   return { logGroup, taskDefinition, container, tracingContainer, containerEnvironment };
+}
+
+/** The topics and buckets Textract's NotificationChannel and OutputConfig may name, for the service. */
+function textractDestinationsEnvironment(props: OcrServiceClusterProps): { [key: string]: string } {
+  const topics = props.textractNotificationTopics ?? [];
+  const buckets = props.textractOutputBuckets ?? [];
+  return {
+    ...(topics.length > 0 ? { [OcrServiceEnvironment.TEXTRACT_NOTIFICATION_TOPICS]: Fn.join(',', topics.map((t) => t.topicArn)) } : {}),
+    ...(buckets.length > 0 ? { [OcrServiceEnvironment.TEXTRACT_OUTPUT_BUCKETS]: Fn.join(',', buckets.map((b) => b.bucketName)) } : {}),
+  };
+}
+
+/**
+ * Publishing to the allowed topics and writing the allowed buckets' objects, nothing more. An
+ * encrypted topic needs its publisher to have kms:GenerateDataKey and kms:Decrypt on its key (Amazon
+ * SNS Developer Guide, "Managing Amazon SNS encryption keys"); a PutObject into a bucket whose default
+ * encryption is SSE-KMS needs kms:GenerateDataKey on its key, kms:Decrypt only for multipart parts,
+ * which single-request pages do not use (AWS re:Post Knowledge Center, "s3-large-file-encryption-kms-key").
+ */
+function grantTextractDestinations(role: iam.IRole, props: OcrServiceClusterProps): void {
+  const topics = props.textractNotificationTopics ?? [];
+  if (topics.length > 0) {
+    iam.Grant.addToPrincipal({ grantee: role, actions: ['sns:Publish'], resourceArns: topics.map((t) => t.topicArn) });
+    for (const topic of topics) topic.masterKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+  }
+  const buckets = props.textractOutputBuckets ?? [];
+  if (buckets.length > 0) {
+    iam.Grant.addToPrincipal({ grantee: role, actions: ['s3:PutObject'], resourceArns: buckets.map((b) => b.arnForObjects('*')) });
+    for (const bucket of buckets) bucket.encryptionKey?.grant(role, 'kms:GenerateDataKey');
+  }
 }
 
 /** The `image` you passed, else the bundled worker built for `cpuArchitecture` and `ocrEngine` (checked against its languages and renderer). */

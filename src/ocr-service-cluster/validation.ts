@@ -1,4 +1,4 @@
-import { Duration, Size, Token } from 'aws-cdk-lib';
+import { Duration, Size, Stack, Token } from 'aws-cdk-lib';
 import { OcrServiceEnvironment } from './contract';
 import { OcrServiceClusterProps } from './props';
 import { PropChecker } from '../common/errors';
@@ -25,6 +25,25 @@ export interface Timings {
   readonly cpuScaleOut: number;
   readonly cpuScaleIn: number;
   readonly requestsPerTarget: number;
+}
+
+/**
+ * The tasks publish with one SNS client in their own region and without a message group, so a topic
+ * must be a standard topic of the stack's region; an output bucket is named once.
+ */
+function validateTextractDestinations(check: PropChecker, props: OcrServiceClusterProps): void {
+  const topics = props.textractNotificationTopics ?? [];
+  for (const topic of topics) {
+    const stackRegion = Stack.of(topic).region;
+    const topicRegion = topic.env.region;
+    if (!Token.isUnresolved(topicRegion) && !Token.isUnresolved(stackRegion) && topicRegion !== stackRegion) {
+      check.fail('textractNotificationTopics', `must be topics in the stack's region (${stackRegion}): the service publishes from there, got a topic in ${topicRegion}`);
+    }
+    if (topic.fifo) check.fail('textractNotificationTopics', 'must be standard topics: Textract\'s completion message carries no message group, which a FIFO topic requires');
+  }
+  const bucketNames = (props.textractOutputBuckets ?? []).map((b) => b.bucketName).filter((n) => !Token.isUnresolved(n));
+  const twice = bucketNames.find((n, i) => bucketNames.indexOf(n) !== i);
+  if (twice) check.fail('textractOutputBuckets', `names bucket '${twice}' twice`);
 }
 
 /** Every prop rule that does not need the constructed resources; returns the checked timings. */
@@ -132,6 +151,7 @@ export function validateProps(check: PropChecker, props: OcrServiceClusterProps)
     check.integerInRange('cache.replicas', props.cache.replicas, 0, 5);
     check.integerInRange('cache.snapshotRetentionDays', props.cache.snapshotRetentionDays, 0, 35);
   }
+  validateTextractDestinations(check, props);
   const contractVariables = new Set(Object.entries(OcrServiceEnvironment).filter(([k]) => k !== 'MODE_SERVICE').map(([, v]) => String(v)));
   for (const prop of ['secrets', 'environment'] as const) {
     for (const name of Object.keys(props[prop] ?? {})) {

@@ -98,6 +98,10 @@ export const SERVICE_ENV = {
   MAX_ATTEMPTS: 'OCR_MAX_ATTEMPTS',
   /** Documents accepted but not finished per task; beyond it 503 + Retry-After (default 8 per worker). */
   MAX_QUEUED_DOCUMENTS: 'OCR_MAX_QUEUED_DOCUMENTS',
+  /** Comma-separated ARNs of the SNS topics a Textract Start's NotificationChannel may name (the task role may publish to them); unset: none. */
+  TEXTRACT_NOTIFICATION_TOPICS: 'OCR_TEXTRACT_NOTIFICATION_TOPICS',
+  /** Comma-separated buckets a Textract Start's OutputConfig may name besides the documents bucket (the task role may write to them); unset: none. */
+  TEXTRACT_OUTPUT_BUCKETS: 'OCR_TEXTRACT_OUTPUT_BUCKETS',
   /** OTLP/HTTP traces URL of an OpenTelemetry collector, e.g. `http://127.0.0.1:4318/v1/traces`: requests are traced to it (see "Tracing"). Unset: no tracing. */
   OTLP_TRACES_ENDPOINT: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
 } as const;

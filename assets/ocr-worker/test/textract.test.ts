@@ -230,17 +230,17 @@ describe('StartDocumentTextDetection and GetDocumentTextDetection', () => {
     assert.equal((await textractError(client.send(new GetDocumentTextDetectionCommand({ JobId, MaxResults: 0 })))).name, 'InvalidParameterException');
   });
 
-  test('GIVEN a NotificationChannel, an OutputConfig, a bad token or no DocumentLocation WHEN Start THEN InvalidParameterException and no job', async () => {
+  test('GIVEN a NotificationChannel (no topic allowed), an OutputConfig bucket not allowed, a bad token or no DocumentLocation WHEN Start THEN Textract\'s refusal and no job', async () => {
     const before = app.service.counters.accepted;
     const S3Object = { Bucket: 'local', Name: 'two_paragraphs.pdf' };
-    const bad = [
-      { DocumentLocation: { S3Object }, NotificationChannel: { SNSTopicArn: 'arn:aws:sns:us-east-1:111111111111:t', RoleArn: 'arn:aws:iam::111111111111:role/r' } },
-      { DocumentLocation: { S3Object }, OutputConfig: { S3Bucket: 'out' } },
-      { DocumentLocation: { S3Object }, ClientRequestToken: 'spaces are not allowed' },
-      { DocumentLocation: undefined },
+    const bad: Array<[unknown, string]> = [
+      [{ DocumentLocation: { S3Object }, NotificationChannel: { SNSTopicArn: 'arn:aws:sns:us-east-1:111111111111:t', RoleArn: 'arn:aws:iam::111111111111:role/r' } }, 'InvalidParameterException'],
+      [{ DocumentLocation: { S3Object }, OutputConfig: { S3Bucket: 'out' } }, 'AccessDeniedException'],
+      [{ DocumentLocation: { S3Object }, ClientRequestToken: 'spaces are not allowed' }, 'InvalidParameterException'],
+      [{ DocumentLocation: undefined }, 'InvalidParameterException'],
     ];
-    for (const input of bad) {
-      assert.equal((await textractError(client.send(new StartDocumentTextDetectionCommand(input as never)))).name, 'InvalidParameterException', JSON.stringify(input));
+    for (const [input, expected] of bad) {
+      assert.equal((await textractError(client.send(new StartDocumentTextDetectionCommand(input as never)))).name, expected, JSON.stringify(input));
     }
     assert.equal(app.service.counters.accepted, before);
   });

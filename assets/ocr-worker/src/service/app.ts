@@ -6,14 +6,16 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { createEngine } from '../engine.ts';
+import { SnsNotifier, TextractDeliveries } from '../textract/completion.ts';
 import { DynamoStatusStore, S3DocumentStore, S3ResultStore } from './aws-stores.ts';
 import type { ServiceConfig } from './config.ts';
 import { createHttpServer } from './http.ts';
 import { RedisCache } from './redis-cache.ts';
 import { Tracing } from './tracing.ts';
 import { claimOwner, OcrService, type DocumentEngine, type LogFn } from './service.ts';
-import { LocalDocumentStore, LocalResultStore, LocalStatusStore, MemoryCache, type Cache, type DocumentStore, type ResultStore, type StatusStore } from './stores.ts';
+import { LocalDocumentStore, LocalResultStore, LocalStatusStore, MemoryCache, type Cache, type DocumentStore, type ObjectWriter, type ResultStore, type StatusStore } from './stores.ts';
 import { PLATFORM_ENV } from '../contract.ts';
 
 export interface AppOverrides {
@@ -28,6 +30,10 @@ export interface AppOverrides {
   metrics?: (line: string) => void;
   /** Replaces the tracing made from OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (tests); null disables tracing. */
   tracing?: Tracing | null;
+  /** The SNS client Textract's completion messages go through (default: one with the SDK's default configuration, when topics are allowed). */
+  sns?: SNSClient;
+  /** Where Textract's OutputConfig pages are written (default: the document store, when it writes objects). */
+  objectWriter?: ObjectWriter;
 }
 
 export interface App {
@@ -36,6 +42,8 @@ export interface App {
   /** The bound port (PORT=0 picks a free one). */
   port: number;
   url: string;
+  /** Textract's NotificationChannel and OutputConfig (undefined when the document store writes no objects). */
+  textractDeliveries?: TextractDeliveries;
   /** Resolves when the engine is warm (health 200). */
   ready: Promise<void>;
   /** Graceful stop: drain documents (grace), hand back the rest, close the server. */
@@ -57,6 +65,31 @@ export async function ecsTaskArn(env: NodeJS.ProcessEnv): Promise<string | undef
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Textract's NotificationChannel and OutputConfig: the topics and buckets the configuration allows,
+ * published and written with the service's own credentials. Undefined when the document store writes
+ * no objects (a test double): Start then refuses both.
+ */
+function textractDeliveriesOf(config: ServiceConfig, documents: DocumentStore, overrides: AppOverrides, log: LogFn): TextractDeliveries | undefined {
+  const writer = overrides.objectWriter ?? ('putObject' in documents ? documents as DocumentStore & ObjectWriter : undefined);
+  if (!writer) return undefined;
+  const sns = overrides.sns ?? (config.textractNotificationTopics.length > 0 ? new SNSClient({ maxAttempts: 5 }) : undefined);
+  return new TextractDeliveries({
+    destinations: {
+      notificationTopics: config.textractNotificationTopics,
+      outputBuckets: config.textractOutputBuckets,
+      documentsBucket: documents.uploadBucket,
+      resultsPrefix: config.resultsPrefix,
+    },
+    writer,
+    notifier: sns ? new SnsNotifier(sns) : undefined,
+    log,
+    metrics: overrides.metrics ?? ((line) => process.stdout.write(line + '\n')),
+    metricsNamespace: config.metricsNamespace,
+    metricsService: config.metricsService,
+  });
 }
 
 export async function startApp(config: ServiceConfig, overrides: AppOverrides = {}): Promise<App> {
@@ -99,12 +132,13 @@ export async function startApp(config: ServiceConfig, overrides: AppOverrides = 
   });
   const tracing = overrides.tracing !== undefined ? overrides.tracing ?? undefined
     : config.otlpTracesEndpoint ? new Tracing({ endpoint: config.otlpTracesEndpoint, serviceName: config.metricsService }) : undefined;
+  const textractDeliveries = textractDeliveriesOf(config, documents, overrides, log);
   const service = new OcrService({
-    config, engine, status, results, documents, cache, log, tracing,
+    config, engine, status, results, documents, cache, log, tracing, hooks: textractDeliveries,
     owner: overrides.owner ?? claimOwner(await ecsTaskArn(process.env)),
     metrics: overrides.metrics ?? ((line) => process.stdout.write(line + '\n')),
   });
-  const server = createHttpServer(service, { log, tracing });
+  const server = createHttpServer(service, { log, tracing, textractDeliveries });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => { server.off('error', reject); resolve(); });
@@ -132,5 +166,5 @@ export async function startApp(config: ServiceConfig, overrides: AppOverrides = 
     })();
     return stopping;
   };
-  return { service, server, port, url, ready, stop };
+  return { service, server, port, url, ready, stop, textractDeliveries };
 }

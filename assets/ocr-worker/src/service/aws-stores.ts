@@ -11,7 +11,7 @@ import { serviceResultKeys } from '../contract.ts';
 import { OUTPUT_CONTENT_TYPES } from '../options.ts';
 import {
   DocumentNotFoundError, DocumentTooLargeError, DocumentUnreadableError, epochSeconds, normalizeStatus, nowIso, outputKeyOf, safeFileName, tooManyAttemptsMessage,
-  type ClaimOutcome, type ClaimRequest, type CompletionFields, type DocumentItem, type DocumentStore, type ResultStore, type StatusStore,
+  type ClaimOutcome, type ClaimRequest, type CompletionFields, type DocumentItem, type DocumentStore, type ObjectWriter, type ResultStore, type StatusStore,
 } from './stores.ts';
 
 /** The spellings of PENDING a claim accepts (producers may write `pending`). */
@@ -207,7 +207,7 @@ export class S3ResultStore implements ResultStore {
 }
 
 /** Uploads under `${uploadsPrefix}${document_id}/${file name}`; reads any bucket/key the task may read. */
-export class S3DocumentStore implements DocumentStore {
+export class S3DocumentStore implements DocumentStore, ObjectWriter {
   private readonly s3: S3Client;
   readonly uploadBucket: string;
   private readonly prefix: string;
@@ -224,6 +224,11 @@ export class S3DocumentStore implements DocumentStore {
     }
     if (Buffer.byteLength(key, 'utf8') > 1024) return `An S3 object key is at most 1,024 bytes of UTF-8; this one has ${Buffer.byteLength(key, 'utf8')}.`;
     return null;
+  }
+
+  /** Any bucket and key the task role may write (Textract's OutputConfig: the buckets its deployment allows). */
+  async putObject(bucket: string, key: string, body: Uint8Array | string, contentType: string): Promise<void> {
+    await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
   }
 
   async putUpload(documentId: string, fileName: string, bytes: Uint8Array): Promise<{ bucket: string; key: string }> {

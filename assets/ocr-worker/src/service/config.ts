@@ -45,6 +45,10 @@ export interface ServiceConfig {
   metricsService: string;
   /** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (set by OcrServiceCluster with `tracing`): requests are traced to this collector; null = no tracing. */
   otlpTracesEndpoint: string | null;
+  /** OCR_TEXTRACT_NOTIFICATION_TOPICS: the SNS topics Textract's NotificationChannel may name. */
+  textractNotificationTopics: string[];
+  /** OCR_TEXTRACT_OUTPUT_BUCKETS: the buckets Textract's OutputConfig may name besides the documents bucket. */
+  textractOutputBuckets: string[];
   /** Settings that work but do not fit Fargate Spot's two-minute notice (logged at start). */
   warnings: string[];
 }
@@ -59,6 +63,13 @@ function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max
   const n = Number(raw.trim());
   if (n < min || n > max) throw new ServiceConfigError(`${name} must be between ${min} and ${max}, got ${n}.`);
   return n;
+}
+
+/** A comma-separated list, each item checked by `pattern`. */
+function list(env: NodeJS.ProcessEnv, name: string, pattern: RegExp, example: string): string[] {
+  const items = (env[name] ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const item of items) if (!pattern.test(item)) throw new ServiceConfigError(`${name} must list ${example} separated by commas, got '${item}'.`);
+  return items;
 }
 
 function prefix(env: NodeJS.ProcessEnv, name: string, def: string): string {
@@ -124,5 +135,7 @@ export function parseServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     metricsNamespace: env[COMMON_ENV.METRICS_NAMESPACE] || 'CdkOcrConstructs',
     metricsService: env[COMMON_ENV.METRICS_SERVICE] || 'ocr-service',
     otlpTracesEndpoint,
+    textractNotificationTopics: list(env, SERVICE_ENV.TEXTRACT_NOTIFICATION_TOPICS, /^arn:[a-z\d-]+:sns:[a-zA-Z\d-]{1,20}:\w{12}:.+$/, 'SNS topic ARNs'),
+    textractOutputBuckets: list(env, SERVICE_ENV.TEXTRACT_OUTPUT_BUCKETS, /^[0-9A-Za-z.\-_]{3,255}$/, 'bucket names'),
   };
 }

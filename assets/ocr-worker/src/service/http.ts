@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import busboy from 'busboy';
 import { parseRequestOptions, ServiceError, type OcrService } from './service.ts';
+import type { TextractDeliveries } from '../textract/completion.ts';
 import { SYNC_DOCUMENT_LIMIT_BYTES, TextractApi } from '../textract/operations.ts';
 import { operationOf, TEXTRACT_CONTENT_TYPE, TextractError } from '../textract/protocol.ts';
 import type { Tracing } from './tracing.ts';
@@ -246,7 +247,7 @@ async function processRecord(service: OcrService, req: IncomingMessage, res: Ser
 const TEXTRACT_BODY_LIMIT = Math.ceil((SYNC_DOCUMENT_LIMIT_BYTES * 4) / 3) + JSON_BODY_LIMIT;
 
 /** `POST /` with `X-Amz-Target: Textract.*`: Textract's text detection, its errors in Textract's shape. */
-async function textract(service: OcrService, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function textract(service: OcrService, req: IncomingMessage, res: ServerResponse, deliveries: TextractDeliveries | undefined): Promise<void> {
   try {
     const operation = operationOf(req.headers['x-amz-target'] as string);
     const type = mediaTypeOf(req);
@@ -259,7 +260,7 @@ async function textract(service: OcrService, req: IncomingMessage, res: ServerRe
     let parsed: unknown;
     try { parsed = JSON.parse(body.toString('utf8')); } catch { parsed = undefined; }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new TextractError('InvalidParameterException', 'The body must be a JSON object.');
-    const answer = JSON.stringify(await new TextractApi(service).call(operation, parsed as Record<string, unknown>));
+    const answer = JSON.stringify(await new TextractApi(service, deliveries).call(operation, parsed as Record<string, unknown>));
     writeTextractHead(res, 200, answer, {});
     res.end(answer);
   } catch (err) {
@@ -271,7 +272,7 @@ async function textract(service: OcrService, req: IncomingMessage, res: ServerRe
 
 const ID_ROUTE = /^\/(check-status|status|result)\/([^/]+)$/;
 
-async function route(service: OcrService, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(service: OcrService, req: IncomingMessage, res: ServerResponse, deliveries: TextractDeliveries | undefined): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
   const method = req.method ?? 'GET';
   if (path === '/health') {
@@ -281,7 +282,7 @@ async function route(service: OcrService, req: IncomingMessage, res: ServerRespo
     return;
   }
   if (path === '/' && method === 'POST' && typeof req.headers['x-amz-target'] === 'string') {
-    await textract(service, req, res);
+    await textract(service, req, res, deliveries);
     return;
   }
   if (path === '/extract' || path === '/process') {
@@ -317,6 +318,8 @@ export interface HttpServerOptions {
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
   /** OpenTelemetry: a SERVER span per request, the parent of the work it starts. */
   tracing?: Tracing;
+  /** Textract's NotificationChannel and OutputConfig; without it Start refuses them. */
+  textractDeliveries?: TextractDeliveries;
 }
 
 export function createHttpServer(service: OcrService, opts: HttpServerOptions = {}): Server {
@@ -351,7 +354,7 @@ export function createHttpServer(service: OcrService, opts: HttpServerOptions = 
       else if (err instanceof TextractError) sendTextractError(res, err);
       else sendError(res, err);
     };
-    route(service, req, res).catch((err: unknown) => {
+    route(service, req, res, opts.textractDeliveries).catch((err: unknown) => {
       if (err instanceof ServiceError || err instanceof TextractError) {
         refuse(err);
         return;

@@ -38,6 +38,17 @@ export type DocumentEngine = Pick<Engine, 'process' | 'warm' | 'isReady' | 'clos
 
 export type LogFn = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
+/**
+ * What a finished document's status item asks for besides its result (Textract's OutputConfig and
+ * NotificationChannel, ../textract/completion.ts). Called by the task that finishes the document.
+ */
+export interface DocumentHooks {
+  /** Before the status turns final; a failure hands the document back, as a result that cannot be stored does. */
+  beforeComplete(item: DocumentItem, result: OcrResult): Promise<void>;
+  /** After the status turned final (`result` undefined: FAILED before the engine read it); must not throw. */
+  afterComplete(item: DocumentItem, result: OcrResult | undefined): Promise<void>;
+}
+
 export interface ServiceDeps {
   config: ServiceConfig;
   engine: DocumentEngine;
@@ -53,6 +64,8 @@ export interface ServiceDeps {
   metrics?: (line: string) => void;
   /** OpenTelemetry tracing (with a collector sidecar): the background work of a request as its child spans. */
   tracing?: Tracing;
+  /** Deliveries of finished documents whose items ask for them (Textract jobs). */
+  hooks?: DocumentHooks;
 }
 
 /**
@@ -177,6 +190,7 @@ export class OcrService {
   private readonly log: LogFn;
   private readonly metrics: (line: string) => void;
   private readonly tracing: Tracing | undefined;
+  private readonly hooks: DocumentHooks | undefined;
   private readonly jobs = new Map<string, Job>();
   /** Engine runs in progress by cache key (single flight for identical documents). */
   private readonly running = new Map<string, Promise<OcrResult>>();
@@ -195,6 +209,7 @@ export class OcrService {
     this.log = deps.log ?? (() => undefined);
     this.metrics = deps.metrics ?? (() => undefined);
     this.tracing = deps.tracing;
+    this.hooks = deps.hooks;
   }
 
   /** Runs `fn` as a child span of the current request's span (when tracing is on). */
@@ -326,7 +341,7 @@ export class OcrService {
   }
 
   /** POST /extract with JSON naming an object: claimed at once, read and processed in the background. */
-  async submitObject(input: { bucket?: string; key: string; documentId?: string; options?: DocumentOptions }): Promise<Accepted> {
+  async submitObject(input: { bucket?: string; key: string; documentId?: string; options?: DocumentOptions; textractJob?: string }): Promise<Accepted> {
     this.admit();
     const documentId = input.documentId === undefined ? randomUUID() : checkDocumentId(input.documentId);
     const bucket = input.bucket ?? this.documents.uploadBucket;
@@ -334,6 +349,7 @@ export class OcrService {
     if (problem) throw new ServiceError(400, 'INVALID_LOCATION', problem);
     const created = await this.status.create(this.newClaimedItem(documentId, {
       bucket, key: input.key, file_name: input.key.split('/').pop() || input.key, options: JSON.stringify(input.options ?? {}),
+      ...(input.textractJob !== undefined ? { textract_job: input.textractJob } : {}),
     }));
     if (!created) throw new ServiceError(409, 'DUPLICATE_DOCUMENT_ID', `A document with id '${documentId}' already exists.`);
     this.startJob(documentId, input.key, input.options ?? {});
@@ -359,11 +375,13 @@ export class OcrService {
       case 'busy':
         throw new ServiceError(409, 'ALREADY_CLAIMED', `Document '${documentId}' is being processed (status ${outcome.item.status}).`);
       case 'exhausted':
+        await this.afterComplete(outcome.item, undefined);
         throw new ServiceError(422, 'TOO_MANY_ATTEMPTS', `Document '${documentId}' was claimed ${outcome.item.attempts} times without finishing; it is now FAILED.`);
       case 'claimed': {
         const item = outcome.item;
         if (!item.bucket || !item.key) {
-          await this.status.complete(documentId, this.owner, 'FAILED', { error_code: 'INVALID_RECORD', error_message: 'The item names no bucket and key.' });
+          const failed: CompletionFields = { error_code: 'INVALID_RECORD', error_message: 'The item names no bucket and key.' };
+          if (await this.status.complete(documentId, this.owner, 'FAILED', failed)) await this.afterComplete({ ...item, ...failed, status: 'FAILED' }, undefined);
           throw new ServiceError(422, 'INVALID_RECORD', 'The record and its item name no bucket and key; the item is now FAILED.');
         }
         let options: DocumentOptions = {};
@@ -396,8 +414,10 @@ export class OcrService {
     try {
       let result: OcrResult | undefined;
       let cacheHit = false;
+      // the status item as this task read it; an upload processed from its bytes carries no deliveries
+      let item: DocumentItem | undefined;
       if (!bytes) {
-        const item = await this.status.get(documentId);
+        item = await this.status.get(documentId);
         try {
           bytes = await this.traced('read document', () => this.documents.get(item!.bucket!, item!.key!, this.config.maxDocumentBytes), (b) => ({ attributes: { 'ocr.document_bytes': b.length } }));
         } catch (err) {
@@ -447,6 +467,7 @@ export class OcrService {
         const out = outputBytes(result!, format);
         if (out) await this.traced(`store ${format}`, () => this.results.putOutput(documentId, format, out));
       }
+      if (item && this.hooks) await this.traced('deliver outputs', () => this.hooks!.beforeComplete(item!, result!));
       const { resultKey, textKey } = await this.traced('store result', () => this.results.put(documentId, result!));
       const fields: CompletionFields = {
         result_key: resultKey, text_key: textKey, page_count: result!.pageCount, text_length: result!.text.length,
@@ -458,6 +479,8 @@ export class OcrService {
       if (!recorded) {
         this.counters.lostClaims++;
         this.log('warn', 'claim lost before completion; result not recorded in the status item', { documentId });
+      } else if (item) {
+        await this.afterComplete({ ...item, ...fields, status: result!.status }, result);
       }
       this.metrics(emfLine(this.config, result!));
       this.log('info', 'document finished', { documentId, status: result!.status, errorCode: result!.error?.code, pageCount: result!.pageCount, cacheHit, durationMs: result!.durationMs, queuedMs: result!.queuedMs ?? 0 });
@@ -473,6 +496,12 @@ export class OcrService {
     } finally {
       clearInterval(renewal);
     }
+  }
+
+  /** The hooks' deliveries after a document's status turned final; their failure is only logged. */
+  private async afterComplete(item: DocumentItem, result: OcrResult | undefined): Promise<void> {
+    if (!this.hooks) return;
+    await this.hooks.afterComplete(item, result).catch((err: Error) => this.log('error', 'delivery after completion failed', { documentId: item.document_id, error: err.message }));
   }
 
   private cacheMetric(hit: boolean): string {

@@ -50,6 +50,11 @@ export interface DocumentItem {
   duration_ms?: number;
   /** The result's queuedMs: time the document waited for the engine behind other documents. */
   queued_ms?: number;
+  /**
+   * A Textract job's JobTag, NotificationChannel topic and OutputConfig (JSON, see
+   * ../textract/job-options.ts): what the task that finishes the job delivers.
+   */
+  textract_job?: string;
   /** Why the last attempt handed the document back (a storage or engine failure); quoted by TOO_MANY_ATTEMPTS. */
   last_error?: string;
   expires_at?: number;
@@ -136,6 +141,13 @@ export interface DocumentStore {
    * Why no document can ever be read from this bucket and key (a name S3 refuses, a path out of the
    * data directory), or null: checked when a request names them, so that it is refused then.
    */
+  locationProblem(bucket: string, key: string): string | null;
+}
+
+/** Writes an object to a bucket the service may write to (Textract's OutputConfig). */
+export interface ObjectWriter {
+  putObject(bucket: string, key: string, body: Uint8Array | string, contentType: string): Promise<void>;
+  /** Why no object can be written at this bucket and key, or null (see DocumentStore.locationProblem). */
   locationProblem(bucket: string, key: string): string | null;
 }
 
@@ -348,7 +360,7 @@ export class LocalResultStore implements ResultStore {
  * Embedded document store. Uploads go to memory or `<dataDir>/uploads/<id>/<name>`. In local mode a
  * `POST /process` or JSON `/extract` naming bucket `local` reads `<dataDir>/<key>`.
  */
-export class LocalDocumentStore implements DocumentStore {
+export class LocalDocumentStore implements DocumentStore, ObjectWriter {
   readonly uploadBucket = 'local';
   private readonly mem = new Map<string, Uint8Array>();
   private readonly dataDir: string | null;
@@ -370,6 +382,13 @@ export class LocalDocumentStore implements DocumentStore {
   async put(key: string, bytes: Uint8Array): Promise<void> {
     if (this.dataDir) writeAtomic(join(this.dataDir, key), bytes);
     else this.mem.set(key, bytes);
+  }
+
+  /** Bucket `local` is the data directory (or memory), as for reading. */
+  async putObject(bucket: string, key: string, body: Uint8Array | string): Promise<void> {
+    const problem = this.locationProblem(bucket, key);
+    if (problem) throw new Error(problem);
+    await this.put(key, typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
   }
 
   locationProblem(bucket: string, key: string): string | null {

@@ -11,16 +11,15 @@ import type { OcrResult } from '../result.ts';
 import { ServiceError, type OcrService } from '../service/service.ts';
 import { normalizeStatus } from '../service/stores.ts';
 import { documentBlocks } from './blocks.ts';
+import type { TextractDeliveries } from './completion.ts';
+import { hasDeliveries, parseJobOptions } from './job-options.ts';
+import { answerPage, finishedAnswer, MAX_RESULTS_LIMIT, offsetOf } from './paging.ts';
 import { invalidParameter, TextractError } from './protocol.ts';
-import { textractResponse } from './response.ts';
 
 /** Textract's size limit for documents of its synchronous operations (Amazon Textract quotas: 10 MB). */
 export const SYNC_DOCUMENT_LIMIT_BYTES = 10 * 1024 * 1024;
-/** GetDocumentTextDetection's page size: at most 1,000 blocks per call, and 1,000 by default. */
-export const MAX_RESULTS_LIMIT = 1000;
-/** Textract's patterns for ClientRequestToken and JobId (1-64 characters) and JobTag (1-1024). */
+/** Textract's pattern for ClientRequestToken and JobId (1-64 characters). */
 const TOKEN_PATTERN = /^[a-zA-Z0-9-_]{1,64}$/;
-const JOB_TAG_PATTERN = /^[a-zA-Z0-9_.\-:]{1,1024}$/;
 
 export interface S3ObjectRef { Bucket: string; Name: string }
 
@@ -82,26 +81,14 @@ function fromServiceError(err: unknown): unknown {
   return textractErrorOf(err.error, err.message);
 }
 
-/** Textract's NextToken: opaque to the client; here the job and the offset of the next block. */
-function nextToken(jobId: string, offset: number): string {
-  return Buffer.from(JSON.stringify({ j: jobId, o: offset })).toString('base64url');
-}
-
-function offsetOf(token: unknown, jobId: string): number {
-  if (token === undefined) return 0;
-  if (typeof token !== 'string' || token.length > 255) throw invalidParameter('NextToken is not a token this job returned.');
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { j?: unknown; o?: unknown };
-    if (parsed.j === jobId && Number.isInteger(parsed.o) && (parsed.o as number) >= 0) return parsed.o as number;
-  } catch { /* not ours */ }
-  throw invalidParameter('NextToken is not a token this job returned.');
-}
-
 export class TextractApi {
   private readonly service: OcrService;
+  private readonly deliveries: TextractDeliveries | undefined;
 
-  constructor(service: OcrService) {
+  /** Without `deliveries`, Start refuses NotificationChannel and OutputConfig. */
+  constructor(service: OcrService, deliveries?: TextractDeliveries) {
     this.service = service;
+    this.deliveries = deliveries;
   }
 
   async call(operation: string, body: Json): Promise<Json> {
@@ -162,23 +149,27 @@ export class TextractApi {
     if (token !== undefined && (typeof token !== 'string' || !TOKEN_PATTERN.test(token))) {
       throw invalidParameter('ClientRequestToken must be 1-64 letters, digits, - or _.');
     }
-    if (body.JobTag !== undefined && (typeof body.JobTag !== 'string' || !JOB_TAG_PATTERN.test(body.JobTag))) {
-      throw invalidParameter('JobTag must be 1-1024 letters, digits, _ . - or :.');
-    }
-    for (const field of ['NotificationChannel', 'OutputConfig', 'KMSKeyId'] as const) {
-      if (body[field] !== undefined) {
-        throw invalidParameter(`${field} is not supported by this service: read the results with GetDocumentTextDetection.`);
+    if (!this.deliveries) {
+      for (const field of ['NotificationChannel', 'OutputConfig'] as const) {
+        if (body[field] !== undefined) throw invalidParameter(`${field} is not supported by this service: read the results with GetDocumentTextDetection.`);
       }
     }
+    const options = parseJobOptions(body, this.deliveries?.destinations ?? { notificationTopics: [], outputBuckets: [], documentsBucket: this.service.documentsBucket, resultsPrefix: '' });
     // the same token names the same job (Textract's idempotency); a job id from a hash of it
     const jobId = typeof token === 'string' ? createHash('sha256').update(`textract-token:${token}`).digest('hex') : randomUUID();
+    // an output location that takes no writes is refused now, before the job exists
+    await this.deliveries?.checkOutputAccess(jobId, options);
+    const textractJob = hasDeliveries(options) || options.jobTag !== undefined ? JSON.stringify(options) : undefined;
     try {
-      await this.service.submitObject({ bucket: object.Bucket, key: object.Name, documentId: jobId });
+      await this.service.submitObject({ bucket: object.Bucket, key: object.Name, documentId: jobId, ...(textractJob !== undefined ? { textractJob } : {}) });
     } catch (err) {
       if (!(err instanceof ServiceError && err.error === 'DUPLICATE_DOCUMENT_ID')) throw err;
       const item = await this.service.getItem(jobId);
       if (item.bucket !== object.Bucket || item.key !== object.Name) {
         throw new TextractError('IdempotentParameterMismatchException', 'ClientRequestToken was used before with another DocumentLocation.');
+      }
+      if (item.textract_job !== textractJob) {
+        throw new TextractError('IdempotentParameterMismatchException', 'ClientRequestToken was used before with another JobTag, NotificationChannel or OutputConfig.');
       }
     }
     return { JobId: jobId };
@@ -200,22 +191,8 @@ export class TextractApi {
     const offset = offsetOf(body.NextToken, jobId);
     const status = normalizeStatus(item.status);
     if (status === 'PENDING' || status === 'PROCESSING') return { JobStatus: 'IN_PROGRESS' };
-    const result = await this.resultOf(jobId);
-    if (!result) {
-      return { JobStatus: 'FAILED', StatusMessage: `${item.error_code ?? 'FAILED'}: ${item.error_message ?? 'the document could not be read'}` };
-    }
-    // the whole response, then the page of blocks this call asked for
-    const whole = textractResponse(result, jobId);
-    if (whole.JobStatus === 'FAILED') {
-      const { Blocks: _none, DetectDocumentTextModelVersion: _version, ...failed } = whole;
-      return { ...failed };
-    }
-    const more = offset + pageSize < whole.Blocks.length;
-    return {
-      ...whole,
-      Blocks: whole.Blocks.slice(offset, offset + pageSize),
-      ...(more ? { NextToken: nextToken(jobId, offset + pageSize) } : {}),
-    };
+    // the whole answer, then the page of blocks this call asked for
+    return answerPage(finishedAnswer(jobId, await this.resultOf(jobId), item), jobId, offset, pageSize);
   }
 
   private async resultOf(documentId: string): Promise<OcrResult | undefined> {
