@@ -13,7 +13,7 @@ import { createHash, randomUUID } from 'crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { HandlerDeps } from './api';
+import { corsHeaders, HandlerDeps } from './api';
 import { enqueueDocument } from './gather';
 import { checkDocumentsExist, JobRecord, submitJob } from './jobs';
 import { callerIdFrom, checkDocumentAccess, checkKey, header, OcrRequestOptions, RequestError } from './request';
@@ -105,7 +105,7 @@ function bodyOf(event: APIGatewayProxyEvent): Json {
   return body;
 }
 
-function respond(statusCode: number, body: unknown, requestId: string | undefined, headers: { [name: string]: string } = {}): APIGatewayProxyResult {
+function response(statusCode: number, body: unknown, requestId: string | undefined, headers: { [name: string]: string } = {}): APIGatewayProxyResult {
   return {
     statusCode,
     headers: { 'Content-Type': TEXTRACT_CONTENT_TYPE, 'Cache-Control': 'no-store', ...(requestId ? { 'x-amzn-RequestId': requestId } : {}), ...headers },
@@ -130,15 +130,22 @@ export function createTextractHandler(deps: HandlerDeps): (event: APIGatewayProx
   const log = deps.log;
   return async (event) => {
     const requestId = event.requestContext?.requestId;
+    // A browser's Textract client reads the answer only with CORS headers for its origin, and the
+    // request id and error type only when they are exposed to it.
+    const cors = corsHeaders(deps.config.corsAllowOrigins, event.headers);
+    const respond = (statusCode: number, body: unknown, headers: { [name: string]: string } = {}) => {
+      const exposed = cors['Access-Control-Allow-Origin'] ? { 'Access-Control-Expose-Headers': 'x-amzn-RequestId, x-amzn-ErrorType' } : {};
+      return response(statusCode, body, requestId, { ...cors, ...exposed, ...headers });
+    };
     try {
       const owner = callerIdFrom(deps.config.callerAuth ?? 'IAM', event.requestContext);
       if (owner === undefined) throw new TextractError('AccessDeniedException', 'The request carries no authenticated caller identity.');
       const target = header(event.headers, 'x-amz-target') ?? '';
       switch (target) {
         case 'Textract.StartDocumentTextDetection':
-          return respond(200, await start(deps, owner, bodyOf(event)), requestId);
+          return respond(200, await start(deps, owner, bodyOf(event)));
         case 'Textract.GetDocumentTextDetection':
-          return respond(200, await get(deps, owner, bodyOf(event)), requestId);
+          return respond(200, await get(deps, owner, bodyOf(event)));
         default:
           throw new TextractError('UnknownOperationException',
             `This API answers Textract.StartDocumentTextDetection and Textract.GetDocumentTextDetection; not '${target}'.`);
@@ -146,10 +153,10 @@ export function createTextractHandler(deps: HandlerDeps): (event: APIGatewayProx
     } catch (caught) {
       const error = asTextractError(caught);
       if (error instanceof TextractError) {
-        return respond(error.statusCode, { __type: error.type, message: error.message }, requestId, { 'x-amzn-ErrorType': error.type });
+        return respond(error.statusCode, { __type: error.type, message: error.message }, { 'x-amzn-ErrorType': error.type });
       }
       log?.error('Unhandled error', { error });
-      return respond(500, { __type: 'InternalServerError', message: 'Internal error; see the handler logs for this request id.' }, requestId,
+      return respond(500, { __type: 'InternalServerError', message: 'Internal error; see the handler logs for this request id.' },
         { 'x-amzn-ErrorType': 'InternalServerError' });
     }
   };
