@@ -10,14 +10,13 @@
  * model; statuses follow the Textract API reference (client faults 400, server faults 500).
  */
 import { createHash, randomUUID } from 'crypto';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { corsHeaders, HandlerDeps } from './api';
 import { enqueueDocument } from './gather';
 import { checkDocumentsExist, JobRecord, submitJob } from './jobs';
 import { callerIdFrom, checkDocumentAccess, checkKey, header, OcrRequestOptions, RequestError } from './request';
-import { workerManifestKey, workerSummaryKey } from '../common/worker-contract';
+import { MAX_RESULTS_LIMIT, offsetOfToken, readJson, readRecord, readTextractResult, responsePage } from './textract-result';
+import { workerManifestKey } from '../common/worker-contract';
 
 export const TEXTRACT_CONTENT_TYPE = 'application/x-amz-json-1.1';
 
@@ -49,8 +48,6 @@ export class TextractError extends Error {
 /** What the worker asks for a Textract job: the JSON result and the Textract response, with word and line geometry. */
 export const TEXTRACT_JOB_OPTIONS: Pick<OcrRequestOptions, 'outputs' | 'geometry'> = { outputs: ['json', 'textract'], geometry: true };
 
-/** GetDocumentTextDetection's page size: at most 1,000 blocks per call, and 1,000 by default. */
-export const MAX_RESULTS_LIMIT = 1000;
 /** Textract's patterns for ClientRequestToken and JobId (1-64 characters) and JobTag (1-1024). */
 const TOKEN_PATTERN = /^[a-zA-Z0-9-_]{1,64}$/;
 const JOB_TAG_PATTERN = /^[a-zA-Z0-9_.\-:]{1,1024}$/;
@@ -75,20 +72,11 @@ export function textractJobId(owner: string, token: string): string {
 
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** NextToken: opaque to the client; here the job and the offset of the next block. */
-function nextToken(jobId: string, offset: number): string {
-  return Buffer.from(JSON.stringify({ j: jobId, o: offset })).toString('base64url');
-}
-
 function offsetOf(token: unknown, jobId: string): number {
   if (token === undefined) return 0;
-  if (typeof token === 'string' && token.length <= 255) {
-    try {
-      const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { j?: unknown; o?: unknown };
-      if (parsed.j === jobId && Number.isInteger(parsed.o) && (parsed.o as number) >= 0) return parsed.o as number;
-    } catch { /* not one of ours */ }
-  }
-  throw invalidParameter('NextToken is not a token this job returned.');
+  const offset = typeof token === 'string' ? offsetOfToken(token, jobId) : undefined;
+  if (offset === undefined) throw invalidParameter('NextToken is not a token this job returned.');
+  return offset;
 }
 
 function bodyOf(event: APIGatewayProxyEvent): Json {
@@ -134,7 +122,7 @@ export function createTextractHandler(deps: HandlerDeps): (event: APIGatewayProx
     // request id and error type only when they are exposed to it.
     const cors = corsHeaders(deps.config.corsAllowOrigins, event.headers);
     const respond = (statusCode: number, body: unknown, headers: { [name: string]: string } = {}) => {
-      const exposed = cors['Access-Control-Allow-Origin'] ? { 'Access-Control-Expose-Headers': 'x-amzn-RequestId, x-amzn-ErrorType' } : {};
+      const exposed: { [name: string]: string } = cors['Access-Control-Allow-Origin'] ? { 'Access-Control-Expose-Headers': 'x-amzn-RequestId, x-amzn-ErrorType' } : {};
       return response(statusCode, body, requestId, { ...cors, ...exposed, ...headers });
     };
     try {
@@ -182,26 +170,11 @@ function documentKeyOf(deps: HandlerDeps, owner: string, location: unknown): str
   return key;
 }
 
-async function readRecord(deps: HandlerDeps, jobId: string): Promise<JobRecord | undefined> {
-  const got = await deps.clients.ddb.send(new GetCommand({ TableName: deps.config.jobTable, Key: { jobId }, ConsistentRead: true }));
-  return got.Item as JobRecord | undefined;
-}
-
-async function readJson(deps: HandlerDeps, key: string): Promise<unknown> {
-  const obj = await deps.clients.s3.send(new GetObjectCommand({ Bucket: deps.config.outputBucket, Key: key }));
-  return JSON.parse(await obj.Body!.transformToString());
-}
-
-function isNotFound(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
-}
-
 /** The document a job was started for: its record's input key, or the first document of its manifest. */
 async function documentOfJob(deps: HandlerDeps, record: JobRecord): Promise<string | undefined> {
   if (record.inputKey !== undefined) return record.inputKey;
   const manifestKey = record.manifestKey ?? workerManifestKey(deps.config.outputPrefix, record.jobId);
-  const manifest = await readJson(deps, manifestKey) as { documents?: { key?: string }[] };
+  const manifest = await readJson(deps.clients, deps.config, manifestKey) as { documents?: { key?: string }[] };
   return manifest.documents?.[0]?.key;
 }
 
@@ -222,7 +195,7 @@ async function start(deps: HandlerDeps, owner: string, body: Json): Promise<Json
   const jobId = typeof token === 'string' ? textractJobId(owner, token) : randomUUID();
   if (typeof token === 'string') {
     // Textract's idempotency: the same token returns the same job, for the same document only.
-    const previous = await readRecord(deps, jobId);
+    const previous = await readRecord(deps.clients, deps.config, jobId);
     if (previous && previous.state !== 'SUBMIT_FAILED') {
       if (await documentOfJob(deps, previous) !== key) {
         throw new TextractError('IdempotentParameterMismatchException', 'ClientRequestToken was used before with another DocumentLocation.');
@@ -244,7 +217,7 @@ async function start(deps: HandlerDeps, owner: string, body: Json): Promise<Json
   } catch (error) {
     // A retry racing the first call with the same token: that call's job is this one.
     if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-    const record = await readRecord(deps, jobId);
+    const record = await readRecord(deps.clients, deps.config, jobId);
     if (!record || await documentOfJob(deps, record) !== key) {
       throw new TextractError('IdempotentParameterMismatchException', 'ClientRequestToken was used before with another DocumentLocation.');
     }
@@ -253,56 +226,19 @@ async function start(deps: HandlerDeps, owner: string, body: Json): Promise<Json
   return { JobId: jobId };
 }
 
-interface SummaryDocument {
-  index: number;
-  status: string;
-  outputKeys?: { textract?: string };
-}
-
 async function get(deps: HandlerDeps, owner: string, body: Json): Promise<Json> {
   const jobId = body.JobId;
   if (typeof jobId !== 'string' || !TOKEN_PATTERN.test(jobId)) throw invalidParameter('JobId must be 1-64 letters, digits, - or _.');
   const max = body.MaxResults;
   if (max !== undefined && (!Number.isInteger(max) || (max as number) < 1)) throw invalidParameter('MaxResults must be a positive integer.');
   const pageSize = Math.min((max as number | undefined) ?? MAX_RESULTS_LIMIT, MAX_RESULTS_LIMIT);
-  const record = JOB_ID.test(jobId) ? await readRecord(deps, jobId) : undefined;
+  const record = JOB_ID.test(jobId) ? await readRecord(deps.clients, deps.config, jobId) : undefined;
   // Another caller's job answers as one that does not exist; so does a job of several documents.
   if (!record || record.owner !== owner || record.documentCount !== 1) throw new TextractError('InvalidJobIdException', `No text detection job with id '${jobId}'.`);
   const offset = offsetOf(body.NextToken, jobId);
 
-  const batchJobId = record.gatheredInto ?? (record.state === 'GATHERING' ? undefined : record.jobId);
-  const shared = record.gatheredInto !== undefined ? await readRecord(deps, record.gatheredInto) : record;
-  let document: SummaryDocument | undefined;
-  if (batchJobId !== undefined) {
-    try {
-      const summaryKey = workerSummaryKey(deps.config.outputPrefix, batchJobId, record.childIndex ?? 0);
-      const summary = await readJson(deps, summaryKey) as { documents?: SummaryDocument[] };
-      document = summary.documents?.find((d) => d.index === (record.documentIndex ?? 0));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  }
-  if (!document) {
-    const state = record.state === 'SUBMIT_FAILED' ? record.state : shared?.state ?? record.state;
-    if (state === 'FAILED' || state === 'SUBMIT_FAILED' || state === 'SUCCEEDED') {
-      const reason = (record.state === 'SUBMIT_FAILED' ? record.statusReason : shared?.statusReason) ?? 'the job ended without a result for the document';
-      // A job that succeeded without this document's result still failed for this caller.
-      return { JobStatus: 'FAILED', StatusMessage: state === 'SUCCEEDED' ? reason : `${state}: ${reason}` };
-    }
-    return { JobStatus: 'IN_PROGRESS' };
-  }
-  const textractKey = document.outputKeys?.textract;
-  if (!textractKey) throw new TextractError('InvalidJobIdException', `Job '${jobId}' was not started with StartDocumentTextDetection.`);
-  const whole = await readJson(deps, textractKey) as Json & { Blocks?: unknown[] };
-  const blocks = whole.Blocks ?? [];
-  if (whole.JobStatus === 'FAILED') {
-    const { Blocks: _none, ...failed } = whole;
-    return failed;
-  }
-  const more = offset + pageSize < blocks.length;
-  return {
-    ...whole,
-    Blocks: blocks.slice(offset, offset + pageSize),
-    ...(more ? { NextToken: nextToken(jobId, offset + pageSize) } : {}),
-  };
+  const result = await readTextractResult(deps.clients, deps.config, record);
+  if (result.kind === 'in-progress') return { JobStatus: 'IN_PROGRESS' };
+  if (result.kind === 'not-textract') throw new TextractError('InvalidJobIdException', `Job '${jobId}' was not started with StartDocumentTextDetection.`);
+  return responsePage(jobId, result.response, offset, pageSize);
 }
