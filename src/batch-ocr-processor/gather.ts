@@ -14,6 +14,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { Clients, GatheredRequest, JobRecord, jobNameOf, mapLimit, planFor, ProcessorConfig, submitJob, SubmitResult } from './jobs';
 import { childOf } from './packing';
 import { GATHERING_OWNER, OcrRequestOptions } from './request';
+import { hasDelivery, TextractDelivery } from './textract-delivery';
 
 /** DynamoDB requests in flight at once per window. */
 const PARALLEL_REQUESTS = 16;
@@ -41,6 +42,8 @@ export interface EnqueueRequest {
   readonly jobId: string;
   readonly statusBaseUrl?: string;
   readonly now?: Date;
+  /** A Textract Start's completion options, kept on the request's record. */
+  readonly textract?: TextractDelivery;
 }
 
 function isConditionFailed(error: unknown): boolean {
@@ -71,6 +74,7 @@ export async function enqueueDocument(
     inputKey: request.key,
     expiresAt: config.recordTtlDays > 0 ? Math.floor(now.getTime() / 1000) + config.recordTtlDays * 86400 : undefined,
     owner: request.owner,
+    ...(request.textract ? { textract: request.textract } : {}),
   };
   await clients.ddb.send(new PutCommand({
     TableName: config.jobTable,
@@ -153,6 +157,8 @@ export interface GatherDeps {
 interface Queued {
   readonly record: SQSRecord;
   readonly message: GatherMessage;
+  /** Its request has a Textract completion to deliver when the job finishes. */
+  readonly deliver?: boolean;
 }
 
 /**
@@ -182,8 +188,9 @@ export function createGatherHandler(deps: GatherDeps): (event: SQSEvent) => Prom
       try {
         const key = { jobId: queued.message.jobId };
         const got = await clients.ddb.send(new GetCommand({ TableName: config.jobTable, Key: key, ConsistentRead: true }));
-        const state = (got.Item as JobRecord | undefined)?.state;
-        if (state === 'GATHERING') waiting.push(queued);
+        const request = got.Item as JobRecord | undefined;
+        const state = request?.state;
+        if (state === 'GATHERING') waiting.push(hasDelivery(request) ? { ...queued, deliver: true } : queued);
         else log.info('Dropping a request that is not waiting', { jobId: queued.message.jobId, state });
       } catch (error) {
         log.warn('Could not read a request; returning it to the queue', { jobId: queued.message.jobId, reason: (error as Error).message });
@@ -245,7 +252,7 @@ async function submitGroup(deps: GatherDeps, group: Queued[]): Promise<string[]>
           ':submitted': 'SUBMITTED', ':gathering': 'GATHERING', ':shared': sharedJobId, ':index': index, ':child': childOf(plan.shares, index), ':now': now,
         },
       }));
-      linked.push({ jobId: q.message.jobId, documentIndex: index });
+      linked.push({ jobId: q.message.jobId, documentIndex: index, ...(q.deliver ? { deliver: true } : {}) });
     } catch (error) {
       // Linked already (a repeated message): nothing to do. Else retry the request; its document
       // may then be read twice, once in a job no request points at.

@@ -15,6 +15,7 @@ import { corsHeaders, HandlerDeps } from './api';
 import { enqueueDocument } from './gather';
 import { checkDocumentsExist, JobRecord, submitJob } from './jobs';
 import { callerIdFrom, checkDocumentAccess, checkKey, header, OcrRequestOptions, RequestError } from './request';
+import { outputPageKey, TextractDelivery, TextractNotificationChannel, TextractOutputConfig } from './textract-delivery';
 import { MAX_RESULTS_LIMIT, offsetOfToken, readJson, readRecord, readTextractResult, responsePage } from './textract-result';
 import { workerManifestKey } from '../common/worker-contract';
 
@@ -178,6 +179,56 @@ async function documentOfJob(deps: HandlerDeps, record: JobRecord): Promise<stri
   return manifest.documents?.[0]?.key;
 }
 
+/** Textract's patterns (API reference, NotificationChannel and OutputConfig). */
+const SNS_TOPIC_ARN = /^arn:([a-z\d-]+):sns:[a-zA-Z\d-]{1,20}:\w{12}:.+$/;
+const ROLE_ARN = /^arn:([a-z\d-]+):iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
+const BUCKET_NAME = /^[0-9A-Za-z.\-_]{3,255}$/;
+
+/**
+ * NotificationChannel, when given: a topic the construct lets this API publish to. RoleArn must be an
+ * IAM role's ARN, as Textract requires, but is not assumed: the job state handler publishes with its
+ * own role, which the construct grants sns:Publish on exactly these topics.
+ */
+function notificationChannelOf(deps: HandlerDeps, channel: unknown): TextractNotificationChannel | undefined {
+  if (channel === undefined) return undefined;
+  if (!isObject(channel)) throw invalidParameter('NotificationChannel must be an object with SNSTopicArn and RoleArn.');
+  const { SNSTopicArn, RoleArn } = channel;
+  if (typeof SNSTopicArn !== 'string' || SNSTopicArn.length > 1024 || !SNS_TOPIC_ARN.test(SNSTopicArn)) {
+    throw invalidParameter('NotificationChannel.SNSTopicArn must be an SNS topic ARN.');
+  }
+  if (typeof RoleArn !== 'string' || RoleArn.length > 2048 || !ROLE_ARN.test(RoleArn)) {
+    throw invalidParameter('NotificationChannel.RoleArn must be an IAM role ARN.');
+  }
+  if (!(deps.config.textractNotificationTopics ?? []).includes(SNSTopicArn)) {
+    throw invalidParameter(`NotificationChannel.SNSTopicArn '${SNSTopicArn}' is not a topic this API publishes to (the processor's textractNotificationTopics).`);
+  }
+  return { SNSTopicArn, RoleArn };
+}
+
+/**
+ * OutputConfig, when given: the output bucket or one the construct lets this API write to. In the
+ * output bucket, pages never go under the results prefix, where the worker's own results are.
+ */
+function outputConfigOf(deps: HandlerDeps, output: unknown): TextractOutputConfig | undefined {
+  if (output === undefined) return undefined;
+  if (!isObject(output)) throw invalidParameter('OutputConfig must be an object with S3Bucket and optionally S3Prefix.');
+  const { S3Bucket, S3Prefix } = output;
+  if (typeof S3Bucket !== 'string' || !BUCKET_NAME.test(S3Bucket)) throw invalidParameter('OutputConfig.S3Bucket must be a bucket name (3-255 characters).');
+  if (S3Prefix !== undefined && (typeof S3Prefix !== 'string' || S3Prefix.length < 1 || S3Prefix.length > 1024 || !/\S/.test(S3Prefix))) {
+    throw invalidParameter('OutputConfig.S3Prefix must be 1-1024 characters, not only white space.');
+  }
+  const config = deps.config;
+  if (S3Bucket !== config.outputBucket && !(config.textractOutputBuckets ?? []).includes(S3Bucket)) {
+    throw new TextractError('InvalidS3ObjectException',
+      `OutputConfig.S3Bucket '${S3Bucket}' is not writable here: use the output bucket '${config.outputBucket}' or one of the processor's textractOutputBuckets.`);
+  }
+  const outputConfig: TextractOutputConfig = { S3Bucket, ...(S3Prefix !== undefined ? { S3Prefix } : {}) };
+  if (S3Bucket === config.outputBucket && outputPageKey(outputConfig, '', 1).startsWith(config.outputPrefix)) {
+    throw invalidParameter(`OutputConfig.S3Prefix must not be under '${config.outputPrefix}' of the output bucket: the processor's results are kept there.`);
+  }
+  return outputConfig;
+}
+
 async function start(deps: HandlerDeps, owner: string, body: Json): Promise<Json> {
   const key = documentKeyOf(deps, owner, body.DocumentLocation);
   const token = body.ClientRequestToken;
@@ -187,11 +238,17 @@ async function start(deps: HandlerDeps, owner: string, body: Json): Promise<Json
   if (body.JobTag !== undefined && (typeof body.JobTag !== 'string' || !JOB_TAG_PATTERN.test(body.JobTag))) {
     throw invalidParameter('JobTag must be 1-1024 letters, digits, _ . - or :.');
   }
-  for (const field of ['NotificationChannel', 'OutputConfig', 'KMSKeyId'] as const) {
-    if (body[field] !== undefined) {
-      throw invalidParameter(`${field} is not supported by this API: read the results with GetDocumentTextDetection.`);
-    }
+  if (body.KMSKeyId !== undefined) {
+    throw invalidParameter('KMSKeyId is not supported by this API: OutputConfig pages are encrypted with the bucket\'s default encryption.');
   }
+  const notificationChannel = notificationChannelOf(deps, body.NotificationChannel);
+  const outputConfig = outputConfigOf(deps, body.OutputConfig);
+  const textract: TextractDelivery = {
+    document: { S3Bucket: deps.config.inputBucket, S3ObjectName: key },
+    ...(typeof body.JobTag === 'string' ? { jobTag: body.JobTag } : {}),
+    ...(notificationChannel ? { notificationChannel } : {}),
+    ...(outputConfig ? { outputConfig } : {}),
+  };
   const jobId = typeof token === 'string' ? textractJobId(owner, token) : randomUUID();
   if (typeof token === 'string') {
     // Textract's idempotency: the same token returns the same job, for the same document only.
@@ -207,10 +264,10 @@ async function start(deps: HandlerDeps, owner: string, body: Json): Promise<Json
   const options: OcrRequestOptions = { ...deps.config.defaultOptions, ...TEXTRACT_JOB_OPTIONS };
   try {
     if (deps.config.gatherQueueUrl !== undefined && deps.clients.sqs !== undefined) {
-      await enqueueDocument({ ddb: deps.clients.ddb, sqs: deps.clients.sqs }, deps.config, { key, size: sizes[0], options, source: 'api', owner, jobId });
+      await enqueueDocument({ ddb: deps.clients.ddb, sqs: deps.clients.sqs }, deps.config, { key, size: sizes[0], options, source: 'api', owner, jobId, textract });
       deps.metrics?.count('DocumentsQueued', 1);
     } else {
-      await submitJob(deps.clients, deps.config, { documents: [key], options }, { source: 'api', owner, jobId, sizes });
+      await submitJob(deps.clients, deps.config, { documents: [key], options }, { source: 'api', owner, jobId, sizes, textract });
       deps.metrics?.count('JobsSubmitted', 1);
       deps.metrics?.count('DocumentsSubmitted', 1);
     }
