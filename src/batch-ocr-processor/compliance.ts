@@ -80,7 +80,7 @@ export function acknowledgeProcessorFindings(scope: Construct, props: BatchOcrPr
     acknowledgeWildcards(handlers.jobState.role, 'OCR job state recorder',
       'The OCR job state recorder reads job summaries under the output prefix and writes (s3:PutObject only) the GetDocumentTextDetection pages of '
       + 'Textract requests with an OutputConfig, whose keys are the caller\'s S3Prefix and job id, into the output bucket (never under the results prefix, '
-      + 'which the API refuses) and the buckets given in textractOutputBuckets; each wildcard is bounded by those buckets. Resource * is only for '
+      + `which the API refuses)${buckets.length > 1 ? ' and the buckets given in textractOutputBuckets' : ''}; each wildcard is bounded by those buckets. Resource * is only for `
       + 'X-Ray PutTraceSegments/PutTelemetryRecords and Batch DescribeJobs (read-only), which have no resource-level permissions.',
       buckets.map((b) => bucketArnFinding(scope, b)).filter((f): f is string => f !== undefined).map((arn) => `Resource::${arn}/*`));
   } else {
