@@ -10,11 +10,11 @@ import { AddressInfo } from 'net';
 import { join } from 'path';
 import { SubmitJobCommand } from '@aws-sdk/client-batch';
 import { StartDocumentTextDetectionCommand } from '@aws-sdk/client-textract';
+import { INPUT_BUCKET, mockedClients, OUTPUT_BUCKET, testConfig } from './helpers/batch-ocr-api';
+import { apiGatewayServer, DOC, FIXTURES, inMemoryAws, KEYS, TEXTRACT_FIXTURE } from './helpers/textract-api';
 import { jobBlocks, linesOf, textractClientFor } from '../examples/batch-ocr/textract-client';
 import { createTextractHandler } from '../src/batch-ocr-processor/textract-api';
 import { workerSummaryKey } from '../src/common/worker-contract';
-import { INPUT_BUCKET, mockedClients, OUTPUT_BUCKET, testConfig } from './helpers/batch-ocr-api';
-import { apiGatewayServer, DOC, FIXTURES, inMemoryAws, KEYS, TEXTRACT_FIXTURE } from './helpers/textract-api';
 
 const RESULT = JSON.parse(readFileSync(join(FIXTURES, 'phototest.result.json'), 'utf8'));
 

@@ -9,8 +9,8 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCom
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { corsHeaders, createStatusHandler, createSubmitHandler, createUploadHandler } from './api';
-import { createTextractHandler } from './textract-api';
 import type { ProcessorConfig } from './jobs';
+import { createTextractHandler } from './textract-api';
 import { ALICE, apiEvent, mockedClients, synthProcessor, testConfig } from '../../test/helpers/batch-ocr-api';
 
 const APP = 'https://app.example.com';

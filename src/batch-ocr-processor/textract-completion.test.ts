@@ -96,7 +96,8 @@ describe('Textract\'s NotificationChannel and OutputConfig', () => {
     return pages;
   }
 
-  const messages = () => sns.commandCalls(PublishCommand).map((c) => ({ topic: c.args[0].input.TopicArn, body: JSON.parse(c.args[0].input.Message!) }));
+  const messages = () => sns.commandCalls(PublishCommand)
+    .map((c) => ({ topic: c.args[0].input.TopicArn, body: JSON.parse(c.args[0].input.Message!) }));
 
   beforeEach(() => {
     m = mockedClients();
@@ -119,8 +120,10 @@ describe('Textract\'s NotificationChannel and OutputConfig', () => {
       const before = Date.now();
       const { JobId } = await start({ NotificationChannel: { SNSTopicArn: TOPIC, RoleArn: ROLE }, JobTag: 'invoice-42', OutputConfig: { S3Bucket: PARTNER_BUCKET } });
       expect(aws.table.get(JobId!).textract).toEqual({
-        document: { S3Bucket: INPUT_BUCKET, S3ObjectName: DOC }, jobTag: 'invoice-42',
-        notificationChannel: { SNSTopicArn: TOPIC, RoleArn: ROLE }, outputConfig: { S3Bucket: PARTNER_BUCKET },
+        document: { S3Bucket: INPUT_BUCKET, S3ObjectName: DOC },
+        jobTag: 'invoice-42',
+        notificationChannel: { SNSTopicArn: TOPIC, RoleArn: ROLE },
+        outputConfig: { S3Bucket: PARTNER_BUCKET },
       });
       const batchJobId = await gatherWindow();
       expect(aws.table.get(batchJobId).gatheredRequests).toEqual([{ jobId: JobId, documentIndex: 0, deliver: true }]);

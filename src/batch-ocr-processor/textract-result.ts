@@ -51,7 +51,8 @@ export async function readTextractResult(clients: Pick<Clients, 's3' | 'ddb'>, c
   let document: SummaryDocument | undefined;
   if (batchJobId !== undefined) {
     try {
-      const summary = await readJson(clients, config, workerSummaryKey(config.outputPrefix, batchJobId, record.childIndex ?? 0)) as { documents?: SummaryDocument[] };
+      const summaryKey = workerSummaryKey(config.outputPrefix, batchJobId, record.childIndex ?? 0);
+      const summary = await readJson(clients, config, summaryKey) as { documents?: SummaryDocument[] };
       document = summary.documents?.find((d) => d.index === (record.documentIndex ?? 0));
     } catch (error) {
       if (!isNotFound(error)) throw error;
