@@ -123,6 +123,13 @@ describe('Textract\'s API on the REST API', () => {
       expect(actionsOf(textractStatements(t)).filter((a) => a.startsWith('sns:') || a === 's3:PutObject')).toEqual([]);
     });
 
+    test('GIVEN topics and handlers in the VPC WHEN synthesized THEN the network has an SNS endpoint to publish through; without topics it has none', () => {
+      const endpoints = (t: Template) => Object.values(t.findResources('AWS::EC2::VPCEndpoint')).map((e: any) => JSON.stringify(e.Properties.ServiceName));
+      const withTopics = synthProcessor((stack) => ({ handlersInVpc: true, textractNotificationTopics: [new sns.Topic(stack, 'Done')] }));
+      expect(endpoints(withTopics).filter((n) => n.endsWith('.sns"'))).toHaveLength(1);
+      expect(endpoints(synthProcessor({ handlersInVpc: true })).filter((n) => n.endsWith('.sns"'))).toEqual([]);
+    });
+
     test.each([
       ['textractNotificationTopics with Cognito', (stack: any) => ({ authorization: ApiAuthorization.COGNITO, userPool: new cognito.UserPool(stack, 'Users'), textractNotificationTopics: [new sns.Topic(stack, 'T')] }),
         "BatchOcrProcessor 'Ocr': 'textractNotificationTopics' only applies with ApiAuthorization.IAM"],
