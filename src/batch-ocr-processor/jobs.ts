@@ -413,27 +413,13 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     batchJobId = found?.jobId ?? (await clients.batch.send(new SubmitJobCommand(input))).jobId;
   } catch (error) {
     const reason = (error as Error).message ?? String(error);
-    await clients.ddb.send(new UpdateCommand({
-      TableName: config.jobTable,
-      Key: { jobId },
-      UpdateExpression: 'SET #state = :state, statusReason = :reason, updatedAt = :now',
-      ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: { ':state': 'SUBMIT_FAILED', ':reason': reason.slice(0, 500), ':now': new Date().toISOString() },
-    }));
+    // A state the state handler recorded meanwhile (Batch created the job after all) is kept.
+    await transitionJob(clients, config, jobId, { from: 'SUBMITTING', to: 'SUBMIT_FAILED', set: { statusReason: reason.slice(0, 500) } });
     if (isThrottling(error)) throw new RequestError(503, 'THROTTLED', 'AWS Batch is throttling job submissions; retry later with the same Idempotency-Key');
     throw error;
   }
-  await clients.ddb.send(new UpdateCommand({
-    TableName: config.jobTable,
-    Key: { jobId },
-    UpdateExpression: 'SET #state = :submitted, batchJobId = :batchJobId, updatedAt = :now',
-    ConditionExpression: '#state = :submitting',
-    ExpressionAttributeNames: { '#state': 'state' },
-    ExpressionAttributeValues: { ':submitted': 'SUBMITTED', ':submitting': 'SUBMITTING', ':batchJobId': batchJobId, ':now': new Date().toISOString() },
-  })).catch((error: unknown) => {
-    // The state-change handler may already have recorded a later state: keep it.
-    if (!isConditionFailed(error)) throw error;
-  });
+  // The state-change handler may already have recorded a later state: it is kept.
+  await transitionJob(clients, config, jobId, { from: 'SUBMITTING', to: 'SUBMITTED', set: { batchJobId } });
   // A job found by name may be further on, or finished, with none of its events recorded (they came
   // while the record said SUBMIT_FAILED and failed): record where it is now, as its event would.
   if (found) {
@@ -450,6 +436,49 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     statusUrl: `${options.statusBaseUrl ?? ''}/jobs/${jobId}`,
     timestamp: now.toISOString(),
   };
+}
+
+/** A move of a job record from one state to another, with the attributes that come with it. */
+export interface JobTransition {
+  readonly from: JobState;
+  readonly to: JobState;
+  /** Attributes set with the new state (top-level names); `updatedAt` is always set. */
+  readonly set?: { readonly [attribute: string]: unknown };
+}
+
+/**
+ * Move a job record from `from` to `to` (and set `set`), only if it is still in `from`: true when it
+ * moved; false, with nothing written, when another writer moved it first (its state stands) or the
+ * record is gone. Every writer of a state change that must not overwrite another's goes through here.
+ */
+export async function transitionJob(
+  clients: Pick<Clients, 'ddb'>, config: Pick<ProcessorConfig, 'jobTable'>, jobId: string, transition: JobTransition,
+): Promise<boolean> {
+  const names: { [placeholder: string]: string } = { '#state': 'state' };
+  const values: { [placeholder: string]: unknown } = { ':from': transition.from, ':to': transition.to, ':now': new Date().toISOString() };
+  const assignments = ['#state = :to', 'updatedAt = :now'];
+  for (const [attribute, value] of Object.entries(transition.set ?? {})) {
+    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(attribute) || attribute === 'state' || attribute === 'updatedAt') {
+      throw new Error(`transitionJob: '${attribute}' is not an attribute a transition sets`);
+    }
+    names[`#${attribute}`] = attribute;
+    values[`:${attribute}`] = value;
+    assignments.push(`#${attribute} = :${attribute}`);
+  }
+  try {
+    await clients.ddb.send(new UpdateCommand({
+      TableName: config.jobTable,
+      Key: { jobId },
+      UpdateExpression: `SET ${assignments.join(', ')}`,
+      ConditionExpression: '#state = :from',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    }));
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
 }
 
 /**
