@@ -103,6 +103,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-eventbridge',
     '@aws-sdk/client-s3',
     '@aws-sdk/client-sqs',
+    // The job state handler publishes Textract's completion messages to the topics callers name.
+    '@aws-sdk/client-sns',
     // Amazon Textract's client: the docs' snippets and the Textract-compatible API's tests use it.
     '@aws-sdk/client-textract',
     // AWS's parser of Textract responses: the Textract-compatible API's tests read its answers with it.

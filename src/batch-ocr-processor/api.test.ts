@@ -94,7 +94,7 @@ describe('POST /jobs (submit handler)', () => {
     const put = m.ddb.commandCalls(PutCommand)[0].args[0].input;
     expect(put.Item).toMatchObject({ jobId: reply.jobId, state: 'SUBMITTING', documentCount: 1, source: 'api' });
     const update = m.ddb.commandCalls(UpdateCommand)[0].args[0].input;
-    expect(update.ExpressionAttributeValues).toMatchObject({ ':submitted': 'SUBMITTED', ':batchJobId': 'batch-job-1' });
+    expect(update.ExpressionAttributeValues).toMatchObject({ ':to': 'SUBMITTED', ':from': 'SUBMITTING', ':batchJobId': 'batch-job-1' });
     expect(m.s3.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 
@@ -250,7 +250,7 @@ describe('POST /jobs (submit handler)', () => {
     const result = await submit(apiEvent({ json: { document: 'a.pdf' } }));
     expect(result.statusCode).toBe(503);
     expect(body(result).code).toBe('THROTTLED');
-    expect(m.ddb.commandCalls(UpdateCommand)[0].args[0].input.ExpressionAttributeValues).toMatchObject({ ':state': 'SUBMIT_FAILED' });
+    expect(m.ddb.commandCalls(UpdateCommand)[0].args[0].input.ExpressionAttributeValues).toMatchObject({ ':to': 'SUBMIT_FAILED', ':from': 'SUBMITTING' });
   });
 
   test('GIVEN an unexpected AWS error WHEN submitted THEN 500 in the same error shape, without internals', async () => {

@@ -243,7 +243,7 @@ export function createUploadHandler(deps: HandlerDeps): ApiHandler {
 export function createStateChangeHandler(deps: HandlerDeps): (event: { detail: BatchJobStateChange }) => Promise<string> {
   const metrics = deps.metrics ?? noMetrics;
   return async (event) => {
-    const outcome = await recordStateChange(deps.clients, deps.config, event.detail);
+    const outcome = await recordStateChange(deps.clients, deps.config, event.detail, deps.log);
     if (outcome === 'updated' && event.detail.status === 'SUCCEEDED') metrics.count('JobsSucceeded', 1);
     if (outcome === 'updated' && event.detail.status === 'FAILED') metrics.count('JobsFailed', 1);
     return outcome;

@@ -52,13 +52,13 @@ export function acknowledgeProcessorFindings(scope: Construct, props: BatchOcrPr
   }
 
   const findings = wildcardFindings(scope, props, storage, worker);
-  const acknowledgeWildcards = (role: iam.Role, purpose: string, reason?: string) => {
+  const acknowledgeWildcards = (role: iam.Role, purpose: string, reason?: string, extraFindings: string[] = []) => {
     const policy = role.node.tryFindChild('DefaultPolicy');
     if (!policy) return;
     acknowledgeNagFindings(policy, [{
       ruleId: 'AwsSolutions-IAM5',
       reason: reason ?? `The ${purpose} reads or writes objects by key in one bucket or under one prefix, submits to every revision of one job definition and uses the key of those objects; each wildcard is bounded by those resources. Resource * is only for X-Ray PutTraceSegments/PutTelemetryRecords and Batch ListJobs/DescribeJobs (read-only), which have no resource-level permissions.`,
-      findings: [...findings, ...(role === worker.jobRole ? [] : ['Resource::*'])],
+      findings: [...findings, ...extraFindings, ...(role === worker.jobRole ? [] : ['Resource::*'])],
     }]);
   };
   acknowledgeWildcards(handlers.submit.role, 'OCR submit handler');
@@ -74,7 +74,18 @@ export function acknowledgeProcessorFindings(scope: Construct, props: BatchOcrPr
       + `is bounded by that bucket and prefix. Resource * is only for X-Ray PutTraceSegments/PutTelemetryRecords, which have no resource-level permissions.${submits}`);
   }
   acknowledgeWildcards(worker.jobRole, 'OCR worker job role');
-  acknowledgeWildcards(handlers.jobState.role, 'OCR job state recorder');
+  if (handlers.textract) {
+    // Textract's OutputConfig: the caller's S3Prefix and the job id name the pages' keys.
+    const buckets = [storage.outputBucket, ...(props.textractOutputBuckets ?? [])];
+    acknowledgeWildcards(handlers.jobState.role, 'OCR job state recorder',
+      'The OCR job state recorder reads job summaries under the output prefix and writes (s3:PutObject only) the GetDocumentTextDetection pages of '
+      + 'Textract requests with an OutputConfig, whose keys are the caller\'s S3Prefix and job id, into the output bucket (never under the results prefix, '
+      + `which the API refuses)${buckets.length > 1 ? ' and the buckets given in textractOutputBuckets' : ''}; each wildcard is bounded by those buckets. Resource * is only for `
+      + 'X-Ray PutTraceSegments/PutTelemetryRecords and Batch DescribeJobs (read-only), which have no resource-level permissions.',
+      buckets.map((b) => bucketArnFinding(scope, b)).filter((f): f is string => f !== undefined).map((arn) => `Resource::${arn}/*`));
+  } else {
+    acknowledgeWildcards(handlers.jobState.role, 'OCR job state recorder');
+  }
   if (subjects.ingest) acknowledgeWildcards(subjects.ingest.role, 'OCR S3 ingest handler');
   if (subjects.gather) acknowledgeWildcards(subjects.gather.role, 'OCR request gathering handler');
 
@@ -101,12 +112,15 @@ export function acknowledgeProcessorFindings(scope: Construct, props: BatchOcrPr
 }
 
 /** The granular IAM5 findings that grants on the processor's buckets, key and job definition produce. */
+/** A bucket's ARN as cdk-nag names it in a finding; undefined when it cannot be known at synth. */
+function bucketArnFinding(scope: Construct, bucket: s3.IBucket): string | undefined {
+  if (bucket instanceof s3.Bucket) return `<${Stack.of(scope).getLogicalId(bucket.node.defaultChild as s3.CfnBucket)}.Arn>`;
+  return Token.isUnresolved(bucket.bucketName) ? undefined : `arn:<AWS::Partition>:s3:::${bucket.bucketName}`;
+}
+
 function wildcardFindings(scope: Construct, props: BatchOcrProcessorProps, storage: ProcessorStorage, worker: WorkerJob): string[] {
   const stack = Stack.of(scope);
-  const arnOf = (bucket: s3.IBucket): string | undefined => {
-    if (bucket instanceof s3.Bucket) return `<${stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket)}.Arn>`;
-    return Token.isUnresolved(bucket.bucketName) ? undefined : `arn:<AWS::Partition>:s3:::${bucket.bucketName}`;
-  };
+  const arnOf = (bucket: s3.IBucket): string | undefined => bucketArnFinding(scope, bucket);
   const findings = [
     'Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:Abort*', 'Action::s3:DeleteObject*',
     'Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*',

@@ -10,6 +10,7 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { corsHeaders, createStatusHandler, createSubmitHandler, createUploadHandler } from './api';
 import type { ProcessorConfig } from './jobs';
+import { createTextractHandler } from './textract-api';
 import { ALICE, apiEvent, mockedClients, synthProcessor, testConfig } from '../../test/helpers/batch-ocr-api';
 
 const APP = 'https://app.example.com';
@@ -62,6 +63,15 @@ const calls: [string, number, Call][] = [
     return createUploadHandler({ clients: m.clients, config })(fromOrigin(apiEvent({ path: '/uploads', json: { key: 'a.pdf' } }), origin));
   }],
   ['POST /uploads invalid', 400, (config, origin) => createUploadHandler({ clients: mockedClients().clients, config })(fromOrigin(apiEvent({ path: '/uploads', json: { key: '/a.pdf' } }), origin))],
+  ['POST / (Textract) unknown operation', 400, (config, origin) => createTextractHandler({ clients: mockedClients().clients, config })(
+    fromOrigin(apiEvent({ path: '/', body: '{}', headers: { 'X-Amz-Target': 'Textract.DetectDocumentText', 'Content-Type': 'application/x-amz-json-1.1' } }), origin))],
+  ['POST / (Textract) Get of an unknown job', 400, (config, origin) => {
+    const m = mockedClients();
+    m.ddb.on(GetCommand).resolves({});
+    return createTextractHandler({ clients: m.clients, config })(fromOrigin(apiEvent({
+      path: '/', body: JSON.stringify({ JobId: jobId }), headers: { 'X-Amz-Target': 'Textract.GetDocumentTextDetection', 'Content-Type': 'application/x-amz-json-1.1' },
+    }), origin));
+  }],
   ['any route without a caller identity', 403, (config, origin) => {
     const event = apiEvent({ path: '/uploads', json: { key: 'a.pdf' } });
     const anonymous = { ...event, requestContext: { ...event.requestContext, identity: {} as any } };
@@ -98,7 +108,7 @@ describe.each(calls)('CORS on %s', (_name, statusCode, call) => {
     const result = await call(testConfig(), APP);
     expect(result.statusCode).toBe(statusCode);
     expect(Object.keys(result.headers ?? {}).filter((h) => /^(access-control-|vary$)/i.test(h))).toEqual([]);
-    expect(result.headers?.['Content-Type']).toBe('application/json');
+    expect(result.headers?.['Content-Type']).toMatch(/^application\/(json|x-amz-json-1\.1)$/);
   });
 });
 
@@ -120,6 +130,26 @@ describe('BatchOcrProcessor CORS props', () => {
     for (const [, fn] of functions as [string, any][]) {
       expect(JSON.parse(fn.Properties.Environment.Variables.CORS_ALLOW_ORIGINS)).toEqual([APP, OTHER_APP]);
     }
+  });
+
+  test('GIVEN corsAllowOrigins WHEN synthesized THEN the preflight allows the headers a browser\'s Textract client and SigV4 send', () => {
+    const t = synth({ corsAllowOrigins: [APP] });
+    const options = Object.values(t.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: 'OPTIONS' } })) as any[];
+    expect(options.length).toBeGreaterThan(0);
+    for (const method of options) {
+      const allowed = method.Properties.Integration.IntegrationResponses[0].ResponseParameters['method.response.header.Access-Control-Allow-Headers'];
+      const headers = (allowed as string).replace(/^'|'$/g, '').split(',').map((h) => h.toLowerCase());
+      expect(headers).toEqual(expect.arrayContaining([
+        'x-amz-target', 'x-amz-user-agent', 'amz-sdk-invocation-id', 'amz-sdk-request', 'x-amz-content-sha256', 'x-amz-date',
+        'x-amz-security-token', 'authorization', 'content-type',
+      ]));
+    }
+  });
+
+  test('GIVEN an allowed origin WHEN the Textract handler answers THEN its request id and error type are exposed to the browser', async () => {
+    const result = await createTextractHandler({ clients: mockedClients().clients, config: testConfig({ corsAllowOrigins: [APP] }) })(
+      fromOrigin(apiEvent({ path: '/', body: '{}', headers: { 'X-Amz-Target': 'Textract.DetectDocumentText' } }), APP));
+    expect(result.headers).toMatchObject({ 'Access-Control-Allow-Origin': APP, 'Access-Control-Expose-Headers': 'x-amzn-RequestId, x-amzn-ErrorType' });
   });
 
   test('GIVEN no corsAllowOrigins WHEN synthesized THEN no handler has CORS origins', () => {

@@ -90,8 +90,8 @@ describe('POST /jobs with one document: queued for gathering', () => {
     const result = await submit(apiEvent({ json: { document: 'in/a.pdf' } }));
     expect(result.statusCode).toBe(500);
     const update = m.ddb.commandCalls(UpdateCommand)[0].args[0].input;
-    expect(update.ExpressionAttributeValues).toMatchObject({ ':failed': 'SUBMIT_FAILED', ':gathering': 'GATHERING' });
-    expect(update.ExpressionAttributeValues![':reason']).toMatch(/queue unavailable/);
+    expect(update.ExpressionAttributeValues).toMatchObject({ ':to': 'SUBMIT_FAILED', ':from': 'GATHERING' });
+    expect(update.ExpressionAttributeValues![':statusReason']).toMatch(/queue unavailable/);
   });
 
   test('enqueueDocument refuses a password and a construct without gathering', async () => {
@@ -128,7 +128,7 @@ describe('the gatherer: one job per window of queued requests', () => {
   function links(): Map<string, Record<string, unknown>> {
     return new Map(m.ddb.commandCalls(UpdateCommand)
       .map((c) => c.args[0].input)
-      .filter((i) => i.ExpressionAttributeValues?.[':shared'] !== undefined)
+      .filter((i) => i.ExpressionAttributeValues?.[':gatheredInto'] !== undefined)
       .map((i) => [i.Key!.jobId as string, i.ExpressionAttributeValues!]));
   }
 
@@ -148,7 +148,7 @@ describe('the gatherer: one job per window of queued requests', () => {
     expect(m.ddb.commandCalls(PutCommand)[0].args[0].input.Item).toMatchObject({ jobId: sharedJobId, owner: GATHERING_OWNER, source: 'gathered', documentCount: 3 });
     const linked = links();
     expect([...linked.keys()].sort()).toEqual([requestId(0), requestId(1), requestId(2)]);
-    for (const n of [0, 1, 2]) expect(linked.get(requestId(n))).toMatchObject({ ':shared': sharedJobId, ':index': n, ':child': 0, ':submitted': 'SUBMITTED', ':gathering': 'GATHERING' });
+    for (const n of [0, 1, 2]) expect(linked.get(requestId(n))).toMatchObject({ ':gatheredInto': sharedJobId, ':documentIndex': n, ':childIndex': 0, ':to': 'SUBMITTED', ':from': 'GATHERING' });
     expect(counted.DocumentsSubmitted).toBeGreaterThanOrEqual(3);
     // The shared job lists its requests, for their completion events.
     const listed = m.ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input).find((i) => i.ExpressionAttributeValues?.[':linked'] !== undefined)!;
@@ -163,7 +163,7 @@ describe('the gatherer: one job per window of queued requests', () => {
     expect(result.batchItemFailures).toEqual([]);
     expect(m.batch.commandCalls(SubmitJobCommand)[0].args[0].input.arrayProperties).toEqual({ size: 2 });
     const linked = links();
-    expect([0, 1, 2].map((n) => linked.get(requestId(n))![':child'])).toEqual([0, 1, 1]);
+    expect([0, 1, 2].map((n) => linked.get(requestId(n))![':childIndex'])).toEqual([0, 1, 1]);
   });
 
   test('GIVEN requests with different options WHEN gathered THEN one job per set of options (a manifest has one set)', async () => {
@@ -194,7 +194,7 @@ describe('the gatherer: one job per window of queued requests', () => {
     const gather = createGatherHandler(deps());
     const result = await gather(sqsEvent([message(0, {}, 5), message(1, {}, 2)]));
     expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['msg-000', 'msg-001']);
-    const failed = m.ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input).filter((i) => i.ExpressionAttributeValues?.[':failed'] === 'SUBMIT_FAILED' && i.Key!.jobId !== undefined && i.ConditionExpression === '#state = :gathering');
+    const failed = m.ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input).filter((i) => i.ExpressionAttributeValues?.[':to'] === 'SUBMIT_FAILED' && i.ExpressionAttributeValues?.[':from'] === 'GATHERING');
     expect(failed.map((i) => i.Key!.jobId)).toEqual([requestId(0)]);
   });
 
@@ -226,7 +226,7 @@ describe('the gatherer: one job per window of queued requests', () => {
     const result = await gather(sqsEvent([message(0), message(1)]));
     expect(result.batchItemFailures).toEqual([]);
     expect(m.batch.commandCalls(SubmitJobCommand)).toHaveLength(0);
-    expect([...links().values()].map((v) => v[':shared'])).toEqual([deterministicJobId(['msg-000', 'msg-001']), deterministicJobId(['msg-000', 'msg-001'])]);
+    expect([...links().values()].map((v) => v[':gatheredInto'])).toEqual([deterministicJobId(['msg-000', 'msg-001']), deterministicJobId(['msg-000', 'msg-001'])]);
   });
 
   test('GIVEN a record that cannot be read WHEN gathered THEN only its message comes back', async () => {

@@ -11,9 +11,10 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { Clients, GatheredRequest, JobRecord, jobNameOf, mapLimit, planFor, ProcessorConfig, submitJob, SubmitResult } from './jobs';
+import { Clients, GatheredRequest, JobRecord, jobNameOf, mapLimit, planFor, ProcessorConfig, submitJob, SubmitResult, transitionJob } from './jobs';
 import { childOf } from './packing';
 import { GATHERING_OWNER, OcrRequestOptions } from './request';
+import { hasDelivery, TextractDelivery } from './textract-delivery';
 
 /** DynamoDB requests in flight at once per window. */
 const PARALLEL_REQUESTS = 16;
@@ -41,6 +42,8 @@ export interface EnqueueRequest {
   readonly jobId: string;
   readonly statusBaseUrl?: string;
   readonly now?: Date;
+  /** A Textract Start's completion options, kept on the request's record. */
+  readonly textract?: TextractDelivery;
 }
 
 function isConditionFailed(error: unknown): boolean {
@@ -71,6 +74,7 @@ export async function enqueueDocument(
     inputKey: request.key,
     expiresAt: config.recordTtlDays > 0 ? Math.floor(now.getTime() / 1000) + config.recordTtlDays * 86400 : undefined,
     owner: request.owner,
+    ...(request.textract ? { textract: request.textract } : {}),
   };
   await clients.ddb.send(new PutCommand({
     TableName: config.jobTable,
@@ -106,17 +110,9 @@ export async function enqueueDocument(
   };
 }
 
+/** A request still waiting in the queue will not be submitted: its record says why (a linked one keeps its job). */
 async function markSubmitFailed(clients: Pick<Clients, 'ddb'>, config: ProcessorConfig, jobId: string, reason: string): Promise<void> {
-  await clients.ddb.send(new UpdateCommand({
-    TableName: config.jobTable,
-    Key: { jobId },
-    UpdateExpression: 'SET #state = :failed, statusReason = :reason, updatedAt = :now',
-    ConditionExpression: '#state = :gathering',
-    ExpressionAttributeNames: { '#state': 'state' },
-    ExpressionAttributeValues: { ':failed': 'SUBMIT_FAILED', ':gathering': 'GATHERING', ':reason': reason.slice(0, 500), ':now': new Date().toISOString() },
-  })).catch((error: unknown) => {
-    if (!isConditionFailed(error)) throw error;
-  });
+  await transitionJob(clients, config, jobId, { from: 'GATHERING', to: 'SUBMIT_FAILED', set: { statusReason: reason.slice(0, 500) } });
 }
 
 /** A message's request, or undefined when the message is not one (it is dropped: no retry can mend it). */
@@ -153,6 +149,8 @@ export interface GatherDeps {
 interface Queued {
   readonly record: SQSRecord;
   readonly message: GatherMessage;
+  /** Its request has a Textract completion to deliver when the job finishes. */
+  readonly deliver?: boolean;
 }
 
 /**
@@ -182,8 +180,9 @@ export function createGatherHandler(deps: GatherDeps): (event: SQSEvent) => Prom
       try {
         const key = { jobId: queued.message.jobId };
         const got = await clients.ddb.send(new GetCommand({ TableName: config.jobTable, Key: key, ConsistentRead: true }));
-        const state = (got.Item as JobRecord | undefined)?.state;
-        if (state === 'GATHERING') waiting.push(queued);
+        const request = got.Item as JobRecord | undefined;
+        const state = request?.state;
+        if (state === 'GATHERING') waiting.push(hasDelivery(request) ? { ...queued, deliver: true } : queued);
         else log.info('Dropping a request that is not waiting', { jobId: queued.message.jobId, state });
       } catch (error) {
         log.warn('Could not read a request; returning it to the queue', { jobId: queued.message.jobId, reason: (error as Error).message });
@@ -232,24 +231,16 @@ async function submitGroup(deps: GatherDeps, group: Queued[]): Promise<string[]>
   const plan = planFor(config, documents.length, sizes);
   const retry: string[] = [];
   const linked: GatheredRequest[] = [];
-  const now = new Date().toISOString();
   await mapLimit(group, PARALLEL_REQUESTS, async (q, index) => {
     try {
-      await clients.ddb.send(new UpdateCommand({
-        TableName: config.jobTable,
-        Key: { jobId: q.message.jobId },
-        UpdateExpression: 'SET #state = :submitted, gatheredInto = :shared, documentIndex = :index, childIndex = :child, updatedAt = :now',
-        ConditionExpression: '#state = :gathering',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: {
-          ':submitted': 'SUBMITTED', ':gathering': 'GATHERING', ':shared': sharedJobId, ':index': index, ':child': childOf(plan.shares, index), ':now': now,
-        },
-      }));
-      linked.push({ jobId: q.message.jobId, documentIndex: index });
-    } catch (error) {
-      // Linked already (a repeated message): nothing to do. Else retry the request; its document
-      // may then be read twice, once in a job no request points at.
-      if (!isConditionFailed(error)) retry.push(q.record.messageId);
+      const moved = await transitionJob(clients, config, q.message.jobId, {
+        from: 'GATHERING', to: 'SUBMITTED', set: { gatheredInto: sharedJobId, documentIndex: index, childIndex: childOf(plan.shares, index) },
+      });
+      // Not moved: linked already (a repeated message), nothing to do.
+      if (moved) linked.push({ jobId: q.message.jobId, documentIndex: index, ...(q.deliver ? { deliver: true } : {}) });
+    } catch {
+      // Retry the request; its document may then be read twice, once in a job no request points at.
+      retry.push(q.record.messageId);
     }
   });
   // The job tells each request when it finishes (the state handler reads this list); a redelivered

@@ -140,6 +140,7 @@ export function createHandlers(scope: Construct, context: HandlerContext): Proce
   }
   storage.jobTable.grantReadWriteData(jobState.role);
   storage.outputBucket.grantRead(jobState.role, results);
+  if (textract) grantTextractDelivery(textract, jobState, context);
   // An array job's progress is its parent's arrayProperties.statusSummary. DescribeJobs has no
   // resource-level permissions (Service Authorization Reference, AWS Batch): Resource * is the only form.
   jobState.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['batch:DescribeJobs'], resources: ['*'] }));
@@ -156,6 +157,35 @@ export function createHandlers(scope: Construct, context: HandlerContext): Proce
   // EventBridge itself writes to the rule's dead-letter queue (and, with s3Trigger, to the ingest queue).
   if (props.encryptionKey) allowEventBridgeToUseKey(scope, props.encryptionKey);
   return { submit, status, upload, jobState, jobStateRule, textract };
+}
+
+/**
+ * What Textract's NotificationChannel and OutputConfig need: the Start handler knows which topics and
+ * buckets callers may name; the job state handler publishes to exactly those topics (and uses a
+ * topic's KMS key as an SNS publisher must: kms:GenerateDataKey* and kms:Decrypt, Amazon SNS
+ * Developer Guide, "Key management") and writes the result pages to those buckets.
+ */
+function grantTextractDelivery(textract: Handler, jobState: Handler, context: HandlerContext): void {
+  const { props, storage } = context;
+  const topics = props.textractNotificationTopics ?? [];
+  const buckets = props.textractOutputBuckets ?? [];
+  const environment = {
+    TEXTRACT_NOTIFICATION_TOPICS: JSON.stringify(topics.map((t) => t.topicArn)),
+    TEXTRACT_OUTPUT_BUCKETS: JSON.stringify(buckets.map((b) => b.bucketName)),
+  };
+  for (const [name, value] of Object.entries(environment)) textract.function.addEnvironment(name, value);
+  for (const topic of topics) {
+    topic.grantPublish(jobState.role);
+    topic.masterKey?.grant(jobState.role, 'kms:Decrypt', 'kms:GenerateDataKey*');
+  }
+  // Pages go anywhere in these buckets but under the results prefix (the handler refuses that prefix
+  // in the output bucket): their keys are the caller's S3Prefix and the job id. PutObject only; with
+  // SSE-KMS, S3 needs the writer's kms:GenerateDataKey on the bucket's key (Amazon S3 User Guide,
+  // "Using server-side encryption with AWS KMS keys": permissions).
+  for (const bucket of [storage.outputBucket, ...buckets]) {
+    iam.Grant.addToPrincipal({ grantee: jobState.role, actions: ['s3:PutObject'], resourceArns: [bucket.arnForObjects('*')] });
+    bucket.encryptionKey?.grant(jobState.role, 'kms:GenerateDataKey');
+  }
 }
 
 /**

@@ -9,7 +9,7 @@ import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/clien
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
-  CHILD_PROGRESS_INTERVAL_MS, configFromEnv, getJobStatus, JobRecord, jobNameOf, recordStateChange, stateOfChildren, submitJob,
+  CHILD_PROGRESS_INTERVAL_MS, configFromEnv, getJobStatus, JobRecord, jobNameOf, recordStateChange, stateOfChildren, submitJob, transitionJob,
 } from './jobs';
 
 const QUEUE = 'arn:aws:batch:us-east-1:111111111111:job-queue/ocr';
@@ -50,7 +50,7 @@ describe('submitJob: at most one Batch job per request', () => {
     await submitJob(m.clients, config, request, { source: 's3', jobId });
     expect(m.batch.commandCalls(ListJobsCommand)).toHaveLength(0);
     expect(m.batch.commandCalls(SubmitJobCommand)).toHaveLength(1);
-    expect(m.ddb.commandCalls(UpdateCommand)[0].args[0].input.ExpressionAttributeValues).toMatchObject({ ':submitted': 'SUBMITTED', ':batchJobId': 'batch-1' });
+    expect(m.ddb.commandCalls(UpdateCommand)[0].args[0].input.ExpressionAttributeValues).toMatchObject({ ':to': 'SUBMITTED', ':from': 'SUBMITTING', ':batchJobId': 'batch-1' });
   });
 
   test('GIVEN a SubmitJob that timed out WHEN submitted THEN it is not retried and the record says SUBMIT_FAILED', async () => {
@@ -61,7 +61,7 @@ describe('submitJob: at most one Batch job per request', () => {
     m.batch.on(SubmitJobCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
     await expect(submitJob(m.clients, config, request, { source: 's3', jobId })).rejects.toThrow('socket hang up');
     expect(m.batch.commandCalls(SubmitJobCommand)).toHaveLength(1);
-    expect(m.ddb.commandCalls(UpdateCommand)[0].args[0].input.ExpressionAttributeValues).toMatchObject({ ':state': 'SUBMIT_FAILED', ':reason': 'socket hang up' });
+    expect(m.ddb.commandCalls(UpdateCommand)[0].args[0].input.ExpressionAttributeValues).toMatchObject({ ':to': 'SUBMIT_FAILED', ':from': 'SUBMITTING', ':statusReason': 'socket hang up' });
   });
 
   test('GIVEN a SUBMIT_FAILED record whose job Batch did create WHEN submitted again THEN the job is found by name and not submitted twice', async () => {
@@ -80,7 +80,7 @@ describe('submitJob: at most one Batch job per request', () => {
     expect(lookups[1].nextToken).toBe('t');
     expect(m.ddb.commandCalls(PutCommand)[0].args[0].input.ReturnValues).toBe('ALL_OLD');
     const [submitted, found] = m.ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input.ExpressionAttributeValues);
-    expect(submitted).toMatchObject({ ':submitted': 'SUBMITTED', ':batchJobId': 'batch-1' });
+    expect(submitted).toMatchObject({ ':to': 'SUBMITTED', ':from': 'SUBMITTING', ':batchJobId': 'batch-1' });
     // Then the state the job is in now, as its state-change event would have recorded it.
     expect(found).toMatchObject({ ':state': 'RUNNABLE', ':batchJobId': 'batch-1' });
   });
@@ -120,7 +120,40 @@ describe('submitJob: at most one Batch job per request', () => {
     m.batch.on(ListJobsCommand).rejects(Object.assign(new Error('Too Many Requests'), { name: 'ClientException', $metadata: { httpStatusCode: 429 } }));
     await expect(submitJob(m.clients, config, request, { source: 's3', jobId })).rejects.toMatchObject({ statusCode: 503, code: 'THROTTLED' });
     expect(m.batch.commandCalls(SubmitJobCommand)).toHaveLength(0);
-    expect(m.ddb.commandCalls(UpdateCommand)[0].args[0].input.ExpressionAttributeValues).toMatchObject({ ':state': 'SUBMIT_FAILED' });
+    expect(m.ddb.commandCalls(UpdateCommand)[0].args[0].input.ExpressionAttributeValues).toMatchObject({ ':to': 'SUBMIT_FAILED', ':from': 'SUBMITTING' });
+  });
+});
+
+describe('transitionJob: a state change only from the state it starts in', () => {
+  test('GIVEN the record in `from` WHEN transitioned THEN one conditional update sets the state, updatedAt and the attributes, and says it moved', async () => {
+    const m = mocked();
+    m.ddb.on(UpdateCommand).resolves({});
+    expect(await transitionJob(m.clients, config, jobId, { from: 'GATHERING', to: 'SUBMITTED', set: { gatheredInto: 'shared', documentIndex: 3 } })).toBe(true);
+    const update = m.ddb.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(update).toMatchObject({
+      TableName: 'jobs',
+      Key: { jobId },
+      UpdateExpression: 'SET #state = :to, updatedAt = :now, #gatheredInto = :gatheredInto, #documentIndex = :documentIndex',
+      ConditionExpression: '#state = :from',
+      ExpressionAttributeNames: { '#state': 'state', '#gatheredInto': 'gatheredInto', '#documentIndex': 'documentIndex' },
+      ExpressionAttributeValues: { ':from': 'GATHERING', ':to': 'SUBMITTED', ':gatheredInto': 'shared', ':documentIndex': 3 },
+    });
+    expect(Date.parse(update.ExpressionAttributeValues![':now'] as string)).not.toBeNaN();
+  });
+
+  test('GIVEN another writer moved the record first WHEN transitioned THEN false and no error; any other failure is thrown', async () => {
+    const m = mocked();
+    m.ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).rejectsOnce(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
+    expect(await transitionJob(m.clients, config, jobId, { from: 'SUBMITTING', to: 'SUBMITTED' })).toBe(false);
+    await expect(transitionJob(m.clients, config, jobId, { from: 'SUBMITTING', to: 'SUBMITTED' })).rejects.toThrow('throttled');
+  });
+
+  test('GIVEN an attribute the transition itself owns, or not a plain name WHEN transitioned THEN refused before any write', async () => {
+    const m = mocked();
+    for (const set of [{ state: 'FAILED' }, { updatedAt: 'x' }, { 'a.b': 1 }]) {
+      await expect(transitionJob(m.clients, config, jobId, { from: 'GATHERING', to: 'SUBMITTED', set })).rejects.toThrow(/is not an attribute a transition sets/);
+    }
+    expect(m.ddb.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 });
 

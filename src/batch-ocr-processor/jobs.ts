@@ -10,11 +10,13 @@ import { randomUUID } from 'crypto';
 import { BatchClient, DescribeJobsCommand, JobSummary, ListJobsCommand, SubmitJobCommand, SubmitJobCommandInput } from '@aws-sdk/client-batch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { DEFAULT_MAX_DOCUMENTS_PER_CHILD, DEFAULT_TARGET_BYTES_PER_CHILD, JobPlan, planJob } from './packing';
 import { CallerAuth, GATHER_MAX_RECEIVE_COUNT, LIMITS, OcrRequestOptions, RequestError, SubmitRequest } from './request';
+import { deliverTextractResult, DeliveryLog, TextractDelivery } from './textract-delivery';
 import { WorkerBatchEnvironment, workerManifestKey, workerSummariesPrefix, workerSummaryKey } from '../common/worker-contract';
 
 
@@ -56,6 +58,10 @@ export interface ProcessorConfig {
   readonly gatherQueueUrl?: string;
   /** Receives of a gathered request before the queue moves it to its dead-letter queue. */
   readonly gatherMaxReceiveCount: number;
+  /** The SNS topics (ARNs) a Textract Start may name in NotificationChannel. @default - none */
+  readonly textractNotificationTopics?: string[];
+  /** Buckets besides the output bucket a Textract Start may name in OutputConfig. @default - none */
+  readonly textractOutputBuckets?: string[];
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorConfig {
@@ -93,6 +99,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorCo
     corsAllowOrigins: env.CORS_ALLOW_ORIGINS ? JSON.parse(env.CORS_ALLOW_ORIGINS) as string[] : undefined,
     gatherQueueUrl: env.GATHER_QUEUE_URL || undefined,
     gatherMaxReceiveCount: num('GATHER_MAX_RECEIVE_COUNT', GATHER_MAX_RECEIVE_COUNT),
+    textractNotificationTopics: env.TEXTRACT_NOTIFICATION_TOPICS ? JSON.parse(env.TEXTRACT_NOTIFICATION_TOPICS) as string[] : [],
+    textractOutputBuckets: env.TEXTRACT_OUTPUT_BUCKETS ? JSON.parse(env.TEXTRACT_OUTPUT_BUCKETS) as string[] : [],
   };
 }
 
@@ -103,6 +111,8 @@ export interface Clients {
   readonly events: EventBridgeClient;
   /** Only the handlers that queue documents for gathering have one. */
   readonly sqs?: SQSClient;
+  /** The job state handler's, for Textract's completion messages. */
+  readonly sns?: SNSClient;
 }
 
 /**
@@ -132,6 +142,8 @@ export type JobSource = 'api' | 's3' | 'gathered';
 export interface GatheredRequest {
   readonly jobId: string;
   readonly documentIndex: number;
+  /** The request has a Textract completion to deliver (its record's `textract`). */
+  readonly deliver?: boolean;
 }
 
 export interface JobRecord {
@@ -164,6 +176,10 @@ export interface JobRecord {
   readonly gatheredInto?: string;
   readonly documentIndex?: number;
   readonly childIndex?: number;
+  /** A Textract Start: its JobTag, NotificationChannel and OutputConfig, delivered when the document is done. */
+  readonly textract?: TextractDelivery;
+  /** When that delivery was made (it is made once). */
+  readonly textractDeliveredAt?: string;
 }
 
 /** What the API returns for a submitted job (what a client needs next). */
@@ -298,6 +314,8 @@ export interface SubmitOptions {
   readonly owner?: string;
   /** The documents' sizes in bytes, in order (from checkDocumentsExist or the S3 events); unknown ones get a child each. */
   readonly sizes?: readonly (number | undefined)[];
+  /** A Textract Start's completion options, kept on the job record. */
+  readonly textract?: TextractDelivery;
 }
 
 /**
@@ -363,6 +381,7 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     inputKey,
     expiresAt: ttl(config, now),
     owner: options.owner,
+    ...(options.textract ? { textract: options.textract } : {}),
   };
   // A new job id, or a retry of a submission that reported a failure or never finished (a handler that
   // timed out leaves SUBMITTING): S3 redeliveries and Idempotency-Key retries reuse their id, and only
@@ -394,27 +413,13 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     batchJobId = found?.jobId ?? (await clients.batch.send(new SubmitJobCommand(input))).jobId;
   } catch (error) {
     const reason = (error as Error).message ?? String(error);
-    await clients.ddb.send(new UpdateCommand({
-      TableName: config.jobTable,
-      Key: { jobId },
-      UpdateExpression: 'SET #state = :state, statusReason = :reason, updatedAt = :now',
-      ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: { ':state': 'SUBMIT_FAILED', ':reason': reason.slice(0, 500), ':now': new Date().toISOString() },
-    }));
+    // A state the state handler recorded meanwhile (Batch created the job after all) is kept.
+    await transitionJob(clients, config, jobId, { from: 'SUBMITTING', to: 'SUBMIT_FAILED', set: { statusReason: reason.slice(0, 500) } });
     if (isThrottling(error)) throw new RequestError(503, 'THROTTLED', 'AWS Batch is throttling job submissions; retry later with the same Idempotency-Key');
     throw error;
   }
-  await clients.ddb.send(new UpdateCommand({
-    TableName: config.jobTable,
-    Key: { jobId },
-    UpdateExpression: 'SET #state = :submitted, batchJobId = :batchJobId, updatedAt = :now',
-    ConditionExpression: '#state = :submitting',
-    ExpressionAttributeNames: { '#state': 'state' },
-    ExpressionAttributeValues: { ':submitted': 'SUBMITTED', ':submitting': 'SUBMITTING', ':batchJobId': batchJobId, ':now': new Date().toISOString() },
-  })).catch((error: unknown) => {
-    // The state-change handler may already have recorded a later state: keep it.
-    if (!isConditionFailed(error)) throw error;
-  });
+  // The state-change handler may already have recorded a later state: it is kept.
+  await transitionJob(clients, config, jobId, { from: 'SUBMITTING', to: 'SUBMITTED', set: { batchJobId } });
   // A job found by name may be further on, or finished, with none of its events recorded (they came
   // while the record said SUBMIT_FAILED and failed): record where it is now, as its event would.
   if (found) {
@@ -431,6 +436,49 @@ export async function submitJob(clients: Clients, config: ProcessorConfig, reque
     statusUrl: `${options.statusBaseUrl ?? ''}/jobs/${jobId}`,
     timestamp: now.toISOString(),
   };
+}
+
+/** A move of a job record from one state to another, with the attributes that come with it. */
+export interface JobTransition {
+  readonly from: JobState;
+  readonly to: JobState;
+  /** Attributes set with the new state (top-level names); `updatedAt` is always set. */
+  readonly set?: { readonly [attribute: string]: unknown };
+}
+
+/**
+ * Move a job record from `from` to `to` (and set `set`), only if it is still in `from`: true when it
+ * moved; false, with nothing written, when another writer moved it first (its state stands) or the
+ * record is gone. Every writer of a state change that must not overwrite another's goes through here.
+ */
+export async function transitionJob(
+  clients: Pick<Clients, 'ddb'>, config: Pick<ProcessorConfig, 'jobTable'>, jobId: string, transition: JobTransition,
+): Promise<boolean> {
+  const names: { [placeholder: string]: string } = { '#state': 'state' };
+  const values: { [placeholder: string]: unknown } = { ':from': transition.from, ':to': transition.to, ':now': new Date().toISOString() };
+  const assignments = ['#state = :to', 'updatedAt = :now'];
+  for (const [attribute, value] of Object.entries(transition.set ?? {})) {
+    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(attribute) || attribute === 'state' || attribute === 'updatedAt') {
+      throw new Error(`transitionJob: '${attribute}' is not an attribute a transition sets`);
+    }
+    names[`#${attribute}`] = attribute;
+    values[`:${attribute}`] = value;
+    assignments.push(`#${attribute} = :${attribute}`);
+  }
+  try {
+    await clients.ddb.send(new UpdateCommand({
+      TableName: config.jobTable,
+      Key: { jobId },
+      UpdateExpression: `SET ${assignments.join(', ')}`,
+      ConditionExpression: '#state = :from',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    }));
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
 }
 
 /**
@@ -752,7 +800,9 @@ export function stateOfChildren(children: ChildStates): JobState {
  * per-state child counts (recordChildProgress). On completion, put an event on the bus for
  * downstream consumers.
  */
-export async function recordStateChange(clients: Pick<Clients, 's3' | 'ddb' | 'events' | 'batch'>, config: ProcessorConfig, detail: BatchJobStateChange): Promise<StateChangeOutcome> {
+export async function recordStateChange(
+  clients: Pick<Clients, 's3' | 'ddb' | 'events' | 'batch' | 'sns'>, config: ProcessorConfig, detail: BatchJobStateChange, log: DeliveryLog = silentLog,
+): Promise<StateChangeOutcome> {
   const jobId = jobIdOfName(detail.jobName);
   if (!jobId) return 'ignored';
   if (detail.arrayProperties?.index !== undefined) return recordChildProgress(clients, config, jobId, detail);
@@ -815,8 +865,32 @@ export async function recordStateChange(clients: Pick<Clients, 's3' | 'ddb' | 'e
       }],
     }));
     if (updated?.gatheredRequests && aggregate) await announceGatheredRequests(clients, config, jobId, updated.gatheredRequests, aggregate.summaries);
+    await deliverTextractResults(clients, config, updated, log);
   }
   return 'updated';
+}
+
+const silentLog: DeliveryLog = { info: () => undefined, warn: () => undefined };
+
+/**
+ * A job finished: Textract's completion (OutputConfig pages, SNS message) for its requests that asked
+ * for one: the job itself when it was started alone, or the gathered requests the gatherer marked.
+ * Each delivery catches its own failures, so none fails the state change.
+ */
+async function deliverTextractResults(
+  clients: Pick<Clients, 's3' | 'ddb' | 'sns'>, config: ProcessorConfig, job: JobRecord | undefined, log: DeliveryLog,
+): Promise<void> {
+  if (!job) return;
+  if (job.textract) await deliverTextractResult(clients, config, job, log);
+  const requests = (job.gatheredRequests ?? []).filter((r) => r.deliver);
+  await mapLimit(requests, 8, async (request) => {
+    try {
+      const got = await clients.ddb.send(new GetCommand({ TableName: config.jobTable, Key: { jobId: request.jobId }, ConsistentRead: true }));
+      if (got.Item) await deliverTextractResult(clients, config, got.Item as JobRecord, log);
+    } catch (error) {
+      log.warn('Could not read a request to deliver its Textract completion', { jobId: request.jobId, reason: (error as Error).message });
+    }
+  });
 }
 
 /**

@@ -28,6 +28,8 @@ export function createNetwork(scope: Construct, props: BatchOcrProcessorProps): 
     if (props.encryptionKey) services.push('kms');
     // The submit handler queues single-document requests for gathering.
     if (props.gathering?.enabled ?? true) services.push('sqs');
+    // The job state handler publishes Textract's completion messages.
+    if ((props.textractNotificationTopics ?? []).length > 0) services.push('sns');
     network.requireEndpoints(services, 'BatchOcrProcessor handlers in the VPC');
   }
   return { network, vpc: network.vpc, subnets: network.workloadSubnets };

@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { ApiGatewayCloudWatchRole } from './api-logging-role';
 import { DocumentCostEstimate, TaskOverheadEstimate } from './document-cost';
 import { PageCostEstimate } from './pricing';
@@ -211,6 +212,23 @@ export interface BatchOcrProcessorProps extends OcrWorkerProps, MonitoringProps,
   readonly webAclArn?: string;
   /** Lifetime of pre-signed result and upload URLs (1 min-12 h). @default Duration.minutes(15) */
   readonly presignedUrlExpiry?: Duration;
+  /**
+   * SNS topics that a StartDocumentTextDetection on the API (IAM authorization) may name in
+   * `NotificationChannel`: when the request's document is done, the job state handler publishes
+   * Amazon Textract's completion message to it, with its own role (granted `sns:Publish` on exactly
+   * these topics, and the use of a topic's KMS key). The channel's `RoleArn` must be an IAM role ARN,
+   * as Textract requires, but is not assumed. A Start naming another topic is refused.
+   * @default - none: a Start with NotificationChannel is refused
+   */
+  readonly textractNotificationTopics?: sns.ITopic[];
+  /**
+   * Buckets besides the output bucket that a StartDocumentTextDetection on the API may name in
+   * `OutputConfig`: when the request's document is done, its GetDocumentTextDetection response
+   * pages are written to `<S3Prefix>/<JobId>/1`, `/2`, ... there, by the job state handler (granted
+   * `s3:PutObject` on these buckets). The output bucket is always allowed, outside `outputPrefix`.
+   * @default - none: only the output bucket
+   */
+  readonly textractOutputBuckets?: s3.IBucket[];
 
   // ---------- S3 trigger, handlers, operations ----------
   /** Submit objects created in the input bucket automatically (via EventBridge and SQS). @default - off */

@@ -23,6 +23,17 @@ export interface ProcessorApi {
 }
 
 /**
+ * The request headers a browser may send (the preflight's Access-Control-Allow-Headers): the API's
+ * own, SigV4's, and those the AWS SDK for JavaScript adds to every request of a Textract client
+ * (X-Amz-Target names the operation; X-Amz-User-Agent, Amz-Sdk-Invocation-Id and Amz-Sdk-Request
+ * are the SDK's, X-Amz-Content-Sha256 the signed payload hash).
+ */
+export const CORS_ALLOW_HEADERS: readonly string[] = [
+  'Content-Type', 'Authorization', 'X-Amz-Date', 'X-Amz-Security-Token', 'X-Api-Key', 'Idempotency-Key',
+  'X-Amz-Target', 'X-Amz-User-Agent', 'X-Amz-Content-Sha256', 'Amz-Sdk-Invocation-Id', 'Amz-Sdk-Request',
+];
+
+/**
  * The REST API ('Api', stage v1): `POST /jobs`, `GET /jobs/{jobId}` and `POST /uploads` with request
  * validation, Amazon Textract's API at `POST /` (IAM authorization only), the chosen authorization, error responses in the handlers' shape, access logs, the
  * account's logging role, and optionally CORS, a private endpoint, a usage plan and a WAF web ACL.
@@ -43,7 +54,7 @@ export function createRestApi(scope: Construct, props: BatchOcrProcessorProps, h
     defaultCorsPreflightOptions: props.corsAllowOrigins ? {
       allowOrigins: props.corsAllowOrigins,
       allowMethods: ['GET', 'POST', 'OPTIONS'],
-      allowHeaders: ['Content-Type', 'Authorization', 'X-Amz-Date', 'X-Amz-Security-Token', 'X-Api-Key', 'Idempotency-Key'],
+      allowHeaders: [...CORS_ALLOW_HEADERS],
       maxAge: Duration.hours(1),
     } : undefined,
     deployOptions: {

@@ -8,6 +8,7 @@ import { BatchClient } from '@aws-sdk/client-batch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { HandlerDeps, MetricSink } from './api';
@@ -43,6 +44,7 @@ export function runtimeDeps(): HandlerDeps {
       ddb,
       events: new EventBridgeClient(clientConfig),
       sqs: new SQSClient(clientConfig),
+      sns: new SNSClient(clientConfig),
     },
     config: configFromEnv(),
     log: logger,

@@ -8,136 +8,27 @@
  * fixtures in test/fixtures/textract were written by the worker's Batch function
  * (assets/ocr-worker/tools/textract-fixture.ts) from a real scan.
  */
-import { readFileSync } from 'fs';
-import { createServer, IncomingMessage, Server } from 'http';
+import { IncomingMessage, Server } from 'http';
 import { AddressInfo } from 'net';
-import { join } from 'path';
 import { SubmitJobCommand } from '@aws-sdk/client-batch';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   DetectDocumentTextCommand, GetDocumentTextDetectionCommand, GetDocumentTextDetectionResponse, StartDocumentTextDetectionCommand,
-  TextractClient, TextractClientConfig,
+  TextractClient,
 } from '@aws-sdk/client-textract';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { TextractDocument } from 'amazon-textract-response-parser';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { deterministicJobId } from './api';
 import { createGatherHandler } from './gather';
 import { ProcessorConfig } from './jobs';
 import { createTextractHandler, textractJobId } from './textract-api';
 import { ALICE, INPUT_BUCKET, mockedClients, MockedClients, OUTPUT_BUCKET, testConfig } from '../../test/helpers/batch-ocr-api';
+import {
+  apiGatewayServer, BOB, client, DOC, FAILED_FIXTURE, inMemoryAws, QUEUE_URL, RESULT_FIXTURE, TEXTRACT_FIXTURE,
+} from '../../test/helpers/textract-api';
 import { workerManifestKey, workerSummaryKey } from '../common/worker-contract';
-
-const BOB = 'AIDABOB00000000000002';
-/** Each caller's access key, and the IAM unique id API Gateway reports for it. */
-const KEYS: { [accessKeyId: string]: { secretAccessKey: string; caller: string } } = {
-  AKIDALICE: { secretAccessKey: 'alice-secret', caller: ALICE },
-  AKIDBOB: { secretAccessKey: 'bob-secret', caller: BOB },
-};
-const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/111111111111/gather';
-const FIXTURES = join(__dirname, '..', '..', 'test', 'fixtures', 'textract');
-const TEXTRACT_FIXTURE = readFileSync(join(FIXTURES, 'phototest.textract.json'), 'utf8');
-const FAILED_FIXTURE = readFileSync(join(FIXTURES, 'missing.textract.json'), 'utf8');
-const RESULT_FIXTURE = JSON.parse(readFileSync(join(FIXTURES, 'phototest.result.json'), 'utf8'));
-const DOC = 'shared/phototest.tif';
-
-/** A job table and buckets in memory behind the mocks, with the conditions the handlers rely on. */
-function inMemoryAws(m: MockedClients) {
-  const table = new Map<string, any>();
-  const objects = new Map<string, string>();
-  const conditionFailed = () => Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
-  m.ddb.on(GetCommand).callsFake(async (input: any) => ({ Item: table.get(input.Key.jobId) }));
-  m.ddb.on(PutCommand).callsFake(async (input: any) => {
-    const old = table.get(input.Item.jobId);
-    // Both conditional puts allow rewriting a record only in the states they list.
-    if (old && input.ConditionExpression && !Object.values(input.ExpressionAttributeValues ?? {}).includes(old.state)) throw conditionFailed();
-    table.set(input.Item.jobId, { ...input.Item });
-    return { Attributes: old };
-  });
-  m.ddb.on(UpdateCommand).callsFake(async (input: any) => {
-    const item = { ...(table.get(input.Key.jobId) ?? { jobId: input.Key.jobId }) };
-    const name = (n: string) => input.ExpressionAttributeNames?.[n] ?? n;
-    const values = input.ExpressionAttributeValues ?? {};
-    const required = /#state = (:\w+)/.exec(input.ConditionExpression ?? '');
-    if (required && item.state !== values[required[1]]) throw conditionFailed();
-    for (const [, field, value] of (input.UpdateExpression as string).replace(/^SET /, '').matchAll(/([#\w]+) = (:\w+)/g)) {
-      item[name(field)] = values[value];
-    }
-    table.set(input.Key.jobId, item);
-    return {};
-  });
-  const notFound = () => Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
-  m.s3.on(HeadObjectCommand).callsFake(async (input: any) => {
-    const o = objects.get(`${input.Bucket}/${input.Key}`);
-    if (o === undefined) throw notFound();
-    return { ContentLength: o.length };
-  });
-  m.s3.on(GetObjectCommand).callsFake(async (input: any) => {
-    const o = objects.get(`${input.Bucket}/${input.Key}`);
-    if (o === undefined) throw Object.assign(notFound(), { name: 'NoSuchKey' });
-    return { Body: { transformToString: async () => o } };
-  });
-  m.s3.on(PutObjectCommand).callsFake(async (input: any) => {
-    objects.set(`${input.Bucket}/${input.Key}`, String(input.Body));
-    return {};
-  });
-  m.batch.on(SubmitJobCommand).resolves({ jobId: 'batch-1', jobName: 'x' });
-  objects.set(`${INPUT_BUCKET}/${DOC}`, 'II*\0 a scan');
-  objects.set(`${INPUT_BUCKET}/shared/other.tif`, 'II*\0 another scan');
-  return { table, objects };
-}
-
-/** API Gateway's part: the signed request as the proxy event, the caller named by the request's access key. */
-type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<{ statusCode: number; headers?: any; body: string }>;
-function apiGatewayServer(handle: ProxyHandler, seen: IncomingMessage[] & { bodies?: string[] }) {
-  seen.bodies = [];
-  return createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      seen.push(req);
-      seen.bodies!.push(body);
-      const accessKey = /Credential=([^/]+)\//.exec(String(req.headers.authorization))?.[1] ?? '';
-      const event = {
-        body,
-        headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
-        multiValueHeaders: {},
-        httpMethod: req.method!,
-        isBase64Encoded: false,
-        path: req.url!,
-        pathParameters: null,
-        queryStringParameters: null,
-        multiValueQueryStringParameters: null,
-        stageVariables: null,
-        resource: '/',
-        requestContext: { requestId: `req-${seen.length}`, identity: { caller: KEYS[accessKey]?.caller ?? null } },
-      } as unknown as APIGatewayProxyEvent;
-      void handle(event).then((out) => {
-        res.writeHead(out.statusCode, out.headers);
-        res.end(out.body);
-      });
-    });
-  });
-}
-
-function client(url: string, accessKeyId: string, extra: Partial<TextractClientConfig> = {}): TextractClient {
-  // The processor's API instead of Textract: its URL, and SigV4 for API Gateway (execute-api). The
-  // client takes signingName, which its TypeScript config type does not list: hence the intersection.
-  const config: TextractClientConfig & { signingName?: string } = {
-    endpoint: url,
-    region: 'us-east-1',
-    maxAttempts: 1,
-    credentials: { accessKeyId, secretAccessKey: KEYS[accessKeyId].secretAccessKey },
-    signingName: 'execute-api',
-    ...extra,
-  };
-  return new TextractClient(config);
-}
 
 /** StartDocumentTextDetection for a key of the input bucket. */
 function startDoc(name: string): StartDocumentTextDetectionCommand {
@@ -367,7 +258,8 @@ describe('Textract\'s API with the real Textract client', () => {
       expect(await textractError(start(alice, { Bucket: INPUT_BUCKET, Name: `uploads/${BOB}/a.tif` }))).toMatchObject({ name: 'InvalidS3ObjectException' });
       expect(await textractError(start(alice, { Bucket: INPUT_BUCKET, Name: DOC, Version: '3' }))).toMatchObject({ name: 'InvalidParameterException' });
       expect(await textractError(start(alice, { Bucket: INPUT_BUCKET, Name: DOC }, { ClientRequestToken: 'no spaces allowed' }))).toMatchObject({ name: 'InvalidParameterException' });
-      expect(await textractError(start(alice, { Bucket: INPUT_BUCKET, Name: DOC }, { OutputConfig: { S3Bucket: OUTPUT_BUCKET } }))).toMatchObject({ name: 'InvalidParameterException' });
+      // A topic or a bucket the processor was not given.
+      expect(await textractError(start(alice, { Bucket: INPUT_BUCKET, Name: DOC }, { OutputConfig: { S3Bucket: 'someone-elses-bucket' } }))).toMatchObject({ name: 'InvalidS3ObjectException' });
       expect(await textractError(start(alice, { Bucket: INPUT_BUCKET, Name: DOC }, { NotificationChannel: { SNSTopicArn: 'arn:aws:sns:us-east-1:111111111111:t', RoleArn: 'arn:aws:iam::111111111111:role/r' } })))
         .toMatchObject({ name: 'InvalidParameterException' });
       expect(await textractError(start(alice, { Bucket: INPUT_BUCKET, Name: DOC }, { KMSKeyId: 'alias/mine' }))).toMatchObject({ name: 'InvalidParameterException' });

@@ -10,14 +10,14 @@
  * model; statuses follow the Textract API reference (client faults 400, server faults 500).
  */
 import { createHash, randomUUID } from 'crypto';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { HandlerDeps } from './api';
+import { corsHeaders, HandlerDeps } from './api';
 import { enqueueDocument } from './gather';
 import { checkDocumentsExist, JobRecord, submitJob } from './jobs';
 import { callerIdFrom, checkDocumentAccess, checkKey, header, OcrRequestOptions, RequestError } from './request';
-import { workerManifestKey, workerSummaryKey } from '../common/worker-contract';
+import { outputPageKey, TextractDelivery, TextractNotificationChannel, TextractOutputConfig } from './textract-delivery';
+import { MAX_RESULTS_LIMIT, offsetOfToken, readJson, readRecord, readTextractResult, responsePage } from './textract-result';
+import { workerManifestKey } from '../common/worker-contract';
 
 export const TEXTRACT_CONTENT_TYPE = 'application/x-amz-json-1.1';
 
@@ -49,8 +49,6 @@ export class TextractError extends Error {
 /** What the worker asks for a Textract job: the JSON result and the Textract response, with word and line geometry. */
 export const TEXTRACT_JOB_OPTIONS: Pick<OcrRequestOptions, 'outputs' | 'geometry'> = { outputs: ['json', 'textract'], geometry: true };
 
-/** GetDocumentTextDetection's page size: at most 1,000 blocks per call, and 1,000 by default. */
-export const MAX_RESULTS_LIMIT = 1000;
 /** Textract's patterns for ClientRequestToken and JobId (1-64 characters) and JobTag (1-1024). */
 const TOKEN_PATTERN = /^[a-zA-Z0-9-_]{1,64}$/;
 const JOB_TAG_PATTERN = /^[a-zA-Z0-9_.\-:]{1,1024}$/;
@@ -75,20 +73,11 @@ export function textractJobId(owner: string, token: string): string {
 
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** NextToken: opaque to the client; here the job and the offset of the next block. */
-function nextToken(jobId: string, offset: number): string {
-  return Buffer.from(JSON.stringify({ j: jobId, o: offset })).toString('base64url');
-}
-
 function offsetOf(token: unknown, jobId: string): number {
   if (token === undefined) return 0;
-  if (typeof token === 'string' && token.length <= 255) {
-    try {
-      const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { j?: unknown; o?: unknown };
-      if (parsed.j === jobId && Number.isInteger(parsed.o) && (parsed.o as number) >= 0) return parsed.o as number;
-    } catch { /* not one of ours */ }
-  }
-  throw invalidParameter('NextToken is not a token this job returned.');
+  const offset = typeof token === 'string' ? offsetOfToken(token, jobId) : undefined;
+  if (offset === undefined) throw invalidParameter('NextToken is not a token this job returned.');
+  return offset;
 }
 
 function bodyOf(event: APIGatewayProxyEvent): Json {
@@ -105,7 +94,7 @@ function bodyOf(event: APIGatewayProxyEvent): Json {
   return body;
 }
 
-function respond(statusCode: number, body: unknown, requestId: string | undefined, headers: { [name: string]: string } = {}): APIGatewayProxyResult {
+function response(statusCode: number, body: unknown, requestId: string | undefined, headers: { [name: string]: string } = {}): APIGatewayProxyResult {
   return {
     statusCode,
     headers: { 'Content-Type': TEXTRACT_CONTENT_TYPE, 'Cache-Control': 'no-store', ...(requestId ? { 'x-amzn-RequestId': requestId } : {}), ...headers },
@@ -130,15 +119,22 @@ export function createTextractHandler(deps: HandlerDeps): (event: APIGatewayProx
   const log = deps.log;
   return async (event) => {
     const requestId = event.requestContext?.requestId;
+    // A browser's Textract client reads the answer only with CORS headers for its origin, and the
+    // request id and error type only when they are exposed to it.
+    const cors = corsHeaders(deps.config.corsAllowOrigins, event.headers);
+    const respond = (statusCode: number, body: unknown, headers: { [name: string]: string } = {}) => {
+      const exposed: { [name: string]: string } = cors['Access-Control-Allow-Origin'] ? { 'Access-Control-Expose-Headers': 'x-amzn-RequestId, x-amzn-ErrorType' } : {};
+      return response(statusCode, body, requestId, { ...cors, ...exposed, ...headers });
+    };
     try {
       const owner = callerIdFrom(deps.config.callerAuth ?? 'IAM', event.requestContext);
       if (owner === undefined) throw new TextractError('AccessDeniedException', 'The request carries no authenticated caller identity.');
       const target = header(event.headers, 'x-amz-target') ?? '';
       switch (target) {
         case 'Textract.StartDocumentTextDetection':
-          return respond(200, await start(deps, owner, bodyOf(event)), requestId);
+          return respond(200, await start(deps, owner, bodyOf(event)));
         case 'Textract.GetDocumentTextDetection':
-          return respond(200, await get(deps, owner, bodyOf(event)), requestId);
+          return respond(200, await get(deps, owner, bodyOf(event)));
         default:
           throw new TextractError('UnknownOperationException',
             `This API answers Textract.StartDocumentTextDetection and Textract.GetDocumentTextDetection; not '${target}'.`);
@@ -146,10 +142,10 @@ export function createTextractHandler(deps: HandlerDeps): (event: APIGatewayProx
     } catch (caught) {
       const error = asTextractError(caught);
       if (error instanceof TextractError) {
-        return respond(error.statusCode, { __type: error.type, message: error.message }, requestId, { 'x-amzn-ErrorType': error.type });
+        return respond(error.statusCode, { __type: error.type, message: error.message }, { 'x-amzn-ErrorType': error.type });
       }
       log?.error('Unhandled error', { error });
-      return respond(500, { __type: 'InternalServerError', message: 'Internal error; see the handler logs for this request id.' }, requestId,
+      return respond(500, { __type: 'InternalServerError', message: 'Internal error; see the handler logs for this request id.' },
         { 'x-amzn-ErrorType': 'InternalServerError' });
     }
   };
@@ -175,27 +171,62 @@ function documentKeyOf(deps: HandlerDeps, owner: string, location: unknown): str
   return key;
 }
 
-async function readRecord(deps: HandlerDeps, jobId: string): Promise<JobRecord | undefined> {
-  const got = await deps.clients.ddb.send(new GetCommand({ TableName: deps.config.jobTable, Key: { jobId }, ConsistentRead: true }));
-  return got.Item as JobRecord | undefined;
-}
-
-async function readJson(deps: HandlerDeps, key: string): Promise<unknown> {
-  const obj = await deps.clients.s3.send(new GetObjectCommand({ Bucket: deps.config.outputBucket, Key: key }));
-  return JSON.parse(await obj.Body!.transformToString());
-}
-
-function isNotFound(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
-}
-
 /** The document a job was started for: its record's input key, or the first document of its manifest. */
 async function documentOfJob(deps: HandlerDeps, record: JobRecord): Promise<string | undefined> {
   if (record.inputKey !== undefined) return record.inputKey;
   const manifestKey = record.manifestKey ?? workerManifestKey(deps.config.outputPrefix, record.jobId);
-  const manifest = await readJson(deps, manifestKey) as { documents?: { key?: string }[] };
+  const manifest = await readJson(deps.clients, deps.config, manifestKey) as { documents?: { key?: string }[] };
   return manifest.documents?.[0]?.key;
+}
+
+/** Textract's patterns (API reference, NotificationChannel and OutputConfig). */
+const SNS_TOPIC_ARN = /^arn:([a-z\d-]+):sns:[a-zA-Z\d-]{1,20}:\w{12}:.+$/;
+const ROLE_ARN = /^arn:([a-z\d-]+):iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
+const BUCKET_NAME = /^[0-9A-Za-z.\-_]{3,255}$/;
+
+/**
+ * NotificationChannel, when given: a topic the construct lets this API publish to. RoleArn must be an
+ * IAM role's ARN, as Textract requires, but is not assumed: the job state handler publishes with its
+ * own role, which the construct grants sns:Publish on exactly these topics.
+ */
+function notificationChannelOf(deps: HandlerDeps, channel: unknown): TextractNotificationChannel | undefined {
+  if (channel === undefined) return undefined;
+  if (!isObject(channel)) throw invalidParameter('NotificationChannel must be an object with SNSTopicArn and RoleArn.');
+  const { SNSTopicArn, RoleArn } = channel;
+  if (typeof SNSTopicArn !== 'string' || SNSTopicArn.length > 1024 || !SNS_TOPIC_ARN.test(SNSTopicArn)) {
+    throw invalidParameter('NotificationChannel.SNSTopicArn must be an SNS topic ARN.');
+  }
+  if (typeof RoleArn !== 'string' || RoleArn.length > 2048 || !ROLE_ARN.test(RoleArn)) {
+    throw invalidParameter('NotificationChannel.RoleArn must be an IAM role ARN.');
+  }
+  if (!(deps.config.textractNotificationTopics ?? []).includes(SNSTopicArn)) {
+    throw invalidParameter(`NotificationChannel.SNSTopicArn '${SNSTopicArn}' is not a topic this API publishes to (the processor's textractNotificationTopics).`);
+  }
+  return { SNSTopicArn, RoleArn };
+}
+
+/**
+ * OutputConfig, when given: the output bucket or one the construct lets this API write to. In the
+ * output bucket, pages never go under the results prefix, where the worker's own results are.
+ */
+function outputConfigOf(deps: HandlerDeps, output: unknown): TextractOutputConfig | undefined {
+  if (output === undefined) return undefined;
+  if (!isObject(output)) throw invalidParameter('OutputConfig must be an object with S3Bucket and optionally S3Prefix.');
+  const { S3Bucket, S3Prefix } = output;
+  if (typeof S3Bucket !== 'string' || !BUCKET_NAME.test(S3Bucket)) throw invalidParameter('OutputConfig.S3Bucket must be a bucket name (3-255 characters).');
+  if (S3Prefix !== undefined && (typeof S3Prefix !== 'string' || S3Prefix.length < 1 || S3Prefix.length > 1024 || !/\S/.test(S3Prefix))) {
+    throw invalidParameter('OutputConfig.S3Prefix must be 1-1024 characters, not only white space.');
+  }
+  const config = deps.config;
+  if (S3Bucket !== config.outputBucket && !(config.textractOutputBuckets ?? []).includes(S3Bucket)) {
+    throw new TextractError('InvalidS3ObjectException',
+      `OutputConfig.S3Bucket '${S3Bucket}' is not writable here: use the output bucket '${config.outputBucket}' or one of the processor's textractOutputBuckets.`);
+  }
+  const outputConfig: TextractOutputConfig = { S3Bucket, ...(S3Prefix !== undefined ? { S3Prefix } : {}) };
+  if (S3Bucket === config.outputBucket && outputPageKey(outputConfig, '', 1).startsWith(config.outputPrefix)) {
+    throw invalidParameter(`OutputConfig.S3Prefix must not be under '${config.outputPrefix}' of the output bucket: the processor's results are kept there.`);
+  }
+  return outputConfig;
 }
 
 async function start(deps: HandlerDeps, owner: string, body: Json): Promise<Json> {
@@ -207,15 +238,21 @@ async function start(deps: HandlerDeps, owner: string, body: Json): Promise<Json
   if (body.JobTag !== undefined && (typeof body.JobTag !== 'string' || !JOB_TAG_PATTERN.test(body.JobTag))) {
     throw invalidParameter('JobTag must be 1-1024 letters, digits, _ . - or :.');
   }
-  for (const field of ['NotificationChannel', 'OutputConfig', 'KMSKeyId'] as const) {
-    if (body[field] !== undefined) {
-      throw invalidParameter(`${field} is not supported by this API: read the results with GetDocumentTextDetection.`);
-    }
+  if (body.KMSKeyId !== undefined) {
+    throw invalidParameter('KMSKeyId is not supported by this API: OutputConfig pages are encrypted with the bucket\'s default encryption.');
   }
+  const notificationChannel = notificationChannelOf(deps, body.NotificationChannel);
+  const outputConfig = outputConfigOf(deps, body.OutputConfig);
+  const textract: TextractDelivery = {
+    document: { S3Bucket: deps.config.inputBucket, S3ObjectName: key },
+    ...(typeof body.JobTag === 'string' ? { jobTag: body.JobTag } : {}),
+    ...(notificationChannel ? { notificationChannel } : {}),
+    ...(outputConfig ? { outputConfig } : {}),
+  };
   const jobId = typeof token === 'string' ? textractJobId(owner, token) : randomUUID();
   if (typeof token === 'string') {
     // Textract's idempotency: the same token returns the same job, for the same document only.
-    const previous = await readRecord(deps, jobId);
+    const previous = await readRecord(deps.clients, deps.config, jobId);
     if (previous && previous.state !== 'SUBMIT_FAILED') {
       if (await documentOfJob(deps, previous) !== key) {
         throw new TextractError('IdempotentParameterMismatchException', 'ClientRequestToken was used before with another DocumentLocation.');
@@ -227,17 +264,17 @@ async function start(deps: HandlerDeps, owner: string, body: Json): Promise<Json
   const options: OcrRequestOptions = { ...deps.config.defaultOptions, ...TEXTRACT_JOB_OPTIONS };
   try {
     if (deps.config.gatherQueueUrl !== undefined && deps.clients.sqs !== undefined) {
-      await enqueueDocument({ ddb: deps.clients.ddb, sqs: deps.clients.sqs }, deps.config, { key, size: sizes[0], options, source: 'api', owner, jobId });
+      await enqueueDocument({ ddb: deps.clients.ddb, sqs: deps.clients.sqs }, deps.config, { key, size: sizes[0], options, source: 'api', owner, jobId, textract });
       deps.metrics?.count('DocumentsQueued', 1);
     } else {
-      await submitJob(deps.clients, deps.config, { documents: [key], options }, { source: 'api', owner, jobId, sizes });
+      await submitJob(deps.clients, deps.config, { documents: [key], options }, { source: 'api', owner, jobId, sizes, textract });
       deps.metrics?.count('JobsSubmitted', 1);
       deps.metrics?.count('DocumentsSubmitted', 1);
     }
   } catch (error) {
     // A retry racing the first call with the same token: that call's job is this one.
     if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-    const record = await readRecord(deps, jobId);
+    const record = await readRecord(deps.clients, deps.config, jobId);
     if (!record || await documentOfJob(deps, record) !== key) {
       throw new TextractError('IdempotentParameterMismatchException', 'ClientRequestToken was used before with another DocumentLocation.');
     }
@@ -246,56 +283,19 @@ async function start(deps: HandlerDeps, owner: string, body: Json): Promise<Json
   return { JobId: jobId };
 }
 
-interface SummaryDocument {
-  index: number;
-  status: string;
-  outputKeys?: { textract?: string };
-}
-
 async function get(deps: HandlerDeps, owner: string, body: Json): Promise<Json> {
   const jobId = body.JobId;
   if (typeof jobId !== 'string' || !TOKEN_PATTERN.test(jobId)) throw invalidParameter('JobId must be 1-64 letters, digits, - or _.');
   const max = body.MaxResults;
   if (max !== undefined && (!Number.isInteger(max) || (max as number) < 1)) throw invalidParameter('MaxResults must be a positive integer.');
   const pageSize = Math.min((max as number | undefined) ?? MAX_RESULTS_LIMIT, MAX_RESULTS_LIMIT);
-  const record = JOB_ID.test(jobId) ? await readRecord(deps, jobId) : undefined;
+  const record = JOB_ID.test(jobId) ? await readRecord(deps.clients, deps.config, jobId) : undefined;
   // Another caller's job answers as one that does not exist; so does a job of several documents.
   if (!record || record.owner !== owner || record.documentCount !== 1) throw new TextractError('InvalidJobIdException', `No text detection job with id '${jobId}'.`);
   const offset = offsetOf(body.NextToken, jobId);
 
-  const batchJobId = record.gatheredInto ?? (record.state === 'GATHERING' ? undefined : record.jobId);
-  const shared = record.gatheredInto !== undefined ? await readRecord(deps, record.gatheredInto) : record;
-  let document: SummaryDocument | undefined;
-  if (batchJobId !== undefined) {
-    try {
-      const summaryKey = workerSummaryKey(deps.config.outputPrefix, batchJobId, record.childIndex ?? 0);
-      const summary = await readJson(deps, summaryKey) as { documents?: SummaryDocument[] };
-      document = summary.documents?.find((d) => d.index === (record.documentIndex ?? 0));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  }
-  if (!document) {
-    const state = record.state === 'SUBMIT_FAILED' ? record.state : shared?.state ?? record.state;
-    if (state === 'FAILED' || state === 'SUBMIT_FAILED' || state === 'SUCCEEDED') {
-      const reason = (record.state === 'SUBMIT_FAILED' ? record.statusReason : shared?.statusReason) ?? 'the job ended without a result for the document';
-      // A job that succeeded without this document's result still failed for this caller.
-      return { JobStatus: 'FAILED', StatusMessage: state === 'SUCCEEDED' ? reason : `${state}: ${reason}` };
-    }
-    return { JobStatus: 'IN_PROGRESS' };
-  }
-  const textractKey = document.outputKeys?.textract;
-  if (!textractKey) throw new TextractError('InvalidJobIdException', `Job '${jobId}' was not started with StartDocumentTextDetection.`);
-  const whole = await readJson(deps, textractKey) as Json & { Blocks?: unknown[] };
-  const blocks = whole.Blocks ?? [];
-  if (whole.JobStatus === 'FAILED') {
-    const { Blocks: _none, ...failed } = whole;
-    return failed;
-  }
-  const more = offset + pageSize < blocks.length;
-  return {
-    ...whole,
-    Blocks: blocks.slice(offset, offset + pageSize),
-    ...(more ? { NextToken: nextToken(jobId, offset + pageSize) } : {}),
-  };
+  const result = await readTextractResult(deps.clients, deps.config, record);
+  if (result.kind === 'in-progress') return { JobStatus: 'IN_PROGRESS' };
+  if (result.kind === 'not-textract') throw new TextractError('InvalidJobIdException', `Job '${jobId}' was not started with StartDocumentTextDetection.`);
+  return responsePage(jobId, result.response, offset, pageSize);
 }

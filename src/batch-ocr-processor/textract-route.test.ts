@@ -4,6 +4,9 @@
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { ApiAuthorization } from './props';
 import { synthProcessor } from '../../test/helpers/batch-ocr-api';
 
@@ -14,10 +17,23 @@ function rootPostMethods(t: Template): Array<{ Properties: { AuthorizationType: 
     .filter((m) => JSON.stringify(m.Properties.ResourceId).includes('RootResourceId')) as never;
 }
 
-function textractStatements(t: Template): Statement[] {
-  const policy = Object.entries(t.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('OcrTextractApiRoleDefaultPolicy'));
+function statementsOf(t: Template, role: string): Statement[] {
+  const policy = Object.entries(t.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith(`Ocr${role}RoleDefaultPolicy`));
   expect(policy).toBeDefined();
   return policy![1].Properties.PolicyDocument.Statement as Statement[];
+}
+
+const textractStatements = (t: Template): Statement[] => statementsOf(t, 'TextractApi');
+
+function environmentOf(t: Template, handler: string): { [name: string]: unknown } {
+  const fn = Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith(`Ocr${handler}`));
+  expect(fn).toBeDefined();
+  return fn![1].Properties.Environment.Variables;
+}
+
+/** The statements that allow one of these actions, with their resources. */
+function grantsOf(statements: Statement[], action: string): unknown[] {
+  return statements.filter((s) => [s.Action].flat().includes(action)).flatMap((s) => [s.Resource].flat());
 }
 
 const actionsOf = (statements: Statement[]): string[] => statements.flatMap((s) => [s.Action].flat());
@@ -64,5 +80,64 @@ describe('Textract\'s API on the REST API', () => {
     const t = synthProcessor((stack) => ({ authorization: ApiAuthorization.COGNITO, userPool: new cognito.UserPool(stack, 'Users') }));
     expect(rootPostMethods(t)).toHaveLength(0);
     expect(Object.keys(t.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('OcrTextractApi'))).toEqual([]);
+  });
+
+  describe('NotificationChannel and OutputConfig', () => {
+    test('GIVEN defaults WHEN synthesized THEN no topic is allowed, the job state handler may put objects in the output bucket only, and publishes nowhere', () => {
+      const t = synthProcessor();
+      expect(environmentOf(t, 'TextractApi')).toMatchObject({ TEXTRACT_NOTIFICATION_TOPICS: '[]', TEXTRACT_OUTPUT_BUCKETS: '[]' });
+      const statements = statementsOf(t, 'JobState');
+      expect(actionsOf(statements).filter((a) => a.startsWith('sns:'))).toEqual([]);
+      const puts = grantsOf(statements, 's3:PutObject');
+      expect(puts).toHaveLength(1);
+      expect(JSON.stringify(puts[0])).toMatch(/OcrOutputBucket[0-9A-F]+","Arn"\]\},"\/\*"/);
+      // Nothing else writes: PutObject only.
+      expect(actionsOf(statements).filter((a) => a.startsWith('s3:') && !a.startsWith('s3:Get') && !a.startsWith('s3:List'))).toEqual(['s3:PutObject']);
+    });
+
+    test('GIVEN topics (one KMS-encrypted) and buckets WHEN synthesized THEN sns:Publish on exactly those topics, the topic key\'s use, PutObject on those buckets, and their names for the Start handler', () => {
+      let topicKeyArn: unknown;
+      const t = synthProcessor((stack) => {
+        const key = new kms.Key(stack, 'TopicKey');
+        topicKeyArn = stack.resolve(key.keyArn);
+        return {
+          textractNotificationTopics: [new sns.Topic(stack, 'Done', { masterKey: key }), sns.Topic.fromTopicArn(stack, 'Theirs', 'arn:aws:sns:us-east-1:222222222222:theirs')],
+          textractOutputBuckets: [s3.Bucket.fromBucketName(stack, 'Partner', 'partner-results')],
+        };
+      });
+      const env = environmentOf(t, 'TextractApi');
+      expect(JSON.stringify(env.TEXTRACT_NOTIFICATION_TOPICS)).toContain('{"Ref":"Done');
+      expect(JSON.stringify(env.TEXTRACT_NOTIFICATION_TOPICS)).toContain('arn:aws:sns:us-east-1:222222222222:theirs');
+      expect(env.TEXTRACT_OUTPUT_BUCKETS).toBe('["partner-results"]');
+      const statements = statementsOf(t, 'JobState');
+      const published = grantsOf(statements, 'sns:Publish');
+      expect(published).toHaveLength(2);
+      expect(JSON.stringify(published)).toMatch(/\{"Ref":"Done[0-9A-F]+"\}/);
+      expect(published).toContain('arn:aws:sns:us-east-1:222222222222:theirs');
+      expect(grantsOf(statements, 'kms:GenerateDataKey*')).toContainEqual(topicKeyArn);
+      expect(grantsOf(statements, 'kms:Decrypt')).toContainEqual(topicKeyArn);
+      const puts = grantsOf(statements, 's3:PutObject');
+      expect(puts).toHaveLength(2);
+      expect(JSON.stringify(puts)).toContain(':s3:::partner-results/*');
+      // The Start handler itself neither publishes nor writes them.
+      expect(actionsOf(textractStatements(t)).filter((a) => a.startsWith('sns:') || a === 's3:PutObject')).toEqual([]);
+    });
+
+    test('GIVEN topics and handlers in the VPC WHEN synthesized THEN the network has an SNS endpoint to publish through; without topics it has none', () => {
+      const endpoints = (t: Template) => Object.values(t.findResources('AWS::EC2::VPCEndpoint')).map((e: any) => JSON.stringify(e.Properties.ServiceName));
+      const withTopics = synthProcessor((stack) => ({ handlersInVpc: true, textractNotificationTopics: [new sns.Topic(stack, 'Done')] }));
+      expect(endpoints(withTopics).filter((n) => n.endsWith('.sns"'))).toHaveLength(1);
+      expect(endpoints(synthProcessor({ handlersInVpc: true })).filter((n) => n.endsWith('.sns"'))).toEqual([]);
+    });
+
+    test.each([
+      ['textractNotificationTopics with Cognito', (stack: any) => ({ authorization: ApiAuthorization.COGNITO, userPool: new cognito.UserPool(stack, 'Users'), textractNotificationTopics: [new sns.Topic(stack, 'T')] }),
+        "BatchOcrProcessor 'Ocr': 'textractNotificationTopics' only applies with ApiAuthorization.IAM"],
+      ['textractOutputBuckets with Cognito', (stack: any) => ({ authorization: ApiAuthorization.COGNITO, userPool: new cognito.UserPool(stack, 'Users'), textractOutputBuckets: [new s3.Bucket(stack, 'B')] }),
+        "BatchOcrProcessor 'Ocr': 'textractOutputBuckets' only applies with ApiAuthorization.IAM"],
+      ['an empty topic list', () => ({ textractNotificationTopics: [] }), "BatchOcrProcessor 'Ocr': 'textractNotificationTopics' must list 1 to 20 entries, got 0"],
+    ])('GIVEN %s WHEN constructed THEN it fails at synth naming the construct and the prop', (_name, props, message) => {
+      expect(() => synthProcessor(props)).toThrow(message);
+    });
   });
 });

@@ -85,6 +85,13 @@ export function validateProps(id: string, props: BatchOcrProcessorProps): void {
     check.check(origin === '*' || /^https?:\/\/[a-z0-9.-]+(:[0-9]{1,5})?$/.test(origin), 'corsAllowOrigins', `has '${origin}', not an origin such as 'https://app.example.com' (scheme and host in lower case, no path)`);
   }
   check.check(!(props.corsAllowOrigins?.includes('*') && props.corsAllowOrigins.length > 1), 'corsAllowOrigins', "with '*' (any origin) must list nothing else");
+  // Textract's API (and with it NotificationChannel and OutputConfig) is only there with IAM authorization.
+  for (const name of ['textractNotificationTopics', 'textractOutputBuckets'] as const) {
+    const list = props[name];
+    if (list === undefined) continue;
+    check.check(auth === ApiAuthorization.IAM, name, "only applies with ApiAuthorization.IAM (Amazon Textract's API is not offered with Cognito)");
+    check.check(list.length >= 1 && list.length <= 20, name, `must list 1 to 20 entries, got ${list.length}`);
+  }
   check.check(!(props.privateApiEndpoints && props.privateApiEndpoints.length === 0), 'privateApiEndpoints', 'must list at least one execute-api endpoint');
   if (props.s3Trigger) {
     check.integerInRange('s3Trigger.batchSize', props.s3Trigger.batchSize, 1, Math.min(10_000, props.maxDocumentsPerJob ?? LIMITS.maxArrayChildren));

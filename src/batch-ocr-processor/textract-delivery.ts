@@ -1,0 +1,135 @@
+/**
+ * What a StartDocumentTextDetection asked for beyond Get: Amazon Textract's completion message on an
+ * SNS topic (NotificationChannel, with the caller's JobTag) and a copy of the result in an S3 bucket
+ * (OutputConfig). Start checks and records them on the request's job record; the job state handler
+ * delivers them once, when the request's document is done.
+ *
+ * Formats follow the Amazon Textract Developer Guide: "Amazon Textract Results Notification" (the
+ * message's JobId, Status, API, JobTag, Timestamp in epoch milliseconds, DocumentLocation) and the
+ * API reference's OutputConfig (S3Prefix defaults to "textract_output"; the result is stored as the
+ * Get operation's response pages under `<S3Prefix>/<JobId>/1`, `/2`, ..., the layout AWS's
+ * amazon-textract-caller lists).
+ */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Clients, JobRecord, ProcessorConfig } from './jobs';
+import { MAX_RESULTS_LIMIT, readTextractResult, responsePage } from './textract-result';
+
+/** Textract's NotificationChannel: the topic to tell, and the role Textract would assume to publish (recorded, not assumed here). */
+export interface TextractNotificationChannel {
+  readonly SNSTopicArn: string;
+  readonly RoleArn: string;
+}
+
+/** Textract's OutputConfig: the bucket the result pages go to, under S3Prefix. */
+export interface TextractOutputConfig {
+  readonly S3Bucket: string;
+  readonly S3Prefix?: string;
+}
+
+/** What a Start recorded on the request's job record for its completion. */
+export interface TextractDelivery {
+  /** The document as the completion message names it. */
+  readonly document: { readonly S3Bucket: string; readonly S3ObjectName: string };
+  readonly jobTag?: string;
+  readonly notificationChannel?: TextractNotificationChannel;
+  readonly outputConfig?: TextractOutputConfig;
+}
+
+/** The API the completion message names. */
+export const TEXTRACT_API = 'StartDocumentTextDetection';
+/** The prefix Textract uses when OutputConfig has no S3Prefix. */
+export const DEFAULT_OUTPUT_PREFIX = 'textract_output';
+
+/** Whether a record has something to deliver when its document is done. */
+export function hasDelivery(record: Pick<JobRecord, 'textract'> | undefined): boolean {
+  return record?.textract?.notificationChannel !== undefined || record?.textract?.outputConfig !== undefined;
+}
+
+/** The keys of the result's pages: `<S3Prefix>/<JobId>/<n>`, from 1 (a prefix's trailing slashes are not doubled). */
+export function outputPageKey(output: TextractOutputConfig, jobId: string, page: number): string {
+  const prefix = (output.S3Prefix ?? DEFAULT_OUTPUT_PREFIX).replace(/\/+$/, '');
+  return `${prefix.length > 0 ? `${prefix}/` : ''}${jobId}/${page}`;
+}
+
+/** Textract's completion message for a request (its documented fields; JobTag only when the caller gave one). */
+export function completionMessage(record: Pick<JobRecord, 'jobId' | 'textract'>, status: string, timestamp: number): string {
+  const delivery = record.textract!;
+  return JSON.stringify({
+    JobId: record.jobId,
+    Status: status,
+    API: TEXTRACT_API,
+    ...(delivery.jobTag !== undefined ? { JobTag: delivery.jobTag } : {}),
+    Timestamp: timestamp,
+    DocumentLocation: { S3ObjectName: delivery.document.S3ObjectName, S3Bucket: delivery.document.S3Bucket },
+  });
+}
+
+export interface DeliveryLog {
+  info(message: string, ...extra: unknown[]): void;
+  warn(message: string, ...extra: unknown[]): void;
+}
+
+export type DeliveryOutcome = 'delivered' | 'nothing-to-deliver' | 'delivered-before' | 'not-done' | 'failed';
+
+function isConditionFailed(error: unknown): boolean {
+  return (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * Deliver a finished request's OutputConfig pages and completion message, at most once: the record
+ * is marked delivered by a conditional update before anything is written, so a redelivered state
+ * change (or two handlers racing) publishes nothing twice. Never throws: the job's state is recorded
+ * whatever happens here; a failure is logged, and that request's message or pages are not retried.
+ */
+export async function deliverTextractResult(
+  clients: Pick<Clients, 's3' | 'ddb'> & { sns?: Pick<SNSClient, 'send'> }, config: ProcessorConfig, record: JobRecord,
+  log: DeliveryLog, now: () => number = Date.now,
+): Promise<DeliveryOutcome> {
+  if (!hasDelivery(record)) return 'nothing-to-deliver';
+  if (record.textractDeliveredAt !== undefined) return 'delivered-before';
+  const delivery = record.textract!;
+  try {
+    const result = await readTextractResult(clients, config, record);
+    if (result.kind !== 'final') return 'not-done';
+    try {
+      await clients.ddb.send(new UpdateCommand({
+        TableName: config.jobTable,
+        Key: { jobId: record.jobId },
+        UpdateExpression: 'SET textractDeliveredAt = :now',
+        ConditionExpression: 'attribute_exists(jobId) AND attribute_not_exists(textractDeliveredAt)',
+        ExpressionAttributeValues: { ':now': new Date(now()).toISOString() },
+      }));
+    } catch (error) {
+      if (isConditionFailed(error)) return 'delivered-before';
+      throw error;
+    }
+    const response = result.response;
+    // The pages first: a subscriber told of completion finds them written.
+    if (delivery.outputConfig) {
+      const blocks = response.Blocks?.length ?? 0;
+      const pages = Math.max(1, Math.ceil(blocks / MAX_RESULTS_LIMIT));
+      for (let page = 0; page < pages; page++) {
+        await clients.s3.send(new PutObjectCommand({
+          Bucket: delivery.outputConfig.S3Bucket,
+          Key: outputPageKey(delivery.outputConfig, record.jobId, page + 1),
+          Body: JSON.stringify(responsePage(record.jobId, response, page * MAX_RESULTS_LIMIT, MAX_RESULTS_LIMIT)),
+          ContentType: 'application/json',
+        }));
+      }
+    }
+    if (delivery.notificationChannel) {
+      if (!clients.sns) throw new Error('no SNS client to publish the completion message with');
+      await clients.sns.send(new PublishCommand({
+        TopicArn: delivery.notificationChannel.SNSTopicArn,
+        Message: completionMessage(record, response.JobStatus, now()),
+      }));
+    }
+    log.info('Textract completion delivered', { jobId: record.jobId, status: response.JobStatus });
+    return 'delivered';
+  } catch (error) {
+    log.warn('Could not deliver a Textract completion', { jobId: record.jobId, reason: (error as Error).message ?? String(error) });
+    return 'failed';
+  }
+}
