@@ -186,6 +186,13 @@ function grantTextractDelivery(textract: Handler, jobState: Handler, context: Ha
     iam.Grant.addToPrincipal({ grantee: jobState.role, actions: ['s3:PutObject'], resourceArns: [bucket.arnForObjects('*')] });
     bucket.encryptionKey?.grant(jobState.role, 'kms:GenerateDataKey');
   }
+  // and never over the processor's results, whatever the handler does: an explicit deny wins over the
+  // allow above (IAM User Guide, "Policy evaluation logic")
+  jobState.role.addToPrincipalPolicy(new iam.PolicyStatement({
+    effect: iam.Effect.DENY,
+    actions: ['s3:PutObject'],
+    resources: [storage.outputBucket.arnForObjects(`${storage.outputPrefix}*`)],
+  }));
 }
 
 /**

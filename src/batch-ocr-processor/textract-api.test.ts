@@ -259,7 +259,7 @@ describe('Textract\'s API with the real Textract client', () => {
       expect(await textractError(start(alice, { Bucket: INPUT_BUCKET, Name: DOC, Version: '3' }))).toMatchObject({ name: 'InvalidParameterException' });
       expect(await textractError(start(alice, { Bucket: INPUT_BUCKET, Name: DOC }, { ClientRequestToken: 'no spaces allowed' }))).toMatchObject({ name: 'InvalidParameterException' });
       // A topic or a bucket the processor was not given.
-      expect(await textractError(start(alice, { Bucket: INPUT_BUCKET, Name: DOC }, { OutputConfig: { S3Bucket: 'someone-elses-bucket' } }))).toMatchObject({ name: 'InvalidS3ObjectException' });
+      expect(await textractError(start(alice, { Bucket: INPUT_BUCKET, Name: DOC }, { OutputConfig: { S3Bucket: 'someone-elses-bucket' } }))).toMatchObject({ name: 'AccessDeniedException' });
       expect(await textractError(start(alice, { Bucket: INPUT_BUCKET, Name: DOC }, { NotificationChannel: { SNSTopicArn: 'arn:aws:sns:us-east-1:111111111111:t', RoleArn: 'arn:aws:iam::111111111111:role/r' } })))
         .toMatchObject({ name: 'InvalidParameterException' });
       expect(await textractError(start(alice, { Bucket: INPUT_BUCKET, Name: DOC }, { KMSKeyId: 'alias/mine' }))).toMatchObject({ name: 'InvalidParameterException' });

@@ -219,7 +219,8 @@ function outputConfigOf(deps: HandlerDeps, output: unknown): TextractOutputConfi
   }
   const config = deps.config;
   if (S3Bucket !== config.outputBucket && !(config.textractOutputBuckets ?? []).includes(S3Bucket)) {
-    throw new TextractError('InvalidS3ObjectException',
+    // AccessDeniedException, as the OCR service answers for an output bucket it may not write to
+    throw new TextractError('AccessDeniedException',
       `OutputConfig.S3Bucket '${S3Bucket}' is not writable here: use the output bucket '${config.outputBucket}' or one of the processor's textractOutputBuckets.`);
   }
   const outputConfig: TextractOutputConfig = { S3Bucket, ...(S3Prefix !== undefined ? { S3Prefix } : {}) };

@@ -199,7 +199,7 @@ describe('Textract\'s NotificationChannel and OutputConfig', () => {
       ['a topic the processor was not given', { NotificationChannel: { SNSTopicArn: 'arn:aws:sns:us-east-1:111111111111:other', RoleArn: ROLE } }, 'InvalidParameterException', /not a topic this API publishes to/],
       ['a RoleArn that is not a role', { NotificationChannel: { SNSTopicArn: TOPIC, RoleArn: 'arn:aws:iam::111111111111:user/alice' } }, 'InvalidParameterException', /RoleArn/],
       ['a topic ARN that is not one', { NotificationChannel: { SNSTopicArn: 'textract-done', RoleArn: ROLE } }, 'InvalidParameterException', /SNSTopicArn/],
-      ['a bucket the processor was not given', { OutputConfig: { S3Bucket: 'someone-elses-bucket' } }, 'InvalidS3ObjectException', /not writable here/],
+      ['a bucket the processor was not given', { OutputConfig: { S3Bucket: 'someone-elses-bucket' } }, 'AccessDeniedException', /not writable here/],
       ['the results prefix of the output bucket', { OutputConfig: { S3Bucket: OUTPUT_BUCKET, S3Prefix: 'results/mine' } }, 'InvalidParameterException', /must not be under 'results\/'/],
       ['a blank prefix', { OutputConfig: { S3Bucket: OUTPUT_BUCKET, S3Prefix: '   ' } }, 'InvalidParameterException', /S3Prefix/],
       ['KMSKeyId', { OutputConfig: { S3Bucket: OUTPUT_BUCKET }, KMSKeyId: 'alias/mine' }, 'InvalidParameterException', /KMSKeyId/],

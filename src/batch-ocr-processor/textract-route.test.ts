@@ -32,8 +32,9 @@ function environmentOf(t: Template, handler: string): { [name: string]: unknown 
 }
 
 /** The statements that allow one of these actions, with their resources. */
-function grantsOf(statements: Statement[], action: string): unknown[] {
-  return statements.filter((s) => [s.Action].flat().includes(action)).flatMap((s) => [s.Resource].flat());
+/** The resources a role is allowed `action` on (`effect` 'Deny': denied). */
+function grantsOf(statements: Statement[], action: string, effect: 'Allow' | 'Deny' = 'Allow'): unknown[] {
+  return statements.filter((s) => (s.Effect ?? 'Allow') === effect && [s.Action].flat().includes(action)).flatMap((s) => [s.Resource].flat());
 }
 
 const actionsOf = (statements: Statement[]): string[] => statements.flatMap((s) => [s.Action].flat());
@@ -91,8 +92,12 @@ describe('Textract\'s API on the REST API', () => {
       const puts = grantsOf(statements, 's3:PutObject');
       expect(puts).toHaveLength(1);
       expect(JSON.stringify(puts[0])).toMatch(/OcrOutputBucket[0-9A-F]+","Arn"\]\},"\/\*"/);
+      // and never under the results prefix, whatever the handler does
+      const denied = grantsOf(statements, 's3:PutObject', 'Deny');
+      expect(denied).toHaveLength(1);
+      expect(JSON.stringify(denied[0])).toMatch(/OcrOutputBucket[0-9A-F]+","Arn"\]\},"\/results\/\*"/);
       // Nothing else writes: PutObject only.
-      expect(actionsOf(statements).filter((a) => a.startsWith('s3:') && !a.startsWith('s3:Get') && !a.startsWith('s3:List'))).toEqual(['s3:PutObject']);
+      expect([...new Set(actionsOf(statements).filter((a) => a.startsWith('s3:') && !a.startsWith('s3:Get') && !a.startsWith('s3:List')))]).toEqual(['s3:PutObject']);
     });
 
     test('GIVEN topics (one KMS-encrypted) and buckets WHEN synthesized THEN sns:Publish on exactly those topics, the topic key\'s use, PutObject on those buckets, and their names for the Start handler', () => {
