@@ -8,8 +8,8 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { enqueueDocument } from './gather';
 import {
-  checkDocumentsExist, Clients, createUploadUrl, getJobStatus, ProcessorConfig, recordStateChange,
-  BatchJobStateChange, submitJob, SubmitResult,
+  checkDocumentsExist, Clients, CompletionDeliveryError, createUploadUrl, getJobStatus, ProcessorConfig, recordStateChange,
+  BatchJobStateChange, StateChangeOutcome, submitJob, SubmitResult,
 } from './jobs';
 import {
   callerIdFrom, checkContentType, checkDocumentAccess, checkKey, header, InputAccess, LIMITS, parseJsonBody, RequestError,
@@ -239,13 +239,32 @@ export function createUploadHandler(deps: HandlerDeps): ApiHandler {
   });
 }
 
-/** EventBridge "Batch Job State Change" of this construct's queue. */
+/**
+ * EventBridge "Batch Job State Change" of this construct's queue. A completion delivery that failed
+ * fails the invocation: EventBridge invokes the function asynchronously, and Lambda retries a
+ * function error twice by default, then sends the event to the function's dead-letter queue (Lambda
+ * Developer Guide, "How Lambda handles errors and retries with asynchronous invocation"); the rule
+ * target's own retry policy and dead-letter queue cover events EventBridge could not hand to Lambda
+ * (EventBridge User Guide, "How EventBridge retries delivering events"). Lambda may also run the
+ * same event twice, which recordStateChange treats as a retry.
+ */
 export function createStateChangeHandler(deps: HandlerDeps): (event: { detail: BatchJobStateChange }) => Promise<string> {
   const metrics = deps.metrics ?? noMetrics;
   return async (event) => {
-    const outcome = await recordStateChange(deps.clients, deps.config, event.detail, deps.log);
-    if (outcome === 'updated' && event.detail.status === 'SUCCEEDED') metrics.count('JobsSucceeded', 1);
-    if (outcome === 'updated' && event.detail.status === 'FAILED') metrics.count('JobsFailed', 1);
+    // A job is counted once, when its final state is recorded: not again by a retry that only
+    // finishes its deliveries, and also when some delivery failed (the error makes Lambda retry).
+    const counted = (outcome: StateChangeOutcome): void => {
+      if (outcome === 'updated' && event.detail.status === 'SUCCEEDED') metrics.count('JobsSucceeded', 1);
+      if (outcome === 'updated' && event.detail.status === 'FAILED') metrics.count('JobsFailed', 1);
+    };
+    let outcome: StateChangeOutcome;
+    try {
+      outcome = await recordStateChange(deps.clients, deps.config, event.detail, deps.log);
+    } catch (error) {
+      if (error instanceof CompletionDeliveryError) counted(error.outcome);
+      throw error;
+    }
+    counted(outcome);
     return outcome;
   };
 }

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'crypto';
 import { BatchClient, DescribeJobsCommand, JobSummary, ListJobsCommand, SubmitJobCommand, SubmitJobCommandInput } from '@aws-sdk/client-batch';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -178,8 +178,19 @@ export interface JobRecord {
   readonly childIndex?: number;
   /** A Textract Start: its JobTag, NotificationChannel and OutputConfig, delivered when the document is done. */
   readonly textract?: TextractDelivery;
-  /** When that delivery was made (it is made once). */
+  /** When that delivery went out: its pages written and its message published. */
   readonly textractDeliveredAt?: string;
+  /**
+   * Set with the final state, in the same conditional write: the job's completion deliveries (its
+   * event, its gathered requests' events and Textract completions) are still owed. Removed once all
+   * went out; each one that went out is marked on its own (completionEventAt, announcedAt,
+   * textractDeliveredAt), so a retry redoes only the others.
+   */
+  readonly deliveriesPending?: boolean;
+  /** When the job's own `OCR Job Completed` event was put on the bus. */
+  readonly completionEventAt?: string;
+  /** A gathered request: when its `OCR Job Completed` event was put on the bus. */
+  readonly announcedAt?: string;
 }
 
 /** What the API returns for a submitted job (what a client needs next). */
@@ -769,8 +780,11 @@ export interface BatchJobStateChange {
   readonly arrayProperties?: { index?: number; size?: number; statusSummary?: ChildStates };
 }
 
-/** What the state handler did with an event: moved the record, refreshed an array job's progress, or nothing. */
-export type StateChangeOutcome = 'updated' | 'progress' | 'ignored';
+/**
+ * What the state handler did with an event: moved the record, refreshed an array job's progress,
+ * finished the completion deliveries a final state still owed (a retried or repeated event), or nothing.
+ */
+export type StateChangeOutcome = 'updated' | 'progress' | 'delivered' | 'ignored';
 
 /** An array job's child states are read from Batch at most this often per job (see recordChildProgress). */
 export const CHILD_PROGRESS_INTERVAL_MS = 15_000;
@@ -830,6 +844,8 @@ export async function recordStateChange(
   // retried invocation does it again), and stored with the final state: GET stays cheap.
   const aggregate = final ? await aggregateSummaries(clients.s3, config, jobId) : undefined;
   if (aggregate) { sets.push('#counts = :counts'); names['#counts'] = 'counts'; values[':counts'] = aggregate.counts; }
+  // What a final state owes its subscribers is recorded with it: a retry finds it still owed.
+  if (final) { sets.push('deliveriesPending = :pending'); values[':pending'] = true; }
   allowedFrom.forEach((s, i) => { values[`:from${i}`] = s; });
   let updated: JobRecord | undefined;
   try {
@@ -843,67 +859,171 @@ export async function recordStateChange(
       ReturnValues: 'ALL_NEW',
     })))?.Attributes as JobRecord | undefined;
   } catch (error) {
-    if (isConditionFailed(error)) return 'ignored';
-    throw error;
+    if (!isConditionFailed(error)) throw error;
+    if (!final) return 'ignored';
+    // Already final: a retry of this event (a delivery failed after the state was written) or a
+    // duplicate. Finish what is still owed for the same final state; anything else is ignored.
+    const got = await clients.ddb.send(new GetCommand({ TableName: config.jobTable, Key: { jobId }, ConsistentRead: true }));
+    const recorded = got?.Item as JobRecord | undefined;
+    if (recorded?.state !== state || recorded.deliveriesPending !== true) return 'ignored';
+    await deliverCompletion(clients, config, recorded, detail, aggregate!, log, 'delivered');
+    return 'delivered';
   }
-  if (final) {
-    await clients.events.send(new PutEventsCommand({
-      Entries: [{
-        Source: config.eventSource,
-        DetailType: 'OCR Job Completed',
-        EventBusName: config.eventBusName,
-        Detail: JSON.stringify({
-          jobId,
-          jobName: detail.jobName,
-          state,
-          batchJobId: detail.jobId,
-          statusReason: detail.statusReason,
-          counts: aggregate?.counts,
-          resultsBucket: config.outputBucket,
-          resultsPrefix: `${config.outputPrefix}${jobId}/`,
-        }),
-      }],
-    }));
-    if (updated?.gatheredRequests && aggregate) await announceGatheredRequests(clients, config, jobId, updated.gatheredRequests, aggregate.summaries);
-    await deliverTextractResults(clients, config, updated, log);
-  }
+  if (final) await deliverCompletion(clients, config, updated ?? { jobId } as JobRecord, detail, aggregate!, log, 'updated');
   return 'updated';
 }
 
 const silentLog: DeliveryLog = { info: () => undefined, warn: () => undefined };
 
 /**
- * A job finished: Textract's completion (OutputConfig pages, SNS message) for its requests that asked
- * for one: the job itself when it was started alone, or the gathered requests the gatherer marked.
- * Each delivery catches its own failures, so none fails the state change.
+ * Some completion deliveries of a finished job failed. The state change itself was recorded (or had
+ * been): `outcome` says which, so that the job is counted once. Thrown so that the invocation fails
+ * and is retried; the retry delivers only what is still owed.
  */
-async function deliverTextractResults(
-  clients: Pick<Clients, 's3' | 'ddb' | 'sns'>, config: ProcessorConfig, job: JobRecord | undefined, log: DeliveryLog,
-): Promise<void> {
-  if (!job) return;
-  if (job.textract) await deliverTextractResult(clients, config, job, log);
-  const requests = (job.gatheredRequests ?? []).filter((r) => r.deliver);
-  await mapLimit(requests, 8, async (request) => {
-    try {
-      const got = await clients.ddb.send(new GetCommand({ TableName: config.jobTable, Key: { jobId: request.jobId }, ConsistentRead: true }));
-      if (got.Item) await deliverTextractResult(clients, config, got.Item as JobRecord, log);
-    } catch (error) {
-      log.warn('Could not read a request to deliver its Textract completion', { jobId: request.jobId, reason: (error as Error).message });
-    }
-  });
+export class CompletionDeliveryError extends Error {
+  constructor(readonly outcome: 'updated' | 'delivered', readonly failures: readonly string[]) {
+    super(`${failures.length} completion deliver${failures.length === 1 ? 'y' : 'ies'} failed: ${failures.slice(0, 5).join('; ')}${failures.length > 5 ? '; ...' : ''}`);
+    this.name = 'CompletionDeliveryError';
+  }
 }
 
 /**
- * A gathered job finished: an `OCR Job Completed` event for each request in it, under the
- * request's own job id, with its one document's outcome (PutEvents takes 10 entries per call).
+ * A finished job's deliveries, at least once: its `OCR Job Completed` event, an event for each
+ * request gathered into it, and Textract's completion for the requests that asked for one. Each is
+ * marked done (a conditional write, after it went out) and skipped when marked; every delivery is
+ * tried before a failure is reported, so one failure does not hold up the others. Once all went out,
+ * the job is no longer marked as owing any. A handler that dies between sending and marking sends
+ * that one again on its retry: subscribers see a duplicate, never a gap.
+ */
+async function deliverCompletion(
+  clients: Pick<Clients, 's3' | 'ddb' | 'events' | 'sns'>, config: ProcessorConfig, job: JobRecord, detail: BatchJobStateChange,
+  aggregate: Aggregate, log: DeliveryLog, outcome: 'updated' | 'delivered',
+): Promise<void> {
+  const failures: string[] = [];
+  const failed = (what: string, error: unknown): void => {
+    const reason = (error as Error)?.message ?? String(error);
+    log.warn('Could not deliver a completion', { jobId: job.jobId, delivery: what, reason });
+    failures.push(`${what}: ${reason}`);
+  };
+  if (job.completionEventAt === undefined) {
+    try {
+      await putEntries(clients, [completionEntry(config, job.jobId, detail, aggregate)]);
+      await markDone(clients, config, job.jobId, 'completionEventAt');
+    } catch (error) {
+      failed(`the completion event of ${job.jobId}`, error);
+    }
+  }
+  const requests = job.gatheredRequests ?? [];
+  // A request's marks are on its own record. When the state was only now recorded nothing can be
+  // marked yet, so only the requests with a Textract completion are read (their delivery needs it).
+  const records = new Map<string, JobRecord | undefined>();
+  await mapLimit(requests.filter((r) => outcome === 'delivered' || r.deliver), 8, async (request) => {
+    try {
+      const got = await clients.ddb.send(new GetCommand({ TableName: config.jobTable, Key: { jobId: request.jobId }, ConsistentRead: true }));
+      records.set(request.jobId, got?.Item as JobRecord | undefined);
+    } catch (error) {
+      failed(`reading request ${request.jobId}`, error);
+    }
+  });
+  const unread = (r: GatheredRequest): boolean => (outcome === 'delivered' || r.deliver === true) && !records.has(r.jobId);
+  const toAnnounce = requests.filter((r) => !unread(r) && records.get(r.jobId)?.announcedAt === undefined);
+  if (toAnnounce.length > 0 && aggregate) {
+    for (const f of await announceGatheredRequests(clients, config, job.jobId, toAnnounce, aggregate.summaries)) failed(f.what, f.error);
+  }
+  const textract = [
+    ...(job.textract ? [job] : []),
+    ...requests.filter((r) => r.deliver && records.get(r.jobId) !== undefined).map((r) => records.get(r.jobId)!),
+  ];
+  await mapLimit(textract, 8, async (record) => {
+    const delivered = await deliverTextractResult(clients, config, record, log);
+    if (delivered === 'failed') failures.push(`the Textract completion of ${record.jobId}`);
+  });
+  if (failures.length > 0) throw new CompletionDeliveryError(outcome, failures);
+  await clients.ddb.send(new UpdateCommand({
+    TableName: config.jobTable,
+    Key: { jobId: job.jobId },
+    UpdateExpression: 'REMOVE deliveriesPending',
+    ConditionExpression: 'attribute_exists(jobId)',
+  }));
+}
+
+type EventEntry = NonNullable<PutEventsCommandInput['Entries']>[number];
+
+/** The job's own `OCR Job Completed` event. */
+function completionEntry(config: ProcessorConfig, jobId: string, detail: BatchJobStateChange, aggregate: Aggregate | undefined): EventEntry {
+  return {
+    Source: config.eventSource,
+    DetailType: 'OCR Job Completed',
+    EventBusName: config.eventBusName,
+    Detail: JSON.stringify({
+      jobId,
+      jobName: detail.jobName,
+      state: detail.status,
+      batchJobId: detail.jobId,
+      statusReason: detail.statusReason,
+      counts: aggregate?.counts,
+      resultsBucket: config.outputBucket,
+      resultsPrefix: `${config.outputPrefix}${jobId}/`,
+    }),
+  };
+}
+
+/**
+ * Put events on the bus, 10 per call (PutEvents' limit); resolves to each entry's error, undefined
+ * for those accepted. PutEvents answers 200 with some entries refused (FailedEntryCount, an
+ * ErrorCode per refused entry: EventBridge User Guide, "Sending events with PutEvents"), so the
+ * entries are checked one by one; a call that fails refuses all of its entries. With one entry, its
+ * error is thrown.
+ */
+async function putEntries(clients: Pick<Clients, 'events'>, entries: readonly EventEntry[]): Promise<(Error | undefined)[]> {
+  const errors: (Error | undefined)[] = [];
+  for (let i = 0; i < entries.length; i += 10) {
+    const batch = entries.slice(i, i + 10);
+    try {
+      const put = await clients.events.send(new PutEventsCommand({ Entries: batch }));
+      batch.forEach((_, j) => {
+        const result = put?.Entries?.[j];
+        errors.push(result?.ErrorCode ? Object.assign(new Error(`${result.ErrorCode}: ${result.ErrorMessage ?? 'refused'}`), { name: result.ErrorCode }) : undefined);
+      });
+    } catch (error) {
+      batch.forEach(() => errors.push(error as Error));
+    }
+  }
+  if (entries.length === 1 && errors[0]) throw errors[0];
+  return errors;
+}
+
+/**
+ * Mark one delivery done on a record, once: the condition keeps a racing handler from marking it
+ * again (its send was then a duplicate, which at-least-once allows). A record that is gone (expired)
+ * has nothing left to mark.
+ */
+async function markDone(clients: Pick<Clients, 'ddb'>, config: ProcessorConfig, jobId: string, attribute: 'completionEventAt' | 'announcedAt'): Promise<void> {
+  try {
+    await clients.ddb.send(new UpdateCommand({
+      TableName: config.jobTable,
+      Key: { jobId },
+      UpdateExpression: `SET ${attribute} = :now`,
+      ConditionExpression: `attribute_exists(jobId) AND attribute_not_exists(${attribute})`,
+      ExpressionAttributeValues: { ':now': new Date().toISOString() },
+    }));
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+  }
+}
+
+/**
+ * A gathered job finished: an `OCR Job Completed` event for each of these requests, under the
+ * request's own job id, with its one document's outcome; each marked on its request's record once
+ * accepted. Resolves to the requests that were not announced, with why.
  */
 async function announceGatheredRequests(
-  clients: Pick<Clients, 'events'>, config: ProcessorConfig, sharedJobId: string,
+  clients: Pick<Clients, 'events' | 'ddb'>, config: ProcessorConfig, sharedJobId: string,
   requests: readonly GatheredRequest[], summaries: readonly WorkerSummary[],
-): Promise<void> {
+): Promise<{ what: string; error: unknown }[]> {
   const outcomes = new Map<number, NonNullable<WorkerSummary['documents']>[number]>();
   for (const summary of summaries) for (const d of summary.documents ?? []) outcomes.set(d.index, d);
-  const entries = requests.map((request) => {
+  const entries = requests.map((request): EventEntry => {
     const d = outcomes.get(request.documentIndex);
     const failed = d !== undefined && d.status !== 'SUCCEEDED';
     return {
@@ -923,9 +1043,18 @@ async function announceGatheredRequests(
       }),
     };
   });
-  for (let i = 0; i < entries.length; i += 10) {
-    await clients.events.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
-  }
+  const errors = await putEntries(clients, entries).catch((error: unknown) => [error as Error]);
+  const failures: { what: string; error: unknown }[] = [];
+  await mapLimit([...requests], 8, async (request, i) => {
+    const what = `the event of request ${request.jobId}`;
+    if (errors[i]) { failures.push({ what, error: errors[i] }); return; }
+    try {
+      await markDone(clients, config, request.jobId, 'announcedAt');
+    } catch (error) {
+      failures.push({ what: `marking ${what}`, error });
+    }
+  });
+  return failures;
 }
 
 function isConditionFailed(error: unknown): boolean {

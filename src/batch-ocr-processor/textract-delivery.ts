@@ -2,7 +2,7 @@
  * What a StartDocumentTextDetection asked for beyond Get: Amazon Textract's completion message on an
  * SNS topic (NotificationChannel, with the caller's JobTag) and a copy of the result in an S3 bucket
  * (OutputConfig). Start checks and records them on the request's job record; the job state handler
- * delivers them once, when the request's document is done.
+ * delivers them at least once, when the request's document is done.
  *
  * Formats follow the Amazon Textract Developer Guide: "Amazon Textract Results Notification" (the
  * message's JobId, Status, API, JobTag, Timestamp in epoch milliseconds, DocumentLocation) and the
@@ -78,10 +78,12 @@ function isConditionFailed(error: unknown): boolean {
 }
 
 /**
- * Deliver a finished request's OutputConfig pages and completion message, at most once: the record
- * is marked delivered by a conditional update before anything is written, so a redelivered state
- * change (or two handlers racing) publishes nothing twice. Never throws: the job's state is recorded
- * whatever happens here; a failure is logged, and that request's message or pages are not retried.
+ * Deliver a finished request's OutputConfig pages, then its completion message, and only then mark
+ * the record delivered: a failure leaves it unmarked, so the job state handler's retry delivers it
+ * again (pages are overwritten with the same content; the message is published once more only if
+ * the handler died after publishing and before marking, or two handlers raced: at least once, as
+ * SNS itself delivers). Never throws: a failure is logged and answered 'failed', so that the caller
+ * tries its other deliveries before it reports the failure.
  */
 export async function deliverTextractResult(
   clients: Pick<Clients, 's3' | 'ddb'> & { sns?: Pick<SNSClient, 'send'> }, config: ProcessorConfig, record: JobRecord,
@@ -93,18 +95,6 @@ export async function deliverTextractResult(
   try {
     const result = await readTextractResult(clients, config, record);
     if (result.kind !== 'final') return 'not-done';
-    try {
-      await clients.ddb.send(new UpdateCommand({
-        TableName: config.jobTable,
-        Key: { jobId: record.jobId },
-        UpdateExpression: 'SET textractDeliveredAt = :now',
-        ConditionExpression: 'attribute_exists(jobId) AND attribute_not_exists(textractDeliveredAt)',
-        ExpressionAttributeValues: { ':now': new Date(now()).toISOString() },
-      }));
-    } catch (error) {
-      if (isConditionFailed(error)) return 'delivered-before';
-      throw error;
-    }
     const response = result.response;
     // The pages first: a subscriber told of completion finds them written.
     if (delivery.outputConfig) {
@@ -125,6 +115,18 @@ export async function deliverTextractResult(
         TopicArn: delivery.notificationChannel.SNSTopicArn,
         Message: completionMessage(record, response.JobStatus, now()),
       }));
+    }
+    try {
+      await clients.ddb.send(new UpdateCommand({
+        TableName: config.jobTable,
+        Key: { jobId: record.jobId },
+        UpdateExpression: 'SET textractDeliveredAt = :now',
+        // Marked once: a handler racing this one delivered too, and marks nothing more.
+        ConditionExpression: 'attribute_exists(jobId) AND attribute_not_exists(textractDeliveredAt)',
+        ExpressionAttributeValues: { ':now': new Date(now()).toISOString() },
+      }));
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
     }
     log.info('Textract completion delivered', { jobId: record.jobId, status: response.JobStatus });
     return 'delivered';
