@@ -3,7 +3,7 @@
  * Textract's NotificationChannel and OutputConfig on the processor's API, driven by the real
  * `@aws-sdk/client-textract`: Start records them, and when the job state handler records the end of
  * the request's job it writes the result pages to the OutputConfig bucket and publishes Textract's
- * completion message (aws-sdk-client-mock for SNS), once.
+ * completion message (aws-sdk-client-mock for SNS); a delivery that went out is not made again.
  */
 import { Server } from 'http';
 import { AddressInfo } from 'net';
@@ -182,17 +182,23 @@ describe('Textract\'s NotificationChannel and OutputConfig', () => {
       expect((await alice.send(new GetDocumentTextDetectionCommand({ JobId }))).JobStatus).toBe('FAILED');
     });
 
-    test('GIVEN SNS refuses the publish WHEN the job finishes THEN the state is still recorded, the failure logged, and no retry publishes it twice', async () => {
+    test('GIVEN SNS refuses the publish WHEN the job finishes THEN the state is still recorded, the failure logged and the invocation failed; once SNS accepts, the retry publishes one message', async () => {
       sns.on(PublishCommand).rejects(Object.assign(new Error('User is not authorized to perform SNS:Publish'), { name: 'AuthorizationErrorException' }));
       const { JobId } = await start({ NotificationChannel: { SNSTopicArn: TOPIC, RoleArn: ROLE } });
       const batchJobId = await gatherWindow();
       workerWrote(batchJobId, TEXTRACT_FIXTURE);
-      expect(await jobFinished(batchJobId)).toBe('updated');
+      await expect(jobFinished(batchJobId)).rejects.toThrow(/Textract completion of/);
       expect(aws.table.get(batchJobId).state).toBe('SUCCEEDED');
-      expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+      expect(aws.table.get(JobId!).textractDeliveredAt).toBeUndefined();
       expect(warnings).toEqual([['Could not deliver a Textract completion', expect.objectContaining({ jobId: JobId, reason: expect.stringMatching(/not authorized/) })]]);
+
+      // The topic's policy is fixed before Lambda's retry: the retry publishes, once.
+      sns.on(PublishCommand).resolves({ MessageId: 'sns-2' });
+      expect(await jobFinished(batchJobId)).toBe('delivered');
+      expect(sns.commandCalls(PublishCommand)).toHaveLength(2);
+      expect(messages()[1]).toEqual({ topic: TOPIC, body: expect.objectContaining({ JobId, Status: 'SUCCEEDED' }) });
       expect(await jobFinished(batchJobId)).toBe('ignored');
-      expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+      expect(sns.commandCalls(PublishCommand)).toHaveLength(2);
     });
 
     test.each([
