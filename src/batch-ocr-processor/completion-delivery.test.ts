@@ -38,9 +38,9 @@ describe('completion deliveries: at least once, each one not redone once it went
   const config = testConfig({ textractNotificationTopics: [TOPIC], textractOutputBuckets: [PARTNER_BUCKET] });
 
   /** Batch's final event for the shared job, handled by the job state handler (a retry is the same event again). */
-  const jobFinished = () => createStateChangeHandler({
+  const jobFinished = (status = 'SUCCEEDED') => createStateChangeHandler({
     clients: { ...m.clients, sns: snsClient }, config, log, metrics: { count: (name) => { counted.push(name); } },
-  })({ detail: { jobId: 'batch-9', jobName: jobNameOf(SHARED), status: 'SUCCEEDED', stoppedAt: Date.now() } });
+  })({ detail: { jobId: 'batch-9', jobName: jobNameOf(SHARED), status, stoppedAt: Date.now() } });
 
   /** EventBridge accepts every entry, except those `refuse` answers an error code for. */
   function eventBridge(refuse: (entry: PutEventsRequestEntry) => string | undefined = () => undefined) {
@@ -57,6 +57,9 @@ describe('completion deliveries: at least once, each one not redone once it went
   /** How many accepted events announce each job: the shared job, then each request. */
   const eventsPerJob = () => [SHARED, ...REQUESTS].map((id) => accepted.filter((e) => JSON.parse(e.Detail!).jobId === id).length);
   const pageKey = `${PARTNER_BUCKET}/textract_output/${REQUESTS[2]}/1`;
+  /** The job ids of the entries of each PutEvents call after the first `n` calls. */
+  const putCallsSince = (n: number) => m.events.commandCalls(PutEventsCommand).slice(n)
+    .map((c) => c.args[0].input.Entries!.map((e) => JSON.parse(e.Detail!).jobId));
 
   beforeEach(() => {
     m = mockedClients();
@@ -71,12 +74,29 @@ describe('completion deliveries: at least once, each one not redone once it went
     eventBridge();
     const at = '2026-11-23T00:00:00.000Z';
     aws.table.set(SHARED, {
-      jobId: SHARED, jobName: jobNameOf(SHARED), state: 'RUNNING', documentCount: 3, children: 1, source: 'gathered', createdAt: at, updatedAt: at,
+      jobId: SHARED,
+      jobName: jobNameOf(SHARED),
+      state: 'RUNNING',
+      documentCount: 3,
+      children: 1,
+      source: 'gathered',
+      createdAt: at,
+      updatedAt: at,
       gatheredRequests: REQUESTS.map((jobId, documentIndex) => ({ jobId, documentIndex, ...(documentIndex === 2 ? { deliver: true } : {}) })),
     });
     REQUESTS.forEach((jobId, documentIndex) => aws.table.set(jobId, {
-      jobId, jobName: jobNameOf(jobId), state: 'SUBMITTED', documentCount: 1, children: 1, source: 'api', createdAt: at, updatedAt: at,
-      gatheredInto: SHARED, documentIndex, childIndex: 0, inputKey: DOC,
+      jobId,
+      jobName: jobNameOf(jobId),
+      state: 'SUBMITTED',
+      documentCount: 1,
+      children: 1,
+      source: 'api',
+      createdAt: at,
+      updatedAt: at,
+      gatheredInto: SHARED,
+      documentIndex,
+      childIndex: 0,
+      inputKey: DOC,
       ...(documentIndex === 2 ? {
         textract: { document: { S3Bucket: 'in', S3ObjectName: DOC }, notificationChannel: { SNSTopicArn: TOPIC, RoleArn: 'arn:aws:iam::111111111111:role/r' }, outputConfig: { S3Bucket: PARTNER_BUCKET } },
       } : {}),
@@ -98,7 +118,11 @@ describe('completion deliveries: at least once, each one not redone once it went
     expect(aws.table.get(SHARED)).toMatchObject({ state: 'SUCCEEDED', completionEventAt: expect.any(String) });
     expect(aws.table.get(SHARED).deliveriesPending).toBeUndefined();
     expect(REQUESTS.map((id) => aws.table.get(id).announcedAt)).toEqual([expect.any(String), expect.any(String), expect.any(String)]);
-    const calls = { events: m.events.commandCalls(PutEventsCommand).length, sns: sns.commandCalls(PublishCommand).length, s3: m.s3.commandCalls(PutObjectCommand).length };
+    const calls = {
+      events: m.events.commandCalls(PutEventsCommand).length,
+      sns: sns.commandCalls(PublishCommand).length,
+      s3: m.s3.commandCalls(PutObjectCommand).length,
+    };
 
     // EventBridge delivers at least once: the same event again.
     expect(await jobFinished()).toBe('ignored');
@@ -132,7 +156,7 @@ describe('completion deliveries: at least once, each one not redone once it went
     expect(await jobFinished()).toBe('delivered');
     expect(eventsPerJob()).toEqual([1, 1, 1, 1]);
     // One PutEvents call, of the one event still owed.
-    const retried = m.events.commandCalls(PutEventsCommand).slice(putsBefore).map((c) => c.args[0].input.Entries!.map((e) => JSON.parse(e.Detail!).jobId));
+    const retried = putCallsSince(putsBefore);
     expect(retried).toEqual([[SHARED]]);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
     expect(aws.table.get(SHARED).deliveriesPending).toBeUndefined();
@@ -156,7 +180,7 @@ describe('completion deliveries: at least once, each one not redone once it went
     const putsBefore = m.events.commandCalls(PutEventsCommand).length;
 
     expect(await jobFinished()).toBe('delivered');
-    const retried = m.events.commandCalls(PutEventsCommand).slice(putsBefore).map((c) => c.args[0].input.Entries!.map((e) => JSON.parse(e.Detail!).jobId));
+    const retried = putCallsSince(putsBefore);
     expect(retried).toEqual([[REQUESTS[1]]]);
     expect(eventsPerJob()).toEqual([1, 1, 1, 1]);
     expect(JSON.parse(accepted.find((e) => JSON.parse(e.Detail!).jobId === REQUESTS[1])!.Detail!)).toMatchObject({
@@ -198,8 +222,7 @@ describe('completion deliveries: at least once, each one not redone once it went
 
   test('GIVEN a final record that owes nothing WHEN an event with the other final state arrives THEN it is ignored and the state kept', async () => {
     expect(await jobFinished()).toBe('updated');
-    const handle = createStateChangeHandler({ clients: { ...m.clients, sns: snsClient }, config, log, metrics: { count: (name) => { counted.push(name); } } });
-    expect(await handle({ detail: { jobId: 'batch-9', jobName: jobNameOf(SHARED), status: 'FAILED' } })).toBe('ignored');
+    expect(await jobFinished('FAILED')).toBe('ignored');
     expect(aws.table.get(SHARED).state).toBe('SUCCEEDED');
     expect(counted).toEqual(['JobsSucceeded']);
   });
