@@ -42,9 +42,16 @@ describe('completion deliveries: at least once, each one not redone once it went
     clients: { ...m.clients, sns: snsClient }, config, log, metrics: { count: (name) => { counted.push(name); } },
   })({ detail: { jobId: 'batch-9', jobName: jobNameOf(SHARED), status, stoppedAt: Date.now() } });
 
-  /** EventBridge accepts every entry, except those `refuse` answers an error code for. */
-  function eventBridge(refuse: (entry: PutEventsRequestEntry) => string | undefined = () => undefined) {
+  /**
+   * EventBridge accepts every entry, except those `refuse` answers an error code for; a call with an
+   * entry `fail` picks fails as a whole (the SDK throws).
+   */
+  function eventBridge(
+    refuse: (entry: PutEventsRequestEntry) => string | undefined = () => undefined,
+    fail: (entry: PutEventsRequestEntry) => boolean = () => false,
+  ) {
     m.events.on(PutEventsCommand).callsFake(async (input: { Entries: PutEventsRequestEntry[] }) => {
+      if (input.Entries.some(fail)) throw Object.assign(new Error('Internal error'), { name: 'InternalException', $metadata: { httpStatusCode: 500 } });
       const results = input.Entries.map((entry) => {
         const code = refuse(entry);
         if (code) return { ErrorCode: code, ErrorMessage: 'refused' };
@@ -134,15 +141,15 @@ describe('completion deliveries: at least once, each one not redone once it went
   });
 
   test('GIVEN PutEvents fails once for the job\'s own event WHEN the job finishes THEN the handler throws after the other deliveries; the retry puts that event once more and nothing else twice', async () => {
-    let refused = false;
-    eventBridge((entry) => {
-      if (JSON.parse(entry.Detail!).jobId !== SHARED || refused) return undefined;
-      refused = true;
-      return 'InternalFailure';
+    let failed = false;
+    eventBridge(undefined, (entry) => {
+      if (JSON.parse(entry.Detail!).jobId !== SHARED || failed) return false;
+      failed = true;
+      return true;
     });
     const first = await jobFinished().catch((error: unknown) => error);
     expect(first).toBeInstanceOf(CompletionDeliveryError);
-    expect((first as Error).message).toMatch(new RegExp(`completion event of ${SHARED}: InternalFailure`));
+    expect((first as Error).message).toMatch(new RegExp(`completion event of ${SHARED}: Internal error`));
     // The state is recorded, and the job counted, whatever the deliveries did.
     expect(aws.table.get(SHARED)).toMatchObject({ state: 'SUCCEEDED', deliveriesPending: true });
     expect(aws.table.get(SHARED).completionEventAt).toBeUndefined();

@@ -937,6 +937,9 @@ async function deliverCompletion(
   await mapLimit(textract, 8, async (record) => {
     const delivered = await deliverTextractResult(clients, config, record, log);
     if (delivered === 'failed') failures.push(`the Textract completion of ${record.jobId}`);
+    // The job is final, so its document's result is too: no Textract response means the worker wrote
+    // none for it, which no retry changes.
+    if (delivered === 'not-done') log.warn('No Textract response to deliver for a finished request', { jobId: record.jobId });
   });
   if (failures.length > 0) throw new CompletionDeliveryError(outcome, failures);
   await clients.ddb.send(new UpdateCommand({
