@@ -811,8 +811,9 @@ export function stateOfChildren(children: ChildStates): JobState {
  * Record a Batch state change of one of our jobs. Final states are never overwritten, and an earlier
  * state never replaces a later one (EventBridge does not guarantee order); a record marked
  * SUBMIT_FAILED is repaired by any event of its job. An array child's event refreshes the job's
- * per-state child counts (recordChildProgress). On completion, put an event on the bus for
- * downstream consumers.
+ * per-state child counts (recordChildProgress). A final state is written with its completion
+ * deliveries owed, then they are made (deliverCompletion); a final-state event for a record already in
+ * that state makes those still owed ('delivered'). Throws CompletionDeliveryError when one failed.
  */
 export async function recordStateChange(
   clients: Pick<Clients, 's3' | 'ddb' | 'events' | 'batch' | 'sns'>, config: ProcessorConfig, detail: BatchJobStateChange, log: DeliveryLog = silentLog,
@@ -927,7 +928,7 @@ async function deliverCompletion(
   });
   const unread = (r: GatheredRequest): boolean => (outcome === 'delivered' || r.deliver === true) && !records.has(r.jobId);
   const toAnnounce = requests.filter((r) => !unread(r) && records.get(r.jobId)?.announcedAt === undefined);
-  if (toAnnounce.length > 0 && aggregate) {
+  if (toAnnounce.length > 0) {
     for (const f of await announceGatheredRequests(clients, config, job.jobId, toAnnounce, aggregate.summaries)) failed(f.what, f.error);
   }
   const textract = [
