@@ -60,7 +60,9 @@ function writeResult(dir: string, blockCount: number, layout: Layout): void {
   }
   put(workerSummaryKey('results/', JOB_ID, 0), JSON.stringify({
     documents: [{
-      index: 0, status: 'SUCCEEDED', outputKeys: { textract: textractKey },
+      index: 0,
+      status: 'SUCCEEDED',
+      outputKeys: { textract: textractKey },
       ...(layout === 'pages' ? { textractPages: { count, blocks: blocks.length } } : {}),
     }],
   }));
@@ -75,9 +77,11 @@ async function child(dir: string, layout: Layout, blockCount: number, maxResults
   mockClient(ddb).on(GetCommand).resolves({ Item: { jobId: JOB_ID, owner: CALLER, documentCount: 1, state: 'SUCCEEDED' } });
   mockClient(s3).on(GetObjectCommand).callsFake(async (input: { Bucket?: string; Key?: string }) => {
     if (input.Bucket !== OUTPUT_BUCKET) throw new Error(`unexpected bucket ${input.Bucket}`);
-    const body = readFileSync(join(dir, input.Key!));
-    bytesRead += body.length;
-    return { ContentLength: body.length, Body: { transformToString: async () => body.toString('utf8') } };
+    const file = join(dir, input.Key!);
+    const size = statSync(file).size;
+    bytesRead += size;
+    // read when the handler asks for the text: the mock keeps what it returned, which must not hold the bytes
+    return { ContentLength: size, Body: { transformToString: async () => readFileSync(file, 'utf8') } };
   });
   const handler = createTextractHandler({ clients: { s3, ddb } as never, config: CONFIG });
   let token: string | undefined;
@@ -88,7 +92,8 @@ async function child(dir: string, layout: Layout, blockCount: number, maxResults
     (global as { gc?: () => void }).gc?.();
     const out = await handler({
       body: JSON.stringify({ JobId: JOB_ID, MaxResults: maxResults, ...(token ? { NextToken: token } : {}) }),
-      headers: { 'X-Amz-Target': 'Textract.GetDocumentTextDetection' }, isBase64Encoded: false,
+      headers: { 'X-Amz-Target': 'Textract.GetDocumentTextDetection' },
+      isBase64Encoded: false,
       requestContext: { requestId: `r${calls}`, identity: { caller: CALLER } },
     } as never);
     if (out.statusCode !== 200) throw new Error(`Get answered ${out.statusCode}: ${out.body}`);
@@ -97,7 +102,11 @@ async function child(dir: string, layout: Layout, blockCount: number, maxResults
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
   } while (token);
   const run: Run = {
-    layout, blocks: blockCount, maxResults, calls, bytesRead,
+    layout,
+    blocks: blockCount,
+    maxResults,
+    calls,
+    bytesRead,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     peakHeapMiB: Math.round(peakHeap / 2 ** 20),
   };

@@ -25,11 +25,11 @@ import { deterministicJobId } from './api';
 import { createGatherHandler } from './gather';
 import { ProcessorConfig } from './jobs';
 import { createTextractHandler, textractJobId } from './textract-api';
+import { responsePage } from './textract-result';
 import { ALICE, INPUT_BUCKET, mockedClients, MockedClients, OUTPUT_BUCKET, testConfig } from '../../test/helpers/batch-ocr-api';
 import {
   apiGatewayServer, BOB, client, DOC, FAILED_FIXTURE, inMemoryAws, longResponse, QUEUE_URL, RESULT_FIXTURE, TEXTRACT_FIXTURE, workerWroteTextract,
 } from '../../test/helpers/textract-api';
-import { responsePage } from './textract-result';
 import { workerManifestKey } from '../common/worker-contract';
 
 /** StartDocumentTextDetection for a key of the input bucket. */
@@ -101,7 +101,9 @@ describe('Textract\'s API with the real Textract client', () => {
   /** Alice's Get as API Gateway hands it to the handler, answered with the handler's own body. */
   async function getRaw(body: object): Promise<{ statusCode: number; body: string }> {
     return handler({
-      body: JSON.stringify(body), headers: { 'X-Amz-Target': 'Textract.GetDocumentTextDetection' }, isBase64Encoded: false,
+      body: JSON.stringify(body),
+      headers: { 'X-Amz-Target': 'Textract.GetDocumentTextDetection' },
+      isBase64Encoded: false,
       requestContext: { requestId: 'req', identity: { caller: ALICE } },
     } as any);
   }

@@ -145,7 +145,9 @@ export function client(url: string, accessKeyId: string, extra: Partial<Textract
  * (`NNNNN.textract/1`, ...), and the child's summary naming both. `pages: false` leaves them out, as
  * workers did before they wrote page objects.
  */
-export function workerWroteTextract(objects: Map<string, string>, batchJobId: string, responseJson: string, options: { pages?: boolean } = {}): string {
+export function workerWroteTextract(
+  objects: Map<string, string>, batchJobId: string, responseJson: string, options: { pages?: boolean } = {},
+): string {
   const textractKey = `results/${batchJobId}/results/00000.textract.json`;
   objects.set(`${OUTPUT_BUCKET}/${textractKey}`, responseJson);
   let textractPages: { count: number; blocks: number } | undefined;
@@ -161,8 +163,12 @@ export function workerWroteTextract(objects: Map<string, string>, batchJobId: st
   }
   objects.set(`${OUTPUT_BUCKET}/${workerSummaryKey('results/', batchJobId, 0)}`, JSON.stringify({
     documents: [{
-      index: 0, key: DOC, status: 'SUCCEEDED', resultKey: `results/${batchJobId}/results/00000.json`,
-      outputKeys: { textract: textractKey }, ...(textractPages ? { textractPages } : {}),
+      index: 0,
+      key: DOC,
+      status: 'SUCCEEDED',
+      resultKey: `results/${batchJobId}/results/00000.json`,
+      outputKeys: { textract: textractKey },
+      ...(textractPages ? { textractPages } : {}),
     }],
   }));
   return textractKey;
