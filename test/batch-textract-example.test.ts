@@ -9,9 +9,10 @@ import { Server } from 'http';
 import { AddressInfo } from 'net';
 import { join } from 'path';
 import { SubmitJobCommand } from '@aws-sdk/client-batch';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { StartDocumentTextDetectionCommand } from '@aws-sdk/client-textract';
 import { INPUT_BUCKET, mockedClients, OUTPUT_BUCKET, testConfig } from './helpers/batch-ocr-api';
-import { apiGatewayServer, DOC, FIXTURES, inMemoryAws, KEYS, TEXTRACT_FIXTURE } from './helpers/textract-api';
+import { apiGatewayServer, DOC, FIXTURES, inMemoryAws, KEYS, longResponse, TEXTRACT_FIXTURE, workerWroteTextract } from './helpers/textract-api';
 import { jobBlocks, linesOf, textractClientFor } from '../examples/batch-ocr/textract-client';
 import { createTextractHandler } from '../src/batch-ocr-processor/textract-api';
 import { workerSummaryKey } from '../src/common/worker-contract';
@@ -63,16 +64,13 @@ describe('examples/batch-ocr/textract-client.ts', () => {
     const { JobId } = await textract.send(new StartDocumentTextDetectionCommand({
       DocumentLocation: { S3Object: { Bucket: INPUT_BUCKET, Name: DOC } },
     }));
-    // 2,500 blocks: three Gets of at most 1,000.
-    const fixture = JSON.parse(TEXTRACT_FIXTURE);
-    const blocks = Array.from({ length: 2500 }, (_, i) => ({ ...fixture.Blocks[i % fixture.Blocks.length], Id: `b-${i}` }));
-    const textractKey = `results/${JobId}/results/00000.textract.json`;
-    aws.objects.set(`${OUTPUT_BUCKET}/${textractKey}`, JSON.stringify({ ...fixture, Blocks: blocks }));
-    aws.objects.set(`${OUTPUT_BUCKET}/${workerSummaryKey('results/', JobId!, 0)}`, JSON.stringify({
-      documents: [{ index: 0, key: DOC, status: 'SUCCEEDED', outputKeys: { textract: textractKey } }],
-    }));
+    // 2,500 blocks: three Gets of at most 1,000, each from one of the worker's page objects.
+    const stored = longResponse(2500);
+    workerWroteTextract(aws.objects, JobId!, stored);
     const all = await jobBlocks(textract, JobId!);
-    expect(all.map((b) => b.Id)).toEqual(blocks.map((b) => b.Id));
+    expect(all.map((b) => b.Id)).toEqual(JSON.parse(stored).Blocks.map((b: { Id: string }) => b.Id));
+    const reads = m.s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key!).filter((k) => k.includes('.textract'));
+    expect(reads).toEqual([1, 2, 3].map((n) => `results/${JobId}/results/00000.textract/${n}`));
     textract.destroy();
   });
 });

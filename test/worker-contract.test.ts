@@ -26,7 +26,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { newTestApp, newTestStack } from './helpers/compliance';
 import { BatchOcrProcessor, BatchOcrProcessorProps } from '../src/batch-ocr-processor';
 import { configFromEnv, submitJob } from '../src/batch-ocr-processor/jobs';
-import { WorkerBatchEnvironment, WorkerExitCode, workerManifestKey, WorkerResultLayout } from '../src/common/worker-contract';
+import { MAX_RESULTS_LIMIT } from '../src/batch-ocr-processor/textract-result';
+import { WorkerBatchEnvironment, WorkerExitCode, workerManifestKey, WorkerResultLayout, workerTextractPageKey } from '../src/common/worker-contract';
 import { OcrEngine, PdfRenderer } from '../src/common/worker-image';
 import { OcrServiceCluster, OcrServiceClusterProps } from '../src/ocr-service-cluster';
 import { OcrServiceEnvironment } from '../src/ocr-service-cluster/contract';
@@ -300,6 +301,11 @@ describe('(c) both sides declare the same names and values', () => {
     const layout = tableOf('RESULT_LAYOUT');
     expect(Object.entries(WorkerResultLayout).filter(([k, v]) => layout[k] !== v)).toEqual([]);
     expect(Object.keys(WorkerResultLayout).length).toBeGreaterThanOrEqual(4);
+  });
+
+  test('GIVEN the Textract page objects THEN each is one GetDocumentTextDetection page of the largest size, beside NNNNN.textract.json', () => {
+    expect(WorkerResultLayout.TEXTRACT_PAGE_BLOCKS).toBe(MAX_RESULTS_LIMIT);
+    expect(workerTextractPageKey('results/', 'job-1', 3, 2)).toBe('results/job-1/results/00003.textract/2');
   });
 });
 

@@ -11,6 +11,7 @@
 import { IncomingMessage, Server } from 'http';
 import { AddressInfo } from 'net';
 import { SubmitJobCommand } from '@aws-sdk/client-batch';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   DetectDocumentTextCommand, GetDocumentTextDetectionCommand, GetDocumentTextDetectionResponse, StartDocumentTextDetectionCommand,
@@ -24,11 +25,12 @@ import { deterministicJobId } from './api';
 import { createGatherHandler } from './gather';
 import { ProcessorConfig } from './jobs';
 import { createTextractHandler, textractJobId } from './textract-api';
+import { responsePage } from './textract-result';
 import { ALICE, INPUT_BUCKET, mockedClients, MockedClients, OUTPUT_BUCKET, testConfig } from '../../test/helpers/batch-ocr-api';
 import {
-  apiGatewayServer, BOB, client, DOC, FAILED_FIXTURE, inMemoryAws, QUEUE_URL, RESULT_FIXTURE, TEXTRACT_FIXTURE,
+  apiGatewayServer, BOB, client, DOC, FAILED_FIXTURE, inMemoryAws, longResponse, QUEUE_URL, RESULT_FIXTURE, TEXTRACT_FIXTURE, workerWroteTextract,
 } from '../../test/helpers/textract-api';
-import { workerManifestKey, workerSummaryKey } from '../common/worker-contract';
+import { workerManifestKey } from '../common/worker-contract';
 
 /** StartDocumentTextDetection for a key of the input bucket. */
 function startDoc(name: string): StartDocumentTextDetectionCommand {
@@ -66,13 +68,14 @@ describe('Textract\'s API with the real Textract client', () => {
   let config: ProcessorConfig;
   let alice: TextractClient;
   let bob: TextractClient;
+  let handler: ReturnType<typeof createTextractHandler>;
 
   async function listen(cfg: ProcessorConfig): Promise<void> {
     config = cfg;
     const sqsClient = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'secret' } });
     sqs = mockClient(sqsClient);
     sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
-    const handler = createTextractHandler({ clients: { ...m.clients, sqs: sqsClient }, config });
+    handler = createTextractHandler({ clients: { ...m.clients, sqs: sqsClient }, config });
     seen = [];
     server = apiGatewayServer(handler, seen);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -90,13 +93,47 @@ describe('Textract\'s API with the real Textract client', () => {
     return deterministicJobId(records.map((r) => r.messageId));
   }
 
-  /** What the worker leaves for a document: its Textract response, then the summary of its child. */
-  function workerWrote(batchJobId: string, textractJson: string) {
-    const textractKey = `results/${batchJobId}/results/00000.textract.json`;
-    aws.objects.set(`${OUTPUT_BUCKET}/${textractKey}`, textractJson);
-    aws.objects.set(`${OUTPUT_BUCKET}/${workerSummaryKey('results/', batchJobId, 0)}`, JSON.stringify({
-      documents: [{ index: 0, key: DOC, status: 'SUCCEEDED', resultKey: `results/${batchJobId}/results/00000.json`, outputKeys: { textract: textractKey } }],
-    }));
+  /** What the worker leaves for a document: its Textract response, whole and in page objects, then the summary of its child. */
+  function workerWrote(batchJobId: string, textractJson: string, options: { pages?: boolean } = {}) {
+    workerWroteTextract(aws.objects, batchJobId, textractJson, options);
+  }
+
+  /** Alice's Get as API Gateway hands it to the handler, answered with the handler's own body. */
+  async function getRaw(body: object): Promise<{ statusCode: number; body: string }> {
+    return handler({
+      body: JSON.stringify(body),
+      headers: { 'X-Amz-Target': 'Textract.GetDocumentTextDetection' },
+      isBase64Encoded: false,
+      requestContext: { requestId: 'req', identity: { caller: ALICE } },
+    } as any);
+  }
+
+  /**
+   * Pages through a job with the MaxResults of `sizes` in turn, checking every answer against the
+   * whole response sliced at the same offset (byte for byte); returns the output bucket keys each call read.
+   */
+  async function pageThrough(JobId: string, whole: any, sizes: number[]): Promise<string[][]> {
+    const reads: string[][] = [];
+    let token: string | undefined;
+    let offset = 0;
+    let call = 0;
+    do {
+      const size = sizes[call++ % sizes.length];
+      const before = m.s3.commandCalls(GetObjectCommand).length;
+      const out = await getRaw({ JobId, MaxResults: size, ...(token ? { NextToken: token } : {}) });
+      expect(out.statusCode).toBe(200);
+      expect(out.body).toBe(JSON.stringify(responsePage(JobId, whole, offset, size)));
+      reads.push(outputReads(before).filter((k) => k.includes('.textract')));
+      offset += size;
+      token = JSON.parse(out.body).NextToken;
+    } while (token);
+    expect(offset).toBeGreaterThanOrEqual(whole.Blocks.length);
+    return reads;
+  }
+
+  /** The keys Get read from the output bucket since `from` GetObject calls. */
+  function outputReads(from = 0): string[] {
+    return m.s3.commandCalls(GetObjectCommand).slice(from).map((c) => c.args[0].input).filter((i) => i.Bucket === OUTPUT_BUCKET).map((i) => i.Key!);
   }
 
   beforeEach(() => {
@@ -212,6 +249,65 @@ describe('Textract\'s API with the real Textract client', () => {
       expect(await textractError(alice.send(new GetDocumentTextDetectionCommand({ JobId: other.JobId, NextToken: pages[0].NextToken }))))
         .toMatchObject({ name: 'InvalidParameterException', status: 400 });
       expect(await textractError(alice.send(new GetDocumentTextDetectionCommand({ JobId, MaxResults: 0 })))).toMatchObject({ name: 'InvalidParameterException' });
+    });
+
+    test('GIVEN a response of 2,345 blocks in page objects WHEN paged with MaxResults 1,000, 7, 333 or a mix THEN the whole response\'s answers, each from one or two page objects', async () => {
+      const { JobId } = await alice.send(startDoc(DOC));
+      const batchJobId = await gatherWindow();
+      const stored = longResponse(2345);
+      const textractKey = workerWroteTextract(aws.objects, batchJobId, stored);
+      const whole = JSON.parse(stored);
+      const pageKey = (n: number) => `results/${batchJobId}/results/00000.textract/${n}`;
+      for (const sizes of [[1000], [7], [333], [7, 1000, 333, 999, 1]]) {
+        const reads = await pageThrough(JobId!, whole, sizes);
+        expect(reads.flat()).not.toContain(textractKey);
+        expect(reads.every((keys) => keys.length >= 1 && keys.length <= 2)).toBe(true);
+      }
+      // MaxResults 1,000: one page object per call; 333 from block 999 runs into the second.
+      expect(await pageThrough(JobId!, whole, [1000])).toEqual([[pageKey(1)], [pageKey(2)], [pageKey(3)]]);
+      expect((await pageThrough(JobId!, whole, [333]))[3]).toEqual([pageKey(1), pageKey(2)]);
+      // AWS's response parser reads the pages as the worker's blocks.
+      const pages: GetDocumentTextDetectionResponse[] = [];
+      let token: string | undefined;
+      do {
+        const page = await alice.send(new GetDocumentTextDetectionCommand({ JobId, MaxResults: 333, NextToken: token }));
+        pages.push(page);
+        token = page.NextToken;
+      } while (token);
+      expect(pages.flatMap((p) => p.Blocks!).map((b) => b.Id)).toEqual(whole.Blocks.map((b: any) => b.Id));
+    });
+
+    test('GIVEN results of a worker that wrote no page objects WHEN paged THEN the same answers, from the whole response', async () => {
+      const { JobId } = await alice.send(startDoc(DOC));
+      const batchJobId = await gatherWindow();
+      const stored = longResponse(2345);
+      const textractKey = workerWroteTextract(aws.objects, batchJobId, stored, { pages: false });
+      const whole = JSON.parse(stored);
+      for (const sizes of [[1000], [333], [7, 1000]]) {
+        const reads = await pageThrough(JobId!, whole, sizes);
+        expect(reads.every((keys) => keys.length === 1 && keys[0] === textractKey)).toBe(true);
+      }
+      // A summary whose page figures do not agree with each other is not trusted either.
+      const summaryKey = `${OUTPUT_BUCKET}/results/${batchJobId}/summaries/00000.json`;
+      const summary = JSON.parse(aws.objects.get(summaryKey)!);
+      summary.documents[0].textractPages = { count: 1, blocks: 2345 };
+      aws.objects.set(summaryKey, JSON.stringify(summary));
+      expect((await pageThrough(JobId!, whole, [1000])).flat()).toEqual([textractKey, textractKey, textractKey]);
+    });
+
+    test('GIVEN a forged or foreign NextToken WHEN Get THEN InvalidParameterException; a token of this job past its last block answers no blocks, as before', async () => {
+      const { JobId } = await alice.send(startDoc(DOC));
+      const batchJobId = await gatherWindow();
+      const stored = longResponse(2345);
+      workerWroteTextract(aws.objects, batchJobId, stored);
+      const token = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      for (const NextToken of ['not-a-token', token({ j: 'another-job', o: 1000 }), token({ j: JobId, o: -1 }), token({ j: JobId, o: 1.5 }), token({ j: JobId }), 'x'.repeat(300)]) {
+        const out = await getRaw({ JobId, NextToken });
+        expect({ status: out.statusCode, type: JSON.parse(out.body).__type }).toEqual({ status: 400, type: 'InvalidParameterException' });
+      }
+      const past = await getRaw({ JobId, NextToken: token({ j: JobId, o: 5000 }) });
+      expect(past.body).toBe(JSON.stringify(responsePage(JobId!, JSON.parse(stored), 5000, 1000)));
+      expect(JSON.parse(past.body)).toMatchObject({ JobStatus: 'SUCCEEDED', Blocks: [] });
     });
 
     test('GIVEN the job failed WHEN Get THEN FAILED with the reason as StatusMessage', async () => {

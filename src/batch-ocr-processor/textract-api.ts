@@ -5,8 +5,9 @@
  * for Textract runs against the processor by changing its client's endpoint and signing name.
  *
  * Start submits one document like `POST /jobs` does (joining the next gathered job when the
- * construct gathers), asking the worker for the `textract` output: the whole GetDocumentTextDetection
- * response for the document, which Get only reads and pages. Shapes follow `@aws-sdk/client-textract`'s
+ * construct gathers), asking the worker for the `textract` output: the GetDocumentTextDetection
+ * response for the document, whole and in page objects of 1,000 blocks, which Get only reads: the
+ * one or two page objects its answer is in. Shapes follow `@aws-sdk/client-textract`'s
  * model; statuses follow the Textract API reference (client faults 400, server faults 500).
  */
 import { createHash, randomUUID } from 'crypto';
@@ -16,7 +17,7 @@ import { enqueueDocument } from './gather';
 import { checkDocumentsExist, JobRecord, submitJob } from './jobs';
 import { callerIdFrom, checkDocumentAccess, checkKey, header, OcrRequestOptions, RequestError } from './request';
 import { outputPageKey, TextractDelivery, TextractNotificationChannel, TextractOutputConfig } from './textract-delivery';
-import { MAX_RESULTS_LIMIT, offsetOfToken, readJson, readRecord, readTextractResult, responsePage } from './textract-result';
+import { MAX_RESULTS_LIMIT, offsetOfToken, readJson, readRecord, readTextractAnswer } from './textract-result';
 import { workerManifestKey } from '../common/worker-contract';
 
 export const TEXTRACT_CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -295,8 +296,8 @@ async function get(deps: HandlerDeps, owner: string, body: Json): Promise<Json> 
   if (!record || record.owner !== owner || record.documentCount !== 1) throw new TextractError('InvalidJobIdException', `No text detection job with id '${jobId}'.`);
   const offset = offsetOf(body.NextToken, jobId);
 
-  const result = await readTextractResult(deps.clients, deps.config, record);
-  if (result.kind === 'in-progress') return { JobStatus: 'IN_PROGRESS' };
-  if (result.kind === 'not-textract') throw new TextractError('InvalidJobIdException', `Job '${jobId}' was not started with StartDocumentTextDetection.`);
-  return responsePage(jobId, result.response, offset, pageSize);
+  const answer = await readTextractAnswer(deps.clients, deps.config, record, jobId, offset, pageSize);
+  if (answer.kind === 'in-progress') return { JobStatus: 'IN_PROGRESS' };
+  if (answer.kind === 'not-textract') throw new TextractError('InvalidJobIdException', `Job '${jobId}' was not started with StartDocumentTextDetection.`);
+  return answer.page;
 }

@@ -1,13 +1,15 @@
 /**
  * A Textract request's result, as GetDocumentTextDetection answers it: read from the worker's
  * `NNNNN.textract.json` for the request's document (the whole response), or the job's failure when
- * it ended without one. Shared by Get (which pages it) and by the job state handler, which copies
- * the pages to an OutputConfig bucket and names the status in the completion message.
+ * it ended without one. The job state handler reads the whole response (it copies every page to an
+ * OutputConfig bucket and names the status in the completion message); Get reads only the one or two
+ * page objects of 1,000 blocks (`NNNNN.textract/1`, `/2`, ...) its answer is in, and the whole
+ * response only for results written before the worker wrote pages.
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clients, JobRecord, ProcessorConfig } from './jobs';
-import { workerSummaryKey } from '../common/worker-contract';
+import { WorkerResultLayout, workerSummaryKey, workerTextractPageKey } from '../common/worker-contract';
 
 type Json = { [key: string]: unknown };
 
@@ -27,7 +29,11 @@ interface SummaryDocument {
   index: number;
   status: string;
   outputKeys?: { textract?: string };
+  /** The page objects of the Textract response: how many, and the blocks in all (workers that write them). */
+  textractPages?: { count?: unknown; blocks?: unknown };
 }
+
+type WholeResponse = Json & { JobStatus: string; Blocks?: unknown[] };
 
 export async function readRecord(clients: Pick<Clients, 'ddb'>, config: ProcessorConfig, jobId: string): Promise<JobRecord | undefined> {
   const got = await clients.ddb.send(new GetCommand({ TableName: config.jobTable, Key: { jobId }, ConsistentRead: true }));
@@ -44,8 +50,13 @@ function isNotFound(error: unknown): boolean {
   return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
 }
 
-/** The result of a single-document request: a gathered request's document in its shared job, or a job of its own. */
-export async function readTextractResult(clients: Pick<Clients, 's3' | 'ddb'>, config: ProcessorConfig, record: JobRecord): Promise<TextractResult> {
+/** Where a request's result is: nothing final yet, a failure without a result, or its document in a worker's summary. */
+type Located =
+  | Exclude<TextractResult, { kind: 'final' }>
+  | { readonly kind: 'final'; readonly response: WholeResponse }
+  | { readonly kind: 'document'; readonly document: SummaryDocument; readonly textractKey: string; readonly batchJobId: string };
+
+async function locateResult(clients: Pick<Clients, 's3' | 'ddb'>, config: ProcessorConfig, record: JobRecord): Promise<Located> {
   const batchJobId = record.gatheredInto ?? (record.state === 'GATHERING' ? undefined : record.jobId);
   const shared = record.gatheredInto !== undefined ? await readRecord(clients, config, record.gatheredInto) : record;
   let document: SummaryDocument | undefined;
@@ -58,7 +69,7 @@ export async function readTextractResult(clients: Pick<Clients, 's3' | 'ddb'>, c
       if (!isNotFound(error)) throw error;
     }
   }
-  if (!document) {
+  if (!document || batchJobId === undefined) {
     const state = record.state === 'SUBMIT_FAILED' ? record.state : shared?.state ?? record.state;
     if (state === 'FAILED' || state === 'SUBMIT_FAILED' || state === 'SUCCEEDED') {
       const reason = (record.state === 'SUBMIT_FAILED' ? record.statusReason : shared?.statusReason) ?? 'the job ended without a result for the document';
@@ -69,15 +80,81 @@ export async function readTextractResult(clients: Pick<Clients, 's3' | 'ddb'>, c
   }
   const textractKey = document.outputKeys?.textract;
   if (!textractKey) return { kind: 'not-textract' };
-  const whole = await readJson(clients, config, textractKey) as Json & { JobStatus: string; Blocks?: unknown[] };
-  if (whole.JobStatus === 'FAILED') {
-    const { Blocks: _none, ...failed } = whole;
-    return { kind: 'final', response: failed as typeof whole };
-  }
-  return { kind: 'final', response: whole };
+  return { kind: 'document', document, textractKey, batchJobId };
 }
 
-/** NextToken: opaque to the client; here the job and the offset of the next block. */
+/** A FAILED response answers without blocks, as Textract's does. */
+function withoutBlocksIfFailed(response: WholeResponse): WholeResponse {
+  if (response.JobStatus !== 'FAILED') return response;
+  const { Blocks: _none, ...failed } = response;
+  return failed as WholeResponse;
+}
+
+/** The result of a single-document request: a gathered request's document in its shared job, or a job of its own. */
+export async function readTextractResult(clients: Pick<Clients, 's3' | 'ddb'>, config: ProcessorConfig, record: JobRecord): Promise<TextractResult> {
+  const located = await locateResult(clients, config, record);
+  if (located.kind !== 'document') return located;
+  return { kind: 'final', response: withoutBlocksIfFailed(await readJson(clients, config, located.textractKey) as WholeResponse) };
+}
+
+/** What there is to answer for one Get call: as `TextractResult`, with the one page Get returns instead of the whole response. */
+export type TextractAnswer = Exclude<TextractResult, { kind: 'final' }> | { readonly kind: 'final'; readonly page: Json };
+
+/** The summary's page figures, when they are whole numbers that agree with each other; else the page objects are not used. */
+function pagingOf(document: SummaryDocument): { count: number; blocks: number } | undefined {
+  const { count, blocks } = document.textractPages ?? {};
+  if (!Number.isSafeInteger(count) || !Number.isSafeInteger(blocks) || (blocks as number) < 0) return undefined;
+  const expected = Math.max(1, Math.ceil((blocks as number) / WorkerResultLayout.TEXTRACT_PAGE_BLOCKS));
+  return count === expected ? { count, blocks: blocks as number } : undefined;
+}
+
+/**
+ * One Get call's answer for a single-document request: `pageSize` blocks from block `offset`, with
+ * the NextToken of the next ones, the same answer `responsePage` gives from the whole response. It
+ * reads the page object the offset is in and, when the answer runs past its end, the next one (a
+ * page object holds as many blocks as the largest MaxResults, so never more than two); results
+ * without page objects are answered from the whole response.
+ */
+export async function readTextractAnswer(
+  clients: Pick<Clients, 's3' | 'ddb'>, config: ProcessorConfig, record: JobRecord, jobId: string, offset: number, pageSize: number,
+): Promise<TextractAnswer> {
+  const located = await locateResult(clients, config, record);
+  if (located.kind === 'in-progress' || located.kind === 'not-textract') return located;
+  if (located.kind === 'final') return { kind: 'final', page: responsePage(jobId, located.response, offset, pageSize) };
+  const paging = pagingOf(located.document);
+  if (!paging) {
+    const whole = withoutBlocksIfFailed(await readJson(clients, config, located.textractKey) as WholeResponse);
+    return { kind: 'final', page: responsePage(jobId, whole, offset, pageSize) };
+  }
+  const perObject = WorkerResultLayout.TEXTRACT_PAGE_BLOCKS;
+  // An offset past the last block reads the last page object: its fields, and no blocks.
+  const first = Math.min(Math.floor(offset / perObject) + 1, paging.count);
+  const end = Math.min(offset + pageSize, paging.blocks);
+  const last = Math.min(Math.max(first, Math.ceil(end / perObject)), paging.count);
+  const index = located.document.index;
+  const objects = await Promise.all(Array.from({ length: last - first + 1 }, (_, i) =>
+    readJson(clients, config, workerTextractPageKey(config.outputPrefix, located.batchJobId, index, first + i)) as Promise<WholeResponse>));
+  const head = withoutBlocksIfFailed(objects[0]);
+  if (head.Blocks === undefined) return { kind: 'final', page: head };
+  const blocks = objects.length === 1 ? head.Blocks : objects.flatMap((o) => o.Blocks ?? []);
+  const start = offset - (first - 1) * perObject;
+  return {
+    kind: 'final',
+    page: {
+      ...head,
+      Blocks: blocks.slice(start, start + pageSize),
+      ...(offset + pageSize < paging.blocks ? { NextToken: nextToken(jobId, offset + pageSize) } : {}),
+    },
+  };
+}
+
+/**
+ * NextToken: opaque to the client; here the job and the offset of the next block in the whole
+ * response. Page objects hold a fixed number of blocks, so the offset names the page object
+ * (`offset / TEXTRACT_PAGE_BLOCKS + 1`) and the block in it (the remainder); a token is the same
+ * whether the answer came from the page objects or the whole response, and tokens handed out before
+ * the worker wrote page objects stay valid.
+ */
 export function nextToken(jobId: string, offset: number): string {
   return Buffer.from(JSON.stringify({ j: jobId, o: offset })).toString('base64url');
 }

@@ -68,6 +68,10 @@ export const WorkerResultLayout = {
   SUMMARIES_FOLDER: 'summaries/',
   /** Digits of the zero-padded indexes in result and summary names. */
   INDEX_DIGITS: 5,
+  /** Suffix of the folder of a document's Textract response in pages, `NNNNN.textract/1`, `/2`, ... */
+  TEXTRACT_PAGES_SUFFIX: '.textract/',
+  /** Blocks per Textract page object, GetDocumentTextDetection's largest MaxResults. */
+  TEXTRACT_PAGE_BLOCKS: 1000,
 } as const;
 
 /** The job's folder in the output bucket. */
@@ -88,4 +92,14 @@ export function workerSummariesPrefix(outputPrefix: string, jobId: string): stri
 /** Key of one array child's summary (`NNNNN.json`, its zero-padded array index; 0 for a plain job). */
 export function workerSummaryKey(outputPrefix: string, jobId: string, arrayIndex: number): string {
   return `${workerSummariesPrefix(outputPrefix, jobId)}${String(arrayIndex).padStart(WorkerResultLayout.INDEX_DIGITS, '0')}.json`;
+}
+
+/**
+ * Key of page `page` (1, 2, ...) of a document's Textract response (job option `outputs` `textract`):
+ * the response's fields with blocks `(page - 1) * TEXTRACT_PAGE_BLOCKS` up to `page * TEXTRACT_PAGE_BLOCKS`.
+ * The child's summary gives their number and the blocks in all as the document's `textractPages`.
+ */
+export function workerTextractPageKey(outputPrefix: string, jobId: string, index: number, page: number): string {
+  const name = String(index).padStart(WorkerResultLayout.INDEX_DIGITS, '0');
+  return `${workerJobFolder(outputPrefix, jobId)}${WorkerResultLayout.RESULTS_FOLDER}${name}${WorkerResultLayout.TEXTRACT_PAGES_SUFFIX}${page}`;
 }

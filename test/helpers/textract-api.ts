@@ -14,7 +14,8 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCom
 import { TextractClient, TextractClientConfig } from '@aws-sdk/client-textract';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { ALICE, INPUT_BUCKET, MockedClients } from './batch-ocr-api';
+import { ALICE, INPUT_BUCKET, MockedClients, OUTPUT_BUCKET } from './batch-ocr-api';
+import { WorkerResultLayout, workerSummaryKey, workerTextractPageKey } from '../../src/common/worker-contract';
 
 export const BOB = 'AIDABOB00000000000002';
 /** Each caller's access key, and the IAM unique id API Gateway reports for it. */
@@ -137,3 +138,45 @@ export function client(url: string, accessKeyId: string, extra: Partial<Textract
   return new TextractClient(config);
 }
 
+
+/**
+ * What the worker leaves for document 0 of a Batch job with the `textract` output: the whole response
+ * (`NNNNN.textract.json`), its page objects of 1,000 blocks, each repeating the other fields
+ * (`NNNNN.textract/1`, ...), and the child's summary naming both. `pages: false` leaves them out, as
+ * workers did before they wrote page objects.
+ */
+export function workerWroteTextract(
+  objects: Map<string, string>, batchJobId: string, responseJson: string, options: { pages?: boolean } = {},
+): string {
+  const textractKey = `results/${batchJobId}/results/00000.textract.json`;
+  objects.set(`${OUTPUT_BUCKET}/${textractKey}`, responseJson);
+  let textractPages: { count: number; blocks: number } | undefined;
+  if (options.pages ?? true) {
+    const whole = JSON.parse(responseJson);
+    const size = WorkerResultLayout.TEXTRACT_PAGE_BLOCKS;
+    const count = Math.max(1, Math.ceil(whole.Blocks.length / size));
+    for (let page = 1; page <= count; page++) {
+      objects.set(`${OUTPUT_BUCKET}/${workerTextractPageKey('results/', batchJobId, 0, page)}`,
+        JSON.stringify({ ...whole, Blocks: whole.Blocks.slice((page - 1) * size, page * size) }));
+    }
+    textractPages = { count, blocks: whole.Blocks.length };
+  }
+  objects.set(`${OUTPUT_BUCKET}/${workerSummaryKey('results/', batchJobId, 0)}`, JSON.stringify({
+    documents: [{
+      index: 0,
+      key: DOC,
+      status: 'SUCCEEDED',
+      resultKey: `results/${batchJobId}/results/00000.json`,
+      outputKeys: { textract: textractKey },
+      ...(textractPages ? { textractPages } : {}),
+    }],
+  }));
+  return textractKey;
+}
+
+/** The worker's response for the scan, its blocks repeated (with ids of their own) up to `count` blocks. */
+export function longResponse(count: number): string {
+  const fixture = JSON.parse(TEXTRACT_FIXTURE);
+  const blocks = Array.from({ length: count }, (_, i) => ({ ...fixture.Blocks[i % fixture.Blocks.length], Id: `b-${i}` }));
+  return JSON.stringify({ ...fixture, Blocks: blocks });
+}

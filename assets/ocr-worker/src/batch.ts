@@ -15,9 +15,9 @@ import { missingLanguageData } from './paths.ts';
 import { isAccessDenied, isNotFound } from './s3-errors.ts';
 import { availableCpus, DEFAULTS, parseBackendEnvironment, OUTPUT_CONTENT_TYPES, OUTPUT_FORMATS, parseOutputs, type DocumentOptions, type OcrEngineName, type OutputFormat, type PdfRendererName } from './options.ts';
 import { outputBytes } from './engine-result.ts';
-import { textractResponse } from './textract/response.ts';
+import { responsePageCount, responsePages, textractResponse, type TextractResponse } from './textract/response.ts';
 import type { OcrResult } from './result.ts';
-import { BATCH_ENV, batchOutputKey, batchResultKeys, batchSummaryKey, COMMON_ENV, EXIT, PLATFORM_ENV } from './contract.ts';
+import { BATCH_ENV, batchOutputKey, batchResultKeys, batchSummaryKey, batchTextractPageKey, COMMON_ENV, EXIT, PLATFORM_ENV, RESULT_LAYOUT } from './contract.ts';
 
 export { EXIT };
 
@@ -226,6 +226,34 @@ async function readBody(body: any): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * Writes a document's Textract response twice: whole (`NNNNN.textract.json`, which users read) and
+ * in pages of `RESULT_LAYOUT.TEXTRACT_PAGE_BLOCKS` blocks (`NNNNN.textract/1`, `/2`, ...), which
+ * GetDocumentTextDetection reads one or two at a time. One serialized copy is held at a time: the
+ * whole response's text is dropped before the pages are made, one page's text at a time.
+ */
+async function writeTextractResponse(s3: Pick<S3Client, 'send'>, cfg: BatchConfig, index: number, response: TextractResponse): Promise<TextractPages> {
+  await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: batchOutputKey(cfg.outputPrefix, cfg.jobId, index, 'textract'), Body: JSON.stringify(response), ContentType: 'application/json' }));
+  let page = 0;
+  for (const pageResponse of responsePages(response, RESULT_LAYOUT.TEXTRACT_PAGE_BLOCKS)) {
+    page++;
+    await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: batchTextractPageKey(cfg.outputPrefix, cfg.jobId, index, page), Body: JSON.stringify(pageResponse), ContentType: 'application/json' }));
+  }
+  return { count: page, blocks: response.Blocks.length };
+}
+
+/**
+ * The summary's `textractPages` of a document: how many page objects its Textract response has and
+ * how many blocks in all, so that Get knows which pages to read and whether more follow.
+ */
+export interface TextractPages { count: number; blocks: number }
+
+/** `textractPages` of a document whose results an earlier attempt wrote: the same figures, from the same result. */
+function textractPagesOf(r: OcrResult, blockIdSeed: string): TextractPages {
+  const blocks = textractResponse(r, blockIdSeed).Blocks.length;
+  return { count: responsePageCount(blocks, RESULT_LAYOUT.TEXTRACT_PAGE_BLOCKS), blocks };
+}
+
 export interface BatchDeps {
   s3: Pick<S3Client, 'send'>;
   createEngine?: (o: EngineOptions) => Engine;
@@ -335,6 +363,7 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
       const keys = keysFor(cfg, d.index);
       const { result: r, written } = (await documents.next()).value!;
       if (stop.stopped) return EXIT.SIGTERM; // a document cut short by SIGTERM is not a result
+      let textractPages: TextractPages | undefined;
       if (!written) {
         try {
           // .txt and the other outputs first, .json last: the .json's presence means the document is complete
@@ -343,10 +372,7 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
             const body = outputBytes(r, format);
             if (body) await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: batchOutputKey(cfg.outputPrefix, cfg.jobId, d.index, format), Body: body, ContentType: OUTPUT_CONTENT_TYPES[format] }));
           }
-          if (textractOutput) {
-            const response = textractResponse(r, `${cfg.jobId}/${d.index}`);
-            await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: batchOutputKey(cfg.outputPrefix, cfg.jobId, d.index, 'textract'), Body: JSON.stringify(response), ContentType: 'application/json' }));
-          }
+          if (textractOutput) textractPages = await writeTextractResponse(s3, cfg, d.index, textractResponse(r, `${cfg.jobId}/${d.index}`));
           await s3.send(new PutObjectCommand({ Bucket: cfg.outputBucket, Key: keys.json, Body: JSON.stringify(r), ContentType: 'application/json' }));
         } catch (err) {
           throw s3Failure(`Cannot write results for document ${d.index}`, err);
@@ -364,7 +390,8 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
         .map((o) => [o.format, batchOutputKey(cfg.outputPrefix, cfg.jobId, d.index, o.format)]));
       if (textractOutput) outputKeys.textract = batchOutputKey(cfg.outputPrefix, cfg.jobId, d.index, 'textract');
       summaryDocs.push({ index: d.index, key: d.key, status: r.status, errorCode: r.error?.code ?? null, resultKey: keys.json, textKey: keys.txt, pageCount: r.pageCount,
-        ...(r.outputs || textractOutput ? { outputKeys } : {}) });
+        ...(r.outputs || textractOutput ? { outputKeys } : {}),
+        ...(textractOutput ? { textractPages: textractPages ?? textractPagesOf(r, `${cfg.jobId}/${d.index}`) } : {}) });
       log(r.status === 'SUCCEEDED' ? 'info' : 'warn', 'document done', { index: d.index, key: d.key, status: r.status, errorCode: r.error?.code ?? null, pages: r.pages.length, durationMs: r.durationMs });
     }
     if (stop.stopped) return EXIT.SIGTERM;

@@ -169,7 +169,10 @@ export const EXIT = {
  * Where the results are. Batch mode, in the output bucket under `${OCR_OUTPUT_PREFIX}${OCR_JOB_ID}/`:
  * `manifest.json` (written by the submitter), `results/NNNNN.json` and `.txt` per document (NNNNN its
  * zero-padded index in the manifest; the `.json` is written last, so it marks the document complete;
- * `results/NNNNN.pdf` and `.hocr` beside it, written before it, when the job's `outputs` ask for them)
+ * `results/NNNNN.pdf` and `.hocr` beside it, written before it, when the job's `outputs` ask for them;
+ * with `outputs` `textract`, `results/NNNNN.textract.json`, the whole GetDocumentTextDetection
+ * response, and `results/NNNNN.textract/1`, `/2`, ..., the same response in pages of 1,000 blocks,
+ * each page a Get answer without NextToken, their count in the summary's `textractPages`)
  * and `summaries/NNNNN.json` per array child (NNNNN its array index), written when the child finished.
  * Service mode, in the documents bucket: `${OCR_RESULTS_PREFIX}${document_id}/result.json` and `.txt`
  * (and `result.pdf`, `result.hocr` when the request's `outputs` ask for them).
@@ -183,6 +186,10 @@ export const RESULT_LAYOUT = {
   SUMMARIES_FOLDER: 'summaries/',
   /** Digits of the zero-padded indexes in result and summary names. */
   INDEX_DIGITS: 5,
+  /** Batch mode: suffix of the folder of a document's Textract response in pages, `NNNNN.textract/1`, `/2`, ... */
+  TEXTRACT_PAGES_SUFFIX: '.textract/',
+  /** Batch mode: blocks per Textract page object, GetDocumentTextDetection's largest MaxResults. */
+  TEXTRACT_PAGE_BLOCKS: 1000,
   /** Service mode: the result JSON, in the document's folder. */
   SERVICE_RESULT: 'result.json',
   /** Service mode: the plain text, in the document's folder. */
@@ -210,6 +217,15 @@ export function batchResultKeys(outputPrefix: string, jobId: string, index: numb
 export function batchOutputKey(outputPrefix: string, jobId: string, index: number, format: 'pdf' | 'hocr' | 'textract'): string {
   const extension = format === 'textract' ? 'textract.json' : format;
   return `${jobFolder(outputPrefix, jobId)}${RESULT_LAYOUT.RESULTS_FOLDER}${padIndex(index)}.${extension}`;
+}
+
+/**
+ * Key of page `page` (1, 2, ...) of one document's Textract response in a Batch job: the response's
+ * fields with blocks `(page - 1) * TEXTRACT_PAGE_BLOCKS` to `page * TEXTRACT_PAGE_BLOCKS`, so that
+ * GetDocumentTextDetection reads one or two pages, never the whole response.
+ */
+export function batchTextractPageKey(outputPrefix: string, jobId: string, index: number, page: number): string {
+  return `${jobFolder(outputPrefix, jobId)}${RESULT_LAYOUT.RESULTS_FOLDER}${padIndex(index)}${RESULT_LAYOUT.TEXTRACT_PAGES_SUFFIX}${page}`;
 }
 
 /** Key of one array child's summary in a Batch job. */

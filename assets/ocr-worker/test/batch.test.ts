@@ -6,6 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { EXIT, isTransient, runBatch, shareOf, keysFor, summaryKey } from '../src/batch.ts';
 import type { Engine } from '../src/engine.ts';
+import type { OcrResult } from '../src/result.ts';
 import { validateResult } from '../src/index.ts';
 import { fixture, PKG } from './helpers/common.ts';
 import { TextractDocument } from 'amazon-textract-response-parser';
@@ -142,8 +143,9 @@ test('job option outputs textract: Textract\'s GetDocumentTextDetection response
     const code = await runBatch({ ...baseEnv, OCR_JOB_ID: 'job-tx', OCR_MANIFEST_KEY: 'm/job-tx.json' }, { s3: s3.client, log: quiet, metrics: () => undefined });
     assert.equal(code, 0);
     const base = 'results/job-tx/results/';
-    assert.deepEqual(s3.puts, [`${base}00000.txt`, `${base}00000.textract.json`, `${base}00000.json`, `${base}00001.txt`, `${base}00001.textract.json`, `${base}00001.json`,
-      'results/job-tx/summaries/00000.json'], 'the .textract.json before the .json, which marks the document complete');
+    assert.deepEqual(s3.puts, [`${base}00000.txt`, `${base}00000.textract.json`, `${base}00000.textract/1`, `${base}00000.json`,
+      `${base}00001.txt`, `${base}00001.textract.json`, `${base}00001.textract/1`, `${base}00001.json`,
+      'results/job-tx/summaries/00000.json'], 'the .textract.json and its pages before the .json, which marks the document complete');
     const result = JSON.parse(s3.store.get(`out/${base}00000.json`)!.toString());
     const response = JSON.parse(s3.store.get(`out/${base}00000.textract.json`)!.toString());
     assert.equal(response.JobStatus, 'SUCCEEDED');
@@ -162,6 +164,50 @@ test('job option outputs textract: Textract\'s GetDocumentTextDetection response
     assert.deepEqual(failed.Blocks, []);
     const sum = JSON.parse(s3.store.get('out/results/job-tx/summaries/00000.json')!.toString());
     assert.deepEqual(sum.documents.map((d: any) => d.outputKeys), [{ textract: `${base}00000.textract.json` }, { textract: `${base}00001.textract.json` }]);
+    // fewer than 1,000 blocks: one page, the whole response; a FAILED document's one page has no blocks
+    assert.deepEqual(JSON.parse(s3.store.get(`out/${base}00000.textract/1`)!.toString()), response);
+    assert.deepEqual(JSON.parse(s3.store.get(`out/${base}00001.textract/1`)!.toString()), failed);
+    assert.deepEqual(sum.documents.map((d: any) => d.textractPages), [{ count: 1, blocks: response.Blocks.length }, { count: 1, blocks: 0 }]);
+  } finally { s3.mock.restore(); }
+});
+
+test('job option outputs textract: a response of more than 1,000 blocks is also written in pages of 1,000, each repeating the other fields, their count in the summary', async () => {
+  // the scan's result, its page repeated: enough blocks for three page objects
+  const first = fakeS3({ 'in/scan.tif': fixture('ocr/phototest.tif') });
+  let scan: OcrResult;
+  try {
+    assert.equal(await runBatch({ ...baseEnv, OCR_JOB_ID: 'job-scan', OCR_INPUT_KEY: 'scan.tif' }, { s3: first.client, log: quiet, metrics: () => undefined }), 0);
+    scan = JSON.parse(first.store.get('out/results/job-scan/results/00000.json')!.toString());
+  } finally { first.mock.restore(); }
+  const pageCount = 40;
+  const long: OcrResult = { ...scan, pageCount, pages: Array.from({ length: pageCount }, (_, i) => ({ ...scan.pages[0], pageNumber: i + 1 })) };
+  const engine = { warm: async () => undefined, process: async () => long, close: async () => undefined } as unknown as Engine;
+  const manifest = { schemaVersion: 1, jobId: 'job-long', documents: [{ key: 'long.pdf' }], options: { outputs: ['json', 'textract'], geometry: true } };
+  const s3 = fakeS3({ 'out/m/job-long.json': JSON.stringify(manifest), 'in/long.pdf': 'bytes' });
+  try {
+    assert.equal(await runBatch({ ...baseEnv, OCR_JOB_ID: 'job-long', OCR_MANIFEST_KEY: 'm/job-long.json' }, { s3: s3.client, createEngine: () => engine, log: quiet, metrics: () => undefined }), 0);
+    const base = 'results/job-long/results/';
+    const whole = JSON.parse(s3.store.get(`out/${base}00000.textract.json`)!.toString());
+    const expectedPages = Math.ceil(whole.Blocks.length / 1000);
+    assert.ok(expectedPages >= 3, `${whole.Blocks.length} blocks make several pages`);
+    assert.deepEqual(s3.puts.filter((k) => k.includes('.textract/')), Array.from({ length: expectedPages }, (_, i) => `${base}00000.textract/${i + 1}`));
+    assert.ok(s3.puts.indexOf(`${base}00000.json`) > s3.puts.indexOf(`${base}00000.textract/${expectedPages}`), 'every page before the .json');
+    const pages = Array.from({ length: expectedPages }, (_, i) => JSON.parse(s3.store.get(`out/${base}00000.textract/${i + 1}`)!.toString()));
+    assert.deepEqual(pages.map((p) => p.Blocks.length), [...Array(expectedPages - 1).fill(1000), whole.Blocks.length - (expectedPages - 1) * 1000]);
+    assert.deepEqual(pages.flatMap((p) => p.Blocks), whole.Blocks, 'the pages are the whole response\'s blocks, in order');
+    const { Blocks: _all, ...fields } = whole;
+    for (const page of pages) {
+      const { Blocks: _some, ...pageFields } = page;
+      assert.deepEqual(pageFields, fields, 'every page repeats JobStatus, DocumentMetadata and the model version');
+    }
+    const sum = JSON.parse(s3.store.get('out/results/job-long/summaries/00000.json')!.toString());
+    assert.deepEqual(sum.documents[0].textractPages, { count: expectedPages, blocks: whole.Blocks.length });
+    // a retried job keeps the pages written and gives its summary the same figures
+    s3.store.delete('out/results/job-long/summaries/00000.json');
+    s3.puts.length = 0;
+    assert.equal(await runBatch({ ...baseEnv, OCR_JOB_ID: 'job-long', OCR_MANIFEST_KEY: 'm/job-long.json' }, { s3: s3.client, createEngine: () => engine, log: quiet, metrics: () => undefined }), 0);
+    assert.deepEqual(s3.puts, ['results/job-long/summaries/00000.json']);
+    assert.deepEqual(JSON.parse(s3.store.get('out/results/job-long/summaries/00000.json')!.toString()).documents[0].textractPages, sum.documents[0].textractPages);
   } finally { s3.mock.restore(); }
 });
 

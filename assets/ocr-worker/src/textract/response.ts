@@ -51,3 +51,20 @@ export function textractResponse(result: OcrResult, blockIdSeed: string): Textra
     DetectDocumentTextModelVersion,
   };
 }
+
+/**
+ * `response` in pages of `pageBlocks` blocks, one at a time: what a Batch job writes as
+ * `NNNNN.textract/1`, `/2`, ... (at least one page, so a response without blocks has its one empty
+ * page). Every page repeats the response's other fields, as every GetDocumentTextDetection page does,
+ * so that a Get call is answered from the one or two pages its blocks are in.
+ */
+export function* responsePages(response: TextractResponse, pageBlocks: number): Generator<TextractResponse> {
+  for (let offset = 0; offset === 0 || offset < response.Blocks.length; offset += pageBlocks) {
+    yield { ...response, Blocks: response.Blocks.slice(offset, offset + pageBlocks) };
+  }
+}
+
+/** How many pages `responsePages` makes of `blockCount` blocks. */
+export function responsePageCount(blockCount: number, pageBlocks: number): number {
+  return Math.max(1, Math.ceil(blockCount / pageBlocks));
+}
