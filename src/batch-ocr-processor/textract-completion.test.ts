@@ -20,7 +20,7 @@ import { JobRecord, ProcessorConfig } from './jobs';
 import { createTextractHandler } from './textract-api';
 import { deliverTextractResult } from './textract-delivery';
 import { INPUT_BUCKET, mockedClients, MockedClients, OUTPUT_BUCKET, testConfig } from '../../test/helpers/batch-ocr-api';
-import { apiGatewayServer, client, DOC, FAILED_FIXTURE, inMemoryAws, QUEUE_URL, TEXTRACT_FIXTURE } from '../../test/helpers/textract-api';
+import { apiGatewayServer, client, DOC, FAILED_FIXTURE, inMemoryAws, QUEUE_URL, TEXTRACT_FIXTURE, workerWroteTextract } from '../../test/helpers/textract-api';
 import { workerSummaryKey } from '../common/worker-contract';
 
 const TOPIC = 'arn:aws:sns:us-east-1:111111111111:textract-done';
@@ -170,6 +170,23 @@ describe('Textract\'s NotificationChannel and OutputConfig', () => {
       });
       // No completion message was asked for.
       expect(messages()).toEqual([]);
+    });
+
+    test('GIVEN a worker that wrote page objects WHEN the job finishes THEN the OutputConfig pages are made from them, never from the whole response', async () => {
+      const { JobId } = await start({ OutputConfig: { S3Bucket: PARTNER_BUCKET } });
+      const batchJobId = await gatherWindow();
+      const whole = longResponse();
+      const wholeKey = workerWroteTextract(aws.objects, batchJobId, whole);
+      // the handler could not read the whole response (too large for its memory, say): the pages must do
+      aws.objects.delete(`${OUTPUT_BUCKET}/${wholeKey}`);
+      await jobFinished(batchJobId);
+
+      const blocks = JSON.parse(whole).Blocks;
+      const written = [1, 2, 3].map((n) => JSON.parse(aws.objects.get(`${PARTNER_BUCKET}/textract_output/${JobId}/${n}`)!));
+      expect(aws.objects.has(`${PARTNER_BUCKET}/textract_output/${JobId}/4`)).toBe(false);
+      expect(written.flatMap((page) => page.Blocks)).toEqual(blocks);
+      expect(written.map((page) => page.NextToken !== undefined)).toEqual([true, true, false]);
+      expect(written.every((page) => page.JobStatus === 'SUCCEEDED')).toBe(true);
     });
 
     test('GIVEN the document failed in the worker WHEN the job finishes THEN the message says FAILED, as Get does', async () => {

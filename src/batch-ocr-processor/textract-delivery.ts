@@ -14,7 +14,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clients, JobRecord, ProcessorConfig } from './jobs';
-import { MAX_RESULTS_LIMIT, readTextractResult, responsePage } from './textract-result';
+import { MAX_RESULTS_LIMIT, readTextractAnswer } from './textract-result';
 
 /** Textract's NotificationChannel: the topic to tell, and the role Textract would assume to publish (recorded, not assumed here). */
 export interface TextractNotificationChannel {
@@ -93,27 +93,28 @@ export async function deliverTextractResult(
   if (record.textractDeliveredAt !== undefined) return 'delivered-before';
   const delivery = record.textract!;
   try {
-    const result = await readTextractResult(clients, config, record);
-    if (result.kind !== 'final') return 'not-done';
-    const response = result.response;
-    // The pages first: a subscriber told of completion finds them written.
-    if (delivery.outputConfig) {
-      const blocks = response.Blocks?.length ?? 0;
-      const pages = Math.max(1, Math.ceil(blocks / MAX_RESULTS_LIMIT));
-      for (let page = 0; page < pages; page++) {
-        await clients.s3.send(new PutObjectCommand({
-          Bucket: delivery.outputConfig.S3Bucket,
-          Key: outputPageKey(delivery.outputConfig, record.jobId, page + 1),
-          Body: JSON.stringify(responsePage(record.jobId, response, page * MAX_RESULTS_LIMIT, MAX_RESULTS_LIMIT)),
-          ContentType: 'application/json',
-        }));
-      }
+    // Page by page, as Get answers (one or two of the worker's page objects per page): the handler
+    // never holds a whole response, which for a long document is larger than its memory.
+    let status: string | undefined;
+    for (let page = 1; ; page++) {
+      const answer = await readTextractAnswer(clients, config, record, record.jobId, (page - 1) * MAX_RESULTS_LIMIT, MAX_RESULTS_LIMIT);
+      if (answer.kind !== 'final') return 'not-done';
+      status ??= String(answer.page.JobStatus);
+      if (!delivery.outputConfig) break;
+      // The pages first: a subscriber told of completion finds them written.
+      await clients.s3.send(new PutObjectCommand({
+        Bucket: delivery.outputConfig.S3Bucket,
+        Key: outputPageKey(delivery.outputConfig, record.jobId, page),
+        Body: JSON.stringify(answer.page),
+        ContentType: 'application/json',
+      }));
+      if (answer.page.NextToken === undefined) break;
     }
     if (delivery.notificationChannel) {
       if (!clients.sns) throw new Error('no SNS client to publish the completion message with');
       await clients.sns.send(new PublishCommand({
         TopicArn: delivery.notificationChannel.SNSTopicArn,
-        Message: completionMessage(record, response.JobStatus, now()),
+        Message: completionMessage(record, status, now()),
       }));
     }
     try {
@@ -128,7 +129,7 @@ export async function deliverTextractResult(
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
     }
-    log.info('Textract completion delivered', { jobId: record.jobId, status: response.JobStatus });
+    log.info('Textract completion delivered', { jobId: record.jobId, status });
     return 'delivered';
   } catch (error) {
     log.warn('Could not deliver a Textract completion', { jobId: record.jobId, reason: (error as Error).message ?? String(error) });

@@ -90,13 +90,6 @@ function withoutBlocksIfFailed(response: WholeResponse): WholeResponse {
   return failed as WholeResponse;
 }
 
-/** The result of a single-document request: a gathered request's document in its shared job, or a job of its own. */
-export async function readTextractResult(clients: Pick<Clients, 's3' | 'ddb'>, config: ProcessorConfig, record: JobRecord): Promise<TextractResult> {
-  const located = await locateResult(clients, config, record);
-  if (located.kind !== 'document') return located;
-  return { kind: 'final', response: withoutBlocksIfFailed(await readJson(clients, config, located.textractKey) as WholeResponse) };
-}
-
 /** What there is to answer for one Get call: as `TextractResult`, with the one page Get returns instead of the whole response. */
 export type TextractAnswer = Exclude<TextractResult, { kind: 'final' }> | { readonly kind: 'final'; readonly page: Json };
 
