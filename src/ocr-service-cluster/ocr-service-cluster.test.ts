@@ -854,6 +854,14 @@ describe('OcrServiceCluster: bad props fail at synth', () => {
     expect(() => new OcrServiceCluster(stack, 'Ocr', { image, ...props(stack) })).toThrow(message);
   });
 
+  test('GIVEN a topic created in a stack of another region WHEN constructed THEN it fails naming the service stack\'s region', () => {
+    const app = new App();
+    const other = new Stack(app, 'Other', { env: { account: '111111111111', region: 'eu-west-1' } });
+    const stack = new Stack(app, 'S', { env: { account: '111111111111', region: 'us-east-1' } });
+    expect(() => new OcrServiceCluster(stack, 'Ocr', { image, textractNotificationTopics: [new sns.Topic(other, 'Done')] }))
+      .toThrow(/'textractNotificationTopics' must be topics in the stack's region \(us-east-1\): the service publishes from there, got a topic in eu-west-1/);
+  });
+
   test('GIVEN an environment-agnostic stack WHEN constructed THEN it asks for a region', () => {
     const stack = new Stack(new App(), 'Agnostic');
     expect(() => new OcrServiceCluster(stack, 'Ocr', { image, vpc: new ec2.Vpc(stack, 'V') }))
