@@ -145,6 +145,8 @@ describe('Textract\'s API on the REST API', () => {
         "BatchOcrProcessor 'Ocr': 'textractNotificationTopics' must be topics in the stack's region (us-east-1): the job state handler publishes from there, got a topic in eu-west-1"],
       ['a FIFO topic', (stack: any) => ({ textractNotificationTopics: [new sns.Topic(stack, 'T', { fifo: true })] }),
         "BatchOcrProcessor 'Ocr': 'textractNotificationTopics' must be standard topics"],
+      ['an output bucket in another region', (stack: any) => ({ textractOutputBuckets: [s3.Bucket.fromBucketAttributes(stack, 'B', { bucketName: 'partner-results', region: 'eu-west-1' })] }),
+        "BatchOcrProcessor 'Ocr': 'textractOutputBuckets' must be buckets in the stack's region (us-east-1): the job state handler writes from there, got a bucket in eu-west-1"],
     ])('GIVEN %s WHEN constructed THEN it fails at synth naming the construct and the prop', (_name, props, message) => {
       expect(() => synthProcessor(props)).toThrow(message);
     });

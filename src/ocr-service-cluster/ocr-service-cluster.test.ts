@@ -845,6 +845,8 @@ describe('OcrServiceCluster: bad props fail at synth', () => {
       /OcrServiceCluster 'Ocr': 'textractNotificationTopics' must be topics in the stack's region \(us-east-1\): the service publishes from there, got a topic in eu-west-1/],
     ['a FIFO notification topic', (s) => ({ textractNotificationTopics: [sns.Topic.fromTopicArn(s, 'T', 'arn:aws:sns:us-east-1:111111111111:done.fifo')] }),
       /OcrServiceCluster 'Ocr': 'textractNotificationTopics' must be standard topics/],
+    ['an output bucket in another region', (s) => ({ textractOutputBuckets: [s3.Bucket.fromBucketAttributes(s, 'B', { bucketName: 'partner-results', region: 'eu-west-1' })] }),
+      /OcrServiceCluster 'Ocr': 'textractOutputBuckets' must be buckets in the stack's region \(us-east-1\): the service writes from there, got a bucket in eu-west-1/],
     ['an output bucket named twice', (s) => ({ textractOutputBuckets: [s3.Bucket.fromBucketName(s, 'B1', 'out'), s3.Bucket.fromBucketName(s, 'B2', 'out')] }),
       /OcrServiceCluster 'Ocr': 'textractOutputBuckets' names bucket 'out' twice/],
   ];
