@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Lazy, Names } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, Names, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -138,7 +138,7 @@ export class BatchOcrProcessor extends Construct {
   constructor(scope: Construct, id: string, props: BatchOcrProcessorProps = {}) {
     super(scope, id);
     this.props = props;
-    validateProps(id, props);
+    validateProps(id, props, Stack.of(this).region);
     this.metricsNamespace = props.metricsNamespace ?? 'CdkOcrConstructs';
     this.metricsService = `BatchOcr-${Names.uniqueId(this).slice(-24)}`;
 

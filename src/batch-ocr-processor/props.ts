@@ -216,8 +216,10 @@ export interface BatchOcrProcessorProps extends OcrWorkerProps, MonitoringProps,
    * SNS topics that a StartDocumentTextDetection on the API (IAM authorization) may name in
    * `NotificationChannel`: when the request's document is done, the job state handler publishes
    * Amazon Textract's completion message to it, with its own role (granted `sns:Publish` on exactly
-   * these topics, and the use of a topic's KMS key). The channel's `RoleArn` must be an IAM role ARN,
-   * as Textract requires, but is not assumed. A Start naming another topic is refused.
+   * these topics, and the use of a topic's KMS key: import an encrypted topic with
+   * `Topic.fromTopicAttributes` and its `keyArn`). Standard topics in the stack's region. The channel's
+   * `RoleArn` must be an IAM role ARN, as Textract requires, but is not assumed. A Start naming another
+   * topic is refused.
    * @default - none: a Start with NotificationChannel is refused
    */
   readonly textractNotificationTopics?: sns.ITopic[];
@@ -225,7 +227,10 @@ export interface BatchOcrProcessorProps extends OcrWorkerProps, MonitoringProps,
    * Buckets besides the output bucket that a StartDocumentTextDetection on the API may name in
    * `OutputConfig`: when the request's document is done, its GetDocumentTextDetection response
    * pages are written to `<S3Prefix>/<JobId>/1`, `/2`, ... there, by the job state handler (granted
-   * `s3:PutObject` on these buckets). The output bucket is always allowed, outside `outputPrefix`.
+   * `s3:PutObject` on these buckets, and `kms:GenerateDataKey` on a bucket's key when the bucket
+   * object has one: import an SSE-KMS bucket with `Bucket.fromBucketAttributes` and its
+   * `encryptionKey`). Buckets in the stack's region. The output bucket is always allowed, outside
+   * `outputPrefix`.
    * @default - none: only the output bucket
    */
   readonly textractOutputBuckets?: s3.IBucket[];

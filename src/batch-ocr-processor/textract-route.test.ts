@@ -141,6 +141,12 @@ describe('Textract\'s API on the REST API', () => {
       ['textractOutputBuckets with Cognito', (stack: any) => ({ authorization: ApiAuthorization.COGNITO, userPool: new cognito.UserPool(stack, 'Users'), textractOutputBuckets: [new s3.Bucket(stack, 'B')] }),
         "BatchOcrProcessor 'Ocr': 'textractOutputBuckets' only applies with ApiAuthorization.IAM"],
       ['an empty topic list', () => ({ textractNotificationTopics: [] }), "BatchOcrProcessor 'Ocr': 'textractNotificationTopics' must list 1 to 20 entries, got 0"],
+      ['a topic in another region', (stack: any) => ({ textractNotificationTopics: [sns.Topic.fromTopicArn(stack, 'T', 'arn:aws:sns:eu-west-1:111111111111:done')] }),
+        "BatchOcrProcessor 'Ocr': 'textractNotificationTopics' must be topics in the stack's region (us-east-1): the job state handler publishes from there, got a topic in eu-west-1"],
+      ['a FIFO topic', (stack: any) => ({ textractNotificationTopics: [new sns.Topic(stack, 'T', { fifo: true })] }),
+        "BatchOcrProcessor 'Ocr': 'textractNotificationTopics' must be standard topics"],
+      ['an output bucket in another region', (stack: any) => ({ textractOutputBuckets: [s3.Bucket.fromBucketAttributes(stack, 'B', { bucketName: 'partner-results', region: 'eu-west-1' })] }),
+        "BatchOcrProcessor 'Ocr': 'textractOutputBuckets' must be buckets in the stack's region (us-east-1): the job state handler writes from there, got a bucket in eu-west-1"],
     ])('GIVEN %s WHEN constructed THEN it fails at synth naming the construct and the prop', (_name, props, message) => {
       expect(() => synthProcessor(props)).toThrow(message);
     });

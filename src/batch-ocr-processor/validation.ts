@@ -4,6 +4,7 @@ import { ApiAuthorization, BatchOcrProcessorProps } from './props';
 import { LIMITS } from './request';
 import { PropChecker } from '../common/errors';
 import { fargateSizeProblem } from '../common/fargate-sizes';
+import { textractOutputBucketProblem, textractTopicProblem } from '../common/textract-destinations';
 
 /** The construct's name in synth errors. */
 export const CONSTRUCT = 'BatchOcrProcessor';
@@ -12,7 +13,7 @@ export const CONSTRUCT = 'BatchOcrProcessor';
 const MAX_DOCUMENT_SIZE_CEILING = Size.tebibytes(5);
 
 /** Checks the props that can be checked before any resource exists; a bad one fails the synth naming it. */
-export function validateProps(id: string, props: BatchOcrProcessorProps): void {
+export function validateProps(id: string, props: BatchOcrProcessorProps, region: string): void {
   const check = new PropChecker(CONSTRUCT, id);
   check.check(!(props.network && props.vpc), 'vpc', "cannot be combined with 'network' (give one)");
   check.check(!(props.vpcSubnets && !props.vpc), 'vpcSubnets', "needs 'vpc'");
@@ -91,6 +92,15 @@ export function validateProps(id: string, props: BatchOcrProcessorProps): void {
     if (list === undefined) continue;
     check.check(auth === ApiAuthorization.IAM, name, "only applies with ApiAuthorization.IAM (Amazon Textract's API is not offered with Cognito)");
     check.check(list.length >= 1 && list.length <= 20, name, `must list 1 to 20 entries, got ${list.length}`);
+  }
+  // The job state handler publishes and writes with clients of its own region; Textract's message has no message group.
+  for (const topic of props.textractNotificationTopics ?? []) {
+    const problem = textractTopicProblem(topic, region, 'the job state handler');
+    if (problem) check.fail('textractNotificationTopics', problem);
+  }
+  for (const bucket of props.textractOutputBuckets ?? []) {
+    const problem = textractOutputBucketProblem(bucket, region, 'the job state handler');
+    if (problem) check.fail('textractOutputBuckets', problem);
   }
   check.check(!(props.privateApiEndpoints && props.privateApiEndpoints.length === 0), 'privateApiEndpoints', 'must list at least one execute-api endpoint');
   if (props.s3Trigger) {

@@ -845,6 +845,8 @@ describe('OcrServiceCluster: bad props fail at synth', () => {
       /OcrServiceCluster 'Ocr': 'textractNotificationTopics' must be topics in the stack's region \(us-east-1\): the service publishes from there, got a topic in eu-west-1/],
     ['a FIFO notification topic', (s) => ({ textractNotificationTopics: [sns.Topic.fromTopicArn(s, 'T', 'arn:aws:sns:us-east-1:111111111111:done.fifo')] }),
       /OcrServiceCluster 'Ocr': 'textractNotificationTopics' must be standard topics/],
+    ['an output bucket in another region', (s) => ({ textractOutputBuckets: [s3.Bucket.fromBucketAttributes(s, 'B', { bucketName: 'partner-results', region: 'eu-west-1' })] }),
+      /OcrServiceCluster 'Ocr': 'textractOutputBuckets' must be buckets in the stack's region \(us-east-1\): the service writes from there, got a bucket in eu-west-1/],
     ['an output bucket named twice', (s) => ({ textractOutputBuckets: [s3.Bucket.fromBucketName(s, 'B1', 'out'), s3.Bucket.fromBucketName(s, 'B2', 'out')] }),
       /OcrServiceCluster 'Ocr': 'textractOutputBuckets' names bucket 'out' twice/],
   ];
@@ -852,6 +854,14 @@ describe('OcrServiceCluster: bad props fail at synth', () => {
     const app = new App();
     const stack = new Stack(app, 'S', { env: { account: '111111111111', region: 'us-east-1' } });
     expect(() => new OcrServiceCluster(stack, 'Ocr', { image, ...props(stack) })).toThrow(message);
+  });
+
+  test('GIVEN a topic created in a stack of another region WHEN constructed THEN it fails naming the service stack\'s region', () => {
+    const app = new App();
+    const other = new Stack(app, 'Other', { env: { account: '111111111111', region: 'eu-west-1' } });
+    const stack = new Stack(app, 'S', { env: { account: '111111111111', region: 'us-east-1' } });
+    expect(() => new OcrServiceCluster(stack, 'Ocr', { image, textractNotificationTopics: [new sns.Topic(other, 'Done')] }))
+      .toThrow(/'textractNotificationTopics' must be topics in the stack's region \(us-east-1\): the service publishes from there, got a topic in eu-west-1/);
   });
 
   test('GIVEN an environment-agnostic stack WHEN constructed THEN it asks for a region', () => {

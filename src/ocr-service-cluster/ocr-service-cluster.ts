@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -139,7 +139,7 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
   constructor(scope: Construct, id: string, props: OcrServiceClusterProps = {}) {
     super(scope, id);
     const check = new PropChecker(CONSTRUCT_TYPE, id);
-    const timings = validateProps(check, props);
+    const timings = validateProps(check, props, Stack.of(this).region);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const port = props.containerPort ?? OcrServiceApi.DEFAULT_PORT;
     const internetFacing = props.internetFacing ?? false;

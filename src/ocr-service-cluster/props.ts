@@ -363,7 +363,8 @@ export interface OcrServiceClusterProps extends OcrWorkerProps, MonitoringProps,
    * Amazon Textract API): when the job ends, the service publishes Textract's completion message
    * (`JobId`, `Status`, `API`, `JobTag`, `Timestamp`, `DocumentLocation`) to the topic. The service
    * publishes with its task role, which is granted `sns:Publish` on exactly these topics (and
-   * `kms:GenerateDataKey` and `kms:Decrypt` on the key of an encrypted topic); the request's
+   * `kms:GenerateDataKey` and `kms:Decrypt` on the key of an encrypted topic: import one with
+   * `Topic.fromTopicAttributes` and its `keyArn`); the request's
    * `RoleArn` is checked for shape only. A Start naming any other topic is refused with
    * InvalidParameterException. Standard topics in the stack's region; in a CostOptimizedVpc the
    * construct adds the SNS interface endpoint.
@@ -375,7 +376,8 @@ export interface OcrServiceClusterProps extends OcrWorkerProps, MonitoringProps,
    * when the job ends, the service writes its `GetDocumentTextDetection` pages to
    * `s3://bucket/{S3Prefix}/{JobId}/1`, `/2`, ... as Amazon Textract does. The task role is granted
    * `s3:PutObject` on the objects of exactly these buckets (and `kms:GenerateDataKey` on a bucket's
-   * key when the bucket has one). In the documents bucket the service writes only under
+   * key when the bucket object has one: import an SSE-KMS bucket with `Bucket.fromBucketAttributes`
+   * and its `encryptionKey`). Buckets in the stack's region. In the documents bucket the service writes only under
    * `resultsPrefix`, so there `S3Prefix` must begin with it. Any other bucket is refused with
    * AccessDeniedException.
    * @default - none: only the documents bucket, under `resultsPrefix`

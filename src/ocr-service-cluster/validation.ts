@@ -1,9 +1,10 @@
-import { Duration, Size, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Size, Token } from 'aws-cdk-lib';
 import { OcrServiceEnvironment } from './contract';
 import { OcrServiceClusterProps } from './props';
 import { PropChecker } from '../common/errors';
 import { fargateSizeProblem } from '../common/fargate-sizes';
 import { DEFAULT_DOCUMENT_TIMEOUT } from '../common/shared-props';
+import { textractOutputBucketProblem, textractTopicProblem } from '../common/textract-destinations';
 
 /** The Fargate task size: `vcpu` and `memory` with their defaults (1 vCPU, 3 GiB). */
 export function taskSizeOf(props: OcrServiceClusterProps): { readonly vcpu: number; readonly memoryMiB: number } {
@@ -28,18 +29,17 @@ export interface Timings {
 }
 
 /**
- * The tasks publish with one SNS client in their own region and without a message group, so a topic
- * must be a standard topic of the stack's region; an output bucket is named once.
+ * The tasks publish and write with clients of their own region, without a message group, so a topic
+ * must be a standard topic of the stack's region, a bucket one of that region, named once.
  */
-function validateTextractDestinations(check: PropChecker, props: OcrServiceClusterProps): void {
-  const topics = props.textractNotificationTopics ?? [];
-  for (const topic of topics) {
-    const stackRegion = Stack.of(topic).region;
-    const topicRegion = topic.env.region;
-    if (!Token.isUnresolved(topicRegion) && !Token.isUnresolved(stackRegion) && topicRegion !== stackRegion) {
-      check.fail('textractNotificationTopics', `must be topics in the stack's region (${stackRegion}): the service publishes from there, got a topic in ${topicRegion}`);
-    }
-    if (topic.fifo) check.fail('textractNotificationTopics', 'must be standard topics: Textract\'s completion message carries no message group, which a FIFO topic requires');
+function validateTextractDestinations(check: PropChecker, props: OcrServiceClusterProps, region: string): void {
+  for (const topic of props.textractNotificationTopics ?? []) {
+    const problem = textractTopicProblem(topic, region, 'the service');
+    if (problem) check.fail('textractNotificationTopics', problem);
+  }
+  for (const bucket of props.textractOutputBuckets ?? []) {
+    const problem = textractOutputBucketProblem(bucket, region, 'the service');
+    if (problem) check.fail('textractOutputBuckets', problem);
   }
   const bucketNames = (props.textractOutputBuckets ?? []).map((b) => b.bucketName).filter((n) => !Token.isUnresolved(n));
   const twice = bucketNames.find((n, i) => bucketNames.indexOf(n) !== i);
@@ -47,7 +47,7 @@ function validateTextractDestinations(check: PropChecker, props: OcrServiceClust
 }
 
 /** Every prop rule that does not need the constructed resources; returns the checked timings. */
-export function validateProps(check: PropChecker, props: OcrServiceClusterProps): Timings {
+export function validateProps(check: PropChecker, props: OcrServiceClusterProps, region: string): Timings {
   if (props.network && props.vpc) check.fail('vpc', 'and \'network\' are mutually exclusive');
   const vpcIdsKnown = props.cluster && props.vpc && !Token.isUnresolved(props.vpc.vpcId) && !Token.isUnresolved(props.cluster.vpc.vpcId);
   if (vpcIdsKnown && props.cluster!.vpc.vpcId !== props.vpc!.vpcId) {
@@ -151,7 +151,7 @@ export function validateProps(check: PropChecker, props: OcrServiceClusterProps)
     check.integerInRange('cache.replicas', props.cache.replicas, 0, 5);
     check.integerInRange('cache.snapshotRetentionDays', props.cache.snapshotRetentionDays, 0, 35);
   }
-  validateTextractDestinations(check, props);
+  validateTextractDestinations(check, props, region);
   const contractVariables = new Set(Object.entries(OcrServiceEnvironment).filter(([k]) => k !== 'MODE_SERVICE').map(([, v]) => String(v)));
   for (const prop of ['secrets', 'environment'] as const) {
     for (const name of Object.keys(props[prop] ?? {})) {
