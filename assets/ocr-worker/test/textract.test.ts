@@ -295,4 +295,41 @@ describe('the protocol', () => {
       await cold.stop(0);
     }
   });
+
+  test('GIVEN the SDK\'s default retries WHEN the first attempt is throttled THEN the client retries it and the call succeeds, as with Textract', async () => {
+    let warm = false;
+    let warmUp!: () => void;
+    const warming = new Promise<void>((r) => { warmUp = r; });
+    const slow = { workers: 1, warm: async () => { await warming; warm = true; }, isReady: () => warm, close: async () => undefined, process: engine.process };
+    const { startApp } = await import('../src/service/app.ts');
+    const { parseServiceConfig } = await import('../src/service/config.ts');
+    const cold = await startApp(parseServiceConfig({ PORT: '0' }), { engine: slow, log: () => undefined, metrics: () => undefined });
+    const retrying = textractClient(cold.url, 5);
+    const statuses: number[] = [];
+    // after each attempt (the retry middleware runs the deserialize step once per attempt): the first one warms the workers
+    retrying.middlewareStack.add((next) => async (args) => {
+      try {
+        const out = await next(args);
+        statuses.push((out.response as { statusCode: number }).statusCode);
+        return out;
+      } catch (err) {
+        statuses.push((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0);
+        throw err;
+      } finally {
+        warmUp();
+      }
+    }, { step: 'deserialize', name: 'warmAfterFirstAttempt' });
+    try {
+      const out = await retrying.send(new DetectDocumentTextCommand({ Document: { Bytes: fixture(FILES.scan) } }));
+      assert.ok(out.$metadata.attempts! >= 2, `attempts: ${out.$metadata.attempts}`);
+      assert.equal(statuses[0], 500, 'the first attempt was throttled');
+      assert.equal(statuses.at(-1), 200);
+      assert.ok(out.Blocks!.some((b) => b.BlockType === 'WORD'));
+    } finally {
+      warmUp();
+      await cold.ready;
+      retrying.destroy();
+      await cold.stop(0);
+    }
+  });
 });
