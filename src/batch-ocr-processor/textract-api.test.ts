@@ -376,6 +376,15 @@ describe('Textract\'s API with the real Textract client', () => {
     });
   });
 
+  test('GIVEN a document larger than the processor takes WHEN Start THEN DocumentTooLargeException, as Textract answers; an empty one InvalidS3ObjectException; nothing queued', async () => {
+    await listen(testConfig({ gatherQueueUrl: QUEUE_URL, allowedInputPrefixes: ['shared/'], maxDocumentBytes: 10 }));
+    expect(await textractError(alice.send(startDoc(DOC)))).toMatchObject({ name: 'DocumentTooLargeException', status: 400 });
+    // an empty object is no document Textract could read
+    aws.objects.set(`${INPUT_BUCKET}/shared/empty.tif`, '');
+    expect(await textractError(alice.send(startDoc('shared/empty.tif')))).toMatchObject({ name: 'InvalidS3ObjectException', status: 400 });
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
   test('GIVEN no gathering WHEN Start (and its retry) THEN one Batch job of its own asking for the Textract output; Get reads it', async () => {
     await listen(testConfig({ allowedInputPrefixes: ['shared/'] }));
     const start = () => alice.send(new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object: { Bucket: INPUT_BUCKET, Name: DOC } }, ClientRequestToken: 'one' }));

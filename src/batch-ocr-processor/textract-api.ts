@@ -25,6 +25,7 @@ export const TEXTRACT_CONTENT_TYPE = 'application/x-amz-json-1.1';
 /** The error types these operations answer with (`@aws-sdk/client-textract`'s model). */
 export type TextractErrorType =
   | 'AccessDeniedException'
+  | 'DocumentTooLargeException'
   | 'IdempotentParameterMismatchException'
   | 'InternalServerError'
   | 'InvalidJobIdException'
@@ -278,7 +279,11 @@ async function start(deps: HandlerDeps, owner: string, body: Json): Promise<Json
       return { JobId: jobId };
     }
   }
-  const sizes = await checkDocumentsExist(deps.clients.s3, deps.config, [key]);
+  // missing or empty: InvalidS3ObjectException; larger than the processor takes: Textract's DocumentTooLargeException
+  const sizes = await checkDocumentsExist(deps.clients.s3, { ...deps.config, maxDocumentBytes: 0 }, [key]);
+  if (deps.config.maxDocumentBytes > 0 && sizes[0] > deps.config.maxDocumentBytes) {
+    throw new TextractError('DocumentTooLargeException', `'${key}' is ${sizes[0]} bytes; this processor takes documents of at most ${deps.config.maxDocumentBytes} bytes.`);
+  }
   const options: OcrRequestOptions = { ...deps.config.defaultOptions, ...TEXTRACT_JOB_OPTIONS };
   try {
     if (deps.config.gatherQueueUrl !== undefined && deps.clients.sqs !== undefined) {
