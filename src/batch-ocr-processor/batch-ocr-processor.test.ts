@@ -239,6 +239,22 @@ describe('BatchOcrProcessor with defaults', () => {
     }
   });
 
+  test('GIVEN defaults WHEN synthesized THEN throttling and IAM refusals also carry the AWS error type a Textract client reads first', () => {
+    const expected: Array<[string, string]> = [
+      ['THROTTLED', 'ThrottlingException'], ['QUOTA_EXCEEDED', 'ThrottlingException'], ['ACCESS_DENIED', 'AccessDeniedException'],
+      ['INVALID_SIGNATURE', 'InvalidSignatureException'], ['EXPIRED_TOKEN', 'ExpiredTokenException'],
+      ['MISSING_AUTHENTICATION_TOKEN', 'MissingAuthenticationTokenException'],
+    ];
+    for (const [type, awsType] of expected) {
+      const found = t.findResources('AWS::ApiGateway::GatewayResponse', { Properties: { ResponseType: type } });
+      const templates = Object.values(found).map((r) => r.Properties.ResponseTemplates['application/json'] as string);
+      expect(templates).toHaveLength(1);
+      // the template with the context values filled in is the JSON both kinds of client read
+      const filled = templates[0].replace('$context.error.messageString', '"Too Many Requests"').replace(/\$context\.[A-Za-z.]+/g, 'x');
+      expect(JSON.parse(filled)).toEqual({ __type: awsType, success: false, code: 'x', message: 'Too Many Requests', requestId: 'x', timestamp: 'x' });
+    }
+  });
+
   test('GIVEN defaults WHEN synthesized THEN Batch state changes of this queue reach the state handler, and alarms and a dashboard exist', () => {
     t.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { 'source': ['aws.batch'], 'detail-type': ['Batch Job State Change'], 'detail': { jobQueue: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('OcrJobQueue'), 'JobQueueArn'] }] } },

@@ -159,6 +159,25 @@ function addGatewayResponses(api: apigw.RestApi, corsOrigins?: string[]): void {
   const passThrough = { 'application/json': body('$context.error.responseType', '$context.error.messageString') };
   api.addGatewayResponse('Default4xx', { type: apigw.ResponseType.DEFAULT_4XX, responseHeaders: headers, templates: passThrough });
   api.addGatewayResponse('Default5xx', { type: apigw.ResponseType.DEFAULT_5XX, responseHeaders: headers, templates: passThrough });
+  // An AWS SDK client of Textract's API (POST /) names an error by the body's `__type` before its
+  // `code`: throttling and IAM refusals carry the names AWS services use, so that the client retries
+  // and corrects clock skew as it does with Textract, and code catching ThrottlingException or
+  // AccessDeniedException works here too. Other clients read `code` as before.
+  const awsTyped: Array<[string, apigw.ResponseType, string]> = [
+    ['Throttled', apigw.ResponseType.THROTTLED, 'ThrottlingException'],
+    ['QuotaExceeded', apigw.ResponseType.QUOTA_EXCEEDED, 'ThrottlingException'],
+    ['AccessDenied', apigw.ResponseType.ACCESS_DENIED, 'AccessDeniedException'],
+    ['InvalidSignature', apigw.ResponseType.INVALID_SIGNATURE, 'InvalidSignatureException'],
+    ['ExpiredToken', apigw.ResponseType.EXPIRED_TOKEN, 'ExpiredTokenException'],
+    ['MissingAuthenticationToken', apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, 'MissingAuthenticationTokenException'],
+  ];
+  for (const [id, type, awsType] of awsTyped) {
+    api.addGatewayResponse(id, {
+      type,
+      responseHeaders: headers,
+      templates: { 'application/json': `{"__type":"${awsType}",${body('$context.error.responseType', '$context.error.messageString').slice(1)}` },
+    });
+  }
 }
 
 /** A private API's resource policy: invocations only through the given execute-api endpoints. */

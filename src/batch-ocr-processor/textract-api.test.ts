@@ -214,6 +214,13 @@ describe('Textract\'s API with the real Textract client', () => {
       const bobs = await start(bob, DOC);
       expect(bobs.JobId).not.toBe(first.JobId);
       expect(await textractError(start(alice, 'shared/other.tif'))).toMatchObject({ name: 'IdempotentParameterMismatchException', status: 400 });
+      // The same document with another JobTag, or an OutputConfig the first call did not give, is a mismatch too.
+      const again = (extra: object) => alice.send(new StartDocumentTextDetectionCommand({
+        DocumentLocation: { S3Object: { Bucket: INPUT_BUCKET, Name: DOC } }, ClientRequestToken: 'invoice-42', JobTag: 'invoices', ...extra,
+      }));
+      expect(await textractError(again({ JobTag: 'receipts' }))).toMatchObject({ name: 'IdempotentParameterMismatchException', status: 400 });
+      expect(await textractError(again({ OutputConfig: { S3Bucket: OUTPUT_BUCKET, S3Prefix: 'textract' } }))).toMatchObject({ name: 'IdempotentParameterMismatchException' });
+      expect((await again({})).JobId).toBe(first.JobId);
       expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(2);
     });
 
@@ -369,6 +376,15 @@ describe('Textract\'s API with the real Textract client', () => {
     });
   });
 
+  test('GIVEN a document larger than the processor takes WHEN Start THEN DocumentTooLargeException, as Textract answers; an empty one InvalidS3ObjectException; nothing queued', async () => {
+    await listen(testConfig({ gatherQueueUrl: QUEUE_URL, allowedInputPrefixes: ['shared/'], maxDocumentBytes: 10 }));
+    expect(await textractError(alice.send(startDoc(DOC)))).toMatchObject({ name: 'DocumentTooLargeException', status: 400 });
+    // an empty object is no document Textract could read
+    aws.objects.set(`${INPUT_BUCKET}/shared/empty.tif`, '');
+    expect(await textractError(alice.send(startDoc('shared/empty.tif')))).toMatchObject({ name: 'InvalidS3ObjectException', status: 400 });
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
   test('GIVEN no gathering WHEN Start (and its retry) THEN one Batch job of its own asking for the Textract output; Get reads it', async () => {
     await listen(testConfig({ allowedInputPrefixes: ['shared/'] }));
     const start = () => alice.send(new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object: { Bucket: INPUT_BUCKET, Name: DOC } }, ClientRequestToken: 'one' }));
@@ -378,6 +394,8 @@ describe('Textract\'s API with the real Textract client', () => {
     const manifest = JSON.parse(aws.objects.get(`${OUTPUT_BUCKET}/${workerManifestKey('results/', JobId!)}`)!);
     expect(manifest.options).toMatchObject({ outputs: ['json', 'textract'], geometry: true });
     expect(await textractError(alice.send(new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object: { Bucket: INPUT_BUCKET, Name: 'shared/other.tif' } }, ClientRequestToken: 'one' }))))
+      .toMatchObject({ name: 'IdempotentParameterMismatchException' });
+    expect(await textractError(alice.send(new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object: { Bucket: INPUT_BUCKET, Name: DOC } }, ClientRequestToken: 'one', JobTag: 'late' }))))
       .toMatchObject({ name: 'IdempotentParameterMismatchException' });
     expect(await alice.send(new GetDocumentTextDetectionCommand({ JobId }))).toMatchObject({ JobStatus: 'IN_PROGRESS' });
     workerWrote(JobId!, TEXTRACT_FIXTURE);

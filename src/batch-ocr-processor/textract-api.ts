@@ -25,6 +25,7 @@ export const TEXTRACT_CONTENT_TYPE = 'application/x-amz-json-1.1';
 /** The error types these operations answer with (`@aws-sdk/client-textract`'s model). */
 export type TextractErrorType =
   | 'AccessDeniedException'
+  | 'DocumentTooLargeException'
   | 'IdempotentParameterMismatchException'
   | 'InternalServerError'
   | 'InvalidJobIdException'
@@ -231,6 +232,23 @@ function outputConfigOf(deps: HandlerDeps, output: unknown): TextractOutputConfi
   return outputConfig;
 }
 
+/**
+ * Why a job started earlier with the same ClientRequestToken is not this request's, or undefined when
+ * it is: Textract answers IdempotentParameterMismatchException when any other parameter differs.
+ */
+async function mismatchOf(deps: HandlerDeps, previous: JobRecord, key: string, textract: TextractDelivery): Promise<string | undefined> {
+  if (await documentOfJob(deps, previous) !== key) return 'ClientRequestToken was used before with another DocumentLocation.';
+  const options = (t: TextractDelivery | undefined) => JSON.stringify([
+    t?.jobTag ?? null,
+    t?.notificationChannel ? [t.notificationChannel.SNSTopicArn, t.notificationChannel.RoleArn] : null,
+    t?.outputConfig ? [t.outputConfig.S3Bucket, t.outputConfig.S3Prefix ?? null] : null,
+  ]);
+  if (options(previous.textract) !== options(textract)) {
+    return 'ClientRequestToken was used before with another JobTag, NotificationChannel or OutputConfig.';
+  }
+  return undefined;
+}
+
 async function start(deps: HandlerDeps, owner: string, body: Json): Promise<Json> {
   const key = documentKeyOf(deps, owner, body.DocumentLocation);
   const token = body.ClientRequestToken;
@@ -253,16 +271,19 @@ async function start(deps: HandlerDeps, owner: string, body: Json): Promise<Json
   };
   const jobId = typeof token === 'string' ? textractJobId(owner, token) : randomUUID();
   if (typeof token === 'string') {
-    // Textract's idempotency: the same token returns the same job, for the same document only.
+    // Textract's idempotency: the same token returns the same job, for the same parameters only.
     const previous = await readRecord(deps.clients, deps.config, jobId);
     if (previous && previous.state !== 'SUBMIT_FAILED') {
-      if (await documentOfJob(deps, previous) !== key) {
-        throw new TextractError('IdempotentParameterMismatchException', 'ClientRequestToken was used before with another DocumentLocation.');
-      }
+      const mismatch = await mismatchOf(deps, previous, key, textract);
+      if (mismatch) throw new TextractError('IdempotentParameterMismatchException', mismatch);
       return { JobId: jobId };
     }
   }
-  const sizes = await checkDocumentsExist(deps.clients.s3, deps.config, [key]);
+  // missing or empty: InvalidS3ObjectException; larger than the processor takes: Textract's DocumentTooLargeException
+  const sizes = await checkDocumentsExist(deps.clients.s3, { ...deps.config, maxDocumentBytes: 0 }, [key]);
+  if (deps.config.maxDocumentBytes > 0 && sizes[0] > deps.config.maxDocumentBytes) {
+    throw new TextractError('DocumentTooLargeException', `'${key}' is ${sizes[0]} bytes; this processor takes documents of at most ${deps.config.maxDocumentBytes} bytes.`);
+  }
   const options: OcrRequestOptions = { ...deps.config.defaultOptions, ...TEXTRACT_JOB_OPTIONS };
   try {
     if (deps.config.gatherQueueUrl !== undefined && deps.clients.sqs !== undefined) {
@@ -277,9 +298,8 @@ async function start(deps: HandlerDeps, owner: string, body: Json): Promise<Json
     // A retry racing the first call with the same token: that call's job is this one.
     if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
     const record = await readRecord(deps.clients, deps.config, jobId);
-    if (!record || await documentOfJob(deps, record) !== key) {
-      throw new TextractError('IdempotentParameterMismatchException', 'ClientRequestToken was used before with another DocumentLocation.');
-    }
+    const mismatch = record ? await mismatchOf(deps, record, key, textract) : 'ClientRequestToken was used before with another DocumentLocation.';
+    if (mismatch) throw new TextractError('IdempotentParameterMismatchException', mismatch);
   }
   deps.log?.info('Textract job started', { jobId });
   return { JobId: jobId };

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DetectDocumentTextCommand, GetDocumentTextDetectionCommand, StartDocumentTextDetectionCommand, TextractClient,
-  type Block, type GetDocumentTextDetectionCommandOutput,
+  type Block, type DetectDocumentTextCommandOutput, type GetDocumentTextDetectionCommandOutput,
 } from '@aws-sdk/client-textract';
 import { TextractDocument } from 'amazon-textract-response-parser';
 import { fixture } from './helpers/common.ts';
@@ -260,6 +260,29 @@ describe('the example client (examples/ocr-service/textract-client.ts)', () => {
 });
 
 describe('the protocol', () => {
+  test('GIVEN DetectDocumentText and Get answers THEN every field on the wire is a member of the SDK\'s model (the client drops fields its model does not have)', async () => {
+    // The SDK deserializes by its model's schema: a field the model does not have would not come through.
+    const raw = async (operation: string, input: object): Promise<Record<string, unknown>> => {
+      const res = await fetch(`${app.url}/`, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `Textract.${operation}` }, body: JSON.stringify(input) });
+      assert.equal(res.status, 200);
+      return await res.json() as Record<string, unknown>;
+    };
+    const placeIds = (response: Record<string, unknown>): Record<string, unknown> => {
+      const place = new Map((response.Blocks as Block[]).map((b, i) => [b.Id!, `block-${i}`]));
+      return JSON.parse(JSON.stringify(response), (key, value: unknown) => (key === 'Id' ? place.get(value as string) : key === 'Ids' ? (value as string[]).map((id) => place.get(id)) : value)) as Record<string, unknown>;
+    };
+    const withoutMetadata = ({ $metadata: _m, ...rest }: { $metadata: unknown }): Record<string, unknown> => rest;
+    const Document = { S3Object: { Bucket: 'local', Name: 'phototest.tif' } };
+    const detected = await client.send(new DetectDocumentTextCommand({ Document }));
+    // each DetectDocumentText is a document of its own, with its own block ids: they are compared by their place
+    assert.deepEqual(placeIds(withoutMetadata(detected as DetectDocumentTextCommandOutput)), placeIds(await raw('DetectDocumentText', { Document })));
+    const { JobId } = await client.send(new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object: { Bucket: 'local', Name: 'Pages-tree-refs.pdf' } } }));
+    await getAll(JobId!);
+    const got = await client.send(new GetDocumentTextDetectionCommand({ JobId, MaxResults: 5 }));
+    assert.ok(got.NextToken && got.Warnings);
+    assert.deepEqual(withoutMetadata(got as GetDocumentTextDetectionCommandOutput), await raw('GetDocumentTextDetection', { JobId, MaxResults: 5 }));
+  });
+
   test('GIVEN an operation Textract has but this service does not answer WHEN called THEN a 400 UnknownOperationException in AWS JSON 1.1', async () => {
     const res = await fetch(`${app.url}/`, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Textract.AnalyzeDocument' }, body: '{}' });
     assert.equal(res.status, 400);
@@ -292,6 +315,43 @@ describe('the protocol', () => {
       warmUp();
       await cold.ready;
       coldClient.destroy();
+      await cold.stop(0);
+    }
+  });
+
+  test('GIVEN the SDK\'s default retries WHEN the first attempt is throttled THEN the client retries it and the call succeeds, as with Textract', async () => {
+    let warm = false;
+    let warmUp!: () => void;
+    const warming = new Promise<void>((r) => { warmUp = r; });
+    const slow = { workers: 1, warm: async () => { await warming; warm = true; }, isReady: () => warm, close: async () => undefined, process: engine.process };
+    const { startApp } = await import('../src/service/app.ts');
+    const { parseServiceConfig } = await import('../src/service/config.ts');
+    const cold = await startApp(parseServiceConfig({ PORT: '0' }), { engine: slow, log: () => undefined, metrics: () => undefined });
+    const retrying = textractClient(cold.url, 5);
+    const statuses: number[] = [];
+    // after each attempt (the retry middleware runs the deserialize step once per attempt): the first one warms the workers
+    retrying.middlewareStack.add((next) => async (args) => {
+      try {
+        const out = await next(args);
+        statuses.push((out.response as { statusCode: number }).statusCode);
+        return out;
+      } catch (err) {
+        statuses.push((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0);
+        throw err;
+      } finally {
+        warmUp();
+      }
+    }, { step: 'deserialize', name: 'warmAfterFirstAttempt' });
+    try {
+      const out = await retrying.send(new DetectDocumentTextCommand({ Document: { Bytes: fixture(FILES.scan) } }));
+      assert.ok(out.$metadata.attempts! >= 2, `attempts: ${out.$metadata.attempts}`);
+      assert.equal(statuses[0], 500, 'the first attempt was throttled');
+      assert.equal(statuses.at(-1), 200);
+      assert.ok(out.Blocks!.some((b) => b.BlockType === 'WORD'));
+    } finally {
+      warmUp();
+      await cold.ready;
+      retrying.destroy();
       await cold.stop(0);
     }
   });
