@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -140,6 +140,19 @@ describe('DetectDocumentText', () => {
     const big = Buffer.alloc(10 * 1024 * 1024 + 1, 0x20);
     const err = await textractError(client.send(new DetectDocumentTextCommand({ Document: { Bytes: big } })));
     assert.equal(err.name, 'DocumentTooLargeException');
+  });
+
+  test('GIVEN an S3Object of more than 10 MB WHEN DetectDocumentText THEN DocumentTooLargeException, and the same object still reads through StartDocumentTextDetection', async () => {
+    const name = 'over-ten-megabytes.pdf';
+    writeFileSync(join(dataDir, name), Buffer.alloc(10 * 1024 * 1024 + 1, 0x20));
+    const err = await textractError(client.send(new DetectDocumentTextCommand({ Document: { S3Object: { Bucket: 'local', Name: name } } })));
+    assert.equal(err.name, 'DocumentTooLargeException');
+    assert.match(err.message, /10485760/);
+    // the limit is DetectDocumentText's alone: the asynchronous operation reads the object (and finds it is no PDF)
+    const { JobId } = await client.send(new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object: { Bucket: 'local', Name: name } } }));
+    const { first } = await getAll(JobId!);
+    assert.equal(first.JobStatus, 'FAILED');
+    assert.doesNotMatch(first.StatusMessage ?? '', /TOO_LARGE/);
   });
 
   test('GIVEN a Document with both or neither of Bytes and S3Object, or empty Bytes WHEN DetectDocumentText THEN InvalidParameterException', async () => {

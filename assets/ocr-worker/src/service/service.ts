@@ -341,7 +341,7 @@ export class OcrService {
   }
 
   /** POST /extract with JSON naming an object: claimed at once, read and processed in the background. */
-  async submitObject(input: { bucket?: string; key: string; documentId?: string; options?: DocumentOptions; textractJob?: string }): Promise<Accepted> {
+  async submitObject(input: { bucket?: string; key: string; documentId?: string; options?: DocumentOptions; textractJob?: string; maxDocumentBytes?: number }): Promise<Accepted> {
     this.admit();
     const documentId = input.documentId === undefined ? randomUUID() : checkDocumentId(input.documentId);
     const bucket = input.bucket ?? this.documents.uploadBucket;
@@ -350,6 +350,7 @@ export class OcrService {
     const created = await this.status.create(this.newClaimedItem(documentId, {
       bucket, key: input.key, file_name: input.key.split('/').pop() || input.key, options: JSON.stringify(input.options ?? {}),
       ...(input.textractJob !== undefined ? { textract_job: input.textractJob } : {}),
+      ...(input.maxDocumentBytes !== undefined ? { max_document_bytes: input.maxDocumentBytes } : {}),
     }));
     if (!created) throw new ServiceError(409, 'DUPLICATE_DOCUMENT_ID', `A document with id '${documentId}' already exists.`);
     this.startJob(documentId, input.key, input.options ?? {});
@@ -418,8 +419,9 @@ export class OcrService {
       let item: DocumentItem | undefined;
       if (!bytes) {
         item = await this.status.get(documentId);
+        const maxBytes = Math.min(this.config.maxDocumentBytes, item?.max_document_bytes ?? Infinity);
         try {
-          bytes = await this.traced('read document', () => this.documents.get(item!.bucket!, item!.key!, this.config.maxDocumentBytes), (b) => ({ attributes: { 'ocr.document_bytes': b.length } }));
+          bytes = await this.traced('read document', () => this.documents.get(item!.bucket!, item!.key!, maxBytes), (b) => ({ attributes: { 'ocr.document_bytes': b.length } }));
         } catch (err) {
           if (err instanceof DocumentNotFoundError) result = failedResult(name, { code: 'INPUT_NOT_FOUND', message: err.message }, languages);
           else if (err instanceof DocumentUnreadableError) result = failedResult(name, { code: 'INPUT_UNREADABLE', message: err.message }, languages);

@@ -55,6 +55,11 @@ export interface DocumentItem {
    * ../textract/job-options.ts): what the task that finishes the job delivers.
    */
   textract_job?: string;
+  /**
+   * A byte limit for this document below the service's own: DetectDocumentText's 10 MB, so that an
+   * S3 object above it is refused as Amazon Textract refuses it rather than read.
+   */
+  max_document_bytes?: number;
   /** Why the last attempt handed the document back (a storage or engine failure); quoted by TOO_MANY_ATTEMPTS. */
   last_error?: string;
   expires_at?: number;

@@ -122,7 +122,7 @@ export class TextractApi {
       ({ document_id: documentId } = await this.service.submitUpload({ bytes, fileName: 'document', options }));
     } else {
       const object = readableObject(this.service, s3ObjectOf(doc.S3Object, 'Document.S3Object'), 'Document.S3Object');
-      ({ document_id: documentId } = await this.service.submitObject({ bucket: object.Bucket, key: object.Name, options }));
+      ({ document_id: documentId } = await this.service.submitObject({ bucket: object.Bucket, key: object.Name, options, maxDocumentBytes: SYNC_DOCUMENT_LIMIT_BYTES }));
     }
     const settled = await this.service.whenSettled(documentId, (this.service.config.requestTimeoutSeconds - 2) * 1000);
     if (!settled) throw new TextractError('ThrottlingException', 'The document was not read in time; retry.');
