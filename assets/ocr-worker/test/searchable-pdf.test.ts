@@ -228,3 +228,16 @@ test('bin/ocr --searchable-pdf DIR writes DIR/<name without extension>.pdf besid
   assert.equal(result.outputs![0].bytes, readFileSync(file).length);
   assertReadsBack(file, 1, result.pages[0]);
 });
+
+test('bin/ocr --searchable-pdf with an encrypted PDF: its JSON line, no file, and why on stderr', () => {
+  const dir = join(scratch, 'cli-refused');
+  const input = join(scratch, 'locked.pdf');
+  writeFileSync(input, fixture('pdf/empty_protected.pdf'));
+  const r = spawnSync(join(PKG, 'bin', 'ocr'), ['--workers', '1', '--ocr-engine', 'tesseract', '--searchable-pdf', dir, input], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const result = JSON.parse(r.stdout.trim()) as OcrResult;
+  assert.equal(result.status, 'SUCCEEDED');
+  assert.equal(result.outputs![0].error!.code, 'OUTPUT_REFUSED');
+  assert.ok(!existsSync(join(dir, 'locked.pdf')));
+  assert.match(r.stderr, /locked\.pdf: no pdf written: OUTPUT_REFUSED: The PDF is encrypted/);
+});
