@@ -107,6 +107,16 @@ async function main(): Promise<void> {
   if (pdfDir !== null && !v['searchable-pdf']) usage('--searchable-pdf needs a directory');
   const hocrDir = v.hocr !== undefined ? resolve(process.cwd(), v.hocr) : null;
   if (hocrDir !== null && !v.hocr) usage('--hocr needs a directory');
+  if (pdfDir || hocrDir) {
+    // DIR/<name without extension>.pdf: two FILEs of one name would write one file, the second over the first
+    const byName = new Map<string, string>();
+    for (const file of parsed.positionals) {
+      const name = basename(file, extname(file));
+      const other = byName.get(name);
+      if (other !== undefined) usage(`${other} and ${file} would both write ${name}.${pdfDir ? 'pdf' : 'hocr'}: process them in separate runs with different directories`);
+      byName.set(name, file);
+    }
+  }
   for (const [flag, dir] of [['--searchable-pdf', pdfDir], ['--hocr', hocrDir]] as const) {
     if (!dir) continue;
     try { await mkdir(dir, { recursive: true }); } catch (err) { usage(`${flag}: cannot create ${dir}: ${(err as Error).message}`); }

@@ -241,3 +241,12 @@ test('bin/ocr --searchable-pdf with an encrypted PDF: its JSON line, no file, an
   assert.ok(!existsSync(join(dir, 'locked.pdf')));
   assert.match(r.stderr, /locked\.pdf: no pdf written: OUTPUT_REFUSED: The PDF is encrypted/);
 });
+
+test('bin/ocr --searchable-pdf with two FILEs of one name: a usage error before any is read, nothing written', () => {
+  const dir = join(scratch, 'cli-clash');
+  const r = spawnSync(join(PKG, 'bin', 'ocr'), ['--searchable-pdf', dir, 'a/scan.pdf', 'b/scan.tif'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /a\/scan\.pdf and b\/scan\.tif would both write scan\.pdf/);
+  assert.equal(r.stdout, '');
+  assert.ok(!existsSync(dir));
+});
