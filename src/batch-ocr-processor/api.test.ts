@@ -524,7 +524,7 @@ describe('GET /jobs/{jobId} (status handler)', () => {
         pageCount: 2,
         outputKeys: { pdf: `results/${jobId}/results/00000.pdf`, textract: `results/${jobId}/results/00000.textract.json` },
       },
-      { index: 1, key: 'bad.pdf', status: 'FAILED', errorCode: 'INVALID_PDF', resultKey: `results/${jobId}/results/00001.json`, pageCount: 0 },
+      { index: 1, key: 'bad.pdf', status: 'FAILED', errorCode: 'INVALID_PDF', resultKey: `results/${jobId}/results/00001.json`, pageCount: 0, outputKeys: {}, outputErrors: { pdf: 'OUTPUT_FAILED' } },
     ],
     counts: { succeeded: 1, failed: 1, byErrorCode: { INVALID_PDF: 1 } },
   };
@@ -565,7 +565,10 @@ describe('GET /jobs/{jobId} (status handler)', () => {
     // every output the worker wrote for the document (options.outputs), pre-signed like its result
     expect(reply.documents[0].outputUrls.pdf).toMatch(new RegExp(`^https://${OUTPUT_BUCKET}\\.s3\\.us-east-1\\.amazonaws\\.com/results/${jobId}/results/00000\\.pdf\\?.*X-Amz-Expires=900`));
     expect(reply.documents[0].outputUrls.textract).toMatch(new RegExp(`/results/${jobId}/results/00000\\.textract\\.json\\?.*X-Amz-Expires=900`));
-    expect(reply.documents[1].outputUrls).toBeUndefined();
+    expect(reply.documents[1].outputUrls).toEqual({});
+    // and every output asked for and not written, with its error code
+    expect(reply.documents[0].outputErrors).toBeUndefined();
+    expect(reply.documents[1].outputErrors).toEqual({ pdf: 'OUTPUT_FAILED' });
     // Never Batch's job status or history: no Batch call at all, and nothing written.
     expect(m.batch.calls()).toHaveLength(0);
     expect(m.ddb.commandCalls(UpdateCommand)).toHaveLength(0);

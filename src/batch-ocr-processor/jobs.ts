@@ -518,6 +518,8 @@ export interface DocumentOutcome {
   readonly textUrl?: string;
   /** The searchable PDF, hOCR and Textract response asked for with `options.outputs`, where written (pre-signed like resultUrl). */
   readonly outputUrls?: { readonly pdf?: string; readonly hocr?: string; readonly textract?: string };
+  /** The error code of each output asked for and not written (an encrypted PDF's searchable copy is OUTPUT_REFUSED); the result's `outputs` say why. */
+  readonly outputErrors?: { readonly pdf?: string; readonly hocr?: string };
   readonly pageCount?: number;
 }
 
@@ -553,6 +555,7 @@ interface WorkerSummary {
     textKey?: string;
     pageCount?: number;
     outputKeys?: { pdf?: string; hocr?: string; textract?: string };
+    outputErrors?: { pdf?: string; hocr?: string };
   }[];
   counts?: { succeeded?: number; failed?: number; byErrorCode?: { [code: string]: number } };
 }
@@ -668,6 +671,8 @@ export async function getJobStatus(clients: Pick<Clients, 's3' | 'ddb'>, config:
         outputUrls: d.outputKeys ? Object.fromEntries(await Promise.all(Object.entries(d.outputKeys)
           .filter(([format, key]) => (format === 'pdf' || format === 'hocr' || format === 'textract') && typeof key === 'string')
           .map(async ([format, key]) => [format, await presign(clients.s3, config, key!)]))) : undefined,
+        outputErrors: d.outputErrors ? Object.fromEntries(Object.entries(d.outputErrors)
+          .filter(([format, code]) => (format === 'pdf' || format === 'hocr') && typeof code === 'string')) : undefined,
       });
     }
   }

@@ -389,8 +389,11 @@ export async function runBatch(env: NodeJS.ProcessEnv, deps: BatchDeps): Promise
       const outputKeys = Object.fromEntries((r.outputs ?? []).filter((o) => o.error === null && o.bytes !== undefined)
         .map((o) => [o.format, batchOutputKey(cfg.outputPrefix, cfg.jobId, d.index, o.format)]));
       if (textractOutput) outputKeys.textract = batchOutputKey(cfg.outputPrefix, cfg.jobId, d.index, 'textract');
+      // and the error code of each one asked for and not written, so that the status API lists every output
+      const outputErrors = Object.fromEntries((r.outputs ?? []).filter((o) => o.error !== null).map((o) => [o.format, o.error!.code]));
       summaryDocs.push({ index: d.index, key: d.key, status: r.status, errorCode: r.error?.code ?? null, resultKey: keys.json, textKey: keys.txt, pageCount: r.pageCount,
         ...(r.outputs || textractOutput ? { outputKeys } : {}),
+        ...(Object.keys(outputErrors).length > 0 ? { outputErrors } : {}),
         ...(textractOutput ? { textractPages: textractPages ?? textractPagesOf(r, `${cfg.jobId}/${d.index}`) } : {}) });
       log(r.status === 'SUCCEEDED' ? 'info' : 'warn', 'document done', { index: d.index, key: d.key, status: r.status, errorCode: r.error?.code ?? null, pages: r.pages.length, durationMs: r.durationMs });
     }

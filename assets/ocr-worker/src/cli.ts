@@ -50,20 +50,25 @@ function readError(file: string, err: NodeJS.ErrnoException): ErrorInfo {
 /**
  * Writes a document's searchable PDF or hOCR to DIR/<its name without extension>.pdf or .hocr; a file
  * that cannot be written is reported in the result's outputs (OUTPUT_FAILED), the result itself
- * printed as usual.
+ * printed as usual; an output that was not written is named on stderr with its error.
  */
 async function writeOutput(result: OcrResult, format: 'pdf' | 'hocr', dir: string, file: string): Promise<void> {
   const bytes = outputBytes(result, format);
   const entry = result.outputs?.find((o) => o.format === format);
-  if (!bytes || !entry) return;
-  const target = join(dir, `${basename(file, extname(file))}.${format}`);
-  try {
-    await writeFile(target, bytes);
-    process.stderr.write(`  ${file}: ${format} ${target}\n`);
-  } catch (err) {
-    entry.error = { code: 'OUTPUT_FAILED', message: `${target} cannot be written: ${(err as Error).message}` };
-    delete entry.bytes;
+  if (bytes && entry) {
+    const target = join(dir, `${basename(file, extname(file))}.${format}`);
+    try {
+      await writeFile(target, bytes);
+      process.stderr.write(`  ${file}: ${format} ${target}\n`);
+      return;
+    } catch (err) {
+      entry.error = { code: 'OUTPUT_FAILED', message: `${target} cannot be written: ${(err as Error).message}` };
+      delete entry.bytes;
+    }
   }
+  // asked for and not written (an encrypted PDF, a document that could not be read): say so where
+  // the user looks, not only in the JSON line
+  if (entry?.error) process.stderr.write(`  ${file}: no ${format} written: ${entry.error.code}: ${entry.error.message}\n`);
 }
 
 async function main(): Promise<void> {
@@ -102,6 +107,16 @@ async function main(): Promise<void> {
   if (pdfDir !== null && !v['searchable-pdf']) usage('--searchable-pdf needs a directory');
   const hocrDir = v.hocr !== undefined ? resolve(process.cwd(), v.hocr) : null;
   if (hocrDir !== null && !v.hocr) usage('--hocr needs a directory');
+  if (pdfDir || hocrDir) {
+    // DIR/<name without extension>.pdf: two FILEs of one name would write one file, the second over the first
+    const byName = new Map<string, string>();
+    for (const file of parsed.positionals) {
+      const name = basename(file, extname(file));
+      const other = byName.get(name);
+      if (other !== undefined) usage(`${other} and ${file} would both write ${name}.${pdfDir ? 'pdf' : 'hocr'}: process them in separate runs with different directories`);
+      byName.set(name, file);
+    }
+  }
   for (const [flag, dir] of [['--searchable-pdf', pdfDir], ['--hocr', hocrDir]] as const) {
     if (!dir) continue;
     try { await mkdir(dir, { recursive: true }); } catch (err) { usage(`${flag}: cannot create ${dir}: ${(err as Error).message}`); }

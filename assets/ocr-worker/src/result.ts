@@ -84,9 +84,13 @@ export function validateResult(result: unknown): string[] {
   return geometryProblems(result as OcrResult);
 }
 
+/** Slack for boxes rounded to 4 decimals. */
+const ROUNDING = 1.0001e-4;
+
 /**
  * What the schema cannot say about a page's geometry: every line's words are indices into the page's
- * words, in order, each word in exactly one line, and no box reaches past the page.
+ * words, in order, each word in exactly one line; a line's text is its words' texts joined by a space
+ * and its box holds theirs; no box reaches past the page.
  */
 function geometryProblems(result: OcrResult): string[] {
   const problems: string[] = [];
@@ -94,11 +98,24 @@ function geometryProblems(result: OcrResult): string[] {
     if (!p.words && !p.lines) return;
     const at = `/pages/${pi}`;
     if (!p.words || !p.lines) { problems.push(`${at} has ${p.words ? 'words but no lines' : 'lines but no words'}`); return; }
+    const words = p.words;
     const all = p.lines.flatMap((l) => l.words);
-    if (all.length !== p.words.length || all.some((w, i) => w !== i)) problems.push(`${at}/lines do not list each of the page's ${p.words.length} words once, in order`);
-    [...p.words, ...p.lines].forEach((x, i) => {
-      const b = x.bbox;
-      if (b.left + b.width > 1.0001 || b.top + b.height > 1.0001) problems.push(`${at} box ${i} reaches past the page`);
+    if (all.length !== words.length || all.some((w, i) => w !== i)) problems.push(`${at}/lines do not list each of the page's ${words.length} words once, in order`);
+    for (const [kind, list] of [['words', words], ['lines', p.lines]] as const) {
+      list.forEach((x, i) => {
+        const b = x.bbox;
+        if (b.left + b.width > 1 + ROUNDING || b.top + b.height > 1 + ROUNDING) problems.push(`${at}/${kind}/${i}/bbox reaches past the page`);
+      });
+    }
+    p.lines.forEach((line, li) => {
+      const own = line.words.map((wi) => words[wi]).filter((w) => w !== undefined);
+      if (own.length !== line.words.length) return; // reported above
+      if (line.text !== own.map((w) => w.text).join(' ')) problems.push(`${at}/lines/${li}/text is not its words' texts joined by a space`);
+      const l = line.bbox;
+      if (own.some(({ bbox: b }) => b.left < l.left - ROUNDING || b.top < l.top - ROUNDING
+        || b.left + b.width > l.left + l.width + ROUNDING || b.top + b.height > l.top + l.height + ROUNDING)) {
+        problems.push(`${at}/lines/${li}/bbox does not hold its words' boxes`);
+      }
     });
   });
   return problems;

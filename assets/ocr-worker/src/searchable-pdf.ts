@@ -6,7 +6,9 @@
  *   (nothing re-rasterized); its OCR'd pages gain the text layer, its text-layer pages are untouched.
  * - An image (PNG, JPEG, TIFF with one or more pages, and the other image types the engine reads):
  *   one page per image, the image at its own pixels (PNG and JPEG embedded as they are, others as
- *   lossless PNG), sized by its resolution (300 dpi when the file states none), the text over it.
+ *   lossless PNG), sized by its resolution (300 dpi when the file states none), the text over it;
+ *   a JPEG's EXIF orientation is shown as the engine read it (a turn by the page's /Rotate, a mirror
+ *   by embedding the pixels as shown).
  *
  * The text is drawn in a font made for the document (invisible-font.ts), each word scaled
  * horizontally to fill its box, so that selecting or searching the text highlights the word's place.
@@ -17,7 +19,7 @@ import { createRequire } from 'node:module';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import fontkit from '@pdf-lib/fontkit';
 import {
-  beginText, endText, popGraphicsState, pushGraphicsState, setFontAndSize, setTextMatrix, setTextRenderingMode, showText, TextRenderingMode,
+  beginText, degrees, endText, popGraphicsState, pushGraphicsState, setFontAndSize, setTextMatrix, setTextRenderingMode, showText, TextRenderingMode,
   PDFDocument, type PDFFont, type PDFImage, type PDFPage,
 } from 'pdf-lib';
 import { OcrError } from './errors.ts';
@@ -173,6 +175,42 @@ export function statedDpi(bytes: Uint8Array, mediaType: MediaType, frame: Record
   return null;
 }
 
+/**
+ * A JPEG's EXIF Orientation (1..8; 1 when it states none): how its stored pixels are to be turned
+ * (3, 6, 8) or mirrored (2, 4, 5, 7) to be shown. The engine reads the image as shown (its decoder
+ * applies the orientation), so the word boxes are on the image as shown.
+ */
+export function jpegOrientation(bytes: Uint8Array): number {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // markers after SOI (FFD8): FFxx and a 2-byte length, up to the first scan
+  for (let at = 2; at + 4 <= b.length && b[at] === 0xff;) {
+    const marker = b[at + 1], len = b.readUInt16BE(at + 2);
+    if (marker === 0xda || len < 2) break;
+    if (marker === 0xe1 && len >= 16 && b.toString('latin1', at + 4, at + 10) === 'Exif\0\0') {
+      const t = at + 10, end = Math.min(at + 2 + len, b.length);
+      const le = b.toString('latin1', t, t + 2) === 'II';
+      const u16 = (o: number): number => (o + 2 <= end ? (le ? b.readUInt16LE(o) : b.readUInt16BE(o)) : 0);
+      const u32 = (o: number): number => (o + 4 <= end ? (le ? b.readUInt32LE(o) : b.readUInt32BE(o)) : 0);
+      const ifd = t + u32(t + 4);
+      const n = u16(ifd);
+      for (let i = 0; i < n; i++) {
+        const e = ifd + 2 + 12 * i;
+        if (e + 12 > end) break;
+        if (u16(e) === 0x0112) {
+          const v = u16(e + 8);
+          return v >= 1 && v <= 8 ? v : 1;
+        }
+      }
+      return 1;
+    }
+    at += 2 + len;
+  }
+  return 1;
+}
+
+/** The page /Rotate that shows a JPEG's stored pixels as its EXIF orientation says (turns only). */
+const ORIENTATION_ROTATE: Readonly<Record<number, number>> = { 1: 0, 3: 180, 6: 90, 8: 270 };
+
 /** RGBA pixels as a PNG (lossless), for image types a PDF cannot hold as they are. */
 function rgbaToPng(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Buffer {
   const canvas = createCanvas(width, height);
@@ -184,11 +222,20 @@ function rgbaToPng(rgba: Uint8Array | Uint8ClampedArray, width: number, height: 
 }
 
 /** Each frame of an image document the way a PDF page holds it, with its resolution. */
-async function embedFrames(doc: PDFDocument, bytes: Uint8Array, mediaType: MediaType, frames: number[]): Promise<Array<{ image: PDFImage; dpi: number }>> {
+async function embedFrames(doc: PDFDocument, bytes: Uint8Array, mediaType: MediaType, frames: number[]): Promise<Array<{ image: PDFImage; dpi: number; rotate?: number }>> {
   // copies: pdf-lib reads a view's whole underlying buffer, not the view (a document that came
   // through IPC or from a larger Buffer does not start at offset 0)
   if (mediaType === 'image/png') return [{ image: await doc.embedPng(new Uint8Array(bytes)), dpi: statedDpi(bytes, mediaType, null) ?? DEFAULT_IMAGE_DPI }];
-  if (mediaType === 'image/jpeg') return [{ image: await doc.embedJpg(new Uint8Array(bytes)), dpi: statedDpi(bytes, mediaType, null) ?? DEFAULT_IMAGE_DPI }];
+  if (mediaType === 'image/jpeg') {
+    const dpi = statedDpi(bytes, mediaType, null) ?? DEFAULT_IMAGE_DPI;
+    const rotate = ORIENTATION_ROTATE[jpegOrientation(bytes)];
+    // turned: the JPEG as it is on a page turned to show it; mirrored: its pixels as shown, as PNG
+    if (rotate !== undefined) return [{ image: await doc.embedJpg(new Uint8Array(bytes)), dpi, rotate }];
+    const img = await loadImage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const canvas = createCanvas(img.width, img.height);
+    canvas.getContext('2d').drawImage(img, 0, 0);
+    return [{ image: await doc.embedPng(canvas.encodeSync('png')), dpi }];
+  }
   if (mediaType === 'image/tiff') {
     const ifds = UTIF.decode(bytes).filter((ifd) => ifd.t256 !== undefined);
     const out: Array<{ image: PDFImage; dpi: number }> = [];
@@ -240,12 +287,13 @@ export async function searchablePdf(bytes: Uint8Array, mediaType: MediaType, pag
       const font = await embedTextFont(doc, pages);
       const frames = await embedFrames(doc, bytes, mediaType, pages.map((p) => p.pageNumber));
       pages.forEach((p, i) => {
-        const { image, dpi } = frames[Math.min(i, frames.length - 1)];
+        const { image, dpi, rotate = 0 } = frames[Math.min(i, frames.length - 1)];
         const width = (image.width * 72) / dpi, height = (image.height * 72) / dpi;
         const page = doc.addPage([width, height]);
         page.drawImage(image, { x: 0, y: 0, width, height });
+        if (rotate) page.setRotation(degrees(rotate));
         if (p.words && p.words.length > 0) {
-          drawWords(page, font, p, seenToUserSpace({ x: 0, y: 0, width, height }, 0));
+          drawWords(page, font, p, seenToUserSpace({ x: 0, y: 0, width, height }, rotate));
         }
       });
       out = await doc.save();

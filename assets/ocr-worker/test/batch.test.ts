@@ -113,7 +113,7 @@ test('single document: result JSON + text, then the summary last; exit 0', async
   } finally { s3.mock.restore(); }
 });
 
-test('job option outputs: the searchable PDF and hOCR beside each JSON, written before it, listed in the summary; a refused PDF is in the result', async () => {
+test('job option outputs: the searchable PDF and hOCR beside each JSON, written before it, listed in the summary; a refused PDF is in the result and its error code in the summary', async () => {
   const manifest = { schemaVersion: 1, jobId: 'job-out', documents: [{ key: 'scan.tif' }, { key: 'locked.pdf' }], options: { outputs: ['json', 'pdf', 'hocr'], geometry: false } };
   const s3 = fakeS3({ 'out/m/job-out.json': JSON.stringify(manifest), 'in/scan.tif': fixture('ocr/phototest.tif'), 'in/locked.pdf': fixture('pdf/empty_protected.pdf') });
   try {
@@ -133,6 +133,7 @@ test('job option outputs: the searchable PDF and hOCR beside each JSON, written 
     assert.equal(locked.outputs.find((o: any) => o.format === 'pdf').error.code, 'OUTPUT_REFUSED');
     const sum = JSON.parse(s3.store.get('out/results/job-out/summaries/00000.json')!.toString());
     assert.deepEqual(sum.documents.map((d: any) => d.outputKeys), [{ pdf: `${base}00000.pdf`, hocr: `${base}00000.hocr` }, { hocr: `${base}00001.hocr` }]);
+    assert.deepEqual(sum.documents.map((d: any) => d.outputErrors), [undefined, { pdf: 'OUTPUT_REFUSED' }]);
   } finally { s3.mock.restore(); }
 });
 

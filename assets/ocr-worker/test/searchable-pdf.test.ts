@@ -15,7 +15,7 @@ import { PDFDocument, degrees } from 'pdf-lib';
 import { createEngine, outputBytes, type Engine, type OcrResult, type PageResult } from '../src/index.ts';
 import { cer } from '../src/cer.ts';
 import { iou, normalizeBox, type BoundingBox } from '../src/geometry.ts';
-import { decodeImageFrame, type GreyImage } from '../src/image.ts';
+import { decodeImageFrame, decodePNM, rotateGrey, type GreyImage } from '../src/image.ts';
 import { searchablePdf } from '../src/searchable-pdf.ts';
 import { INTERNAL_ENV } from '../src/contract.ts';
 import { assertValid, fixture, PKG } from './helpers/common.ts';
@@ -75,6 +75,15 @@ function assertReadsBack(file: string, outPage: number, page: PageResult): void 
   assert.ok(found.length > 0 && placed / found.length >= 0.95, `${placed}/${found.length} words in place`);
 }
 
+/** A JPEG with an EXIF APP1 segment holding only an Orientation tag (1-8). */
+function withExifOrientation(jpeg: Buffer, orientation: number): Buffer {
+  // big-endian TIFF header, one IFD entry: tag 0x0112 Orientation, SHORT, count 1, the value
+  const tiff = Buffer.from([0x4d, 0x4d, 0, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0]);
+  const payload = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+  const length = payload.length + 2;
+  return Buffer.concat([jpeg.subarray(0, 2), Buffer.from([0xff, 0xe1, length >> 8, length & 0xff]), payload, jpeg.subarray(2)]);
+}
+
 before(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'searchable-pdf-test-'));
   engine = createEngine({ workers: 1, timeoutSeconds: 180 });
@@ -98,6 +107,41 @@ describe('image inputs: one page per image, the image at its own pixels, the tex
       assert.equal(images.length, 1, name);
       assert.deepEqual(images[0].trim().split(/\s+/).slice(3, 5).map(Number), [img.width, img.height], name);
     }
+  });
+
+  // a phone photo: the pixels stored sideways or upside down, an EXIF Orientation saying how to show them
+  for (const [orientation, stored] of [[6, 270], [8, 90], [3, 180]] as const) {
+    test(`a JPEG with EXIF Orientation ${orientation}: the page shows the image as the viewer would, the text where it is on it`, async () => {
+      const { result, file } = await withPdf(withExifOrientation(greyToJpeg(rotateGrey(phototest, stored)), orientation), `photo-exif-${orientation}.jpg`);
+      assert.equal(result.status, 'SUCCEEDED', JSON.stringify(result.error));
+      assertReadsBack(file!, 1, result.pages[0]);
+      // the JPEG kept as it is (its pixels as stored), turned by the page
+      const images = execFileSync('pdfimages', ['-list', file!], { encoding: 'utf8' }).split('\n').slice(2).filter(Boolean);
+      assert.equal(images[0].trim().split(/\s+/)[8], 'jpeg');
+      assert.equal(pageRotation(file!, 1), (360 - stored) % 360);
+      // drawn as a viewer shows the page: the upright scan, under the text that reads back in place above
+      const shown = decodePNM(execFileSync('pdftoppm', ['-gray', '-r', '300', '-f', '1', '-l', '1', file!], { maxBuffer: 1 << 26 }));
+      assert.deepEqual([shown.width, shown.height], [phototest.width, phototest.height]);
+      let diff = 0;
+      for (let i = 0; i < shown.data.length; i++) diff += Math.abs(shown.data[i] - phototest.data[i]);
+      assert.ok(diff / shown.data.length < 8, `mean difference ${diff / shown.data.length} from the upright scan`);
+    });
+  }
+
+  test('a JPEG with EXIF Orientation 2 (mirrored): the pixels as shown, the text where it is on them', async () => {
+    const mirrored = { ...phototest, data: new Uint8Array(phototest.data.length) };
+    for (let y = 0; y < phototest.height; y++) {
+      for (let x = 0; x < phototest.width; x++) mirrored.data[y * phototest.width + x] = phototest.data[y * phototest.width + phototest.width - 1 - x];
+    }
+    const { result, file } = await withPdf(withExifOrientation(greyToJpeg(mirrored), 2), 'photo-exif-2.jpg');
+    assert.equal(result.status, 'SUCCEEDED', JSON.stringify(result.error));
+    assertReadsBack(file!, 1, result.pages[0]);
+    assert.equal(pageRotation(file!, 1), 0);
+    const shown = decodePNM(execFileSync('pdftoppm', ['-gray', '-r', '300', '-f', '1', '-l', '1', file!], { maxBuffer: 1 << 26 }));
+    // JPEG's losses against the stored pixels shown mirrored back: far from the stored pixels themselves
+    let diff = 0, asStored = 0;
+    for (let i = 0; i < shown.data.length; i++) { diff += Math.abs(shown.data[i] - phototest.data[i]); asStored += Math.abs(mirrored.data[i] - phototest.data[i]); }
+    assert.ok(diff < asStored / 3, `mean difference ${diff / shown.data.length} from the upright scan, ${asStored / shown.data.length} from the stored pixels`);
   });
 
   test('a multi-page TIFF: one page per frame, each sized by its resolution', async () => {
@@ -227,4 +271,26 @@ test('bin/ocr --searchable-pdf DIR writes DIR/<name without extension>.pdf besid
   assert.ok(existsSync(file));
   assert.equal(result.outputs![0].bytes, readFileSync(file).length);
   assertReadsBack(file, 1, result.pages[0]);
+});
+
+test('bin/ocr --searchable-pdf with an encrypted PDF: its JSON line, no file, and why on stderr', () => {
+  const dir = join(scratch, 'cli-refused');
+  const input = join(scratch, 'locked.pdf');
+  writeFileSync(input, fixture('pdf/empty_protected.pdf'));
+  const r = spawnSync(join(PKG, 'bin', 'ocr'), ['--workers', '1', '--ocr-engine', 'tesseract', '--searchable-pdf', dir, input], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const result = JSON.parse(r.stdout.trim()) as OcrResult;
+  assert.equal(result.status, 'SUCCEEDED');
+  assert.equal(result.outputs![0].error!.code, 'OUTPUT_REFUSED');
+  assert.ok(!existsSync(join(dir, 'locked.pdf')));
+  assert.match(r.stderr, /locked\.pdf: no pdf written: OUTPUT_REFUSED: The PDF is encrypted/);
+});
+
+test('bin/ocr --searchable-pdf with two FILEs of one name: a usage error before any is read, nothing written', () => {
+  const dir = join(scratch, 'cli-clash');
+  const r = spawnSync(join(PKG, 'bin', 'ocr'), ['--searchable-pdf', dir, 'a/scan.pdf', 'b/scan.tif'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /a\/scan\.pdf and b\/scan\.tif would both write scan\.pdf/);
+  assert.equal(r.stdout, '');
+  assert.ok(!existsSync(dir));
 });

@@ -95,6 +95,34 @@ test('schema: error codes are a closed list; a FAILED result must carry an error
   assert.deepEqual(schema.definitions.error.properties.code.enum, [...ERROR_CODES]);
 });
 
+test('validator: a page\'s words and lines (names, normalized boxes, line word indices) and what the schema cannot say about them', () => {
+  const box = (left: number, top: number, width: number, height: number) => ({ left, top, width, height });
+  const words = [{ text: 'Hello', confidence: 96, bbox: box(0.1, 0.1, 0.2, 0.05) }, { text: 'world', confidence: 90, bbox: box(0.35, 0.1, 0.2, 0.05) }];
+  const line = { text: 'Hello world', confidence: 93, bbox: box(0.1, 0.1, 0.45, 0.05), words: [0, 1] };
+  const result = (page: object) => ({
+    schemaVersion: '1.1', source: 'x', sha256: 'a'.repeat(64), engine: { version: '1', languages: ['eng'] }, status: 'SUCCEEDED',
+    mediaType: 'image/png', pageCount: 1, text: 'Hello world', qrCodes: [], error: null, durationMs: 1,
+    pages: [{ pageNumber: 1, method: 'ocr', text: 'Hello world', confidence: 93, qrCodes: [], error: null, durationMs: 1, words, lines: [line], ...page }],
+  });
+  assert.deepEqual(validateResult(result({})), []);
+  assert.deepEqual(validateResult(result({ words: undefined, lines: undefined })), [], 'geometry left out');
+  const problems = (page: object): string => validateResult(result(page)).join('\n');
+  // the schema: exactly these names, boxes normalized to 0..1, confidences 0..100
+  assert.match(problems({ words: [{ ...words[0], box: words[0].bbox }, words[1]] }), /must NOT have additional properties|must have required property 'bbox'/);
+  assert.match(problems({ words: [{ ...words[0], bbox: { x: 0.1, y: 0.1, w: 0.2, h: 0.05 } }, words[1]] }), /bbox/);
+  assert.match(problems({ words: [{ ...words[0], bbox: box(12, 40, 80, 20) }, words[1]] }), /bbox\/left must be <= 1/);
+  assert.match(problems({ words: [{ ...words[0], confidence: 0.96 * 200 }, words[1]] }), /confidence must be <= 100/);
+  assert.match(problems({ lines: [{ ...line, words: [] }] }), /lines\/0\/words must NOT have fewer than 1 items/);
+  // beyond the schema
+  assert.match(problems({ lines: undefined }), /words but no lines/);
+  assert.match(problems({ lines: [{ ...line, words: [1, 0] }] }), /do not list each of the page's 2 words once, in order/);
+  assert.match(problems({ lines: [{ ...line, words: [0, 1, 2] }] }), /do not list each/);
+  assert.equal(problems({ lines: [{ ...line, text: 'Hello', words: [0], bbox: words[0].bbox }, { ...line, text: 'world', words: [1], bbox: words[0].bbox }] }),
+    '/pages/0/lines/1/bbox does not hold its words\' boxes');
+  assert.match(problems({ lines: [{ ...line, text: 'Hello  world' }] }), /lines\/0\/text is not its words' texts/);
+  assert.match(problems({ words: [words[0], { ...words[1], bbox: box(0.9, 0.1, 0.2, 0.05) }] }), /words\/1\/bbox reaches past the page/);
+});
+
 test('memory verdicts: a document is blamed only when it is alone in a child that is not already dying', () => {
   const MiB = 1048576;
   assert.equal(memoryVerdict(800 * MiB, 900 * MiB, 1, undefined), 'within');

@@ -476,6 +476,8 @@ export class OcrService {
         qr_count: result!.qrCodes.length, qr_codes: result!.qrCodes.map((q) => q.text).slice(0, 100), text_preview: preview(result!.text),
         content_sha256: result!.sha256, cache_hit: cacheHit, duration_ms: result!.durationMs, queued_ms: result!.queuedMs ?? 0,
         ...(result!.error ? { error_code: result!.error.code, error_message: result!.error.message.slice(0, 1000) } : {}),
+        // no undefined inside: DynamoDB's marshalling refuses it
+        ...(result!.outputs ? { outputs: result!.outputs.map((o) => (o.error ? { format: o.format, error_code: o.error.code } : { format: o.format, bytes: o.bytes ?? 0 })) } : {}),
       };
       const recorded = await this.status.complete(documentId, this.owner, result!.status, fields);
       if (!recorded) {
@@ -531,6 +533,10 @@ export class OcrService {
       created_at: item.created_at ?? null, updated_at: item.updated_at ?? null, content_sha256: item.content_sha256 ?? null,
       page_count: item.page_count ?? null, text_length: item.text_length ?? null, qr_count: item.qr_count ?? null,
       qr_codes: item.qr_codes ?? [], text_preview: item.text_preview ?? null, cache_hit: item.cache_hit ?? null,
+      // every output asked for: where to get it, or why there is none
+      outputs: (item.outputs ?? []).map((o) => ('error_code' in o
+        ? { format: o.format, bytes: null, error_code: o.error_code, url: null }
+        : { format: o.format, bytes: o.bytes, error_code: null, url: `/result/${encodeURIComponent(item.document_id)}?format=${o.format}` })),
       error: item.error_code ? { code: item.error_code, message: item.error_message ?? '' } : null,
       result_key: item.result_key ?? null,
       result_url: status === 'SUCCEEDED' || (status === 'FAILED' && item.result_key) ? `/result/${encodeURIComponent(item.document_id)}` : null,

@@ -46,6 +46,8 @@ export interface DocumentItem {
   error_message?: string;
   /** true when the result came from the cache (same content, engine, languages and options). */
   cache_hit?: boolean;
+  /** The outputs asked for besides the JSON result (option `outputs`): each one's size when written, or its error code. */
+  outputs?: Array<{ format: 'pdf' | 'hocr'; bytes: number } | { format: 'pdf' | 'hocr'; error_code: string }>;
   /** The result's durationMs: time spent on the document, its wait for the engine excluded. */
   duration_ms?: number;
   /** The result's queuedMs: time the document waited for the engine behind other documents. */
@@ -73,7 +75,7 @@ export function tooManyAttemptsMessage(item: DocumentItem): string {
 /** Fields written when a document reaches SUCCEEDED or FAILED. */
 export type CompletionFields = Pick<DocumentItem,
   'result_key' | 'text_key' | 'page_count' | 'text_length' | 'qr_count' | 'qr_codes' | 'text_preview' |
-  'error_code' | 'error_message' | 'cache_hit' | 'content_sha256' | 'duration_ms' | 'queued_ms'>;
+  'error_code' | 'error_message' | 'cache_hit' | 'content_sha256' | 'duration_ms' | 'queued_ms' | 'outputs'>;
 
 export type ClaimOutcome =
   | { kind: 'claimed'; item: DocumentItem }

@@ -404,6 +404,20 @@ describe('concurrency and the cache', () => {
     assert.equal(engine.calls.get(sha256(pdf)), 2);
   });
 
+  test('GIVEN a result cached without geometry WHEN the same content is asked for with it THEN it is read again with its words; without it again, the cache answers without them', async () => {
+    const pdf = textPdf([['geometry is part of the key']]);
+    const plain = await upload(base, pdf, 'plain.pdf', { geometry: 'false' });
+    assert.equal((await waitFinished(base, plain.body.document_id)).cache_hit, false);
+    assert.equal((await resultOf(base, plain.body.document_id)).pages[0].words, undefined);
+    const full = await upload(base, pdf, 'full.pdf');
+    assert.equal((await waitFinished(base, full.body.document_id)).cache_hit, false);
+    assert.deepEqual((await resultOf(base, full.body.document_id)).pages[0].words.map((w: any) => w.text), ['geometry', 'is', 'part', 'of', 'the', 'key']);
+    const again = await upload(base, pdf, 'again.pdf', { geometry: 'false' });
+    assert.equal((await waitFinished(base, again.body.document_id)).cache_hit, true);
+    assert.equal((await resultOf(base, again.body.document_id)).pages[0].words, undefined);
+    assert.equal(engine.calls.get(sha256(pdf)), 2);
+  });
+
   test('GIVEN a document that never finishes WHEN another document arrives THEN the other is processed meanwhile and the hostile one ends with TIMEOUT', async () => {
     const hostile = await upload(base, endlessPdf(), 'endless.pdf', { document_id: 'endless-1' });
     assert.equal(hostile.status, 202);

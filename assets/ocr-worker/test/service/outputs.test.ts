@@ -23,7 +23,7 @@ after(async () => {
   await engine.shutdown();
 });
 
-test('GIVEN outputs pdf and hocr WHEN the document is done THEN /result?format=pdf and ?format=hocr give them, the JSON lists them', async () => {
+test('GIVEN outputs pdf and hocr WHEN the document is done THEN /result?format=pdf and ?format=hocr give them, the JSON and the status list them', async () => {
   const r = await upload(base, fixture('ocr/phototest.tif'), 'scan.tif', { document_id: 'scan-1', options: JSON.stringify({ outputs: ['json', 'pdf', 'hocr'], geometry: false }) });
   assert.equal(r.status, 202, JSON.stringify(r.body));
   assert.equal((await waitFinished(base, 'scan-1')).status, 'SUCCEEDED');
@@ -40,9 +40,14 @@ test('GIVEN outputs pdf and hocr WHEN the document is done THEN /result?format=p
   assert.match(hocrText, /class="ocrx_word"[^>]*>This</);
   assert.deepEqual(json.outputs, [{ format: 'pdf', bytes: pdfBytes.length, error: null }, { format: 'hocr', bytes: Buffer.byteLength(hocrText), error: null }]);
   assert.deepEqual((await getJson(`${base}/result/scan-1?format=json`)).body, json);
+  // the status lists every output asked for, with where to get it
+  assert.deepEqual((await getJson(`${base}/check-status/scan-1`)).body.outputs, [
+    { format: 'pdf', bytes: pdfBytes.length, error_code: null, url: '/result/scan-1?format=pdf' },
+    { format: 'hocr', bytes: Buffer.byteLength(hocrText), error_code: null, url: '/result/scan-1?format=hocr' },
+  ]);
 });
 
-test('GIVEN no outputs asked for, an encrypted PDF, or an unknown format THEN 404, 409 and 400 with the reason', async () => {
+test('GIVEN no outputs asked for, an encrypted PDF, or an unknown format THEN 404, 409 and 400 with the reason; the status lists none, and the refused one with its error code', async () => {
   await upload(base, fixture('pdf/two_paragraphs.pdf'), 'plain.pdf', { document_id: 'plain-1' });
   await upload(base, fixture('pdf/empty_protected.pdf'), 'locked.pdf', { document_id: 'locked-1', outputs: 'json,pdf' });
   assert.equal((await waitFinished(base, 'plain-1')).status, 'SUCCEEDED');
@@ -50,6 +55,8 @@ test('GIVEN no outputs asked for, an encrypted PDF, or an unknown format THEN 40
   const none = await getJson(`${base}/result/plain-1?format=pdf`);
   assert.equal(none.status, 404);
   assertErrorBody(none.body, 'NO_SUCH_OUTPUT');
+  assert.deepEqual((await getJson(`${base}/check-status/plain-1`)).body.outputs, []);
+  assert.deepEqual((await getJson(`${base}/check-status/locked-1`)).body.outputs, [{ format: 'pdf', bytes: null, error_code: 'OUTPUT_REFUSED', url: null }]);
   const refused = await getJson(`${base}/result/locked-1?format=pdf`);
   assert.equal(refused.status, 409);
   assertErrorBody(refused.body, 'OUTPUT_REFUSED');

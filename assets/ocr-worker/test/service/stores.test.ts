@@ -74,8 +74,10 @@ function conformance(name: string, make: () => Promise<StatusStore>): void {
       assert.equal(await store.complete(d, 'task-b', 'SUCCEEDED', { page_count: 9 }), false, 'another task cannot complete it');
       assert.equal(await store.renew(d, 'task-b', 300), false);
       assert.equal(await store.renew(d, 'task-a', 300), true);
-      assert.equal(await store.complete(d, 'task-a', 'SUCCEEDED', { page_count: 2, text_length: 40, qr_count: 1, qr_codes: ['x'], text_preview: 'hello', result_key: 'results/r.json', cache_hit: false }), true);
+      assert.equal(await store.complete(d, 'task-a', 'SUCCEEDED', { page_count: 2, text_length: 40, qr_count: 1, qr_codes: ['x'], text_preview: 'hello', result_key: 'results/r.json', cache_hit: false,
+        outputs: [{ format: 'pdf', bytes: 1234 }, { format: 'hocr', error_code: 'OUTPUT_FAILED' }] }), true);
       const item = await store.get(d);
+      assert.deepEqual(item?.outputs, [{ format: 'pdf', bytes: 1234 }, { format: 'hocr', error_code: 'OUTPUT_FAILED' }]);
       assert.equal(item?.status, 'SUCCEEDED');
       assert.equal(item?.owner, undefined);
       assert.equal(item?.lease_expires_at, undefined);
