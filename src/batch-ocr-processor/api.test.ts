@@ -14,7 +14,7 @@ import {
   createS3IngestHandler, createStateChangeHandler, createStatusHandler, createSubmitHandler, createUploadHandler,
   deterministicJobId, HandlerDeps, objectsOf,
 } from './api';
-import type { ProcessorConfig } from './jobs';
+import { configFromEnv, type ProcessorConfig } from './jobs';
 import { submitRequestSchema, uploadRequestSchema, validateSubmitRequest } from './request';
 import {
   ALICE, apiEvent, body, INPUT_BUCKET, inMemoryIdempotencyClient, MockedClients, mockedClients, OUTPUT_BUCKET, testConfig,
@@ -727,6 +727,22 @@ describe('S3 trigger (ingest handler)', () => {
     const manifest = JSON.parse(m.s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string);
     expect(manifest.documents).toEqual([{ key: 'in/a.pdf' }, { key: 'in/b.pdf' }]);
     expect(m.ddb.commandCalls(PutCommand)[0].args[0].input.Item).toMatchObject({ source: 's3', jobId: deterministicJobId(['m-0', 'm-1', 'm-2', 'm-3', 'm-4', 'm-5']) });
+  });
+
+  test('GIVEN s3Trigger outputs and geometry WHEN ingested THEN the job asks the worker for them, through the manifest', async () => {
+    const m = mockedClients();
+    m.ddb.on(PutCommand).resolves({});
+    m.ddb.on(UpdateCommand).resolves({});
+    m.s3.on(PutObjectCommand).resolves({});
+    m.batch.on(SubmitJobCommand).resolves({ jobId: 'b-1', jobName: 'x' });
+    // the environment the construct gives the S3 ingest handler for s3Trigger { outputs, geometry }
+    const fromEnv = configFromEnv({ OCR_INPUT_BUCKET: INPUT_BUCKET, OCR_OUTPUT_BUCKET: 'out', JOB_TABLE_NAME: 'jobs', INGEST_OUTPUTS: '["json","pdf","hocr"]', INGEST_GEOMETRY: 'false' });
+    expect(fromEnv.defaultOptions.outputs).toBeUndefined();
+    const ingest = createS3IngestHandler({ clients: m.clients, config: testConfig({ ingestOptions: fromEnv.ingestOptions }) });
+    await ingest(sqsEvent([eb('in/a.pdf')]));
+    const manifest = JSON.parse(m.s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string);
+    expect(manifest.documents).toEqual([{ key: 'in/a.pdf' }]);
+    expect(manifest.options).toMatchObject({ outputs: ['json', 'pdf', 'hocr'], geometry: false, languages: 'eng', dpi: 300 });
   });
 
   test('GIVEN Batch throttles WHEN ingested THEN the whole batch goes back to the queue', async () => {

@@ -333,7 +333,7 @@ export function createS3IngestHandler(deps: HandlerDeps): (event: SQSEvent) => P
     // The batch size of the event source is at most maxDocuments, so one job holds the batch.
     const jobId = deterministicJobId(event.Records.map((m) => m.messageId));
     try {
-      const result = await submitJob(deps.clients, deps.config, { documents: keys, options: deps.config.defaultOptions }, { source: 's3', jobId, owner: SYSTEM_OWNER, sizes });
+      const result = await submitJob(deps.clients, deps.config, { documents: keys, options: deps.config.ingestOptions }, { source: 's3', jobId, owner: SYSTEM_OWNER, sizes });
       metrics.count('JobsSubmitted', 1);
       metrics.count('DocumentsSubmitted', keys.length);
       log.info('Job submitted from S3 events', { jobId: result.jobId, documents: keys.length });

@@ -19,7 +19,7 @@ import { CostOptimizedVpc } from '../cost-optimized-vpc';
 import { ApiGatewayCloudWatchRole } from './api-logging-role';
 import { BatchOcrProcessor } from './batch-ocr-processor';
 import { costPer1000Pages, DEFAULT_PAGES_PER_VCPU_SECOND, DEFAULT_PAGES_PER_VCPU_SECOND_NATIVE_TESSERACT, FARGATE_ARM_GB_HOUR_USD, FARGATE_ARM_VCPU_HOUR_USD, FARGATE_GB_HOUR_USD, FARGATE_VCPU_HOUR_USD } from './pricing';
-import { ApiAuthorization, BatchOcrProcessorProps } from './props';
+import { ApiAuthorization, BatchOcrProcessorProps, DocumentOutput } from './props';
 import { WorkerExitCode } from '../common/worker-contract';
 
 const image = ecs.ContainerImage.fromRegistry('111111111111.dkr.ecr.us-east-1.amazonaws.com/ocr-worker:1.0.0');
@@ -286,7 +286,7 @@ describe('BatchOcrProcessor options', () => {
         encryptionKey: key,
         apiKeyRequired: true,
         corsAllowOrigins: ['https://app.example.com'],
-        s3Trigger: { prefix: 'inbox/', suffix: '.pdf', batchSize: 50, maxBatchingWindow: Duration.seconds(30) },
+        s3Trigger: { prefix: 'inbox/', suffix: '.pdf', batchSize: 50, maxBatchingWindow: Duration.seconds(30), outputs: [DocumentOutput.JSON, DocumentOutput.SEARCHABLE_PDF], geometry: false },
         handlersInVpc: true,
         createRepository: true,
         imageTag: 'v1',
@@ -320,6 +320,9 @@ describe('BatchOcrProcessor options', () => {
     }
     expect(ocr.ingestQueue).toBeDefined();
     expect(ocr.repository).toBeDefined();
+    // s3Trigger's outputs and geometry reach the ingest handler only
+    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ INGEST_OUTPUTS: '["json","pdf"]', INGEST_GEOMETRY: 'false' }) } });
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ INGEST_OUTPUTS: Match.anyValue() }) } }, 1);
   });
 
   test('GIVEN Cognito, a private API, the user\'s VPC, buckets and ECR repository on on-demand Fargate WHEN synthesized THEN compliant and wired', () => {
@@ -739,6 +742,8 @@ describe('BatchOcrProcessor bad props', () => {
     ['S3 batch above maxDocumentsPerJob', () => ({ maxDocumentsPerJob: 10, s3Trigger: { batchSize: 20 } }), /'s3Trigger.batchSize' must be an integer from 1 to 10, got 20/],
     ['S3 window too long', () => ({ s3Trigger: { maxBatchingWindow: Duration.minutes(10) } }), /'s3Trigger.maxBatchingWindow' must be an integer from 0 to 300, got 600/],
     ['S3 large batch without a window', () => ({ s3Trigger: { batchSize: 100, maxBatchingWindow: Duration.seconds(0) } }), /'s3Trigger.maxBatchingWindow' must be at least 1 second when batchSize is above 10/],
+    ['S3 outputs empty', () => ({ s3Trigger: { outputs: [] } }), /'s3Trigger.outputs' must list at least one output/],
+    ['S3 outputs repeated', () => ({ s3Trigger: { outputs: [DocumentOutput.SEARCHABLE_PDF, DocumentOutput.SEARCHABLE_PDF] } }), /'s3Trigger.outputs' must not list an output twice, got \[pdf, pdf\]/],
     ['pagesPerVcpuSecond 0', () => ({ pagesPerVcpuSecond: 0 }), /'pagesPerVcpuSecond' must be from 0.001 to 1000, got 0/],
   ];
   test.each(cases)('GIVEN %s WHEN constructed THEN it fails at synth naming the prop', (_name, props, message) => {

@@ -15,7 +15,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { DEFAULT_MAX_DOCUMENTS_PER_CHILD, DEFAULT_TARGET_BYTES_PER_CHILD, JobPlan, planJob } from './packing';
-import { CallerAuth, GATHER_MAX_RECEIVE_COUNT, LIMITS, OcrRequestOptions, RequestError, SubmitRequest } from './request';
+import { CallerAuth, GATHER_MAX_RECEIVE_COUNT, LIMITS, OcrRequestOptions, OutputFormat, RequestError, SubmitRequest } from './request';
 import { deliverTextractResult, DeliveryLog, TextractDelivery } from './textract-delivery';
 import { WorkerBatchEnvironment, workerManifestKey, workerSummariesPrefix, workerSummaryKey } from '../common/worker-contract';
 
@@ -38,6 +38,8 @@ export interface ProcessorConfig {
   /** Largest input object accepted, bytes (0 = no limit). */
   readonly maxDocumentBytes: number;
   readonly defaultOptions: OcrRequestOptions;
+  /** The options of jobs submitted by the S3 trigger: the defaults with `s3Trigger`'s outputs and geometry. */
+  readonly ingestOptions: OcrRequestOptions;
   /** The languages the worker image has data for, when known (the bundled image); else any is passed on. */
   readonly availableLanguages?: string[];
   /** Days the job record lives (matches the result expiry); 0 = forever. */
@@ -71,6 +73,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorCo
     return v;
   };
   const num = (name: string, fallback: number): number => (env[name] ? Number(env[name]) : fallback);
+  const defaultOptions: OcrRequestOptions = {
+    languages: (env.OCR_LANGUAGES ?? 'eng').split('+').filter((l) => l.length > 0),
+    dpi: num(WorkerBatchEnvironment.DPI, 300),
+    maxPages: env.OCR_MAX_PAGES ? Number(env.OCR_MAX_PAGES) : undefined,
+  };
   return {
     inputBucket: need(WorkerBatchEnvironment.INPUT_BUCKET),
     outputBucket: need(WorkerBatchEnvironment.OUTPUT_BUCKET),
@@ -83,10 +90,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorCo
     maxDocumentsPerChild: num('MAX_DOCUMENTS_PER_CHILD', DEFAULT_MAX_DOCUMENTS_PER_CHILD),
     maxDocumentBytes: num(WorkerBatchEnvironment.MAX_DOCUMENT_BYTES, 0),
     availableLanguages: env.OCR_AVAILABLE_LANGUAGES ? env.OCR_AVAILABLE_LANGUAGES.split('+').filter((l) => l.length > 0) : undefined,
-    defaultOptions: {
-      languages: (env.OCR_LANGUAGES ?? 'eng').split('+').filter((l) => l.length > 0),
-      dpi: num(WorkerBatchEnvironment.DPI, 300),
-      maxPages: env.OCR_MAX_PAGES ? Number(env.OCR_MAX_PAGES) : undefined,
+    defaultOptions,
+    ingestOptions: {
+      ...defaultOptions,
+      ...(env.INGEST_OUTPUTS ? { outputs: JSON.parse(env.INGEST_OUTPUTS) as OutputFormat[] } : {}),
+      ...(env.INGEST_GEOMETRY ? { geometry: env.INGEST_GEOMETRY === 'true' } : {}),
     },
     recordTtlDays: num('RECORD_TTL_DAYS', 0),
     presignSeconds: num('PRESIGN_SECONDS', 900),

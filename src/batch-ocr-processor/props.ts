@@ -33,6 +33,26 @@ export interface S3TriggerOptions {
   readonly batchSize?: number;
   /** How long to gather objects into one job (0-300 s). @default Duration.seconds(60) */
   readonly maxBatchingWindow?: Duration;
+  /**
+   * What each object gets besides its JSON result, as the `outputs` option of `POST /jobs` does:
+   * a searchable PDF, hOCR, Amazon Textract's GetDocumentTextDetection response.
+   * @default - the JSON result only
+   */
+  readonly outputs?: DocumentOutput[];
+  /** Word and line boxes in each JSON result (the `geometry` option of `POST /jobs`). @default true */
+  readonly geometry?: boolean;
+}
+
+/** A document's output beside its JSON result, written under `results/{jobId}/`. */
+export enum DocumentOutput {
+  /** The JSON result (always written). */
+  JSON = 'json',
+  /** A searchable PDF: the original PDF, or the images, with an invisible text layer on the OCR'd pages. */
+  SEARCHABLE_PDF = 'pdf',
+  /** hOCR, Tesseract's HTML layout format. */
+  HOCR = 'hocr',
+  /** Amazon Textract's GetDocumentTextDetection response for the document. */
+  TEXTRACT = 'textract',
 }
 
 /**

@@ -27,8 +27,19 @@ export function createS3Trigger(scope: Construct, context: HandlerContext): S3Tr
   const { props, storage } = context;
   const trigger = props.s3Trigger;
   if (!trigger) return undefined;
+  const common = commonHandlerOptions(context);
   const ingest = createHandler(scope, 'S3Ingest', (s, i, p) => new S3IngestFunction(s, i, p), {
-    ...commonHandlerOptions(context), purpose: 'OCR S3 ingest', timeout: INGEST_HANDLER_TIMEOUT, memorySize: 512, invocation: 'poll',
+    ...common,
+    purpose: 'OCR S3 ingest',
+    timeout: INGEST_HANDLER_TIMEOUT,
+    memorySize: 512,
+    invocation: 'poll',
+    environment: {
+      ...common.environment,
+      // the options of the jobs it submits, beyond the processor's defaults
+      ...(trigger.outputs !== undefined ? { INGEST_OUTPUTS: JSON.stringify(trigger.outputs) } : {}),
+      ...(trigger.geometry !== undefined ? { INGEST_GEOMETRY: String(trigger.geometry) } : {}),
+    },
   });
   const { queue, deadLetterQueue } = createPolledQueue(scope, 'Ingest', ingest, context, {
     holds: 'the OCR S3 ingest queue',

@@ -107,6 +107,11 @@ export function validateProps(id: string, props: BatchOcrProcessorProps, region:
     check.integerInRange('s3Trigger.batchSize', props.s3Trigger.batchSize, 1, Math.min(10_000, props.maxDocumentsPerJob ?? LIMITS.maxArrayChildren));
     if (props.s3Trigger.maxBatchingWindow) check.integerInRange('s3Trigger.maxBatchingWindow', props.s3Trigger.maxBatchingWindow.toSeconds(), 0, 300);
     check.check(!((props.s3Trigger.batchSize ?? 100) > 10 && props.s3Trigger.maxBatchingWindow?.toSeconds() === 0), 's3Trigger.maxBatchingWindow', 'must be at least 1 second when batchSize is above 10 (an SQS event source rule)');
+    const outputs = props.s3Trigger.outputs;
+    if (outputs !== undefined) {
+      check.check(outputs.length > 0, 's3Trigger.outputs', 'must list at least one output (omit it for the JSON result only)');
+      check.check(new Set(outputs).size === outputs.length, 's3Trigger.outputs', `must not list an output twice, got [${outputs.join(', ')}]`);
+    }
   }
   if (props.gathering) {
     const maxDocuments = Math.min(10_000, props.maxDocumentsPerJob ?? LIMITS.maxArrayChildren);

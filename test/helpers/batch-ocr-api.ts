@@ -41,6 +41,7 @@ export function testConfig(overrides: Partial<ProcessorConfig> = {}): ProcessorC
     gatherMaxReceiveCount: 5,
     maxDocumentBytes: 100 * 1024 * 1024,
     defaultOptions: { languages: ['eng'], dpi: 300 },
+    ingestOptions: { languages: ['eng'], dpi: 300 },
     recordTtlDays: 90,
     presignSeconds: 900,
     eventSource: 'cdk-ocr-constructs',
