@@ -20,7 +20,7 @@ import { createCanvas, loadImage } from '@napi-rs/canvas';
 import fontkit from '@pdf-lib/fontkit';
 import {
   beginText, degrees, endText, popGraphicsState, pushGraphicsState, setFontAndSize, setTextMatrix, setTextRenderingMode, showText, TextRenderingMode,
-  PDFDocument, type PDFFont, type PDFImage, type PDFPage,
+  PDFContentStream, PDFDocument, PDFHexString, PDFName, PDFOperator, PDFOperatorNames, type PDFFont, type PDFImage, type PDFPage,
 } from 'pdf-lib';
 import { OcrError } from './errors.ts';
 import type { BoundingBox, Word } from './geometry.ts';
@@ -137,6 +137,24 @@ function drawWords(page: PDFPage, font: PDFFont, p: PageResult, seen: { matrix: 
   }
   ops.push(endText(), popGraphicsState());
   page.pushOperators(...ops);
+}
+
+/**
+ * Takes a page's own text out of text extraction and search without changing how the page looks: its
+ * content goes into a marked-content span whose ActualText is empty (ISO 32000-1, 14.9.4 "Replacement
+ * Text"), which readers that extract text (Poppler, Acrobat) take in place of the glyphs drawn inside
+ * it. Used on a page OCR'd because its text layer is unreadable, so that its OCR text is the only text
+ * found there; the glyphs stay drawn, nothing is re-rasterized.
+ */
+function replaceTextWithNothing(doc: PDFDocument, page: PDFPage): void {
+  const stream = (op: PDFOperator) => doc.context.register(PDFContentStream.of(doc.context.obj({}), [op]));
+  // an inline property list: pdf-lib writes any PDF object given as an operand, its type lists fewer
+  const span = doc.context.obj({ ActualText: PDFHexString.of('FEFF') }) as unknown as PDFName;
+  page.node.normalize();
+  page.node.wrapContentStreams(
+    stream(PDFOperator.of(PDFOperatorNames.BeginMarkedContentSequence, [PDFName.of('Span'), span])),
+    stream(PDFOperator.of(PDFOperatorNames.EndMarkedContent)),
+  );
 }
 
 async function embedTextFont(doc: PDFDocument, pages: PageResult[]): Promise<PDFFont> {
@@ -278,6 +296,7 @@ export async function searchablePdf(bytes: Uint8Array, mediaType: MediaType, pag
         const font = await embedTextFont(doc, ocrPages);
         for (const p of ocrPages) {
           const page = doc.getPage(p.pageNumber - 1);
+          if (p.textLayer && p.textLayer.chars > 0) replaceTextWithNothing(doc, page);
           drawWords(page, font, p, seenToUserSpace(page.getCropBox(), page.getRotation().angle));
         }
       }

@@ -38,8 +38,9 @@ async function withPdf(bytes: Uint8Array, name: string, options = {}): Promise<{
   return { result, file };
 }
 
-function pdftotext(file: string, page: number): string {
-  return execFileSync('pdftotext', ['-f', String(page), '-l', String(page), file, '-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+/** A page's text as Poppler extracts it: in its reading order, or with `raw` in the order the text is drawn. */
+function pdftotext(file: string, page: number, raw = false): string {
+  return execFileSync('pdftotext', [...(raw ? ['-raw'] : []), '-f', String(page), '-l', String(page), file, '-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 }
 
 /** A page's /Rotate, as pdfinfo reports it. */
@@ -63,8 +64,8 @@ function bboxWords(file: string, page: number): Array<{ text: string; bbox: Boun
  * The searchable PDF's page reads back as the result's page: text within CER 2 %, and at least 95 %
  * of the words Poppler finds on it overlap the result's box for that word (same text, IoU >= 0.5).
  */
-function assertReadsBack(file: string, outPage: number, page: PageResult): void {
-  const text = pdftotext(file, outPage);
+function assertReadsBack(file: string, outPage: number, page: PageResult, raw = false): void {
+  const text = pdftotext(file, outPage, raw);
   const c = cer(text, page.text);
   console.log(`# searchable PDF page ${outPage}: CER ${(c * 100).toFixed(2)} % over ${page.text.length} characters`);
   assert.ok(c <= 0.02, `CER ${c} reading back page ${outPage}: ${text.slice(0, 200)}`);
@@ -186,6 +187,24 @@ describe('PDF inputs: the original with a text layer on its OCR\'d pages', () =>
     const added = readFileSync(file!).length - input.length;
     console.log(`# searchable PDF of a 3-page PDF: ${input.length} -> ${readFileSync(file!).length} bytes`);
     assert.ok(added < 20_000, `the text layer added ${added} bytes`);
+  });
+
+  test('pages OCR\'d over an unreadable text layer: only their OCR text is found, and they look as they did', async () => {
+    // TAMReview.pdf: page 1's text layer is read; pages 2 and 3 draw their text with fonts that map to no Unicode
+    const input = fixture('pdf/TAMReview.pdf');
+    const inputFile = join(scratch, 'TAMReview.pdf');
+    writeFileSync(inputFile, input);
+    const { result, file } = await withPdf(input, 'TAMReview.pdf', { maxPages: 3 });
+    assert.deepEqual(result.pages.map((p) => [p.method, p.textLayer?.used]), [['text-layer', true], ['ocr', false], ['ocr', false]]);
+    assert.equal(pdftotext(file!, 1), pdftotext(inputFile, 1));
+    for (const n of [2, 3]) {
+      // the input's own extraction of the page is far from what the page says
+      assert.ok(cer(pdftotext(inputFile, n), result.pages[n - 1].text) > 0.5);
+      // in the order drawn: Poppler's reading order puts the labels of page 2's figure in another order than the result
+      assertReadsBack(file!, n, result.pages[n - 1], true);
+      const render = (f: string) => execFileSync('pdftoppm', ['-gray', '-r', '72', '-f', String(n), '-l', String(n), f], { maxBuffer: 1 << 26 });
+      assert.ok(render(file!).equals(render(inputFile)), `page ${n} looks as it did`);
+    }
   });
 
   test('an encrypted PDF: the JSON result, and the searchable PDF refused (OUTPUT_REFUSED)', async () => {
