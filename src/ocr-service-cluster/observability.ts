@@ -51,6 +51,10 @@ export function createAlarms(ocr: OcrServiceCluster, props: OcrServiceClusterPro
     add('PendingBacklogAlarm', ocr.metricPendingDocuments(), threshold,
       `more than ${threshold} documents are PENDING for 15 minutes`, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
   }
+  if ((props.textractNotificationTopics ?? []).length > 0) {
+    add('TextractNotificationsFailedAlarm', ocr.metricTextractNotificationsFailed(), 1,
+      'a Textract completion message could not be published to its NotificationChannel topic (the job\'s result stands; its caller was not told)', undefined, 1);
+  }
   return { target5xxAlarm, unhealthyTasksAlarm, all };
 }
 

@@ -982,6 +982,20 @@ describe('OcrServiceCluster: Textract\'s NotificationChannel and OutputConfig', 
     expect(endpoints.some((n) => n.includes('.sns'))).toBe(true);
   });
 
+  test('GIVEN textractNotificationTopics THEN an alarm on the completion messages the service could not publish', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'TextractNotificationsFailed',
+      Statistic: 'Sum',
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      AlarmDescription: Match.stringLikeRegexp('NotificationChannel'),
+    });
+    const app = newTestApp({ nag: false });
+    const plain = newTestStack(app);
+    new OcrServiceCluster(plain, 'Ocr', { image });
+    templateOf(app, plain).resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'TextractNotificationsFailed' }, 0);
+  });
+
   test('GIVEN textractNotificationTopics in the created network WHEN costed THEN the SNS endpoint is priced with the others', () => {
     const app = newTestApp({ nag: false });
     const stack = newTestStack(app);

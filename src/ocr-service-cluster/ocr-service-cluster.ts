@@ -369,6 +369,14 @@ export class OcrServiceCluster extends Construct implements ec2.IConnectable {
     return this.serviceMetric('DocumentsFailed', { statistic: 'Sum', period: Duration.minutes(5), ...props });
   }
 
+  /**
+   * Amazon Textract completion messages the service could not publish to a `NotificationChannel` topic
+   * (the engine's EMF metric, Sum): the job's result stands, but its caller is not told.
+   */
+  public metricTextractNotificationsFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.serviceMetric('TextractNotificationsFailed', { statistic: 'Sum', period: Duration.minutes(5), ...props });
+  }
+
   /** Age of the oldest stream record the trigger has not handled yet (Maximum, ms). */
   public metricStreamIteratorAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.streamHandler.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1), ...props });
