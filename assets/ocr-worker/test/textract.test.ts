@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -243,10 +243,16 @@ describe('StartDocumentTextDetection and GetDocumentTextDetection', () => {
     assert.equal((await textractError(client.send(new GetDocumentTextDetectionCommand({ JobId, MaxResults: 0 })))).name, 'InvalidParameterException');
   });
 
-  test('GIVEN a NotificationChannel (no topic allowed), an OutputConfig bucket not allowed, a bad token or no DocumentLocation WHEN Start THEN Textract\'s refusal and no job', async () => {
+  test('GIVEN a NotificationChannel (no topic allowed), an OutputConfig bucket not allowed, a bad token, no DocumentLocation, a missing object or one above the service\'s size limit WHEN Start THEN Textract\'s refusal and no job', async () => {
     const before = app.service.counters.accepted;
     const S3Object = { Bucket: 'local', Name: 'two_paragraphs.pdf' };
+    // a sparse file: its size is known without writing its bytes
+    const oversized = 'over-the-service-limit.pdf';
+    writeFileSync(join(dataDir, oversized), '');
+    truncateSync(join(dataDir, oversized), app.service.config.maxDocumentBytes + 1);
     const bad: Array<[unknown, string]> = [
+      [{ DocumentLocation: { S3Object: { Bucket: 'local', Name: 'no-such-object.pdf' } } }, 'InvalidS3ObjectException'],
+      [{ DocumentLocation: { S3Object: { Bucket: 'local', Name: oversized } } }, 'DocumentTooLargeException'],
       [{ DocumentLocation: { S3Object }, NotificationChannel: { SNSTopicArn: 'arn:aws:sns:us-east-1:111111111111:t', RoleArn: 'arn:aws:iam::111111111111:role/r' } }, 'InvalidParameterException'],
       [{ DocumentLocation: { S3Object }, OutputConfig: { S3Bucket: 'out' } }, 'AccessDeniedException'],
       [{ DocumentLocation: { S3Object }, ClientRequestToken: 'spaces are not allowed' }, 'InvalidParameterException'],

@@ -2,7 +2,7 @@
  * AWS implementations of the stores: DynamoDB (status, conditional writes) and S3 (documents,
  * results). Clients are passed in, so tests drive them against dynalite / aws-sdk-client-mock.
  */
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { OcrResult } from '../result.ts';
@@ -235,6 +235,18 @@ export class S3DocumentStore implements DocumentStore, ObjectWriter {
     const { key } = this.uploadLocation(documentId, fileName);
     await this.s3.send(new PutObjectCommand({ Bucket: this.uploadBucket, Key: key, Body: bytes }));
     return { bucket: this.uploadBucket, key };
+  }
+
+  /** HeadObject needs what GetObject needs (s3:GetObject), not the object's KMS key. */
+  async size(bucket: string, key: string): Promise<number> {
+    try {
+      const out = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return out.ContentLength ?? 0;
+    } catch (err) {
+      if (isNotFound(err)) throw new DocumentNotFoundError(`No object s3://${bucket}/${key}.`);
+      if (isAccessDenied(err)) throw new DocumentUnreadableError(`Access to s3://${bucket}/${key} was denied (${(err as Error).name}): this service's task role may not read it.`);
+      throw err;
+    }
   }
 
   async get(bucket: string, key: string, maxBytes: number): Promise<Uint8Array> {

@@ -340,6 +340,25 @@ export class OcrService {
     return { document_id: documentId, status: 'PROCESSING' };
   }
 
+  /**
+   * Refuses now an object that cannot be read or is larger than `maxBytes` (Textract's operations
+   * check the object when they are called): 400 INVALID_LOCATION, 404 INPUT_NOT_FOUND,
+   * 403 INPUT_UNREADABLE or 413 TOO_LARGE. Reads the object's size only.
+   */
+  async checkObject(bucket: string, key: string, maxBytes = this.config.maxDocumentBytes): Promise<void> {
+    const problem = this.documents.locationProblem(bucket, key);
+    if (problem) throw new ServiceError(400, 'INVALID_LOCATION', problem);
+    let size: number;
+    try {
+      size = await this.documents.size(bucket, key);
+    } catch (err) {
+      if (err instanceof DocumentNotFoundError) throw new ServiceError(404, 'INPUT_NOT_FOUND', err.message);
+      if (err instanceof DocumentUnreadableError) throw new ServiceError(403, 'INPUT_UNREADABLE', err.message);
+      throw err;
+    }
+    if (size > maxBytes) throw new ServiceError(413, 'TOO_LARGE', new DocumentTooLargeError(size, maxBytes).message);
+  }
+
   /** POST /extract with JSON naming an object: claimed at once, read and processed in the background. */
   async submitObject(input: { bucket?: string; key: string; documentId?: string; options?: DocumentOptions; textractJob?: string; maxDocumentBytes?: number }): Promise<Accepted> {
     this.admit();

@@ -3,7 +3,7 @@
  * memory, or files under a data directory) and on AWS (DynamoDB, S3, Redis; see aws-stores.ts and
  * redis-cache.ts).
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { OcrResult } from '../result.ts';
 
@@ -144,6 +144,8 @@ export interface DocumentStore {
   putUpload(documentId: string, fileName: string, bytes: Uint8Array): Promise<{ bucket: string; key: string }>;
   /** Reads a document; throws DocumentNotFoundError / DocumentUnreadableError / DocumentTooLargeError. */
   get(bucket: string, key: string, maxBytes: number): Promise<Uint8Array>;
+  /** A document's size in bytes, without reading it; throws DocumentNotFoundError / DocumentUnreadableError. */
+  size(bucket: string, key: string): Promise<number>;
   /**
    * Why no document can ever be read from this bucket and key (a name S3 refuses, a path out of the
    * data directory), or null: checked when a request names them, so that it is refused then.
@@ -402,6 +404,19 @@ export class LocalDocumentStore implements DocumentStore, ObjectWriter {
     if (bucket !== this.uploadBucket) return `Bucket '${bucket}' is not available in local mode (use '${this.uploadBucket}').`;
     if (key.split('/').includes('..')) return `Key '${key}' is not allowed: a '..' segment would leave the data directory.`;
     return null;
+  }
+
+  async size(bucket: string, key: string): Promise<number> {
+    const problem = this.locationProblem(bucket, key);
+    if (problem) throw new DocumentNotFoundError(problem);
+    if (this.dataDir) {
+      const p = join(this.dataDir, key);
+      if (existsSync(p) && statSync(p).isFile()) return statSync(p).size;
+    } else {
+      const bytes = this.mem.get(key);
+      if (bytes) return bytes.length;
+    }
+    throw new DocumentNotFoundError(`No document at ${bucket}/${key}.`);
   }
 
   async get(bucket: string, key: string, maxBytes: number): Promise<Uint8Array> {

@@ -122,6 +122,7 @@ export class TextractApi {
       ({ document_id: documentId } = await this.service.submitUpload({ bytes, fileName: 'document', options }));
     } else {
       const object = readableObject(this.service, s3ObjectOf(doc.S3Object, 'Document.S3Object'), 'Document.S3Object');
+      await this.service.checkObject(object.Bucket, object.Name, SYNC_DOCUMENT_LIMIT_BYTES);
       ({ document_id: documentId } = await this.service.submitObject({ bucket: object.Bucket, key: object.Name, options, maxDocumentBytes: SYNC_DOCUMENT_LIMIT_BYTES }));
     }
     const settled = await this.service.whenSettled(documentId, (this.service.config.requestTimeoutSeconds - 2) * 1000);
@@ -160,6 +161,8 @@ export class TextractApi {
     // an output location that takes no writes is refused now, before the job exists
     await this.deliveries?.checkOutputAccess(jobId, options);
     const textractJob = hasDeliveries(options) || options.jobTag !== undefined ? JSON.stringify(options) : undefined;
+    // a missing, unreadable or oversized object is refused by Start, as Textract refuses it
+    await this.service.checkObject(object.Bucket, object.Name);
     try {
       await this.service.submitObject({ bucket: object.Bucket, key: object.Name, documentId: jobId, ...(textractJob !== undefined ? { textractJob } : {}) });
     } catch (err) {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { CreateTableCommand, DynamoDBClient, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, UpdateCommand, PutCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoStatusStore, S3DocumentStore, S3ResultStore } from '../../src/service/aws-stores.ts';
@@ -277,6 +277,18 @@ describe('S3 stores (aws-sdk-client-mock)', () => {
     // a throttle or a network failure is neither: the caller hands the document back for a retry
     s3mock.on(GetObjectCommand, { Key: 'in/slow.pdf' }).rejects(Object.assign(new Error('Slow Down'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } }));
     await assert.rejects(store.get('docs', 'in/slow.pdf', 10), (err: Error) => err.name === 'SlowDown');
+  });
+
+  test('documents: a size from HeadObject without reading the object; HEAD\'s bodiless 404 and 403 are not found and denied', async () => {
+    s3mock.reset();
+    const store = new S3DocumentStore(new S3Client({ region: 'us-east-1' }), 'docs', 'uploads/');
+    s3mock.on(HeadObjectCommand, { Key: 'in/a.pdf' }).resolves({ ContentLength: 1234 });
+    assert.equal(await store.size('docs', 'in/a.pdf'), 1234);
+    s3mock.on(HeadObjectCommand, { Key: 'in/none.pdf' }).rejects(Object.assign(new Error('UnknownError'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }));
+    await assert.rejects(store.size('docs', 'in/none.pdf'), DocumentNotFoundError);
+    s3mock.on(HeadObjectCommand, { Key: 'in/other.pdf' }).rejects(Object.assign(new Error('UnknownError'), { name: 'Forbidden', $metadata: { httpStatusCode: 403 } }));
+    await assert.rejects(store.size('docs', 'in/other.pdf'), DocumentUnreadableError);
+    assert.equal(s3mock.commandCalls(GetObjectCommand).length, 0);
   });
 
   test('documents: bucket names and keys S3 would refuse are named as such before anything is submitted', () => {

@@ -36,6 +36,7 @@ class MapDocumentStore implements DocumentStore {
     if (!b) throw new DocumentNotFoundError(`No object s3://${bucket}/${key}.`);
     return b;
   }
+  async size(bucket: string, key: string) { return (await this.get(bucket, key)).length; }
   locationProblem() { return null; }
 }
 
