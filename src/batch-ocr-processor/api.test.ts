@@ -711,13 +711,18 @@ describe('S3 trigger (ingest handler)', () => {
   const sqsEvent = (bodies: unknown[]) => ({
     Records: bodies.map((b, i) => ({ messageId: `m-${i}`, body: JSON.stringify(b) })),
   }) as any;
-
-  test('GIVEN a batch of new objects WHEN ingested THEN one array job for the valid ones; invalid ones are skipped, not retried', async () => {
+  /** Clients on which the ingest handler's writes and its one job submission succeed. */
+  const ingestClients = () => {
     const m = mockedClients();
     m.ddb.on(PutCommand).resolves({});
     m.ddb.on(UpdateCommand).resolves({});
     m.s3.on(PutObjectCommand).resolves({});
     m.batch.on(SubmitJobCommand).resolves({ jobId: 'b-1', jobName: 'x' });
+    return m;
+  };
+
+  test('GIVEN a batch of new objects WHEN ingested THEN one array job for the valid ones; invalid ones are skipped, not retried', async () => {
+    const m = ingestClients();
     const ingest = createS3IngestHandler({ clients: m.clients, config: testConfig() });
     const result = await ingest(sqsEvent([eb('in/a.pdf'), eb('in/b.pdf'), eb('in/empty.pdf', 0), eb('in/huge.pdf', 500 * 1024 * 1024), eb('x.pdf', 10, 'other-bucket'), 'not json']));
     expect(result.batchItemFailures).toEqual([]);
@@ -730,11 +735,7 @@ describe('S3 trigger (ingest handler)', () => {
   });
 
   test('GIVEN s3Trigger outputs and geometry WHEN ingested THEN the job asks the worker for them, through the manifest', async () => {
-    const m = mockedClients();
-    m.ddb.on(PutCommand).resolves({});
-    m.ddb.on(UpdateCommand).resolves({});
-    m.s3.on(PutObjectCommand).resolves({});
-    m.batch.on(SubmitJobCommand).resolves({ jobId: 'b-1', jobName: 'x' });
+    const m = ingestClients();
     // the environment the construct gives the S3 ingest handler for s3Trigger { outputs, geometry }
     const fromEnv = configFromEnv({ OCR_INPUT_BUCKET: INPUT_BUCKET, OCR_OUTPUT_BUCKET: 'out', JOB_TABLE_NAME: 'jobs', INGEST_OUTPUTS: '["json","pdf","hocr"]', INGEST_GEOMETRY: 'false' });
     expect(fromEnv.defaultOptions.outputs).toBeUndefined();

@@ -4,7 +4,7 @@ import { ApiAuthorization, BatchOcrProcessorProps } from './props';
 import { LIMITS } from './request';
 import { PropChecker } from '../common/errors';
 import { fargateSizeProblem } from '../common/fargate-sizes';
-import { textractOutputBucketProblem, textractTopicProblem } from '../common/textract-destinations';
+import { checkTextractDestinations } from '../common/textract-destinations';
 
 /** The construct's name in synth errors. */
 export const CONSTRUCT = 'BatchOcrProcessor';
@@ -94,14 +94,7 @@ export function validateProps(id: string, props: BatchOcrProcessorProps, region:
     check.check(list.length >= 1 && list.length <= 20, name, `must list 1 to 20 entries, got ${list.length}`);
   }
   // The job state handler publishes and writes with clients of its own region; Textract's message has no message group.
-  for (const topic of props.textractNotificationTopics ?? []) {
-    const problem = textractTopicProblem(topic, region, 'the job state handler');
-    if (problem) check.fail('textractNotificationTopics', problem);
-  }
-  for (const bucket of props.textractOutputBuckets ?? []) {
-    const problem = textractOutputBucketProblem(bucket, region, 'the job state handler');
-    if (problem) check.fail('textractOutputBuckets', problem);
-  }
+  checkTextractDestinations(check, props, region, 'the job state handler');
   check.check(!(props.privateApiEndpoints && props.privateApiEndpoints.length === 0), 'privateApiEndpoints', 'must list at least one execute-api endpoint');
   if (props.s3Trigger) {
     check.integerInRange('s3Trigger.batchSize', props.s3Trigger.batchSize, 1, Math.min(10_000, props.maxDocumentsPerJob ?? LIMITS.maxArrayChildren));

@@ -1,6 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { PropChecker } from './errors';
 
 /**
  * Why a topic cannot take Amazon Textract's completion message from a construct in `region`, or
@@ -31,4 +32,25 @@ export function textractOutputBucketProblem(bucket: s3.IBucket, region: string, 
     return `must be buckets in the stack's region (${region}): ${writer} writes from there, got a bucket in ${bucketRegion}`;
   }
   return undefined;
+}
+
+/** The destination props both constructs take for Textract's NotificationChannel and OutputConfig. */
+export interface TextractDestinationProps {
+  readonly textractNotificationTopics?: sns.ITopic[];
+  readonly textractOutputBuckets?: s3.IBucket[];
+}
+
+/**
+ * Fails the construct's `textractNotificationTopics` and `textractOutputBuckets` props for any topic or
+ * bucket `sender` (what publishes and writes, in the construct's `region`) cannot use.
+ */
+export function checkTextractDestinations(check: PropChecker, props: TextractDestinationProps, region: string, sender: string): void {
+  for (const topic of props.textractNotificationTopics ?? []) {
+    const problem = textractTopicProblem(topic, region, sender);
+    if (problem) check.fail('textractNotificationTopics', problem);
+  }
+  for (const bucket of props.textractOutputBuckets ?? []) {
+    const problem = textractOutputBucketProblem(bucket, region, sender);
+    if (problem) check.fail('textractOutputBuckets', problem);
+  }
 }

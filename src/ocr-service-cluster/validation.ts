@@ -4,7 +4,7 @@ import { OcrServiceClusterProps } from './props';
 import { PropChecker } from '../common/errors';
 import { fargateSizeProblem } from '../common/fargate-sizes';
 import { DEFAULT_DOCUMENT_TIMEOUT } from '../common/shared-props';
-import { textractOutputBucketProblem, textractTopicProblem } from '../common/textract-destinations';
+import { checkTextractDestinations } from '../common/textract-destinations';
 
 /** The Fargate task size: `vcpu` and `memory` with their defaults (1 vCPU, 3 GiB). */
 export function taskSizeOf(props: OcrServiceClusterProps): { readonly vcpu: number; readonly memoryMiB: number } {
@@ -33,14 +33,7 @@ export interface Timings {
  * must be a standard topic of the stack's region, a bucket one of that region, named once.
  */
 function validateTextractDestinations(check: PropChecker, props: OcrServiceClusterProps, region: string): void {
-  for (const topic of props.textractNotificationTopics ?? []) {
-    const problem = textractTopicProblem(topic, region, 'the service');
-    if (problem) check.fail('textractNotificationTopics', problem);
-  }
-  for (const bucket of props.textractOutputBuckets ?? []) {
-    const problem = textractOutputBucketProblem(bucket, region, 'the service');
-    if (problem) check.fail('textractOutputBuckets', problem);
-  }
+  checkTextractDestinations(check, props, region, 'the service');
   const bucketNames = (props.textractOutputBuckets ?? []).map((b) => b.bucketName).filter((n) => !Token.isUnresolved(n));
   const twice = bucketNames.find((n, i) => bucketNames.indexOf(n) !== i);
   if (twice) check.fail('textractOutputBuckets', `names bucket '${twice}' twice`);

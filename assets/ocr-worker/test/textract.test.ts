@@ -317,7 +317,8 @@ describe('the protocol', () => {
     assert.equal((await res.json() as { __type: string }).__type, 'InvalidParameterException');
   });
 
-  test('GIVEN OCR workers still warming WHEN DetectDocumentText THEN ThrottlingException (500), which the SDK retries', async () => {
+  /** A service whose OCR workers stay warming until `warmUp()` is called. */
+  async function coldApp() {
     let warm = false;
     let warmUp!: () => void;
     const warming = new Promise<void>((r) => { warmUp = r; });
@@ -325,6 +326,11 @@ describe('the protocol', () => {
     const { startApp } = await import('../src/service/app.ts');
     const { parseServiceConfig } = await import('../src/service/config.ts');
     const cold = await startApp(parseServiceConfig({ PORT: '0' }), { engine: slow, log: () => undefined, metrics: () => undefined });
+    return { cold, warmUp };
+  }
+
+  test('GIVEN OCR workers still warming WHEN DetectDocumentText THEN ThrottlingException (500), which the SDK retries', async () => {
+    const { cold, warmUp } = await coldApp();
     const coldClient = textractClient(cold.url);
     try {
       const err = await textractError(coldClient.send(new DetectDocumentTextCommand({ Document: { Bytes: fixture(FILES.scan) } })));
@@ -339,13 +345,7 @@ describe('the protocol', () => {
   });
 
   test('GIVEN the SDK\'s default retries WHEN the first attempt is throttled THEN the client retries it and the call succeeds, as with Textract', async () => {
-    let warm = false;
-    let warmUp!: () => void;
-    const warming = new Promise<void>((r) => { warmUp = r; });
-    const slow = { workers: 1, warm: async () => { await warming; warm = true; }, isReady: () => warm, close: async () => undefined, process: engine.process };
-    const { startApp } = await import('../src/service/app.ts');
-    const { parseServiceConfig } = await import('../src/service/config.ts');
-    const cold = await startApp(parseServiceConfig({ PORT: '0' }), { engine: slow, log: () => undefined, metrics: () => undefined });
+    const { cold, warmUp } = await coldApp();
     const retrying = textractClient(cold.url, 5);
     const statuses: number[] = [];
     // after each attempt (the retry middleware runs the deserialize step once per attempt): the first one warms the workers
