@@ -127,27 +127,43 @@ export function toTIFF(img: GreyImage, dpi?: number): Buffer {
   return Buffer.concat([tiffHeader(img, dpi), Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength)]);
 }
 
+/**
+ * Pixels as shown from pixels as stored under an Orientation value (TIFF 6.0, tag 274; EXIF uses the
+ * same values): 1 as stored; 2 mirrored; 3 turned 180 degrees; 4 flipped; 5 transposed; 6 turned 90
+ * degrees clockwise; 7 transversed; 8 turned 90 degrees counter-clockwise. The spec names, for each,
+ * the visual sides the stored 0th row and 0th column are on; every value maps a shown pixel (x, y) to
+ * the stored index `origin + x * alongRow + y * alongColumn`, so one loop serves all eight. Works on
+ * one-byte (grey) and four-byte (RGBA, as Uint32Array) pixels alike.
+ */
+export function orientPixels<T extends Uint8Array | Uint32Array>(data: T, width: number, height: number, orientation: number): { data: T; width: number; height: number } {
+  const w = width, h = height, last = w * h - 1;
+  // [origin, step along a shown row, step along a shown column]
+  const steps: Readonly<Record<number, readonly [number, number, number]>> = {
+    2: [w - 1, -1, w], 3: [last, -1, -w], 4: [(h - 1) * w, 1, -w],
+    5: [0, w, 1], 6: [(h - 1) * w, -w, 1], 7: [last, -w, -1], 8: [w - 1, w, -1],
+  };
+  const step = steps[orientation];
+  if (!step) return { data, width, height };
+  const [origin, alongRow, alongColumn] = step;
+  const [sw, sh] = orientation >= 5 ? [h, w] : [w, h];
+  const out = new (data.constructor as new (n: number) => T)(w * h);
+  for (let y = 0, o = 0; y < sh; y++) {
+    for (let x = 0, i = origin + y * alongColumn; x < sw; x++, i += alongRow) out[o++] = data[i];
+  }
+  return { data: out, width: sw, height: sh };
+}
+
 /** Rotates clockwise by 90, 180 or 270 degrees. */
 export function rotateGrey(img: GreyImage, degrees: number): GreyImage {
   const d = ((degrees % 360) + 360) % 360;
-  if (d === 0) return img;
-  const { width: w, height: h, data } = img;
-  const out = new Uint8Array(w * h);
-  if (d === 180) {
-    for (let i = 0, n = w * h; i < n; i++) out[n - 1 - i] = data[i];
-    return { width: w, height: h, data: out };
-  }
-  // 90 cw: new width = h, new height = w; src (x,y) -> dst (h-1-y, x)
-  const nw = h;
-  for (let y = 0; y < h; y++) {
-    const row = y * w;
-    for (let x = 0; x < w; x++) {
-      const v = data[row + x];
-      if (d === 90) out[x * nw + (h - 1 - y)] = v;
-      else out[(w - 1 - x) * nw + y] = v; // 270 cw
-    }
-  }
-  return { width: nw, height: w, data: out };
+  const orientation = ({ 90: 6, 180: 3, 270: 8 } as Record<number, number>)[d];
+  return orientation === undefined ? img : orientPixels(img.data, img.width, img.height, orientation);
+}
+
+/** A TIFF frame's Orientation tag (274), 1 when it has none or an invalid one. */
+export function tiffOrientation(ifd: Record<string, unknown>): number {
+  const v = Number((ifd.t274 as number[] | undefined)?.[0] ?? 1);
+  return Number.isInteger(v) && v >= 1 && v <= 8 ? v : 1;
 }
 
 /** Box-filter downscale by an integer factor (fast, good for detection passes). */
@@ -255,8 +271,9 @@ export async function decodeImageFrame(bytes: Uint8Array, mediaType: MediaType, 
     if (w * h > maxPixels) throw new OcrError('RESOURCE_LIMIT', `TIFF page ${pageIndex + 1} is ${w}x${h} px, above the ${maxPixels} pixel limit.`);
     try {
       UTIF.decodeImage(bytes, ifd, ifds);
-      const rgba = UTIF.toRGBA8(ifd);
-      return rgbaToGrey(rgba, ifd.width, ifd.height);
+      const grey = rgbaToGrey(UTIF.toRGBA8(ifd), ifd.width, ifd.height);
+      // the frame as a viewer shows it, so that word boxes refer to the page as the user sees it
+      return orientPixels(grey.data, grey.width, grey.height, tiffOrientation(ifd));
     } catch (err) {
       throw new OcrError('INVALID_IMAGE', `Cannot decode TIFF page ${pageIndex + 1}: ${(err as Error).message}`);
     }

@@ -24,7 +24,7 @@ import {
 } from 'pdf-lib';
 import { OcrError } from './errors.ts';
 import type { BoundingBox, Word } from './geometry.ts';
-import { decodePNM } from './image.ts';
+import { decodePNM, orientPixels, tiffOrientation } from './image.ts';
 import { charactersOf, INVISIBLE_FONT, invisibleFont } from './invisible-font.ts';
 import type { MediaType } from './media.ts';
 import type { PageResult } from './result.ts';
@@ -260,7 +260,12 @@ async function embedFrames(doc: PDFDocument, bytes: Uint8Array, mediaType: Media
     for (const n of frames) {
       const ifd = ifds[n - 1];
       UTIF.decodeImage(bytes, ifd, ifds);
-      out.push({ image: await doc.embedPng(rgbaToPng(UTIF.toRGBA8(ifd), ifd.width, ifd.height)), dpi: statedDpi(bytes, mediaType, ifd) ?? DEFAULT_IMAGE_DPI });
+      // the frame as shown (its Orientation applied), as the engine read it
+      const rgba = UTIF.toRGBA8(ifd);
+      const pixels = new Uint32Array(rgba.byteOffset % 4 === 0 ? rgba.buffer : rgba.slice().buffer, rgba.byteOffset % 4 === 0 ? rgba.byteOffset : 0, ifd.width * ifd.height);
+      const shown = orientPixels(pixels, ifd.width, ifd.height, tiffOrientation(ifd));
+      const png = rgbaToPng(new Uint8Array(shown.data.buffer, shown.data.byteOffset, shown.data.byteLength), shown.width, shown.height);
+      out.push({ image: await doc.embedPng(png), dpi: statedDpi(bytes, mediaType, ifd) ?? DEFAULT_IMAGE_DPI });
       delete (ifd as Record<string, unknown>).data; // the decoded pixels: one frame's at a time
     }
     return out;

@@ -14,12 +14,13 @@ import { join } from 'node:path';
 import { PDFDocument, degrees } from 'pdf-lib';
 import { createEngine, type Engine, type OcrResult } from '../src/index.ts';
 import { iou, normalizeBox, ocrGeometry, unrotateBox, wordsFromTsv, type BoundingBox, type Word } from '../src/geometry.ts';
-import { decodeImageFrame, rotateGrey, toPGM, toTIFF, type GreyImage } from '../src/image.ts';
+import { decodeImageFrame, orientPixels, rotateGrey, toPGM, toTIFF, type GreyImage } from '../src/image.ts';
 import { NATIVE_TESSERACT_COMMAND, prepareTessdata } from '../src/native-tesseract.ts';
 import { languageDataDir } from '../src/paths.ts';
 import { closePdf, openPdf, renderPage } from '../src/pdf.ts';
 import { textLayerGeometry } from '../src/textlayer-geometry.ts';
 import { assertValid, fixture } from './helpers/common.ts';
+import { multiPageTiff } from '../tools/tiff.ts';
 
 /** A reference word: its text and box normalized to the page. */
 interface RefWord { text: string; bbox: BoundingBox }
@@ -126,6 +127,31 @@ describe('box arithmetic', () => {
     }
   });
 
+  test('every TIFF Orientation shows the stored 0th row and 0th column on the visual sides TIFF 6.0 names', () => {
+    // TIFF 6.0, Orientation: "The 0th row represents the visual <row side> of the image, and the 0th
+    // column represents the visual <column side>"
+    const spec: Record<number, [string, string]> = {
+      1: ['top', 'left'], 2: ['top', 'right'], 3: ['bottom', 'right'], 4: ['bottom', 'left'],
+      5: ['left', 'top'], 6: ['right', 'top'], 7: ['right', 'bottom'], 8: ['left', 'bottom'],
+    };
+    // stored 3 x 2: row 0 is 1 2 3, column 0 is 1 4
+    const stored = new Uint8Array([1, 2, 3, 4, 5, 6]);
+    /** The pixels along one side of the shown image, from the end at side `from`. */
+    const along = (img: { data: Uint8Array; width: number; height: number }, side: string, from: string): number[] => {
+      const { width: w, height: h, data } = img;
+      const line = side === 'top' || side === 'bottom'
+        ? Array.from({ length: w }, (_, x) => data[(side === 'top' ? 0 : h - 1) * w + x])
+        : Array.from({ length: h }, (_, y) => data[y * w + (side === 'left' ? 0 : w - 1)]);
+      return from === 'right' || from === 'bottom' ? line.reverse() : line;
+    };
+    for (const [orientation, [rowSide, columnSide]] of Object.entries(spec)) {
+      const shown = orientPixels(stored, 3, 2, Number(orientation));
+      assert.deepEqual([shown.width, shown.height], Number(orientation) >= 5 ? [2, 3] : [3, 2], `orientation ${orientation}`);
+      assert.deepEqual(along(shown, rowSide, columnSide), [1, 2, 3], `orientation ${orientation}: the 0th row`);
+      assert.deepEqual(along(shown, columnSide, rowSide), [1, 4], `orientation ${orientation}: the 0th column`);
+    }
+  });
+
   test('TSV words keep reading order and group into lines by block, paragraph and line', () => {
     const tsv = [
       'level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext',
@@ -192,6 +218,20 @@ describe('OCR pages agree with native Tesseract\'s word boxes', () => {
         report(`phototest turned ${deg} ${label} (rotation ${r.pages[0].rotation})`, a);
         assert.ok(a.share >= 0.95, `${label}: ${a.matched}/${a.total} words agree`);
       }
+    });
+  }
+
+  // a scanner or fax that stores the page sideways (or mirrored) and says so in the TIFF's Orientation tag:
+  // the engine reads the page as a viewer shows it, and the boxes are on that page
+  for (const [orientation, undo] of [[6, 8], [7, 7]] as const) {
+    test(`a TIFF with Orientation ${orientation}: boxes on the page as shown, agreeing with Tesseract on the upright page`, async () => {
+      const upright = await decodeImageFrame(fixture('ocr/phototest.tif'), 'image/tiff', 0, 1e9);
+      const stored = orientPixels(upright.data, upright.width, upright.height, undo);
+      const r = await run(native, multiPageTiff([stored], 300, orientation), `phototest-orientation-${orientation}.tif`);
+      assert.equal(r.pages[0].rotation ?? 0, 0, 'no turn was needed to read it');
+      const a = agreement(r.pages[0].words!, tesseractWords(upright));
+      report(`phototest with TIFF Orientation ${orientation}`, a);
+      assert.ok(a.share >= 0.99, `${a.matched}/${a.total} words agree`);
     });
   }
 

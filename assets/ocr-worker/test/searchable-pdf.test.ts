@@ -15,7 +15,7 @@ import { PDFDocument, degrees } from 'pdf-lib';
 import { createEngine, outputBytes, type Engine, type OcrResult, type PageResult } from '../src/index.ts';
 import { cer } from '../src/cer.ts';
 import { iou, normalizeBox, type BoundingBox } from '../src/geometry.ts';
-import { decodeImageFrame, decodePNM, rotateGrey, type GreyImage } from '../src/image.ts';
+import { decodeImageFrame, decodePNM, orientPixels, rotateGrey, type GreyImage } from '../src/image.ts';
 import { searchablePdf } from '../src/searchable-pdf.ts';
 import { INTERNAL_ENV } from '../src/contract.ts';
 import { assertValid, fixture, PKG } from './helpers/common.ts';
@@ -143,6 +143,19 @@ describe('image inputs: one page per image, the image at its own pixels, the tex
     let diff = 0, asStored = 0;
     for (let i = 0; i < shown.data.length; i++) { diff += Math.abs(shown.data[i] - phototest.data[i]); asStored += Math.abs(mirrored.data[i] - phototest.data[i]); }
     assert.ok(diff < asStored / 3, `mean difference ${diff / shown.data.length} from the upright scan, ${asStored / shown.data.length} from the stored pixels`);
+  });
+
+  test('a TIFF with Orientation 6 (stored sideways): the page shows the frame as a viewer would, the text where it is on it', async () => {
+    const stored = orientPixels(phototest.data, phototest.width, phototest.height, 8);
+    const { result, file } = await withPdf(multiPageTiff([stored], 300, 6), 'sideways.tif');
+    assert.equal(result.status, 'SUCCEEDED', JSON.stringify(result.error));
+    assertReadsBack(file!, 1, result.pages[0]);
+    // drawn pixel for pixel as the same scan stored upright
+    const upright = await withPdf(multiPageTiff([phototest], 300), 'upright.tif');
+    const render = (f: string): GreyImage => decodePNM(execFileSync('pdftoppm', ['-gray', '-r', '300', '-f', '1', '-l', '1', f], { maxBuffer: 1 << 26 }));
+    const shown = render(file!);
+    assert.deepEqual([shown.width, shown.height], [phototest.width, phototest.height]);
+    assert.ok(Buffer.from(shown.data).equals(Buffer.from(render(upright.file!).data)), 'renders as the upright scan');
   });
 
   test('a multi-page TIFF: one page per frame, each sized by its resolution', async () => {

@@ -1,8 +1,11 @@
 import type { GreyImage } from '../src/image.ts';
 
-/** Writes an uncompressed 8-bit greyscale multi-page TIFF (little endian), one IFD per page. */
-export function multiPageTiff(pages: GreyImage[], dpi = 300): Buffer {
-  const entries = 11;
+/**
+ * Writes an uncompressed 8-bit greyscale multi-page TIFF (little endian), one IFD per page; with
+ * `orientation` (2-8), each page has that Orientation tag (274), its pixels stored as they are given.
+ */
+export function multiPageTiff(pages: GreyImage[], dpi = 300, orientation?: number): Buffer {
+  const entries = orientation === undefined ? 11 : 12;
   const ifdSize = 2 + entries * 12 + 4 + 16; // + two RATIONALs (x/y resolution)
   let size = 8;
   const layout = pages.map((p) => {
@@ -24,7 +27,7 @@ export function multiPageTiff(pages: GreyImage[], dpi = 300): Buffer {
       o += 12;
     };
     tag(256, 4, 1, p.width); tag(257, 4, 1, p.height); tag(258, 3, 1, 8); tag(259, 3, 1, 1); tag(262, 3, 1, 1);
-    tag(273, 4, 1, data); tag(277, 3, 1, 1); tag(278, 4, 1, p.height); tag(279, 4, 1, p.width * p.height);
+    tag(273, 4, 1, data); if (orientation !== undefined) tag(274, 3, 1, orientation); tag(277, 3, 1, 1); tag(278, 4, 1, p.height); tag(279, 4, 1, p.width * p.height);
     tag(282, 5, 1, rat); tag(283, 5, 1, rat + 8);
     b.writeUInt32LE(i + 1 < pages.length ? layout[i + 1].ifd : 0, o);
     b.writeUInt32LE(dpi, rat); b.writeUInt32LE(1, rat + 4); b.writeUInt32LE(dpi, rat + 8); b.writeUInt32LE(1, rat + 12);
