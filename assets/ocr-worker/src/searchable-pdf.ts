@@ -20,7 +20,8 @@ import { createCanvas, loadImage } from '@napi-rs/canvas';
 import fontkit from '@pdf-lib/fontkit';
 import {
   beginText, degrees, endText, popGraphicsState, pushGraphicsState, setFontAndSize, setTextMatrix, setTextRenderingMode, showText, TextRenderingMode,
-  PDFContentStream, PDFDocument, PDFHexString, PDFName, PDFOperator, PDFOperatorNames, type PDFFont, type PDFImage, type PDFPage,
+  PDFArray, PDFContentStream, PDFDict, PDFDocument, PDFHexString, PDFName, PDFOperator, PDFOperatorNames, PDFStream,
+  type PDFFont, type PDFImage, type PDFPage,
 } from 'pdf-lib';
 import { OcrError } from './errors.ts';
 import type { BoundingBox, Word } from './geometry.ts';
@@ -164,6 +165,27 @@ async function embedTextFont(doc: PDFDocument, pages: PageResult[]): Promise<PDF
   return doc.embedFont(invisibleFont(codePoints), { subset: false });
 }
 
+/**
+ * Writes the text font's dictionaries (after the last word is drawn) as those of the font program it
+ * is: pdf-lib declares every font it embeds a TrueType CIDFont (CIDFontType2, FontFile2), but the font
+ * made for the text layer has CFF outlines, which PDF embeds as a CIDFontType0 with FontFile3 of
+ * subtype OpenType (ISO 32000-1, 9.9, "Embedded font programs"). Readers otherwise warn that the font
+ * type does not match its file, and some refuse the font.
+ */
+async function finishTextFont(doc: PDFDocument, font: PDFFont): Promise<void> {
+  await font.embed();
+  const type0 = doc.context.lookup(font.ref, PDFDict);
+  const cidFont = doc.context.lookup(type0.lookup(PDFName.of('DescendantFonts'), PDFArray).get(0), PDFDict);
+  const descriptor = cidFont.lookup(PDFName.of('FontDescriptor'), PDFDict);
+  const file = descriptor.get(PDFName.of('FontFile2'));
+  if (!file) return; // already written as CFF
+  cidFont.set(PDFName.of('Subtype'), PDFName.of('CIDFontType0'));
+  cidFont.delete(PDFName.of('CIDToGIDMap')); // a TrueType CIDFont's only
+  descriptor.delete(PDFName.of('FontFile2'));
+  descriptor.set(PDFName.of('FontFile3'), file);
+  doc.context.lookup(file, PDFStream).dict.set(PDFName.of('Subtype'), PDFName.of('OpenType'));
+}
+
 /** The resolution an image file states (TIFF tags, PNG pHYs, JPEG JFIF), or null. */
 export function statedDpi(bytes: Uint8Array, mediaType: MediaType, frame: Record<string, unknown> | null): number | null {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -304,6 +326,7 @@ export async function searchablePdf(bytes: Uint8Array, mediaType: MediaType, pag
           if (p.textLayer && p.textLayer.chars > 0) replaceTextWithNothing(doc, page);
           drawWords(page, font, p, seenToUserSpace(page.getCropBox(), page.getRotation().angle));
         }
+        await finishTextFont(doc, font);
       }
       out = await doc.save({ addDefaultPage: false });
     } else {
@@ -320,6 +343,7 @@ export async function searchablePdf(bytes: Uint8Array, mediaType: MediaType, pag
           drawWords(page, font, p, seenToUserSpace({ x: 0, y: 0, width, height }, rotate));
         }
       });
+      await finishTextFont(doc, font);
       out = await doc.save();
     }
   } catch (err) {

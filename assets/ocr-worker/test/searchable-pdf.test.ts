@@ -76,6 +76,20 @@ function assertReadsBack(file: string, outPage: number, page: PageResult, raw = 
   assert.ok(found.length > 0 && placed / found.length >= 0.95, `${placed}/${found.length} words in place`);
 }
 
+/**
+ * The text layer's font is declared as the font program it embeds (a CFF-based OpenType font: a
+ * CIDFontType0 with FontFile3), so Poppler reads it without "Mismatch between font type and embedded
+ * font file".
+ */
+function assertTextFontDeclared(file: string): void {
+  const fonts = execFileSync('pdffonts', [file], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('OcrTextLayer'));
+  assert.equal(fonts.length, 1, `one text layer font in ${file}`);
+  assert.match(fonts[0], /CID Type 0C \(OT\)\s+Identity-H\s+yes\s+no\s+yes/);
+  const extraction = spawnSync('pdftotext', [file, '-'], { encoding: 'utf8' });
+  assert.equal(extraction.status, 0);
+  assert.doesNotMatch(extraction.stderr, /Mismatch|Error/i);
+}
+
 /** A JPEG with an EXIF APP1 segment holding only an Orientation tag (1-8). */
 function withExifOrientation(jpeg: Buffer, orientation: number): Buffer {
   // big-endian TIFF header, one IFD entry: tag 0x0112 Orientation, SHORT, count 1, the value
@@ -102,6 +116,7 @@ describe('image inputs: one page per image, the image at its own pixels, the tex
       const { result, file } = await withPdf(bytes, name);
       assert.deepEqual(result.outputs, [{ format: 'pdf', bytes: readFileSync(file!).length, error: null }]);
       assertReadsBack(file!, 1, result.pages[0]);
+      assertTextFontDeclared(file!);
       // the image as it was: its pixel size, one image on the one page
       const images = execFileSync('pdfimages', ['-list', file!], { encoding: 'utf8' }).split('\n').slice(2).filter(Boolean);
       const img = name.startsWith('eurotext') ? eurotext : phototest;
@@ -210,6 +225,7 @@ describe('PDF inputs: the original with a text layer on its OCR\'d pages', () =>
     const { result, file } = await withPdf(input, 'TAMReview.pdf', { maxPages: 3 });
     assert.deepEqual(result.pages.map((p) => [p.method, p.textLayer?.used]), [['text-layer', true], ['ocr', false], ['ocr', false]]);
     assert.equal(pdftotext(file!, 1), pdftotext(inputFile, 1));
+    assertTextFontDeclared(file!);
     for (const n of [2, 3]) {
       // the input's own extraction of the page is far from what the page says
       assert.ok(cer(pdftotext(inputFile, n), result.pages[n - 1].text) > 0.5);
