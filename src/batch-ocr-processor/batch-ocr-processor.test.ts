@@ -162,6 +162,25 @@ describe('BatchOcrProcessor with defaults', () => {
     expect(actions.some((a) => a.startsWith('s3:Delete'))).toBe(false);
   });
 
+  test.each([
+    ['defaults', {}, ['/uploads/*']],
+    ['allowedInputPrefixes and an S3 trigger on a prefix', { allowedInputPrefixes: ['scans/'], s3Trigger: { prefix: 'inbox/' } }, ['/inbox/*', '/scans/*', '/uploads/*']],
+    ['an S3 trigger on the whole bucket', { s3Trigger: {} }, ['/*']],
+  ])('GIVEN %s WHEN synthesized THEN the job reads only the input keys a job can name', (_, extra, expected) => {
+    const { t: synthesized } = template({ image, ...extra });
+    const policies = synthesized.findResources('AWS::IAM::Policy');
+    const jobPolicy = Object.entries(policies).find(([id]) => id.startsWith('OcrJobRoleDefaultPolicy'))![1];
+    // the object ARNs of the input bucket: Fn::Join of its Arn and '/<prefix>*'
+    const objectPatterns = new Set<string>();
+    for (const statement of jobPolicy.Properties.PolicyDocument.Statement as { Resource: unknown }[]) {
+      for (const resource of [statement.Resource].flat() as Array<{ 'Fn::Join'?: [string, unknown[]] }>) {
+        const parts = resource['Fn::Join']?.[1];
+        if (parts && JSON.stringify(parts[0]).includes('OcrInputBucket')) objectPatterns.add(parts[1] as string);
+      }
+    }
+    expect([...objectPatterns].sort()).toEqual(expected);
+  });
+
   test('GIVEN defaults WHEN synthesized THEN handlers submit by job definition name (every revision) to this queue only', () => {
     const policies = t.findResources('AWS::IAM::Policy');
     const submitPolicy = Object.entries(policies).find(([id]) => id.startsWith('OcrSubmitRoleDefaultPolicy'))![1];

@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { WorkerJob } from './compute';
+import { jobInputPrefixes, WorkerJob } from './compute';
 import { DEFAULTS } from './defaults';
 import { ProcessorHandlers } from './handlers';
 import { ApiAuthorization, BatchOcrProcessorProps } from './props';
@@ -129,8 +129,8 @@ function wildcardFindings(scope: Construct, props: BatchOcrProcessorProps, stora
   const input = arnOf(storage.inputBucket);
   const output = arnOf(storage.outputBucket);
   if (input) {
-    findings.push(`Resource::${input}/*`);
-    for (const prefix of [props.uploadPrefix ?? DEFAULTS.uploadPrefix, ...(props.allowedInputPrefixes ?? [])]) findings.push(`Resource::${input}/${prefix}*`);
+    const prefixes = new Set([props.uploadPrefix ?? DEFAULTS.uploadPrefix, ...(props.allowedInputPrefixes ?? []), ...jobInputPrefixes(props)]);
+    for (const prefix of prefixes) findings.push(`Resource::${input}/${prefix}*`);
   }
   if (output) findings.push(`Resource::${output}/${storage.outputPrefix}*`);
   return findings;

@@ -36,6 +36,16 @@ export interface WorkerImage {
  * The worker image: `image`, the `repository`'s tag, a created repository ('Repository') or the
  * bundled worker ('WorkerImage'), whose languages and renderer are checked against the props.
  */
+/**
+ * The prefixes of the input bucket a job's documents can be under: callers' uploads, the prefixes
+ * callers may submit from, and the S3 trigger's. '' (the whole bucket) stands alone.
+ */
+export function jobInputPrefixes(props: BatchOcrProcessorProps): string[] {
+  const prefixes = [props.uploadPrefix ?? DEFAULTS.uploadPrefix, ...(props.allowedInputPrefixes ?? [])];
+  if (props.s3Trigger) prefixes.push(props.s3Trigger.prefix ?? '');
+  return prefixes.includes('') ? [''] : [...new Set(prefixes)];
+}
+
 export function createWorkerImage(scope: Construct, props: BatchOcrProcessorProps): WorkerImage {
   const tag = props.imageTag ?? 'latest';
   // The worker's own default when unset; checked against the bundled image below.
@@ -150,9 +160,9 @@ export function createWorkerJob(
     assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
     description: 'OCR worker: reads input documents, writes results under the output prefix',
   });
-  // Least privilege: read only the input bucket; write only the output prefix (and read the
-  // manifests there).
-  storage.inputBucket.grantRead(jobRole);
+  // Least privilege: read only the input keys a job can name; write only the output prefix (and
+  // read the manifests there).
+  for (const prefix of jobInputPrefixes(props)) storage.inputBucket.grantRead(jobRole, `${prefix}*`);
   storage.outputBucket.grantRead(jobRole, `${storage.outputPrefix}*`);
   storage.outputBucket.grantPut(jobRole, `${storage.outputPrefix}*`);
 
