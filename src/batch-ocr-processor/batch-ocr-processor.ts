@@ -54,7 +54,7 @@ export class BatchOcrProcessor extends Construct {
   public readonly jobDefinition: batch.EcsJobDefinition;
   /** The job definition's name; jobs are submitted by name, so the newest ACTIVE revision runs. */
   public readonly jobDefinitionName: string;
-  /** Role of the worker job: reads the input bucket, writes the output prefix. */
+  /** Role of the worker job: reads the input keys a job can name (uploads, `allowedInputPrefixes`, the S3 trigger's prefix), writes the output prefix. */
   public readonly jobRole: iam.Role;
   /** Task execution role: pulls the image, writes the worker's logs. */
   public readonly executionRole: iam.Role;

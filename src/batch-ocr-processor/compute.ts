@@ -143,7 +143,7 @@ export interface MetricsIdentity {
 }
 
 /**
- * The worker's log group, task execution role, job role (read the input bucket, write the output
+ * The worker's log group, task execution role, job role (read the input keys a job can name, write the output
  * prefix) and its job definition, with retries for infrastructure failures only.
  */
 export function createWorkerJob(
