@@ -33,10 +33,6 @@ export interface WorkerImage {
 }
 
 /**
- * The worker image: `image`, the `repository`'s tag, a created repository ('Repository') or the
- * bundled worker ('WorkerImage'), whose languages and renderer are checked against the props.
- */
-/**
  * The prefixes of the input bucket a job's documents can be under: callers' uploads, the prefixes
  * callers may submit from, and the S3 trigger's. '' (the whole bucket) stands alone.
  */
@@ -46,6 +42,10 @@ export function jobInputPrefixes(props: BatchOcrProcessorProps): string[] {
   return prefixes.includes('') ? [''] : [...new Set(prefixes)];
 }
 
+/**
+ * The worker image: `image`, the `repository`'s tag, a created repository ('Repository') or the
+ * bundled worker ('WorkerImage'), whose languages and renderer are checked against the props.
+ */
 export function createWorkerImage(scope: Construct, props: BatchOcrProcessorProps): WorkerImage {
   const tag = props.imageTag ?? 'latest';
   // The worker's own default when unset; checked against the bundled image below.

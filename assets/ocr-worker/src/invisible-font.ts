@@ -28,7 +28,7 @@ export function charactersOf(texts: Iterable<string>): number[] {
   return [...set].sort((a, b) => a - b);
 }
 
-/** An OpenType (TrueType-flavoured) font with an empty glyph for each code point of `codePoints`. */
+/** An OpenType font (CFF outlines, as opentype.js writes them) with an empty glyph for each code point of `codePoints`. */
 export function invisibleFont(codePoints: number[]): Uint8Array {
   const empty = (): unknown => new opentype.Path();
   const glyphs = [

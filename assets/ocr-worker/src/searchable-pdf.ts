@@ -186,31 +186,52 @@ async function finishTextFont(doc: PDFDocument, font: PDFFont): Promise<void> {
   doc.context.lookup(file, PDFStream).dict.set(PDFName.of('Subtype'), PDFName.of('OpenType'));
 }
 
-/** The resolution an image file states (TIFF tags, PNG pHYs, JPEG JFIF), or null. */
-export function statedDpi(bytes: Uint8Array, mediaType: MediaType, frame: Record<string, unknown> | null): number | null {
+/** Pixels per inch along each axis of an image. */
+interface Resolution { x: number; y: number }
+
+const DEFAULT_RESOLUTION: Resolution = { x: DEFAULT_IMAGE_DPI, y: DEFAULT_IMAGE_DPI };
+
+/** An image's resolution as shown: an orientation that turns it a quarter (5-8) swaps the axes. */
+function shownResolution(stored: Resolution, orientation: number): Resolution {
+  return orientation >= 5 ? { x: stored.y, y: stored.x } : stored;
+}
+
+/**
+ * The resolution an image file states for its stored pixels (TIFF tags, PNG pHYs, JPEG JFIF), or
+ * null. The axes may differ (a fax is 204 x 196 dpi).
+ */
+export function statedResolution(bytes: Uint8Array, mediaType: MediaType, frame: Record<string, unknown> | null): Resolution | null {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (mediaType === 'image/tiff' && frame) {
     // utif2 gives a RATIONAL as [numerator, denominator]
-    const res = (frame.t282 as Array<number | number[]> | undefined)?.[0];
+    const rational = (tag: string): number => {
+      const res = (frame[tag] as Array<number | number[]> | undefined)?.[0];
+      const v = Array.isArray(res) ? (res[1] ? res[0] / res[1] : 0) : res;
+      return v && v > 0 ? v : 0;
+    };
     const unit = (frame.t296 as number[] | undefined)?.[0] ?? 2;
-    const v = Array.isArray(res) ? (res[1] ? res[0] / res[1] : 0) : res;
-    if (v && v > 0) return unit === 3 ? v * 2.54 : unit === 2 ? v : null;
-    return null;
+    const x = rational('t282'), y = rational('t283') || x;
+    if (!x || (unit !== 2 && unit !== 3)) return null;
+    return unit === 3 ? { x: x * 2.54, y: y * 2.54 } : { x, y };
   }
   if (mediaType === 'image/png') {
     // chunks after the 8-byte signature: length, type, data, CRC
     for (let at = 8; at + 12 <= b.length;) {
       const len = b.readUInt32BE(at), type = b.toString('latin1', at + 4, at + 8);
-      if (type === 'pHYs' && len >= 9 && b[at + 16] === 1) return b.readUInt32BE(at + 8) * 0.0254; // pixels per metre
+      if (type === 'pHYs' && len >= 9 && b[at + 16] === 1) {
+        // pixels per metre
+        const x = b.readUInt32BE(at + 8), y = b.readUInt32BE(at + 12);
+        return x > 0 && y > 0 ? { x: x * 0.0254, y: y * 0.0254 } : null;
+      }
       if (type === 'IDAT' || type === 'IEND') return null;
       at += 12 + len;
     }
     return null;
   }
   if (mediaType === 'image/jpeg' && b.length > 18 && b.toString('latin1', 6, 11) === 'JFIF\0') {
-    const unit = b[13], x = b.readUInt16BE(14);
-    if (x > 0 && unit === 1) return x;
-    if (x > 0 && unit === 2) return x * 2.54;
+    const unit = b[13], x = b.readUInt16BE(14), y = b.readUInt16BE(16);
+    if (x > 0 && y > 0 && unit === 1) return { x, y };
+    if (x > 0 && y > 0 && unit === 2) return { x: x * 2.54, y: y * 2.54 };
   }
   return null;
 }
@@ -262,15 +283,17 @@ function rgbaToPng(rgba: Uint8Array | Uint8ClampedArray, width: number, height: 
 }
 
 /** Each frame of an image document the way a PDF page holds it, with its resolution. */
-async function embedFrames(doc: PDFDocument, bytes: Uint8Array, mediaType: MediaType, frames: number[]): Promise<Array<{ image: PDFImage; dpi: number; rotate?: number }>> {
+async function embedFrames(doc: PDFDocument, bytes: Uint8Array, mediaType: MediaType, frames: number[]): Promise<Array<{ image: PDFImage; dpi: Resolution; rotate?: number }>> {
   // copies: pdf-lib reads a view's whole underlying buffer, not the view (a document that came
   // through IPC or from a larger Buffer does not start at offset 0)
-  if (mediaType === 'image/png') return [{ image: await doc.embedPng(new Uint8Array(bytes)), dpi: statedDpi(bytes, mediaType, null) ?? DEFAULT_IMAGE_DPI }];
+  if (mediaType === 'image/png') return [{ image: await doc.embedPng(new Uint8Array(bytes)), dpi: statedResolution(bytes, mediaType, null) ?? DEFAULT_RESOLUTION }];
   if (mediaType === 'image/jpeg') {
-    const dpi = statedDpi(bytes, mediaType, null) ?? DEFAULT_IMAGE_DPI;
-    const rotate = ORIENTATION_ROTATE[jpegOrientation(bytes)];
-    // turned: the JPEG as it is on a page turned to show it; mirrored: its pixels as shown, as PNG
-    if (rotate !== undefined) return [{ image: await doc.embedJpg(new Uint8Array(bytes)), dpi, rotate }];
+    const stored = statedResolution(bytes, mediaType, null) ?? DEFAULT_RESOLUTION;
+    const orientation = jpegOrientation(bytes);
+    const rotate = ORIENTATION_ROTATE[orientation];
+    // turned: the JPEG as it is (its stored axes) on a page turned to show it; mirrored: its pixels as shown, as PNG
+    if (rotate !== undefined) return [{ image: await doc.embedJpg(new Uint8Array(bytes)), dpi: stored, rotate }];
+    const dpi = shownResolution(stored, orientation);
     const img = await loadImage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     const canvas = createCanvas(img.width, img.height);
     canvas.getContext('2d').drawImage(img, 0, 0);
@@ -278,16 +301,17 @@ async function embedFrames(doc: PDFDocument, bytes: Uint8Array, mediaType: Media
   }
   if (mediaType === 'image/tiff') {
     const ifds = UTIF.decode(bytes).filter((ifd) => ifd.t256 !== undefined);
-    const out: Array<{ image: PDFImage; dpi: number }> = [];
+    const out: Array<{ image: PDFImage; dpi: Resolution }> = [];
     for (const n of frames) {
       const ifd = ifds[n - 1];
       UTIF.decodeImage(bytes, ifd, ifds);
       // the frame as shown (its Orientation applied), as the engine read it
       const rgba = UTIF.toRGBA8(ifd);
       const pixels = new Uint32Array(rgba.byteOffset % 4 === 0 ? rgba.buffer : rgba.slice().buffer, rgba.byteOffset % 4 === 0 ? rgba.byteOffset : 0, ifd.width * ifd.height);
-      const shown = orientPixels(pixels, ifd.width, ifd.height, tiffOrientation(ifd));
+      const orientation = tiffOrientation(ifd);
+      const shown = orientPixels(pixels, ifd.width, ifd.height, orientation);
       const png = rgbaToPng(new Uint8Array(shown.data.buffer, shown.data.byteOffset, shown.data.byteLength), shown.width, shown.height);
-      out.push({ image: await doc.embedPng(png), dpi: statedDpi(bytes, mediaType, ifd) ?? DEFAULT_IMAGE_DPI });
+      out.push({ image: await doc.embedPng(png), dpi: shownResolution(statedResolution(bytes, mediaType, ifd) ?? DEFAULT_RESOLUTION, orientation) });
       delete (ifd as Record<string, unknown>).data; // the decoded pixels: one frame's at a time
     }
     return out;
@@ -296,12 +320,12 @@ async function embedFrames(doc: PDFDocument, bytes: Uint8Array, mediaType: Media
     const grey = decodePNM(bytes);
     const rgba = new Uint8Array(grey.width * grey.height * 4);
     for (let i = 0; i < grey.data.length; i++) { rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = grey.data[i]; rgba[4 * i + 3] = 255; }
-    return [{ image: await doc.embedPng(rgbaToPng(rgba, grey.width, grey.height)), dpi: DEFAULT_IMAGE_DPI }];
+    return [{ image: await doc.embedPng(rgbaToPng(rgba, grey.width, grey.height)), dpi: DEFAULT_RESOLUTION }];
   }
   const img = await loadImage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const canvas = createCanvas(img.width, img.height);
   canvas.getContext('2d').drawImage(img, 0, 0);
-  return [{ image: await doc.embedPng(canvas.encodeSync('png')), dpi: DEFAULT_IMAGE_DPI }];
+  return [{ image: await doc.embedPng(canvas.encodeSync('png')), dpi: DEFAULT_RESOLUTION }];
 }
 
 /**
@@ -335,7 +359,7 @@ export async function searchablePdf(bytes: Uint8Array, mediaType: MediaType, pag
       const frames = await embedFrames(doc, bytes, mediaType, pages.map((p) => p.pageNumber));
       pages.forEach((p, i) => {
         const { image, dpi, rotate = 0 } = frames[Math.min(i, frames.length - 1)];
-        const width = (image.width * 72) / dpi, height = (image.height * 72) / dpi;
+        const width = (image.width * 72) / dpi.x, height = (image.height * 72) / dpi.y;
         const page = doc.addPage([width, height]);
         page.drawImage(image, { x: 0, y: 0, width, height });
         if (rotate) page.setRotation(degrees(rotate));

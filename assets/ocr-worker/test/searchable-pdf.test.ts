@@ -173,6 +173,16 @@ describe('image inputs: one page per image, the image at its own pixels, the tex
     assert.ok(Buffer.from(shown.data).equals(Buffer.from(render(upright.file!).data)), 'renders as the upright scan');
   });
 
+  test('a fax TIFF (204 x 196 dpi) stored sideways: the page is sized by each axis\' own resolution, as shown', async () => {
+    const stored = orientPixels(phototest.data, phototest.width, phototest.height, 8);
+    const { file } = await withPdf(multiPageTiff([stored], { x: 204, y: 196 }, 6), 'fax.tif');
+    const info = execFileSync('pdfinfo', [file!], { encoding: 'utf8' });
+    const [, w, h] = /Page size:\s+([\d.]+) x ([\d.]+)/.exec(info)!.map(Number);
+    // the width shown is the stored height, at the stored vertical resolution (196); the height shown the stored width, at 204
+    assert.equal(Math.round(w * 196 / 72), phototest.width);
+    assert.equal(Math.round(h * 204 / 72), phototest.height);
+  });
+
   test('a multi-page TIFF: one page per frame, each sized by its resolution', async () => {
     const tiff = multiPageTiff([phototest, eurotext], 200);
     const { result, file } = await withPdf(tiff, 'two-pages.tif');

@@ -219,6 +219,19 @@ describe('StartDocumentTextDetection and GetDocumentTextDetection', () => {
     assert.equal(err.name, 'IdempotentParameterMismatchException');
   });
 
+  test('GIVEN a Start that was taken WHEN retried with its token after the object is gone THEN the same JobId, as Textract answers a repeated token', async () => {
+    const name = 'deleted-after-start.tif';
+    copyFileSync(join(dataDir, 'phototest.tif'), join(dataDir, name));
+    const start = (): Promise<{ JobId?: string }> => client.send(new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object: { Bucket: 'local', Name: name } }, ClientRequestToken: 'retry-after-delete' }));
+    const first = await start();
+    assert.equal((await getAll(first.JobId!)).first.JobStatus, 'SUCCEEDED');
+    rmSync(join(dataDir, name));
+    assert.equal((await start()).JobId, first.JobId);
+    // without a token, the object is checked: it is gone
+    const err = await textractError(client.send(new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object: { Bucket: 'local', Name: name } } })));
+    assert.equal(err.name, 'InvalidS3ObjectException');
+  });
+
   test('GIVEN a PDF with one unreadable page WHEN Get THEN PARTIAL_SUCCESS with a warning naming the page', async () => {
     const { JobId } = await client.send(new StartDocumentTextDetectionCommand({ DocumentLocation: { S3Object: { Bucket: 'local', Name: 'Pages-tree-refs.pdf' } } }));
     const { first } = await getAll(JobId!);

@@ -1,10 +1,12 @@
 import type { GreyImage } from '../src/image.ts';
 
 /**
- * Writes an uncompressed 8-bit greyscale multi-page TIFF (little endian), one IFD per page; with
+ * Writes an uncompressed 8-bit greyscale multi-page TIFF (little endian), one IFD per page, at `dpi`
+ * (or `{ x, y }` for axes that differ, as a fax's); with
  * `orientation` (2-8), each page has that Orientation tag (274), its pixels stored as they are given.
  */
-export function multiPageTiff(pages: GreyImage[], dpi = 300, orientation?: number): Buffer {
+export function multiPageTiff(pages: GreyImage[], dpi: number | { x: number; y: number } = 300, orientation?: number): Buffer {
+  const { x: xDpi, y: yDpi } = typeof dpi === 'number' ? { x: dpi, y: dpi } : dpi;
   const entries = orientation === undefined ? 11 : 12;
   const ifdSize = 2 + entries * 12 + 4 + 16; // + two RATIONALs (x/y resolution)
   let size = 8;
@@ -30,7 +32,7 @@ export function multiPageTiff(pages: GreyImage[], dpi = 300, orientation?: numbe
     tag(273, 4, 1, data); if (orientation !== undefined) tag(274, 3, 1, orientation); tag(277, 3, 1, 1); tag(278, 4, 1, p.height); tag(279, 4, 1, p.width * p.height);
     tag(282, 5, 1, rat); tag(283, 5, 1, rat + 8);
     b.writeUInt32LE(i + 1 < pages.length ? layout[i + 1].ifd : 0, o);
-    b.writeUInt32LE(dpi, rat); b.writeUInt32LE(1, rat + 4); b.writeUInt32LE(dpi, rat + 8); b.writeUInt32LE(1, rat + 12);
+    b.writeUInt32LE(xDpi, rat); b.writeUInt32LE(1, rat + 4); b.writeUInt32LE(yDpi, rat + 8); b.writeUInt32LE(1, rat + 12);
     Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).copy(b, data);
   });
   return b;

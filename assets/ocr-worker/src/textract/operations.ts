@@ -161,8 +161,9 @@ export class TextractApi {
     // an output location that takes no writes is refused now, before the job exists
     await this.deliveries?.checkOutputAccess(jobId, options);
     const textractJob = hasDeliveries(options) || options.jobTag !== undefined ? JSON.stringify(options) : undefined;
-    // a missing, unreadable or oversized object is refused by Start, as Textract refuses it
-    await this.service.checkObject(object.Bucket, object.Name);
+    // a missing, unreadable or oversized object is refused by Start, as Textract refuses it; a retry
+    // of a Start that was taken (its token names a job) answers with that job, whatever the object is now
+    if (typeof token !== 'string' || !(await this.jobExists(jobId))) await this.service.checkObject(object.Bucket, object.Name);
     try {
       await this.service.submitObject({ bucket: object.Bucket, key: object.Name, documentId: jobId, ...(textractJob !== undefined ? { textractJob } : {}) });
     } catch (err) {
@@ -176,6 +177,16 @@ export class TextractApi {
       }
     }
     return { JobId: jobId };
+  }
+
+  private async jobExists(jobId: string): Promise<boolean> {
+    try {
+      await this.service.getItem(jobId);
+      return true;
+    } catch (err) {
+      if (err instanceof ServiceError && err.status === 404) return false;
+      throw err;
+    }
   }
 
   private async getDocumentTextDetection(body: Json): Promise<Json> {
