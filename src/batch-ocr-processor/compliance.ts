@@ -5,11 +5,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { jobInputPrefixes, WorkerJob } from './compute';
-import { DEFAULTS } from './defaults';
+import { WorkerJob } from './compute';
 import { ProcessorHandlers } from './handlers';
 import { ApiAuthorization, BatchOcrProcessorProps } from './props';
-import { ProcessorStorage } from './storage';
+import { callerInputPrefixes, jobInputPrefixes, ProcessorStorage } from './storage';
 import { Handler } from '../common/handler';
 import { acknowledgeInlinePolicyOf, acknowledgeNagFindings } from '../common/nag';
 
@@ -129,7 +128,8 @@ function wildcardFindings(scope: Construct, props: BatchOcrProcessorProps, stora
   const input = arnOf(storage.inputBucket);
   const output = arnOf(storage.outputBucket);
   if (input) {
-    const prefixes = new Set([props.uploadPrefix ?? DEFAULTS.uploadPrefix, ...(props.allowedInputPrefixes ?? []), ...jobInputPrefixes(props)]);
+    // the handlers read what callers may name; the job role may collapse to the whole bucket ('')
+    const prefixes = new Set([...callerInputPrefixes(props), ...jobInputPrefixes(props)]);
     for (const prefix of prefixes) findings.push(`Resource::${input}/${prefix}*`);
   }
   if (output) findings.push(`Resource::${output}/${storage.outputPrefix}*`);

@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { DEFAULTS } from './defaults';
 import { ProcessorNetwork } from './network';
 import { BatchOcrProcessorProps } from './props';
-import { ProcessorStorage } from './storage';
+import { jobInputPrefixes, ProcessorStorage } from './storage';
 import { CONSTRUCT } from './validation';
 import { PropChecker } from '../common/errors';
 import { imagePullProblem, subnetsWithoutInternet } from '../common/image-pull';
@@ -30,16 +30,6 @@ export interface WorkerImage {
   /** The languages the image has data for, when the construct builds it (your own image's are unknown). */
   readonly languages?: string[];
   readonly pdfRenderer: PdfRenderer;
-}
-
-/**
- * The prefixes of the input bucket a job's documents can be under: callers' uploads, the prefixes
- * callers may submit from, and the S3 trigger's. '' (the whole bucket) stands alone.
- */
-export function jobInputPrefixes(props: BatchOcrProcessorProps): string[] {
-  const prefixes = [props.uploadPrefix ?? DEFAULTS.uploadPrefix, ...(props.allowedInputPrefixes ?? [])];
-  if (props.s3Trigger) prefixes.push(props.s3Trigger.prefix ?? '');
-  return prefixes.includes('') ? [''] : [...new Set(prefixes)];
 }
 
 /**

@@ -11,7 +11,7 @@ import { DEFAULT_MAX_DOCUMENTS_PER_CHILD, DEFAULT_TARGET_BYTES_PER_CHILD } from 
 import { ApiAuthorization, BatchOcrProcessorProps } from './props';
 import { LIMITS } from './request';
 import { StatusFunction } from './status-function';
-import { ProcessorStorage } from './storage';
+import { callerInputPrefixes, ProcessorStorage } from './storage';
 import { SubmitFunction } from './submit-function';
 import { TextractApiFunction } from './textract-api-function';
 import { UploadFunction } from './upload-function';
@@ -120,7 +120,7 @@ export function createHandlers(scope: Construct, context: HandlerContext): Proce
   const results = `${storage.outputPrefix}*`;
   grantSubmitJob(scope, submit.role, context);
   // The submit handler checks (HEAD/List) only what callers may name: uploads and the allowed prefixes.
-  for (const prefix of [uploadPrefix, ...(props.allowedInputPrefixes ?? [])]) storage.inputBucket.grantRead(submit.role, `${prefix}*`);
+  for (const prefix of callerInputPrefixes(props)) storage.inputBucket.grantRead(submit.role, `${prefix}*`);
   storage.jobTable.grantReadWriteData(submit.role);
   storage.idempotencyTable.grantReadWriteData(submit.role);
   storage.outputBucket.grantPut(submit.role, results);
@@ -130,7 +130,7 @@ export function createHandlers(scope: Construct, context: HandlerContext): Proce
   if (textract) {
     // Start checks (HEAD) what callers may name and records the job; Get reads the job's summary and
     // its Textract output. Submitting to Batch (and writing the manifest) is added without gathering.
-    for (const prefix of [uploadPrefix, ...(props.allowedInputPrefixes ?? [])]) storage.inputBucket.grantRead(textract.role, `${prefix}*`);
+    for (const prefix of callerInputPrefixes(props)) storage.inputBucket.grantRead(textract.role, `${prefix}*`);
     storage.jobTable.grantReadWriteData(textract.role);
     storage.outputBucket.grantRead(textract.role, results);
     if (props.gathering?.enabled === false) {

@@ -6,6 +6,21 @@ import { DEFAULTS } from './defaults';
 import { BatchOcrProcessorProps } from './props';
 import { createSecureBucket } from '../common/secure-bucket';
 
+/** The prefixes of the input bucket callers may name documents under: their uploads and `allowedInputPrefixes`. */
+export function callerInputPrefixes(props: BatchOcrProcessorProps): string[] {
+  return [props.uploadPrefix ?? DEFAULTS.uploadPrefix, ...(props.allowedInputPrefixes ?? [])];
+}
+
+/**
+ * The prefixes of the input bucket a job's documents can be under: what callers may name, and the S3
+ * trigger's prefix. '' (the whole bucket) stands alone.
+ */
+export function jobInputPrefixes(props: BatchOcrProcessorProps): string[] {
+  const prefixes = callerInputPrefixes(props);
+  if (props.s3Trigger) prefixes.push(props.s3Trigger.prefix ?? '');
+  return prefixes.includes('') ? [''] : [...new Set(prefixes)];
+}
+
 /** The buckets the documents and results live in, and the job and idempotency tables. */
 export interface ProcessorStorage {
   readonly inputBucket: s3.IBucket;

@@ -306,8 +306,9 @@ async function embedFrames(doc: PDFDocument, bytes: Uint8Array, mediaType: Media
       const ifd = ifds[n - 1];
       UTIF.decodeImage(bytes, ifd, ifds);
       // the frame as shown (its Orientation applied), as the engine read it
-      const rgba = UTIF.toRGBA8(ifd);
-      const pixels = new Uint32Array(rgba.byteOffset % 4 === 0 ? rgba.buffer : rgba.slice().buffer, rgba.byteOffset % 4 === 0 ? rgba.byteOffset : 0, ifd.width * ifd.height);
+      const decoded = UTIF.toRGBA8(ifd);
+      const rgba = decoded.byteOffset % 4 === 0 ? decoded : decoded.slice(); // a Uint32Array view needs 4-byte alignment
+      const pixels = new Uint32Array(rgba.buffer, rgba.byteOffset, ifd.width * ifd.height);
       const orientation = tiffOrientation(ifd);
       const shown = orientPixels(pixels, ifd.width, ifd.height, orientation);
       const png = rgbaToPng(new Uint8Array(shown.data.buffer, shown.data.byteOffset, shown.data.byteLength), shown.width, shown.height);

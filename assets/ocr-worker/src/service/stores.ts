@@ -410,8 +410,8 @@ export class LocalDocumentStore implements DocumentStore, ObjectWriter {
     const problem = this.locationProblem(bucket, key);
     if (problem) throw new DocumentNotFoundError(problem);
     if (this.dataDir) {
-      const p = join(this.dataDir, key);
-      if (existsSync(p) && statSync(p).isFile()) return statSync(p).size;
+      const stat = statSync(join(this.dataDir, key), { throwIfNoEntry: false });
+      if (stat?.isFile()) return stat.size;
     } else {
       const bytes = this.mem.get(key);
       if (bytes) return bytes.length;
